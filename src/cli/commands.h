@@ -1,0 +1,25 @@
+// Each subcommand registers itself on the CLI11 app; the work lives in src/ops.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+
+namespace auditpitr::cli {
+
+/// Options every command shares.
+struct GlobalOptions {
+  std::string config_path = "auditpitr.toml";
+  bool verbose = false;
+};
+
+/// A registered command's action, run after parsing; returns the exit code.
+using Action = std::function<int()>;
+
+void add_backup_command(CLI::App& app, const GlobalOptions& global, Action& action);
+void add_list_command(CLI::App& app, const GlobalOptions& global, Action& action);
+void add_check_command(CLI::App& app, const GlobalOptions& global, Action& action);
+void add_prune_command(CLI::App& app, const GlobalOptions& global, Action& action);
+void add_demo_command(CLI::App& app, const GlobalOptions& global, Action& action);
+
+}  // namespace auditpitr::cli

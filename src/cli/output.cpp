@@ -1,0 +1,86 @@
+// Output: colour and progress decisions made once, from isatty and NO_COLOR.
+#include "src/cli/output.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+namespace auditpitr::cli {
+
+Output::Output(bool json) : json_(json) {
+  const char* no_colour = std::getenv("NO_COLOR");
+  const char* term = std::getenv("TERM");
+  colour_ = ::isatty(1) && !(no_colour && *no_colour) && !(term && std::string(term) == "dumb");
+  progress_ = ::isatty(2) != 0;
+}
+
+void Output::tagged(const char* tag, const char* colour, const std::string& text) const {
+  if (json_) return;
+  if (colour_) {
+    std::cout << colour << "[" << tag << "]\033[0m " << text << "\n";
+  } else {
+    std::cout << "[" << tag << "] " << text << "\n";
+  }
+  std::cout.flush();
+}
+
+void Output::info(const std::string& text) const { tagged("INFO", "\033[34m", text); }
+void Output::success(const std::string& text) const { tagged("SUCCESS", "\033[32m", text); }
+void Output::warning(const std::string& text) const { tagged("WARNING", "\033[33m", text); }
+
+void Output::line(const std::string& text) const {
+  if (json_) return;
+  std::cout << text << "\n";
+  std::cout.flush();
+}
+
+void Output::progress(const std::string& text) const {
+  if (!progress_) return;
+  std::cerr << "\r\033[K" << text << std::flush;
+}
+
+void Output::clear_progress() const {
+  if (progress_) std::cerr << "\r\033[K" << std::flush;
+}
+
+void Output::json(const std::string& document) const {
+  if (!json_) return;
+  std::cout << document << "\n";
+  std::cout.flush();
+}
+
+std::string Output::bold(const std::string& text) const { return colour_ ? "\033[1m" + text + "\033[0m" : text; }
+std::string Output::red(const std::string& text) const { return colour_ ? "\033[31m" + text + "\033[0m" : text; }
+
+std::string human_size(uint64_t bytes) {
+  const char* units[] = {"B", "K", "M", "G", "T"};
+  double value = static_cast<double>(bytes);
+  int unit = 0;
+  while (value >= 1024 && unit < 4) {
+    value /= 1024;
+    ++unit;
+  }
+  char buf[32];
+  if (unit == 0) {
+    std::snprintf(buf, sizeof buf, "%lluB", static_cast<unsigned long long>(bytes));
+  } else {
+    std::snprintf(buf, sizeof buf, value < 10 ? "%.1f%s" : "%.0f%s", value, units[unit]);
+  }
+  return buf;
+}
+
+std::string human_duration(double seconds) {
+  char buf[48];
+  if (seconds < 60) {
+    std::snprintf(buf, sizeof buf, "%.1f s", seconds);
+  } else {
+    std::snprintf(buf, sizeof buf, "%d min %d s", static_cast<int>(seconds) / 60, static_cast<int>(seconds) % 60);
+  }
+  return buf;
+}
+
+bool stdin_is_terminal() { return ::isatty(0) != 0; }
+
+}  // namespace auditpitr::cli

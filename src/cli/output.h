@@ -1,0 +1,46 @@
+// How auditpitr talks to people: [INFO]/[SUCCESS]/[WARNING] lines on stdout in the old scripts'
+// style, colour only on a terminal (NO_COLOR honoured), progress on stderr only on a terminal.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace auditpitr::cli {
+
+class Output {
+ public:
+  /// `json`: reports go out as one JSON document, so the human lines are silenced.
+  explicit Output(bool json = false);
+
+  void info(const std::string& text) const;
+  void success(const std::string& text) const;
+  void warning(const std::string& text) const;
+  /// A plain line on stdout (human mode only).
+  void line(const std::string& text = {}) const;
+  /// Transient progress on stderr, only when stderr is a terminal; overwritten by the next one.
+  void progress(const std::string& text) const;
+  void clear_progress() const;
+  /// The JSON document (json mode only).
+  void json(const std::string& document) const;
+
+  bool json_mode() const { return json_; }
+  bool colour() const { return colour_; }
+  std::string bold(const std::string& text) const;
+  std::string red(const std::string& text) const;
+
+ private:
+  void tagged(const char* tag, const char* colour, const std::string& text) const;
+  bool json_;
+  bool colour_;
+  bool progress_;
+};
+
+/// "2.3M", "512K", "87B": the old scripts' sizes (du -h style).
+std::string human_size(uint64_t bytes);
+/// "1.2 s", "3 min 4 s".
+std::string human_duration(double seconds);
+
+/// True when stdin is a terminal (for confirmation prompts).
+bool stdin_is_terminal();
+
+}  // namespace auditpitr::cli

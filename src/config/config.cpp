@@ -1,0 +1,204 @@
+// Loading auditpitr.toml with toml++, with messages that point at file:line and the key.
+#include "src/config/config.h"
+
+#include <set>
+#include <toml++/toml.h>
+
+#include "src/error.h"
+#include "src/util/fs.h"
+
+namespace auditpitr {
+namespace {
+
+class Reader {
+ public:
+  explicit Reader(std::string path) : path_(std::move(path)) {}
+
+  [[noreturn]] void fail(const toml::node* node, const std::string& what, const std::string& hint = {}) const {
+    std::string where = path_;
+    if (node && node->source().begin.line > 0) where += ":" + std::to_string(node->source().begin.line);
+    throw usage_error("invalid configuration '" + where + "': " + what, hint);
+  }
+
+  void reject_unknown_keys(const toml::table& table, const std::string& section,
+                           const std::set<std::string>& known) const {
+    for (const auto& [key, node] : table) {
+      if (!known.count(std::string(key.str()))) {
+        std::string list;
+        for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+        fail(&node, "unknown key '" + std::string(key.str()) + "' in " + section, "known keys there: " + list);
+      }
+    }
+  }
+
+  std::string string_at(const toml::table& table, const char* key, const std::string& section,
+                        bool required = false, const std::string& fallback = {}) const {
+    const toml::node* node = table.get(key);
+    if (!node) {
+      if (required) fail(&table, "missing key '" + std::string(key) + "' in " + section);
+      return fallback;
+    }
+    if (!node->is_string()) fail(node, "'" + std::string(key) + "' in " + section + " must be a string");
+    return node->value<std::string>().value();
+  }
+
+  int int_at(const toml::table& table, const char* key, const std::string& section, int fallback, int min,
+             int max) const {
+    const toml::node* node = table.get(key);
+    if (!node) return fallback;
+    if (!node->is_integer()) fail(node, "'" + std::string(key) + "' in " + section + " must be a whole number");
+    int64_t v = node->value<int64_t>().value();
+    if (v < min || v > max)
+      fail(node, "'" + std::string(key) + "' in " + section + " must be between " + std::to_string(min) + " and " +
+                     std::to_string(max) + ", not " + std::to_string(v));
+    return static_cast<int>(v);
+  }
+
+  std::vector<std::string> argv_at(const toml::table& table, const char* key, const std::string& section) const {
+    std::vector<std::string> result;
+    const toml::node* node = table.get(key);
+    if (!node) return result;
+    const toml::array* array = node->as_array();
+    if (!array || array->empty())
+      fail(node, "'" + std::string(key) + "' in " + section + " must be a non-empty list of strings (argv)",
+           "e.g. " + std::string(key) + " = [\"systemctl\", \"stop\", \"portfolio\"]");
+    for (const auto& item : *array) {
+      if (!item.is_string()) fail(node, "'" + std::string(key) + "' in " + section + " must hold only strings");
+      result.push_back(item.value<std::string>().value());
+    }
+    return result;
+  }
+
+  const toml::table* section(const toml::table& root, const char* name) const {
+    const toml::node* node = root.get(name);
+    if (!node) return nullptr;
+    if (!node->is_table()) fail(node, "'" + std::string(name) + "' must be a table ([" + name + "])");
+    return node->as_table();
+  }
+
+ private:
+  std::string path_;
+};
+
+std::string resolve(const std::string& folder, const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  return join_path(folder, path);
+}
+
+void read_databases(const Reader& r, const toml::table& root, Config& config) {
+  const toml::node* node = root.get("databases");
+  if (!node) r.fail(&root, "no [[databases]] entry", "add one: [[databases]] alias = \"app\" dbname = \"app_db\"");
+  const toml::array* list = node->as_array();
+  if (!list || !list->is_array_of_tables()) r.fail(node, "'databases' must be written as [[databases]] tables");
+  std::set<std::string> aliases;
+  for (const auto& item : *list) {
+    const toml::table& t = *item.as_table();
+    r.reject_unknown_keys(t, "[[databases]]", {"alias", "dbname", "conninfo"});
+    DatabaseConfig db;
+    db.dbname = r.string_at(t, "dbname", "[[databases]]", true);
+    db.alias = r.string_at(t, "alias", "[[databases]]", false, db.dbname);
+    db.conninfo = r.string_at(t, "conninfo", "[[databases]]");
+    if (db.alias.empty() || db.alias == "all")
+      r.fail(&t, "alias '" + db.alias + "' is not allowed", "'all' means every database on the command line");
+    if (db.dbname.find('/') != std::string::npos || db.dbname.empty())
+      r.fail(&t, "dbname '" + db.dbname + "' cannot be used as a backup file prefix");
+    if (!aliases.insert(db.alias).second) r.fail(&t, "alias '" + db.alias + "' is used twice");
+    try {
+      pg::ConnInfo::parse(db.conninfo, db.dbname);
+    } catch (const Error& e) {
+      r.fail(t.get("conninfo"), std::string(e.what()) + " (database '" + db.alias + "')", e.hint());
+    }
+    config.databases.push_back(db);
+  }
+}
+
+}  // namespace
+
+pg::ConnInfo DatabaseConfig::connect_info() const { return pg::ConnInfo::parse(conninfo, dbname); }
+
+const DatabaseConfig& Config::database(const std::string& alias) const {
+  for (const auto& db : databases)
+    if (db.alias == alias) return db;
+  std::string known;
+  for (const auto& db : databases) known += (known.empty() ? "" : ", ") + db.alias;
+  throw usage_error("unknown database alias '" + alias + "'", "the configured aliases are: " + known);
+}
+
+std::vector<const DatabaseConfig*> Config::select(const std::vector<std::string>& aliases) const {
+  std::vector<const DatabaseConfig*> result;
+  bool all = aliases.empty();
+  for (const auto& a : aliases) all = all || a == "all";
+  if (all) {
+    for (const auto& db : databases) result.push_back(&db);
+    return result;
+  }
+  for (const auto& a : aliases) {
+    const DatabaseConfig* db = &database(a);
+    bool seen = false;
+    for (auto* r : result) seen = seen || r == db;
+    if (!seen) result.push_back(db);
+  }
+  return result;
+}
+
+Config parse_config(const std::string& text, const std::string& path) {
+  toml::table root;
+  try {
+    root = toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    throw usage_error("invalid configuration '" + path + ":" + std::to_string(e.source().begin.line) +
+                          "': " + std::string(e.description()),
+                      "see docs/configuration.md for the expected shape");
+  }
+  Reader r(path);
+  Config config;
+  config.path = path;
+  config.folder = parent_path(path);
+  r.reject_unknown_keys(root, "the top level", {"backup", "databases", "hooks", "audit", "tools"});
+
+  const toml::table* backup = r.section(root, "backup");
+  if (!backup) r.fail(&root, "missing [backup] section", "add [backup] with dir = \"backups\"");
+  r.reject_unknown_keys(*backup, "[backup]",
+                        {"dir", "retention_days", "keep_daily", "keep_weekly", "keep_monthly", "compression_level"});
+  config.backup_dir = resolve(config.folder, r.string_at(*backup, "dir", "[backup]", false, "backups"));
+  config.retention.retention_days = r.int_at(*backup, "retention_days", "[backup]", 30, 0, 100000);
+  config.retention.keep_daily = r.int_at(*backup, "keep_daily", "[backup]", 0, 0, 100000);
+  config.retention.keep_weekly = r.int_at(*backup, "keep_weekly", "[backup]", 0, 0, 100000);
+  config.retention.keep_monthly = r.int_at(*backup, "keep_monthly", "[backup]", 0, 0, 100000);
+  config.compression_level = r.int_at(*backup, "compression_level", "[backup]", 6, 1, 9);
+
+  read_databases(r, root, config);
+
+  if (const toml::table* hooks = r.section(root, "hooks")) {
+    r.reject_unknown_keys(*hooks, "[hooks]", {"pre_restore", "post_restore"});
+    config.pre_restore_hook = r.argv_at(*hooks, "pre_restore", "[hooks]");
+    config.post_restore_hook = r.argv_at(*hooks, "post_restore", "[hooks]");
+  }
+  if (const toml::table* audit = r.section(root, "audit")) {
+    r.reject_unknown_keys(*audit, "[audit]", {"dir", "database", "mapping"});
+    config.audit_dir = resolve(config.folder, r.string_at(*audit, "dir", "[audit]", false, "audit"));
+    config.audit_database = r.string_at(*audit, "database", "[audit]", false, config.databases.front().alias);
+    config.audit_mapping = resolve(config.folder, r.string_at(*audit, "mapping", "[audit]"));
+    config.database(config.audit_database);  // unknown alias: clear error now
+  }
+  if (const toml::table* tools = r.section(root, "tools")) {
+    r.reject_unknown_keys(*tools, "[tools]", {"bin_dir"});
+    config.pg_bin_dir = resolve(config.folder, r.string_at(*tools, "bin_dir", "[tools]"));
+  }
+  return config;
+}
+
+Config load_config(const std::string& path) {
+  if (!path_exists(path))
+    throw usage_error("configuration file '" + path + "' not found",
+                      "create it (see docs/configuration.md), or name another with -c PATH");
+  std::string text;
+  try {
+    text = read_small_file(path);
+  } catch (const Error& e) {
+    throw usage_error(e.what());
+  }
+  return parse_config(text, path);
+}
+
+}  // namespace auditpitr

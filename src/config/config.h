@@ -1,0 +1,59 @@
+// auditpitr.toml: what to back up, where, for how long; hooks; where the audit logs are.
+// Relative paths resolve against the configuration file's folder.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "src/pg/conninfo.h"
+
+namespace auditpitr {
+
+struct RetentionPolicy {
+  int retention_days = 30;  ///< delete backups older than this (by mtime); 0 keeps forever
+  int keep_daily = 0;       ///< grandfather-father-son: keep the newest of each of the last N days
+  int keep_weekly = 0;
+  int keep_monthly = 0;
+  bool uses_generations() const { return keep_daily > 0 || keep_weekly > 0 || keep_monthly > 0; }
+};
+
+struct DatabaseConfig {
+  std::string alias;     ///< what the command line names
+  std::string dbname;    ///< the database, and the backup file prefix
+  std::string conninfo;  ///< libpq connection string (may be empty: PG* environment)
+  /// Parsed connection settings for this database.
+  pg::ConnInfo connect_info() const;
+};
+
+struct Config {
+  std::string path;    ///< the file it came from
+  std::string folder;  ///< its folder: base of relative paths
+
+  std::string backup_dir;
+  RetentionPolicy retention;
+  int compression_level = 6;  ///< gzip level of the .dump.gz files (1-9)
+
+  std::vector<DatabaseConfig> databases;
+
+  std::vector<std::string> pre_restore_hook;   ///< argv, empty when not configured
+  std::vector<std::string> post_restore_hook;
+
+  std::string audit_dir;       ///< empty when there is no [audit] section
+  std::string audit_database;  ///< alias the audit events replay into
+  std::string audit_mapping;   ///< rules file, empty when none
+
+  std::string pg_bin_dir;  ///< [tools] bin_dir: where pg_dump/pg_restore live; empty: automatic
+
+  /// The database with this alias. Throws a usage Error listing the known aliases.
+  const DatabaseConfig& database(const std::string& alias) const;
+  /// The named databases, or all of them when `aliases` is empty ("all" also means all).
+  std::vector<const DatabaseConfig*> select(const std::vector<std::string>& aliases) const;
+};
+
+/// Reads and validates the file. Errors (exit 2) name the file, the line and the key.
+Config load_config(const std::string& path);
+
+/// Parses configuration text; `path` names it in messages and anchors relative paths.
+Config parse_config(const std::string& text, const std::string& path);
+
+}  // namespace auditpitr

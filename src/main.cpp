@@ -1,0 +1,59 @@
+// auditpitr's entry point: CLI11 wiring, and the one place where Errors become exit codes.
+#include <iostream>
+
+#include "src/cli/commands.h"
+#include "src/error.h"
+#include "src/util/interrupt.h"
+
+using namespace auditpitr;
+
+namespace {
+
+int report(const Error& e, bool verbose) {
+  std::cerr << "auditpitr: " << e.what() << "\n";
+  if (!e.hint().empty()) std::cerr << "HINT: " << e.hint() << "\n";
+  if (verbose && !e.cause().empty()) std::cerr << "cause: " << e.cause() << "\n";
+  return exit_code(e.kind());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  install_interrupt_handlers();
+  CLI::App app{
+      "auditpitr keeps a PostgreSQL application's data safe: verified backups, safe restores,\n"
+      "and point-in-time recovery from the application's own audit logs.\n",
+      "auditpitr"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "auditpitr 0.1.0");
+  cli::GlobalOptions global;
+  app.add_option("-c,--config", global.config_path, "configuration file (TOML)")
+      ->capture_default_str()
+      ->envname("AUDITPITR_CONFIG");
+  app.add_flag("-v,--verbose", global.verbose, "show the underlying cause of errors");
+  app.footer(
+      "Exit codes: 0 ok, 1 runtime error, 2 usage or configuration error, 3 verification mismatch\n"
+      "or damaged backup, 4 refused (destructive action without confirmation), 130 interrupted.\n"
+      "Run 'auditpitr COMMAND --help' for a command's options; docs/ has the details.");
+
+  cli::Action action;
+  cli::add_backup_command(app, global, action);
+  cli::add_list_command(app, global, action);
+  cli::add_check_command(app, global, action);
+  cli::add_prune_command(app, global, action);
+  cli::add_demo_command(app, global, action);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  try {
+    return action ? action() : 0;
+  } catch (const Error& e) {
+    return report(e, global.verbose);
+  } catch (const std::exception& e) {
+    return report(runtime_error(std::string("unexpected error: ") + e.what()), global.verbose);
+  }
+}

@@ -1,0 +1,60 @@
+// gzip streams for .dump.gz files. The writer compresses fixed-size chunks as separate gzip
+// members on several threads (one pass, all cores: what beats `pg_dump -Fc | gzip`); gunzip,
+// pg_restore pipelines and our reader all accept multi-member files.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace auditpitr {
+
+class GzipWriter {
+ public:
+  using Sink = std::function<void(const char* data, std::size_t size)>;
+  /// `comment` goes into the first member's header (FCOMMENT): it marks files auditpitr wrote.
+  GzipWriter(Sink sink, int level, unsigned threads, std::string comment);
+  ~GzipWriter();
+  GzipWriter(const GzipWriter&) = delete;
+  GzipWriter& operator=(const GzipWriter&) = delete;
+
+  void write(const char* data, std::size_t size);
+  /// Flushes the last chunk and waits for every member to reach the sink.
+  void finish();
+  uint64_t bytes_in() const { return bytes_in_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  uint64_t bytes_in_ = 0;
+};
+
+/// Reads a (multi-member) gzip file, checking every member's CRC and length.
+class GzipReader {
+ public:
+  /// Opens the file; throws a runtime Error naming it when it cannot be opened.
+  explicit GzipReader(const std::string& path);
+  ~GzipReader();
+  GzipReader(const GzipReader&) = delete;
+  GzipReader& operator=(const GzipReader&) = delete;
+
+  /// Fills `buffer` with decompressed bytes; returns 0 at the clean end of the file. Throws a
+  /// verification Error ("damaged") on a CRC mismatch, truncation or garbage.
+  std::size_t read(char* buffer, std::size_t capacity);
+  /// Called with every block of compressed bytes as it is read (for a sha256 in the same pass).
+  void on_raw(std::function<void(const char*, std::size_t)> observer) { raw_observer_ = std::move(observer); }
+  uint64_t compressed_bytes() const { return compressed_bytes_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::function<void(const char*, std::size_t)> raw_observer_;
+  uint64_t compressed_bytes_ = 0;
+};
+
+/// The FCOMMENT of the file's first gzip header; empty when none, "" also for non-gzip files.
+std::string gzip_header_comment(const std::string& path);
+
+}  // namespace auditpitr

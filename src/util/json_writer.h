@@ -1,0 +1,49 @@
+// A small streaming JSON writer for --json output and manifests (valid UTF-8 in, valid JSON out).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace auditpitr {
+
+class JsonWriter {
+ public:
+  /// `indent` > 0 pretty-prints with that many spaces; 0 writes one line.
+  explicit JsonWriter(int indent = 2) : indent_(indent) {}
+
+  JsonWriter& begin_object();
+  JsonWriter& end_object();
+  JsonWriter& begin_array();
+  JsonWriter& end_array();
+  JsonWriter& key(const std::string& name);
+  JsonWriter& value(const std::string& text);
+  JsonWriter& value(const char* text) { return value(std::string(text)); }
+  JsonWriter& value(int64_t number);
+  JsonWriter& value(uint64_t number);
+  JsonWriter& value(int number) { return value(static_cast<int64_t>(number)); }
+  JsonWriter& value(double number);
+  JsonWriter& value(bool flag);
+  JsonWriter& null();
+  /// key + value in one call.
+  template <typename T>
+  JsonWriter& field(const std::string& name, const T& v) {
+    key(name);
+    return value(v);
+  }
+
+  const std::string& str() const { return out_; }
+
+ private:
+  void before_value();
+  void newline();
+  int indent_;
+  std::string out_;
+  std::vector<bool> first_;  // per open container: no element written yet
+  bool after_key_ = false;
+};
+
+/// JSON string literal for `text` (quotes included).
+std::string json_quote(const std::string& text);
+
+}  // namespace auditpitr

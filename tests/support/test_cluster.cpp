@@ -1,0 +1,72 @@
+// The shared test cluster and per-test databases.
+#include "tests/support/test_cluster.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+
+#include "src/error.h"
+#include "src/pg/connection.h"
+#include "src/util/fs.h"
+
+namespace auditpitr::test {
+namespace {
+
+pg::PosixProcessRunner runner;
+std::unique_ptr<pg::LocalCluster> shared;
+
+void stop_shared() { shared.reset(); }
+
+}  // namespace
+
+pg::LocalCluster& cluster() {
+  if (shared) return *shared;
+  if (pg::server_bin_dir().empty()) {
+    const char* require = std::getenv("AUDITPITR_REQUIRE_PG");
+    std::cerr << "PostgreSQL server programs not found: skipping the [pg] tests of this binary\n";
+    std::exit(require && std::string(require) == "1" ? 1 : 77);
+  }
+  try {
+    shared = std::make_unique<pg::LocalCluster>(runner);
+  } catch (const Error& e) {
+    std::cerr << "cannot start the test server: " << e.what() << "\n" << e.cause() << "\n";
+    std::exit(1);
+  }
+  std::atexit(stop_shared);
+  return *shared;
+}
+
+std::string source_path(const std::string& relative) { return std::string(AUDITPITR_SOURCE_DIR) + "/" + relative; }
+
+pg::ConnInfo fresh_database(const std::string& name, const std::vector<std::string>& sql_files) {
+  auto& c = cluster();
+  {
+    pg::Connection admin(c.connect_info());
+    pqxx::nontransaction tx(admin.raw());
+    tx.exec("DROP DATABASE IF EXISTS " + pg::quote_ident(name) + " WITH (FORCE)");
+    tx.exec("CREATE DATABASE " + pg::quote_ident(name));
+  }
+  for (const auto& file : sql_files) c.execute(name, read_small_file(source_path(file)));
+  return c.connect_info(name);
+}
+
+pg::ConnInfo portfolio_database(const std::string& name) {
+  return fresh_database(name, {"fixtures/portfolio-manager/schema.sql", "fixtures/portfolio-manager/seed.sql"});
+}
+
+std::string query_value(const pg::ConnInfo& info, const std::string& sql) {
+  pg::Connection conn(info);
+  pqxx::nontransaction tx(conn.raw());
+  auto result = tx.exec(sql);
+  if (result.empty() || result[0][0].is_null()) return "";
+  return result[0][0].as<std::string>();
+}
+
+void execute(const pg::ConnInfo& info, const std::string& sql) {
+  pg::Connection conn(info);
+  pqxx::nontransaction tx(conn.raw());
+  tx.exec(sql);
+}
+
+}  // namespace auditpitr::test

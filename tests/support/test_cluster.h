@@ -1,0 +1,28 @@
+// The PostgreSQL server of a [pg] test binary: started once on first use, stopped at exit.
+// Each test asks for its own database so tests never see each other's data.
+#pragma once
+
+#include <string>
+
+#include "src/pg/local_cluster.h"
+
+namespace auditpitr::test {
+
+/// The shared throwaway cluster. When the server programs are missing, the binary exits 77
+/// (CTest: skipped) — or fails when AUDITPITR_REQUIRE_PG=1.
+pg::LocalCluster& cluster();
+
+/// Drops and re-creates `name`, then runs the SQL files given (paths relative to the source tree).
+pg::ConnInfo fresh_database(const std::string& name, const std::vector<std::string>& sql_files = {});
+
+/// The Portfolio Manager schema and seed data from fixtures/portfolio-manager.
+pg::ConnInfo portfolio_database(const std::string& name);
+
+/// Runs one SQL statement and returns the first column of the first row as text ("" for NULL).
+std::string query_value(const pg::ConnInfo& info, const std::string& sql);
+void execute(const pg::ConnInfo& info, const std::string& sql);
+
+/// Absolute path of a file in the source tree.
+std::string source_path(const std::string& relative);
+
+}  // namespace auditpitr::test

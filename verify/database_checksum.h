@@ -1,0 +1,25 @@
+// Checksums of a whole database (or chosen tables) read through COPY inside a transaction,
+// so that a backup's manifest and a later restore or recovery are measured the same way.
+#pragma once
+
+#include <functional>
+#include <pqxx/pqxx>
+#include <vector>
+
+#include "verify/table_checksum.h"
+
+namespace auditpitr::verify {
+
+/// The ordinary tables of the database (system schemas excluded), ordered by schema and name,
+/// with columns in attribute order (generated columns excluded, as COPY does) and primary keys.
+std::vector<TableShape> list_tables(pqxx::transaction_base& tx);
+
+/// Streams `COPY table (columns) TO STDOUT` and checksums it. The connection's output settings
+/// must be canonical (pg::Connection::set_canonical_output).
+TableChecksum checksum_table(pqxx::transaction_base& tx, const TableShape& shape);
+
+/// All the given tables; `progress` (optional) is told each table as it starts.
+std::vector<TableChecksum> checksum_tables(pqxx::transaction_base& tx, const std::vector<TableShape>& tables,
+                                           const std::function<void(const TableShape&)>& progress = {});
+
+}  // namespace auditpitr::verify
