@@ -1,8 +1,120 @@
-// auditpitr list (being built).
-#include "src/cli/commands.h"
+// auditpitr list: the backup folder, newest first, in the layout of the old list script.
+#include <cstdio>
+#include <memory>
+
+#include "src/catalog/catalog.h"
+#include "src/catalog/stamp.h"
+#include "src/cli/cli_support.h"
+#include "src/util/json_writer.h"
 
 namespace auditpitr::cli {
+namespace {
 
-void add_list_command(CLI::App& app, const GlobalOptions&, Action&) { app.add_subcommand("list", "list"); }
+std::string pad(const std::string& text, std::size_t width) {
+  return text.size() >= width ? text + " " : text + std::string(width - text.size(), ' ');
+}
+
+std::string size_cell(const BackupSet& set, const std::string& dbname) {
+  const BackupFile* f = set.dump_of(dbname);
+  if (!f) return "-";
+  if (f->incomplete()) return "incomplete";
+  return human_size(f->size);
+}
+
+std::string manifest_cell(const BackupSet& set) {
+  std::size_t with = 0;
+  for (const auto& d : set.dumps) with += d.has_manifest ? 1 : 0;
+  if (with == set.dumps.size()) return "yes";
+  return with == 0 ? "no" : "partly";
+}
+
+std::string latest_stamp(const Catalog& catalog, const Config& config) {
+  std::string stamp = catalog.linked_latest(config.databases.front().dbname);
+  return stamp.empty() ? catalog.newest_complete(config.databases.front().dbname) : stamp;
+}
+
+std::string to_json(const Catalog& catalog, const Config& config) {
+  JsonWriter w;
+  std::string latest = latest_stamp(catalog, config);
+  w.begin_object().field("dir", catalog.dir()).field("latest", latest).key("backups").begin_array();
+  for (const auto& set : catalog.sets()) {
+    if (set.dumps.empty()) continue;
+    w.begin_object().field("stamp", set.stamp).field("created", stamp_display(set.stamp));
+    w.field("complete", set.complete()).field("latest", set.stamp == latest).key("files").begin_array();
+    for (const auto& d : set.dumps) {
+      w.begin_object().field("dbname", d.dbname).field("path", d.path).field("size", d.size);
+      w.field("manifest", d.has_manifest).field("incomplete", d.incomplete()).end_object();
+    }
+    w.end_array().end_object();
+  }
+  w.end_array().end_object();
+  return w.str();
+}
+
+void print_human(const Output& out, const Catalog& catalog, const Config& config) {
+  out.line(out.bold("Available Database Backups") + " in " + catalog.dir());
+  out.line("===============================================");
+  out.line();
+  std::size_t total = 0;
+  for (const auto& s : catalog.sets()) total += s.dumps.empty() ? 0 : 1;
+  if (total == 0) {
+    out.line("No backups yet. Create one with: auditpitr backup");
+    return;
+  }
+  std::string latest = latest_stamp(catalog, config);
+  if (const BackupSet* set = catalog.find(latest)) {
+    out.line("Latest Backup:");
+    out.line("  Timestamp: " + latest);
+    out.line("  Created:   " + stamp_display(latest));
+    for (const auto& db : config.databases) out.line("  " + pad(db.alias + ":", 11) + size_cell(*set, db.dbname));
+    out.line();
+  }
+  out.line("All Available Backups:");
+  std::string header = pad("Timestamp", 17) + pad("Created", 21);
+  for (const auto& db : config.databases) header += pad(db.alias, 12);
+  header += "Manifest";
+  out.line(header);
+  out.line(std::string(header.size() + 4, '-'));
+  for (const auto& set : catalog.sets()) {
+    if (set.dumps.empty()) continue;
+    std::string row = pad(set.stamp, 17) + pad(stamp_display(set.stamp), 21);
+    for (const auto& db : config.databases) row += pad(size_cell(set, db.dbname), 12);
+    row += manifest_cell(set);
+    if (set.stamp == latest) row += "  <- latest";
+    out.line(row);
+  }
+  out.line();
+  out.line("Total backups: " + std::to_string(total));
+  out.line();
+  out.line("Usage Examples:");
+  out.line("  auditpitr restore " + latest + "   # Restore from specific backup");
+  out.line("  auditpitr restore latest            # Restore from latest backup");
+  out.line("  auditpitr check " + latest + "     # Verify a backup without restoring it");
+}
+
+}  // namespace
+
+void add_list_command(CLI::App& app, const GlobalOptions& global, Action& action) {
+  auto json = std::make_shared<bool>(false);
+  CLI::App* cmd = app.add_subcommand("list", "List the backups, newest first (like 'make db-list-backups')");
+  cmd->description(
+      "List the backups in the backup folder, newest first: one row per stamp with the size of\n"
+      "each database's dump and whether it has a manifest. Backups made by the old scripts\n"
+      "(no manifest) are listed too; 'incomplete' marks a backup that was interrupted.");
+  cmd->add_flag("--json", *json, "print one JSON object instead of the table");
+  cmd->callback([&global, &action, json] {
+    action = [&global, json] {
+      Config config = load(global);
+      Output out(*json);
+      Catalog catalog = Catalog::scan(config.backup_dir);
+      if (*json) {
+        out.json(to_json(catalog, config));
+      } else {
+        print_human(out, catalog, config);
+      }
+      return 0;
+    };
+  });
+}
 
 }  // namespace auditpitr::cli

@@ -1,8 +1,66 @@
-// auditpitr prune (being built).
-#include "src/cli/commands.h"
+// auditpitr prune: retention on demand (it also runs after every backup).
+#include <ctime>
+#include <memory>
+
+#include "src/cli/cli_support.h"
+#include "src/ops/prune.h"
+#include "src/util/fs.h"
+#include "src/util/json_writer.h"
 
 namespace auditpitr::cli {
+namespace {
 
-void add_prune_command(CLI::App& app, const GlobalOptions&, Action&) { app.add_subcommand("prune", "prune"); }
+struct PruneOptions {
+  bool dry_run = false;
+  bool json = false;
+};
+
+std::string to_json(const ops::PruneResult& r) {
+  JsonWriter w;
+  w.begin_object().field("dry_run", r.dry_run).key("deleted_stamps").begin_array();
+  for (const auto& s : r.deleted_stamps) w.value(s);
+  w.end_array().key("deleted_files").begin_array();
+  for (const auto& f : r.deleted_files) w.value(f);
+  w.end_array().key("kept").begin_array();
+  for (const auto& [stamp, why] : r.kept) w.begin_object().field("stamp", stamp).field("reason", why).end_object();
+  w.end_array().end_object();
+  return w.str();
+}
+
+int run_prune(const GlobalOptions& global, const PruneOptions& opts) {
+  Config config = load(global);
+  Output out(opts.json);
+  ensure_directory(config.backup_dir, 0700);
+  DirectoryLock lock(config.backup_dir, "prune and a backup");
+  out.info(std::string(opts.dry_run ? "Dry run: " : "") + "applying retention (" + describe_policy(config.retention) +
+           ") to " + config.backup_dir);
+  ops::PruneResult result = ops::prune_backups(config, opts.dry_run, std::time(nullptr), reporter_for(out));
+  for (const auto& [stamp, why] : result.kept) out.line("  keeping " + stamp + " (" + why + ")");
+  std::size_t n = result.deleted_stamps.size();
+  if (opts.dry_run) {
+    out.info("Would delete " + std::to_string(n) + " old backup(s) and " + std::to_string(result.leftovers.size()) +
+             " leftover file(s); run without --dry-run to do it");
+  } else {
+    out.success("Deleted " + std::to_string(n) + " old backup(s) and " + std::to_string(result.leftovers.size()) +
+                " leftover file(s)");
+  }
+  out.json(to_json(result));
+  return 0;
+}
+
+}  // namespace
+
+void add_prune_command(CLI::App& app, const GlobalOptions& global, Action& action) {
+  auto opts = std::make_shared<PruneOptions>();
+  CLI::App* cmd = app.add_subcommand("prune", "Delete backups that retention no longer keeps");
+  cmd->description(
+      "Apply the retention policy of [backup]: delete backups older than retention_days (by file\n"
+      "mtime, as the old script did) unless keep_daily/keep_weekly/keep_monthly keep them, and\n"
+      "files left by interrupted backups. The newest backup is always kept, and only files that\n"
+      "are recognised as backups are ever deleted. Try --dry-run first.");
+  cmd->add_flag("--dry-run", opts->dry_run, "show what would be deleted, delete nothing");
+  cmd->add_flag("--json", opts->json, "print one JSON object");
+  cmd->callback([&global, &action, opts] { action = [&global, opts] { return run_prune(global, *opts); }; });
+}
 
 }  // namespace auditpitr::cli

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "src/util/format.h"
+
 namespace auditpitr::cli {
 
 class Output {
@@ -34,11 +36,6 @@ class Output {
   bool colour_;
   bool progress_;
 };
-
-/// "2.3M", "512K", "87B": the old scripts' sizes (du -h style).
-std::string human_size(uint64_t bytes);
-/// "1.2 s", "3 min 4 s".
-std::string human_duration(double seconds);
 
 /// True when stdin is a terminal (for confirmation prompts).
 bool stdin_is_terminal();

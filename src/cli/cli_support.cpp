@@ -1,0 +1,17 @@
+// load() and reporter_for().
+#include "src/cli/cli_support.h"
+
+namespace auditpitr::cli {
+
+Config load(const GlobalOptions& global) { return load_config(global.config_path); }
+
+ops::Reporter reporter_for(const Output& out) {
+  ops::Reporter r;
+  r.info = [&out](const std::string& t) { out.info(t); };
+  r.success = [&out](const std::string& t) { out.success(t); };
+  r.warning = [&out](const std::string& t) { out.warning(t); };
+  r.progress = [&out](const std::string& t) { t.empty() ? out.clear_progress() : out.progress(t); };
+  return r;
+}
+
+}  // namespace auditpitr::cli

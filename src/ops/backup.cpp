@@ -1,0 +1,195 @@
+// run_backup: snapshot -> (pg_dump | in-process gzip -> temp file) while checksums are computed
+// in the same snapshot -> rename dump -> manifest (last) -> latest link -> retention.
+#include "src/ops/backup.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <future>
+#include <thread>
+
+#include "src/catalog/catalog.h"
+#include "src/catalog/stamp.h"
+#include "src/error.h"
+#include "src/pg/connection.h"
+#include "src/pg/pg_tools.h"
+#include "src/util/format.h"
+#include "src/util/fs.h"
+#include "src/util/gzip.h"
+#include "src/util/sha256.h"
+#include "verify/database_checksum.h"
+#include "verify/manifest.h"
+
+namespace auditpitr::ops {
+
+const char* const kToolVersion = "0.1.0";
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using SnapshotTransaction = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// A stamp no selected database has used yet: two backups within one second wait for the next.
+std::string fresh_stamp(const Config& config, const std::vector<const DatabaseConfig*>& dbs) {
+  for (;;) {
+    std::string stamp = time_to_stamp(std::time(nullptr));
+    bool taken = false;
+    for (const auto* db : dbs) taken = taken || path_exists(join_path(config.backup_dir, dump_file_name(db->dbname, stamp)));
+    if (!taken) return stamp;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+struct Snapshot {
+  std::string id;
+  std::string time_utc;
+};
+
+Snapshot export_snapshot(SnapshotTransaction& tx) {
+  pqxx::row row = tx.exec1(
+      "SELECT pg_export_snapshot(), "
+      "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+  return {row[0].as<std::string>(), row[1].as<std::string>()};
+}
+
+// Streams pg_dump's output through gzip into the temporary file, hashing what is written.
+struct DumpWriter {
+  AtomicFile file;
+  Sha256 sha;
+  GzipWriter gzip;
+  DumpWriter(const std::string& path, int level)
+      : file(path, 0600),
+        gzip([this](const char* d, std::size_t n) { write_compressed(d, n); }, level,
+             std::max(1u, std::min(4u, std::thread::hardware_concurrency())), kDumpMarker) {}
+  void write_compressed(const char* d, std::size_t n) {
+    sha.update(d, n);
+    file.write(d, n);
+  }
+};
+
+class DatabaseBackupJob {
+ public:
+  DatabaseBackupJob(const Config& config, const DatabaseConfig& db, const std::string& stamp,
+                    pg::ProcessRunner& runner, const Reporter& reporter)
+      : config_(config), db_(db), stamp_(stamp), runner_(runner), reporter_(reporter) {}
+
+  DatabaseBackup run() {
+    auto start = Clock::now();
+    pg::Connection conn(db_.connect_info());
+    conn.set_canonical_output();
+    pg::PgTools tools(runner_, config_.pg_bin_dir);
+    std::string pg_dump = tools.find("pg_dump", conn.server_version_num(), conn.info().server_address());
+    manifest_.pg_dump_version = tools.version_text(pg_dump);
+    manifest_.server_version = conn.server_version();
+    manifest_.server_version_num = conn.server_version_num();
+
+    SnapshotTransaction tx(conn.raw());
+    Snapshot snapshot;
+    std::vector<verify::TableShape> tables;
+    try {
+      snapshot = export_snapshot(tx);
+      tables = verify::list_tables(tx);
+    } catch (const std::exception& e) {
+      pg::rethrow_as_error(e, "taking the snapshot", conn);
+    }
+    // Checksums read the same snapshot on this connection while pg_dump reads it on its own.
+    auto checksums = std::async(std::launch::async, [&] { return verify::checksum_tables(tx, tables); });
+    std::string dump_path = join_path(config_.backup_dir, dump_file_name(db_.dbname, stamp_));
+    DumpWriter writer(dump_path, config_.compression_level);
+    try {
+      dump(pg_dump, conn, snapshot.id, writer);
+      manifest_.tables = checksums.get();
+    } catch (...) {
+      conn.raw().cancel_query();
+      try {
+        checksums.wait();
+        checksums.get();
+      } catch (...) {
+      }
+      throw;
+    }
+    writer.file.commit();
+    finish_manifest(snapshot, writer, dump_path);
+    std::string manifest_path = join_path(config_.backup_dir, manifest_file_name(db_.dbname, stamp_));
+    write_file_atomically(manifest_path, verify::manifest_to_json(manifest_));
+    replace_symlink(dump_file_name(db_.dbname, stamp_), join_path(config_.backup_dir, latest_link_name(db_.dbname)));
+
+    DatabaseBackup result{db_.alias, db_.dbname, dump_path, manifest_path, snapshot.time_utc, manifest_.file_size,
+                          manifest_.uncompressed_size, manifest_.total_rows(), manifest_.tables.size(),
+                          seconds_since(start)};
+    return result;
+  }
+
+ private:
+  void dump(const std::string& pg_dump, const pg::Connection& conn, const std::string& snapshot, DumpWriter& writer) {
+    pg::Command command = pg::pg_dump_command(pg_dump, conn.info(), snapshot);
+    auto last_report = Clock::now();
+    command.stdout_sink = [&](const char* data, std::size_t size) {
+      writer.gzip.write(data, size);
+      if (seconds_since(last_report) > 0.5) {
+        last_report = Clock::now();
+        reporter_.progress("dumping " + db_.dbname + ": " + human_size(writer.gzip.bytes_in()) + " read");
+      }
+    };
+    pg::ProcessResult result = runner_.run(command);
+    if (!result.ok()) {
+      std::string last_line = result.stderr_tail;
+      while (!last_line.empty() && last_line.back() == '\n') last_line.pop_back();
+      last_line = last_line.substr(last_line.find_last_of('\n') == std::string::npos ? 0 : last_line.find_last_of('\n') + 1);
+      throw runtime_error("pg_dump " + result.describe() + " while dumping " + conn.describe() +
+                              (last_line.empty() ? "" : ": " + last_line),
+                          "no backup was written; fix the cause and run the backup again", result.stderr_tail);
+    }
+    writer.gzip.finish();
+  }
+
+  void finish_manifest(const Snapshot& snapshot, DumpWriter& writer, const std::string& dump_path) {
+    manifest_.tool_version = kToolVersion;
+    manifest_.alias = db_.alias;
+    manifest_.dbname = db_.dbname;
+    manifest_.stamp = stamp_;
+    manifest_.snapshot_time_utc = snapshot.time_utc;
+    manifest_.file_name = base_name(dump_path);
+    manifest_.file_size = writer.file.bytes_written();
+    manifest_.uncompressed_size = writer.gzip.bytes_in();
+    manifest_.file_sha256 = writer.sha.hex_digest();
+  }
+
+  const Config& config_;
+  const DatabaseConfig& db_;
+  const std::string& stamp_;
+  pg::ProcessRunner& runner_;
+  const Reporter& reporter_;
+  verify::Manifest manifest_;
+};
+
+}  // namespace
+
+BackupResult run_backup(const Config& config, const std::vector<std::string>& aliases, pg::ProcessRunner& runner,
+                        const Reporter& reporter) {
+  std::vector<const DatabaseConfig*> dbs = config.select(aliases);
+  ensure_directory(config.backup_dir, 0700);
+  DirectoryLock lock(config.backup_dir, "two backups of the same folder");
+  BackupResult result;
+  result.stamp = fresh_stamp(config, dbs);
+  reporter.info("Starting database backup...");
+  for (const DatabaseConfig* db : dbs) {
+    reporter.info("Backing up " + db->dbname + "...");
+    DatabaseBackup done = DatabaseBackupJob(config, *db, result.stamp, runner, reporter).run();
+    reporter.progress("");
+    reporter.success(db->dbname + " dumped successfully: " + std::to_string(done.tables) + " tables, " +
+                     std::to_string(done.rows) + " rows, snapshot " + done.snapshot_time_utc + " (" +
+                     human_duration(done.seconds) + ")");
+    result.databases.push_back(done);
+  }
+  reporter.info("Cleaning up backups older than the retention policy (" + describe_policy(config.retention) + ")...");
+  result.retention = prune_backups(config, false, std::time(nullptr), reporter);
+  return result;
+}
+
+}  // namespace auditpitr::ops

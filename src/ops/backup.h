@@ -1,0 +1,43 @@
+// `auditpitr backup`: for each database, a snapshot, a pg_dump of it compressed once into
+// <dbname>_<stamp>.dump.gz, and a manifest with the snapshot's counts and checksums.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "src/config/config.h"
+#include "src/ops/prune.h"
+#include "src/ops/reporter.h"
+#include "src/pg/process_runner.h"
+
+namespace auditpitr::ops {
+
+struct DatabaseBackup {
+  std::string alias;
+  std::string dbname;
+  std::string path;
+  std::string manifest_path;
+  std::string snapshot_time_utc;
+  uint64_t size = 0;
+  uint64_t uncompressed_size = 0;
+  uint64_t rows = 0;
+  std::size_t tables = 0;
+  double seconds = 0;
+};
+
+struct BackupResult {
+  std::string stamp;
+  std::vector<DatabaseBackup> databases;
+  PruneResult retention;
+};
+
+/// Backs up the selected databases (all when `aliases` is empty) under one stamp, then applies
+/// retention. On any failure, files of the failing database are removed and the Error is
+/// rethrown: nothing half-written is ever taken for a backup.
+BackupResult run_backup(const Config& config, const std::vector<std::string>& aliases, pg::ProcessRunner& runner,
+                        const Reporter& reporter);
+
+/// Version of auditpitr written into manifests.
+extern const char* const kToolVersion;
+
+}  // namespace auditpitr::ops

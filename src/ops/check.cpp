@@ -1,0 +1,102 @@
+// check_backup: the file is read once; the compressed bytes feed sha256, the inflated bytes feed
+// `pg_restore --list` on stdin, and whatever pg_restore does not need is still inflated for the CRC.
+#include "src/ops/check.h"
+
+#include "src/error.h"
+#include "src/pg/pg_tools.h"
+#include "src/util/fs.h"
+#include "src/util/gzip.h"
+#include "src/util/sha256.h"
+#include "verify/manifest.h"
+
+namespace auditpitr::ops {
+namespace {
+
+int count_toc_entries(const std::string& listing) {
+  int entries = 0;
+  std::size_t start = 0;
+  while (start < listing.size()) {
+    std::size_t end = listing.find('\n', start);
+    if (end == std::string::npos) end = listing.size();
+    if (end > start && listing[start] != ';') ++entries;
+    start = end + 1;
+  }
+  return entries;
+}
+
+}  // namespace
+
+std::string pg_restore_for(const Config& config, int server_version_num, pg::ProcessRunner& runner) {
+  if (server_version_num > 0) {
+    pg::PgTools tools(runner, config.pg_bin_dir);
+    return tools.find("pg_restore", server_version_num, "of the backup");
+  }
+  if (!config.pg_bin_dir.empty()) return join_path(config.pg_bin_dir, "pg_restore");
+  std::string path = pg::find_program("pg_restore");
+  if (path.empty()) throw runtime_error("pg_restore not found", "install postgresql-client or set [tools] bin_dir");
+  return path;
+}
+
+CheckResult check_backup(const Config& config, const BackupFile& backup, pg::ProcessRunner& runner) {
+  CheckResult r;
+  r.dbname = backup.dbname;
+  r.stamp = backup.stamp;
+  r.path = backup.path;
+  r.has_manifest = backup.has_manifest;
+  verify::Manifest manifest;
+  if (backup.has_manifest) {
+    try {
+      manifest = verify::load_manifest(backup.manifest_path);
+    } catch (const Error& e) {
+      r.problem = e.what();
+      return r;
+    }
+  }
+  std::string pg_restore = pg_restore_for(config, backup.has_manifest ? manifest.server_version_num : 0, runner);
+
+  GzipReader reader(backup.path);
+  Sha256 sha;
+  reader.on_raw([&](const char* d, std::size_t n) { sha.update(d, n); });
+  std::string gzip_problem;
+  auto read_some = [&](char* buffer, std::size_t capacity) -> std::size_t {
+    if (!gzip_problem.empty()) return 0;
+    try {
+      std::size_t n = reader.read(buffer, capacity);
+      r.uncompressed_size += n;
+      return n;
+    } catch (const Error& e) {
+      gzip_problem = e.what();
+      return 0;
+    }
+  };
+  pg::Command list;
+  list.program = pg_restore;
+  list.args = {"--list"};
+  list.capture_stdout = true;
+  list.stdin_source = read_some;
+  pg::ProcessResult listed = runner.run(list);
+  static thread_local char rest[1 << 16];
+  while (read_some(rest, sizeof rest) > 0) {
+  }
+  r.gzip_ok = gzip_problem.empty();
+  r.toc_ok = listed.ok();
+  r.toc_entries = count_toc_entries(listed.stdout_text);
+  std::string digest = sha.hex_digest();
+  r.sha256_ok = backup.has_manifest && digest == manifest.file_sha256 && reader.compressed_bytes() == manifest.file_size;
+
+  if (!r.gzip_ok) {
+    r.problem = gzip_problem;
+  } else if (backup.has_manifest && reader.compressed_bytes() != manifest.file_size) {
+    r.problem = "size is " + std::to_string(reader.compressed_bytes()) + " bytes, the manifest says " +
+                std::to_string(manifest.file_size);
+  } else if (backup.has_manifest && digest != manifest.file_sha256) {
+    r.problem = "sha256 " + digest + " does not match the manifest's " + manifest.file_sha256;
+  } else if (!r.toc_ok) {
+    std::string reason = listed.stderr_tail;
+    while (!reason.empty() && reason.back() == '\n') reason.pop_back();
+    r.problem = "pg_restore cannot read the dump's table of contents: " + reason;
+  }
+  return r;
+}
+
+}  // namespace auditpitr::ops

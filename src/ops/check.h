@@ -1,0 +1,33 @@
+// `auditpitr check`: is a backup sound? Full gzip CRC pass, sha256 and size against the
+// manifest, and pg_restore able to read the dump's table of contents — in one read of the file.
+#pragma once
+
+#include <string>
+
+#include "src/catalog/catalog.h"
+#include "src/config/config.h"
+#include "src/pg/process_runner.h"
+
+namespace auditpitr::ops {
+
+struct CheckResult {
+  std::string dbname;
+  std::string stamp;
+  std::string path;
+  bool has_manifest = false;
+  bool gzip_ok = false;
+  bool sha256_ok = false;   ///< meaningful only with a manifest
+  bool toc_ok = false;
+  int toc_entries = 0;
+  uint64_t uncompressed_size = 0;
+  std::string problem;      ///< empty when sound
+  bool sound() const { return problem.empty(); }
+};
+
+/// Checks one backup file; never throws for a damaged backup (the problem is in the result).
+CheckResult check_backup(const Config& config, const BackupFile& backup, pg::ProcessRunner& runner);
+
+/// pg_restore's path for a dump made from a server of `server_version_num` (0: unknown, newest).
+std::string pg_restore_for(const Config& config, int server_version_num, pg::ProcessRunner& runner);
+
+}  // namespace auditpitr::ops

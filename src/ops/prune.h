@@ -1,0 +1,25 @@
+// Deleting what retention expires, and the leftovers of interrupted backups.
+#pragma once
+
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "src/catalog/retention.h"
+#include "src/config/config.h"
+#include "src/ops/reporter.h"
+
+namespace auditpitr::ops {
+
+struct PruneResult {
+  std::vector<std::string> deleted_stamps;
+  std::vector<std::string> deleted_files;   ///< every file removed (or that would be, on a dry run)
+  std::vector<std::string> leftovers;       ///< files of interrupted backups among them
+  std::vector<std::pair<std::string, std::string>> kept;  ///< stamp, reason
+  bool dry_run = false;
+};
+
+/// Applies the configured retention to the backup folder. The caller holds the folder's lock.
+PruneResult prune_backups(const Config& config, bool dry_run, std::time_t now, const Reporter& reporter);
+
+}  // namespace auditpitr::ops

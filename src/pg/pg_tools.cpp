@@ -1,0 +1,72 @@
+// PgTools: version probing with `--version`, argv construction for pg_dump.
+#include "src/pg/pg_tools.h"
+
+#include <cctype>
+
+#include "src/error.h"
+#include "src/util/fs.h"
+
+namespace auditpitr::pg {
+
+PgTools::PgTools(ProcessRunner& runner, std::string bin_dir) : runner_(runner), bin_dir_(std::move(bin_dir)) {}
+
+int server_major(int num) { return num >= 100000 ? num / 10000 : num / 10000; }
+
+int PgTools::major_of_version_text(const std::string& text) {
+  auto close = text.find(')');
+  std::size_t i = close == std::string::npos ? 0 : close + 1;
+  while (i < text.size() && !std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+  int major = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) major = major * 10 + (text[i++] - '0');
+  return major;
+}
+
+std::string PgTools::version_text(const std::string& path) {
+  Command command;
+  command.program = path;
+  command.args = {"--version"};
+  command.capture_stdout = true;
+  try {
+    ProcessResult r = runner_.run(command);
+    std::string text = r.stdout_text;
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    return r.ok() ? text : "";
+  } catch (const Error&) {
+    return "";
+  }
+}
+
+std::string PgTools::find(const std::string& tool, int server_version_num, const std::string& server) {
+  int major = server_major(server_version_num);
+  std::vector<std::string> candidates;
+  if (!bin_dir_.empty()) {
+    candidates.push_back(join_path(bin_dir_, tool));
+  } else {
+    candidates.push_back("/usr/lib/postgresql/" + std::to_string(major) + "/bin/" + tool);
+    std::string in_path = find_program(tool);
+    if (!in_path.empty()) candidates.push_back(in_path);
+  }
+  std::string seen;
+  for (const auto& path : candidates) {
+    if (!path_exists(path)) continue;
+    std::string text = version_text(path);
+    if (major_of_version_text(text) == major) return path;
+    seen += (seen.empty() ? "" : ", ") + path + " is " + (text.empty() ? "not runnable" : "'" + text + "'");
+  }
+  std::string fix = "install postgresql-client-" + std::to_string(major) + " or set [tools] bin_dir to the folder of " +
+                    tool + " " + std::to_string(major);
+  if (seen.empty()) throw runtime_error(tool + " not found (needed for server " + server + ", major version " + std::to_string(major) + ")", fix);
+  throw runtime_error(tool + " of major version " + std::to_string(major) + " is needed for server " + server +
+                          " (PostgreSQL " + std::to_string(major) + "), but " + seen,
+                      fix);
+}
+
+Command pg_dump_command(const std::string& pg_dump, const ConnInfo& info, const std::string& snapshot) {
+  Command command;
+  command.program = pg_dump;
+  command.args = {"--format=custom", "--compress=0", "--no-password", "--snapshot=" + snapshot};
+  command.env = info.child_environment();
+  return command;
+}
+
+}  // namespace auditpitr::pg

@@ -1,0 +1,14 @@
+// Human-readable sizes and durations, as the old scripts printed them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace auditpitr {
+
+/// "2.3M", "512K", "87B" (du -h style).
+std::string human_size(uint64_t bytes);
+/// "1.2 s", "3 min 4 s".
+std::string human_duration(double seconds);
+
+}  // namespace auditpitr

@@ -1,0 +1,128 @@
+// Manifest JSON: written with JsonWriter, read with simdjson's DOM (manifests are small).
+#include "verify/manifest.h"
+
+#include <simdjson.h>
+
+#include "src/error.h"
+#include "src/util/fs.h"
+#include "src/util/json_writer.h"
+
+namespace auditpitr::verify {
+namespace {
+
+void write_table(JsonWriter& w, const TableChecksum& t) {
+  w.begin_object();
+  w.field("schema", t.schema).field("name", t.name);
+  w.key("primary_key").begin_array();
+  for (const auto& k : t.primary_key) w.value(k);
+  w.end_array();
+  w.field("rows", t.rows).field("checksum", to_hex(t.row_sum));
+  w.key("columns").begin_object();
+  for (const auto& [column, sum] : t.column_sums) w.field(column, to_hex(sum));
+  w.end_object();
+  w.end_object();
+}
+
+[[noreturn]] void invalid(const std::string& path, const std::string& why) {
+  throw verification_error("manifest '" + path + "' is not valid: " + why,
+                           "it may be damaged; 'auditpitr check' on the backup tells more");
+}
+
+std::string get_string(simdjson::dom::element e, const char* key, const std::string& path) {
+  std::string_view v;
+  if (e[key].get_string().get(v)) invalid(path, std::string("missing or non-text '") + key + "'");
+  return std::string(v);
+}
+
+uint64_t get_uint(simdjson::dom::element e, const char* key, const std::string& path) {
+  uint64_t v = 0;
+  if (e[key].get_uint64().get(v)) invalid(path, std::string("missing or non-numeric '") + key + "'");
+  return v;
+}
+
+uint64_t get_hex(simdjson::dom::element e, const char* key, const std::string& path) {
+  uint64_t v = 0;
+  if (!from_hex(get_string(e, key, path), v)) invalid(path, std::string("'") + key + "' is not 16 hex digits");
+  return v;
+}
+
+TableChecksum read_table(simdjson::dom::element e, const std::string& path) {
+  TableChecksum t;
+  t.schema = get_string(e, "schema", path);
+  t.name = get_string(e, "name", path);
+  t.rows = get_uint(e, "rows", path);
+  t.row_sum = get_hex(e, "checksum", path);
+  simdjson::dom::array keys;
+  if (e["primary_key"].get_array().get(keys)) invalid(path, "missing 'primary_key' of " + t.qualified());
+  for (auto k : keys) t.primary_key.emplace_back(std::string_view(k.get_string().value_unsafe()));
+  simdjson::dom::object columns;
+  if (e["columns"].get_object().get(columns)) invalid(path, "missing 'columns' of " + t.qualified());
+  for (auto field : columns) {
+    uint64_t v = 0;
+    std::string_view hex;
+    if (field.value.get_string().get(hex) || !from_hex(std::string(hex), v))
+      invalid(path, "column checksum of " + t.qualified() + " is not 16 hex digits");
+    t.column_sums[std::string(field.key)] = v;
+  }
+  return t;
+}
+
+}  // namespace
+
+uint64_t Manifest::total_rows() const {
+  uint64_t n = 0;
+  for (const auto& t : tables) n += t.rows;
+  return n;
+}
+
+std::string manifest_to_json(const Manifest& m) {
+  JsonWriter w;
+  w.begin_object();
+  w.field("format", m.format).field("tool", "auditpitr " + m.tool_version);
+  w.field("alias", m.alias).field("dbname", m.dbname).field("stamp", m.stamp);
+  w.field("snapshot_time_utc", m.snapshot_time_utc);
+  w.field("server_version", m.server_version).field("server_version_num", m.server_version_num);
+  w.field("pg_dump_version", m.pg_dump_version);
+  w.field("checksum_algorithm", m.checksum_algorithm);
+  w.key("file").begin_object();
+  w.field("name", m.file_name).field("size", m.file_size).field("uncompressed_size", m.uncompressed_size);
+  w.field("sha256", m.file_sha256);
+  w.end_object();
+  w.field("total_rows", m.total_rows());
+  w.key("tables").begin_array();
+  for (const auto& t : m.tables) write_table(w, t);
+  w.end_array();
+  w.end_object();
+  return w.str() + "\n";
+}
+
+Manifest parse_manifest(const std::string& text, const std::string& path) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(text).get(root)) invalid(path, "not JSON");
+  Manifest m;
+  m.format = static_cast<int>(get_uint(root, "format", path));
+  if (m.format != 1) invalid(path, "format " + std::to_string(m.format) + " is newer than this auditpitr understands");
+  m.alias = get_string(root, "alias", path);
+  m.dbname = get_string(root, "dbname", path);
+  m.stamp = get_string(root, "stamp", path);
+  m.snapshot_time_utc = get_string(root, "snapshot_time_utc", path);
+  m.server_version = get_string(root, "server_version", path);
+  m.server_version_num = static_cast<int>(get_uint(root, "server_version_num", path));
+  m.pg_dump_version = get_string(root, "pg_dump_version", path);
+  m.checksum_algorithm = get_string(root, "checksum_algorithm", path);
+  simdjson::dom::element file;
+  if (root["file"].get(file)) invalid(path, "missing 'file'");
+  m.file_name = get_string(file, "name", path);
+  m.file_size = get_uint(file, "size", path);
+  m.uncompressed_size = get_uint(file, "uncompressed_size", path);
+  m.file_sha256 = get_string(file, "sha256", path);
+  simdjson::dom::array tables;
+  if (root["tables"].get_array().get(tables)) invalid(path, "missing 'tables'");
+  for (auto t : tables) m.tables.push_back(read_table(t, path));
+  return m;
+}
+
+Manifest load_manifest(const std::string& path) { return parse_manifest(read_small_file(path), path); }
+
+}  // namespace auditpitr::verify

@@ -1,0 +1,38 @@
+// The manifest written beside each dump: what the dump holds (per table rows and checksums, per
+// column checksums keyed by primary key), when its snapshot was taken, and the file's sha256.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "verify/table_checksum.h"
+
+namespace auditpitr::verify {
+
+struct Manifest {
+  int format = 1;
+  std::string tool_version;
+  std::string alias;
+  std::string dbname;
+  std::string stamp;
+  std::string snapshot_time_utc;  ///< RFC 3339, microseconds, Z: the moment the dump describes
+  std::string server_version;     ///< "15.18"
+  int server_version_num = 0;     ///< 150018
+  std::string pg_dump_version;
+  std::string checksum_algorithm = kChecksumAlgorithm;
+  std::vector<TableChecksum> tables;
+  std::string file_name;
+  uint64_t file_size = 0;
+  uint64_t uncompressed_size = 0;
+  std::string file_sha256;
+
+  uint64_t total_rows() const;
+};
+
+std::string manifest_to_json(const Manifest& manifest);
+/// Parses a manifest; a verification Error naming `path` when it is not a valid one.
+Manifest parse_manifest(const std::string& text, const std::string& path);
+Manifest load_manifest(const std::string& path);
+
+}  // namespace auditpitr::verify
