@@ -1,0 +1,90 @@
+// Configuration: shape, defaults, relative paths, and errors that name file, line and key.
+#include <catch2/catch.hpp>
+
+#include "src/config/config.h"
+#include "src/error.h"
+#include "tests/support/temp_dir.h"
+
+using namespace auditpitr;
+
+namespace {
+
+const char* kValid = R"(
+[backup]
+dir = "backups"
+retention_days = 14
+keep_daily = 7
+
+[[databases]]
+alias = "portfolio"
+dbname = "portfolio_db"
+conninfo = "host=localhost port=5432 user=portfolio_user"
+
+[[databases]]
+alias = "authentik"
+dbname = "authentik"
+
+[hooks]
+pre_restore = ["systemctl", "stop", "portfolio"]
+)";
+
+std::string error_of(const std::string& text) {
+  try {
+    parse_config(text, "/etc/app/auditpitr.toml");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::usage);
+    return e.what();
+  }
+  FAIL("no error");
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("a valid configuration is read with relative paths resolved", "[config]") {
+  Config c = parse_config(kValid, "/etc/app/auditpitr.toml");
+  CHECK(c.backup_dir == "/etc/app/backups");
+  CHECK(c.retention.retention_days == 14);
+  CHECK(c.retention.keep_daily == 7);
+  REQUIRE(c.databases.size() == 2);
+  CHECK(c.database("authentik").dbname == "authentik");
+  CHECK(c.pre_restore_hook == std::vector<std::string>{"systemctl", "stop", "portfolio"});
+  CHECK(c.select({}).size() == 2);
+  CHECK(c.select({"all"}).size() == 2);
+  CHECK(c.select({"authentik"}).front()->alias == "authentik");
+}
+
+TEST_CASE("configuration errors name the file, the line and the key", "[config]") {
+  CHECK_THAT(error_of("[backup]\nretention_dayz = 3\n[[databases]]\ndbname = \"x\"\n"),
+             Catch::Contains("auditpitr.toml:2") && Catch::Contains("unknown key 'retention_dayz'"));
+  CHECK_THAT(error_of("[backup]\nretention_days = \"thirty\"\n[[databases]]\ndbname = \"x\"\n"),
+             Catch::Contains("auditpitr.toml:2") && Catch::Contains("'retention_days'"));
+  CHECK_THAT(error_of("[backup]\ndir = \"b\"\n"), Catch::Contains("no [[databases]]"));
+  CHECK_THAT(error_of("[backup\n"), Catch::Contains("auditpitr.toml:1"));
+  CHECK_THAT(error_of("[backup]\n[[databases]]\ndbname = \"a\"\n[[databases]]\ndbname = \"a\"\n"),
+             Catch::Contains("used twice"));
+  CHECK_THAT(error_of("[backup]\n[[databases]]\ndbname = \"a\"\nconninfo = \"host='unclosed\"\n"),
+             Catch::Contains("auditpitr.toml:4") && Catch::Contains("invalid connection string"));
+}
+
+TEST_CASE("a missing configuration file is a usage error naming it", "[config]") {
+  test::TempDir dir;
+  try {
+    load_config(dir / "nope.toml");
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::usage);
+    CHECK_THAT(e.what(), Catch::Contains("nope.toml") && Catch::Contains("not found"));
+  }
+}
+
+TEST_CASE("an unknown alias lists the known ones", "[config]") {
+  Config c = parse_config(kValid, "/etc/app/auditpitr.toml");
+  try {
+    c.database("portfolo");
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::usage);
+    CHECK_THAT(e.hint(), Catch::Contains("portfolio") && Catch::Contains("authentik"));
+  }
+}

@@ -1,0 +1,71 @@
+// The real process runner: argv passed as is (no shell), streams, exit status, missing programs.
+#include <catch2/catch.hpp>
+
+#include "src/error.h"
+#include "src/pg/pg_tools.h"
+#include "src/pg/process_runner.h"
+
+using namespace auditpitr;
+
+TEST_CASE("arguments reach the program unchanged, never through a shell", "[process]") {
+  pg::PosixProcessRunner runner;
+  pg::Command c;
+  c.program = "printf";
+  c.args = {"%s|", "$(echo injected)", "a b", "'quoted'; rm -rf /"};
+  c.capture_stdout = true;
+  auto r = runner.run(c);
+  CHECK(r.ok());
+  CHECK(r.stdout_text == "$(echo injected)|a b|'quoted'; rm -rf /|");
+}
+
+TEST_CASE("stdin is streamed in and stdout streamed out; exit codes and stderr are kept", "[process]") {
+  pg::PosixProcessRunner runner;
+  pg::Command c;
+  c.program = "sh";
+  c.args = {"-c", "cat; echo oops >&2; exit 3"};
+  std::string input(300000, 'x');
+  std::size_t offset = 0;
+  c.stdin_source = [&](char* buf, std::size_t cap) {
+    std::size_t n = std::min(cap, input.size() - offset);
+    std::copy(input.begin() + offset, input.begin() + offset + n, buf);
+    offset += n;
+    return n;
+  };
+  std::string out;
+  c.stdout_sink = [&](const char* d, std::size_t n) { out.append(d, n); };
+  std::vector<std::string> err_lines;
+  c.stderr_line = [&](const std::string& l) { err_lines.push_back(l); };
+  c.env["AUDITPITR_TEST_VAR"] = "1";
+  auto r = runner.run(c);
+  CHECK(r.exit_code == 3);
+  CHECK(out == input);
+  CHECK(err_lines == std::vector<std::string>{"oops"});
+  CHECK(r.describe() == "exited with status 3");
+}
+
+TEST_CASE("a missing program is a clear error", "[process]") {
+  pg::PosixProcessRunner runner;
+  pg::Command c;
+  c.program = "auditpitr-no-such-program";
+  try {
+    runner.run(c);
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("unable to run 'auditpitr-no-such-program'"));
+  }
+}
+
+TEST_CASE("pg_dump runs with the snapshot, custom format, no compression and no secrets in argv", "[process]") {
+  auto info = pg::ConnInfo::parse("host=db.example port=6543 user=app password=s3cret sslmode=require", "portfolio_db");
+  pg::Command c = pg::pg_dump_command("/usr/lib/postgresql/15/bin/pg_dump", info, "00000003-0000001B-1");
+  CHECK(c.args == std::vector<std::string>{"--format=custom", "--compress=0", "--no-password",
+                                           "--snapshot=00000003-0000001B-1"});
+  for (const auto& a : c.args) CHECK(a.find("s3cret") == std::string::npos);
+  CHECK(c.env.at("PGPASSWORD") == "s3cret");
+  CHECK(c.env.at("PGHOST") == "db.example");
+  CHECK(c.env.at("PGPORT") == "6543");
+  CHECK(c.env.at("PGDATABASE") == "portfolio_db");
+  CHECK(c.env.at("PGSSLMODE") == "require");
+  CHECK(pg::PgTools::major_of_version_text("pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)") == 15);
+  CHECK(pg::PgTools::major_of_version_text("pg_dump (PostgreSQL) 9.6.24") == 9);
+}
