@@ -17,6 +17,7 @@
 #include "src/util/format.h"
 #include "src/util/fs.h"
 #include "src/util/gzip.h"
+#include "src/util/pause_point.h"
 #include "src/util/sha256.h"
 #include "verify/database_checksum.h"
 #include "verify/manifest.h"
@@ -113,7 +114,9 @@ class DatabaseBackupJob {
       }
       throw;
     }
+    pause_point("backup-before-rename");
     writer.file.commit();
+    pause_point("backup-before-manifest");
     finish_manifest(snapshot, writer, dump_path);
     std::string manifest_path = join_path(config_.backup_dir, manifest_file_name(db_.dbname, stamp_));
     write_file_atomically(manifest_path, verify::manifest_to_json(manifest_));

@@ -32,3 +32,40 @@ CliResult run_cli(const std::vector<std::string>& args, const std::map<std::stri
 }
 
 }  // namespace auditpitr::test
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace auditpitr::test {
+
+int run_cli_until_paused(const std::vector<std::string>& args, const std::string& phase,
+                         const std::map<std::string, std::string>& env) {
+  std::vector<std::string> argv_strings{AUDITPITR_BINARY};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& s : argv_strings) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setenv("AUDITPITR_TEST_PAUSE_AT", phase.c_str(), 1);
+    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+    int null_fd = ::open("/dev/null", O_RDWR);
+    ::dup2(null_fd, 0);
+    ::dup2(null_fd, 1);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, WUNTRACED);
+  return WIFSTOPPED(status) ? pid : -1;
+}
+
+void kill_and_reap(int pid) {
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+}
+
+}  // namespace auditpitr::test

@@ -19,3 +19,14 @@ CliResult run_cli(const std::vector<std::string>& args, const std::map<std::stri
                   const std::string* input = nullptr);
 
 }  // namespace auditpitr::test
+
+namespace auditpitr::test {
+
+/// Starts `auditpitr args...` with AUDITPITR_TEST_PAUSE_AT=phase and waits until it stops itself
+/// there. Returns its pid (stopped), or -1 when it exited without reaching the phase.
+int run_cli_until_paused(const std::vector<std::string>& args, const std::string& phase,
+                         const std::map<std::string, std::string>& env = {});
+/// SIGKILLs a process started by run_cli_until_paused and reaps it.
+void kill_and_reap(int pid);
+
+}  // namespace auditpitr::test

@@ -1,0 +1,164 @@
+// Backups that cannot succeed fail clearly, and leave nothing that looks like a backup.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "src/catalog/catalog.h"
+#include "src/pg/connection.h"
+#include "src/pg/local_cluster.h"
+#include "src/util/fs.h"
+#include "tests/integration/backup_support.h"
+
+using namespace auditpitr;
+
+namespace {
+
+std::string config_with(const test::TempDir& dir, const std::string& conninfo, const std::string& extra = "") {
+  std::string path = dir / "auditpitr.toml";
+  test::write_text(path, "[backup]\ndir = \"backups\"\n" + extra + "\n[[databases]]\nalias = \"app\"\ndbname = \"app_db\"\nconninfo = \"" + conninfo + "\"\n");
+  return path;
+}
+
+bool no_valid_backup(const std::string& dir) {
+  for (const auto& set : Catalog::scan(dir).sets())
+    if (set.complete()) return false;
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("an unreachable server is named by host and port", "[pg][backup][errors]") {
+  test::TempDir dir;
+  int port = pg::find_free_port();
+  auto r = test::run_cli({"-c", config_with(dir, "host=127.0.0.1 port=" + std::to_string(port) + " user=x connect_timeout=3"), "backup"});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("127.0.0.1:" + std::to_string(port)) && Catch::Contains("unable to connect"));
+  CHECK_THAT(r.err, Catch::Contains("HINT:"));
+  CHECK(no_valid_backup(dir / "backups"));
+}
+
+TEST_CASE("a wrong password is reported without showing it", "[pg][backup][errors]") {
+  test::fresh_database("bk_pw");
+  test::execute(test::cluster().connect_info(), "DROP ROLE IF EXISTS app_pw; CREATE ROLE app_pw LOGIN PASSWORD 'right-one'");
+  test::TempDir dir;
+  std::string conninfo = "host=127.0.0.1 port=" + std::to_string(test::cluster().port()) + " user=app_pw password=wrong-one dbname=bk_pw";
+  auto r = test::run_cli({"-c", config_with(dir, conninfo), "backup"});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("password authentication failed"));
+  CHECK_THAT(r.err, Catch::Contains("HINT: check the user and password"));
+  CHECK_THAT(r.out + r.err, !Catch::Contains("wrong-one"));
+
+  // And with the right one, over TCP with scram, through PGPASSWORD: the backup works.
+  std::string good = "host=127.0.0.1 port=" + std::to_string(test::cluster().port()) + " user=app_pw dbname=bk_pw";
+  auto ok = test::run_cli({"-c", config_with(dir, good), "backup"}, {{"PGPASSWORD", "right-one"}});
+  INFO(ok.err);
+  CHECK(ok.exit_code == 0);
+}
+
+TEST_CASE("an unknown alias lists the configured ones", "[pg][backup][errors]") {
+  test::BackupSetup setup({"portfolio=bk_alias", "authentik=bk_alias2"});
+  auto r = setup.cli({"backup", "--db", "portfolo"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("unknown database alias 'portfolo'") && Catch::Contains("portfolio, authentik"));
+}
+
+TEST_CASE("usage errors exit 2", "[backup][errors]") {
+  test::TempDir dir;
+  CHECK(test::run_cli({"-c", dir / "missing.toml", "backup"}).exit_code == 2);
+  CHECK(test::run_cli({"backup", "--no-such-flag"}).exit_code == 2);
+  CHECK(test::run_cli({}).exit_code == 2);
+  auto help = test::run_cli({"backup", "--help"});
+  CHECK(help.exit_code == 0);
+  CHECK_THAT(help.out, Catch::Contains("--db"));
+}
+
+TEST_CASE("a backup folder that cannot be written is an error naming it", "[pg][backup][errors]") {
+  test::portfolio_database("bk_nowrite");
+  test::BackupSetup setup({"bk_nowrite"});
+  test::write_text(setup.dir / "backups", "a file where the folder should be");
+  auto r = setup.cli({"backup"});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("backups") && Catch::Contains("not a folder"));
+}
+
+TEST_CASE("pg_dump missing or of another major version is named", "[pg][backup][errors]") {
+  test::portfolio_database("bk_tools");
+  test::TempDir tools;
+  test::BackupSetup missing({"bk_tools"}, "[tools]\nbin_dir = \"" + tools.path() + "\"\n");
+  auto r = missing.cli({"backup"});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("pg_dump not found") && Catch::Contains("major version 15"));
+
+  test::write_text(tools / "pg_dump", "#!/bin/sh\necho 'pg_dump (PostgreSQL) 14.9'\n");
+  ::chmod((tools / "pg_dump").c_str(), 0755);
+  r = missing.cli({"backup"});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("14.9") && Catch::Contains("PostgreSQL 15"));
+  CHECK(no_valid_backup(missing.backups()));
+}
+
+TEST_CASE("a full disk during the dump removes the partial file and exits 1", "[pg][backup][errors]") {
+  auto info = test::portfolio_database("bk_full");
+  test::execute(info, "INSERT INTO portfolios (title, owner_id) SELECT md5(g::text) || md5((g * 3)::text), 'u' FROM generate_series(1, 100000) g");
+  test::BackupSetup setup({"bk_full"});
+  ensure_directory(setup.backups(), 0700);
+  if (::mount("tmpfs", setup.backups().c_str(), "tmpfs", 0, "size=256k,mode=0700") != 0) {
+    WARN("cannot mount a small tmpfs here (needs root): disk-full test skipped");
+    return;
+  }
+  auto r = setup.cli({"backup"});
+  Catalog after = Catalog::scan(setup.backups());
+  std::size_t leftovers = after.temporary_files().size() + after.sets().size();
+  ::umount(setup.backups().c_str());
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("No space left on device") && Catch::Contains("HINT: free some space"));
+  CHECK(leftovers == 0);
+}
+
+TEST_CASE("a second backup of the same folder is refused while one runs", "[pg][backup][errors]") {
+  test::portfolio_database("bk_lock");
+  test::BackupSetup setup({"bk_lock"});
+  ensure_directory(setup.backups(), 0700);
+  int fd = ::open((setup.backups() + "/.auditpitr.lock").c_str(), O_RDWR | O_CREAT, 0600);
+  REQUIRE(::flock(fd, LOCK_EX) == 0);
+  auto r = setup.cli({"backup"});
+  ::close(fd);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("another auditpitr process"));
+  CHECK(setup.cli({"backup"}).exit_code == 0);
+}
+
+TEST_CASE("a backup killed at any moment leaves nothing taken for a valid backup", "[pg][backup][crash]") {
+  test::portfolio_database("bk_kill");
+  test::BackupSetup setup({"bk_kill"});
+  REQUIRE(setup.cli({"backup"}).exit_code == 0);
+  std::string good = test::newest_stamp(setup.backups());
+  for (const char* phase : {"backup-before-rename", "backup-before-manifest"}) {
+    INFO(phase);
+    int pid = test::run_cli_until_paused({"-c", setup.config, "backup"}, phase);
+    REQUIRE(pid > 0);
+    test::kill_and_reap(pid);
+    Catalog c = Catalog::scan(setup.backups());
+    CHECK(c.newest_complete("bk_kill") == good);
+    CHECK(c.resolve("latest", "bk_kill").stamp == good);
+    std::string stamp = c.sets().front().stamp;
+    if (stamp != good) {
+      auto check = setup.cli({"check", stamp});
+      CHECK(check.exit_code == 3);
+      CHECK_THAT(check.err, Catch::Contains("interrupted"));
+    }
+    auto list = setup.cli({"list"});
+    CHECK_THAT(list.out, Catch::Contains(good + "  ") );
+  }
+  // prune clears what the killed backups left; the good backup stays.
+  auto prune = setup.cli({"prune"});
+  CHECK(prune.exit_code == 0);
+  Catalog c = Catalog::scan(setup.backups());
+  CHECK(c.temporary_files().empty());
+  REQUIRE(c.sets().size() == 1);
+  CHECK(c.sets().front().stamp == good);
+}
