@@ -1,7 +1,7 @@
 // auditpitr's entry point: CLI11 wiring, and the one place where Errors become exit codes.
 #include <iostream>
 
-#include "src/cli/commands.h"
+#include "src/cli/cli_support.h"
 #include "src/error.h"
 #include "src/util/interrupt.h"
 
@@ -31,10 +31,9 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->envname("AUDITPITR_CONFIG");
   app.add_flag("-v,--verbose", global.verbose, "show the underlying cause of errors");
-  app.footer(
-      "Exit codes: 0 ok, 1 runtime error, 2 usage or configuration error, 3 verification mismatch\n"
-      "or damaged backup, 4 refused (destructive action without confirmation), 130 interrupted.\n"
-      "Run 'auditpitr COMMAND --help' for a command's options; docs/ has the details.");
+  app.footer(std::string(cli::kExitCodesHelp) +
+             "\nRun 'auditpitr COMMAND --help' for a command's options; docs/ has the details.\n"
+             "Start here: 'auditpitr demo' tries everything on a throwaway server with sample data.");
 
   cli::Action action;
   cli::add_backup_command(app, global, action);

@@ -11,4 +11,11 @@ namespace auditpitr::cli {
 Config load(const GlobalOptions& global);
 ops::Reporter reporter_for(const Output& out);
 
+/// The long help of a subcommand, shown by 'auditpitr COMMAND --help' under its options
+/// (the one-line description stays short for the command list).
+void set_details(CLI::App* command, const std::string& details);
+
+/// The exit-code summary every help page ends with.
+extern const char* const kExitCodesHelp;
+
 }  // namespace auditpitr::cli

@@ -79,7 +79,7 @@ int run_check(const GlobalOptions& global, const CheckOptions& opts) {
 void add_check_command(CLI::App& app, const GlobalOptions& global, Action& action) {
   auto opts = std::make_shared<CheckOptions>();
   CLI::App* cmd = app.add_subcommand("check", "Verify a backup: gzip CRC, sha256 against its manifest, readable dump");
-  cmd->description(
+  set_details(cmd, 
       "Verify a backup without restoring it: a full gzip CRC pass, the sha256 and size recorded in\n"
       "the manifest, and pg_restore reading the dump's table of contents. Exit 0 when sound, 3 when\n"
       "damaged (with the reason). Example: auditpitr check latest --db portfolio");

@@ -78,7 +78,7 @@ int run_demo(const std::string& folder_arg) {
 void add_demo_command(CLI::App& app, const GlobalOptions&, Action& action) {
   auto folder = std::make_shared<std::string>("auditpitr-demo");
   CLI::App* cmd = app.add_subcommand("demo", "Try auditpitr on a throwaway PostgreSQL with sample data");
-  cmd->description(
+  set_details(cmd, 
       "Start a throwaway PostgreSQL (no existing server needed), load the Portfolio Manager sample\n"
       "data, write a configuration into FOLDER, and run what auditpitr does: backup and check.\n"
       "The server is removed at the end; the configuration and backups stay in FOLDER.");

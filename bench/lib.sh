@@ -1,0 +1,75 @@
+# Shared helpers for the benchmarks: a throwaway PostgreSQL, timing, medians.
+# Source it; call bench_start_server, then use $BENCH_CONNINFO / psql via bench_psql.
+
+bench_bin_dir() {
+  local best
+  best=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  echo "${AUDITPITR_PG_BINDIR:-$best}"
+}
+
+# Runs a server program as postgres when we are root (the server refuses to run as root).
+bench_as_server_user() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+bench_start_server() {
+  BENCH_DIR=$(mktemp -d /tmp/auditpitr-bench-XXXXXX)
+  [ "$(id -u)" -eq 0 ] && chown postgres: "$BENCH_DIR"
+  local bin
+  bin=$(bench_bin_dir)
+  BENCH_PORT=$((20000 + RANDOM % 20000))
+  bench_as_server_user "$bin/initdb" -D "$BENCH_DIR/data" -U postgres -A trust --no-sync -E UTF8 --locale=C >/dev/null
+  cat >>"$BENCH_DIR/data/postgresql.conf" <<CONF
+listen_addresses = ''
+port = $BENCH_PORT
+unix_socket_directories = '$BENCH_DIR'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_wal_size = 4GB
+shared_buffers = 512MB
+CONF
+  bench_as_server_user "$bin/pg_ctl" -D "$BENCH_DIR/data" -l "$BENCH_DIR/server.log" -w start >/dev/null
+  BENCH_CONNINFO="host=$BENCH_DIR port=$BENCH_PORT user=postgres"
+  export PGHOST=$BENCH_DIR PGPORT=$BENCH_PORT PGUSER=postgres
+  trap bench_stop_server EXIT
+}
+
+bench_stop_server() {
+  bench_as_server_user "$(bench_bin_dir)/pg_ctl" -D "$BENCH_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$BENCH_DIR"
+}
+
+# Portfolio Manager's schema filled with generated rows: about $1 MB of table data.
+bench_make_portfolio_db() {
+  local db=$1 megabytes=$2 root
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  psql -q -d postgres -c "CREATE DATABASE $db" >/dev/null
+  psql -q -d "$db" -f "$root/fixtures/portfolio-manager/schema.sql" >/dev/null
+  local n=$((megabytes * 2200))   # ~470 bytes per project row with its category and portfolio share
+  psql -q -d "$db" >/dev/null <<SQL
+INSERT INTO portfolios (created_at, updated_at, title, description, owner_id)
+  SELECT now(), now(), 'Portfolio ' || g, repeat('about ', 10), 'user-' || (g % 97) FROM generate_series(1, $n / 50) g;
+INSERT INTO categories (created_at, updated_at, title, position, owner_id, portfolio_id)
+  SELECT now(), now(), 'Category ' || g, g % 10, 'user-' || (g % 97), 1 + g % ($n / 50) FROM generate_series(1, $n / 10) g;
+INSERT INTO projects (created_at, updated_at, title, description, skills, client, link, position, owner_id, category_id)
+  SELECT now() - (g || ' seconds')::interval, now(), 'Project ' || g,
+         md5(g::text) || ' ' || repeat('lorem ipsum dolor sit amet ', 8) || md5((g * 7)::text),
+         ARRAY['design', 'web', 'ux' || (g % 13)], 'Client ' || (g % 500),
+         'https://example.com/p/' || g, g % 100, 'user-' || (g % 97), 1 + g % ($n / 10)
+  FROM generate_series(1, $n) g;
+INSERT INTO sections (created_at, updated_at, title, type, position, owner_id, portfolio_id)
+  SELECT now(), now(), 'Section ' || g, 'text', g % 5, 'user-' || (g % 97), 1 + g % ($n / 50) FROM generate_series(1, $n / 10) g;
+INSERT INTO section_contents (created_at, updated_at, section_id, type, content, "order", metadata, owner_id)
+  SELECT now(), now(), 1 + g % ($n / 10), 'text', repeat('content ', 12) || g, g % 7,
+         jsonb_build_object('alt', 'image ' || g, 'width', g % 1920), 'user-' || (g % 97)
+  FROM generate_series(1, $n / 2) g;
+VACUUM ANALYZE;
+SQL
+}
+
+# Seconds since the epoch with nanoseconds.
+bench_now() { date +%s.%N; }
+
+# Median of the numbers given as arguments.
+bench_median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
