@@ -24,7 +24,8 @@ std::string config_with(const test::TempDir& dir, const std::string& conninfo, c
 }
 
 bool no_valid_backup(const std::string& dir) {
-  for (const auto& set : Catalog::scan(dir).sets())
+  Catalog catalog = Catalog::scan(dir);
+  for (const auto& set : catalog.sets())
     if (set.complete()) return false;
   return true;
 }
