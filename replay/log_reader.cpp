@@ -36,7 +36,7 @@ void widen(std::optional<TimePoint>& earliest, std::optional<TimePoint>& latest,
 }  // namespace
 
 std::string describe(const IssueReport& report) {
-  std::string text = "audit log '" + (report.file ? *report.file : std::string("?")) + "' line " +
+  std::string text = "audit log '" + report.file + "' line " +
                      std::to_string(report.line_number) + ": " + issue_text(report.issue);
   if (!report.detail.empty()) text += ": " + report.detail;
   return text;
@@ -75,7 +75,7 @@ LogReader::LogReader(LogSet set, ReaderOptions options)
 
 void LogReader::report(LineIssue issue, std::size_t file_index, uint64_t line_number, std::string detail) {
   ++stats_[file_index].issues[static_cast<std::size_t>(issue)];
-  IssueReport report{issue, &stats_[file_index].path, line_number, std::move(detail)};
+  IssueReport report{issue, stats_[file_index].path, line_number, std::move(detail)};
   if (options_.on_issue) options_.on_issue(report);
   if (options_.strict && issue != LineIssue::out_of_order)
     throw verification_error(describe(report), "fix or remove the line, or run without --strict to skip bad lines");

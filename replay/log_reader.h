@@ -21,7 +21,7 @@ namespace auditpitr::replay {
 /// A problem with one line (or file), as handed to ReaderOptions::on_issue.
 struct IssueReport {
   LineIssue issue;
-  const std::string* file = nullptr;
+  std::string file;  ///< path of the file
   uint64_t line_number = 0;
   std::string detail;  ///< e.g. "line of 5242880 bytes exceeds the limit of 1048576"; may be empty
 };
