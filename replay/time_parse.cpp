@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 #include "src/error.h"
@@ -115,12 +116,25 @@ std::optional<TimePoint> parse_stamp(std::string_view text) {
   return local_to_utc(civil);
 }
 
+/// Consecutive log lines nearly always share the date: remember the last one's day number.
+std::optional<date::sys_days> cached_civil_day(std::string_view text, const CivilTime& civil) {
+  thread_local char last_date[10] = {};
+  thread_local date::sys_days last_day{};
+  if (std::memcmp(last_date, text.data(), 10) == 0) return last_day;
+  auto day = civil_day(civil);
+  if (day) {
+    std::memcpy(last_date, text.data(), 10);
+    last_day = *day;
+  }
+  return day;
+}
+
 }  // namespace
 
 std::optional<TimePoint> parse_rfc3339(std::string_view text) {
   CivilTime civil;
   if (!read_civil(text, civil, rfc3339_separator)) return std::nullopt;
-  auto day = civil_day(civil);
+  auto day = cached_civil_day(text, civil);
   if (!day) return std::nullopt;
   std::size_t pos = 19;
   int64_t micros = 0;
