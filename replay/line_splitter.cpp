@@ -1,0 +1,188 @@
+// Buffer discipline: [begin_, end_) holds unread bytes; a line is handed out in place; when no
+// newline is left the tail moves to the front and the buffer is refilled; a buffer full of one
+// line without a newline means the line is too long: it is then skipped chunk by chunk.
+#include "replay/line_splitter.h"
+
+#include <fcntl.h>
+#include <simdjson.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "src/error.h"
+#include "src/util/gzip.h"
+
+namespace auditpitr::replay {
+
+/// One open file: plain through read(2), gzip through GzipReader (zlib, multi-member).
+class LineSplitter::Source {
+ public:
+  explicit Source(const LogFile& file) : path_(file.path) {
+    if (file.gzip) {
+      gzip_ = std::make_unique<GzipReader>(file.path);
+      return;
+    }
+    fd_ = ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) throw system_error("unable to open audit log '" + file.path + "'", errno);
+    ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+  }
+  ~Source() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  /// Bytes read into `data`; 0 at the end. GzipReader's damage verdict propagates as an Error.
+  std::size_t read(char* data, std::size_t capacity) {
+    if (gzip_) return gzip_->read(data, capacity);
+    for (;;) {
+      ssize_t n = ::read(fd_, data, capacity);
+      if (n >= 0) return static_cast<std::size_t>(n);
+      if (errno != EINTR) throw system_error("unable to read audit log '" + path_ + "'", errno);
+    }
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  std::unique_ptr<GzipReader> gzip_;
+};
+
+LineSplitter::LineSplitter(std::vector<LogFile> files, std::size_t buffer_bytes, std::size_t max_line_bytes)
+    : files_(std::move(files)),
+      bytes_read_(files_.size(), 0),
+      max_line_(std::max<std::size_t>(max_line_bytes, 1)),
+      capacity_(std::max(buffer_bytes, max_line_ + 1)) {
+  // Zero-filled once so the padding after any line is initialised memory.
+  buffer_.assign(capacity_ + simdjson::SIMDJSON_PADDING, '\0');
+}
+
+LineSplitter::~LineSplitter() = default;
+
+bool LineSplitter::open_next_file() {
+  if (started_) ++file_index_;
+  started_ = true;
+  source_.reset();
+  begin_ = end_ = 0;
+  line_number_ = 0;
+  eof_ = false;
+  if (file_index_ >= files_.size()) return false;
+  source_ = std::make_unique<Source>(files_[file_index_]);
+  return true;
+}
+
+/// Reads more bytes after moving the unread tail to the front; false at the end of the file.
+bool LineSplitter::fill() {
+  if (begin_ > 0) {
+    std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+  }
+  if (end_ == capacity_) return true;  // full: the caller sees a line without newline
+  std::size_t n = 0;
+  try {
+    n = source_->read(buffer_.data() + end_, capacity_ - end_);
+  } catch (const Error& e) {
+    if (!files_[file_index_].gzip || e.kind() != ErrorKind::verification) throw;
+    // A .gz cut by a crash or a full disk: report it, keep what was inflated, move on.
+    damage_ = e.cause().empty() ? e.what() : e.cause();
+    n = 0;
+    eof_ = true;
+    end_ = begin_;  // the partial last line cannot be trusted
+    return false;
+  }
+  if (n == 0) {
+    eof_ = true;
+    return false;
+  }
+  end_ += n;
+  bytes_read_[file_index_] += n;
+  return true;
+}
+
+bool LineSplitter::take_line(RawLine& out) {
+  const char* start = buffer_.data() + begin_;
+  const char* newline = static_cast<const char*>(std::memchr(start, '\n', end_ - begin_));
+  if (!newline) return false;
+  std::size_t length = static_cast<std::size_t>(newline - start);
+  begin_ += length + 1;
+  ++line_number_;
+  out = RawLine{};
+  out.file_index = file_index_;
+  out.line_number = line_number_;
+  if (length > max_line_) {
+    out.kind = RawLine::Kind::too_long;
+    out.length = length;
+    return true;
+  }
+  if (length > 0 && start[length - 1] == '\r') --length;
+  out.text = std::string_view(start, length);
+  return true;
+}
+
+/// The bytes after the last newline of a file: a line without its newline (often cut short).
+bool LineSplitter::take_last_line(RawLine& out) {
+  if (begin_ == end_) return false;
+  std::size_t length = end_ - begin_;
+  out = RawLine{};
+  out.file_index = file_index_;
+  out.line_number = ++line_number_;
+  out.text = std::string_view(buffer_.data() + begin_, length);
+  begin_ = end_;
+  return true;
+}
+
+/// The buffer is full and holds no newline: drop bytes until the line's end, counting them.
+bool LineSplitter::skip_long_line(RawLine& out) {
+  uint64_t length = end_ - begin_;
+  begin_ = end_ = 0;
+  for (;;) {
+    if (!fill()) break;
+    const char* newline = static_cast<const char*>(std::memchr(buffer_.data(), '\n', end_));
+    if (newline) {
+      begin_ = static_cast<std::size_t>(newline - buffer_.data()) + 1;
+      length += begin_ - 1;
+      break;
+    }
+    length += end_;
+    end_ = 0;
+  }
+  out = RawLine{};
+  out.kind = RawLine::Kind::too_long;
+  out.file_index = file_index_;
+  out.line_number = ++line_number_;
+  out.length = length;
+  return true;
+}
+
+bool LineSplitter::next(RawLine& out) {
+  if (!started_ && !open_next_file()) return false;
+  for (;;) {
+    if (!damage_.empty()) {
+      out = RawLine{};
+      out.kind = RawLine::Kind::damaged;
+      out.file_index = file_index_;
+      out.line_number = line_number_ + 1;
+      detail_ = std::move(damage_);
+      damage_.clear();
+      out.detail = detail_;
+      return true;
+    }
+    if (take_line(out)) return true;
+    if (!eof_) {
+      if (end_ - begin_ == capacity_) return skip_long_line(out);
+      if (fill() || !damage_.empty()) continue;
+    }
+    if (!damage_.empty()) continue;
+    if (take_last_line(out)) {
+      if (out.text.size() > max_line_) {
+        out.kind = RawLine::Kind::too_long;
+        out.length = out.text.size();
+        out.text = {};
+      }
+      return true;
+    }
+    if (!open_next_file()) return false;
+  }
+}
+
+}  // namespace auditpitr::replay
