@@ -7,4 +7,6 @@ list(APPEND AUDITPITR_REPLAY_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/mapping_rules_validate.cpp
   ${CMAKE_CURRENT_LIST_DIR}/event_json.cpp
   ${CMAKE_CURRENT_LIST_DIR}/mapping.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/coverage.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/simple_audit_source.cpp  # TEMPORARY: replaced by the reader at merge
 )
