@@ -77,10 +77,11 @@ class ChangeBuilder {
       fields.push_back({name, name, &node});
     }
     if (element)
-      for (const auto& [name, node] : element->members) {
+      for (const auto& member : element->members) {
+        const std::string& name = member.first;
         fields.erase(std::remove_if(fields.begin(), fields.end(), [&](const Field& f) { return f.name == name; }),
                      fields.end());
-        fields.push_back({name, prefix + name, &node});
+        fields.push_back({name, prefix + name, &member.second});
       }
     return fields;
   }
