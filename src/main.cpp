@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   cli::add_check_command(app, global, action);
   cli::add_prune_command(app, global, action);
   cli::add_demo_command(app, global, action);
+  cli::add_analyze_command(app, global, action);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,12 @@
+# Mapping: conventions, rules file, catalog validation, event JSON, coverage; and, until the reader
+# lands, the simple audit source that analyze uses (replay/simple_audit_source.cpp).
+list(APPEND AUDITPITR_REPLAY_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/mapping_conventions.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/mapping_catalog.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/mapping_rules.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/mapping_rules_validate.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/event_json.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/mapping.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/coverage.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/simple_audit_source.cpp  # TEMPORARY: replaced by the reader at merge
+)

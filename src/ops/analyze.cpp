@@ -1,0 +1,136 @@
+// analyze: one pass over the merged events (mapping, gaps, bursts, coverage), one over error.log.
+#include "src/ops/analyze.h"
+
+#include "replay/mapping_rules.h"
+#include "src/error.h"
+#include "src/pg/connection.h"
+#include "src/util/fs.h"
+#include "verify/database_checksum.h"
+
+namespace auditpitr::ops {
+namespace {
+
+std::string where(const replay::AuditEvent& e) {
+  return (e.file ? *e.file : std::string("?")) + ":" + std::to_string(e.line_number);
+}
+
+class TimeShape {
+ public:
+  explicit TimeShape(const AnalyzeOptions& options) : options_(options) {}
+
+  void add(const replay::AuditEvent& e, AnalyzeReport& report) {
+    if (previous_ && e.time - *previous_ > options_.gap_threshold)
+      report.gaps.push_back({*previous_, e.time, previous_where_, where(e)});
+    previous_ = e.time;
+    previous_where_ = where(e);
+    auto window = std::chrono::duration_cast<std::chrono::microseconds>(options_.burst_window).count();
+    int64_t bucket = e.time.time_since_epoch().count() / (window > 0 ? window : 1);
+    if (bucket != bucket_) {
+      finish(report);
+      bucket_ = bucket;
+      bucket_start_ = replay::TimePoint(std::chrono::microseconds(bucket * window));
+    }
+    ++bucket_events_;
+  }
+
+  void finish(AnalyzeReport& report) {
+    if (bucket_events_ >= options_.burst_events && bucket_events_ > 0) report.bursts.push_back({bucket_start_, bucket_events_});
+    bucket_events_ = 0;
+  }
+
+ private:
+  const AnalyzeOptions& options_;
+  std::optional<replay::TimePoint> previous_;
+  std::string previous_where_;
+  int64_t bucket_ = INT64_MIN;
+  replay::TimePoint bucket_start_;
+  uint64_t bucket_events_ = 0;
+};
+
+OperationSummary& summary_for(std::map<std::string, OperationSummary>& ops, replay::Mapper& mapper,
+                              const std::string& operation) {
+  auto it = ops.find(operation);
+  if (it != ops.end()) return it->second;
+  OperationSummary& s = ops[operation];
+  s.operation = operation;
+  s.target = mapper.target(operation);
+  return s;
+}
+
+std::vector<std::string> log_files(const std::string& dir, std::initializer_list<const char*> names) {
+  std::vector<std::string> files;
+  for (const char* n : names) files.push_back(join_path(dir, n));
+  return files;
+}
+
+}  // namespace
+
+AnalyzeReport analyze_events(replay::AuditEventSource& events, replay::AuditEventSource* errors,
+                             replay::Mapper& mapper, const AnalyzeOptions& options) {
+  AnalyzeReport report;
+  report.options = options;
+  std::map<std::string, OperationSummary> ops;
+  replay::CoverageTracker coverage;
+  TimeShape shape(options);
+  replay::AuditEvent e;
+  while (events.next(e)) {
+    ++report.events;
+    if (!report.first) report.first = e.time;
+    report.last = e.time;
+    shape.add(e, report);
+    OperationSummary& s = summary_for(ops, mapper, std::string(e.operation));
+    ++s.events;
+    replay::MapResult r = mapper.map(e);
+    if (r.outcome == replay::MapOutcome::invalid && s.invalid++ == 0) s.first_invalid = where(e) + ": " + r.reason;
+    for (const auto& change : r.changes) coverage.add(change);
+    s.changes += r.changes.size();
+    report.changes += r.changes.size();
+  }
+  shape.finish(report);
+  report.files = events.file_stats();
+  if (errors) {
+    while (errors->next(e)) ++report.error_operations[std::string(e.operation)];
+    report.error_file = errors->file_stats().at(0);
+  }
+  for (auto& [name, s] : ops) report.operations.push_back(std::move(s));
+  report.unmapped = mapper.unmapped_fields();
+  report.coverage = coverage.result(mapper.catalog());
+  return report;
+}
+
+replay::Mapper open_mapper(const Config& config) {
+  if (config.audit_dir.empty())
+    throw usage_error("no [audit] section in '" + config.path + "'",
+                      "add [audit] with dir = \"audit\" and database = \"<alias>\" (docs/mapping.md)");
+  // Rules first: a broken rules file is reported without needing the server.
+  replay::MappingRules rules;
+  if (!config.audit_mapping.empty()) rules = replay::load_mapping_rules(config.audit_mapping);
+  const DatabaseConfig& db = config.database(config.audit_database);
+  pg::Connection conn(db.connect_info());
+  std::vector<verify::TableShape> tables;
+  try {
+    pqxx::read_transaction tx(conn.raw());
+    tables = verify::list_tables(tx);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    pg::rethrow_as_error(e, "reading the catalog", conn);
+  }
+  return replay::Mapper(std::move(rules), replay::MappingCatalog(std::move(tables)));
+}
+
+AnalyzeReport analyze_audit(const Config& config, const AnalyzeOptions& options) {
+  replay::Mapper mapper = open_mapper(config);
+  std::string dir = options.audit_dir.empty() ? config.audit_dir : options.audit_dir;
+  if (!path_exists(dir))
+    throw usage_error("audit log folder '" + dir + "' not found", "check [audit] dir, or pass --audit-dir DIR");
+  auto events = replay::open_simple_audit_source(log_files(dir, {"create.log", "update.log", "delete.log"}), true);
+  auto errors = replay::open_simple_audit_source(log_files(dir, {"error.log"}), false);
+  AnalyzeReport report = analyze_events(*events, errors.get(), mapper, options);
+  report.audit_dir = dir;
+  report.database = config.audit_database;
+  report.mapping = config.audit_mapping;
+  return report;
+}
+
+}  // namespace auditpitr::ops

@@ -1,0 +1,85 @@
+// auditpitr analyze: what the audit logs hold and what a recovery from them could (not) rebuild.
+// No CLI11 here: src/cli/cmd_analyze.cpp parses options and prints.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "replay/audit_source.h"
+#include "replay/coverage.h"
+#include "replay/mapping.h"
+#include "src/config/config.h"
+
+namespace auditpitr::ops {
+
+struct AnalyzeOptions {
+  std::string audit_dir;  ///< overrides [audit] dir when not empty
+  std::chrono::seconds gap_threshold{3600};
+  std::chrono::seconds burst_window{60};
+  uint64_t burst_events = 30;  ///< a window with at least this many events is a burst
+};
+
+struct OperationSummary {
+  std::string operation;
+  uint64_t events = 0;
+  uint64_t changes = 0;  ///< row changes made (fan-out makes several per event)
+  uint64_t invalid = 0;
+  std::string first_invalid;  ///< "file:line: reason"
+  replay::OperationTarget target;
+};
+
+struct Gap {
+  replay::TimePoint from, to;
+  std::string after;   ///< file:line of the event before the gap
+  std::string before;  ///< file:line of the event after it
+};
+
+struct Burst {
+  replay::TimePoint start;
+  uint64_t events = 0;
+};
+
+struct AnalyzeReport {
+  std::string audit_dir, database, mapping;
+  AnalyzeOptions options;
+  std::vector<replay::AuditFileStats> files;  ///< create, update, delete.log
+  replay::AuditFileStats error_file;
+  std::map<std::string, uint64_t> error_operations;
+  std::vector<OperationSummary> operations;  ///< by name
+  uint64_t events = 0, changes = 0;
+  std::optional<replay::TimePoint> first, last;
+  std::vector<Gap> gaps;
+  std::vector<Burst> bursts;
+  std::vector<replay::UnmappedField> unmapped;
+  std::vector<replay::TableCoverage> coverage;
+};
+
+/// The work itself, over any event sources (tests feed their own). `errors` may be null.
+AnalyzeReport analyze_events(replay::AuditEventSource& events, replay::AuditEventSource* errors,
+                             replay::Mapper& mapper, const AnalyzeOptions& options);
+
+/// Reads [audit] from the configuration, loads the rules, reads the catalog of the audit database
+/// and analyses dir/{create,update,delete,error}.log. Usage Error (exit 2) for configuration and
+/// rules problems, runtime Error (exit 1) when the server cannot be reached.
+AnalyzeReport analyze_audit(const Config& config, const AnalyzeOptions& options);
+
+/// Builds the Mapper for `config`'s [audit] section (used by analyze, later by recover).
+replay::Mapper open_mapper(const Config& config);
+
+/// One JSON object (--json).
+std::string analyze_json(const AnalyzeReport& report);
+
+struct ReportLine {
+  enum class Kind { heading, info, warning, plain } kind = Kind::plain;
+  std::string text;
+};
+/// The human report, readable at 3 a.m.: problems first-class, numbers aligned.
+std::vector<ReportLine> analyze_text(const AnalyzeReport& report);
+
+/// "2025-01-15 09:00:00Z" (fractions only when present).
+std::string display_time(replay::TimePoint time);
+
+}  // namespace auditpitr::ops

@@ -1,0 +1,179 @@
+// Rules validated against a real catalog, the shipped Portfolio Manager rules, and `analyze`
+// end to end on fixtures/portfolio-manager/audit.
+#include <catch2/catch.hpp>
+#include <simdjson.h>
+
+#include "src/error.h"
+#include "src/ops/analyze.h"
+#include "src/pg/connection.h"
+#include "verify/database_checksum.h"
+#include "tests/support/cli_runner.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_cluster.h"
+
+using namespace auditpitr;
+
+namespace {
+
+replay::MappingCatalog catalog_of(const pg::ConnInfo& info) {
+  pg::Connection conn(info);
+  pqxx::read_transaction tx(conn.raw());
+  return replay::MappingCatalog(verify::list_tables(tx));
+}
+
+std::string config_text(const pg::ConnInfo& info, const std::string& mapping, const std::string& audit_dir) {
+  return "[backup]\ndir = \"backups\"\n[[databases]]\nalias = \"portfolio\"\ndbname = \"" + info.dbname() +
+         "\"\nconninfo = \"" + info.to_libpq_string() + "\"\n[audit]\ndir = \"" + audit_dir +
+         "\"\ndatabase = \"portfolio\"\n" + (mapping.empty() ? "" : "mapping = \"" + mapping + "\"\n");
+}
+
+std::string shipped_rules() { return test::source_path("fixtures/portfolio-manager/mapping.toml"); }
+std::string fixture_logs() { return test::source_path("fixtures/portfolio-manager/audit"); }
+
+std::string usage_message(const std::string& rules, const replay::MappingCatalog& catalog) {
+  try {
+    replay::Mapper(replay::parse_mapping_rules(rules, "pm.toml"), catalog);
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::usage);
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST_CASE("the shipped Portfolio Manager rules load against its schema", "[pg][mapping]") {
+  auto catalog = catalog_of(test::portfolio_database("mapping_shipped"));
+  replay::Mapper mapper(replay::load_mapping_rules(shipped_rules()), catalog);
+  for (const char* op : {"CREATE_PORTFOLIO", "UPDATE_PORTFOLIO", "DELETE_PORTFOLIO", "CREATE_CATEGORY", "DELETE_CATEGORY",
+                         "UPDATE_CATEGORY_POSITION", "BULK_REORDER_CATEGORIES", "CREATE_SECTION", "DELETE_SECTION",
+                         "UPDATE_SECTION_POSITION", "BULK_REORDER_SECTIONS", "DELETE_PROJECT", "DELETE_SECTION_CONTENT"})
+    CHECK(mapper.target(op).outcome == replay::MapOutcome::mapped);
+  CHECK(mapper.target("CREATE_IMAGE").outcome == replay::MapOutcome::ignored);
+  CHECK(mapper.target("UPDATE_IMAGE").outcome == replay::MapOutcome::ignored);
+  auto cascade = mapper.cascades_of("portfolios");
+  REQUIRE(cascade.size() == 2);
+  CHECK(cascade[0].children.at(0).table == "projects");
+  CHECK(cascade[1].children.at(0).table == "section_contents");
+}
+
+TEST_CASE("rules naming unknown tables or columns fail with the rule and its line", "[pg][mapping]") {
+  auto catalog = catalog_of(test::portfolio_database("mapping_unknown"));
+  CHECK_THAT(usage_message("\n\n[operations.BULK_REORDER_PROJECTS]\ntable = \"project\"\naction = \"update\"\n", catalog),
+             Catch::Contains("'pm.toml:3'") && Catch::Contains("operation 'BULK_REORDER_PROJECTS'") &&
+                 Catch::Contains("unknown table 'project'"));
+  CHECK_THAT(usage_message("[operations.UPDATE_SECTION_POSITION]\ntable = \"sections\"\naction = \"update\"\n"
+                           "expect = { oldPosition = \"pos\" }\n",
+                           catalog),
+             Catch::Contains("pm.toml:4") && Catch::Contains("unknown column 'pos' of table 'sections'"));
+  CHECK_THAT(usage_message("[tables.categories]\nsoft_delete = \"removed_at\"\n", catalog),
+             Catch::Contains("pm.toml:1") && Catch::Contains("table rule 'categories'") &&
+                 Catch::Contains("unknown column 'removed_at'"));
+}
+
+TEST_CASE("analyze --json reports files, operations, gaps and column coverage", "[pg][mapping][cli]") {
+  auto info = test::portfolio_database("mapping_analyze_json");
+  test::TempDir dir;
+  test::write_text(dir / "auditpitr.toml", config_text(info, shipped_rules(), fixture_logs()));
+  auto result = test::run_cli({"-c", dir / "auditpitr.toml", "analyze", "--json"});
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(result.out);
+  CHECK(int64_t(doc["events"]) == 18);
+  CHECK(std::string_view(doc["first"]) == "2025-01-15T09:00:00.000000Z");
+  auto files = simdjson::dom::array(doc["files"]);
+  REQUIRE(files.size() == 3);
+  simdjson::dom::element create = files.at(0);
+  CHECK(int64_t(create["lines"]) == 7);
+  CHECK(int64_t(create["events"]) == 6);
+  CHECK(int64_t(create["malformed"]) == 1);
+  CHECK(int64_t(doc["errors"]["operations"]["CREATE_PROJECT_DB_ERROR"]) == 2);
+  CHECK(int64_t(doc["errors"]["operations"]["UPDATE_PORTFOLIO_NOT_FOUND"]) == 1);
+
+  std::map<std::string, simdjson::dom::element> ops;
+  for (auto op : simdjson::dom::array(doc["operations"])) ops[std::string(std::string_view(op["operation"]))] = op;
+  CHECK(std::string_view(ops.at("BULK_REORDER_SECTIONS")["table"]) == "sections");
+  CHECK(int64_t(ops.at("BULK_REORDER_SECTIONS")["changes"]) == 2);
+  CHECK(std::string_view(ops.at("CREATE_IMAGE")["outcome"]) == "ignored");
+  CHECK(std::string_view(ops.at("DELETE_SECTION_CONTENT")["action"]) == "delete");
+
+  auto gaps = simdjson::dom::array(doc["gaps"]["list"]);
+  REQUIRE(gaps.size() == 1);  // 09:40 -> 12:30
+  CHECK(int64_t(gaps.at(0)["seconds"]) == 2 * 3600 + 50 * 60);
+  CHECK(simdjson::dom::array(doc["unmapped_fields"]).size() == 0);
+
+  std::map<std::string, std::string> coverage;
+  std::map<std::string, bool> no_creates;
+  for (auto table : simdjson::dom::array(doc["coverage"])) {
+    std::string name{std::string_view(table["table"])};
+    no_creates[name] = bool(table["no_create_events"]);
+    for (auto column : simdjson::dom::array(table["columns"]))
+      coverage[name + "." + std::string(std::string_view(column["column"]))] = std::string(std::string_view(column["coverage"]));
+  }
+  CHECK(coverage.at("portfolios.title") == "created_and_updated");
+  CHECK(coverage.at("portfolios.owner_id") == "created_only");
+  CHECK(coverage.at("portfolios.description") == "never_written");
+  CHECK(coverage.at("portfolios.updated_at") == "automatic_timestamp");
+  CHECK(coverage.at("portfolios.id") == "key");
+  CHECK(coverage.at("categories.title") == "created_only");
+  CHECK(coverage.at("categories.position") == "updated_only");
+  CHECK(coverage.at("sections.position") == "created_and_updated");
+  CHECK(coverage.at("projects.title") == "never_written");
+  CHECK(coverage.at("projects.deleted_at") == "automatic_timestamp");
+  CHECK(no_creates.at("projects"));
+  CHECK(no_creates.at("section_contents"));
+  CHECK_FALSE(no_creates.at("portfolios"));
+}
+
+TEST_CASE("analyze prints a readable report and honours --audit-dir", "[pg][mapping][cli]") {
+  auto info = test::portfolio_database("mapping_analyze_text");
+  test::TempDir dir;
+  test::write_text(dir / "auditpitr.toml", config_text(info, shipped_rules(), dir / "nowhere"));
+  auto result = test::run_cli({"-c", dir / "auditpitr.toml", "analyze", "--audit-dir", fixture_logs(), "--gap-minutes", "600"});
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  CHECK_THAT(result.out, Catch::Contains("projects: no create events: rows created after the backup cannot come back"));
+  CHECK_THAT(result.out, Catch::Contains("never_written") && Catch::Contains("description"));
+  CHECK_THAT(result.out, Catch::Contains("malformed line ") && Catch::Contains("create.log:7"));
+  CHECK_THAT(result.out, Catch::Contains("no gap longer than 10 h"));
+  CHECK_THAT(result.out, Catch::Contains("CREATE_PROJECT_DB_ERROR"));
+}
+
+TEST_CASE("analyze without rules reports what the conventions cannot map", "[pg][mapping][cli]") {
+  auto info = test::portfolio_database("mapping_analyze_bare");
+  test::TempDir dir;
+  test::write_text(dir / "auditpitr.toml", config_text(info, "", fixture_logs()));
+  auto result = test::run_cli({"-c", dir / "auditpitr.toml", "analyze"});
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  CHECK_THAT(result.out, Catch::Contains("BULK_REORDER_SECTIONS") && Catch::Contains("UNMAPPED"));
+  CHECK_THAT(result.out, Catch::Contains("field 'userID' of CREATE_PORTFOLIO maps to no column"));
+  CHECK_THAT(result.out, Catch::Contains("no table 'images'"));
+}
+
+TEST_CASE("analyze exit codes: 2 for configuration and rules, 1 for an unreachable server", "[pg][mapping][cli]") {
+  auto info = test::portfolio_database("mapping_analyze_codes");
+  test::TempDir dir;
+  test::write_text(dir / "bad.toml", "[operations.UPDATE_CATEGORY_POSITION]\ntable = \"categories\"\naction = \"update\"\n"
+                                     "fields = { newPosition = \"positon\" }\n");
+  test::write_text(dir / "auditpitr.toml", config_text(info, dir / "bad.toml", fixture_logs()));
+  auto bad_rules = test::run_cli({"-c", dir / "auditpitr.toml", "analyze"});
+  CHECK(bad_rules.exit_code == 2);
+  CHECK_THAT(bad_rules.err, Catch::Contains("bad.toml:4") && Catch::Contains("'positon'"));
+
+  test::write_text(dir / "syntax.toml", "[operations.X\n");
+  test::write_text(dir / "auditpitr.toml", config_text(info, dir / "syntax.toml", fixture_logs()));
+  CHECK(test::run_cli({"-c", dir / "auditpitr.toml", "analyze"}).exit_code == 2);
+
+  test::write_text(dir / "noaudit.toml", "[backup]\n[[databases]]\ndbname = \"x\"\n");
+  auto no_audit = test::run_cli({"-c", dir / "noaudit.toml", "analyze"});
+  CHECK(no_audit.exit_code == 2);
+  CHECK_THAT(no_audit.err, Catch::Contains("no [audit] section"));
+
+  test::write_text(dir / "down.toml", "[backup]\n[[databases]]\nalias = \"portfolio\"\ndbname = \"x\"\n"
+                                      "conninfo = \"host=127.0.0.1 port=1 connect_timeout=2\"\n[audit]\ndir = \"" +
+                                          fixture_logs() + "\"\n");
+  CHECK(test::run_cli({"-c", dir / "down.toml", "analyze"}).exit_code == 1);
+}
