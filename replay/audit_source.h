@@ -1,8 +1,6 @@
 // The seam between audit-log reading and its consumers (analyze today, replay later): a time-ordered
-// stream of AuditEvents plus per-file line statistics.
-// TEMPORARY: branch `reader` brings the real reader (replay/log_reader.h, replay/event_stream.h:
-// rotation, gzip, k-way merge, strict mode). At merge, implement AuditEventSource over it and delete
-// simple_audit_source.cpp.
+// stream of AuditEvents plus per-file line statistics. The real implementation sits on the reader
+// (replay/event_stream.h, replay/log_reader.h); tests may feed their own.
 #pragma once
 
 #include <memory>
@@ -35,13 +33,17 @@ class AuditEventSource {
   virtual std::vector<AuditFileStats> file_stats() const = 0;
 };
 
-/// TEMPORARY (see above): plain files only, read with std::getline, merged by time.
-/// `info_only`: hand out only `"level":"info"` lines (create/update/delete.log); false for error.log.
-/// Missing files are skipped (listed with zero lines).
-std::unique_ptr<AuditEventSource> open_simple_audit_source(const std::vector<std::string>& files, bool info_only);
+struct AuditSourceOptions {
+  bool strict = false;                  ///< a bad line is fatal (naming file:line) instead of skipped
+  std::optional<TimePoint> until;       ///< events after this moment are not returned
+};
 
-/// TEMPORARY minimal RFC 3339 parser ("2025-01-15T09:00:00Z", "-03:00" offsets, fractions), until
-/// the reader's time module lands.
-std::optional<TimePoint> parse_rfc3339(std::string_view text);
+/// The change events of create.log, update.log and delete.log in `audit_dir` (rotations and .gz
+/// included), merged by time.
+std::unique_ptr<AuditEventSource> open_event_logs(const std::string& audit_dir, const AuditSourceOptions& options = {});
+
+/// Every well-formed line of one logical log (e.g. error.log, all levels) as events, in file order.
+std::unique_ptr<AuditEventSource> open_single_log(const std::string& audit_dir, const std::string& name,
+                                                  const AuditSourceOptions& options = {});
 
 }  // namespace auditpitr::replay

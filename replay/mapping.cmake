@@ -1,5 +1,5 @@
-# Mapping: conventions, rules file, catalog validation, event JSON, coverage; and, until the reader
-# lands, the simple audit source that analyze uses (replay/simple_audit_source.cpp).
+# Mapping: conventions, rules file, catalog validation, event JSON, coverage; the audit source
+# analyze reads through (over the reader).
 list(APPEND AUDITPITR_REPLAY_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/mapping_conventions.cpp
   ${CMAKE_CURRENT_LIST_DIR}/mapping_catalog.cpp
@@ -8,5 +8,5 @@ list(APPEND AUDITPITR_REPLAY_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/event_json.cpp
   ${CMAKE_CURRENT_LIST_DIR}/mapping.cpp
   ${CMAKE_CURRENT_LIST_DIR}/coverage.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/simple_audit_source.cpp  # TEMPORARY: replaced by the reader at merge
+  ${CMAKE_CURRENT_LIST_DIR}/log_audit_source.cpp
 )

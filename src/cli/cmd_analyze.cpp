@@ -1,6 +1,5 @@
 // auditpitr analyze: what the audit logs hold and what a recovery from them would miss.
-#include "src/cli/commands.h"
-#include "src/cli/output.h"
+#include "src/cli/cli_support.h"
 #include "src/ops/analyze.h"
 
 namespace auditpitr::cli {
@@ -9,15 +8,17 @@ namespace {
 struct AnalyzeArgs {
   bool json = false;
   std::string audit_dir;
+  bool strict = false;
   int gap_minutes = 60;
   int burst_window_seconds = 60;
   int burst_events = 30;
 };
 
 int run_analyze(const GlobalOptions& global, const AnalyzeArgs& args) {
-  Config config = load_config(global.config_path);
+  Config config = load(global);
   ops::AnalyzeOptions options;
   options.audit_dir = args.audit_dir;
+  options.strict = args.strict;
   options.gap_threshold = std::chrono::minutes(args.gap_minutes);
   options.burst_window = std::chrono::seconds(args.burst_window_seconds);
   options.burst_events = static_cast<uint64_t>(args.burst_events);
@@ -42,10 +43,17 @@ int run_analyze(const GlobalOptions& global, const AnalyzeArgs& args) {
 
 void add_analyze_command(CLI::App& app, const GlobalOptions& global, Action& action) {
   auto args = std::make_shared<AnalyzeArgs>();
-  CLI::App* cmd = app.add_subcommand(
-      "analyze", "report what the audit logs hold: files, operations, gaps, and which columns a recovery can rebuild");
+  CLI::App* cmd = app.add_subcommand("analyze", "Report what the audit logs hold and what a recovery from them would miss");
+  set_details(cmd,
+              "Read the audit logs of [audit] dir (create/update/delete.log with their rotations and .gz, and\n"
+              "error.log) and report: per file its lines, events, time span and malformed lines; per operation\n"
+              "its count and what it maps to; gaps and bursts; and the column coverage of the [audit]\n"
+              "database: which columns logged events write, which only at creation (later changes are\n"
+              "not logged), which never, and which tables have no create events at all. Example:\n"
+              "  auditpitr analyze --audit-dir /mnt/copy-of-audit --json");
   cmd->add_flag("--json", args->json, "print one JSON object");
   cmd->add_option("--audit-dir", args->audit_dir, "read the logs from DIR instead of [audit] dir");
+  cmd->add_flag("--strict", args->strict, "stop at the first malformed line (exit 3) instead of counting it");
   cmd->add_option("--gap-minutes", args->gap_minutes, "report silences longer than this")
       ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--burst-window", args->burst_window_seconds, "burst window in seconds")

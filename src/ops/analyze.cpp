@@ -57,12 +57,6 @@ OperationSummary& summary_for(std::map<std::string, OperationSummary>& ops, repl
   return s;
 }
 
-std::vector<std::string> log_files(const std::string& dir, std::initializer_list<const char*> names) {
-  std::vector<std::string> files;
-  for (const char* n : names) files.push_back(join_path(dir, n));
-  return files;
-}
-
 }  // namespace
 
 AnalyzeReport analyze_events(replay::AuditEventSource& events, replay::AuditEventSource* errors,
@@ -124,8 +118,10 @@ AnalyzeReport analyze_audit(const Config& config, const AnalyzeOptions& options)
   std::string dir = options.audit_dir.empty() ? config.audit_dir : options.audit_dir;
   if (!path_exists(dir))
     throw usage_error("audit log folder '" + dir + "' not found", "check [audit] dir, or pass --audit-dir DIR");
-  auto events = replay::open_simple_audit_source(log_files(dir, {"create.log", "update.log", "delete.log"}), true);
-  auto errors = replay::open_simple_audit_source(log_files(dir, {"error.log"}), false);
+  replay::AuditSourceOptions source_options;
+  source_options.strict = options.strict;
+  auto events = replay::open_event_logs(dir, source_options);
+  auto errors = replay::open_single_log(dir, "error.log", source_options);
   AnalyzeReport report = analyze_events(*events, errors.get(), mapper, options);
   report.audit_dir = dir;
   report.database = config.audit_database;

@@ -17,6 +17,7 @@ namespace auditpitr::ops {
 
 struct AnalyzeOptions {
   std::string audit_dir;  ///< overrides [audit] dir when not empty
+  bool strict = false;    ///< a malformed line is fatal (exit 3, naming file:line) instead of counted
   std::chrono::seconds gap_threshold{3600};
   std::chrono::seconds burst_window{60};
   uint64_t burst_events = 30;  ///< a window with at least this many events is a burst
