@@ -30,7 +30,7 @@ void require_tables_in_dump(const std::vector<std::string>& wanted, const std::v
 
 std::string conflict_hint(const pg::PgRestoreError& error) {
   if (error.message.find("duplicate key") != std::string::npos)
-    return "the rows above already exist in the live table (PostgreSQL stops at the first one); delete them, or restore "
+    return "that row already exists in the live table (PostgreSQL stops at the first conflict); delete it, or restore "
            "with --into to another database and copy what you need";
   if (error.message.find("foreign key") != std::string::npos)
     return "restore the referenced tables too (add more --table options), in one run";

@@ -89,6 +89,7 @@ void PgRestoreMessages::add_line(const std::string& line) {
   static const std::string kFromToc = "pg_restore: from TOC entry ";
   static const std::string kQueryError = "pg_restore: error: could not execute query: ERROR:  ";
   static const std::string kWarning = "pg_restore: warning: ";
+  static const std::string kCopyFailed = "pg_restore: error: COPY failed for table ";
   if (starts_with(line, kFromToc)) {
     current_object_ = object_of_toc_entry(line.substr(kFromToc.size()));
   } else if (starts_with(line, kQueryError)) {
@@ -99,6 +100,14 @@ void PgRestoreMessages::add_line(const std::string& line) {
     auto& bucket = error.kind.empty() ? errors : expected;
     bucket.push_back(error);
     last_ = &bucket.back();
+  } else if (starts_with(line, kCopyFailed) && line.find(": ERROR:  ") != std::string::npos) {
+    // pg_restore: error: COPY failed for table "categories": ERROR:  duplicate key value ...
+    auto at = line.find(": ERROR:  ");
+    PgRestoreError error;
+    error.object = "TABLE DATA " + line.substr(kCopyFailed.size(), at - kCopyFailed.size());
+    error.message = trim(line.substr(at + 10));
+    errors.push_back(error);
+    last_ = &errors.back();
   } else if (last_ && starts_with(line, "DETAIL:  ")) {
     last_->detail = trim(line.substr(9));
   } else if (last_ && starts_with(line, "CONTEXT:  ")) {
