@@ -25,9 +25,9 @@ void confirm(const Output& out, const ops::RestorePlan& plan, bool yes) {
   if (!stdin_is_terminal())
     throw refused_error("refusing to overwrite the database(s) without confirmation: nothing was changed",
                         "run it in a terminal and type 'yes', or pass --yes (scripts, cron)");
-  out.line();
-  out.line(ops::warning_box(plan));
-  std::cout << "Are you sure you want to continue? Type 'yes' to proceed: " << std::flush;
+  // With --json, stdout carries only the JSON document: the question goes to stderr.
+  std::ostream& ask = out.json_mode() ? std::cerr : std::cout;
+  ask << "\n" << ops::warning_box(plan) << "\nAre you sure you want to continue? Type 'yes' to proceed: " << std::flush;
   std::string answer;
   std::getline(std::cin, answer);
   if (answer != "yes") throw refused_error("restore cancelled: nothing was changed");

@@ -16,6 +16,12 @@ std::map<std::string, std::string> hook_environment(const RestorePlan& plan) {
   return {{"AUDITPITR_STAMP", plan.stamp}, {"AUDITPITR_DATABASES", names}};
 }
 
+void drop_temporaries(std::vector<std::unique_ptr<detail::AdminSession>>& sessions,
+                      const std::vector<detail::TemporaryRestore>& restored, std::size_t from);
+void swap_one(const RestorePlan& plan, std::vector<detail::TemporaryRestore>& restored,
+          std::vector<std::unique_ptr<detail::AdminSession>>& sessions, std::size_t i, const Reporter& reporter,
+          RestoreResult& result);
+
 // Whole-database restores (into the configured databases or --into).
 void restore_databases(const Config& config, const RestorePlan& plan, pg::ProcessRunner& runner, const Reporter& reporter,
                        RestoreResult& result) {
@@ -39,20 +45,43 @@ void restore_databases(const Config& config, const RestorePlan& plan, pg::Proces
     for (std::size_t i = 0; i < plan.targets.size(); ++i)
       restored.push_back(detail::restore_into_temporary(config, plan.targets[i], plan.request, *sessions[i], runner, reporter));
   } catch (...) {
-    for (std::size_t i = 0; i < restored.size(); ++i) sessions[i]->drop_database(restored[i].temporary);
+    drop_temporaries(sessions, restored, 0);
     throw;
   }
   for (std::size_t i = 0; i < restored.size(); ++i) {
-    auto& done = restored[i];
-    const auto& target = plan.targets[i];
-    bool replaces = plan.request.into.empty() && sessions[i]->database_exists(target.target_dbname);
-    std::string kept = replaces ? before_restore_name(target.target_dbname, target.backup.stamp) : "";
-    detail::swap_into_place(*sessions[i], target.target_dbname, done.temporary, kept);
-    detail::test_pause_point("swapped");
-    done.result.kept_copy = kept;
-    reporter.success(target.target_dbname + " restored from " + target.backup.stamp + " (" + done.result.verification + ")");
-    result.databases.push_back(done.result);
+    try {
+      swap_one(plan, restored, sessions, i, reporter, result);
+    } catch (...) {
+      // Databases already swapped stay restored (and undoable); the others keep their original.
+      drop_temporaries(sessions, restored, i);
+      throw;
+    }
   }
+}
+
+void drop_temporaries(std::vector<std::unique_ptr<detail::AdminSession>>& sessions,
+                      const std::vector<detail::TemporaryRestore>& restored, std::size_t from) {
+  for (std::size_t i = from; i < restored.size(); ++i) {
+    try {
+      sessions[i]->drop_database(restored[i].temporary);
+    } catch (const std::exception&) {
+      // The next restore of that database drops it.
+    }
+  }
+}
+
+void swap_one(const RestorePlan& plan, std::vector<detail::TemporaryRestore>& restored,
+          std::vector<std::unique_ptr<detail::AdminSession>>& sessions, std::size_t i, const Reporter& reporter,
+          RestoreResult& result) {
+  auto& done = restored[i];
+  const auto& target = plan.targets[i];
+  bool replaces = plan.request.into.empty() && sessions[i]->database_exists(target.target_dbname);
+  std::string kept = replaces ? before_restore_name(target.target_dbname, target.backup.stamp) : "";
+  detail::swap_into_place(*sessions[i], target.target_dbname, done.temporary, kept);
+  detail::test_pause_point("swapped");
+  done.result.kept_copy = kept;
+  reporter.success(target.target_dbname + " restored from " + target.backup.stamp + " (" + done.result.verification + ")");
+  result.databases.push_back(done.result);
 }
 
 }  // namespace
