@@ -41,6 +41,8 @@ int main(int argc, char** argv) {
   cli::add_check_command(app, global, action);
   cli::add_prune_command(app, global, action);
   cli::add_demo_command(app, global, action);
+  cli::add_restore_command(app, global, action);
+  cli::add_export_command(app, global, action);
   cli::add_analyze_command(app, global, action);
 
   try {

@@ -1,0 +1,139 @@
+// auditpitr restore: thin wiring over ops::plan_restore / run_restore / undo_restore. The one thing
+// decided here is the confirmation: the old script's warning box and a typed 'yes' on a terminal.
+#include <iostream>
+#include <memory>
+
+#include "src/cli/cli_support.h"
+#include "src/error.h"
+#include "src/ops/restore.h"
+#include "src/pg/connection.h"
+#include "src/util/format.h"
+#include "src/util/json_writer.h"
+
+namespace auditpitr::cli {
+namespace {
+
+struct RestoreOptions {
+  ops::RestoreRequest request;
+  bool yes = false;
+  bool json = false;
+  bool undo = false;
+};
+
+void confirm(const Output& out, const ops::RestorePlan& plan, bool yes) {
+  if (yes || !plan.overwrites_live_data()) return;
+  if (!stdin_is_terminal())
+    throw refused_error("refusing to overwrite the database(s) without confirmation: nothing was changed",
+                        "run it in a terminal and type 'yes', or pass --yes (scripts, cron)");
+  // With --json, stdout carries only the JSON document: the question goes to stderr.
+  std::ostream& ask = out.json_mode() ? std::cerr : std::cout;
+  ask << "\n" << ops::warning_box(plan) << "\nAre you sure you want to continue? Type 'yes' to proceed: " << std::flush;
+  std::string answer;
+  std::getline(std::cin, answer);
+  if (answer != "yes") throw refused_error("restore cancelled: nothing was changed");
+}
+
+std::string to_json(const ops::RestoreResult& r) {
+  JsonWriter w;
+  w.begin_object().key("databases").begin_array();
+  for (const auto& d : r.databases) {
+    w.begin_object().field("alias", d.alias).field("dbname", d.dbname).field("stamp", d.stamp);
+    w.field("kept_copy", d.kept_copy).field("verification", d.verification);
+    w.field("verification_limited", d.verification_limited).field("tables", static_cast<uint64_t>(d.tables));
+    w.field("rows", d.rows).field("pg_restore_messages", d.pg_restore_summary).field("seconds", d.seconds).end_object();
+  }
+  w.end_array().key("cleaned_leftovers").begin_array();
+  for (const auto& name : r.cleaned_leftovers) w.value(name);
+  w.end_array().end_object();
+  return w.str();
+}
+
+void print_human(const Output& out, const ops::RestoreResult& r) {
+  std::string stamp;
+  for (const auto& d : r.databases) {
+    stamp = d.stamp;
+    out.line("  - " + d.dbname + ": " + std::to_string(d.tables) + " tables, " + std::to_string(d.rows) + " rows, " +
+             human_duration(d.seconds));
+    if (d.verification_limited) out.warning("verification of " + d.dbname + " was " + d.verification);
+  }
+  out.success("Restore completed successfully!");
+  bool kept = false;
+  for (const auto& d : r.databases) kept = kept || !d.kept_copy.empty();
+  if (!kept) return;
+  out.line();
+  out.line("The replaced database(s) are kept:");
+  for (const auto& d : r.databases)
+    if (!d.kept_copy.empty()) out.line("  " + d.dbname + " -> " + d.kept_copy);
+  out.info("To undo this restore, run: auditpitr restore --undo " + stamp);
+  for (const auto& d : r.databases)
+    if (!d.kept_copy.empty())
+      out.info("When satisfied, drop the kept copy: psql -d postgres -c 'DROP DATABASE " + pg::quote_ident(d.kept_copy) + "'");
+}
+
+int run_undo(const GlobalOptions& global, const RestoreOptions& opts) {
+  Config config = load(global);
+  Output out(opts.json);
+  if (!opts.yes && !stdin_is_terminal())
+    throw refused_error("refusing to undo the restore without confirmation: nothing was changed", "pass --yes");
+  if (!opts.yes) {
+    std::cout << "This puts back the databases as they were before the restore " << opts.request.stamp
+              << ". Type 'yes' to proceed: " << std::flush;
+    std::string answer;
+    std::getline(std::cin, answer);
+    if (answer != "yes") throw refused_error("undo cancelled: nothing was changed");
+  }
+  pg::PosixProcessRunner runner;
+  auto undone = ops::undo_restore(config, opts.request.stamp, opts.request.aliases, runner, reporter_for(out));
+  JsonWriter w;
+  w.begin_object().key("undone").begin_array();
+  for (const auto& u : undone) w.begin_object().field("dbname", u.dbname).field("restored_copy", u.restored_copy).end_object();
+  w.end_array().end_object();
+  out.json(w.str());
+  for (const auto& u : undone)
+    out.info("When satisfied, drop the undone restore: psql -d postgres -c 'DROP DATABASE " + pg::quote_ident(u.restored_copy) + "'");
+  return 0;
+}
+
+int run(const GlobalOptions& global, const RestoreOptions& opts) {
+  if (opts.undo) return run_undo(global, opts);
+  Config config = load(global);
+  Output out(opts.json);
+  pg::PosixProcessRunner runner;
+  ops::Reporter reporter = reporter_for(out);
+  ops::RestorePlan plan = ops::plan_restore(config, opts.request, runner, reporter);
+  confirm(out, plan, opts.yes);
+  out.info("Starting database restore from " + plan.stamp + "...");
+  ops::RestoreResult result = ops::run_restore(config, plan, runner, reporter);
+  out.json(to_json(result));
+  print_human(out, result);
+  return 0;
+}
+
+}  // namespace
+
+void add_restore_command(CLI::App& app, const GlobalOptions& global, Action& action) {
+  auto opts = std::make_shared<RestoreOptions>();
+  CLI::App* cmd = app.add_subcommand("restore", "Restore a backup safely (like 'make db-restore BACKUP=...')");
+  cmd->description(
+      "Restore a backup into a temporary database, verify it against its manifest, then swap it in\n"
+      "with two renames in one transaction; the replaced database is kept as\n"
+      "<dbname>_before_restore_<STAMP>. Asks for a typed 'yes' (or --yes). See docs/restore.md.\n"
+      "Examples: auditpitr restore latest\n"
+      "          auditpitr restore 20250123_140530 --db portfolio --into portfolio_inspect\n"
+      "          auditpitr restore 20250123_140530 --db portfolio --table portfolios --data-only\n"
+      "          auditpitr restore --undo 20250123_140530");
+  cmd->add_option("stamp", opts->request.stamp, "backup stamp (YYYYMMDD_HHMMSS) or 'latest'; with --undo the restored stamp")
+      ->required();
+  cmd->add_option("--db", opts->request.aliases, "database alias (repeatable; default: all)");
+  cmd->add_flag("-y,--yes", opts->yes, "do not ask for confirmation");
+  cmd->add_option("--into", opts->request.into, "restore into this new database; the configured one is untouched");
+  cmd->add_option("--table", opts->request.tables, "with --data-only: restore this table's rows (repeatable)");
+  cmd->add_flag("--data-only", opts->request.data_only, "restore rows only, into the live database, in one transaction");
+  cmd->add_flag("--no-owner", opts->request.no_owner, "skip ownership and privileges (roles of the dump missing here)");
+  cmd->add_option("-j,--jobs", opts->request.jobs, "parallel pg_restore jobs (default: cores, at most 4)");
+  cmd->add_flag("--undo", opts->undo, "put back the databases kept by the restore STAMP");
+  cmd->add_flag("--json", opts->json, "print one JSON object instead of the report");
+  cmd->callback([&global, &action, opts] { action = [&global, opts] { return run(global, *opts); }; });
+}
+
+}  // namespace auditpitr::cli

@@ -1,0 +1,94 @@
+// `auditpitr restore`: a backup goes into a temporary database, is verified against its manifest,
+// and only then takes the target's name in one transaction (two renames), the replaced database
+// being kept as <dbname>_before_restore_<STAMP> so that every restore can be undone.
+// Phases live in sibling files: restore_plan (resolve + check), restore_database (temporary
+// database, pg_restore, verification), restore_swap (leftovers, swap, undo), restore_hooks,
+// restore_tables (--table --data-only). The CLI confirms between plan_restore and run_restore.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "src/catalog/catalog.h"
+#include "src/config/config.h"
+#include "src/ops/reporter.h"
+#include "src/pg/pg_restore.h"
+#include "src/pg/process_runner.h"
+
+namespace auditpitr::ops {
+
+struct RestoreRequest {
+  std::string stamp;                 ///< YYYYMMDD_HHMMSS or "latest"
+  std::vector<std::string> aliases;  ///< empty or "all": every configured database
+  std::string into;                  ///< --into NEWDB: a new database, the configured one untouched
+  std::vector<std::string> tables;   ///< --table (needs data_only): into the live database, one transaction
+  bool data_only = false;
+  bool no_owner = false;
+  int jobs = 0;                      ///< pg_restore --jobs; 0: automatic (cores, at most 4)
+};
+
+/// One database of the plan: which backup goes where.
+struct RestoreTarget {
+  const DatabaseConfig* database = nullptr;
+  BackupFile backup;
+  std::string target_dbname;  ///< the configured dbname, or --into
+  std::string note;           ///< e.g. "the link ... is broken: using the newest backup"
+};
+
+struct RestorePlan {
+  RestoreRequest request;
+  std::vector<RestoreTarget> targets;
+  std::string stamp;  ///< the resolved stamp (of the first target when 'latest' differs per database)
+  /// True when configured databases will be overwritten: the CLI must have a confirmation.
+  bool overwrites_live_data() const { return request.into.empty(); }
+};
+
+/// Resolves the backups and checks each one (gzip CRC, sha256 against the manifest, readable table
+/// of contents) before anything is touched. Throws usage Errors (unknown stamp, bad options) and a
+/// verification Error for a damaged backup.
+RestorePlan plan_restore(const Config& config, const RestoreRequest& request, pg::ProcessRunner& runner,
+                         const Reporter& reporter);
+
+/// The text of the old script's warning box for the plan (what is overwritten, from which backup).
+std::string warning_box(const RestorePlan& plan);
+
+struct DatabaseRestoreResult {
+  std::string alias;
+  std::string dbname;          ///< where the data now is (the target or --into)
+  std::string stamp;
+  std::string kept_copy;       ///< <dbname>_before_restore_<STAMP>; empty for --into / --table
+  std::string verification;    ///< "checksums of 5 tables (42 rows) match the manifest" / "limited: ..."
+  bool verification_limited = false;
+  uint64_t rows = 0;
+  std::size_t tables = 0;
+  std::string pg_restore_summary;  ///< the one-line summary of expected messages, empty when none
+  double seconds = 0;
+};
+
+struct RestoreResult {
+  std::vector<DatabaseRestoreResult> databases;
+  std::vector<std::string> cleaned_leftovers;  ///< what a previous, killed restore had left and was fixed
+};
+
+/// Runs the pre_restore hook, restores every target (all into temporary databases and verified
+/// before any swap), swaps, and runs the post_restore hook even when something failed.
+RestoreResult run_restore(const Config& config, const RestorePlan& plan, pg::ProcessRunner& runner,
+                          const Reporter& reporter);
+
+/// `restore --undo STAMP`: puts <dbname>_before_restore_<STAMP> back under its name; the database it
+/// replaces is kept as <dbname>_undone_<STAMP> (so the undo itself can be undone). Hooks run around it.
+struct UndoResult {
+  std::string dbname;
+  std::string restored_copy;  ///< the name the undone restore now has
+};
+std::vector<UndoResult> undo_restore(const Config& config, const std::string& stamp,
+                                     const std::vector<std::string>& aliases, pg::ProcessRunner& runner,
+                                     const Reporter& reporter);
+
+/// Names derived from the target and the stamp (PostgreSQL truncates names over 63 bytes, so
+/// longer ones are refused with a usage Error instead).
+std::string restoring_name(const std::string& dbname, const std::string& stamp);
+std::string before_restore_name(const std::string& dbname, const std::string& stamp);
+std::string undone_name(const std::string& dbname, const std::string& stamp);
+
+}  // namespace auditpitr::ops

@@ -1,0 +1,187 @@
+// Phase 2 of a restore: a temporary database on the target's server, pg_restore into it (in
+// parallel from a decompressed copy when it can), and verification against the manifest.
+#include <signal.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+
+#include "src/error.h"
+#include "src/util/pause_point.h"
+#include "src/ops/restore_internal.h"
+#include "src/pg/pg_tools.h"
+#include "src/util/format.h"
+#include "src/util/fs.h"
+#include "src/util/gzip.h"
+#include "verify/compare.h"
+#include "verify/database_checksum.h"
+#include "verify/manifest.h"
+
+namespace auditpitr::ops::detail {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int automatic_jobs() {
+  unsigned cores = std::thread::hardware_concurrency();
+  return static_cast<int>(std::max(1u, std::min(4u, cores)));
+}
+
+// CREATE DATABASE takes no parameters: the owner is quoted as an identifier, and encoding and
+// locale (read from the server's own catalog) as literals.
+void create_like(AdminSession& admin, const std::string& name, const std::string& like_dbname) {
+  auto& conn = admin.connection();
+  try {
+    pqxx::nontransaction tx(conn.raw());
+    std::string sql = "CREATE DATABASE " + pg::quote_ident(name) + " TEMPLATE template0";
+    pqxx::result like = tx.exec_params(
+        "SELECT pg_get_userbyid(datdba), pg_encoding_to_char(encoding), datcollate, datctype "
+        "FROM pg_database WHERE datname = $1",
+        like_dbname);
+    if (!like.empty()) {
+      sql += " OWNER " + pg::quote_ident(like[0][0].as<std::string>()) + " ENCODING " + tx.quote(like[0][1].as<std::string>()) +
+             " LC_COLLATE " + tx.quote(like[0][2].as<std::string>()) + " LC_CTYPE " + tx.quote(like[0][3].as<std::string>());
+    }
+    tx.exec(sql);
+  } catch (const std::exception& e) {
+    pg::rethrow_as_error(e, "creating the temporary database '" + name + "'", conn);
+  }
+}
+
+// pg_restore --jobs needs a seekable file: the dump is inflated (CRC-checked) next to the backup,
+// under a temporary name that prune recognises, and removed afterwards.
+class InflatedDump {
+ public:
+  InflatedDump(const std::string& dump_path)
+      : file_(dump_path.substr(0, dump_path.size() - 3) /* drop .gz */, 0600) {
+    GzipReader reader(dump_path);
+    static thread_local char buffer[1 << 17];
+    for (std::size_t n; (n = reader.read(buffer, sizeof buffer)) > 0;) file_.write(buffer, n);
+  }
+  const std::string& path() const { return file_.temp_path(); }
+
+ private:
+  AtomicFile file_;  // never committed: the destructor removes it
+};
+
+pg::PgRestoreMessages run_pg_restore(const Config& config, const RestoreTarget& target, const RestoreRequest& request,
+                                     const std::string& temporary, AdminSession& admin, pg::ProcessRunner& runner) {
+  pg::PgRestoreOptions options;
+  options.target_dbname = temporary;
+  options.no_owner = request.no_owner;
+  options.jobs = request.jobs > 0 ? request.jobs : automatic_jobs();
+  std::unique_ptr<InflatedDump> inflated;
+  std::string problem;
+  pg::Command command;
+  if (options.jobs > 1) {
+    inflated = std::make_unique<InflatedDump>(target.backup.path);
+    options.input_file = inflated->path();
+    command = pg::pg_restore_command(pg_restore_for_server(config, admin), target.database->connect_info(), options);
+  } else {
+    command = pg::pg_restore_command(pg_restore_for_server(config, admin), target.database->connect_info(), options);
+    feed_dump_to_stdin(command, target.backup.path, problem);
+  }
+  pg::PgRestoreMessages messages;
+  command.stderr_line = [&](const std::string& line) { messages.add_line(line); };
+  pg::ProcessResult result = runner.run(command);
+  if (!problem.empty()) throw verification_error("backup '" + base_name(target.backup.path) + "' is damaged: " + problem);
+  if (!result.ok() && !messages.has_real_errors() && messages.expected.empty())
+    throw runtime_error("pg_restore " + result.describe() + " while restoring into '" + temporary + "'",
+                        "the database '" + target.target_dbname + "' was not changed", result.stderr_tail);
+  return messages;
+}
+
+void report_real_errors(const pg::PgRestoreMessages& messages, const std::string& temporary, const Reporter& reporter) {
+  if (!messages.has_real_errors()) return;
+  for (const auto& e : messages.errors) reporter.warning("pg_restore error: " + e.describe());
+  for (const auto& line : messages.other) reporter.warning("pg_restore error: " + line);
+  std::size_t count = messages.errors.size() + messages.other.size();
+  std::string first = messages.errors.empty() ? messages.other.front() : messages.errors.front().describe();
+  throw runtime_error("pg_restore reported " + std::to_string(count) + " error(s) restoring into '" + temporary +
+                          "', the first: " + first,
+                      "nothing was swapped; the errors above name the objects concerned");
+}
+
+// With a manifest: every table's rows and checksums. Without one (old-script backups): the
+// tables listed as TABLE DATA in the dump exist, and their rows are counted.
+void verify_restored(const RestoreTarget& target, const std::string& temporary, const std::string& pg_restore,
+                     pg::ProcessRunner& runner, DatabaseRestoreResult& result) {
+  pg::Connection conn(target.database->connect_info().with_dbname(temporary));
+  conn.set_canonical_output();
+  std::vector<verify::TableChecksum> actual;
+  try {
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(conn.raw());
+    actual = verify::checksum_tables(tx, verify::list_tables(tx));
+  } catch (const std::exception& e) {
+    pg::rethrow_as_error(e, "checksumming the restored tables", conn);
+  }
+  for (const auto& t : actual) result.rows += t.rows;
+  result.tables = actual.size();
+  std::string counted = std::to_string(actual.size()) + " tables, " + std::to_string(result.rows) + " rows";
+  if (target.backup.has_manifest) {
+    verify::Manifest manifest = verify::load_manifest(target.backup.manifest_path);
+    auto differences = verify::compare_checksums(manifest.tables, actual);
+    if (!differences.empty()) {
+      std::string listed;
+      for (std::size_t i = 0; i < differences.size() && i < 5; ++i) listed += (i ? "; " : "") + verify::describe(differences[i]);
+      throw verification_error("the restored copy of '" + target.target_dbname + "' differs from the manifest of " +
+                                   target.backup.stamp + ": " + listed,
+                               "the database '" + target.target_dbname + "' was not changed; try another backup");
+    }
+    result.verification = "row counts and checksums of " + counted + " match the manifest";
+    return;
+  }
+  for (const auto& entry : table_data_entries(pg_restore, target.backup.path, runner)) {
+    bool found = false;
+    for (const auto& t : actual) found = found || entry.rfind(t.schema + " " + t.name + " ", 0) == 0;
+    if (!found)
+      throw verification_error("table data '" + entry.substr(0, entry.rfind(' ')) + "' of the dump is missing after the restore",
+                               "the database '" + target.target_dbname + "' was not changed");
+  }
+  result.verification_limited = true;
+  result.verification = "limited (old-script backup, no manifest): the table of contents is readable and all " +
+                        counted + " of its table data were restored; no checksums to compare";
+}
+
+}  // namespace
+
+std::string pg_restore_for_server(const Config& config, AdminSession& admin) {
+  pg::PosixProcessRunner probe;
+  pg::PgTools tools(probe, config.pg_bin_dir);
+  return tools.find("pg_restore", admin.server_version_num(), admin.connection().info().server_address());
+}
+
+TemporaryRestore restore_into_temporary(const Config& config, const RestoreTarget& target, const RestoreRequest& request,
+                                        AdminSession& admin, pg::ProcessRunner& runner, const Reporter& reporter) {
+  auto start = Clock::now();
+  TemporaryRestore restore;
+  restore.temporary = restoring_name(target.target_dbname, target.backup.stamp);
+  restore.result.alias = target.database->alias;
+  restore.result.dbname = target.target_dbname;
+  restore.result.stamp = target.backup.stamp;
+  reporter.info("Restoring " + base_name(target.backup.path) + " into the temporary database '" + restore.temporary + "'...");
+  create_like(admin, restore.temporary, target.database->dbname);
+  try {
+    pause_point("temp-created");
+    pg::PgRestoreMessages messages = run_pg_restore(config, target, request, restore.temporary, admin, runner);
+    report_real_errors(messages, restore.temporary, reporter);
+    restore.result.pg_restore_summary = messages.summary();
+    if (!restore.result.pg_restore_summary.empty()) reporter.info(restore.result.pg_restore_summary);
+    pause_point("restored");
+    reporter.info("Verifying the restored copy of '" + target.target_dbname + "'...");
+    verify_restored(target, restore.temporary, pg_restore_for_server(config, admin), runner, restore.result);
+    pause_point("verified");
+  } catch (...) {
+    try {
+      admin.drop_database(restore.temporary);
+    } catch (const std::exception&) {
+      // The original error matters more; the next run drops the leftover.
+    }
+    throw;
+  }
+  restore.result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return restore;
+}
+
+}  // namespace auditpitr::ops::detail

@@ -1,0 +1,75 @@
+// Shared between the restore phase files; not part of the ops API.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "src/ops/restore.h"
+#include "src/pg/connection.h"
+
+namespace auditpitr::ops::detail {
+
+// Test-only crash points (src/util/pause_point.h) of a restore: temp-created, restored, verified,
+// swap-begun (inside the swap transaction, after the first rename), swapped.
+
+/// A connection to the server's maintenance database (`postgres`) for CREATE/DROP/RENAME DATABASE,
+/// holding a session advisory lock per target so two restores of one database never interleave
+/// (the lock dies with the session, so a killed restore never leaves it behind).
+class AdminSession {
+ public:
+  AdminSession(const pg::ConnInfo& any_database_on_server);
+  pg::Connection& connection() { return conn_; }
+  /// Waits up to ~10 s for the lock of `dbname`, then throws a runtime Error.
+  void lock_target(const std::string& dbname);
+  bool database_exists(const std::string& dbname);
+  std::vector<std::string> databases_with_prefix(const std::string& prefix);
+  /// Ends other sessions on the database, then drops it (no error when it is missing).
+  void drop_database(const std::string& dbname);
+  int server_version_num() { return conn_.server_version_num(); }
+
+ private:
+  pg::Connection conn_;
+};
+
+/// Drops `<dbname>_restoring_*` left by a killed restore; returns what it removed.
+std::vector<std::string> clean_leftovers(AdminSession& admin, const std::string& dbname, const Reporter& reporter);
+
+/// In one transaction: other sessions on `dbname` ended, `dbname` renamed to `kept_name` (when it
+/// exists) and `temporary` renamed to `dbname`. Retries when sessions reconnect in between.
+void swap_into_place(AdminSession& admin, const std::string& dbname, const std::string& temporary,
+                     const std::string& kept_name);
+
+/// What restoring one backup into a temporary database produced.
+struct TemporaryRestore {
+  std::string temporary;
+  DatabaseRestoreResult result;
+};
+
+/// Creates the temporary database (owner, encoding and locale of `like_dbname` when it exists),
+/// runs pg_restore into it and verifies it. On any failure the temporary database is dropped and
+/// the Error rethrown.
+TemporaryRestore restore_into_temporary(const Config& config, const RestoreTarget& target, const RestoreRequest& request,
+                                        AdminSession& admin, pg::ProcessRunner& runner, const Reporter& reporter);
+
+/// `pg_restore --list` of a .dump.gz (only the table of contents is read): the TABLE DATA entries,
+/// as "schema name owner".
+std::vector<std::string> table_data_entries(const std::string& pg_restore, const std::string& dump_path,
+                                            pg::ProcessRunner& runner);
+
+/// pg_restore of the target server's major version.
+std::string pg_restore_for_server(const Config& config, AdminSession& admin);
+
+/// Runs a configured hook (argv) with its output shown through the reporter. Returns the exit
+/// status; throws only when it cannot be started.
+int run_hook(const std::string& name, const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+             pg::ProcessRunner& runner, const Reporter& reporter);
+
+/// Streams a .dump.gz into a command's stdin (CRC-checked); the reader's error, if any, lands in `problem`.
+void feed_dump_to_stdin(pg::Command& command, const std::string& dump_path, std::string& problem);
+
+/// Restores --table ... --data-only into the live database in one transaction.
+DatabaseRestoreResult restore_tables(const Config& config, const RestoreTarget& target, const RestoreRequest& request,
+                                     pg::ProcessRunner& runner, const Reporter& reporter);
+
+}  // namespace auditpitr::ops::detail

@@ -1,0 +1,90 @@
+// pg_restore argv, exactly, and the reading of its messages (expected vs real, objects, conflicts).
+#include <catch2/catch.hpp>
+
+#include "src/pg/pg_restore.h"
+
+using namespace auditpitr;
+using Args = std::vector<std::string>;
+
+namespace {
+pg::ConnInfo server() { return pg::ConnInfo::parse("host=/tmp/sock port=5499 user=app password=secret"); }
+}  // namespace
+
+TEST_CASE("a full restore from a decompressed file runs in parallel into the named database", "[pg_restore]") {
+  pg::PgRestoreOptions o;
+  o.target_dbname = "portfolio_db_restoring_20250123_140530";
+  o.input_file = "/b/portfolio_db_20250123_140530.dump.tmp-42";
+  o.jobs = 4;
+  auto c = pg::pg_restore_command("/usr/lib/postgresql/15/bin/pg_restore", server(), o);
+  CHECK(c.program == "/usr/lib/postgresql/15/bin/pg_restore");
+  CHECK(c.args == Args{"--no-password", "--dbname=dbname='portfolio_db_restoring_20250123_140530'", "--jobs=4",
+                       "/b/portfolio_db_20250123_140530.dump.tmp-42"});
+  // The password travels in the environment, never in argv.
+  for (const auto& a : c.args) CHECK(a.find("secret") == std::string::npos);
+  CHECK(c.env.at("PGPASSWORD") == "secret");
+}
+
+TEST_CASE("streaming from stdin never asks for jobs; --no-owner adds --no-privileges", "[pg_restore]") {
+  pg::PgRestoreOptions o;
+  o.target_dbname = "x";
+  o.jobs = 4;
+  o.no_owner = true;
+  auto c = pg::pg_restore_command("pg_restore", server(), o);
+  CHECK(c.args == Args{"--no-password", "--dbname=dbname='x'", "--no-owner", "--no-privileges"});
+}
+
+TEST_CASE("table data restores are one transaction with one -t per table", "[pg_restore]") {
+  pg::PgRestoreOptions o;
+  o.target_dbname = "portfolio_db";
+  o.data_only = true;
+  o.single_transaction = true;
+  o.tables = {"portfolios", "categories"};
+  o.input_file = "/f";
+  o.jobs = 4;  // ignored: --jobs cannot be combined with --single-transaction
+  auto c = pg::pg_restore_command("pg_restore", server(), o);
+  CHECK(c.args == Args{"--no-password", "--dbname=dbname='portfolio_db'", "--data-only", "--single-transaction",
+                       "--table=portfolios", "--table=categories", "/f"});
+}
+
+TEST_CASE("export writes a file; odd database names cannot become options or conninfo", "[pg_restore]") {
+  pg::PgRestoreOptions o;
+  o.output_file = "/out/backup.sql.tmp-7";
+  auto c = pg::pg_restore_command("pg_restore", server(), o);
+  CHECK(c.args == Args{"--no-password", "--file=/out/backup.sql.tmp-7"});
+  CHECK(pg::conninfo_dbname("a b' host=evil\\") == "dbname='a b\\' host=evil\\\\'");
+}
+
+TEST_CASE("expected messages are counted by kind, real errors keep their object", "[pg_restore]") {
+  pg::PgRestoreMessages m;
+  for (const char* line : {
+           "pg_restore: while PROCESSING TOC:",
+           "pg_restore: from TOC entry 215; 1259 16386 TABLE portfolios postgres",
+           "pg_restore: error: could not execute query: ERROR:  role \"postgres\" does not exist",
+           "Command was: ALTER TABLE public.portfolios OWNER TO postgres;",
+           "pg_restore: from TOC entry 5; 2615 2200 SCHEMA public pg_database_owner",
+           "pg_restore: error: could not execute query: ERROR:  schema \"public\" already exists",
+           "pg_restore: from TOC entry 3340; 0 16386 TABLE DATA public projects postgres",
+           "pg_restore: error: could not execute query: ERROR:  invalid input syntax for type bigint: \"x\"",
+           "CONTEXT:  COPY projects, line 3",
+           "pg_restore: warning: errors ignored on restore: 3",
+       })
+    m.add_line(line);
+  CHECK(m.expected.size() == 2);
+  CHECK(m.summary() == "2 expected pg_restore messages ignored: 1 x already exists, 1 x role does not exist");
+  REQUIRE(m.errors.size() == 1);
+  CHECK(m.has_real_errors());
+  CHECK(m.errors[0].describe() ==
+        "TABLE DATA public projects: invalid input syntax for type bigint: \"x\" (COPY projects, line 3)");
+}
+
+TEST_CASE("a COPY conflict says which key conflicted", "[pg_restore]") {
+  pg::PgRestoreMessages m;
+  m.add_line("pg_restore: error: COPY failed for table \"categories\": ERROR:  duplicate key value violates unique constraint \"categories_pkey\"");
+  m.add_line("DETAIL:  Key (id)=(1) already exists.");
+  m.add_line("CONTEXT:  COPY categories, line 1");
+  REQUIRE(m.errors.size() == 1);
+  CHECK(m.errors[0].describe() ==
+        "TABLE DATA \"categories\": duplicate key value violates unique constraint \"categories_pkey\" "
+        "(Key (id)=(1) already exists; COPY categories, line 1)");
+  CHECK(m.summary().empty());
+}
