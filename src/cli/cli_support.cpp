@@ -14,6 +14,20 @@ ops::Reporter reporter_for(const Output& out) {
   return r;
 }
 
+void print_report(const Output& out, const std::vector<ops::ReportLine>& lines) {
+  for (const auto& line : lines) {
+    switch (line.kind) {
+      case ops::ReportLine::Kind::heading:
+        out.line();
+        out.line(out.bold(line.text));
+        break;
+      case ops::ReportLine::Kind::info: out.info(line.text); break;
+      case ops::ReportLine::Kind::warning: out.warning(line.text); break;
+      case ops::ReportLine::Kind::plain: out.line(line.text); break;
+    }
+  }
+}
+
 const char* const kExitCodesHelp =
     "Exit codes: 0 ok, 1 runtime error, 2 usage or configuration error, 3 verification mismatch\n"
     "or damaged backup, 4 refused (destructive action without confirmation), 130 interrupted.";

@@ -4,6 +4,7 @@
 #include "src/cli/commands.h"
 #include "src/cli/output.h"
 #include "src/config/config.h"
+#include "src/ops/analyze.h"
 #include "src/ops/reporter.h"
 
 namespace auditpitr::cli {
@@ -14,6 +15,9 @@ ops::Reporter reporter_for(const Output& out);
 /// The long help of a subcommand, shown by 'auditpitr COMMAND --help' under its options
 /// (the one-line description stays short for the command list).
 void set_details(CLI::App* command, const std::string& details);
+
+/// Prints a report made of headings, info, warnings and plain lines (analyze's text report).
+void print_report(const Output& out, const std::vector<ops::ReportLine>& lines);
 
 /// The exit-code summary every help page ends with.
 extern const char* const kExitCodesHelp;

@@ -28,14 +28,7 @@ int run_analyze(const GlobalOptions& global, const AnalyzeArgs& args) {
     out.json(ops::analyze_json(report));
     return 0;
   }
-  for (const auto& line : ops::analyze_text(report)) {
-    switch (line.kind) {
-      case ops::ReportLine::Kind::heading: out.line(); out.line(out.bold(line.text)); break;
-      case ops::ReportLine::Kind::info: out.info(line.text); break;
-      case ops::ReportLine::Kind::warning: out.warning(line.text); break;
-      case ops::ReportLine::Kind::plain: out.line(line.text); break;
-    }
-  }
+  print_report(out, ops::analyze_text(report));
   return 0;
 }
 

@@ -1,0 +1,35 @@
+// `auditpitr demo`: what a new user runs first must work and say what happened.
+#include <catch2/catch.hpp>
+
+#include "src/catalog/catalog.h"
+#include "src/pg/local_cluster.h"
+#include "src/util/fs.h"
+#include "tests/support/cli_runner.h"
+#include "tests/support/temp_dir.h"
+
+using namespace auditpitr;
+
+TEST_CASE("the demo backs up, checks, restores after an incident and analyzes the logs", "[pg][demo]") {
+  if (pg::server_bin_dir().empty()) {
+    WARN("no PostgreSQL server programs: demo not run");
+    return;
+  }
+  test::TempDir dir;
+  auto r = test::run_cli({"demo", "--dir", dir / "demo"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("Backing up portfolio_db"));
+  CHECK_THAT(r.out, Catch::Contains(": sound (gzip CRC, sha256"));
+  CHECK_THAT(r.out, Catch::Contains("DELETE FROM projects (3 rows)"));
+  CHECK_THAT(r.out, Catch::Contains("projects after the restore: 3 rows"));
+  CHECK_THAT(r.out, Catch::Contains("projects: no create events"));
+  Catalog catalog = Catalog::scan(dir / "demo/backups");
+  REQUIRE(catalog.sets().size() == 1);
+  CHECK(catalog.sets().front().complete());
+  CHECK(path_exists(dir / "demo/auditpitr.toml"));
+
+  // The configuration it leaves behind works on its own: list needs no server.
+  auto list = test::run_cli({"-c", dir / "demo/auditpitr.toml", "list"});
+  CHECK(list.exit_code == 0);
+  CHECK_THAT(list.out, Catch::Contains("Total backups: 1"));
+}
