@@ -141,9 +141,7 @@ class DatabaseBackupJob {
     };
     pg::ProcessResult result = runner_.run(command);
     if (!result.ok()) {
-      std::string last_line = result.stderr_tail;
-      while (!last_line.empty() && last_line.back() == '\n') last_line.pop_back();
-      last_line = last_line.substr(last_line.find_last_of('\n') == std::string::npos ? 0 : last_line.find_last_of('\n') + 1);
+      std::string last_line = result.last_stderr_line();
       throw runtime_error("pg_dump " + result.describe() + " while dumping " + conn.describe() +
                               (last_line.empty() ? "" : ": " + last_line),
                           "no backup was written; fix the cause and run the backup again", result.stderr_tail);

@@ -92,9 +92,7 @@ CheckResult check_backup(const Config& config, const BackupFile& backup, pg::Pro
   } else if (backup.has_manifest && digest != manifest.file_sha256) {
     r.problem = "sha256 " + digest + " does not match the manifest's " + manifest.file_sha256;
   } else if (!r.toc_ok) {
-    std::string reason = listed.stderr_tail;
-    while (!reason.empty() && reason.back() == '\n') reason.pop_back();
-    r.problem = "pg_restore cannot read the dump's table of contents: " + reason;
+    r.problem = "pg_restore cannot read the dump's table of contents: " + listed.last_stderr_line();
   }
   return r;
 }

@@ -221,6 +221,13 @@ std::string ProcessResult::describe() const {
   return "exited with status " + std::to_string(exit_code);
 }
 
+std::string ProcessResult::last_stderr_line() const {
+  std::size_t end = stderr_tail.find_last_not_of("\r\n");
+  if (end == std::string::npos) return "";
+  std::size_t start = stderr_tail.find_last_of('\n', end);
+  return stderr_tail.substr(start == std::string::npos ? 0 : start + 1, end + 1 - (start == std::string::npos ? 0 : start + 1));
+}
+
 ProcessResult PosixProcessRunner::run(const Command& cmd) {
   std::vector<std::string> argv_strings{cmd.program};
   argv_strings.insert(argv_strings.end(), cmd.args.begin(), cmd.args.end());

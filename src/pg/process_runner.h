@@ -36,6 +36,8 @@ struct ProcessResult {
   bool ok() const { return exit_code == 0; }
   /// "exited with status 1" or "was killed by signal 9".
   std::string describe() const;
+  /// The last non-empty line the program wrote to stderr (its final error, usually).
+  std::string last_stderr_line() const;
 };
 
 class ProcessRunner {

@@ -36,6 +36,8 @@ class JsonWriter {
 
  private:
   void before_value();
+  JsonWriter& open(char bracket);
+  JsonWriter& close(char bracket);
   void newline();
   int indent_;
   std::string out_;

@@ -69,3 +69,13 @@ TEST_CASE("pg_dump runs with the snapshot, custom format, no compression and no 
   CHECK(pg::PgTools::major_of_version_text("pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)") == 15);
   CHECK(pg::PgTools::major_of_version_text("pg_dump (PostgreSQL) 9.6.24") == 9);
 }
+
+TEST_CASE("the last stderr line is the program's final word", "[process]") {
+  pg::ProcessResult r;
+  r.stderr_tail = "pg_dump: warning: x\npg_dump: error: connection failed\n\n";
+  CHECK(r.last_stderr_line() == "pg_dump: error: connection failed");
+  r.stderr_tail = "only line";
+  CHECK(r.last_stderr_line() == "only line");
+  r.stderr_tail = "";
+  CHECK(r.last_stderr_line().empty());
+}
