@@ -19,8 +19,10 @@ struct PrunePlan {
   std::vector<std::string> leftovers;        ///< files of interrupted backups: incomplete dumps, orphan manifests, temp files
 };
 
-/// The newest complete backup is never deleted, whatever the policy says.
+/// The newest complete backup is never deleted, whatever the policy says. The plan points into
+/// `catalog`, which must outlive it (hence no temporaries).
 PrunePlan plan_prune(const Catalog& catalog, const RetentionPolicy& policy, std::time_t now);
+PrunePlan plan_prune(Catalog&& catalog, const RetentionPolicy& policy, std::time_t now) = delete;
 
 /// Every file of a backup set (dumps, manifests, uploads).
 std::vector<std::string> files_of(const BackupSet& set);

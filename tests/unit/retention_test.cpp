@@ -41,17 +41,18 @@ TEST_CASE("age retention deletes what is older than retention_days, never the ne
   RetentionPolicy policy;
   policy.retention_days = 15;
   std::time_t now = *stamp_to_time("20250131_000000");
-  PrunePlan plan = plan_prune(Catalog::scan(dir.path()), policy, now);
+  Catalog catalog = Catalog::scan(dir.path());
+  PrunePlan plan = plan_prune(catalog, policy, now);
   CHECK(expired(plan) == std::vector<std::string>{"20250101_020000"});
 
   // Everything old: the newest still stays.
   now = *stamp_to_time("20250601_000000");
-  plan = plan_prune(Catalog::scan(dir.path()), policy, now);
+  plan = plan_prune(catalog, policy, now);
   CHECK(expired(plan) == std::vector<std::string>{"20250120_020000", "20250101_020000"});
   CHECK(plan.kept.at("20250130_020000") == "newest");
 
   policy.retention_days = 0;  // keeps forever
-  CHECK(plan_prune(Catalog::scan(dir.path()), policy, now).expired.empty());
+  CHECK(plan_prune(catalog, policy, now).expired.empty());
 }
 
 TEST_CASE("grandfather-father-son keeps the newest of each day, week and month", "[retention]") {
@@ -64,7 +65,8 @@ TEST_CASE("grandfather-father-son keeps the newest of each day, week and month",
   policy.keep_daily = 2;
   policy.keep_weekly = 2;
   policy.keep_monthly = 3;
-  PrunePlan plan = plan_prune(Catalog::scan(dir.path()), policy, *stamp_to_time("20250320_000000"));
+  Catalog catalog = Catalog::scan(dir.path());
+  PrunePlan plan = plan_prune(catalog, policy, *stamp_to_time("20250320_000000"));
   // daily: 0310, 0302; weekly: 0310 (W10... ), 0302 (W09); monthly: 0310 (Mar), 0215 (Feb), 0110 (Jan)
   CHECK(plan.kept.count("20250310_020000"));
   CHECK(plan.kept.count("20250302_020000"));
