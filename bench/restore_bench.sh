@@ -12,24 +12,9 @@ source "$root/bench/lib.sh"
 megabytes=${1:-250}
 rounds=${2:-5}
 auditpitr=${AUDITPITR:-$root/build/src/cli/auditpitr}
-[ -x "$auditpitr" ] || { echo "build auditpitr first (scripts/test or cmake --build build)"; exit 2; }
-
-bench_start_server
-echo "generating a Portfolio Manager database of about ${megabytes} MB..."
-bench_make_portfolio_db bench_db "$megabytes"
-size=$(psql -Atq -d bench_db -c "SELECT pg_size_pretty(pg_database_size('bench_db'))")
-echo "database size: $size"
-work="$BENCH_DIR/work"
-mkdir -p "$work/old"
-cat >"$work/auditpitr.toml" <<CONF
-[backup]
-dir = "new"
-retention_days = 0
-[[databases]]
-alias = "bench"
-dbname = "bench_db"
-conninfo = "$BENCH_CONNINFO"
-CONF
+bench_portfolio_setup "$megabytes"
+work=$BENCH_WORK
+size=$BENCH_DB_SIZE
 stamp=$("$auditpitr" -c "$work/auditpitr.toml" backup --json | sed -n 's/.*"stamp": "\([0-9_]*\)".*/\1/p' | head -1)
 old_file="$work/old/bench_db_old.dump.gz"
 pg_dump -F c bench_db | gzip >"$old_file"
