@@ -24,8 +24,8 @@ struct RestoreRequest {
   std::vector<std::string> tables;   ///< --table (needs data_only): into the live database, one transaction
   bool data_only = false;
   bool no_owner = false;
-  int jobs = 0;                      ///< pg_restore --jobs for post-data; 0: automatic (cores, at most 4,
-                                     ///< within the server's free connections)
+  int jobs = 0;                      ///< pg_restore --jobs; 0: automatic (cores, at most 4, within the
+                                     ///< server's free connections)
 };
 
 /// One database of the plan: which backup goes where.
@@ -57,13 +57,11 @@ std::string warning_box(const RestorePlan& plan);
 /// Wall-clock seconds of each phase of one database's restore, in the order they run.
 struct RestorePhaseTimes {
   double check = 0;         ///< sha256 and size against the manifest, table of contents (plan_restore)
-  double data = 0;          ///< CREATE DATABASE, then decompression streamed into pg_restore: pre-data and data
-  double post_data = 0;     ///< pg_restore --section=post-data (indexes, constraints), -j N from the copy
-                            ///< written during the data phase; 0 when everything was one streamed run
+  double inflate = 0;       ///< with jobs: inflating the dump to a seekable copy; 0 when streamed
+  double pg_restore = 0;    ///< pg_restore into the temporary database
   double verification = 0;  ///< checksums (or, without manifest, the TOC's table data) of the restored copy
   double swap = 0;          ///< ending sessions and the two renames
-  int jobs = 1;             ///< pg_restore --jobs used for post-data (1: one streamed run)
-  double total() const { return check + data + post_data + verification + swap; }
+  int jobs = 1;             ///< pg_restore --jobs (1: streamed into its stdin)
 };
 
 struct DatabaseRestoreResult {

@@ -1,6 +1,5 @@
-// Phase 2 of a restore: a temporary database on the target's server, pg_restore into it (schema
-// and data streamed, post-data in parallel from a copy written on the way), and verification
-// against the manifest.
+// Phase 2 of a restore: a temporary database on the target's server, pg_restore into it (in
+// parallel from a decompressed copy when it can), and verification against the manifest.
 #include <signal.h>
 
 #include <chrono>
@@ -63,47 +62,55 @@ int jobs_for(const RestoreRequest& request, AdminSession& admin, const Reporter&
   return jobs;
 }
 
+// pg_restore --jobs needs a seekable file: the dump is inflated (CRC-checked) next to the backup,
+// under a temporary name that prune recognises, and removed afterwards. Measured against streaming
+// the schema and rows while writing that copy and running only post-data in parallel: loading
+// tables in parallel saves more than inflating first costs, even on two cores (docs/restore.md).
+class InflatedDump {
+ public:
+  InflatedDump(const std::string& dump_path)
+      : file_(dump_path.substr(0, dump_path.size() - 3) /* drop .gz */, 0600) {
+    GzipReader reader(dump_path);
+    static thread_local char buffer[1 << 17];
+    for (std::size_t n; (n = reader.read(buffer, sizeof buffer)) > 0;) file_.write(buffer, n);
+  }
+  const std::string& path() const { return file_.temp_path(); }
+
+ private:
+  AtomicFile file_;  // never committed: the destructor removes it
+};
+
 pg::PgRestoreMessages run_pg_restore(const Config& config, const RestoreTarget& target, const RestoreRequest& request,
                                      const std::string& temporary, AdminSession& admin, pg::ProcessRunner& runner,
                                      const Reporter& reporter, RestorePhaseTimes& phases) {
-  std::string pg_restore = pg_restore_for_server(config, admin);
-  phases.jobs = jobs_for(request, admin, reporter);
   pg::PgRestoreOptions options;
   options.target_dbname = temporary;
   options.no_owner = request.no_owner;
-  // With jobs, the schema and the rows are streamed as they are inflated (one table's COPY at a
-  // time, as pg_restore -j would mostly do too when one table holds most rows), while the inflated
-  // bytes are also written to a seekable copy, from which post-data (indexes, constraints: the
-  // part -j speeds up) then runs in parallel. Inflating before pg_restore could start cost as
-  // much as -j saved. The copy sits next to the backup under a temporary name prune recognises.
-  std::unique_ptr<AtomicFile> copy;
-  if (phases.jobs > 1) {
-    options.sections = {"pre-data", "data"};
-    copy = std::make_unique<AtomicFile>(target.backup.path.substr(0, target.backup.path.size() - 3) /* drop .gz */, 0600);
+  options.jobs = phases.jobs = jobs_for(request, admin, reporter);
+  std::string pg_restore = pg_restore_for_server(config, admin);
+  std::unique_ptr<InflatedDump> inflated;
+  std::string problem;
+  pg::Command command;
+  if (options.jobs > 1) {
+    auto start = Clock::now();
+    inflated = std::make_unique<InflatedDump>(target.backup.path);
+    phases.inflate = std::chrono::duration<double>(Clock::now() - start).count();
+    pause_point("inflated");
+    options.input_file = inflated->path();
+    command = pg::pg_restore_command(pg_restore, target.database->connect_info(), options);
+  } else {
+    command = pg::pg_restore_command(pg_restore, target.database->connect_info(), options);
+    feed_dump_to_stdin(command, target.backup.path, problem);
   }
   pg::PgRestoreMessages messages;
-  auto run = [&](pg::Command command, const std::string& problem) {
-    command.stderr_line = [&](const std::string& line) { messages.add_line(line); };
-    pg::ProcessResult result = runner.run(command);
-    if (!problem.empty()) throw verification_error("backup '" + base_name(target.backup.path) + "' is damaged: " + problem);
-    if (!result.ok() && !messages.has_real_errors() && messages.expected.empty())
-      throw runtime_error("pg_restore " + result.describe() + " while restoring into '" + temporary + "'",
-                          "the database '" + target.target_dbname + "' was not changed", result.stderr_tail);
-  };
+  command.stderr_line = [&](const std::string& line) { messages.add_line(line); };
   auto start = Clock::now();
-  std::string problem;
-  pg::Command streamed = pg::pg_restore_command(pg_restore, target.database->connect_info(), options);
-  feed_dump_to_stdin(streamed, target.backup.path, problem, copy.get());
-  run(streamed, problem);
-  phases.data = std::chrono::duration<double>(Clock::now() - start).count();
-  if (!copy) return messages;
-  pause_point("data-restored");
-  start = Clock::now();
-  options.sections = {"post-data"};
-  options.input_file = copy->temp_path();
-  options.jobs = phases.jobs;
-  run(pg::pg_restore_command(pg_restore, target.database->connect_info(), options), "");
-  phases.post_data = std::chrono::duration<double>(Clock::now() - start).count();
+  pg::ProcessResult result = runner.run(command);
+  phases.pg_restore = std::chrono::duration<double>(Clock::now() - start).count();
+  if (!problem.empty()) throw verification_error("backup '" + base_name(target.backup.path) + "' is damaged: " + problem);
+  if (!result.ok() && !messages.has_real_errors() && messages.expected.empty())
+    throw runtime_error("pg_restore " + result.describe() + " while restoring into '" + temporary + "'",
+                        "the database '" + target.target_dbname + "' was not changed", result.stderr_tail);
   return messages;
 }
 
@@ -179,10 +186,8 @@ TemporaryRestore restore_into_temporary(const Config& config, const RestoreTarge
   create_like(admin, restore.temporary, target.database->dbname);
   try {
     pause_point("temp-created");
-    auto start_data = Clock::now();
     pg::PgRestoreMessages messages =
         run_pg_restore(config, target, request, restore.temporary, admin, runner, reporter, restore.result.phases);
-    restore.result.phases.data += std::chrono::duration<double>(start_data - start).count();  // CREATE DATABASE
     report_real_errors(messages, restore.temporary, reporter);
     restore.result.pg_restore_summary = messages.summary();
     if (!restore.result.pg_restore_summary.empty()) reporter.info(restore.result.pg_restore_summary);

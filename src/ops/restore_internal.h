@@ -7,13 +7,12 @@
 
 #include "src/ops/restore.h"
 #include "src/pg/connection.h"
-#include "src/util/fs.h"
 
 namespace auditpitr::ops::detail {
 
-// Test-only crash points (src/util/pause_point.h) of a restore: temp-created, data-restored (with
-// jobs: schema and rows in, post-data not yet), restored, verified, swap-begun (inside the swap
-// transaction, after the first rename), swapped.
+// Test-only crash points (src/util/pause_point.h) of a restore: temp-created, inflated (with jobs:
+// the seekable copy written, pg_restore not started), restored, verified, swap-begun (inside the
+// swap transaction, after the first rename), swapped.
 
 /// A connection to the server's maintenance database (`postgres`) for CREATE/DROP/RENAME DATABASE,
 /// holding a session advisory lock per target so two restores of one database never interleave
@@ -70,10 +69,8 @@ std::string pg_restore_for_server(const Config& config, AdminSession& admin);
 int run_hook(const std::string& name, const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
              pg::ProcessRunner& runner, const Reporter& reporter);
 
-/// Streams a .dump.gz into a command's stdin (CRC-checked); the reader's error, if any, lands in
-/// `problem`. With `copy`, the inflated bytes are also written there (a write error is thrown).
-void feed_dump_to_stdin(pg::Command& command, const std::string& dump_path, std::string& problem,
-                        AtomicFile* copy = nullptr);
+/// Streams a .dump.gz into a command's stdin (CRC-checked); the reader's error, if any, lands in `problem`.
+void feed_dump_to_stdin(pg::Command& command, const std::string& dump_path, std::string& problem);
 
 /// Restores --table ... --data-only into the live database in one transaction.
 DatabaseRestoreResult restore_tables(const Config& config, const RestoreTarget& target, const RestoreRequest& request,

@@ -101,19 +101,16 @@ std::string warning_box(const RestorePlan& plan) {
 
 namespace detail {
 
-void feed_dump_to_stdin(pg::Command& command, const std::string& dump_path, std::string& problem, AtomicFile* copy) {
+void feed_dump_to_stdin(pg::Command& command, const std::string& dump_path, std::string& problem) {
   auto reader = std::make_shared<GzipReader>(dump_path);
-  command.stdin_source = [reader, &problem, copy](char* buffer, std::size_t capacity) -> std::size_t {
+  command.stdin_source = [reader, &problem](char* buffer, std::size_t capacity) -> std::size_t {
     if (!problem.empty()) return 0;
-    std::size_t n = 0;
     try {
-      n = reader->read(buffer, capacity);
+      return reader->read(buffer, capacity);
     } catch (const Error& e) {
       problem = e.what();
       return 0;
     }
-    if (copy && n > 0) copy->write(buffer, n);  // outside the try: a full disk is no damaged backup
-    return n;
   };
 }
 

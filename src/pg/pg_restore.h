@@ -20,10 +20,6 @@ struct PgRestoreOptions {
   bool data_only = false;
   bool single_transaction = false;  ///< all or nothing (implies --exit-on-error)
   std::vector<std::string> tables;  ///< -t, repeatable
-  /// --section=..., repeatable ("pre-data", "data", "post-data"); empty: all. The three sections
-  /// partition the archive (entries without a section follow the one before them), so restoring
-  /// pre-data and data, then post-data, restores the same objects as one run does.
-  std::vector<std::string> sections;
 };
 
 /// The pg_restore command for `options`. Connection settings travel in PG* variables from `info`;

@@ -114,7 +114,7 @@ TEST_CASE("--yes gives exactly the backup's content, keeps the replaced database
   CHECK(f.databases_like(kept).empty());
 }
 
-TEST_CASE("with jobs, data is streamed and post-data runs in parallel: same content, indexes and constraints",
+TEST_CASE("with jobs from an inflated copy or streamed with one: same content, indexes and constraints",
           "[pg][restore]") {
   RestoreFixture f({"rs_jobs"});
   auto db = f.db("rs_jobs");
@@ -126,18 +126,19 @@ TEST_CASE("with jobs, data is streamed and post-data runs in parallel: same cont
   auto r = f.cli({"restore", stamp, "--yes", "--jobs", "2"});
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 0);
-  CHECK(r.out.find("post-data (-j2)") != std::string::npos);
+  CHECK(r.out.find(", inflate ") != std::string::npos);
+  CHECK(r.out.find(", pg_restore -j2 ") != std::string::npos);
   CHECK(r.out.find("verification ") != std::string::npos);
   CHECK(same_as_manifest(db, manifest_path(f, "rs_jobs", stamp)));
   CHECK(schema_of(db) == schema);
   CHECK(temporary_files_in(f.backups()) == 0);
 
-  SECTION("one job: a single streamed run, phases in --json") {
+  SECTION("one job: streamed into pg_restore's stdin, phases in --json") {
     auto one = f.cli({"restore", stamp, "--db", "rs_jobs", "--into", "rs_jobs_one", "--jobs", "1", "--json"});
     INFO(one.out << one.err);
     REQUIRE(one.exit_code == 0);
     CHECK(one.out.find("\"phases\"") != std::string::npos);
-    CHECK(one.out.find("\"post_data\": 0,") != std::string::npos);
+    CHECK(one.out.find("\"inflate\": 0,") != std::string::npos);
     CHECK(one.out.find("\"jobs\": 1") != std::string::npos);
     auto copy = test::cluster().connect_info("rs_jobs_one");
     CHECK(same_as_manifest(copy, manifest_path(f, "rs_jobs", stamp)));

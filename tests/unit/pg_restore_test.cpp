@@ -88,19 +88,3 @@ TEST_CASE("a COPY conflict says which key conflicted", "[pg_restore]") {
         "(Key (id)=(1) already exists; COPY categories, line 1)");
   CHECK(m.summary().empty());
 }
-
-TEST_CASE("a restore in two runs names its sections: streamed data first, then post-data in parallel", "[pg_restore]") {
-  pg::PgRestoreOptions data;
-  data.target_dbname = "x";
-  data.jobs = 2;  // ignored: the data arrives on stdin
-  data.sections = {"pre-data", "data"};
-  CHECK(pg::pg_restore_command("pg_restore", server(), data).args ==
-        Args{"--no-password", "--dbname=dbname='x'", "--section=pre-data", "--section=data"});
-  pg::PgRestoreOptions post;
-  post.target_dbname = "x";
-  post.jobs = 2;
-  post.input_file = "/b/x.dump.tmp-9";
-  post.sections = {"post-data"};
-  CHECK(pg::pg_restore_command("pg_restore", server(), post).args ==
-        Args{"--no-password", "--dbname=dbname='x'", "--jobs=2", "--section=post-data", "/b/x.dump.tmp-9"});
-}
