@@ -7,24 +7,9 @@ source "$root/bench/lib.sh"
 megabytes=${1:-300}
 rounds=${2:-3}
 auditpitr=${AUDITPITR:-$root/build/src/cli/auditpitr}
-[ -x "$auditpitr" ] || { echo "build auditpitr first (scripts/test or cmake --build build)"; exit 2; }
-
-bench_start_server
-echo "generating a Portfolio Manager database of about ${megabytes} MB..."
-bench_make_portfolio_db bench_db "$megabytes"
-size=$(psql -Atq -d bench_db -c "SELECT pg_size_pretty(pg_database_size('bench_db'))")
-echo "database size: $size"
-work="$BENCH_DIR/work"
-mkdir -p "$work/old"
-cat >"$work/auditpitr.toml" <<CONF
-[backup]
-dir = "new"
-retention_days = 0
-[[databases]]
-alias = "bench"
-dbname = "bench_db"
-conninfo = "$BENCH_CONNINFO"
-CONF
+bench_portfolio_setup "$megabytes"
+work=$BENCH_WORK
+size=$BENCH_DB_SIZE
 
 old_times=() new_times=()
 for i in $(seq 1 "$rounds"); do

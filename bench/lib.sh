@@ -68,6 +68,30 @@ VACUUM ANALYZE;
 SQL
 }
 
+# The setup both backup and restore benchmarks share: a throwaway server, a Portfolio Manager
+# database `bench_db` of about $1 MB, its size in $BENCH_DB_SIZE, a work folder $BENCH_WORK with
+# old/ and an auditpitr.toml (backups in $BENCH_WORK/new). Needs $auditpitr set and built.
+bench_portfolio_setup() {
+  local megabytes=$1
+  [ -x "$auditpitr" ] || { echo "build auditpitr first (scripts/test or cmake --build build)"; exit 2; }
+  bench_start_server
+  echo "generating a Portfolio Manager database of about ${megabytes} MB..."
+  bench_make_portfolio_db bench_db "$megabytes"
+  BENCH_DB_SIZE=$(psql -Atq -d bench_db -c "SELECT pg_size_pretty(pg_database_size('bench_db'))")
+  echo "database size: $BENCH_DB_SIZE"
+  BENCH_WORK="$BENCH_DIR/work"
+  mkdir -p "$BENCH_WORK/old"
+  cat >"$BENCH_WORK/auditpitr.toml" <<CONF
+[backup]
+dir = "new"
+retention_days = 0
+[[databases]]
+alias = "bench"
+dbname = "bench_db"
+conninfo = "$BENCH_CONNINFO"
+CONF
+}
+
 # Seconds since the epoch with nanoseconds.
 bench_now() { date +%s.%N; }
 

@@ -1,5 +1,6 @@
 // `auditpitr check`: is a backup sound? Full gzip CRC pass, sha256 and size against the
 // manifest, and pg_restore able to read the dump's table of contents — in one read of the file.
+// Before a restore the CRC pass can be left to the restore itself (see CheckDepth).
 #pragma once
 
 #include <string>
@@ -10,12 +11,23 @@
 
 namespace auditpitr::ops {
 
+enum class CheckDepth {
+  /// Every gzip member inflated for its CRC, sha256 and size against the manifest, the TOC.
+  full,
+  /// With a manifest: sha256 and size of the file against it, and the TOC; the gzip CRCs are
+  /// checked as the restore inflates the file (the bytes are those the backup wrote, so a CRC
+  /// failure there means a bad writer, not damage, and still fails before any swap). Without a
+  /// manifest nothing else vouches for the file: as `full`.
+  before_restore,
+};
+
 struct CheckResult {
   std::string dbname;
   std::string stamp;
   std::string path;
   bool has_manifest = false;
-  bool gzip_ok = false;
+  bool gzip_ok = false;     ///< no gzip error in what was inflated (everything unless crc_deferred)
+  bool crc_deferred = false;  ///< CheckDepth::before_restore with a manifest: only the TOC was inflated
   bool sha256_ok = false;   ///< meaningful only with a manifest
   bool toc_ok = false;
   int toc_entries = 0;
@@ -25,7 +37,8 @@ struct CheckResult {
 };
 
 /// Checks one backup file; never throws for a damaged backup (the problem is in the result).
-CheckResult check_backup(const Config& config, const BackupFile& backup, pg::ProcessRunner& runner);
+CheckResult check_backup(const Config& config, const BackupFile& backup, pg::ProcessRunner& runner,
+                         CheckDepth depth = CheckDepth::full);
 
 /// pg_restore's path for a dump made from a server of `server_version_num` (0: unknown, newest).
 std::string pg_restore_for(const Config& config, int server_version_num, pg::ProcessRunner& runner);

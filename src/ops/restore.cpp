@@ -78,7 +78,9 @@ void swap_one(const RestorePlan& plan, std::vector<detail::TemporaryRestore>& re
   const auto& target = plan.targets[i];
   bool replaces = plan.request.into.empty() && sessions[i]->database_exists(target.target_dbname);
   std::string kept = replaces ? before_restore_name(target.target_dbname, target.backup.stamp) : "";
+  auto start = Clock::now();
   detail::swap_into_place(*sessions[i], target.target_dbname, done.temporary, kept);
+  done.result.phases.swap = std::chrono::duration<double>(Clock::now() - start).count();
   pause_point("swapped");
   done.result.kept_copy = kept;
   reporter.success(target.target_dbname + " restored from " + target.backup.stamp + " (" + done.result.verification + ")");

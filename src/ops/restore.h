@@ -24,7 +24,8 @@ struct RestoreRequest {
   std::vector<std::string> tables;   ///< --table (needs data_only): into the live database, one transaction
   bool data_only = false;
   bool no_owner = false;
-  int jobs = 0;                      ///< pg_restore --jobs; 0: automatic (cores, at most 4)
+  int jobs = 0;                      ///< pg_restore --jobs; 0: automatic (cores, at most 4, within the
+                                     ///< server's free connections)
 };
 
 /// One database of the plan: which backup goes where.
@@ -33,6 +34,7 @@ struct RestoreTarget {
   BackupFile backup;
   std::string target_dbname;  ///< the configured dbname, or --into
   std::string note;           ///< e.g. "the link ... is broken: using the newest backup"
+  double check_seconds = 0;   ///< how long plan_restore's check of this backup took
 };
 
 struct RestorePlan {
@@ -52,6 +54,16 @@ RestorePlan plan_restore(const Config& config, const RestoreRequest& request, pg
 /// The text of the old script's warning box for the plan (what is overwritten, from which backup).
 std::string warning_box(const RestorePlan& plan);
 
+/// Wall-clock seconds of each phase of one database's restore, in the order they run.
+struct RestorePhaseTimes {
+  double check = 0;         ///< sha256 and size against the manifest, table of contents (plan_restore)
+  double inflate = 0;       ///< with jobs: inflating the dump to a seekable copy; 0 when streamed
+  double pg_restore = 0;    ///< pg_restore into the temporary database
+  double verification = 0;  ///< checksums (or, without manifest, the TOC's table data) of the restored copy
+  double swap = 0;          ///< ending sessions and the two renames
+  int jobs = 1;             ///< pg_restore --jobs (1: streamed into its stdin)
+};
+
 struct DatabaseRestoreResult {
   std::string alias;
   std::string dbname;          ///< where the data now is (the target or --into)
@@ -62,7 +74,8 @@ struct DatabaseRestoreResult {
   uint64_t rows = 0;
   std::size_t tables = 0;
   std::string pg_restore_summary;  ///< the one-line summary of expected messages, empty when none
-  double seconds = 0;
+  double seconds = 0;              ///< restore into the temporary database and verification
+  RestorePhaseTimes phases;
 };
 
 struct RestoreResult {

@@ -49,8 +49,23 @@ void create_like(AdminSession& admin, const std::string& name, const std::string
   }
 }
 
+// How many pg_restore jobs: --jobs, or the cores (at most 4); never more than the server has
+// free connection slots (each job is one connection; a refused one fails the whole pg_restore).
+int jobs_for(const RestoreRequest& request, AdminSession& admin, const Reporter& reporter) {
+  int wanted = request.jobs > 0 ? request.jobs : automatic_jobs();
+  if (wanted == 1) return 1;
+  int free_slots = admin.free_connection_slots();
+  int jobs = std::max(1, std::min(wanted, free_slots));
+  if (request.jobs > 0 && jobs < wanted)
+    reporter.warning("the server has " + std::to_string(free_slots) + " free connection slot(s): pg_restore runs with --jobs=" +
+                     std::to_string(jobs) + " instead of " + std::to_string(wanted));
+  return jobs;
+}
+
 // pg_restore --jobs needs a seekable file: the dump is inflated (CRC-checked) next to the backup,
-// under a temporary name that prune recognises, and removed afterwards.
+// under a temporary name that prune recognises, and removed afterwards. Measured against streaming
+// the schema and rows while writing that copy and running only post-data in parallel: loading
+// tables in parallel saves more than inflating first costs, even on two cores (docs/restore.md).
 class InflatedDump {
  public:
   InflatedDump(const std::string& dump_path)
@@ -66,25 +81,32 @@ class InflatedDump {
 };
 
 pg::PgRestoreMessages run_pg_restore(const Config& config, const RestoreTarget& target, const RestoreRequest& request,
-                                     const std::string& temporary, AdminSession& admin, pg::ProcessRunner& runner) {
+                                     const std::string& temporary, AdminSession& admin, pg::ProcessRunner& runner,
+                                     const Reporter& reporter, RestorePhaseTimes& phases) {
   pg::PgRestoreOptions options;
   options.target_dbname = temporary;
   options.no_owner = request.no_owner;
-  options.jobs = request.jobs > 0 ? request.jobs : automatic_jobs();
+  options.jobs = phases.jobs = jobs_for(request, admin, reporter);
+  std::string pg_restore = pg_restore_for_server(config, admin);
   std::unique_ptr<InflatedDump> inflated;
   std::string problem;
   pg::Command command;
   if (options.jobs > 1) {
+    auto start = Clock::now();
     inflated = std::make_unique<InflatedDump>(target.backup.path);
+    phases.inflate = std::chrono::duration<double>(Clock::now() - start).count();
+    pause_point("inflated");
     options.input_file = inflated->path();
-    command = pg::pg_restore_command(pg_restore_for_server(config, admin), target.database->connect_info(), options);
+    command = pg::pg_restore_command(pg_restore, target.database->connect_info(), options);
   } else {
-    command = pg::pg_restore_command(pg_restore_for_server(config, admin), target.database->connect_info(), options);
+    command = pg::pg_restore_command(pg_restore, target.database->connect_info(), options);
     feed_dump_to_stdin(command, target.backup.path, problem);
   }
   pg::PgRestoreMessages messages;
   command.stderr_line = [&](const std::string& line) { messages.add_line(line); };
+  auto start = Clock::now();
   pg::ProcessResult result = runner.run(command);
+  phases.pg_restore = std::chrono::duration<double>(Clock::now() - start).count();
   if (!problem.empty()) throw verification_error("backup '" + base_name(target.backup.path) + "' is damaged: " + problem);
   if (!result.ok() && !messages.has_real_errors() && messages.expected.empty())
     throw runtime_error("pg_restore " + result.describe() + " while restoring into '" + temporary + "'",
@@ -164,13 +186,16 @@ TemporaryRestore restore_into_temporary(const Config& config, const RestoreTarge
   create_like(admin, restore.temporary, target.database->dbname);
   try {
     pause_point("temp-created");
-    pg::PgRestoreMessages messages = run_pg_restore(config, target, request, restore.temporary, admin, runner);
+    pg::PgRestoreMessages messages =
+        run_pg_restore(config, target, request, restore.temporary, admin, runner, reporter, restore.result.phases);
     report_real_errors(messages, restore.temporary, reporter);
     restore.result.pg_restore_summary = messages.summary();
     if (!restore.result.pg_restore_summary.empty()) reporter.info(restore.result.pg_restore_summary);
     pause_point("restored");
     reporter.info("Verifying the restored copy of '" + target.target_dbname + "'...");
+    auto start_verification = Clock::now();
     verify_restored(target, restore.temporary, pg_restore_for_server(config, admin), runner, restore.result);
+    restore.result.phases.verification = std::chrono::duration<double>(Clock::now() - start_verification).count();
     pause_point("verified");
   } catch (...) {
     try {
@@ -181,6 +206,7 @@ TemporaryRestore restore_into_temporary(const Config& config, const RestoreTarge
     throw;
   }
   restore.result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  restore.result.phases.check = target.check_seconds;
   return restore;
 }
 

@@ -10,8 +10,9 @@
 
 namespace auditpitr::ops::detail {
 
-// Test-only crash points (src/util/pause_point.h) of a restore: temp-created, restored, verified,
-// swap-begun (inside the swap transaction, after the first rename), swapped.
+// Test-only crash points (src/util/pause_point.h) of a restore: temp-created, inflated (with jobs:
+// the seekable copy written, pg_restore not started), restored, verified, swap-begun (inside the
+// swap transaction, after the first rename), swapped.
 
 /// A connection to the server's maintenance database (`postgres`) for CREATE/DROP/RENAME DATABASE,
 /// holding a session advisory lock per target so two restores of one database never interleave
@@ -27,6 +28,9 @@ class AdminSession {
   /// Ends other sessions on the database, then drops it (no error when it is missing).
   void drop_database(const std::string& dbname);
   int server_version_num() { return conn_.server_version_num(); }
+  /// Connections still open to non-superusers: max_connections less the reserved slots and the
+  /// client sessions now connected (this one included).
+  int free_connection_slots();
 
  private:
   pg::Connection conn_;

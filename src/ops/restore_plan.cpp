@@ -1,4 +1,5 @@
 // Phase 1 of a restore: which backup goes where, and is it sound? Nothing is touched here.
+#include <chrono>
 #include <memory>
 
 #include "src/error.h"
@@ -62,9 +63,11 @@ RestorePlan plan_restore(const Config& config, const RestoreRequest& request, pg
     plan.targets.push_back(target);
   }
   plan.stamp = plan.targets.front().backup.stamp;
-  for (const auto& target : plan.targets) {
+  for (auto& target : plan.targets) {
     reporter.info("Checking " + base_name(target.backup.path) + "...");
-    CheckResult checked = check_backup(config, target.backup, runner);
+    auto start = std::chrono::steady_clock::now();
+    CheckResult checked = check_backup(config, target.backup, runner, CheckDepth::before_restore);
+    target.check_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!checked.sound())
       throw verification_error("backup '" + base_name(target.backup.path) + "' is damaged: " + checked.problem +
                                    "; nothing was changed",

@@ -50,6 +50,17 @@ bool AdminSession::database_exists(const std::string& dbname) {
   }
 }
 
+int AdminSession::free_connection_slots() {
+  try {
+    pqxx::nontransaction tx(conn_.raw());
+    std::string clients = server_version_num() >= 100000 ? " WHERE backend_type = 'client backend'" : "";
+    return tx.exec("SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int"
+                   " - (SELECT count(*) FROM pg_stat_activity" + clients + ")::int")[0][0].as<int>();
+  } catch (const std::exception& e) {
+    pg::rethrow_as_error(e, "counting the server's free connections", conn_);
+  }
+}
+
 std::vector<std::string> AdminSession::databases_with_prefix(const std::string& prefix) {
   std::vector<std::string> names;
   try {

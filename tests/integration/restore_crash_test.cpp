@@ -41,7 +41,7 @@ bool kill_at_phase(const std::vector<std::string>& args, const std::string& phas
 }  // namespace
 
 TEST_CASE("a restore killed at any phase leaves the original serving; a re-run cleans up", "[pg][restore][crash]") {
-  std::string phase = GENERATE(as<std::string>{}, "temp-created", "restored", "verified", "swap-begun", "swapped");
+  std::string phase = GENERATE(as<std::string>{}, "temp-created", "inflated", "restored", "verified", "swap-begun", "swapped");
   test::RestoreFixture f({"rs_crash"});
   auto db = f.db("rs_crash");
   std::string stamp = f.backup();
@@ -49,7 +49,8 @@ TEST_CASE("a restore killed at any phase leaves the original serving; a re-run c
   std::string manifest = f.backups() + "/rs_crash_" + stamp + ".manifest.json";
 
   INFO("phase " << phase);
-  REQUIRE(kill_at_phase({"-c", f.config(), "restore", stamp, "--yes"}, phase));
+  // Two jobs: pg_restore -j2 from an inflated copy (the inflated point comes before it starts).
+  REQUIRE(kill_at_phase({"-c", f.config(), "restore", stamp, "--yes", "--jobs", "2"}, phase));
 
   // The database answers under its own name at once: the original before the swap's commit,
   // the verified copy after it.

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "src/util/fs.h"
+#include "src/util/sha256.h"
 #include "tests/integration/restore_fixture.h"
 #include "verify/compare.h"
 
@@ -42,6 +43,22 @@ void flip_bytes_in_the_middle(const std::string& path) {
   auto middle = file.tellg() / 2;
   file.seekp(middle);
   file.write("\xde\xad\xbe\xef\xde\xad\xbe\xef", 8);
+}
+
+// Files named like the restore's inflated copy (`.dump.tmp-<pid>`) in a folder.
+int temporary_files_in(const std::string& folder) {
+  auto dir = opendir(folder.c_str());
+  int found = 0;
+  while (auto* e = readdir(dir)) found += std::string(e->d_name).find(".tmp-") != std::string::npos;
+  closedir(dir);
+  return found;
+}
+
+std::string schema_of(const pg::ConnInfo& db) {
+  return test::query_value(db, "SELECT string_agg(indexdef, '; ' ORDER BY indexdef) FROM pg_indexes WHERE schemaname = 'public'") +
+         " | " +
+         test::query_value(db, "SELECT string_agg(conname || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated, '; ' "
+                               "ORDER BY conname) FROM pg_constraint WHERE connamespace = 'public'::regnamespace");
 }
 
 }  // namespace
@@ -95,6 +112,75 @@ TEST_CASE("--yes gives exactly the backup's content, keeps the replaced database
   CHECK(test::query_value(db, "SELECT to_regclass('added_after_backup') IS NOT NULL") == "t");
   CHECK(same_as_manifest(test::cluster().connect_info("rs_exact_undone_" + stamp), manifest_path(f, "rs_exact", stamp)));
   CHECK(f.databases_like(kept).empty());
+}
+
+TEST_CASE("with jobs from an inflated copy or streamed with one: same content, indexes and constraints",
+          "[pg][restore]") {
+  RestoreFixture f({"rs_jobs"});
+  auto db = f.db("rs_jobs");
+  std::string schema = schema_of(db);
+  REQUIRE(schema.find("FOREIGN KEY") != std::string::npos);
+  std::string stamp = f.backup();
+  change_after_backup(db);
+
+  auto r = f.cli({"restore", stamp, "--yes", "--jobs", "2"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find(", inflate ") != std::string::npos);
+  CHECK(r.out.find(", pg_restore -j2 ") != std::string::npos);
+  CHECK(r.out.find("verification ") != std::string::npos);
+  CHECK(same_as_manifest(db, manifest_path(f, "rs_jobs", stamp)));
+  CHECK(schema_of(db) == schema);
+  CHECK(temporary_files_in(f.backups()) == 0);
+
+  SECTION("one job: streamed into pg_restore's stdin, phases in --json") {
+    auto one = f.cli({"restore", stamp, "--db", "rs_jobs", "--into", "rs_jobs_one", "--jobs", "1", "--json"});
+    INFO(one.out << one.err);
+    REQUIRE(one.exit_code == 0);
+    CHECK(one.out.find("\"phases\"") != std::string::npos);
+    CHECK(one.out.find("\"inflate\": 0,") != std::string::npos);
+    CHECK(one.out.find("\"jobs\": 1") != std::string::npos);
+    auto copy = test::cluster().connect_info("rs_jobs_one");
+    CHECK(same_as_manifest(copy, manifest_path(f, "rs_jobs", stamp)));
+    CHECK(schema_of(copy) == schema);
+  }
+  SECTION("more jobs than the server has connections: capped, with a warning") {
+    auto many = f.cli({"restore", stamp, "--db", "rs_jobs", "--into", "rs_jobs_many", "--jobs", "100000"});
+    INFO(many.out << many.err);
+    REQUIRE(many.exit_code == 0);
+    CHECK((many.out + many.err).find("free connection slot(s): pg_restore runs with --jobs=") != std::string::npos);
+    CHECK(same_as_manifest(test::cluster().connect_info("rs_jobs_many"), manifest_path(f, "rs_jobs", stamp)));
+  }
+}
+
+TEST_CASE("a file matching its manifest but failing its gzip CRC fails during the restore, before any swap",
+          "[pg][restore]") {
+  // The check before a restore compares sha256 and size with the manifest and leaves the CRCs to
+  // the restore's own inflating. Bytes that match the manifest yet fail a CRC can only come from a
+  // bad writer: the restore still stops (exit 3) with the original untouched and nothing left.
+  RestoreFixture f({"rs_crc"});
+  std::string stamp = f.backup();
+  change_after_backup(f.db("rs_crc"));
+  std::string dump = f.backups() + "/rs_crc_" + stamp + ".dump.gz";
+  std::string manifest = manifest_path(f, "rs_crc", stamp);
+  std::string before = sha256_of_file(dump);
+  flip_bytes_in_the_middle(dump);
+  std::string text = test::read_text(manifest);
+  auto at = text.find(before);
+  REQUIRE(at != std::string::npos);
+  text.replace(at, before.size(), sha256_of_file(dump));
+  test::write_text(manifest, text);
+
+  auto r = f.cli({"restore", stamp, "--yes"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find("damaged") != std::string::npos);
+  CHECK(title_of(f.db("rs_crc"), 1) == "changed after backup");
+  CHECK(f.databases_like("rs_crc_").empty());
+  CHECK(temporary_files_in(f.backups()) == 0);
+  // `auditpitr check` inflates everything: it says so at once.
+  auto checked = f.cli({"check", stamp});
+  CHECK(checked.exit_code == 3);
 }
 
 TEST_CASE("--db and --into leave the other databases untouched", "[pg][restore]") {
