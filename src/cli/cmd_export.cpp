@@ -12,7 +12,7 @@ void add_export_command(CLI::App& app, const GlobalOptions& global, Action& acti
   auto opts = std::make_shared<ops::ExportRequest>();
   auto json = std::make_shared<bool>(false);
   CLI::App* cmd = app.add_subcommand("export", "Write a backup as plain SQL (pg_restore -f)");
-  cmd->description(
+  set_details(cmd, 
       "Write one database of a backup as a plain SQL script, atomically (temporary file, fsync,\n"
       "rename; mode 0600). Example: auditpitr export 20250123_140530 --db portfolio --sql backup.sql");
   cmd->add_option("stamp", opts->stamp, "backup stamp (YYYYMMDD_HHMMSS) or 'latest'")->required();

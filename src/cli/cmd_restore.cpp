@@ -129,7 +129,7 @@ int run(const GlobalOptions& global, const RestoreOptions& opts) {
 void add_restore_command(CLI::App& app, const GlobalOptions& global, Action& action) {
   auto opts = std::make_shared<RestoreOptions>();
   CLI::App* cmd = app.add_subcommand("restore", "Restore a backup safely (like 'make db-restore BACKUP=...')");
-  cmd->description(
+  set_details(cmd, 
       "Restore a backup into a temporary database, verify it against its manifest, then swap it in\n"
       "with two renames in one transaction; the replaced database is kept as\n"
       "<dbname>_before_restore_<STAMP>. Asks for a typed 'yes' (or --yes). See docs/restore.md.\n"

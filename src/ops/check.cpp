@@ -47,10 +47,11 @@ std::string hash_file(const std::string& path, uint64_t& size) {
 
 }  // namespace
 
-std::string pg_restore_for(const Config& config, int server_version_num, pg::ProcessRunner& runner) {
+std::string pg_restore_for(const Config& config, int server_version_num, pg::ProcessRunner& runner,
+                           const std::string& server) {
   if (server_version_num > 0) {
     pg::PgTools tools(runner, config.pg_bin_dir);
-    return tools.find("pg_restore", server_version_num, "of the backup");
+    return tools.find("pg_restore", server_version_num, server);
   }
   if (!config.pg_bin_dir.empty()) return join_path(config.pg_bin_dir, "pg_restore");
   std::string path = pg::find_program("pg_restore");

@@ -40,7 +40,9 @@ struct CheckResult {
 CheckResult check_backup(const Config& config, const BackupFile& backup, pg::ProcessRunner& runner,
                          CheckDepth depth = CheckDepth::full);
 
-/// pg_restore's path for a dump made from a server of `server_version_num` (0: unknown, newest).
-std::string pg_restore_for(const Config& config, int server_version_num, pg::ProcessRunner& runner);
+/// pg_restore's path for a server of `server_version_num` (0: unknown, the one in PATH); `server`
+/// names that server in the error when no pg_restore of its major version is found.
+std::string pg_restore_for(const Config& config, int server_version_num, pg::ProcessRunner& runner,
+                           const std::string& server = "of the backup");
 
 }  // namespace auditpitr::ops

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "src/error.h"
+#include "src/ops/check.h"
 #include "src/util/pause_point.h"
 #include "src/ops/restore_internal.h"
 #include "src/pg/pg_tools.h"
@@ -169,9 +170,8 @@ void verify_restored(const RestoreTarget& target, const std::string& temporary, 
 }  // namespace
 
 std::string pg_restore_for_server(const Config& config, AdminSession& admin) {
-  pg::PosixProcessRunner probe;
-  pg::PgTools tools(probe, config.pg_bin_dir);
-  return tools.find("pg_restore", admin.server_version_num(), admin.connection().info().server_address());
+  pg::PosixProcessRunner probe;  // `--version` probes are not among the commands tests script
+  return pg_restore_for(config, admin.server_version_num(), probe, admin.connection().info().server_address());
 }
 
 TemporaryRestore restore_into_temporary(const Config& config, const RestoreTarget& target, const RestoreRequest& request,
