@@ -1,8 +1,8 @@
 // A small validating scanner for flat logrus lines. It is exact where it says yes (strict JSON
 // grammar, the same first-key-wins and raw key comparison as the simdjson path) and gives up on
 // anything unusual, so simdjson remains the only judge of bad lines. Strings, the bulk of a log
-// line, are scanned 16 bytes at a time with SSE2 (baseline on x86-64); the padding that follows
-// every line makes the over-read safe.
+// line, are found 16 bytes at a time with SSE2 (baseline on x86-64; elsewhere byte by byte); the
+// padding that follows every line makes the over-read safe.
 #include "replay/log_line_fast.h"
 
 #include <simdjson.h>
@@ -68,8 +68,8 @@ const char* scan_string(const char* p, const char* end, bool& escaped) {
 }
 
 /// Finds the end of each string of one line. Most lines are short and hold no backslash and no
-/// control byte: every quote then delimits a string, so one branch-free pass lists the quotes'
-/// positions and strings are consecutive pairs of them. That keeps the search for a string's end
+/// control byte: every quote then delimits a string, so one pass lists the quotes' positions and
+/// strings are consecutive pairs of them. That keeps the search for a string's end
 /// off the parser's chain of dependent loads. Other lines are scanned string by string.
 class StringEnds {
  public:
