@@ -117,35 +117,42 @@ std::optional<TimePoint> parse_stamp(std::string_view text) {
 }
 
 /// `YYYY-MM-DD?HH:MM` as a time point, remembering the last one: consecutive log lines nearly always
-/// share the minute, so a 16-byte comparison replaces parsing and calendar arithmetic.
-std::optional<TimePoint> cached_minute(std::string_view text) {
+/// share the minute, so a 16-byte comparison replaces parsing and calendar arithmetic. (Plain
+/// out-parameters: a std::optional here costs a store-forwarding stall on the log hot path.)
+bool cached_minute(std::string_view text, TimePoint& minute) {
   constexpr std::size_t kPrefix = 16;
-  thread_local char last_prefix[kPrefix] = {};
+  thread_local uint64_t last_prefix[2] = {};
   thread_local TimePoint last_minute{};
   thread_local bool cached = false;  // zero bytes could come from an escaped `\u0000` time
-  if (cached && std::memcmp(last_prefix, text.data(), kPrefix) == 0) return last_minute;
-  CivilTime civil;
-  if (!read_civil(text, civil, rfc3339_separator)) return std::nullopt;
-  auto day = civil_day(civil);
-  if (!day) return std::nullopt;
-  std::memcpy(last_prefix, text.data(), kPrefix);
-  cached = true;
-  last_minute = TimePoint{*day + std::chrono::hours{civil.hour} + std::chrono::minutes{civil.minute}};
-  return last_minute;
+  uint64_t prefix[2];
+  std::memcpy(prefix, text.data(), kPrefix);  // two loads: cheaper than a call to memcmp
+  if (!cached || prefix[0] != last_prefix[0] || prefix[1] != last_prefix[1]) {
+    CivilTime civil;
+    if (!read_civil(text, civil, rfc3339_separator)) return false;
+    auto day = civil_day(civil);
+    if (!day) return false;
+    last_prefix[0] = prefix[0];
+    last_prefix[1] = prefix[1];
+    cached = true;
+    last_minute = TimePoint{*day + std::chrono::hours{civil.hour} + std::chrono::minutes{civil.minute}};
+  }
+  minute = last_minute;
+  return true;
 }
 
 }  // namespace
 
 std::optional<TimePoint> parse_rfc3339(std::string_view text) {
-  if (text.size() < 19) return std::nullopt;
-  auto minute = cached_minute(text);
+  TimePoint minute;
   int second = 0;
-  if (!minute || text[16] != ':' || !read_digits(text, 17, 2, second) || second > 60) return std::nullopt;
+  if (text.size() < 19 || !cached_minute(text, minute) || text[16] != ':' || !read_digits(text, 17, 2, second) ||
+      second > 60)
+    return std::nullopt;
   std::size_t pos = 19;
   int64_t micros = 0;
   seconds offset{0};
   if (!read_fraction(text, pos, micros) || !read_offset(text, pos, offset)) return std::nullopt;
-  return *minute + seconds{second} - offset + microseconds{micros};
+  return minute + seconds{second} - offset + microseconds{micros};
 }
 
 TimePoint parse_cli_time(std::string_view text, std::string_view what) {
