@@ -18,13 +18,6 @@
 #include "src/util/gzip.h"
 
 namespace auditpitr::replay {
-namespace {
-
-// Reads go in steps this big, whatever the buffer's size: the lines of one step are split,
-// checked and parsed while the step is still in the CPU's cache.
-constexpr std::size_t kReadStep = 64 << 10;
-
-}  // namespace
 
 /// One open file: plain through read(2), gzip through GzipReader (zlib, multi-member).
 class LineSplitter::Source {
@@ -92,7 +85,7 @@ bool LineSplitter::fill() {
   if (end_ == capacity_) return true;  // full: the caller sees a line without newline
   std::size_t n = 0;
   try {
-    n = source_->read(buffer_.data() + end_, std::min(capacity_ - end_, kReadStep));
+    n = source_->read(buffer_.data() + end_, capacity_ - end_);
   } catch (const Error& e) {
     if (!files_[file_index_].gzip || e.kind() != ErrorKind::verification) throw;
     // A .gz cut by a crash or a full disk: report it, keep what was inflated, move on.
