@@ -1,7 +1,9 @@
 #!/bin/sh
 # Audit-log reader benchmark: generates a Portfolio Manager log set (plain, then a .gz copy), scans
 # it with auditpitr's reader (build/bench/log_scan, one core) and with the jq filter a user would
-# write, and prints MB/s for both, the ratio and peak RSS.
+# write, and prints MB/s for both, the ratio and peak RSS. Throughput is given per wall-clock second
+# and per CPU second (user + system): on a shared machine the wall clock also counts waiting for a
+# core, so the CPU figure is the steadier measure of one core's speed.
 # Usage: bench/log_reader_bench.sh [SIZE_MB]   (default 1024; env BUILD=build, WORK=/tmp/auditpitr-bench)
 set -eu
 SIZE_MB=${1:-1024}
@@ -17,29 +19,37 @@ trap 'rm -rf "$WORK"' EXIT
 "$SCAN" generate "$WORK/plain" "$SIZE_MB"
 for f in create update delete; do gzip -6 -c "$WORK/plain/$f.log" > "$WORK/gz/$f.log.1.gz"; done
 BYTES=$(cat "$WORK"/plain/*.log | wc -c)
-echo "log set: $BYTES bytes plain, $(cat "$WORK"/gz/* | wc -c) bytes gzip ($SIZE_MB MB requested)"
+LINES=$(cat "$WORK"/plain/*.log | wc -l)
+echo "log set: $BYTES bytes plain in $LINES lines, $(cat "$WORK"/gz/* | wc -c) bytes gzip ($SIZE_MB MB requested)"
 
-now() { date +%s.%N; }
 mbps() { echo "$BYTES $1" | awk '{printf "%.1f", $1 / 1e6 / $2}'; }
-peak_rss() { awk '/Maximum resident/ {print $6}' "$1"; }
+ratio() { echo "$1 $2" | awk '{printf "%.1f", $1 / $2}'; }
+# timed NAME COMMAND: runs COMMAND through sh, sets NAME_wall, NAME_cpu (MB/s) and NAME_rss (KiB).
+timed() {
+  /usr/bin/time -f '%e %U %S %M' -o "$WORK/time.out" sh -c "$2" > /dev/null
+  read -r wall user sys rss < "$WORK/time.out"
+  eval "$1_wall=$(mbps "$wall") $1_cpu=$(mbps "$(echo "$user $sys" | awk '{print $1 + $2}')") $1_rss=$rss"
+}
+# field NAME LINE: the value of NAME=... in LINE
+field() { echo "$2" | sed "s/.* $1=\([^ ]*\).*/\1/"; }
 
-# ours: the driver prints its own timing; /usr/bin/time adds the process's peak RSS.
+# ours: the driver times its own scan (without process start) and reports its peak RSS.
 for kind in plain gz; do
-  /usr/bin/time -v "$SCAN" scan "$WORK/$kind" > "$WORK/ours.out" 2> "$WORK/ours.time"
-  secs=$(sed 's/.*seconds=\([0-9.]*\).*/\1/' "$WORK/ours.out")
-  eval "ours_$kind=$(mbps "$secs")"
-  echo "auditpitr $kind: $(cat "$WORK/ours.out") peak_rss_kb=$(peak_rss "$WORK/ours.time")"
+  out=$("$SCAN" scan "$WORK/$kind")
+  eval "ours_${kind}_wall=$(field mb_per_s " $out") ours_${kind}_cpu=$(field mb_per_cpu_s " $out")"
+  echo "auditpitr $kind: $out"
 done
-t0=$(now); zcat "$WORK"/gz/*.gz | wc -c > /dev/null; t1=$(now)
-echo "zcat alone (zlib inflate reference): $(mbps "$(echo "$t1 $t0" | awk '{print $1 - $2}')") MB/s"
+timed zcat "zcat $WORK/gz/*.gz"
+echo "zcat alone (zlib inflate reference): $zcat_wall MB/s, $zcat_cpu MB/s per CPU second"
 
-# jq over the same files, uncompressed and compressed.
-t0=$(now)
-/usr/bin/time -v sh -c "cat $WORK/plain/create.log $WORK/plain/update.log $WORK/plain/delete.log | jq -c '$FILTER' > /dev/null" 2> "$WORK/jq.time"
-t1=$(now); jq_plain=$(mbps "$(echo "$t1 $t0" | awk '{print $1 - $2}')")
-echo "jq plain: $jq_plain MB/s, peak_rss_kb=$(peak_rss "$WORK/jq.time")"
-t0=$(now)
-zcat "$WORK"/gz/*.gz | jq -c "$FILTER" > /dev/null
-t1=$(now); jq_gz=$(mbps "$(echo "$t1 $t0" | awk '{print $1 - $2}')")
-echo "jq gz: $jq_gz MB/s"
-echo "ratio plain: $(echo "$ours_plain $jq_plain" | awk '{printf "%.1f", $1 / $2}')x, gz: $(echo "$ours_gz $jq_gz" | awk '{printf "%.1f", $1 / $2}')x"
+timed jq_plain "cat $WORK/plain/create.log $WORK/plain/update.log $WORK/plain/delete.log | jq -c '$FILTER'"
+echo "jq plain: $jq_plain_wall MB/s, $jq_plain_cpu MB/s per CPU second (cat + jq), peak_rss_kb=$jq_plain_rss"
+timed jq_gz "zcat $WORK/gz/*.gz | jq -c '$FILTER'"
+echo "jq gz: $jq_gz_wall MB/s, $jq_gz_cpu MB/s per CPU second (zcat + jq), peak_rss_kb=$jq_gz_rss"
+
+echo "summary (MB/s wall | per CPU second):"
+echo "  plain: auditpitr $ours_plain_wall | $ours_plain_cpu, jq $jq_plain_wall | $jq_plain_cpu," \
+  "ratio $(ratio "$ours_plain_wall" "$jq_plain_wall")x | $(ratio "$ours_plain_cpu" "$jq_plain_cpu")x"
+echo "  gz:    auditpitr $ours_gz_wall | $ours_gz_cpu, jq $jq_gz_wall | $jq_gz_cpu," \
+  "ratio $(ratio "$ours_gz_wall" "$jq_gz_wall")x | $(ratio "$ours_gz_cpu" "$jq_gz_cpu")x;" \
+  "zcat alone $zcat_wall | $zcat_cpu"

@@ -1,5 +1,6 @@
 // libFuzzer target for the audit-log line parser and the reader around it: arbitrary bytes as one
-// line (LineParser) and as a whole log file (LogReader with tiny buffers, so splitting is hit too).
+// line (LineParser, whose fast path must agree with simdjson on every input) and as a whole log
+// file (LogReader with tiny buffers, so splitting is hit too).
 #include <simdjson.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "replay/log_line.h"
+#include "replay/log_line_fast.h"
 #include "replay/log_reader.h"
 
 using namespace auditpitr::replay;
@@ -16,18 +18,29 @@ using namespace auditpitr::replay;
 namespace {
 
 void parse_as_line(const uint8_t* data, size_t size) {
-  static LineParser parser;
+  static LineParser fast(true), slow(false);
   // Exactly SIMDJSON_PADDING bytes after the line, as the reader guarantees (ASan sees overreads).
   std::vector<char> padded(size + simdjson::SIMDJSON_PADDING, 'x');
   std::copy(data, data + size, padded.begin());
-  ParsedLine out;
-  LineIssue issue;
-  if (parser.parse(std::string_view(padded.data(), size), out, issue)) {
+  std::string_view line(padded.data(), size);
+  ParsedLine out, expected;
+  LineIssue issue = LineIssue::too_long, expected_issue = LineIssue::too_long;
+  bool ok = fast.parse(line, out, issue);
+  bool expected_ok = slow.parse(line, expected, expected_issue);
+  // The fast path decides nothing simdjson would decide differently.
+  if (ok != expected_ok) __builtin_trap();
+  if (ok && (out.level != expected.level || out.operation != expected.operation || out.time != expected.time))
+    __builtin_trap();
+  if (!ok && issue != expected_issue) __builtin_trap();
+  if (ok) {
     // What was returned must lie inside the line or the parser's own buffers, and be readable.
     volatile size_t sink = out.level.size() + out.operation.size();
     for (char c : out.operation) sink = sink + static_cast<unsigned char>(c);
     (void)sink;
   }
+  // The fast path alone, on bytes that may not be UTF-8 (the reader checks that first).
+  ParsedLine raw;
+  (void)parse_line_fast(line, raw);
 }
 
 void read_as_file(const uint8_t* data, size_t size) {

@@ -1,6 +1,9 @@
 // Buffer discipline: [begin_, end_) holds unread bytes; a line is handed out in place; when no
 // newline is left the tail moves to the front and the buffer is refilled; a buffer full of one
 // line without a newline means the line is too long: it is then skipped chunk by chunk.
+// UTF-8 is validated once for all the complete lines in the buffer (valid as a whole means each
+// line is, as a newline cannot sit inside a multi-byte sequence); a chunk that fails leaves each
+// of its lines to be checked on its own, so the bad one is still found and named.
 #include "replay/line_splitter.h"
 
 #include <fcntl.h>
@@ -62,7 +65,7 @@ bool LineSplitter::open_next_file() {
   if (started_) ++file_index_;
   started_ = true;
   source_.reset();
-  begin_ = end_ = 0;
+  begin_ = end_ = utf8_checked_end_ = 0;
   line_number_ = 0;
   eof_ = false;
   if (file_index_ >= files_.size()) return false;
@@ -72,6 +75,8 @@ bool LineSplitter::open_next_file() {
 
 /// Reads more bytes after moving the unread tail to the front; false at the end of the file.
 bool LineSplitter::fill() {
+  // No newline is left in [begin_, end_), so every checked line has been handed out.
+  utf8_checked_end_ = 0;
   if (begin_ > 0) {
     std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
     end_ -= begin_;
@@ -104,11 +109,13 @@ bool LineSplitter::take_line(RawLine& out) {
   const char* newline = static_cast<const char*>(std::memchr(start, '\n', end_ - begin_));
   if (!newline) return false;
   std::size_t length = static_cast<std::size_t>(newline - start);
+  if (begin_ + length >= utf8_checked_end_) check_utf8();
   begin_ += length + 1;
   ++line_number_;
   out = RawLine{};
   out.file_index = file_index_;
   out.line_number = line_number_;
+  out.utf8_checked = utf8_valid_;
   if (length > max_line_) {
     out.kind = RawLine::Kind::too_long;
     out.length = length;
@@ -117,6 +124,15 @@ bool LineSplitter::take_line(RawLine& out) {
   if (length > 0 && start[length - 1] == '\r') --length;
   out.text = std::string_view(start, length);
   return true;
+}
+
+/// Validates [begin_, last newline in the buffer): all the complete lines not handed out yet.
+void LineSplitter::check_utf8() {
+  const char* start = buffer_.data() + begin_;
+  const char* last = static_cast<const char*>(::memrchr(start, '\n', end_ - begin_));
+  std::size_t length = static_cast<std::size_t>(last - start);
+  utf8_valid_ = simdjson::validate_utf8(start, length);
+  utf8_checked_end_ = begin_ + length + 1;
 }
 
 /// The bytes after the last newline of a file: a line without its newline (often cut short).

@@ -22,6 +22,9 @@ struct RawLine {
   uint64_t line_number = 0;    ///< 1-based within that file (damaged: the line where it broke)
   uint64_t length = 0;         ///< too_long: how many bytes the skipped line had
   std::string_view detail;     ///< damaged: what went wrong (zlib's verdict)
+  /// line: its bytes are known to be valid UTF-8 (checked with the other complete lines of the
+  /// buffer in one call). False says nothing: the line is to be checked on its own.
+  bool utf8_checked = false;
 };
 
 class LineSplitter {
@@ -48,6 +51,7 @@ class LineSplitter {
   bool open_next_file();
   bool fill();
   bool take_line(RawLine& out);
+  void check_utf8();
   bool take_last_line(RawLine& out);
   bool skip_long_line(RawLine& out);
 
@@ -57,6 +61,9 @@ class LineSplitter {
   std::vector<char> buffer_;  // capacity_ bytes of data + SIMDJSON_PADDING
   std::size_t capacity_;
   std::size_t begin_ = 0, end_ = 0;
+  // Lines ending before this offset have had their UTF-8 checked, with result utf8_valid_.
+  std::size_t utf8_checked_end_ = 0;
+  bool utf8_valid_ = false;
   std::unique_ptr<Source> source_;
   std::size_t file_index_ = 0;
   bool started_ = false;

@@ -1,6 +1,8 @@
-// Issue names, the portable parser kernel, and the choice between it and the AVX2 one.
+// Issue names, the portable parser kernel, the choice between it and the AVX2 one, and the fast
+// path in front of both.
 #define AUDITPITR_KERNEL_FACTORY make_portable_kernel
 #include "replay/log_line_kernel.inc"
+#include "replay/log_line_fast.h"
 
 namespace auditpitr::replay {
 
@@ -8,7 +10,7 @@ namespace auditpitr::replay {
 std::unique_ptr<LineParser::Kernel> make_haswell_kernel();
 #endif
 
-LineParser::LineParser() {
+LineParser::LineParser(bool fast_path) : fast_path_(fast_path) {
 #if defined(__x86_64__)
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("pclmul")) {
@@ -21,7 +23,12 @@ LineParser::LineParser() {
 
 LineParser::~LineParser() = default;
 
-bool LineParser::parse(std::string_view line, ParsedLine& out, LineIssue& issue) {
+bool LineParser::parse(std::string_view line, ParsedLine& out, LineIssue& issue, bool utf8_checked) {
+  // The kernel validates UTF-8 before anything else; the fast path needs it done beforehand.
+  // A line the fast path declines is parsed again from scratch, so simdjson alone judges it.
+  if (fast_path_ && (utf8_checked || simdjson::validate_utf8(line.data(), line.size())) &&
+      parse_line_fast(line, out))
+    return true;
   return kernel_->parse(line, out, issue);
 }
 

@@ -1,5 +1,6 @@
-// One audit-log line to one record: simdjson on-demand pulls `level`, `operation` and `time`
-// and checks the whole line is one well-formed JSON object; the rest stays for consumers.
+// One audit-log line to one record: `level`, `operation` and `time` are pulled out and the whole
+// line is checked to be one well-formed JSON object; the rest stays for consumers. Usual lines take
+// a one-pass fast path (log_line_fast.h); anything else is parsed and judged by simdjson on-demand.
 #pragma once
 
 #include <cstdint>
@@ -35,11 +36,13 @@ struct ParsedLine {
   TimePoint time;
 };
 
-/// Parses lines with the fastest simdjson on-demand kernel the CPU runs (AVX2 "haswell" when
-/// available, else the portable one), chosen once at construction. Not thread-safe: one per reader.
+/// Parses lines through the fast path, falling back to the fastest simdjson on-demand kernel the
+/// CPU runs (AVX2 "haswell" when available, else the portable one), chosen once at construction.
+/// Both give the same answer for any line (the fuzz target checks it). Not thread-safe: one per reader.
 class LineParser {
  public:
-  LineParser();
+  /// `fast_path` false: every line goes through simdjson (for tests and the fuzz target).
+  explicit LineParser(bool fast_path = true);
   ~LineParser();
   LineParser(const LineParser&) = delete;
   LineParser& operator=(const LineParser&) = delete;
@@ -47,8 +50,9 @@ class LineParser {
   /// Parses `line` (which must be followed by SIMDJSON_PADDING readable bytes). Returns true and
   /// fills `out`, or false with `issue` set. Duplicate keys: the first occurrence wins. Values
   /// other than level/operation/time are checked for structure (balanced, terminated), not decoded.
-  /// Never throws and never reads outside line + padding, whatever the bytes.
-  bool parse(std::string_view line, ParsedLine& out, LineIssue& issue);
+  /// Never throws and never reads outside line + padding, whatever the bytes. `utf8_checked`: the
+  /// caller has already validated the line's UTF-8 (LineSplitter does it a buffer at a time).
+  bool parse(std::string_view line, ParsedLine& out, LineIssue& issue, bool utf8_checked = false);
   /// "haswell" or "fallback"/"westmere": the kernel in use, for benchmarks and --verbose.
   const char* kernel() const;
 
@@ -62,6 +66,7 @@ class LineParser {
 
  private:
   std::unique_ptr<Kernel> kernel_;
+  bool fast_path_;
 };
 
 }  // namespace auditpitr::replay

@@ -105,7 +105,7 @@ bool LogReader::accept(const RawLine& raw, LogRecord& out) {
   }
   ParsedLine parsed;
   LineIssue issue;
-  if (!parser_.parse(raw.text, parsed, issue)) {
+  if (!parser_.parse(raw.text, parsed, issue, raw.utf8_checked)) {
     report(issue, raw.file_index, raw.line_number, {});
     return false;
   }

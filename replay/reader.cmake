@@ -4,6 +4,7 @@ list(APPEND AUDITPITR_REPLAY_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/log_files.cpp
   ${CMAKE_CURRENT_LIST_DIR}/log_line.cpp
   ${CMAKE_CURRENT_LIST_DIR}/log_line_haswell.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/log_line_fast.cpp
   ${CMAKE_CURRENT_LIST_DIR}/line_splitter.cpp
   ${CMAKE_CURRENT_LIST_DIR}/log_reader.cpp
   ${CMAKE_CURRENT_LIST_DIR}/event_stream.cpp

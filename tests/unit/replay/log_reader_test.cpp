@@ -254,3 +254,47 @@ TEST_CASE("memory stays bounded while reading a log many times the buffer size")
   // Peak RSS (KiB) may not grow by more than a few MB: the 30 MB file is never held.
   CHECK(after.ru_maxrss - before.ru_maxrss < 8 * 1024);
 }
+
+TEST_CASE("good and bad lines mixed across many buffers keep exact counts and line numbers") {
+  // Bad lines of every parser kind among good ones, with buffers small enough that the UTF-8
+  // check of some buffers fails (each of their lines is then checked alone) and others pass.
+  TempDir dir;
+  const std::vector<std::pair<std::string, LineIssue>> bad = {
+      {R"({"level":"info","time":"2025-01-23T14:00:00Z")", LineIssue::malformed_json},
+      {R"(["not","an","object"])", LineIssue::not_object},
+      {R"({"level":"info","operation":"CREATE_PORTFOLIO"})", LineIssue::missing_time},
+      {R"({"time":"yesterday"})", LineIssue::bad_time},
+      {"{\"time\":\"2025-01-23T14:00:00Z\",\"title\":\"\xc3\x28\"}", LineIssue::invalid_utf8},
+      {R"({"time":"2025-01-23T14:00:00Z","title":"a"} x)", LineIssue::malformed_json},
+  };
+  std::string text;
+  std::map<uint64_t, LineIssue> expected_issues;
+  std::vector<std::string> expected_ids;
+  for (uint64_t n = 1; n <= 3000; ++n) {
+    if (n % 37 == 0) {
+      const auto& [content, issue] = bad[(n / 37) % bad.size()];
+      text += content + "\n";
+      expected_issues[n] = issue;
+    } else if (n % 101 == 0) {
+      text += "  \n";  // blank
+    } else {
+      // Some good lines carry escapes or a long value, so they leave the fast path's common case.
+      std::string extra = n % 53 == 0 ? R"(\"quoted\")" : (n % 89 == 0 ? std::string(1500, 'w') : "");
+      text += line(static_cast<int>(n), "2025-01-23T14:00:00Z", extra) + (n % 2 ? "\n" : "\r\n");
+      expected_ids.push_back("create.log:" + std::to_string(n));
+    }
+  }
+  write_text(dir / "create.log", text);
+  for (std::size_t buffer : {std::size_t{512}, std::size_t{4096}, std::size_t{1} << 20}) {
+    INFO("buffer " << buffer);
+    ReaderOptions options;
+    options.buffer_bytes = buffer;
+    options.max_line_bytes = 2048;
+    Collected c = read_all(single(dir / "create.log"), options);
+    CHECK(c.ids == expected_ids);
+    CHECK(issues_by_line(c) == expected_issues);
+    CHECK(c.stats[0].lines == 3000);
+    CHECK(c.stats[0].records == expected_ids.size());
+    CHECK(c.stats[0].bad_lines() == expected_issues.size());
+  }
+}

@@ -1,0 +1,157 @@
+// LineParser: the fast path and simdjson give the same verdict and fields for any line, and the
+// fast path really takes the usual logrus lines.
+#include "replay/log_line.h"
+
+#include <simdjson.h>
+
+#include <catch2/catch.hpp>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "replay/log_line_fast.h"
+#include "replay/time_parse.h"
+
+using namespace auditpitr::replay;
+
+namespace {
+
+/// What a parser said about a line, comparable.
+struct Verdict {
+  bool ok = false;
+  LineIssue issue = LineIssue::malformed_json;
+  std::string level, operation;
+  TimePoint time{};
+  bool operator==(const Verdict& o) const {
+    return ok == o.ok && (ok ? level == o.level && operation == o.operation && time == o.time : issue == o.issue);
+  }
+};
+
+Verdict run(LineParser& parser, const std::string& line) {
+  std::string padded = line + std::string(simdjson::SIMDJSON_PADDING, '\0');
+  Verdict v;
+  ParsedLine out;
+  v.ok = parser.parse(std::string_view(padded.data(), line.size()), out, v.issue);
+  if (v.ok) {
+    v.level = std::string(out.level);
+    v.operation = std::string(out.operation);
+    v.time = out.time;
+  }
+  return v;
+}
+
+bool fast_accepts(const std::string& line) {
+  std::string padded = line + std::string(simdjson::SIMDJSON_PADDING, '\0');
+  ParsedLine out;
+  return parse_line_fast(std::string_view(padded.data(), line.size()), out);
+}
+
+/// Both parsers agree on `line`.
+void check_same(const std::string& line) {
+  static LineParser fast(true), slow(false);
+  Verdict a = run(fast, line), b = run(slow, line);
+  INFO("line: " << line);
+  CHECK(a.ok == b.ok);
+  CHECK(a == b);
+}
+
+const std::string kTime = R"("time":"2025-01-23T14:00:00Z")";
+
+std::vector<std::string> tricky_lines() {
+  std::string deep_open(70, '['), deep_close(70, ']');
+  std::string long_value(2000, 'x');
+  return {
+      // usual lines and harmless variations
+      R"({"level":"info","msg":"Portfolio created","operation":"CREATE_PORTFOLIO","portfolioID":1,)" + kTime + "}",
+      R"({ "level" : "info" , "operation" : "X" , )" + kTime + " }  ",
+      "\t{\"level\":\"info\",\t" + kTime + "}\t",
+      "{" + kTime + R"(,"items":[{"id":1,"position":2},{"id":2,"position":[]}],"o":{},"a":[],"n":null})",
+      "{" + kTime + R"(,"t":true,"f":false,"n":null,"i":-0,"d":1.5e-3,"e":2E+10,"z":0.0})",
+      "{" + kTime + R"(,"msg":"long )" + long_value + R"("})",  // past the quote index's limit
+      "{" + kTime + R"(,"msg":")" + std::string(70, 'y') + R"("})",  // a string over 64 bytes
+      "{" + kTime + R"(,"level":"info","level":"debug","operation":"A","operation":"B"})",  // first wins
+      "{" + kTime + R"(,"time":"not a time"})",  // duplicate time: the first counts
+      R"({"time":"2025-01-23T14:00:00.123456+02:00","level":"warning"})",
+      // escapes: in other values, in keys, in the values the reader takes
+      "{" + kTime + R"(,"msg":"say \"hi\" \\ \/ \b\f\n\r\t \u00e9 \uD83D\uDE00"})",
+      "{" + kTime + R"(,"ti\u006de":"x","lev\"el":"y"})",
+      R"({"time":"2025-01-23T14:00:00\u005a"})",
+      "{" + kTime + R"(,"level":"in\u0066o","operation":"A\"B"})",
+      R"({"ti\u006de":"2025-01-23T14:00:00Z"})",
+      // broken strings and escapes
+      "{" + kTime + R"(,"msg":"bad \x escape"})",
+      "{" + kTime + R"(,"msg":"bad \u12G4"})",
+      "{" + kTime + R"(,"msg":"cut \u12"})",
+      "{" + kTime + ",\"msg\":\"raw \x01 control\"}",
+      "{" + kTime + ",\"msg\":\"raw \t tab\"}",
+      "{" + kTime + R"(,"msg":"unterminated})",
+      "{" + kTime + R"(,"msg":"ends in backslash\)",
+      // numbers and literals
+      "{" + kTime + R"(,"n":01})", "{" + kTime + R"(,"n":1.})", "{" + kTime + R"(,"n":.5})",
+      "{" + kTime + R"(,"n":-})", "{" + kTime + R"(,"n":1e})", "{" + kTime + R"(,"n":1e+})",
+      "{" + kTime + R"(,"n":+1})", "{" + kTime + R"(,"n":1 2})", "{" + kTime + R"(,"n":0x10})",
+      "{" + kTime + R"(,"n":tru})", "{" + kTime + R"(,"n":nulll})", "{" + kTime + R"(,"n":True})",
+      "{" + kTime + R"(,"n":NaN})", "{" + kTime + R"(,"n":-Infinity})", "{" + kTime + R"(,"n":1.5e308})",
+      // structure
+      "{" + kTime + "}}", "{" + kTime + "} x", "{" + kTime + ",}", "{" + kTime + ",,\"a\":1}",
+      "{" + kTime + R"(,"a":[1,2,]})", "{" + kTime + R"(,"a":[1 2]})", "{" + kTime + R"(,"a":{"b"}})",
+      "{" + kTime + R"(,"a":{"b":1,}})", "{" + kTime + R"(,"a":[}})", "{" + kTime + R"(,"a":{]})",
+      "{" + kTime + R"(,"a":)" + deep_open + deep_close + "}",
+      "{" + kTime + R"(,"a":)" + deep_open + deep_close.substr(1) + "}",
+      "{" + kTime + R"(,"a" 1})", "{" + kTime + R"(,"a"::1})", "{" + kTime + R"(,a:1})",
+      "{" + kTime, "{" + kTime + ",", R"({"time":"2025-01-23T14:00:00Z)", "{", "}", "{}", " { } ",
+      R"([1,2])", R"("text")", "42", "null", "garbage", "{\"a\":1}{\"b\":2}",
+      // fields of the wrong type or missing
+      R"({"level":"info","operation":"A"})", R"({"time":20250123})", R"({"time":null})",
+      R"({"time":"2025-02-30T00:00:00Z"})", R"({"time":"2025-01-23T14:00:00"})",
+      R"({"time":"2025-01-23T14:00:00Z ","level":"info"})",
+      "{" + kTime + R"(,"level":1,"operation":["A"]})", "{" + kTime + R"(,"level":null})",
+      "{" + kTime + R"(,"operation":{"a":1}})",
+  };
+}
+
+}  // namespace
+
+TEST_CASE("the fast path and simdjson agree on tricky lines") {
+  for (const std::string& line : tricky_lines()) check_same(line);
+}
+
+TEST_CASE("the fast path takes the usual lines and declines what it must leave to simdjson") {
+  CHECK(fast_accepts(R"({"level":"info","msg":"Portfolio created","operation":"CREATE_PORTFOLIO","portfolioID":1,)" +
+                     kTime + R"(,"title":"Portfolio number 1","userID":"8f14e45f-ceea-467f-a0e6-b2c3d4e5f601"})"));
+  CHECK(fast_accepts(R"({"itemCount":3,"items":[{"id":1,"position":1}],"level":"info","operation":"BULK_REORDER_SECTIONS",)" +
+                     kTime + "}"));
+  CHECK(fast_accepts("{" + kTime + R"(,"msg":"quote \" inside"})"));          // escapes elsewhere are fine
+  CHECK(fast_accepts("{" + kTime + R"(,"msg":")" + std::string(3000, 'z') + R"("})"));  // long line
+  CHECK_FALSE(fast_accepts("{" + kTime + R"(,"level":"in\u0066o"})"));  // simdjson unescapes it
+  CHECK_FALSE(fast_accepts("{" + kTime + R"(,"level":1})"));            // simdjson's rule: ""
+  CHECK_FALSE(fast_accepts(R"({"level":"info"})"));                     // missing time: simdjson names it
+  CHECK_FALSE(fast_accepts("{" + kTime + "} x"));
+}
+
+TEST_CASE("random damage to good lines gets the same verdict from both paths") {
+  const std::vector<std::string> seeds = {
+      R"({"level":"info","msg":"Category position updated","newPosition":4,"oldPosition":2,"operation":"UPDATE_CATEGORY_POSITION",)" +
+          kTime + R"(,"userID":"8f14e45f"})",
+      R"({"itemCount":3,"items":[{"id":1,"position":1},{"id":2,"position":2}],"level":"info","msg":"a \"b\" c","operation":"BULK",)" +
+          kTime + "}",
+      R"({"time":"2025-01-23T14:00:00.5-03:30","level":"error","n":[-1.5e+3,true,false,null,{}]})",
+  };
+  const std::string alphabet = "{}[]:,\"\\ \t-+.0123456789eEtrufalsn\x01\x7fZT";
+  std::mt19937 random(20250123);
+  for (int round = 0; round < 20000; ++round) {
+    std::string line = seeds[random() % seeds.size()];
+    int edits = 1 + static_cast<int>(random() % 3);
+    for (int e = 0; e < edits && !line.empty(); ++e) {
+      std::size_t at = random() % line.size();
+      char c = alphabet[random() % alphabet.size()];
+      switch (random() % 4) {
+        case 0: line[at] = c; break;
+        case 1: line.insert(line.begin() + static_cast<std::ptrdiff_t>(at), c); break;
+        case 2: line.erase(at, 1); break;
+        default: line.resize(at); break;
+      }
+    }
+    check_same(line);
+  }
+}
