@@ -19,13 +19,6 @@ using namespace auditpitr;
 
 namespace {
 
-std::vector<verify::TableChecksum> checksums_of(const pg::ConnInfo& info) {
-  pg::Connection conn(info);
-  conn.set_canonical_output();
-  pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(conn.raw());
-  return verify::checksum_tables(tx, verify::list_tables(tx));
-}
-
 int mode_of(const std::string& path) {
   struct stat st {};
   REQUIRE(::stat(path.c_str(), &st) == 0);
@@ -86,12 +79,12 @@ TEST_CASE("backup writes old-script-compatible files with an exact manifest", "[
   CHECK(manifest.file_size == test::read_text(dump).size());
   CHECK(manifest.tables.size() == 5);
   CHECK(manifest.total_rows() == 13);
-  CHECK(verify::compare_checksums(manifest.tables, checksums_of(info)).empty());
+  CHECK(verify::compare_checksums(manifest.tables, test::checksums_of(info)).empty());
   CHECK(manifest.snapshot_time_utc.size() == 27);
 
   // The same dump restored with plain pg_restore holds exactly what the manifest says.
   auto restored = restore_with_pg_restore(dump, "bk_files_restored");
-  CHECK(verify::compare_checksums(manifest.tables, checksums_of(restored)).empty());
+  CHECK(verify::compare_checksums(manifest.tables, test::checksums_of(restored)).empty());
 }
 
 TEST_CASE("the manifest describes the dump's snapshot even while the database is being written", "[pg][backup]") {
@@ -121,10 +114,10 @@ TEST_CASE("the manifest describes the dump's snapshot even while the database is
   std::string stamp = test::newest_stamp(setup.backups());
   auto manifest = verify::load_manifest(setup.backups() + "/bk_busy_" + stamp + ".manifest.json");
   auto restored = restore_with_pg_restore(setup.backups() + "/bk_busy_" + stamp + ".dump.gz", "bk_busy_restored");
-  auto diffs = verify::compare_checksums(manifest.tables, checksums_of(restored));
+  auto diffs = verify::compare_checksums(manifest.tables, test::checksums_of(restored));
   for (const auto& d : diffs) UNSCOPED_INFO(verify::describe(d));
   CHECK(diffs.empty());
-  CHECK(verify::compare_checksums(manifest.tables, checksums_of(info)).size() > 0);  // the live one moved on
+  CHECK(verify::compare_checksums(manifest.tables, test::checksums_of(info)).size() > 0);  // the live one moved on
 }
 
 TEST_CASE("backup --db and --json", "[pg][backup]") {

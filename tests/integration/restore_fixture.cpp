@@ -76,13 +76,6 @@ std::vector<std::string> RestoreFixture::databases_like(const std::string& prefi
   return names;
 }
 
-std::vector<verify::TableChecksum> checksums_of(const pg::ConnInfo& info) {
-  pg::Connection conn(info);
-  conn.set_canonical_output();
-  pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(conn.raw());
-  return verify::checksum_tables(tx, verify::list_tables(tx));
-}
-
 std::vector<verify::TableChecksum> manifest_checksums(const std::string& manifest_path) {
   return verify::load_manifest(manifest_path).tables;
 }

@@ -38,7 +38,6 @@ class RestoreFixture {
 };
 
 /// Checksums of every table of a database, as the manifest records them.
-std::vector<verify::TableChecksum> checksums_of(const pg::ConnInfo& info);
 /// Those recorded in a manifest.
 std::vector<verify::TableChecksum> manifest_checksums(const std::string& manifest_path);
 

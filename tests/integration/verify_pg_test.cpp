@@ -9,13 +9,6 @@ using namespace auditpitr;
 
 namespace {
 
-std::vector<verify::TableChecksum> checksums_of(const pg::ConnInfo& info) {
-  pg::Connection conn(info);
-  conn.set_canonical_output();
-  pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(conn.raw());
-  return verify::checksum_tables(tx, verify::list_tables(tx));
-}
-
 const verify::TableChecksum& find(const std::vector<verify::TableChecksum>& sums, const std::string& name) {
   for (const auto& s : sums)
     if (s.name == name) return s;
@@ -40,18 +33,18 @@ TEST_CASE("tables, columns and primary keys are listed from the catalog", "[pg][
 
 TEST_CASE("checksums ignore physical row order but see every change", "[pg][verify]") {
   auto info = test::portfolio_database("verify_order");
-  auto before = checksums_of(info);
+  auto before = test::checksums_of(info);
   CHECK(find(before, "projects").rows == 3);
 
   // Rewriting every row changes the physical order, not the content.
   test::execute(info, "UPDATE projects SET title = title WHERE id = 1");
   test::execute(info, "VACUUM FULL projects");
-  auto reordered = checksums_of(info);
+  auto reordered = test::checksums_of(info);
   CHECK(find(reordered, "projects").row_sum == find(before, "projects").row_sum);
   CHECK(find(reordered, "projects").column_sums == find(before, "projects").column_sums);
 
   test::execute(info, "UPDATE projects SET client = 'ACME' WHERE id = 3");
-  auto changed = checksums_of(info);
+  auto changed = test::checksums_of(info);
   const auto& p = find(changed, "projects");
   CHECK(p.row_sum != find(before, "projects").row_sum);
   CHECK(p.column_sums.at("client") != find(before, "projects").column_sums.at("client"));
@@ -60,10 +53,10 @@ TEST_CASE("checksums ignore physical row order but see every change", "[pg][veri
 
 TEST_CASE("a value moved to another row changes the column checksum", "[pg][verify]") {
   auto info = test::portfolio_database("verify_swap");
-  auto before = checksums_of(info);
+  auto before = test::checksums_of(info);
   test::execute(info,
                 "UPDATE portfolios SET owner_id = CASE id WHEN 1 THEN 'user-bob' WHEN 2 THEN 'user-alice' ELSE owner_id END");
-  auto after = checksums_of(info);
+  auto after = test::checksums_of(info);
   CHECK(find(after, "portfolios").column_sums.at("owner_id") != find(before, "portfolios").column_sums.at("owner_id"));
 }
 
@@ -72,7 +65,7 @@ TEST_CASE("odd identifiers and tables without a primary key are checksummed", "[
   test::execute(info,
                 "CREATE SCHEMA \"Odd Schema\"; CREATE TABLE \"Odd Schema\".\"my \"\"table\"\"\" (\"a b\" int, c text);"
                 "INSERT INTO \"Odd Schema\".\"my \"\"table\"\"\" VALUES (1, E'x\\ty'), (2, NULL)");
-  auto sums = checksums_of(info);
+  auto sums = test::checksums_of(info);
   REQUIRE(sums.size() == 1);
   CHECK(sums[0].schema == "Odd Schema");
   CHECK(sums[0].name == "my \"table\"");

@@ -9,6 +9,7 @@
 #include "src/error.h"
 #include "src/pg/connection.h"
 #include "src/util/fs.h"
+#include "verify/database_checksum.h"
 
 namespace auditpitr::test {
 namespace {
@@ -61,6 +62,13 @@ std::string query_value(const pg::ConnInfo& info, const std::string& sql) {
   auto result = tx.exec(sql);
   if (result.empty() || result[0][0].is_null()) return "";
   return result[0][0].as<std::string>();
+}
+
+std::vector<verify::TableChecksum> checksums_of(const pg::ConnInfo& info) {
+  pg::Connection conn(info);
+  conn.set_canonical_output();
+  pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(conn.raw());
+  return verify::checksum_tables(tx, verify::list_tables(tx));
 }
 
 void execute(const pg::ConnInfo& info, const std::string& sql) {

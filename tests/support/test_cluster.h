@@ -5,6 +5,7 @@
 #include <string>
 
 #include "src/pg/local_cluster.h"
+#include "verify/table_checksum.h"
 
 namespace auditpitr::test {
 
@@ -21,6 +22,9 @@ pg::ConnInfo portfolio_database(const std::string& name);
 /// Runs one SQL statement and returns the first column of the first row as text ("" for NULL).
 std::string query_value(const pg::ConnInfo& info, const std::string& sql);
 void execute(const pg::ConnInfo& info, const std::string& sql);
+
+/// Counts and checksums of every table, read the way backups and restores read them.
+std::vector<verify::TableChecksum> checksums_of(const pg::ConnInfo& info);
 
 /// Absolute path of a file in the source tree.
 std::string source_path(const std::string& relative);
