@@ -69,3 +69,53 @@ void kill_and_reap(int pid) {
 }
 
 }  // namespace auditpitr::test
+
+#include <poll.h>
+#include <pty.h>
+
+#include <chrono>
+
+namespace auditpitr::test {
+
+CliResult run_cli_in_terminal(const std::vector<std::string>& args, const std::string& prompt, const std::string& typed) {
+  std::vector<std::string> argv_strings{AUDITPITR_BINARY};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& s : argv_strings) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  int master = -1;
+  pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
+  if (pid == 0) {
+    ::setenv("NO_COLOR", "1", 1);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  CliResult result;
+  bool answered = false;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  for (;;) {
+    struct pollfd fd {master, POLLIN, 0};
+    if (::poll(&fd, 1, 200) > 0) {
+      char buffer[4096];
+      ssize_t n = ::read(master, buffer, sizeof buffer);
+      if (n <= 0) break;  // EIO: the program closed the terminal (it exited)
+      result.out.append(buffer, static_cast<std::size_t>(n));
+    }
+    if (!answered && result.out.find(prompt) != std::string::npos) {
+      std::string line = typed + "\n";
+      if (::write(master, line.data(), line.size()) < 0) break;
+      answered = true;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      break;
+    }
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ::close(master);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+}  // namespace auditpitr::test

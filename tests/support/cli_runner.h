@@ -30,3 +30,11 @@ int run_cli_until_paused(const std::vector<std::string>& args, const std::string
 void kill_and_reap(int pid);
 
 }  // namespace auditpitr::test
+
+namespace auditpitr::test {
+
+/// Runs `auditpitr args...` on a pseudo-terminal (stdin, stdout and stderr are a terminal, as for a
+/// person), typing `typed` once the program prints `prompt`. `out` holds everything it showed.
+CliResult run_cli_in_terminal(const std::vector<std::string>& args, const std::string& prompt, const std::string& typed);
+
+}  // namespace auditpitr::test

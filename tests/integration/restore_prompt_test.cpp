@@ -1,0 +1,26 @@
+// The typed confirmation on a real (pseudo) terminal: the old script's warning, then only the word
+// 'yes' lets a restore overwrite anything.
+#include <catch2/catch.hpp>
+
+#include "tests/integration/restore_fixture.h"
+
+using namespace auditpitr;
+
+TEST_CASE("on a terminal, restore shows the warning and needs the typed word yes", "[pg][restore][prompt]") {
+  test::RestoreFixture f({"rp_db"});
+  std::string stamp = f.backup();
+  test::execute(f.db("rp_db"), "DELETE FROM projects");
+  const std::string prompt = "Type 'yes' to proceed:";
+
+  auto refused = test::run_cli_in_terminal({"-c", f.config(), "restore", stamp}, prompt, "y");
+  INFO(refused.out);
+  CHECK(refused.exit_code == 4);
+  CHECK_THAT(refused.out, Catch::Contains("WARNING") && Catch::Contains("OVERWRITE") && Catch::Contains(stamp));
+  CHECK_THAT(refused.out, Catch::Contains("nothing was changed"));
+  CHECK(test::query_value(f.db("rp_db"), "SELECT count(*) FROM projects") == "0");
+
+  auto accepted = test::run_cli_in_terminal({"-c", f.config(), "restore", stamp}, prompt, "yes");
+  INFO(accepted.out);
+  CHECK(accepted.exit_code == 0);
+  CHECK(test::query_value(f.db("rp_db"), "SELECT count(*) FROM projects") == "3");
+}
