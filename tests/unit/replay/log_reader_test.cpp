@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <sys/resource.h>
+#include <simdjson.h>
 #include <zlib.h>
 
 #include <fstream>
@@ -296,5 +297,66 @@ TEST_CASE("good and bad lines mixed across many buffers keep exact counts and li
     CHECK(c.stats[0].lines == 3000);
     CHECK(c.stats[0].records == expected_ids.size());
     CHECK(c.stats[0].bad_lines() == expected_issues.size());
+  }
+}
+
+namespace {
+// Every line of `path` through a LineSplitter, as text; touches the SIMDJSON_PADDING bytes after
+// each line (a read past a mapping would crash here).
+std::vector<std::string> split_all(const std::string& path, std::size_t buffer, std::size_t max_line,
+                                   std::vector<uint64_t>* numbers = nullptr) {
+  LineSplitter splitter({LogFile{path, 0, false}}, buffer, max_line);
+  std::vector<std::string> lines;
+  RawLine raw;
+  unsigned sink = 0;
+  while (splitter.next(raw)) {
+    if (numbers) numbers->push_back(raw.line_number);
+    if (raw.kind == RawLine::Kind::too_long) {
+      lines.push_back("<too long " + std::to_string(raw.length) + ">");
+      continue;
+    }
+    for (std::size_t i = 0; i < simdjson::SIMDJSON_PADDING; ++i)
+      sink += static_cast<unsigned char>(raw.text.data()[raw.text.size() + i]);
+    lines.emplace_back(raw.text);
+  }
+  CHECK(sink < ~0u);
+  return lines;
+}
+}  // namespace
+
+TEST_CASE("lines straddling mmap window boundaries come back whole, numbered, too-long ones skipped") {
+  TempDir dir;
+  std::string path = dir.path() + "/create.log";
+  std::vector<std::string> expected;
+  std::string content;
+  // ~9 MB of lines of varied lengths (window: a few MB), with a few too-long ones among them.
+  for (int i = 0; content.size() < (9u << 20); ++i) {
+    std::size_t length = (i % 97 == 0) ? 70000 : static_cast<std::size_t>((i * 7919) % 3000);
+    std::string text(length, static_cast<char>('a' + i % 26));
+    content += text + "\n";
+    expected.push_back(length > 65536 ? "<too long " + std::to_string(length) + ">" : text);
+  }
+  write_text(path, content);
+  std::vector<uint64_t> numbers;
+  auto lines = split_all(path, 4096, 65536, &numbers);
+  REQUIRE(lines.size() == expected.size());
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    REQUIRE(lines[i] == expected[i]);
+    REQUIRE(numbers[i] == i + 1);
+  }
+}
+
+TEST_CASE("the last line of a page-sized file is followed by readable padding") {
+  TempDir dir;
+  std::string path = dir.path() + "/update.log";
+  for (bool final_newline : {true, false}) {
+    std::string content(8191, 'x');
+    content[100] = '\n';
+    content += final_newline ? "\n" : "y";  // 8192 bytes: the mapping ends exactly at the file's end
+    write_text(path, content);
+    auto lines = split_all(path, 256, 65536);
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0] == std::string(100, 'x'));
+    CHECK(lines[1].size() == (final_newline ? 8090u : 8091u));
   }
 }
