@@ -1,6 +1,5 @@
-// Lines out of a logical log's files, oldest file first, through one fixed-size buffer (gzip, pipes)
-// or a sliding read-only mmap window (regular plain files): memory is bounded by the buffer or the
-// window whatever the file or line sizes.
+// Lines out of a logical log's files, oldest file first, through one fixed-size buffer: memory is
+// bounded by the buffer whatever the file or line sizes. Plain and gzip files alike.
 #pragma once
 
 #include <cstddef>
@@ -59,21 +58,8 @@ class LineSplitter {
   std::vector<LogFile> files_;
   std::vector<uint64_t> bytes_read_;
   std::size_t max_line_;
-  bool fill_mapped();
-  void unmap();
-  bool padded_line(const char* start, std::size_t length, RawLine& out);
-
   std::vector<char> buffer_;  // capacity_ bytes of data + SIMDJSON_PADDING
   std::size_t capacity_;
-  // The unread bytes are [base_ + begin_, base_ + end_): base_ is buffer_.data() when reading
-  // through read(2), or a point inside the current read-only mmap window of a plain file.
-  const char* base_ = nullptr;
-  void* map_ = nullptr;        // the window: map_len_ bytes
-  std::size_t map_len_ = 0;
-  uint64_t base_off_ = 0;      // file offset of base_[0] (mapped mode)
-  uint64_t file_size_ = 0;
-  std::size_t window_ = 0;     // maximum window length (page multiple)
-  std::vector<char> padded_;   // a line near the window's end, copied with its padding
   std::size_t begin_ = 0, end_ = 0;
   // Lines ending before this offset have had their UTF-8 checked, with result utf8_valid_.
   std::size_t utf8_checked_end_ = 0;
