@@ -324,12 +324,12 @@ std::vector<std::string> split_all(const std::string& path, std::size_t buffer, 
 }
 }  // namespace
 
-TEST_CASE("lines straddling mmap window boundaries come back whole, numbered, too-long ones skipped") {
+TEST_CASE("lines straddling buffer boundaries come back whole, numbered, too-long ones skipped") {
   TempDir dir;
   std::string path = dir.path() + "/create.log";
   std::vector<std::string> expected;
   std::string content;
-  // ~9 MB of lines of varied lengths (window: a few MB), with a few too-long ones among them.
+  // ~9 MB of lines of varied lengths (many buffer refills), with a few too-long ones among them.
   for (int i = 0; content.size() < (9u << 20); ++i) {
     std::size_t length = (i % 97 == 0) ? 70000 : static_cast<std::size_t>((i * 7919) % 3000);
     std::string text(length, static_cast<char>('a' + i % 26));
