@@ -11,7 +11,14 @@
 namespace auditpitr::pg {
 namespace {
 
-std::string quote_value(const std::string& value) {
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : fallback;
+}
+
+}  // namespace
+
+std::string quote_conninfo_value(const std::string& value) {
   std::string out = "'";
   for (char c : value) {
     if (c == '\'' || c == '\\') out += '\\';
@@ -19,13 +26,6 @@ std::string quote_value(const std::string& value) {
   }
   return out + "'";
 }
-
-std::string env_or(const char* name, const std::string& fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? v : fallback;
-}
-
-}  // namespace
 
 ConnInfo ConnInfo::parse(const std::string& conninfo, const std::string& dbname) {
   char* errmsg = nullptr;
@@ -71,7 +71,7 @@ std::string ConnInfo::to_libpq_string() const {
   std::string out;
   for (const auto& [key, value] : params_) {
     if (!out.empty()) out += ' ';
-    out += key + "=" + quote_value(value);
+    out += key + "=" + quote_conninfo_value(value);
   }
   return out;
 }

@@ -30,4 +30,7 @@ class ConnInfo {
   std::map<std::string, std::string> params_;
 };
 
+/// A value quoted for a libpq keyword/value string: 'text' with quotes and backslashes escaped.
+std::string quote_conninfo_value(const std::string& value);
+
 }  // namespace auditpitr::pg

@@ -43,14 +43,7 @@ std::string expected_kind(const std::string& message) {
 
 }  // namespace
 
-std::string conninfo_dbname(const std::string& dbname) {
-  std::string quoted = "dbname='";
-  for (char c : dbname) {
-    if (c == '\'' || c == '\\') quoted += '\\';
-    quoted += c;
-  }
-  return quoted + "'";
-}
+std::string conninfo_dbname(const std::string& dbname) { return "dbname=" + quote_conninfo_value(dbname); }
 
 Command pg_restore_command(const std::string& pg_restore, const ConnInfo& info, const PgRestoreOptions& options) {
   Command command;
