@@ -14,21 +14,6 @@ using namespace auditpitr;
 
 namespace {
 
-// What the old backup.sh did: pg_dump -F c, then gzip.
-void old_script_backup(const std::string& dbname, const std::string& dir, const std::string& stamp) {
-  pg::PosixProcessRunner runner;
-  std::string dump = dir + "/" + dbname + "_" + stamp + ".dump";
-  pg::Command d;
-  d.program = "pg_dump";
-  d.args = {"-F", "c", "-f", dump};
-  d.env = test::cluster().connect_info(dbname).child_environment();
-  REQUIRE(runner.run(d).ok());
-  pg::Command z;
-  z.program = "gzip";
-  z.args = {dump};
-  REQUIRE(runner.run(z).ok());
-}
-
 void set_mtime(const std::string& path, std::time_t t) {
   struct utimbuf times {t, t};
   REQUIRE(::utime(path.c_str(), &times) == 0);
@@ -51,7 +36,7 @@ TEST_CASE("list shows new and old-script backups, newest first, the latest marke
   test::portfolio_database("ls_db");
   test::BackupSetup setup({"portfolio=ls_db"});
   ensure_directory(setup.backups(), 0700);
-  old_script_backup("ls_db", setup.backups(), "20250120_120000");
+  test::old_script_backup("ls_db", setup.backups(), "20250120_120000");
   REQUIRE(setup.cli({"backup"}).exit_code == 0);
   std::string stamp = test::newest_stamp(setup.backups());
 
@@ -76,7 +61,7 @@ TEST_CASE("check: sound backups pass, damaged ones exit 3 with the reason", "[pg
   test::portfolio_database("ck_db");
   test::BackupSetup setup({"ck_db"});
   ensure_directory(setup.backups(), 0700);
-  old_script_backup("ck_db", setup.backups(), "20250120_120000");
+  test::old_script_backup("ck_db", setup.backups(), "20250120_120000");
   REQUIRE(setup.cli({"backup"}).exit_code == 0);
   std::string stamp = test::newest_stamp(setup.backups());
 
@@ -131,8 +116,8 @@ TEST_CASE("prune deletes by age only what it recognises, and --dry-run deletes n
   test::portfolio_database("pr_db");
   test::BackupSetup setup({"pr_db"});
   ensure_directory(setup.backups(), 0700);
-  old_script_backup("pr_db", setup.backups(), "20250101_020000");
-  old_script_backup("pr_db", setup.backups(), "20250102_020000");
+  test::old_script_backup("pr_db", setup.backups(), "20250101_020000");
+  test::old_script_backup("pr_db", setup.backups(), "20250102_020000");
   test::write_text(setup.backups() + "/uploads_20250101_020000.tar.gz", "images");
   test::write_text(setup.backups() + "/notes_20250101_020000.txt", "not ours");
   for (const char* f : {"pr_db_20250101_020000.dump.gz", "pr_db_20250102_020000.dump.gz", "uploads_20250101_020000.tar.gz"})
@@ -143,7 +128,7 @@ TEST_CASE("prune deletes by age only what it recognises, and --dry-run deletes n
   CHECK_FALSE(path_exists(setup.backups() + "/pr_db_20250102_020000.dump.gz"));
   CHECK(path_exists(setup.backups() + "/notes_20250101_020000.txt"));
 
-  old_script_backup("pr_db", setup.backups(), "20250103_020000");
+  test::old_script_backup("pr_db", setup.backups(), "20250103_020000");
   set_mtime(setup.backups() + "/pr_db_20250103_020000.dump.gz", *stamp_to_time("20250103_020000"));
   auto dry = setup.cli({"prune", "--dry-run"});
   CHECK(dry.exit_code == 0);

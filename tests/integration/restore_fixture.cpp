@@ -50,19 +50,7 @@ std::string RestoreFixture::backup() const {
 }
 
 void RestoreFixture::old_script_backup(const std::string& dbname, const std::string& stamp) const {
-  ensure_directory(backups());
-  std::string dump = backups() + "/" + dbname + "_" + stamp + ".dump";
-  pg::PosixProcessRunner runner;
-  pg::Command pg_dump;
-  pg_dump.program = pg::server_bin_dir() + "/pg_dump";
-  pg_dump.args = {"-F", "c", dbname};
-  pg_dump.env = db(dbname).child_environment();
-  pg_dump.stdout_file = dump;
-  REQUIRE(runner.run(pg_dump).ok());
-  pg::Command gzip;
-  gzip.program = "gzip";
-  gzip.args = {dump};
-  REQUIRE(runner.run(gzip).ok());
+  test::old_script_backup(dbname, backups(), stamp);
 }
 
 std::vector<std::string> RestoreFixture::databases_like(const std::string& prefix) const {

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <stdexcept>
 
 #include "src/error.h"
 #include "src/pg/connection.h"
@@ -69,6 +70,22 @@ std::vector<verify::TableChecksum> checksums_of(const pg::ConnInfo& info) {
   conn.set_canonical_output();
   pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(conn.raw());
   return verify::checksum_tables(tx, verify::list_tables(tx));
+}
+
+void old_script_backup(const std::string& dbname, const std::string& dir, const std::string& stamp) {
+  ensure_directory(dir);
+  std::string dump = dir + "/" + dbname + "_" + stamp + ".dump";
+  pg::PosixProcessRunner runner;
+  pg::Command pg_dump;
+  pg_dump.program = pg::server_bin_dir() + "/pg_dump";
+  pg_dump.args = {"-F", "c", dbname};
+  pg_dump.env = cluster().connect_info(dbname).child_environment();
+  pg_dump.stdout_file = dump;
+  if (!runner.run(pg_dump).ok()) throw std::runtime_error("pg_dump of " + dbname + " failed");
+  pg::Command gzip;
+  gzip.program = "gzip";
+  gzip.args = {dump};
+  if (!runner.run(gzip).ok()) throw std::runtime_error("gzip of " + dump + " failed");
 }
 
 void execute(const pg::ConnInfo& info, const std::string& sql) {

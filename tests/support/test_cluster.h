@@ -26,6 +26,10 @@ void execute(const pg::ConnInfo& info, const std::string& sql);
 /// Counts and checksums of every table, read the way backups and restores read them.
 std::vector<verify::TableChecksum> checksums_of(const pg::ConnInfo& info);
 
+/// A backup made the old scripts' way: pg_dump -F c, then gzip, into <dir>/<dbname>_<stamp>.dump.gz
+/// (no manifest). Throws when either program fails.
+void old_script_backup(const std::string& dbname, const std::string& dir, const std::string& stamp);
+
 /// Absolute path of a file in the source tree.
 std::string source_path(const std::string& relative);
 
