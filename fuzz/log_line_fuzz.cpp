@@ -1,5 +1,5 @@
 // libFuzzer target for the audit-log line parser and the reader around it: arbitrary bytes as one
-// line (LineParser, whose fast path must agree with simdjson on every input) and as a whole log
+// line (LineParser, whose fast paths must agree with simdjson on every input) and as a whole log
 // file (LogReader with tiny buffers, so splitting is hit too).
 #include <simdjson.h>
 #include <unistd.h>
@@ -11,6 +11,7 @@
 
 #include "replay/log_line.h"
 #include "replay/log_line_fast.h"
+#include "replay/log_line_flat.h"
 #include "replay/log_reader.h"
 
 using namespace auditpitr::replay;
@@ -37,6 +38,15 @@ void parse_as_line(const uint8_t* data, size_t size) {
     volatile size_t sink = out.level.size() + out.operation.size();
     for (char c : out.operation) sink = sink + static_cast<unsigned char>(c);
     (void)sink;
+  }
+  // Each flat parser alone: what it accepts (on UTF-8) simdjson accepts with the same fields.
+  bool utf8 = simdjson::validate_utf8(line.data(), line.size());
+  for (FlatLineParser flat : {FlatLineParser{parse_line_flat}, best_flat_line_parser()}) {
+    ParsedLine flat_out;
+    if (!flat(line, flat_out) || !utf8) continue;
+    if (!expected_ok || flat_out.level != expected.level || flat_out.operation != expected.operation ||
+        flat_out.time != expected.time)
+      __builtin_trap();
   }
   // The fast path alone, on bytes that may not be UTF-8 (the reader checks that first).
   ParsedLine raw;

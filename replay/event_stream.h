@@ -43,12 +43,11 @@ class EventStream {
 
  private:
   bool advance(std::size_t source);
-  bool before(std::size_t a, std::size_t b) const;
 
   EventStreamOptions options_;
   std::vector<std::unique_ptr<LogReader>> readers_;
   std::vector<LogRecord> heads_;  // the current candidate of each source
-  std::vector<std::size_t> heap_;  // sources with a head, earliest on top
+  std::vector<bool> has_head_;    // false once a source is exhausted
   std::optional<std::size_t> to_advance_;  // source of the event last returned
   bool started_ = false;
   uint64_t sequence_ = 0;

@@ -1,8 +1,9 @@
 // Issue names, the portable parser kernel, the choice between it and the AVX2 one, and the fast
-// path in front of both.
+// paths in front of both (flat lines, then any usual line).
 #define AUDITPITR_KERNEL_FACTORY make_portable_kernel
 #include "replay/log_line_kernel.inc"
 #include "replay/log_line_fast.h"
+#include "replay/log_line_flat.h"
 
 namespace auditpitr::replay {
 
@@ -10,7 +11,7 @@ namespace auditpitr::replay {
 std::unique_ptr<LineParser::Kernel> make_haswell_kernel();
 #endif
 
-LineParser::LineParser(bool fast_path) : fast_path_(fast_path) {
+LineParser::LineParser(bool fast_path) : flat_(best_flat_line_parser()), fast_path_(fast_path) {
 #if defined(__x86_64__)
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("pclmul")) {
@@ -24,10 +25,10 @@ LineParser::LineParser(bool fast_path) : fast_path_(fast_path) {
 LineParser::~LineParser() = default;
 
 bool LineParser::parse(std::string_view line, ParsedLine& out, LineIssue& issue, bool utf8_checked) {
-  // The kernel validates UTF-8 before anything else; the fast path needs it done beforehand.
-  // A line the fast path declines is parsed again from scratch, so simdjson alone judges it.
+  // The kernel validates UTF-8 before anything else; the fast paths need it done beforehand.
+  // A line the fast paths decline is parsed again from scratch, so simdjson alone judges it.
   if (fast_path_ && (utf8_checked || simdjson::validate_utf8(line.data(), line.size())) &&
-      parse_line_fast(line, out))
+      (flat_(line, out) || parse_line_fast(line, out)))
     return true;
   return kernel_->parse(line, out, issue);
 }

@@ -1,6 +1,7 @@
 // One audit-log line to one record: `level`, `operation` and `time` are pulled out and the whole
-// line is checked to be one well-formed JSON object; the rest stays for consumers. Usual lines take
-// a one-pass fast path (log_line_fast.h); anything else is parsed and judged by simdjson on-demand.
+// line is checked to be one well-formed JSON object; the rest stays for consumers. Lines as logrus
+// writes them take a bit-mask path (log_line_flat.h), other usual lines a one-pass scanner
+// (log_line_fast.h); anything else is parsed and judged by simdjson on-demand.
 #pragma once
 
 #include <cstdint>
@@ -36,7 +37,7 @@ struct ParsedLine {
   TimePoint time;
 };
 
-/// Parses lines through the fast path, falling back to the fastest simdjson on-demand kernel the
+/// Parses lines through the fast paths, falling back to the fastest simdjson on-demand kernel the
 /// CPU runs (AVX2 "haswell" when available, else the portable one), chosen once at construction.
 /// Both give the same answer for any line (the fuzz target checks it). Not thread-safe: one per reader.
 class LineParser {
@@ -66,6 +67,7 @@ class LineParser {
 
  private:
   std::unique_ptr<Kernel> kernel_;
+  bool (*flat_)(std::string_view, ParsedLine&);  // log_line_flat.h's parser for this CPU
   bool fast_path_;
 };
 

@@ -147,16 +147,6 @@ const char* scan_word(const char* p, const char* end, const char* word, std::siz
   return p + length;
 }
 
-/// A number or `true`/`false`/`null` at `p`: its end, or nullptr.
-const char* scan_scalar(const char* p, const char* end) {
-  switch (*p) {
-    case 't': return scan_word(p, end, "true", 4);
-    case 'f': return scan_word(p, end, "false", 5);
-    case 'n': return scan_word(p, end, "null", 4);
-    default: return scan_number(p, end);
-  }
-}
-
 enum Field { kTime, kLevel, kOperation, kOther };
 
 Field classify(const char* key, std::size_t length) {
@@ -167,6 +157,16 @@ Field classify(const char* key, std::size_t length) {
 }
 
 }  // namespace
+
+const char* scan_json_scalar(const char* p, const char* end) {
+  if (p >= end) return nullptr;
+  switch (*p) {
+    case 't': return scan_word(p, end, "true", 4);
+    case 'f': return scan_word(p, end, "false", 5);
+    case 'n': return scan_word(p, end, "null", 4);
+    default: return scan_number(p, end);
+  }
+}
 
 bool parse_line_fast(std::string_view line, ParsedLine& out) {
   const char* p = line.data();
@@ -221,7 +221,7 @@ bool parse_line_fast(std::string_view line, ParsedLine& out) {
       --depth;  // `{}` or `[]`: a complete value
       ++p;
     } else {
-      p = scan_scalar(p, end);
+      p = scan_json_scalar(p, end);
       if (!p) return false;
     }
     // After a value: a comma, or the end of one or more containers.

@@ -20,4 +20,8 @@ inline constexpr int kFastPathMaxDepth = 63;
 /// bytes; nothing past them is read.
 bool parse_line_fast(std::string_view line, ParsedLine& out);
 
+/// A JSON number (`-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`) or `true`/`false`/`null`
+/// starting at `p`: the end of it, or nullptr. Reads only [p, end).
+const char* scan_json_scalar(const char* p, const char* end);
+
 }  // namespace auditpitr::replay

@@ -148,6 +148,7 @@ std::optional<TimePoint> parse_rfc3339(std::string_view text) {
   if (text.size() < 19 || !cached_minute(text, minute) || text[16] != ':' || !read_digits(text, 17, 2, second) ||
       second > 60)
     return std::nullopt;
+  if (text.size() == 20 && text[19] == 'Z') return minute + seconds{second};  // what logrus writes
   std::size_t pos = 19;
   int64_t micros = 0;
   seconds offset{0};

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "replay/log_line_fast.h"
+#include "replay/log_line_flat.h"
 #include "replay/time_parse.h"
 
 using namespace auditpitr::replay;
@@ -44,6 +45,37 @@ bool fast_accepts(const std::string& line) {
   std::string padded = line + std::string(simdjson::SIMDJSON_PADDING, '\0');
   ParsedLine out;
   return parse_line_fast(std::string_view(padded.data(), line.size()), out);
+}
+
+/// The flat parsers this CPU can run (the SSE2/portable one always; AVX2 when present).
+std::vector<FlatLineParser> flat_parsers() {
+  std::vector<FlatLineParser> parsers = {parse_line_flat};
+  if (best_flat_line_parser() != parse_line_flat) parsers.push_back(best_flat_line_parser());
+  return parsers;
+}
+
+bool flat_accepts(FlatLineParser parser, const std::string& line) {
+  std::string padded = line + std::string(simdjson::SIMDJSON_PADDING, '\0');
+  ParsedLine out;
+  return parser(std::string_view(padded.data(), line.size()), out);
+}
+
+/// Whatever a flat parser accepts, simdjson accepts with the same fields. (The flat parsers leave
+/// UTF-8 to their caller, so lines that are not UTF-8 are not theirs to judge.)
+void check_flat_agrees(const std::string& line) {
+  if (!simdjson::validate_utf8(line.data(), line.size())) return;
+  static LineParser slow(false);
+  Verdict expected = run(slow, line);
+  std::string padded = line + std::string(simdjson::SIMDJSON_PADDING, '\0');
+  for (FlatLineParser parser : flat_parsers()) {
+    ParsedLine out;
+    if (!parser(std::string_view(padded.data(), line.size()), out)) continue;
+    INFO("line: " << line);
+    REQUIRE(expected.ok);
+    CHECK(std::string(out.level) == expected.level);
+    CHECK(std::string(out.operation) == expected.operation);
+    CHECK(out.time == expected.time);
+  }
 }
 
 /// Both parsers agree on `line`.
@@ -154,4 +186,56 @@ TEST_CASE("random damage to good lines gets the same verdict from both paths") {
     }
     check_same(line);
   }
+}
+
+TEST_CASE("the flat path takes logrus lines and declines every other shape") {
+  const std::string usual = R"({"level":"info","msg":"Portfolio created","operation":"CREATE_PORTFOLIO","portfolioID":1,)" +
+                            kTime + R"(,"title":"Portfolio number 1","userID":"8f14e45f-ceea-467f-a0e6-b2c3d4e5f601"})";
+  for (FlatLineParser parser : flat_parsers()) {
+    CHECK(flat_accepts(parser, usual));
+    CHECK(flat_accepts(parser, "{" + kTime + R"(,"t":true,"f":false,"n":null,"i":-0,"d":1.5e-3,"z":0,"big":12345678901234})"));
+    CHECK(flat_accepts(parser, "{" + kTime + R"(,"msg":"{[ ]}, : inside strings"})"));
+    CHECK(flat_accepts(parser, "{" + kTime + ",\"msg\":\"é ✓ \x7f\"}"));
+    CHECK_FALSE(flat_accepts(parser, R"({"items":[{"id":1}],)" + kTime + "}"));  // nested: the walker's
+    CHECK_FALSE(flat_accepts(parser, "{ " + kTime + "}"));                     // whitespace
+    CHECK_FALSE(flat_accepts(parser, "{" + kTime + R"(,"msg":"a \"quote\""})"));  // an escape
+    CHECK_FALSE(flat_accepts(parser, "{" + kTime + R"(,"level":1})"));
+    CHECK_FALSE(flat_accepts(parser, "{" + kTime + R"(,"n":01})"));
+    CHECK_FALSE(flat_accepts(parser, "{" + kTime + R"(,"n":1.})"));
+    CHECK_FALSE(flat_accepts(parser, "{" + kTime + R"(,"n":tru})"));
+    CHECK_FALSE(flat_accepts(parser, "{" + kTime + R"(,"a":"b""c":1})"));
+    CHECK_FALSE(flat_accepts(parser, "{" + kTime + R"(,"a":1"c":1})"));
+    CHECK_FALSE(flat_accepts(parser, "{" + kTime + R"(,"a"})"));
+    CHECK_FALSE(flat_accepts(parser, "{" + kTime + R"(,"a":"b":"c"})"));
+    CHECK_FALSE(flat_accepts(parser, "{" + kTime + R"(,1:"c"})"));
+    CHECK_FALSE(flat_accepts(parser, "{" + kTime + R"(,"b":"c",:1})"));   // a colon without its key
+    CHECK_FALSE(flat_accepts(parser, R"({:"c",)" + kTime + "}"));
+    CHECK_FALSE(flat_accepts(parser, "{" + kTime + R"(,"a":"b""c","d":1})"));  // two values in a row
+    CHECK_FALSE(flat_accepts(parser, "{" + kTime + R"(,"a":1"c","d":1})"));
+    CHECK_FALSE(flat_accepts(parser, "{" + kTime + ",}"));
+    CHECK_FALSE(flat_accepts(parser, "{}"));
+    CHECK_FALSE(flat_accepts(parser, "{" + kTime + R"(,"msg":")" + std::string(600, 'x') + R"("})"));  // too long
+  }
+}
+
+TEST_CASE("the flat path agrees with simdjson wherever a line's bytes fall across its 64-byte words") {
+  // A filler of every length moves each token across the word boundaries; then each byte in turn
+  // is replaced by each character that matters to the grammar.
+  const std::string specials = "{}[]:,\"\\ 0-1e.tnZ\x01\xc3";
+  int accepted = 0;
+  for (std::size_t fill = 0; fill < 140; fill += 1) {
+    std::string line = R"({"msg":")" + std::string(fill, 'x') + R"(","level":"info","n":1234,"operation":"OP",)" + kTime +
+                       R"(,"ok":true,"neg":-5,"f":2.5})";
+    for (FlatLineParser parser : flat_parsers()) accepted += flat_accepts(parser, line);
+    check_flat_agrees(line);
+    if (fill % 7 != 0) continue;  // mutations on a sample of the shifts keep the test quick
+    for (std::size_t at = 0; at < line.size(); ++at)
+      for (char c : specials) {
+        std::string mutated = line;
+        mutated[at] = c;
+        check_flat_agrees(mutated);
+        check_same(mutated);
+      }
+  }
+  CHECK(accepted == 140 * static_cast<int>(flat_parsers().size()));
 }
