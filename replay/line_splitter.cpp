@@ -27,10 +27,6 @@ namespace auditpitr::replay {
 
 namespace {
 
-/// Bytes asked of each read: small enough that what was read is still in the CPU cache (L2)
-/// when the lines are parsed.
-constexpr std::size_t kReadChunk = 128u << 10;
-
 /// Inflates a .gz file on a second thread into a small ring of buffers (bounded memory), so that
 /// inflating and parsing overlap. read() hands out the bytes in order, then GzipReader's error
 /// (damage) once all the bytes inflated before it have been handed out, then 0 at the end.
@@ -195,7 +191,7 @@ bool LineSplitter::fill() {
   if (end_ == capacity_) return true;  // full: the caller sees a line without newline
   std::size_t n = 0;
   try {
-    n = source_->read(buffer_.data() + end_, std::min(capacity_ - end_, kReadChunk));
+    n = source_->read(buffer_.data() + end_, capacity_ - end_);
   } catch (const Error& e) {
     if (!files_[file_index_].gzip || e.kind() != ErrorKind::verification) throw;
     // A .gz cut by a crash or a full disk: report it, keep what was inflated, move on.

@@ -116,36 +116,38 @@ std::optional<TimePoint> parse_stamp(std::string_view text) {
   return local_to_utc(civil);
 }
 
-/// `YYYY-MM-DD?HH:MM` as a time point, remembering the last one: consecutive log lines nearly always
-/// share the minute, so a 16-byte comparison replaces parsing and calendar arithmetic. (Plain
-/// out-parameters: a std::optional here costs a store-forwarding stall on the log hot path.)
-bool cached_minute(std::string_view text, TimePoint& minute) {
+/// `YYYY-MM-DD?HH:MM` as a time point, through `cache` (see MinuteCache). (Plain out-parameters:
+/// a std::optional here costs a store-forwarding stall on the log hot path.)
+bool cached_minute(std::string_view text, MinuteCache& cache, TimePoint& minute) {
   constexpr std::size_t kPrefix = 16;
-  thread_local uint64_t last_prefix[2] = {};
-  thread_local TimePoint last_minute{};
-  thread_local bool cached = false;  // zero bytes could come from an escaped `\u0000` time
   uint64_t prefix[2];
   std::memcpy(prefix, text.data(), kPrefix);  // two loads: cheaper than a call to memcmp
-  if (!cached || prefix[0] != last_prefix[0] || prefix[1] != last_prefix[1]) {
+  // `valid`: zero bytes could come from an escaped `\u0000` time.
+  if (!cache.valid || prefix[0] != cache.prefix[0] || prefix[1] != cache.prefix[1]) {
     CivilTime civil;
     if (!read_civil(text, civil, rfc3339_separator)) return false;
     auto day = civil_day(civil);
     if (!day) return false;
-    last_prefix[0] = prefix[0];
-    last_prefix[1] = prefix[1];
-    cached = true;
-    last_minute = TimePoint{*day + std::chrono::hours{civil.hour} + std::chrono::minutes{civil.minute}};
+    cache.prefix[0] = prefix[0];
+    cache.prefix[1] = prefix[1];
+    cache.valid = true;
+    cache.minute = TimePoint{*day + std::chrono::hours{civil.hour} + std::chrono::minutes{civil.minute}};
   }
-  minute = last_minute;
+  minute = cache.minute;
   return true;
 }
 
 }  // namespace
 
 std::optional<TimePoint> parse_rfc3339(std::string_view text) {
+  thread_local MinuteCache cache;
+  return parse_rfc3339(text, cache);
+}
+
+std::optional<TimePoint> parse_rfc3339(std::string_view text, MinuteCache& cache) {
   TimePoint minute;
   int second = 0;
-  if (text.size() < 19 || !cached_minute(text, minute) || text[16] != ':' || !read_digits(text, 17, 2, second) ||
+  if (text.size() < 19 || !cached_minute(text, cache, minute) || text[16] != ':' || !read_digits(text, 17, 2, second) ||
       second > 60)
     return std::nullopt;
   if (text.size() == 20 && text[19] == 'Z') return minute + seconds{second};  // what logrus writes
