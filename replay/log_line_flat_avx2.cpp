@@ -1,5 +1,21 @@
-// The AVX2 build of the flat-line parser; this file alone is compiled with -mavx2 & co.
+// The AVX2 build of the flat-line parser. Only the parser's own functions are compiled for AVX2
+// (a target region after the headers): inline functions from headers stay baseline code, so the
+// linker can never pick an AVX2 copy of one for callers that run on any CPU.
 #if defined(__x86_64__)
+#include <immintrin.h>
+#include <simdjson.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "replay/log_line_fast.h"
+#include "replay/log_line_flat.h"
+#include "replay/time_parse.h"
+
+#pragma GCC push_options
+#pragma GCC target("avx2,bmi,bmi2,pclmul,lzcnt")
 #define AUDITPITR_FLAT_PARSER parse_line_flat_avx2
+#define AUDITPITR_FLAT_AVX2 1
 #include "replay/log_line_flat.inc"
+#pragma GCC pop_options
 #endif

@@ -14,7 +14,6 @@ list(APPEND AUDITPITR_REPLAY_SOURCES
 # simdjson's on-demand API is compiled for one CPU kernel per translation unit: this one gets
 # AVX2 and is chosen at run time only on CPUs that have it (LineParser's constructor).
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
-  set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/log_line_haswell.cpp
-    ${CMAKE_CURRENT_LIST_DIR}/log_line_flat_avx2.cpp PROPERTIES
+  set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/log_line_haswell.cpp PROPERTIES
     COMPILE_OPTIONS "-mavx2;-mbmi;-mbmi2;-mpclmul;-mlzcnt")
 endif()
