@@ -4,42 +4,20 @@
 #include <functional>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "replay/mapping_conventions.h"
 #include "src/error.h"
 #include "src/util/fs.h"
+#include "src/util/toml_reader.h"
 
 namespace auditpitr::replay {
 namespace {
 
-int line_of(const toml::node* node) { return node ? static_cast<int>(node->source().begin.line) : 0; }
-
-std::string where(const std::string& path, int line) {
-  return line > 0 ? path + ":" + std::to_string(line) : path;
-}
-
-class RulesReader {
+/// The rules file's value shapes, on top of the shared TOML reading.
+class RulesReader : public TomlReader {
  public:
-  explicit RulesReader(std::string path) : path_(std::move(path)) {}
-
-  [[noreturn]] void fail(const toml::node* node, const std::string& what, const std::string& hint = {}) const {
-    fail_at(line_of(node), what, hint);
-  }
-  [[noreturn]] void fail_at(int line, const std::string& what, const std::string& hint = {}) const {
-    throw usage_error("invalid mapping rules '" + where(path_, line) + "': " + what,
-                      hint.empty() ? "see docs/mapping.md for the rules syntax" : hint);
-  }
-
-  void reject_unknown_keys(const toml::table& table, const std::string& context,
-                           const std::set<std::string>& known) const {
-    for (const auto& [key, node] : table) {
-      if (known.count(std::string(key.str()))) continue;
-      std::string list;
-      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-      fail(&node, "unknown key '" + std::string(key.str()) + "' in " + context, "known keys there: " + list);
-    }
-  }
+  explicit RulesReader(std::string path)
+      : TomlReader("mapping rules", std::move(path), "see docs/mapping.md for the rules syntax") {}
 
   std::string string_of(const toml::node& node, const std::string& what) const {
     if (!node.is_string()) fail(&node, what + " must be a string");
@@ -88,11 +66,6 @@ class RulesReader {
     }
     fail(&node, what + " must be a string, a whole number, a number or a boolean");
   }
-
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
 };
 
 RuleAction parse_action(const RulesReader& r, const toml::node& node) {
@@ -228,12 +201,7 @@ const TableRule* MappingRules::table(const std::string& name) const {
 
 MappingRules parse_mapping_rules(const std::string& text, const std::string& path) {
   RulesReader r(path);
-  toml::table root;
-  try {
-    root = toml::parse(text, path);
-  } catch (const toml::parse_error& e) {
-    r.fail_at(static_cast<int>(e.source().begin.line), std::string(e.description()));
-  }
+  toml::table root = r.parse(text);
   MappingRules rules;
   rules.path = path;
   read_sections(r, root, rules);

@@ -1,35 +1,18 @@
 // Loading auditpitr.toml with toml++, with messages that point at file:line and the key.
 #include "src/config/config.h"
 
-#include <set>
-#include <toml++/toml.h>
-
 #include "src/error.h"
 #include "src/util/fs.h"
+#include "src/util/toml_reader.h"
 
 namespace auditpitr {
 namespace {
 
-class Reader {
+/// The configuration's typed keys, on top of the shared TOML reading.
+class Reader : public TomlReader {
  public:
-  explicit Reader(std::string path) : path_(std::move(path)) {}
-
-  [[noreturn]] void fail(const toml::node* node, const std::string& what, const std::string& hint = {}) const {
-    std::string where = path_;
-    if (node && node->source().begin.line > 0) where += ":" + std::to_string(node->source().begin.line);
-    throw usage_error("invalid configuration '" + where + "': " + what, hint);
-  }
-
-  void reject_unknown_keys(const toml::table& table, const std::string& section,
-                           const std::set<std::string>& known) const {
-    for (const auto& [key, node] : table) {
-      if (!known.count(std::string(key.str()))) {
-        std::string list;
-        for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-        fail(&node, "unknown key '" + std::string(key.str()) + "' in " + section, "known keys there: " + list);
-      }
-    }
-  }
+  explicit Reader(std::string path)
+      : TomlReader("configuration", std::move(path), "see docs/configuration.md for the expected shape") {}
 
   std::string string_at(const toml::table& table, const char* key, const std::string& section,
                         bool required = false, const std::string& fallback = {}) const {
@@ -75,9 +58,6 @@ class Reader {
     if (!node->is_table()) fail(node, "'" + std::string(name) + "' must be a table ([" + name + "])");
     return node->as_table();
   }
-
- private:
-  std::string path_;
 };
 
 std::string resolve(const std::string& folder, const std::string& path) {
@@ -142,15 +122,8 @@ std::vector<const DatabaseConfig*> Config::select(const std::vector<std::string>
 }
 
 Config parse_config(const std::string& text, const std::string& path) {
-  toml::table root;
-  try {
-    root = toml::parse(text, path);
-  } catch (const toml::parse_error& e) {
-    throw usage_error("invalid configuration '" + path + ":" + std::to_string(e.source().begin.line) +
-                          "': " + std::string(e.description()),
-                      "see docs/configuration.md for the expected shape");
-  }
   Reader r(path);
+  toml::table root = r.parse(text);
   Config config;
   config.path = path;
   config.folder = parent_path(path);

@@ -1,0 +1,37 @@
+// The part of reading a TOML file that every file of ours shares: parsing, and errors that name
+// the file:line, say what is wrong and what to do, and list the keys a table accepts.
+#pragma once
+
+#include <set>
+#include <string>
+#include <toml++/toml.h>
+
+namespace auditpitr {
+
+class TomlReader {
+ public:
+  /// `kind` names the file in messages ("configuration", "mapping rules"); `default_hint` is the
+  /// advice given when a failure brings none of its own.
+  TomlReader(std::string kind, std::string path, std::string default_hint);
+
+  /// Parses `text`; a syntax error fails at its line.
+  toml::table parse(const std::string& text) const;
+
+  /// Throws a usage Error: "invalid <kind> '<path>:<line of node>': <what>".
+  [[noreturn]] void fail(const toml::node* node, const std::string& what, const std::string& hint = {}) const;
+  [[noreturn]] void fail_at(int line, const std::string& what, const std::string& hint = {}) const;
+
+  /// Fails on the first key of `table` that is not in `known`, listing the known ones.
+  void reject_unknown_keys(const toml::table& table, const std::string& context,
+                           const std::set<std::string>& known) const;
+
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string kind_, path_, default_hint_;
+};
+
+/// The line a node starts on, 0 when unknown.
+int line_of(const toml::node* node);
+
+}  // namespace auditpitr
