@@ -197,6 +197,7 @@ TemporaryRestore restore_into_temporary(const Config& config, const RestoreTarge
     verify_restored(target, restore.temporary, pg_restore_for_server(config, admin), runner, restore.result);
     restore.result.phases.verification = std::chrono::duration<double>(Clock::now() - start_verification).count();
     pause_point("verified");
+    copy_database_properties(admin, target.database->dbname, restore.temporary);
   } catch (...) {
     try {
       admin.drop_database(restore.temporary);

@@ -36,6 +36,12 @@ class AdminSession {
   pg::Connection conn_;
 };
 
+/// Gives `copy` what a dump does not carry of `original`: its settings (database-wide and per
+/// role), its privileges and its connection limit. Nothing when `original` does not exist.
+/// Called once the copy is verified: a setting such as default_transaction_read_only would
+/// otherwise stop pg_restore.
+void copy_database_properties(AdminSession& admin, const std::string& original, const std::string& copy);
+
 /// Drops `<dbname>_restoring_*` left by a killed restore; returns what it removed.
 std::vector<std::string> clean_leftovers(AdminSession& admin, const std::string& dbname, const Reporter& reporter);
 

@@ -338,3 +338,49 @@ TEST_CASE("export writes the backup as SQL atomically, 0600, and nothing when it
   closedir(dir);
   CHECK(entries == 1);  // no temporary file left behind
 }
+
+namespace {
+
+// A database's settings (per role, '*' for all), privileges ('default' when never changed) and
+// connection limit, in one comparable line.
+std::string properties_of(const std::string& dbname) {
+  return test::query_value(
+      test::cluster().connect_info("postgres"),
+      "SELECT (SELECT coalesce(string_agg(r, '; ' ORDER BY r), '') FROM (SELECT coalesce(pg_get_userbyid(nullif(s.setrole, 0)), "
+      "'*') || ':' || c AS r FROM pg_db_role_setting s, unnest(s.setconfig) c WHERE s.setdatabase = d.oid) x) || ' | ' || "
+      "(SELECT coalesce(string_agg(g, '; ' ORDER BY g), 'default') FROM (SELECT coalesce(pg_get_userbyid(nullif(a.grantee, 0)), "
+      "'PUBLIC') || ':' || a.privilege_type || ':' || a.is_grantable AS g FROM aclexplode(d.datacl) a) y) || ' | ' || "
+      "d.datconnlimit FROM pg_database d WHERE d.datname = '" + dbname + "'");
+}
+
+}  // namespace
+
+TEST_CASE("the restored database keeps the replaced one's settings, privileges and connection limit",
+          "[pg][restore]") {
+  RestoreFixture f({"rs_props"});
+  auto admin = test::cluster().connect_info("postgres");
+  test::execute(admin, "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'rs_props_reader') THEN "
+                       "CREATE ROLE rs_props_reader; END IF; END $$");
+  test::execute(admin, "ALTER DATABASE rs_props SET work_mem = '8MB'");
+  test::execute(admin, R"(ALTER DATABASE rs_props SET search_path = public, "My ""quoted"" Schema")");
+  test::execute(admin, "ALTER DATABASE rs_props SET myapp.region = 'eu west'");
+  test::execute(admin, "ALTER ROLE rs_props_reader IN DATABASE rs_props SET statement_timeout = '5s'");
+  test::execute(admin, "REVOKE CONNECT, TEMPORARY ON DATABASE rs_props FROM PUBLIC");
+  test::execute(admin, "GRANT CONNECT ON DATABASE rs_props TO rs_props_reader WITH GRANT OPTION");
+  test::execute(admin, "ALTER DATABASE rs_props CONNECTION LIMIT 50");
+  // Set before pg_restore runs, this would make it fail: the copy gets it once verified.
+  test::execute(admin, "ALTER DATABASE rs_props SET default_transaction_read_only = on");
+  std::string before = properties_of("rs_props");
+  REQUIRE(before.find("PUBLIC:CONNECT") == std::string::npos);
+  REQUIRE(before.find(R"(search_path=public, "My ""quoted"" Schema")") != std::string::npos);
+
+  std::string stamp = f.backup();
+  auto r = f.cli({"restore", stamp, "--yes"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(properties_of("rs_props") == before);
+  CHECK(properties_of("rs_props_before_restore_" + stamp) == before);
+  CHECK(properties_of("rs_props").find("rs_props_reader:statement_timeout=5s") != std::string::npos);
+  CHECK(properties_of("rs_props").find("rs_props_reader:CONNECT:true") != std::string::npos);
+  CHECK(properties_of("rs_props").find("| 50") != std::string::npos);
+}
