@@ -125,4 +125,14 @@ Manifest parse_manifest(const std::string& text, const std::string& path) {
 
 Manifest load_manifest(const std::string& path) { return parse_manifest(read_small_file(path), path); }
 
+std::vector<TableShape> table_shapes(const Manifest& manifest) {
+  std::vector<TableShape> shapes;
+  for (const TableChecksum& table : manifest.tables) {
+    TableShape shape{table.schema, table.name, {}, table.primary_key};
+    for (const auto& column : table.column_sums) shape.columns.push_back(column.first);
+    shapes.push_back(std::move(shape));
+  }
+  return shapes;
+}
+
 }  // namespace auditpitr::verify

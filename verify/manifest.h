@@ -35,4 +35,8 @@ std::string manifest_to_json(const Manifest& manifest);
 Manifest parse_manifest(const std::string& text, const std::string& path);
 Manifest load_manifest(const std::string& path);
 
+/// The tables a manifest describes, as the catalog would list them: names, primary keys and
+/// columns (in name order: the manifest keys column checksums by name).
+std::vector<TableShape> table_shapes(const Manifest& manifest);
+
 }  // namespace auditpitr::verify

@@ -8,6 +8,7 @@ namespace {
 struct AnalyzeArgs {
   bool json = false;
   std::string audit_dir;
+  std::string backup;
   bool strict = false;
   int gap_minutes = 60;
   int burst_window_seconds = 60;
@@ -18,6 +19,7 @@ int run_analyze(const GlobalOptions& global, const AnalyzeArgs& args) {
   Config config = load(global);
   ops::AnalyzeOptions options;
   options.audit_dir = args.audit_dir;
+  options.backup = args.backup;
   options.strict = args.strict;
   options.gap_threshold = std::chrono::minutes(args.gap_minutes);
   options.burst_window = std::chrono::seconds(args.burst_window_seconds);
@@ -42,10 +44,15 @@ void add_analyze_command(CLI::App& app, const GlobalOptions& global, Action& act
               "error.log) and report: per file its lines, events, time span and malformed lines; per operation\n"
               "its count and what it maps to; gaps and bursts; and the column coverage of the [audit]\n"
               "database: which columns logged events write, which only at creation (later changes are\n"
-              "not logged), which never, and which tables have no create events at all. Example:\n"
-              "  auditpitr analyze --audit-dir /mnt/copy-of-audit --json");
+              "not logged), which never, and which tables have no create events at all.\n"
+              "The tables and columns come from the [audit] database, or with --backup from a backup's\n"
+              "manifest: the server is then not contacted (an incident with the database down, a laptop\n"
+              "with a copy of the logs and the backups). Examples:\n"
+              "  auditpitr analyze --audit-dir /mnt/copy-of-audit --json\n"
+              "  auditpitr analyze --backup latest");
   cmd->add_flag("--json", args->json, "print one JSON object");
   cmd->add_option("--audit-dir", args->audit_dir, "read the logs from DIR instead of [audit] dir");
+  cmd->add_option("--backup", args->backup, "take the schema from backup STAMP (or latest), not from the server");
   cmd->add_flag("--strict", args->strict, "stop at the first malformed line (exit 3) instead of counting it");
   cmd->add_option("--gap-minutes", args->gap_minutes, "report silences longer than this")
       ->capture_default_str()->check(CLI::PositiveNumber);

@@ -2,10 +2,12 @@
 #include "src/ops/analyze.h"
 
 #include "replay/mapping_rules.h"
+#include "src/catalog/catalog.h"
 #include "src/error.h"
 #include "src/pg/connection.h"
 #include "src/util/fs.h"
 #include "verify/database_checksum.h"
+#include "verify/manifest.h"
 
 namespace auditpitr::ops {
 namespace {
@@ -92,7 +94,35 @@ AnalyzeReport analyze_events(replay::AuditEventSource& events, replay::AuditEven
   return report;
 }
 
-replay::Mapper open_mapper(const Config& config) {
+namespace {
+
+std::vector<verify::TableShape> tables_of_database(const DatabaseConfig& db) {
+  pg::Connection conn(db.connect_info());
+  try {
+    pqxx::read_transaction tx(conn.raw());
+    return verify::list_tables(tx);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    pg::rethrow_as_error(e, "reading the catalog", conn);
+  }
+}
+
+std::vector<verify::TableShape> tables_of_backup(const Config& config, const DatabaseConfig& db,
+                                                 const std::string& stamp, std::string& described) {
+  Catalog catalog = Catalog::scan(config.backup_dir);
+  const BackupFile& backup = catalog.resolve(stamp, db.dbname);
+  if (!backup.has_manifest)
+    throw usage_error("backup " + backup.stamp + " of '" + db.dbname + "' has no manifest (it was made by the old scripts), "
+                      "so it does not record the tables' columns",
+                      "use a backup made by auditpitr, or leave out --backup to read the schema from the database");
+  described = "backup " + backup.stamp + " (manifest)";
+  return verify::table_shapes(verify::load_manifest(backup.manifest_path));
+}
+
+}  // namespace
+
+replay::Mapper open_mapper(const Config& config, const SchemaSource& source, std::string* described) {
   if (config.audit_dir.empty())
     throw usage_error("no [audit] section in '" + config.path + "'",
                       "add [audit] with dir = \"audit\" and database = \"<alias>\" (docs/mapping.md)");
@@ -100,21 +130,16 @@ replay::Mapper open_mapper(const Config& config) {
   replay::MappingRules rules;
   if (!config.audit_mapping.empty()) rules = replay::load_mapping_rules(config.audit_mapping);
   const DatabaseConfig& db = config.database(config.audit_database);
-  pg::Connection conn(db.connect_info());
-  std::vector<verify::TableShape> tables;
-  try {
-    pqxx::read_transaction tx(conn.raw());
-    tables = verify::list_tables(tx);
-  } catch (const Error&) {
-    throw;
-  } catch (const std::exception& e) {
-    pg::rethrow_as_error(e, "reading the catalog", conn);
-  }
+  std::string from = "database '" + db.dbname + "'";
+  std::vector<verify::TableShape> tables =
+      source.backup.empty() ? tables_of_database(db) : tables_of_backup(config, db, source.backup, from);
+  if (described) *described = from;
   return replay::Mapper(std::move(rules), replay::MappingCatalog(std::move(tables)));
 }
 
 AnalyzeReport analyze_audit(const Config& config, const AnalyzeOptions& options) {
-  replay::Mapper mapper = open_mapper(config);
+  std::string schema_source;
+  replay::Mapper mapper = open_mapper(config, SchemaSource{options.backup}, &schema_source);
   std::string dir = options.audit_dir.empty() ? config.audit_dir : options.audit_dir;
   if (!path_exists(dir))
     throw usage_error("audit log folder '" + dir + "' not found", "check [audit] dir, or pass --audit-dir DIR");
@@ -126,6 +151,7 @@ AnalyzeReport analyze_audit(const Config& config, const AnalyzeOptions& options)
   report.audit_dir = dir;
   report.database = config.audit_database;
   report.mapping = config.audit_mapping;
+  report.schema_source = schema_source;
   return report;
 }
 

@@ -17,6 +17,9 @@ namespace auditpitr::ops {
 
 struct AnalyzeOptions {
   std::string audit_dir;  ///< overrides [audit] dir when not empty
+  /// "STAMP" or "latest": the schema comes from that backup's manifest instead of the database,
+  /// so analyze works with the server down or out of reach.
+  std::string backup;
   bool strict = false;    ///< a malformed line is fatal (exit 3, naming file:line) instead of counted
   std::chrono::seconds gap_threshold{3600};
   std::chrono::seconds burst_window{60};
@@ -45,6 +48,7 @@ struct Burst {
 
 struct AnalyzeReport {
   std::string audit_dir, database, mapping;
+  std::string schema_source;  ///< "database 'portfolio'" or "backup 20250115_100000 (manifest)"
   AnalyzeOptions options;
   std::vector<replay::AuditFileStats> files;  ///< create, update, delete.log
   replay::AuditFileStats error_file;
@@ -64,11 +68,19 @@ AnalyzeReport analyze_events(replay::AuditEventSource& events, replay::AuditEven
 
 /// Reads [audit] from the configuration, loads the rules, reads the catalog of the audit database
 /// and analyses dir/{create,update,delete,error}.log. Usage Error (exit 2) for configuration and
-/// rules problems, runtime Error (exit 1) when the server cannot be reached.
+/// rules problems, and for a backup without a manifest; runtime Error (exit 1) when the server
+/// cannot be reached (with options.backup, it is not contacted).
 AnalyzeReport analyze_audit(const Config& config, const AnalyzeOptions& options);
 
-/// Builds the Mapper for `config`'s [audit] section (used by analyze, later by recover).
-replay::Mapper open_mapper(const Config& config);
+/// Where the mapping takes the target's tables from: the [audit] database itself, or a backup's
+/// manifest (`backup` is a stamp or "latest"; empty: the database).
+struct SchemaSource {
+  std::string backup;
+};
+
+/// Builds the Mapper for `config`'s [audit] section (used by analyze, later by recover), and says
+/// where its schema came from ("database 'portfolio'", "backup 20250115_100000 (manifest)").
+replay::Mapper open_mapper(const Config& config, const SchemaSource& source = {}, std::string* described = nullptr);
 
 /// One JSON object (--json).
 std::string analyze_json(const AnalyzeReport& report);

@@ -156,6 +156,7 @@ std::string display_time(replay::TimePoint time) {
 std::string analyze_json(const AnalyzeReport& r) {
   JsonWriter w;
   w.begin_object().field("audit_dir", r.audit_dir).field("database", r.database).field("mapping", r.mapping);
+  w.field("schema_source", r.schema_source);
   w.field("events", r.events).field("changes", r.changes);
   time_field(w, "first", r.first);
   time_field(w, "last", r.last);
@@ -197,6 +198,7 @@ std::vector<ReportLine> analyze_text(const AnalyzeReport& r) {
   std::vector<ReportLine> out;
   out.push_back({ReportLine::Kind::info, "audit logs in '" + r.audit_dir + "', replayed into '" + r.database + "'" +
                                              (r.mapping.empty() ? " by conventions only" : " with rules '" + r.mapping + "'")});
+  out.push_back({ReportLine::Kind::info, "tables and columns from the " + r.schema_source});
   files_text(r, out);
   operations_text(r, out);
   timeline_text(r, out);

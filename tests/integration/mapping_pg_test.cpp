@@ -177,3 +177,61 @@ TEST_CASE("analyze exit codes: 2 for configuration and rules, 1 for an unreachab
                                           fixture_logs() + "\"\n");
   CHECK(test::run_cli({"-c", dir / "down.toml", "analyze"}).exit_code == 1);
 }
+
+namespace {
+
+std::string schema_source_of(const std::string& json) {
+  simdjson::dom::parser parser;
+  return std::string(std::string_view(parser.parse(json)["schema_source"]));
+}
+
+// Every table.column's coverage class in an analyze --json report.
+std::map<std::string, std::string> coverage_of(const std::string& json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(json);
+  std::map<std::string, std::string> coverage;
+  for (auto table : simdjson::dom::array(doc["coverage"])) {
+    std::string name{std::string_view(table["table"])};
+    coverage[name] = bool(table["no_create_events"]) ? "no creates" : "creates";
+    for (auto column : simdjson::dom::array(table["columns"]))
+      coverage[name + "." + std::string(std::string_view(column["column"]))] = std::string(std::string_view(column["coverage"]));
+  }
+  return coverage;
+}
+
+}  // namespace
+
+TEST_CASE("analyze --backup takes the schema from a backup's manifest and never contacts the server",
+          "[pg][mapping][cli]") {
+  auto info = test::portfolio_database("mapping_analyze_offline");
+  test::TempDir dir;
+  test::write_text(dir / "auditpitr.toml", config_text(info, shipped_rules(), fixture_logs()));
+  auto backup = test::run_cli({"-c", dir / "auditpitr.toml", "backup"});
+  REQUIRE(backup.exit_code == 0);
+  auto online = test::run_cli({"-c", dir / "auditpitr.toml", "analyze", "--json"});
+  REQUIRE(online.exit_code == 0);
+  CHECK(schema_source_of(online.out) == "database 'mapping_analyze_offline'");
+
+  // The same configuration with the server out of reach: without --backup analyze fails.
+  std::string unreachable = config_text(info, shipped_rules(), fixture_logs());
+  std::size_t port = unreachable.find("port=");
+  REQUIRE(port != std::string::npos);
+  unreachable.replace(port, unreachable.find_first_of(" \"", port) - port, "port=9");
+  test::write_text(dir / "unreachable.toml", unreachable);
+  CHECK(test::run_cli({"-c", dir / "unreachable.toml", "analyze"}).exit_code == 1);
+
+  auto offline = test::run_cli({"-c", dir / "unreachable.toml", "analyze", "--json", "--backup", "latest"});
+  INFO(offline.err);
+  REQUIRE(offline.exit_code == 0);
+  CHECK_THAT(schema_source_of(offline.out), Catch::StartsWith("backup ") && Catch::EndsWith(" (manifest)"));
+  CHECK(coverage_of(offline.out) == coverage_of(online.out));
+  auto text = test::run_cli({"-c", dir / "unreachable.toml", "analyze", "--backup", "latest"});
+  CHECK(text.exit_code == 0);
+  CHECK_THAT(text.out, Catch::Contains("tables and columns from the backup "));
+
+  // A backup of the old scripts has no manifest, so no columns: said, with what to do.
+  test::old_script_backup("mapping_analyze_offline", dir / "backups", "20200101_000000");
+  auto old = test::run_cli({"-c", dir / "unreachable.toml", "analyze", "--backup", "20200101_000000"});
+  CHECK(old.exit_code == 2);
+  CHECK_THAT(old.err, Catch::Contains("20200101_000000") && Catch::Contains("no manifest") && Catch::Contains("--backup"));
+}
