@@ -12,10 +12,18 @@
 #include "replay/log_line_flat.h"
 #include "replay/time_parse.h"
 
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,bmi,bmi2,pclmul,lzcnt"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx2,bmi,bmi2,pclmul,lzcnt")
+#endif
 #define AUDITPITR_FLAT_PARSER parse_line_flat_avx2
 #define AUDITPITR_FLAT_AVX2 1
 #include "replay/log_line_flat.inc"
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 #endif
