@@ -116,7 +116,15 @@ std::optional<TimePoint> parse_stamp(std::string_view text) {
   return local_to_utc(civil);
 }
 
-/// `YYYY-MM-DD?HH:MM` as a time point, through `cache` (see MinuteCache). (Plain out-parameters:
+/// The minute of the last time parsed: consecutive log lines nearly always share it, so comparing
+/// 16 bytes replaces parsing and calendar arithmetic. One per thread.
+struct MinuteCache {
+  uint64_t prefix[2] = {};  ///< the text's first 16 bytes, `YYYY-MM-DDTHH:MM`
+  TimePoint minute{};
+  bool valid = false;
+};
+
+/// `YYYY-MM-DD?HH:MM` as a time point, through `cache`. (Plain out-parameters:
 /// a std::optional here costs a store-forwarding stall on the log hot path.)
 bool cached_minute(std::string_view text, MinuteCache& cache, TimePoint& minute) {
   constexpr std::size_t kPrefix = 16;
@@ -141,10 +149,6 @@ bool cached_minute(std::string_view text, MinuteCache& cache, TimePoint& minute)
 
 std::optional<TimePoint> parse_rfc3339(std::string_view text) {
   thread_local MinuteCache cache;
-  return parse_rfc3339(text, cache);
-}
-
-std::optional<TimePoint> parse_rfc3339(std::string_view text, MinuteCache& cache) {
   TimePoint minute;
   int second = 0;
   if (text.size() < 19 || !cached_minute(text, cache, minute) || text[16] != ':' || !read_digits(text, 17, 2, second) ||
