@@ -81,14 +81,13 @@ class InflatedDump {
   AtomicFile file_;  // never committed: the destructor removes it
 };
 
-pg::PgRestoreMessages run_pg_restore(const Config& config, const RestoreTarget& target, const RestoreRequest& request,
-                                     const std::string& temporary, AdminSession& admin, pg::ProcessRunner& runner,
-                                     const Reporter& reporter, RestorePhaseTimes& phases) {
+pg::PgRestoreMessages run_pg_restore(const std::string& pg_restore, const RestoreTarget& target,
+                                     const RestoreRequest& request, const std::string& temporary, AdminSession& admin,
+                                     pg::ProcessRunner& runner, const Reporter& reporter, RestorePhaseTimes& phases) {
   pg::PgRestoreOptions options;
   options.target_dbname = temporary;
   options.no_owner = request.no_owner;
   options.jobs = phases.jobs = jobs_for(request, admin, reporter);
-  std::string pg_restore = pg_restore_for_server(config, admin);
   std::unique_ptr<InflatedDump> inflated;
   std::string problem;
   pg::Command command;
@@ -183,18 +182,19 @@ TemporaryRestore restore_into_temporary(const Config& config, const RestoreTarge
   restore.result.dbname = target.target_dbname;
   restore.result.stamp = target.backup.stamp;
   reporter.info("Restoring " + base_name(target.backup.path) + " into the temporary database '" + restore.temporary + "'...");
+  std::string pg_restore = pg_restore_for_server(config, admin);  // restores, then lists the dump to verify
   create_like(admin, restore.temporary, target.database->dbname);
   try {
     pause_point("temp-created");
     pg::PgRestoreMessages messages =
-        run_pg_restore(config, target, request, restore.temporary, admin, runner, reporter, restore.result.phases);
+        run_pg_restore(pg_restore, target, request, restore.temporary, admin, runner, reporter, restore.result.phases);
     report_real_errors(messages, restore.temporary, reporter);
     restore.result.pg_restore_summary = messages.summary();
     if (!restore.result.pg_restore_summary.empty()) reporter.info(restore.result.pg_restore_summary);
     pause_point("restored");
     reporter.info("Verifying the restored copy of '" + target.target_dbname + "'...");
     auto start_verification = Clock::now();
-    verify_restored(target, restore.temporary, pg_restore_for_server(config, admin), runner, restore.result);
+    verify_restored(target, restore.temporary, pg_restore, runner, restore.result);
     restore.result.phases.verification = std::chrono::duration<double>(Clock::now() - start_verification).count();
     pause_point("verified");
     copy_database_properties(admin, target.database->dbname, restore.temporary);
