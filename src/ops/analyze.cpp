@@ -122,7 +122,7 @@ std::vector<verify::TableShape> tables_of_backup(const Config& config, const Dat
 
 }  // namespace
 
-replay::Mapper open_mapper(const Config& config, const SchemaSource& source, std::string* described) {
+replay::Mapper open_mapper(const Config& config, const std::string& backup, std::string* described) {
   if (config.audit_dir.empty())
     throw usage_error("no [audit] section in '" + config.path + "'",
                       "add [audit] with dir = \"audit\" and database = \"<alias>\" (docs/mapping.md)");
@@ -132,14 +132,14 @@ replay::Mapper open_mapper(const Config& config, const SchemaSource& source, std
   const DatabaseConfig& db = config.database(config.audit_database);
   std::string from = "database '" + db.dbname + "'";
   std::vector<verify::TableShape> tables =
-      source.backup.empty() ? tables_of_database(db) : tables_of_backup(config, db, source.backup, from);
+      backup.empty() ? tables_of_database(db) : tables_of_backup(config, db, backup, from);
   if (described) *described = from;
   return replay::Mapper(std::move(rules), replay::MappingCatalog(std::move(tables)));
 }
 
 AnalyzeReport analyze_audit(const Config& config, const AnalyzeOptions& options) {
   std::string schema_source;
-  replay::Mapper mapper = open_mapper(config, SchemaSource{options.backup}, &schema_source);
+  replay::Mapper mapper = open_mapper(config, options.backup, &schema_source);
   std::string dir = options.audit_dir.empty() ? config.audit_dir : options.audit_dir;
   if (!path_exists(dir))
     throw usage_error("audit log folder '" + dir + "' not found", "check [audit] dir, or pass --audit-dir DIR");

@@ -72,15 +72,11 @@ AnalyzeReport analyze_events(replay::AuditEventSource& events, replay::AuditEven
 /// cannot be reached (with options.backup, it is not contacted).
 AnalyzeReport analyze_audit(const Config& config, const AnalyzeOptions& options);
 
-/// Where the mapping takes the target's tables from: the [audit] database itself, or a backup's
-/// manifest (`backup` is a stamp or "latest"; empty: the database).
-struct SchemaSource {
-  std::string backup;
-};
-
-/// Builds the Mapper for `config`'s [audit] section (used by analyze, later by recover), and says
-/// where its schema came from ("database 'portfolio'", "backup 20250115_100000 (manifest)").
-replay::Mapper open_mapper(const Config& config, const SchemaSource& source = {}, std::string* described = nullptr);
+/// Builds the Mapper for `config`'s [audit] section (used by analyze, later by recover). The
+/// target's tables come from the [audit] database, or from the manifest of `backup` (a stamp or
+/// "latest") when it is not empty; `described` says which ("database 'portfolio'",
+/// "backup 20250115_100000 (manifest)").
+replay::Mapper open_mapper(const Config& config, const std::string& backup = {}, std::string* described = nullptr);
 
 /// One JSON object (--json).
 std::string analyze_json(const AnalyzeReport& report);

@@ -25,8 +25,6 @@ class TomlReader {
   void reject_unknown_keys(const toml::table& table, const std::string& context,
                            const std::set<std::string>& known) const;
 
-  const std::string& path() const { return path_; }
-
  private:
   std::string kind_, path_, default_hint_;
 };
