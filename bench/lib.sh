@@ -95,5 +95,8 @@ CONF
 # Seconds since the epoch with nanoseconds.
 bench_now() { date +%s.%N; }
 
+# Largest of the numbers given as arguments.
+bench_max() { printf '%s\n' "$@" | sort -g | tail -1; }
+
 # Median of the numbers given as arguments.
 bench_median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }

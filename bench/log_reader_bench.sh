@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # Audit-log reader benchmark: generates a Portfolio Manager log set (plain, then a .gz copy), scans
 # it with auditpitr's reader (build/bench/log_scan, one core) and with the jq filter a user would
 # write, and prints MB/s for both, the ratio and peak RSS. Throughput is given per wall-clock second
@@ -8,6 +8,7 @@
 # is shared, and the best run is the one least disturbed by others; the ratio to jq uses the median.
 # Usage: bench/log_reader_bench.sh [SIZE_MB]   (default 1024; env BUILD=build, WORK=/tmp/auditpitr-bench, RUNS=5)
 set -eu
+source "$(dirname "$0")/lib.sh"
 SIZE_MB=${1:-1024}
 RUNS=${RUNS:-5}
 BUILD=${BUILD:-build}
@@ -33,23 +34,19 @@ timed() {
   read -r wall user sys rss < "$WORK/time.out"
   eval "$1_wall=$(mbps "$wall") $1_cpu=$(mbps "$(echo "$user $sys" | awk '{print $1 + $2}')") $1_rss=$rss"
 }
-# best_median NAME LINES: "best median" of the values of NAME=... over the lines.
-best_median() {
-  printf '%s' "$2" | sed "s/.* $1=\([^ ]*\).*/\1/" | sort -n |
-    awk '{v[NR] = $1} END {printf "%s %s", v[NR], v[int((NR + 1) / 2)]}'
-}
+# field NAME LINE: the value of NAME=... in LINE
+field() { echo "$2" | sed "s/.* $1=\([^ ]*\).*/\1/"; }
 
 # ours: the driver times its own scan (without process start) and reports its peak RSS.
 for kind in plain gz; do
-  outs=""
+  walls=() cpus=()
   for run in $(seq "$RUNS"); do
     out=$("$SCAN" scan "$WORK/$kind")
     echo "auditpitr $kind run $run: $out"
-    outs="$outs $out
-"
+    walls+=("$(field mb_per_s " $out")") cpus+=("$(field mb_per_cpu_s " $out")")
   done
-  set -- $(best_median mb_per_s "$outs") $(best_median mb_per_cpu_s "$outs")
-  eval "ours_${kind}_best_wall=$1 ours_${kind}_wall=$2 ours_${kind}_best_cpu=$3 ours_${kind}_cpu=$4"
+  eval "ours_${kind}_wall=$(bench_median "${walls[@]}") ours_${kind}_cpu=$(bench_median "${cpus[@]}")"
+  eval "ours_${kind}_best_wall=$(bench_max "${walls[@]}") ours_${kind}_best_cpu=$(bench_max "${cpus[@]}")"
 done
 timed zcat "zcat $WORK/gz/*.gz"
 echo "zcat alone (zlib inflate reference): $zcat_wall MB/s, $zcat_cpu MB/s per CPU second"
