@@ -1,35 +1,76 @@
 // Benchmark driver for the audit-log reader: `generate DIR MB` writes a Portfolio Manager log set,
-// `scan DIR` reads it through EventStream (one core) and prints throughput and peak memory.
+// `scan DIR` reads it through EventStream (one core) and prints throughput and peak memory,
+// `inflate DIR` only inflates DIR's .gz files with zlib (the reference the .gz scan is held to).
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "replay/event_stream.h"
 #include "replay/log_line.h"
 #include "replay/time_parse.h"
 #include "src/error.h"
+#include "src/util/gzip.h"
 
 using namespace auditpitr::replay;
 
 namespace {
 
+/// SplitMix64: a deterministic stream of well-mixed numbers, so every run writes the same logs.
+uint64_t mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111eb;
+  return x ^ (x >> 31);
+}
+
+/// Field values as varied as a real application's (a thousand users, ids spread over a large
+/// table, titles from a vocabulary), so the .gz copy compresses like a real log (about 8x), not
+/// like one line repeated.
+struct LineValues {
+  explicit LineValues(uint64_t i) : seed(mix(i)) {}
+  uint64_t next() { return seed = mix(seed); }
+  std::string id() { return std::to_string(1 + next() % 5000000); }
+  std::string small() { return std::to_string(next() % 40); }
+  std::string user() {
+    uint64_t a = mix(next() % 1000), b = mix(a);
+    char text[40];
+    std::snprintf(text, sizeof text, "%08x-%04x-4%03x-a%03x-%012llx", static_cast<unsigned>(a >> 32),
+                  static_cast<unsigned>(a & 0xffff), static_cast<unsigned>((a >> 16) & 0xfff),
+                  static_cast<unsigned>(b & 0xfff), static_cast<unsigned long long>(b >> 16));
+    return text;
+  }
+  std::string title() {
+    static const char* words[] = {"Web",    "design", "About",  "me",     "Mobile", "apps",  "Brand",
+                                  "studio", "Photo",  "gallery", "Client", "work",   "Open",  "source",
+                                  "Case",   "studies", "Travel", "notes",  "Print",  "ads",   "Logo",
+                                  "ideas",  "Landing", "pages", "Data",   "charts", "UX",    "research"};
+    constexpr uint64_t kWords = sizeof words / sizeof words[0];
+    return std::string(words[next() % kWords]) + " " + words[next() % kWords] + " " + std::to_string(next() % 1000);
+  }
+  uint64_t seed;
+};
+
 /// One realistic line per operation kind, cycling; times advance one second every three lines.
 std::string make_line(uint64_t i, const std::string& time, int log) {
-  std::string id = std::to_string(i);
+  LineValues v(i);
+  const std::string t = R"(,"time":")" + time + R"(")";
   switch (log * 3 + static_cast<int>(i % 3)) {
-    case 0: return R"({"level":"info","msg":"Portfolio created","operation":"CREATE_PORTFOLIO","portfolioID":)" + id + R"(,"time":")" + time + R"(","title":"Portfolio number )" + id + R"(","userID":"8f14e45f-ceea-467f-a0e6-b2c3d4e5f601"})";
-    case 1: return R"({"categoryID":)" + id + R"(,"level":"info","msg":"Category created","operation":"CREATE_CATEGORY","portfolioID":)" + id + R"(,"time":")" + time + R"(","title":"Web design","userID":"8f14e45f-ceea-467f-a0e6-b2c3d4e5f601"})";
-    case 2: return R"({"level":"info","msg":"Section created","operation":"CREATE_SECTION","portfolioID":)" + id + R"(,"position":3,"sectionID":)" + id + R"(,"time":")" + time + R"(","title":"About me","userID":"8f14e45f-ceea-467f-a0e6-b2c3d4e5f601"})";
-    case 3: return R"({"level":"info","msg":"Portfolio updated","operation":"UPDATE_PORTFOLIO","portfolioID":)" + id + R"(,"time":")" + time + R"(","title":"Renamed portfolio )" + id + R"(","userID":"8f14e45f-ceea-467f-a0e6-b2c3d4e5f601"})";
-    case 4: return R"({"categoryID":)" + id + R"(,"level":"info","msg":"Category position updated","newPosition":4,"oldPosition":2,"operation":"UPDATE_CATEGORY_POSITION","time":")" + time + R"(","userID":"8f14e45f-ceea-467f-a0e6-b2c3d4e5f601"})";
-    case 5: return R"({"itemCount":3,"items":[{"id":1,"position":1},{"id":2,"position":2},{"id":3,"position":3}],"level":"info","msg":"Sections reordered","operation":"BULK_REORDER_SECTIONS","time":")" + time + R"(","userID":"8f14e45f-ceea-467f-a0e6-b2c3d4e5f601"})";
-    case 6: return R"({"cascade":"projects","categoryID":)" + id + R"(,"level":"info","msg":"Category deleted","operation":"DELETE_CATEGORY","portfolioID":)" + id + R"(,"time":")" + time + R"(","title":"Old category","userID":"8f14e45f-ceea-467f-a0e6-b2c3d4e5f601"})";
-    case 7: return R"({"contentID":)" + id + R"(,"level":"info","msg":"Section content deleted","operation":"DELETE_SECTION_CONTENT","sectionID":)" + id + R"(,"time":")" + time + R"(","type":"text","userID":"8f14e45f-ceea-467f-a0e6-b2c3d4e5f601"})";
-    default: return R"({"level":"info","msg":"Project deleted","operation":"DELETE_PROJECT","projectID":)" + id + R"(,"categoryID":7,"time":")" + time + R"(","title":"Old project","userID":"8f14e45f-ceea-467f-a0e6-b2c3d4e5f601"})";
+    case 0: return R"({"level":"info","msg":"Portfolio created","operation":"CREATE_PORTFOLIO","portfolioID":)" + v.id() + t + R"(,"title":")" + v.title() + R"(","userID":")" + v.user() + R"("})";
+    case 1: return R"({"categoryID":)" + v.id() + R"(,"level":"info","msg":"Category created","operation":"CREATE_CATEGORY","portfolioID":)" + v.id() + t + R"(,"title":")" + v.title() + R"(","userID":")" + v.user() + R"("})";
+    case 2: return R"({"level":"info","msg":"Section created","operation":"CREATE_SECTION","portfolioID":)" + v.id() + R"(,"position":)" + v.small() + R"(,"sectionID":)" + v.id() + t + R"(,"title":")" + v.title() + R"(","userID":")" + v.user() + R"("})";
+    case 3: return R"({"level":"info","msg":"Portfolio updated","operation":"UPDATE_PORTFOLIO","portfolioID":)" + v.id() + t + R"(,"title":")" + v.title() + R"(","userID":")" + v.user() + R"("})";
+    case 4: return R"({"categoryID":)" + v.id() + R"(,"level":"info","msg":"Category position updated","newPosition":)" + v.small() + R"(,"oldPosition":)" + v.small() + R"(,"operation":"UPDATE_CATEGORY_POSITION")" + t + R"(,"userID":")" + v.user() + R"("})";
+    case 5: return R"({"itemCount":3,"items":[{"id":)" + v.id() + R"(,"position":1},{"id":)" + v.id() + R"(,"position":2},{"id":)" + v.id() + R"(,"position":3}],"level":"info","msg":"Sections reordered","operation":"BULK_REORDER_SECTIONS")" + t + R"(,"userID":")" + v.user() + R"("})";
+    case 6: return R"({"cascade":"projects","categoryID":)" + v.id() + R"(,"level":"info","msg":"Category deleted","operation":"DELETE_CATEGORY","portfolioID":)" + v.id() + t + R"(,"title":")" + v.title() + R"(","userID":")" + v.user() + R"("})";
+    case 7: return R"({"contentID":)" + v.id() + R"(,"level":"info","msg":"Section content deleted","operation":"DELETE_SECTION_CONTENT","sectionID":)" + v.id() + t + R"(,"type":"text","userID":")" + v.user() + R"("})";
+    default: return R"({"level":"info","msg":"Project deleted","operation":"DELETE_PROJECT","projectID":)" + v.id() + R"(,"categoryID":)" + v.id() + t + R"(,"title":")" + v.title() + R"(","userID":")" + v.user() + R"("})";
   }
 }
 
@@ -50,6 +91,43 @@ int generate(const std::string& dir, uint64_t megabytes) {
   return 0;
 }
 
+double cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+long max_rss_kb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
+}
+
+/// zlib alone, through the GzipReader the log reader uses, in chunks of its inflating thread's
+/// size: how fast the .gz scan could at best be, its parsing overlapping the inflating.
+int inflate(const std::string& dir) {
+  std::vector<std::string> paths;
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    if (entry.path().extension() == ".gz") paths.push_back(entry.path().string());
+  std::sort(paths.begin(), paths.end());
+  std::vector<char> buffer(256u << 10);
+  auto start = std::chrono::steady_clock::now();
+  uint64_t bytes = 0, check = 0;
+  for (const std::string& path : paths) {
+    auditpitr::GzipReader gzip(path);
+    while (std::size_t n = gzip.read(buffer.data(), buffer.size())) {
+      bytes += n;
+      check += static_cast<unsigned char>(buffer[n - 1]);  // touch the result
+    }
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double cpu = cpu_seconds();
+  std::printf("files=%zu bytes=%llu seconds=%.3f cpu_seconds=%.3f mb_per_s=%.1f mb_per_cpu_s=%.1f check=%llu\n",
+              paths.size(), static_cast<unsigned long long>(bytes), seconds, cpu, bytes / 1e6 / seconds,
+              bytes / 1e6 / cpu, static_cast<unsigned long long>(check));
+  return 0;
+}
+
 int scan(const std::string& dir) {
   auto start = std::chrono::steady_clock::now();
   EventStream stream(dir);
@@ -66,15 +144,13 @@ int scan(const std::string& dir) {
     bytes += sum.bytes;
     bad += sum.bad_lines();
   }
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
   // CPU seconds too: on a shared machine the wall clock also counts time spent waiting for a core.
-  double cpu = usage.ru_utime.tv_sec + usage.ru_stime.tv_sec + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  double cpu = cpu_seconds();
   std::printf("events=%llu bad=%llu bytes=%llu seconds=%.3f cpu_seconds=%.3f mb_per_s=%.1f mb_per_cpu_s=%.1f "
               "max_rss_kb=%ld kernel=%s check=%llu\n",
               static_cast<unsigned long long>(events), static_cast<unsigned long long>(bad),
               static_cast<unsigned long long>(bytes), seconds, cpu, bytes / 1e6 / seconds, bytes / 1e6 / cpu,
-              usage.ru_maxrss, LineParser().kernel(), static_cast<unsigned long long>(operation_bytes));
+              max_rss_kb(), LineParser().kernel(), static_cast<unsigned long long>(operation_bytes));
   return 0;
 }
 
@@ -85,7 +161,8 @@ int main(int argc, char** argv) {
     std::string mode = argc > 1 ? argv[1] : "";
     if (mode == "generate" && argc == 4) return generate(argv[2], std::strtoull(argv[3], nullptr, 10));
     if (mode == "scan" && argc == 3) return scan(argv[2]);
-    std::fprintf(stderr, "usage: log_scan generate DIR MB | log_scan scan DIR\n");
+    if (mode == "inflate" && argc == 3) return inflate(argv[2]);
+    std::fprintf(stderr, "usage: log_scan generate DIR MB | log_scan scan DIR | log_scan inflate DIR\n");
     return 2;
   } catch (const auditpitr::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
