@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "src/ops/analyze.h"
+#include "src/util/format.h"
 #include "src/util/fs.h"
 #include "src/util/json_writer.h"
 
@@ -78,16 +79,16 @@ void files_text(const AnalyzeReport& r, std::vector<ReportLine>& out) {
   if (!r.error_file.path.empty()) all.push_back(r.error_file);
   for (const auto& f : all) {
     std::string span = f.first ? display_time(*f.first) + " .. " + display_time(*f.last) : "no events";
-    out.push_back({ReportLine::Kind::plain, "  " + pad(base_name(f.path), 12) + pad(std::to_string(f.lines) + " lines", 12) +
-                                                pad(std::to_string(f.events) + " events", 12) +
+    out.push_back({ReportLine::Kind::plain, "  " + pad(base_name(f.path), 12) + pad(count_text(f.lines, "line"), 12) +
+                                                pad(count_text(f.events, "event"), 12) +
                                                 pad(std::to_string(f.malformed) + " malformed", 14) + span});
     for (const auto& m : f.malformed_examples) out.push_back({ReportLine::Kind::warning, "malformed line " + m});
   }
 }
 
 void operations_text(const AnalyzeReport& r, std::vector<ReportLine>& out) {
-  out.push_back({ReportLine::Kind::heading, "Operations (" + std::to_string(r.events) + " events, " +
-                                                std::to_string(r.changes) + " row changes)"});
+  out.push_back({ReportLine::Kind::heading, "Operations (" + count_text(r.events, "event") + ", " +
+                                                count_text(r.changes, "row change") + ")"});
   for (const auto& s : r.operations) {
     bool bad = s.target.outcome != replay::MapOutcome::mapped && s.target.outcome != replay::MapOutcome::ignored;
     std::string text = pad(s.operation, 26) + pad(std::to_string(s.events), 7) + target_text(s);
@@ -128,9 +129,8 @@ void coverage_text(const AnalyzeReport& r, std::vector<ReportLine>& out) {
                                   ColumnCoverage::updated_only, ColumnCoverage::automatic_timestamp,
                                   ColumnCoverage::never_written};
   for (const auto& t : r.coverage) {
-    out.push_back({ReportLine::Kind::plain, "  " + t.table + ": " + std::to_string(t.inserts) + " inserts, " +
-                                                std::to_string(t.updates) + " updates, " + std::to_string(t.deletes) +
-                                                " deletes"});
+    out.push_back({ReportLine::Kind::plain, "  " + t.table + ": " + count_text(t.inserts, "insert") + ", " +
+                                                count_text(t.updates, "update") + ", " + count_text(t.deletes, "delete")});
     if (t.no_create_events())
       out.push_back({ReportLine::Kind::warning, t.table + ": no create events: rows created after the backup cannot come back"});
     for (ColumnCoverage c : order) {

@@ -1,4 +1,4 @@
-// human_size and human_duration.
+// human_size, human_duration and count_text.
 #include "src/util/format.h"
 
 #include <cstdio>
@@ -30,6 +30,10 @@ std::string human_duration(double seconds) {
     std::snprintf(buf, sizeof buf, "%d min %d s", static_cast<int>(seconds) / 60, static_cast<int>(seconds) % 60);
   }
   return buf;
+}
+
+std::string count_text(uint64_t count, const std::string& noun) {
+  return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
 }
 
 }  // namespace auditpitr

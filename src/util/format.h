@@ -1,4 +1,4 @@
-// Human-readable sizes and durations, as the old scripts printed them.
+// Human-readable sizes, durations and counts, as the old scripts printed them.
 #pragma once
 
 #include <cstdint>
@@ -10,5 +10,7 @@ namespace auditpitr {
 std::string human_size(uint64_t bytes);
 /// "1.2 s", "3 min 4 s".
 std::string human_duration(double seconds);
+/// "1 insert", "0 inserts", "2 inserts": `noun` is the singular of a noun whose plural adds "s".
+std::string count_text(uint64_t count, const std::string& noun);
 
 }  // namespace auditpitr

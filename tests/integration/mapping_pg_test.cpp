@@ -139,6 +139,8 @@ TEST_CASE("analyze prints a readable report and honours --audit-dir", "[pg][mapp
   CHECK_THAT(result.out, Catch::Contains("malformed line ") && Catch::Contains("create.log:7"));
   CHECK_THAT(result.out, Catch::Contains("no gap longer than 10 h"));
   CHECK_THAT(result.out, Catch::Contains("CREATE_PROJECT_DB_ERROR"));
+  CHECK_THAT(result.out, Catch::Contains("Operations (18 events, 18 row changes)"));
+  CHECK_THAT(result.out, Catch::Contains("portfolios: 1 insert, 1 update, 1 delete"));
 }
 
 TEST_CASE("analyze without rules reports what the conventions cannot map", "[pg][mapping][cli]") {

@@ -1,0 +1,24 @@
+// Sizes, durations and counts as people read them.
+#include <catch2/catch.hpp>
+
+#include "src/util/format.h"
+
+using namespace auditpitr;
+
+TEST_CASE("sizes read like du -h", "[format]") {
+  CHECK(human_size(87) == "87B");
+  CHECK(human_size(512 * 1024) == "512K");
+  CHECK(human_size(2411725) == "2.3M");
+  CHECK(human_size(uint64_t{3} << 40) == "3.0T");
+}
+
+TEST_CASE("durations are seconds below a minute, then minutes and seconds", "[format]") {
+  CHECK(human_duration(1.24) == "1.2 s");
+  CHECK(human_duration(184) == "3 min 4 s");
+}
+
+TEST_CASE("counts agree with their noun", "[format]") {
+  CHECK(count_text(0, "insert") == "0 inserts");
+  CHECK(count_text(1, "insert") == "1 insert");
+  CHECK(count_text(2, "row change") == "2 row changes");
+}
