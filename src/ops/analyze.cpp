@@ -59,6 +59,10 @@ OperationSummary& summary_for(std::map<std::string, OperationSummary>& ops, repl
   return s;
 }
 
+bool in_window(const replay::AuditEvent& e, const AnalyzeOptions& options) {
+  return (!options.since || e.time >= *options.since) && (!options.until || e.time <= *options.until);
+}
+
 }  // namespace
 
 AnalyzeReport analyze_events(replay::AuditEventSource& events, replay::AuditEventSource* errors,
@@ -70,6 +74,7 @@ AnalyzeReport analyze_events(replay::AuditEventSource& events, replay::AuditEven
   TimeShape shape(options);
   replay::AuditEvent e;
   while (events.next(e)) {
+    if (!in_window(e, options)) continue;
     ++report.events;
     if (!report.first) report.first = e.time;
     report.last = e.time;
@@ -85,7 +90,8 @@ AnalyzeReport analyze_events(replay::AuditEventSource& events, replay::AuditEven
   shape.finish(report);
   report.files = events.file_stats();
   if (errors) {
-    while (errors->next(e)) ++report.error_operations[std::string(e.operation)];
+    while (errors->next(e))
+      if (in_window(e, options)) ++report.error_operations[std::string(e.operation)];
     report.error_file = errors->file_stats().at(0);
   }
   for (auto& [name, s] : ops) report.operations.push_back(std::move(s));

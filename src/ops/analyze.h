@@ -21,6 +21,9 @@ struct AnalyzeOptions {
   /// so analyze works with the server down or out of reach.
   std::string backup;
   bool strict = false;    ///< a malformed line is fatal (exit 3, naming file:line) instead of counted
+  /// Only events in [since, until] feed the operations, timeline, failures and coverage (e.g.
+  /// since a backup: what a recovery from it would replay). The file counts cover whole files.
+  std::optional<replay::TimePoint> since, until;
   std::chrono::seconds gap_threshold{3600};
   std::chrono::seconds burst_window{60};
   uint64_t burst_events = 30;  ///< a window with at least this many events is a burst

@@ -157,6 +157,8 @@ std::string analyze_json(const AnalyzeReport& r) {
   JsonWriter w;
   w.begin_object().field("audit_dir", r.audit_dir).field("database", r.database).field("mapping", r.mapping);
   w.field("schema_source", r.schema_source);
+  time_field(w, "since", r.options.since);
+  time_field(w, "until", r.options.until);
   w.field("events", r.events).field("changes", r.changes);
   time_field(w, "first", r.first);
   time_field(w, "last", r.last);
@@ -199,6 +201,11 @@ std::vector<ReportLine> analyze_text(const AnalyzeReport& r) {
   out.push_back({ReportLine::Kind::info, "audit logs in '" + r.audit_dir + "', replayed into '" + r.database + "'" +
                                              (r.mapping.empty() ? " by conventions only" : " with rules '" + r.mapping + "'")});
   out.push_back({ReportLine::Kind::info, "tables and columns from the " + r.schema_source});
+  if (r.options.since || r.options.until)
+    out.push_back({ReportLine::Kind::info, "events " + (r.options.since ? "from " + display_time(*r.options.since) : "") +
+                                               (r.options.since && r.options.until ? " " : "") +
+                                               (r.options.until ? "up to " + display_time(*r.options.until) : "") +
+                                               " only; the file counts cover the whole logs"});
   files_text(r, out);
   operations_text(r, out);
   timeline_text(r, out);

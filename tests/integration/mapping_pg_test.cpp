@@ -237,3 +237,50 @@ TEST_CASE("analyze --backup takes the schema from a backup's manifest and never 
   CHECK(old.exit_code == 2);
   CHECK_THAT(old.err, Catch::Contains("20200101_000000") && Catch::Contains("no manifest") && Catch::Contains("--backup"));
 }
+
+TEST_CASE("analyze --since/--until limits the report to a window, in all three time forms", "[pg][mapping][cli]") {
+  auto info = test::portfolio_database("mapping_analyze_window");
+  test::TempDir dir;
+  test::write_text(dir / "auditpitr.toml", config_text(info, shipped_rules(), fixture_logs()));
+  auto analyze = [&](std::vector<std::string> window, std::map<std::string, std::string> env = {}) {
+    std::vector<std::string> args{"-c", dir / "auditpitr.toml", "analyze", "--json"};
+    args.insert(args.end(), window.begin(), window.end());
+    return test::run_cli(args, env);
+  };
+  // The fixture's 18 events run from 09:00 to 13:02 UTC; 12:30 to 13:00 holds 2 creates, 3 updates,
+  // 3 deletes, and error.log one failure (12:34).
+  auto result = analyze({"--since", "2025-01-15T12:30:00Z", "--until", "2025-01-15T10:00:00-03:00"});
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(result.out);
+  CHECK(int64_t(doc["events"]) == 8);
+  CHECK(std::string_view(doc["since"]) == "2025-01-15T12:30:00.000000Z");
+  CHECK(std::string_view(doc["until"]) == "2025-01-15T13:00:00.000000Z");
+  CHECK(std::string_view(doc["first"]) == "2025-01-15T12:30:00.000000Z");
+  CHECK(std::string_view(doc["last"]) == "2025-01-15T13:00:00.000000Z");
+  CHECK(int64_t(doc["errors"]["operations"]["CREATE_PROJECT_DB_ERROR"]) == 1);
+  CHECK(doc["errors"]["operations"]["UPDATE_PORTFOLIO_NOT_FOUND"].error() == simdjson::NO_SUCH_FIELD);
+  CHECK(int64_t(simdjson::dom::array(doc["files"]).at(0)["events"]) == 6);  // files: whole logs
+  CHECK(simdjson::dom::array(doc["gaps"]["list"]).size() == 0);               // 09:40 .. 12:30 is outside
+
+  // Local time honours TZ (UTC-3 here): 10:00 local is 13:00 UTC, leaving out 13:01 and 13:02.
+  auto local = analyze({"--until", "2025-01-15 10:00:00"}, {{"TZ", "<-03>3"}});
+  REQUIRE(local.exit_code == 0);
+  CHECK(int64_t(parser.parse(local.out)["events"]) == 16);
+  // A backup stamp is local time too: from 09:30 UTC on, the two late creates and every update and delete.
+  auto stamp = analyze({"--since", "20250115_093000"}, {{"TZ", "UTC0"}});
+  REQUIRE(stamp.exit_code == 0);
+  CHECK(int64_t(parser.parse(stamp.out)["events"]) == 14);
+
+  auto text = test::run_cli({"-c", dir / "auditpitr.toml", "analyze", "--since", "2025-01-15T12:30:00Z"});
+  REQUIRE(text.exit_code == 0);
+  CHECK_THAT(text.out, Catch::Contains("events from 2025-01-15 12:30:00Z only; the file counts cover the whole logs"));
+
+  auto bad = analyze({"--since", "yesterday"});
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("--since 'yesterday' is not a time I can read") && Catch::Contains("RFC 3339"));
+  auto reversed = analyze({"--since", "2025-01-15T13:00:00Z", "--until", "2025-01-15T12:00:00Z"});
+  CHECK(reversed.exit_code == 2);
+  CHECK_THAT(reversed.err, Catch::Contains("is before --since"));
+}
