@@ -126,12 +126,16 @@ std::vector<verify::TableShape> tables_of_backup(const Config& config, const Dat
   return verify::table_shapes(verify::load_manifest(backup.manifest_path));
 }
 
-}  // namespace
-
-replay::Mapper open_mapper(const Config& config, const std::string& backup, std::string* described) {
+void require_audit_section(const Config& config) {
   if (config.audit_dir.empty())
     throw usage_error("no [audit] section in '" + config.path + "'",
                       "add [audit] with dir = \"audit\" and database = \"<alias>\" (docs/mapping.md)");
+}
+
+}  // namespace
+
+replay::Mapper open_mapper(const Config& config, const std::string& backup, std::string* described) {
+  require_audit_section(config);
   // Rules first: a broken rules file is reported without needing the server.
   replay::MappingRules rules;
   if (!config.audit_mapping.empty()) rules = replay::load_mapping_rules(config.audit_mapping);
@@ -144,11 +148,13 @@ replay::Mapper open_mapper(const Config& config, const std::string& backup, std:
 }
 
 AnalyzeReport analyze_audit(const Config& config, const AnalyzeOptions& options) {
-  std::string schema_source;
-  replay::Mapper mapper = open_mapper(config, options.backup, &schema_source);
+  // A wrong folder is said before the server is contacted (which may be down, or slow to refuse).
+  require_audit_section(config);
   std::string dir = options.audit_dir.empty() ? config.audit_dir : options.audit_dir;
   if (!path_exists(dir))
     throw usage_error("audit log folder '" + dir + "' not found", "check [audit] dir, or pass --audit-dir DIR");
+  std::string schema_source;
+  replay::Mapper mapper = open_mapper(config, options.backup, &schema_source);
   replay::AuditSourceOptions source_options;
   source_options.strict = options.strict;
   auto events = replay::open_event_logs(dir, source_options);

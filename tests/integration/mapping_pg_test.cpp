@@ -178,6 +178,10 @@ TEST_CASE("analyze exit codes: 2 for configuration and rules, 1 for an unreachab
                                       "conninfo = \"host=127.0.0.1 port=1 connect_timeout=2\"\n[audit]\ndir = \"" +
                                           fixture_logs() + "\"\n");
   CHECK(test::run_cli({"-c", dir / "down.toml", "analyze"}).exit_code == 1);
+  // A wrong folder is a usage error, said before the (unreachable) server is tried.
+  auto no_dir = test::run_cli({"-c", dir / "down.toml", "analyze", "--audit-dir", dir / "nowhere"});
+  CHECK(no_dir.exit_code == 2);
+  CHECK_THAT(no_dir.err, Catch::Contains("audit log folder '" + (dir / "nowhere") + "' not found"));
 }
 
 namespace {
