@@ -92,7 +92,7 @@ AnalyzeReport analyze_events(replay::AuditEventSource& events, replay::AuditEven
   if (errors) {
     while (errors->next(e))
       if (in_window(e, options)) ++report.error_operations[std::string(e.operation)];
-    report.error_file = errors->file_stats().at(0);
+    report.error_files = errors->file_stats();
   }
   for (auto& [name, s] : ops) report.operations.push_back(std::move(s));
   report.unmapped = mapper.unmapped_fields();

@@ -54,7 +54,7 @@ struct AnalyzeReport {
   std::string schema_source;  ///< "database 'portfolio'" or "backup 20250115_100000 (manifest)"
   AnalyzeOptions options;
   std::vector<replay::AuditFileStats> files;  ///< create, update, delete.log
-  replay::AuditFileStats error_file;
+  std::vector<replay::AuditFileStats> error_files;  ///< error.log and its rotations; none when absent
   std::map<std::string, uint64_t> error_operations;
   std::vector<OperationSummary> operations;  ///< by name
   uint64_t events = 0, changes = 0;

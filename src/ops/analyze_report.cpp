@@ -76,7 +76,7 @@ std::string target_text(const OperationSummary& s) {
 void files_text(const AnalyzeReport& r, std::vector<ReportLine>& out) {
   out.push_back({ReportLine::Kind::heading, "Files"});
   std::vector<replay::AuditFileStats> all = r.files;
-  if (!r.error_file.path.empty()) all.push_back(r.error_file);
+  all.insert(all.end(), r.error_files.begin(), r.error_files.end());
   for (const auto& f : all) {
     std::string span = f.first ? display_time(*f.first) + " .. " + display_time(*f.last) : "no events";
     out.push_back({ReportLine::Kind::plain, "  " + pad(base_name(f.path), 12) + pad(count_text(f.lines, "line"), 12) +
@@ -168,8 +168,9 @@ std::string analyze_json(const AnalyzeReport& r) {
   w.key("operations").begin_array();
   for (const auto& s : r.operations) operation_json(w, s);
   w.end_array();
-  w.key("errors").begin_object().key("file");
-  file_json(w, r.error_file);
+  w.key("errors").begin_object().key("files").begin_array();
+  for (const auto& f : r.error_files) file_json(w, f);
+  w.end_array();
   w.key("operations").begin_object();
   for (const auto& [op, n] : r.error_operations) w.field(op, n);
   w.end_object().end_object();

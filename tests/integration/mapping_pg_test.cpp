@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 #include <simdjson.h>
 
+#include <filesystem>
+
 #include "src/error.h"
 #include "src/ops/analyze.h"
 #include "src/pg/connection.h"
@@ -287,4 +289,39 @@ TEST_CASE("analyze --since/--until limits the report to a window, in all three t
   auto reversed = analyze({"--since", "2025-01-15T13:00:00Z", "--until", "2025-01-15T12:00:00Z"});
   CHECK(reversed.exit_code == 2);
   CHECK_THAT(reversed.err, Catch::Contains("is before --since"));
+}
+
+TEST_CASE("analyze counts error.log over its rotations, and needs none at all", "[pg][mapping][cli]") {
+  auto info = test::portfolio_database("mapping_analyze_error_logs");
+  test::TempDir dir;
+  std::string audit = dir / "audit";
+  std::filesystem::create_directory(audit);
+  for (const char* log : {"create.log", "update.log", "delete.log"})
+    std::filesystem::copy_file(fixture_logs() + "/" + log, audit + "/" + log);
+  test::write_text(dir / "auditpitr.toml", config_text(info, shipped_rules(), audit));
+  auto analyze = [&] { return test::run_cli({"-c", dir / "auditpitr.toml", "analyze", "--json"}); };
+
+  auto without = analyze();  // an application that never failed has no error.log
+  INFO(without.err);
+  REQUIRE(without.exit_code == 0);
+  simdjson::dom::parser parser;
+  CHECK(simdjson::dom::array(parser.parse(without.out)["errors"]["files"]).size() == 0);
+
+  // The fixture's three failures, two of them in the rotated file: all are counted.
+  std::string errors = test::read_text(fixture_logs() + "/error.log");
+  std::size_t second_line_end = errors.find('\n', errors.find('\n') + 1) + 1;
+  test::write_text(audit + "/error.log.1", errors.substr(0, second_line_end));
+  test::write_text(audit + "/error.log", errors.substr(second_line_end));
+  auto rotated = analyze();
+  REQUIRE(rotated.exit_code == 0);
+  simdjson::dom::element doc = parser.parse(rotated.out);
+  auto files = simdjson::dom::array(doc["errors"]["files"]);
+  REQUIRE(files.size() == 2);
+  CHECK_THAT(std::string(std::string_view(files.at(0)["path"])), Catch::EndsWith("error.log.1"));
+  CHECK(int64_t(files.at(0)["lines"]) == 2);
+  CHECK(int64_t(files.at(1)["lines"]) == 1);
+  CHECK(int64_t(doc["errors"]["operations"]["CREATE_PROJECT_DB_ERROR"]) == 2);
+  CHECK(int64_t(doc["errors"]["operations"]["UPDATE_PORTFOLIO_NOT_FOUND"]) == 1);
+  auto text = test::run_cli({"-c", dir / "auditpitr.toml", "analyze"});
+  CHECK_THAT(text.out, Catch::Contains("error.log.1") && Catch::Contains("error.log "));
 }
