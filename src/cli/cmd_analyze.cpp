@@ -31,8 +31,8 @@ int run_analyze(const GlobalOptions& global, const AnalyzeArgs& args) {
   options.gap_threshold = std::chrono::minutes(args.gap_minutes);
   options.burst_window = std::chrono::seconds(args.burst_window_seconds);
   options.burst_events = static_cast<uint64_t>(args.burst_events);
-  ops::AnalyzeReport report = ops::analyze_audit(config, options);
   Output out(args.json);
+  ops::AnalyzeReport report = ops::analyze_audit(config, options, reporter_for(out));
   if (args.json) {
     out.json(ops::analyze_json(report));
     return 0;

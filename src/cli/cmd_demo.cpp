@@ -124,7 +124,7 @@ class Demo {
 
   void analyze() {
     command("analyze");
-    print_report(out_, ops::analyze_text(ops::analyze_audit(config_, {})));
+    print_report(out_, ops::analyze_text(ops::analyze_audit(config_, {}, reporter_for(out_))));
   }
 
   const Output& out_;

@@ -5,14 +5,11 @@
 #include "src/catalog/catalog.h"
 #include "src/catalog/stamp.h"
 #include "src/cli/cli_support.h"
+#include "src/util/format.h"
 #include "src/util/json_writer.h"
 
 namespace auditpitr::cli {
 namespace {
-
-std::string pad(const std::string& text, std::size_t width) {
-  return text.size() >= width ? text + " " : text + std::string(width - text.size(), ' ');
-}
 
 std::string size_cell(const BackupSet& set, const std::string& dbname) {
   const BackupFile* f = set.dump_of(dbname);

@@ -1,10 +1,13 @@
 // analyze: one pass over the merged events (mapping, gaps, bursts, coverage), one over error.log.
 #include "src/ops/analyze.h"
 
+#include <algorithm>
+
 #include "replay/mapping_rules.h"
 #include "src/catalog/catalog.h"
 #include "src/error.h"
 #include "src/pg/connection.h"
+#include "src/util/format.h"
 #include "src/util/fs.h"
 #include "verify/database_checksum.h"
 #include "verify/manifest.h"
@@ -16,37 +19,78 @@ std::string where(const replay::AuditEvent& e) {
   return (e.file ? *e.file : std::string("?")) + ":" + std::to_string(e.line_number);
 }
 
+/// Gaps between consecutive events, and bursts: runs of consecutive windows of burst_window
+/// (aligned to the epoch) that each hold burst_events or more, reported as one period each.
 class TimeShape {
  public:
-  explicit TimeShape(const AnalyzeOptions& options) : options_(options) {}
+  explicit TimeShape(const AnalyzeOptions& options)
+      : options_(options),
+        window_(std::max<int64_t>(std::chrono::duration_cast<std::chrono::microseconds>(options.burst_window).count(), 1)) {}
 
   void add(const replay::AuditEvent& e, AnalyzeReport& report) {
     if (previous_ && e.time - *previous_ > options_.gap_threshold)
       report.gaps.push_back({*previous_, e.time, previous_where_, where(e)});
     previous_ = e.time;
     previous_where_ = where(e);
-    auto window = std::chrono::duration_cast<std::chrono::microseconds>(options_.burst_window).count();
-    int64_t bucket = e.time.time_since_epoch().count() / (window > 0 ? window : 1);
-    if (bucket != bucket_) {
+    int64_t window = e.time.time_since_epoch().count() / window_;
+    if (window != window_index_) {
       finish(report);
-      bucket_ = bucket;
-      bucket_start_ = replay::TimePoint(std::chrono::microseconds(bucket * window));
+      window_index_ = window;
     }
-    ++bucket_events_;
+    ++window_events_;
   }
 
+  /// Closes the current window (at the end, or when an event starts another one).
   void finish(AnalyzeReport& report) {
-    if (bucket_events_ >= options_.burst_events && bucket_events_ > 0) report.bursts.push_back({bucket_start_, bucket_events_});
-    bucket_events_ = 0;
+    if (window_events_ > 0 && window_events_ >= options_.burst_events) {
+      if (report.bursts.empty() || last_busy_window_ != window_index_ - 1) {
+        report.bursts.push_back({start_of(window_index_), {}, 0, 0, 0});
+      }
+      Burst& burst = report.bursts.back();
+      burst.end = start_of(window_index_ + 1);
+      burst.events += window_events_;
+      ++burst.windows;
+      burst.peak = std::max(burst.peak, window_events_);
+      last_busy_window_ = window_index_;
+    }
+    window_events_ = 0;
   }
 
  private:
+  replay::TimePoint start_of(int64_t window) const { return replay::TimePoint(std::chrono::microseconds(window * window_)); }
+
   const AnalyzeOptions& options_;
+  const int64_t window_;  // microseconds
   std::optional<replay::TimePoint> previous_;
   std::string previous_where_;
-  int64_t bucket_ = INT64_MIN;
-  replay::TimePoint bucket_start_;
-  uint64_t bucket_events_ = 0;
+  int64_t window_index_ = INT64_MIN;
+  int64_t last_busy_window_ = INT64_MIN;
+  uint64_t window_events_ = 0;
+};
+
+/// Transient progress about twice a second; the clock is read once every few thousand events.
+class Progress {
+ public:
+  explicit Progress(const Reporter& reporter) : reporter_(reporter), last_(std::chrono::steady_clock::now()) {}
+  ~Progress() {
+    if (shown_) reporter_.progress("");
+  }
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
+
+  void event(uint64_t count, replay::TimePoint time) {
+    if (count % 4096 != 0) return;
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::milliseconds(500)) return;
+    last_ = now;
+    shown_ = true;
+    reporter_.progress("reading the audit logs: " + count_text(count, "event") + ", at " + display_time(time));
+  }
+
+ private:
+  const Reporter& reporter_;
+  std::chrono::steady_clock::time_point last_;
+  bool shown_ = false;
 };
 
 OperationSummary& summary_for(std::map<std::string, OperationSummary>& ops, replay::Mapper& mapper,
@@ -66,14 +110,17 @@ bool in_window(const replay::AuditEvent& e, const AnalyzeOptions& options) {
 }  // namespace
 
 AnalyzeReport analyze_events(replay::AuditEventSource& events, replay::AuditEventSource* errors,
-                             replay::Mapper& mapper, const AnalyzeOptions& options) {
+                             replay::Mapper& mapper, const AnalyzeOptions& options, const Reporter& reporter) {
   AnalyzeReport report;
   report.options = options;
   std::map<std::string, OperationSummary> ops;
   replay::CoverageTracker coverage;
   TimeShape shape(options);
+  Progress progress(reporter);
+  uint64_t read = 0;
   replay::AuditEvent e;
   while (events.next(e)) {
+    progress.event(++read, e.time);
     if (!in_window(e, options)) continue;
     ++report.events;
     if (!report.first) report.first = e.time;
@@ -147,7 +194,7 @@ replay::Mapper open_mapper(const Config& config, const std::string& backup, std:
   return replay::Mapper(std::move(rules), replay::MappingCatalog(std::move(tables)));
 }
 
-AnalyzeReport analyze_audit(const Config& config, const AnalyzeOptions& options) {
+AnalyzeReport analyze_audit(const Config& config, const AnalyzeOptions& options, const Reporter& reporter) {
   // A wrong folder is said before the server is contacted (which may be down, or slow to refuse).
   require_audit_section(config);
   std::string dir = options.audit_dir.empty() ? config.audit_dir : options.audit_dir;
@@ -159,7 +206,7 @@ AnalyzeReport analyze_audit(const Config& config, const AnalyzeOptions& options)
   source_options.strict = options.strict;
   auto events = replay::open_event_logs(dir, source_options);
   auto errors = replay::open_single_log(dir, "error.log", source_options);
-  AnalyzeReport report = analyze_events(*events, errors.get(), mapper, options);
+  AnalyzeReport report = analyze_events(*events, errors.get(), mapper, options, reporter);
   report.audit_dir = dir;
   report.database = config.audit_database;
   report.mapping = config.audit_mapping;

@@ -12,6 +12,7 @@
 #include "replay/coverage.h"
 #include "replay/mapping.h"
 #include "src/config/config.h"
+#include "src/ops/reporter.h"
 
 namespace auditpitr::ops {
 
@@ -44,9 +45,12 @@ struct Gap {
   std::string before;  ///< file:line of the event after it
 };
 
+/// Consecutive busy windows (burst_events or more events each) as one period.
 struct Burst {
-  replay::TimePoint start;
+  replay::TimePoint start, end;  ///< from the first busy window's start to the last one's end
   uint64_t events = 0;
+  uint64_t windows = 0;
+  uint64_t peak = 0;  ///< the most events in one window
 };
 
 struct AnalyzeReport {
@@ -66,14 +70,15 @@ struct AnalyzeReport {
 };
 
 /// The work itself, over any event sources (tests feed their own). `errors` may be null.
+/// Progress (events read, the time reached) goes to `reporter` about twice a second.
 AnalyzeReport analyze_events(replay::AuditEventSource& events, replay::AuditEventSource* errors,
-                             replay::Mapper& mapper, const AnalyzeOptions& options);
+                             replay::Mapper& mapper, const AnalyzeOptions& options, const Reporter& reporter);
 
 /// Reads [audit] from the configuration, loads the rules, reads the catalog of the audit database
 /// and analyses dir/{create,update,delete,error}.log. Usage Error (exit 2) for configuration and
 /// rules problems, and for a backup without a manifest; runtime Error (exit 1) when the server
 /// cannot be reached (with options.backup, it is not contacted).
-AnalyzeReport analyze_audit(const Config& config, const AnalyzeOptions& options);
+AnalyzeReport analyze_audit(const Config& config, const AnalyzeOptions& options, const Reporter& reporter);
 
 /// Builds the Mapper for `config`'s [audit] section (used by analyze, later by recover). The
 /// target's tables come from the [audit] database, or from the manifest of `backup` (a stamp or

@@ -11,6 +11,9 @@ namespace {
 
 using replay::ColumnCoverage;
 
+/// Gaps and bursts listed in the human report; --json has them all.
+constexpr std::size_t kListed = 10;
+
 std::string iso(const std::optional<replay::TimePoint>& t) { return t ? replay::format_time(*t) : ""; }
 
 void time_field(JsonWriter& w, const char* name, const std::optional<replay::TimePoint>& t) {
@@ -59,10 +62,6 @@ std::string duration_text(std::chrono::microseconds d) {
   return std::to_string(minutes / (24 * 60)) + " days " + std::to_string((minutes / 60) % 24) + " h";
 }
 
-std::string pad(const std::string& text, std::size_t width) {
-  return text.size() >= width ? text + " " : text + std::string(width - text.size(), ' ');
-}
-
 std::string target_text(const OperationSummary& s) {
   const auto& t = s.target;
   switch (t.outcome) {
@@ -77,30 +76,37 @@ void files_text(const AnalyzeReport& r, std::vector<ReportLine>& out) {
   out.push_back({ReportLine::Kind::heading, "Files"});
   std::vector<replay::AuditFileStats> all = r.files;
   all.insert(all.end(), r.error_files.begin(), r.error_files.end());
-  for (const auto& f : all) {
-    std::string span = f.first ? display_time(*f.first) + " .. " + display_time(*f.last) : "no events";
-    out.push_back({ReportLine::Kind::plain, "  " + pad(base_name(f.path), 12) + pad(count_text(f.lines, "line"), 12) +
-                                                pad(count_text(f.events, "event"), 12) +
-                                                pad(std::to_string(f.malformed) + " malformed", 14) + span});
-    for (const auto& m : f.malformed_examples) out.push_back({ReportLine::Kind::warning, "malformed line " + m});
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& f : all)
+    rows.push_back({"  " + base_name(f.path), count_text(f.lines, "line"), count_text(f.events, "event"),
+                    grouped(f.malformed) + " malformed",
+                    f.first ? display_time(*f.first) + " .. " + display_time(*f.last) : "no events"});
+  std::vector<std::string> lines = align_columns(rows);
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    out.push_back({ReportLine::Kind::plain, lines[i]});
+    for (const auto& m : all[i].malformed_examples) out.push_back({ReportLine::Kind::warning, "malformed line " + m});
   }
 }
 
 void operations_text(const AnalyzeReport& r, std::vector<ReportLine>& out) {
   out.push_back({ReportLine::Kind::heading, "Operations (" + count_text(r.events, "event") + ", " +
                                                 count_text(r.changes, "row change") + ")"});
-  for (const auto& s : r.operations) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& s : r.operations) rows.push_back({s.operation, grouped(s.events), target_text(s)});
+  std::vector<std::string> lines = align_columns(rows);
+  for (std::size_t i = 0; i < r.operations.size(); ++i) {
+    const OperationSummary& s = r.operations[i];
     bool bad = s.target.outcome != replay::MapOutcome::mapped && s.target.outcome != replay::MapOutcome::ignored;
-    std::string text = pad(s.operation, 26) + pad(std::to_string(s.events), 7) + target_text(s);
-    out.push_back({bad ? ReportLine::Kind::warning : ReportLine::Kind::plain, bad ? text : "  " + text});
+    out.push_back({bad ? ReportLine::Kind::warning : ReportLine::Kind::plain, bad ? lines[i] : "  " + lines[i]});
     if (s.invalid)
       out.push_back({ReportLine::Kind::warning, std::to_string(s.invalid) + " " + s.operation +
                                                     " line(s) cannot be replayed, first: " + s.first_invalid});
   }
   if (!r.error_operations.empty()) {
     out.push_back({ReportLine::Kind::heading, "Failures logged in error.log (not replayed)"});
-    for (const auto& [op, n] : r.error_operations)
-      out.push_back({ReportLine::Kind::plain, "  " + pad(op, 26) + std::to_string(n)});
+    std::vector<std::vector<std::string>> failures;
+    for (const auto& [op, n] : r.error_operations) failures.push_back({"  " + op, grouped(n)});
+    for (const auto& line : align_columns(failures)) out.push_back({ReportLine::Kind::plain, line});
   }
   for (const auto& u : r.unmapped)
     out.push_back({ReportLine::Kind::warning, "field '" + u.field + "' of " + u.operation + " maps to no column (" +
@@ -108,19 +114,33 @@ void operations_text(const AnalyzeReport& r, std::vector<ReportLine>& out) {
                                                   std::to_string(u.line_number) + ")"});
 }
 
+/// The first kListed of `items` through `line`, then how many more there are.
+template <typename T, typename Line>
+void capped_list(const std::vector<T>& items, const std::string& noun, std::vector<ReportLine>& out, Line line) {
+  for (std::size_t i = 0; i < items.size() && i < kListed; ++i) out.push_back(line(items[i]));
+  if (items.size() > kListed)
+    out.push_back({ReportLine::Kind::info, "and " + count_text(items.size() - kListed, "more " + noun) +
+                                               " (--json lists them all)"});
+}
+
 void timeline_text(const AnalyzeReport& r, std::vector<ReportLine>& out) {
   out.push_back({ReportLine::Kind::heading, "Timeline"});
   if (r.first)
     out.push_back({ReportLine::Kind::plain, "  " + display_time(*r.first) + " .. " + display_time(*r.last)});
-  for (const auto& g : r.gaps)
-    out.push_back({ReportLine::Kind::warning, "gap of " + duration_text(g.to - g.from) + ": " + display_time(g.from) +
-                                                  " (" + g.after + ") .. " + display_time(g.to) + " (" + g.before + ")"});
+  capped_list(r.gaps, "gap", out, [](const Gap& g) {
+    return ReportLine{ReportLine::Kind::warning, "gap of " + duration_text(g.to - g.from) + ": " + display_time(g.from) +
+                                                     " (" + g.after + ") .. " + display_time(g.to) + " (" + g.before + ")"};
+  });
   if (r.gaps.empty())
     out.push_back({ReportLine::Kind::info, "no gap longer than " + duration_text(r.options.gap_threshold)});
-  for (const auto& b : r.bursts)
-    out.push_back({ReportLine::Kind::info, "burst: " + std::to_string(b.events) + " events in the " +
-                                               std::to_string(r.options.burst_window.count()) + " s from " +
-                                               display_time(b.start)});
+  capped_list(r.bursts, "burst", out, [&r](const Burst& b) {
+    return ReportLine{ReportLine::Kind::info, "burst: " + count_text(b.events, "event") + " from " +
+                                                  display_time(b.start) + " to " + display_time(b.end) + " (" +
+                                                  count_text(b.windows, "window") + " of " +
+                                                  std::to_string(r.options.burst_window.count()) + " s with " +
+                                                  std::to_string(r.options.burst_events) + " or more, at most " +
+                                                  grouped(b.peak) + " in one)"};
+  });
 }
 
 void coverage_text(const AnalyzeReport& r, std::vector<ReportLine>& out) {
@@ -184,7 +204,9 @@ std::string analyze_json(const AnalyzeReport& r) {
   w.end_array().end_object();
   w.key("bursts").begin_object().field("window_seconds", static_cast<int64_t>(r.options.burst_window.count()));
   w.field("min_events", r.options.burst_events).key("list").begin_array();
-  for (const auto& b : r.bursts) w.begin_object().field("start", iso(b.start)).field("events", b.events).end_object();
+  for (const auto& b : r.bursts)
+    w.begin_object().field("start", iso(b.start)).field("end", iso(b.end)).field("events", b.events)
+        .field("windows", b.windows).field("peak", b.peak).end_object();
   w.end_array().end_object();
   w.key("unmapped_fields").begin_array();
   for (const auto& u : r.unmapped)

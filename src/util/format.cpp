@@ -1,6 +1,7 @@
-// human_size, human_duration and count_text.
+// Sizes, durations, counts and aligned columns as people read them.
 #include "src/util/format.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace auditpitr {
@@ -32,8 +33,34 @@ std::string human_duration(double seconds) {
   return buf;
 }
 
+std::string grouped(uint64_t number) {
+  std::string digits = std::to_string(number);
+  for (std::size_t at = digits.size(); at > 3; at -= 3) digits.insert(at - 3, ",");
+  return digits;
+}
+
 std::string count_text(uint64_t count, const std::string& noun) {
-  return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
+  return grouped(count) + " " + noun + (count == 1 ? "" : "s");
+}
+
+std::string pad(const std::string& text, std::size_t width) {
+  return text.size() >= width ? text + " " : text + std::string(width - text.size(), ' ');
+}
+
+std::vector<std::string> align_columns(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> widths;
+  for (const auto& row : rows)
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      if (c == widths.size()) widths.push_back(0);
+      widths[c] = std::max(widths[c], row[c].size());
+    }
+  std::vector<std::string> lines;
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t c = 0; c < row.size(); ++c) line += c + 1 < row.size() ? pad(row[c], widths[c] + 1) : row[c];
+    lines.push_back(std::move(line));
+  }
+  return lines;
 }
 
 }  // namespace auditpitr

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace auditpitr {
 
@@ -10,7 +11,14 @@ namespace auditpitr {
 std::string human_size(uint64_t bytes);
 /// "1.2 s", "3 min 4 s".
 std::string human_duration(double seconds);
-/// "1 insert", "0 inserts", "2 inserts": `noun` is the singular of a noun whose plural adds "s".
+/// "4,850,309": digits in groups of three.
+std::string grouped(uint64_t number);
+/// "1 insert", "0 inserts", "2,000 inserts": `noun` is the singular of a noun whose plural adds "s".
 std::string count_text(uint64_t count, const std::string& noun);
+/// `text` followed by spaces up to `width`, or by one space when it is that long already.
+std::string pad(const std::string& text, std::size_t width);
+/// Rows of cells as lines whose columns line up: each cell padded to its column's widest plus one
+/// space (the last cell of a row as it is).
+std::vector<std::string> align_columns(const std::vector<std::vector<std::string>>& rows);
 
 }  // namespace auditpitr

@@ -17,8 +17,18 @@ TEST_CASE("durations are seconds below a minute, then minutes and seconds", "[fo
   CHECK(human_duration(184) == "3 min 4 s");
 }
 
-TEST_CASE("counts agree with their noun", "[format]") {
+TEST_CASE("counts agree with their noun and group their digits", "[format]") {
   CHECK(count_text(0, "insert") == "0 inserts");
   CHECK(count_text(1, "insert") == "1 insert");
   CHECK(count_text(2, "row change") == "2 row changes");
+  CHECK(count_text(4850309, "event") == "4,850,309 events");
+  CHECK(grouped(999) == "999");
+  CHECK(grouped(1000) == "1,000");
+  CHECK(grouped(123456) == "123,456");
+}
+
+TEST_CASE("columns line up on their widest cell; the last cell is left as it is", "[format]") {
+  CHECK(align_columns({{"a", "1", "x"}, {"long name", "22", "y"}}) ==
+        std::vector<std::string>{"a         1  x", "long name 22 y"});
+  CHECK(align_columns({{"one"}, {}}) == std::vector<std::string>{"one", ""});
 }
