@@ -3,7 +3,6 @@
 #include "replay/mapping.h"
 
 #include <algorithm>
-#include <ctime>
 
 #include "replay/event_json.h"
 #include "replay/mapping_conventions.h"
@@ -363,19 +362,6 @@ const char* kind_name(Value::Kind kind) {
     case Value::Kind::timestamp: return "timestamp";
   }
   return "?";
-}
-
-std::string format_time(TimePoint time) {
-  auto micros = time.time_since_epoch().count();
-  auto seconds = static_cast<std::time_t>(micros / 1000000 - (micros % 1000000 < 0 ? 1 : 0));
-  long fraction = static_cast<long>(micros - static_cast<int64_t>(seconds) * 1000000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buffer[40];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[64];
-  std::snprintf(out, sizeof out, "%s.%06ldZ", buffer, fraction);
-  return out;
 }
 
 }  // namespace auditpitr::replay

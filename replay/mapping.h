@@ -11,6 +11,7 @@
 #include "replay/mapping_catalog.h"
 #include "replay/mapping_rules.h"
 #include "replay/mapping_value.h"
+#include "replay/time_parse.h"  // format_time, for the mapper's users
 
 namespace auditpitr::replay {
 
@@ -120,8 +121,5 @@ class Mapper {
   std::vector<UnmappedField> unmapped_;
   std::map<std::pair<std::string, std::string>, std::size_t> unmapped_index_;
 };
-
-/// RFC 3339 UTC with microseconds: "2025-01-15T10:00:00.000000Z".
-std::string format_time(TimePoint time);
 
 }  // namespace auditpitr::replay

@@ -4,8 +4,8 @@
 
 #include <date/date.h>
 
+#include <algorithm>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
 #include <ctime>
 
@@ -171,22 +171,37 @@ TimePoint parse_cli_time(std::string_view text, std::string_view what) {
                     "'2025-01-23 14:05:30', or a backup stamp 20250123_140530 (local)");
 }
 
-std::string format_rfc3339(TimePoint time) {
-  auto day = date::floor<date::days>(time);
-  auto of_day = time - day;
-  date::year_month_day ymd{day};
-  date::hh_mm_ss<microseconds> hms{of_day};
-  char buf[40];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d", static_cast<int>(ymd.year()),
-                        static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                        static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                        static_cast<int>(hms.seconds().count()));
-  std::string out(buf, static_cast<std::size_t>(n));
-  if (hms.subseconds().count() != 0) {
-    std::snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(hms.subseconds().count()));
-    out += buf;
-  }
-  return out + "Z";
+namespace {
+
+/// `count` decimal digits of `value` at `out`, most significant first.
+void put_digits(char* out, int64_t value, int count) {
+  for (int i = count - 1; i >= 0; --i, value /= 10) out[i] = static_cast<char>('0' + value % 10);
 }
+
+/// `YYYY-MM-DDTHH:MM:SS`, then `.ffffff` when asked for or when there is a sub-second part, then Z.
+std::string format_utc(TimePoint time, bool always_fraction) {
+  auto day = date::floor<date::days>(time);
+  date::year_month_day ymd{day};
+  int64_t micros = (time - day).count();
+  int year = static_cast<int>(ymd.year());
+  char text[] = "0000-00-00T00:00:00.000000Z";
+  put_digits(text, std::clamp(year, 0, 9999), 4);  // RFC 3339 has four-digit years only
+  put_digits(text + 5, static_cast<unsigned>(ymd.month()), 2);
+  put_digits(text + 8, static_cast<unsigned>(ymd.day()), 2);
+  int64_t seconds = micros / 1000000;
+  put_digits(text + 11, seconds / 3600, 2);
+  put_digits(text + 14, seconds / 60 % 60, 2);
+  put_digits(text + 17, seconds % 60, 2);
+  int64_t fraction = micros % 1000000;
+  if (!always_fraction && fraction == 0) return std::string(text, 19) + "Z";
+  put_digits(text + 20, fraction, 6);
+  return std::string(text, sizeof text - 1);
+}
+
+}  // namespace
+
+std::string format_rfc3339(TimePoint time) { return format_utc(time, false); }
+
+std::string format_time(TimePoint time) { return format_utc(time, true); }
 
 }  // namespace auditpitr::replay

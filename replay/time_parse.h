@@ -1,5 +1,6 @@
-// Time stamps in and out: RFC 3339 from the audit logs (hand-parsed, on the hot path) and the
-// command-line forms users type (RFC 3339, local "YYYY-MM-DD HH:MM:SS", backup stamps).
+// Time stamps in and out: RFC 3339 from the audit logs (hand-parsed, on the hot path), the
+// command-line forms users type (RFC 3339, local "YYYY-MM-DD HH:MM:SS", backup stamps), and
+// UTC text out (by hand too: the mapper writes one per row change).
 #pragma once
 
 #include <optional>
@@ -23,5 +24,8 @@ TimePoint parse_cli_time(std::string_view text, std::string_view what = "time");
 
 /// `2025-01-23T14:05:30Z`, with `.ffffff` only when the time has a sub-second part.
 std::string format_rfc3339(TimePoint time);
+/// `2025-01-23T14:05:30.000000Z`: always with microseconds, so that the text of every time has
+/// the same shape (values written to the database, reports).
+std::string format_time(TimePoint time);
 
 }  // namespace auditpitr::replay

@@ -67,6 +67,14 @@ TEST_CASE("format gives RFC 3339 UTC and round-trips") {
   CHECK(format_rfc3339(at(kBase, 250000)) == "2025-01-23T14:00:00.250000Z");
   CHECK(format_rfc3339(at(0)) == "1970-01-01T00:00:00Z");
   CHECK(parse_rfc3339(format_rfc3339(at(kBase, 7))) == at(kBase, 7));
+  CHECK(format_rfc3339(at(kBase + 86399, 999999)) == "2025-01-24T13:59:59.999999Z");
+}
+
+TEST_CASE("format_time always writes microseconds, before the epoch too") {
+  CHECK(format_time(at(kBase)) == "2025-01-23T14:00:00.000000Z");
+  CHECK(format_time(at(kBase, 7)) == "2025-01-23T14:00:00.000007Z");
+  CHECK(format_time(at(-1, 250000)) == "1969-12-31T23:59:59.250000Z");
+  CHECK(format_time(at(951782400)) == "2000-02-29T00:00:00.000000Z");
 }
 
 TEST_CASE("command-line times: rfc 3339, local date-time and backup stamps honour TZ") {
