@@ -47,10 +47,10 @@ struct LineValues {
     return text;
   }
   std::string title() {
-    static const char* words[] = {"Web",    "design", "About",  "me",     "Mobile", "apps",  "Brand",
-                                  "studio", "Photo",  "gallery", "Client", "work",   "Open",  "source",
-                                  "Case",   "studies", "Travel", "notes",  "Print",  "ads",   "Logo",
-                                  "ideas",  "Landing", "pages", "Data",   "charts", "UX",    "research"};
+    static const char* words[] = {"Web",    "design",  "About",   "me",     "Mobile", "apps", "Brand",
+                                  "studio", "Photo",   "gallery", "Client", "work",   "Open", "source",
+                                  "Case",   "studies", "Travel",  "notes",  "Print",  "ads",  "Logo",
+                                  "ideas",  "Landing", "pages",   "Data",   "charts", "UX",   "research"};
     constexpr uint64_t kWords = sizeof words / sizeof words[0];
     return std::string(words[next() % kWords]) + " " + words[next() % kWords] + " " + std::to_string(next() % 1000);
   }
@@ -62,15 +62,40 @@ std::string make_line(uint64_t i, const std::string& time, int log) {
   LineValues v(i);
   const std::string t = R"(,"time":")" + time + R"(")";
   switch (log * 3 + static_cast<int>(i % 3)) {
-    case 0: return R"({"level":"info","msg":"Portfolio created","operation":"CREATE_PORTFOLIO","portfolioID":)" + v.id() + t + R"(,"title":")" + v.title() + R"(","userID":")" + v.user() + R"("})";
-    case 1: return R"({"categoryID":)" + v.id() + R"(,"level":"info","msg":"Category created","operation":"CREATE_CATEGORY","portfolioID":)" + v.id() + t + R"(,"title":")" + v.title() + R"(","userID":")" + v.user() + R"("})";
-    case 2: return R"({"level":"info","msg":"Section created","operation":"CREATE_SECTION","portfolioID":)" + v.id() + R"(,"position":)" + v.small() + R"(,"sectionID":)" + v.id() + t + R"(,"title":")" + v.title() + R"(","userID":")" + v.user() + R"("})";
-    case 3: return R"({"level":"info","msg":"Portfolio updated","operation":"UPDATE_PORTFOLIO","portfolioID":)" + v.id() + t + R"(,"title":")" + v.title() + R"(","userID":")" + v.user() + R"("})";
-    case 4: return R"({"categoryID":)" + v.id() + R"(,"level":"info","msg":"Category position updated","newPosition":)" + v.small() + R"(,"oldPosition":)" + v.small() + R"(,"operation":"UPDATE_CATEGORY_POSITION")" + t + R"(,"userID":")" + v.user() + R"("})";
-    case 5: return R"({"itemCount":3,"items":[{"id":)" + v.id() + R"(,"position":1},{"id":)" + v.id() + R"(,"position":2},{"id":)" + v.id() + R"(,"position":3}],"level":"info","msg":"Sections reordered","operation":"BULK_REORDER_SECTIONS")" + t + R"(,"userID":")" + v.user() + R"("})";
-    case 6: return R"({"cascade":"projects","categoryID":)" + v.id() + R"(,"level":"info","msg":"Category deleted","operation":"DELETE_CATEGORY","portfolioID":)" + v.id() + t + R"(,"title":")" + v.title() + R"(","userID":")" + v.user() + R"("})";
-    case 7: return R"({"contentID":)" + v.id() + R"(,"level":"info","msg":"Section content deleted","operation":"DELETE_SECTION_CONTENT","sectionID":)" + v.id() + t + R"(,"type":"text","userID":")" + v.user() + R"("})";
-    default: return R"({"level":"info","msg":"Project deleted","operation":"DELETE_PROJECT","projectID":)" + v.id() + R"(,"categoryID":)" + v.id() + t + R"(,"title":")" + v.title() + R"(","userID":")" + v.user() + R"("})";
+    case 0:
+      return R"({"level":"info","msg":"Portfolio created","operation":"CREATE_PORTFOLIO","portfolioID":)" + v.id() + t +
+             R"(,"title":")" + v.title() + R"(","userID":")" + v.user() + R"("})";
+    case 1:
+      return R"({"categoryID":)" + v.id() +
+             R"(,"level":"info","msg":"Category created","operation":"CREATE_CATEGORY","portfolioID":)" + v.id() + t +
+             R"(,"title":")" + v.title() + R"(","userID":")" + v.user() + R"("})";
+    case 2:
+      return R"({"level":"info","msg":"Section created","operation":"CREATE_SECTION","portfolioID":)" + v.id() +
+             R"(,"position":)" + v.small() + R"(,"sectionID":)" + v.id() + t + R"(,"title":")" + v.title() +
+             R"(","userID":")" + v.user() + R"("})";
+    case 3:
+      return R"({"level":"info","msg":"Portfolio updated","operation":"UPDATE_PORTFOLIO","portfolioID":)" + v.id() + t +
+             R"(,"title":")" + v.title() + R"(","userID":")" + v.user() + R"("})";
+    case 4:
+      return R"({"categoryID":)" + v.id() + R"(,"level":"info","msg":"Category position updated","newPosition":)" +
+             v.small() + R"(,"oldPosition":)" + v.small() + R"(,"operation":"UPDATE_CATEGORY_POSITION")" + t +
+             R"(,"userID":")" + v.user() + R"("})";
+    case 5:
+      return R"({"itemCount":3,"items":[{"id":)" + v.id() + R"(,"position":1},{"id":)" + v.id() +
+             R"(,"position":2},{"id":)" + v.id() +
+             R"(,"position":3}],"level":"info","msg":"Sections reordered","operation":"BULK_REORDER_SECTIONS")" + t +
+             R"(,"userID":")" + v.user() + R"("})";
+    case 6:
+      return R"({"cascade":"projects","categoryID":)" + v.id() +
+             R"(,"level":"info","msg":"Category deleted","operation":"DELETE_CATEGORY","portfolioID":)" + v.id() + t +
+             R"(,"title":")" + v.title() + R"(","userID":")" + v.user() + R"("})";
+    case 7:
+      return R"({"contentID":)" + v.id() +
+             R"(,"level":"info","msg":"Section content deleted","operation":"DELETE_SECTION_CONTENT","sectionID":)" +
+             v.id() + t + R"(,"type":"text","userID":")" + v.user() + R"("})";
+    default:
+      return R"({"level":"info","msg":"Project deleted","operation":"DELETE_PROJECT","projectID":)" + v.id() +
+             R"(,"categoryID":)" + v.id() + t + R"(,"title":")" + v.title() + R"(","userID":")" + v.user() + R"("})";
   }
 }
 
@@ -148,12 +173,13 @@ int scan(const std::string& dir) {
   }
   // CPU seconds too: on a shared machine the wall clock also counts time spent waiting for a core.
   CpuUsage cpu = cpu_usage();
-  std::printf("events=%llu bad=%llu bytes=%llu seconds=%.3f cpu_seconds=%.3f (user %.3f, system %.3f) mb_per_s=%.1f "
-              "mb_per_cpu_s=%.1f max_rss_kb=%ld kernel=%s check=%llu\n",
-              static_cast<unsigned long long>(events), static_cast<unsigned long long>(bad),
-              static_cast<unsigned long long>(bytes), seconds, cpu.total(), cpu.user, cpu.system,
-              bytes / 1e6 / seconds, bytes / 1e6 / cpu.total(), cpu.max_rss_kb, LineParser().kernel(),
-              static_cast<unsigned long long>(operation_bytes));
+  std::printf(
+      "events=%llu bad=%llu bytes=%llu seconds=%.3f cpu_seconds=%.3f (user %.3f, system %.3f) mb_per_s=%.1f "
+      "mb_per_cpu_s=%.1f max_rss_kb=%ld kernel=%s check=%llu\n",
+      static_cast<unsigned long long>(events), static_cast<unsigned long long>(bad),
+      static_cast<unsigned long long>(bytes), seconds, cpu.total(), cpu.user, cpu.system, bytes / 1e6 / seconds,
+      bytes / 1e6 / cpu.total(), cpu.max_rss_kb, LineParser().kernel(),
+      static_cast<unsigned long long>(operation_bytes));
   return 0;
 }
 

@@ -34,8 +34,8 @@ class AuditEventSource {
 };
 
 struct AuditSourceOptions {
-  bool strict = false;                  ///< a bad line is fatal (naming file:line) instead of skipped
-  std::optional<TimePoint> until;       ///< events after this moment are not returned
+  bool strict = false;             ///< a bad line is fatal (naming file:line) instead of skipped
+  std::optional<TimePoint> until;  ///< events after this moment are not returned
 };
 
 /// The change events of create.log, update.log and delete.log in `audit_dir` (rotations and .gz

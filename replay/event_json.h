@@ -14,7 +14,7 @@ namespace auditpitr::replay {
 struct JsonNode {
   enum class Kind { null, boolean, integer, number, string, object, array };
   Kind kind = Kind::null;
-  std::string text;  ///< scalars: as in Value::text
+  std::string text;                                       ///< scalars: as in Value::text
   std::vector<std::pair<std::string, JsonNode>> members;  ///< objects, in line order
   std::vector<JsonNode> items;                            ///< arrays
 

@@ -46,8 +46,8 @@ class EventStream {
 
   EventStreamOptions options_;
   std::vector<std::unique_ptr<LogReader>> readers_;
-  std::vector<LogRecord> heads_;  // the current candidate of each source
-  std::vector<char> has_head_;    // false once a source is exhausted (not vector<bool>: bit access is slow)
+  std::vector<LogRecord> heads_;           // the current candidate of each source
+  std::vector<char> has_head_;             // false once a source is exhausted (not vector<bool>: bit access is slow)
   std::optional<std::size_t> to_advance_;  // source of the event last returned
   bool started_ = false;
   uint64_t sequence_ = 0;

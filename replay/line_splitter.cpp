@@ -114,7 +114,7 @@ class Inflater {
   std::vector<char> slots_[kSlots];
   std::size_t sizes_[kSlots] = {};
   std::size_t head_ = 0, tail_ = 0, count_ = 0;  // full slots: count_ from head_
-  std::size_t offset_ = 0;                        // read() position in the head slot
+  std::size_t offset_ = 0;                       // read() position in the head slot
   bool done_ = false, stop_ = false;
   std::exception_ptr error_;
   std::mutex mutex_;

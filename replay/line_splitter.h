@@ -17,7 +17,7 @@ namespace auditpitr::replay {
 struct RawLine {
   enum class Kind { line, too_long, damaged };
   Kind kind = Kind::line;
-  std::string_view text;     ///< line: the bytes, followed by SIMDJSON_PADDING readable bytes
+  std::string_view text;       ///< line: the bytes, followed by SIMDJSON_PADDING readable bytes
   std::size_t file_index = 0;  ///< index into the files given to the splitter
   uint64_t line_number = 0;    ///< 1-based within that file (damaged: the line where it broke)
   uint64_t length = 0;         ///< too_long: how many bytes the skipped line had

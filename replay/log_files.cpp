@@ -57,9 +57,9 @@ LogSet discover_log_set(const std::string& dir, std::string_view name) {
     file->path = dir + "/" + entry;
     auto [it, inserted] = by_rotation.emplace(file->rotation, *file);
     if (!inserted)
-      throw runtime_error("audit log rotation is ambiguous: both '" + it->second.path + "' and '" + file->path +
-                              "' exist",
-                          "keep only one of them (compare them with zcat/diff first)");
+      throw runtime_error(
+          "audit log rotation is ambiguous: both '" + it->second.path + "' and '" + file->path + "' exist",
+          "keep only one of them (compare them with zcat/diff first)");
   }
   LogSet set{std::string(name), {}};
   for (auto& [rotation, file] : by_rotation) set.files.push_back(std::move(file));

@@ -1,9 +1,9 @@
 // Issue names, the portable parser kernel, the choice between it and the AVX2 one, and the fast
 // paths in front of both (flat lines, then any usual line).
 #define AUDITPITR_KERNEL_FACTORY make_portable_kernel
-#include "replay/log_line_kernel.inc"
 #include "replay/log_line_fast.h"
 #include "replay/log_line_flat.h"
+#include "replay/log_line_kernel.inc"
 
 namespace auditpitr::replay {
 

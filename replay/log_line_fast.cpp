@@ -57,7 +57,14 @@ const char* scan_string(const char* p, const char* end, bool& escaped) {
     if (*p != '\\' || end - p < 2) return nullptr;
     escaped = true;
     switch (p[1]) {
-      case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't': p += 2; break;
+      case '"':
+      case '\\':
+      case '/':
+      case 'b':
+      case 'f':
+      case 'n':
+      case 'r':
+      case 't': p += 2; break;
       case 'u':
         if (end - p < 6 || !is_hex(p[2]) || !is_hex(p[3]) || !is_hex(p[4]) || !is_hex(p[5])) return nullptr;
         p += 6;

@@ -36,8 +36,8 @@ void widen(std::optional<TimePoint>& earliest, std::optional<TimePoint>& latest,
 }  // namespace
 
 std::string describe(const IssueReport& report) {
-  std::string text = "audit log '" + report.file + "' line " +
-                     std::to_string(report.line_number) + ": " + issue_text(report.issue);
+  std::string text =
+      "audit log '" + report.file + "' line " + std::to_string(report.line_number) + ": " + issue_text(report.issue);
   if (!report.detail.empty()) text += ": " + report.detail;
   return text;
 }

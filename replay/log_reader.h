@@ -3,7 +3,6 @@
 // statistics feed `analyze`.
 #pragma once
 
-
 #include <array>
 #include <chrono>
 #include <functional>
@@ -46,11 +45,11 @@ struct ReaderOptions {
 /// Counts for one physical file of a log.
 struct FileStats {
   std::string path;
-  uint64_t bytes = 0;         ///< uncompressed bytes read
-  uint64_t lines = 0;         ///< every line, good or bad (blank ones included)
-  uint64_t records = 0;       ///< well-formed lines (returned by LogReader::next)
-  uint64_t info_records = 0;  ///< of which `level == "info"`
-  uint64_t blank_lines = 0;   ///< empty or whitespace-only: skipped, counted, not reported
+  uint64_t bytes = 0;                         ///< uncompressed bytes read
+  uint64_t lines = 0;                         ///< every line, good or bad (blank ones included)
+  uint64_t records = 0;                       ///< well-formed lines (returned by LogReader::next)
+  uint64_t info_records = 0;                  ///< of which `level == "info"`
+  uint64_t blank_lines = 0;                   ///< empty or whitespace-only: skipped, counted, not reported
   std::optional<TimePoint> earliest, latest;  ///< over the well-formed lines
   std::array<uint64_t, kLineIssueKinds> issues{};
   uint64_t count(LineIssue issue) const { return issues[static_cast<std::size_t>(issue)]; }

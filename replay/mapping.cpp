@@ -181,10 +181,8 @@ class ChangeBuilder {
     std::string column = column_for(f.name);
     if (column.empty()) return mapper_.note_unmapped(event_, f.label);
     // A delete line shows the row as it was: every field is a check, never a write.
-    if (change.action == ChangeAction::remove)
-      change.expect.push_back({column, f.node->to_value(), f.label});
-    else
-      set(change, {column, f.node->to_value(), f.label, ValueOrigin::field});
+    if (change.action == ChangeAction::remove) change.expect.push_back({column, f.node->to_value(), f.label});
+    else set(change, {column, f.node->to_value(), f.label, ValueOrigin::field});
   }
 
   void map_changes(const JsonNode& changes, RowChange& change) {
@@ -199,7 +197,8 @@ class ChangeBuilder {
       if (diff.kind != JsonNode::Kind::object || !to)
         throw InvalidLine{"'" + label + "' is not an object with 'to' (and 'from')"};
       set(change, {column, to->to_value(), label + ".to", ValueOrigin::change});
-      if (const JsonNode* from = diff.find("from")) change.expect.push_back({column, from->to_value(), label + ".from"});
+      if (const JsonNode* from = diff.find("from"))
+        change.expect.push_back({column, from->to_value(), label + ".from"});
     }
   }
 

@@ -64,11 +64,11 @@ struct RowChange {
 };
 
 enum class MapOutcome {
-  mapped,          ///< changes hold the row changes (one per element for a fan-out)
-  ignored,         ///< a rule says action = "ignore"
-  not_an_event,    ///< neither a rule nor the CREATE_/UPDATE_/DELETE_ convention
-  unknown_table,   ///< conventional name, but the database has no such table
-  invalid,         ///< the line lacks what the mapping needs (key field, fan-out array, valid JSON)
+  mapped,         ///< changes hold the row changes (one per element for a fan-out)
+  ignored,        ///< a rule says action = "ignore"
+  not_an_event,   ///< neither a rule nor the CREATE_/UPDATE_/DELETE_ convention
+  unknown_table,  ///< conventional name, but the database has no such table
+  invalid,        ///< the line lacks what the mapping needs (key field, fan-out array, valid JSON)
 };
 const char* outcome_name(MapOutcome outcome);
 

@@ -7,9 +7,8 @@ namespace auditpitr::replay {
 
 MappingCatalog::MappingCatalog(std::vector<verify::TableShape> tables) {
   // public first, so that the first table of a name is the one unqualified SQL would find.
-  std::stable_sort(tables.begin(), tables.end(), [](const auto& a, const auto& b) {
-    return (a.schema == "public") > (b.schema == "public");
-  });
+  std::stable_sort(tables.begin(), tables.end(),
+                   [](const auto& a, const auto& b) { return (a.schema == "public") > (b.schema == "public"); });
   for (auto& t : tables)
     if (!table(t.name)) tables_.push_back(std::move(t));
   std::sort(tables_.begin(), tables_.end(), [](const auto& a, const auto& b) { return a.name < b.name; });

@@ -31,10 +31,11 @@ class RulesReader : public TomlReader {
     std::vector<FieldColumn> result;
     if (!node) return result;
     const toml::table* table = node->as_table();
-    if (!table) fail(node, what + " must be a table of field = \"column\"", "e.g. " + what + " = { userID = \"owner_id\" }");
+    if (!table)
+      fail(node, what + " must be a table of field = \"column\"", "e.g. " + what + " = { userID = \"owner_id\" }");
     for (const auto& [field, column] : *table)
-      result.push_back({std::string(field.str()), string_of(column, what + "." + std::string(field.str())),
-                        line_of(&column)});
+      result.push_back(
+          {std::string(field.str()), string_of(column, what + "." + std::string(field.str())), line_of(&column)});
     return result;
   }
 
@@ -102,8 +103,8 @@ OperationRule parse_operation(const RulesReader& r, const std::string& name, con
   if (const toml::node* n = t->get("constants")) {
     if (!n->is_table()) r.fail(n, "'constants' must be a table of column = value");
     for (const auto& [column, value] : *n->as_table())
-      rule.constants.push_back({std::string(column.str()), r.constant(value, "constant '" + std::string(column.str()) + "'"),
-                                line_of(&value)});
+      rule.constants.push_back({std::string(column.str()),
+                                r.constant(value, "constant '" + std::string(column.str()) + "'"), line_of(&value)});
   }
   bool conventional = parse_conventional_operation(name).has_value();
   bool ignored = rule.action == RuleAction::ignore;
@@ -133,9 +134,8 @@ TableRule parse_table(const RulesReader& r, const std::string& name, const toml:
       r.reject_unknown_keys(*c, "a cascade entry of [tables." + name + "]", {"table", "column"});
       if (!c->get("table") || !c->get("column"))
         r.fail(&item, "a cascade entry of '" + name + "' needs both 'table' and 'column'");
-      rule.cascade.push_back(
-          {r.string_of(*c->get("table"), "cascade 'table'"), r.string_of(*c->get("column"), "cascade 'column'"),
-           line_of(&item)});
+      rule.cascade.push_back({r.string_of(*c->get("table"), "cascade 'table'"),
+                              r.string_of(*c->get("column"), "cascade 'column'"), line_of(&item)});
     }
   }
   return rule;

@@ -49,21 +49,21 @@ struct TableRule {
 struct OperationRule {
   std::string operation;
   int line = 0;
-  std::optional<RuleAction> action;  ///< unset: from the CREATE_/UPDATE_/DELETE_ prefix
-  std::string table;                 ///< empty: from the entity name
-  std::vector<FieldColumn> key;      ///< empty: `<entity>ID` or `id` -> the primary key
-  std::vector<FieldColumn> fields;   ///< renames, before the conventions
-  std::vector<FieldColumn> expect;   ///< checks: drift when the current value differs
+  std::optional<RuleAction> action;     ///< unset: from the CREATE_/UPDATE_/DELETE_ prefix
+  std::string table;                    ///< empty: from the entity name
+  std::vector<FieldColumn> key;         ///< empty: `<entity>ID` or `id` -> the primary key
+  std::vector<FieldColumn> fields;      ///< renames, before the conventions
+  std::vector<FieldColumn> expect;      ///< checks: drift when the current value differs
   std::vector<FieldColumn> event_time;  ///< columns (field empty) set to the event time
   std::vector<ColumnConstant> constants;
-  std::vector<std::string> ignore;   ///< fields neither written nor reported
-  std::string each;                  ///< fan-out: one change per element of this array field
+  std::vector<std::string> ignore;  ///< fields neither written nor reported
+  std::string each;                 ///< fan-out: one change per element of this array field
 };
 
 struct MappingRules {
-  std::string path;                      ///< for messages; empty: no rules file
-  std::vector<FieldColumn> fields;       ///< [fields]: renames in every operation
-  std::vector<std::string> ignore;       ///< top-level ignore = [...]: in every operation
+  std::string path;                 ///< for messages; empty: no rules file
+  std::vector<FieldColumn> fields;  ///< [fields]: renames in every operation
+  std::vector<std::string> ignore;  ///< top-level ignore = [...]: in every operation
   std::map<std::string, TableRule> tables;
   std::map<std::string, OperationRule> operations;
 

@@ -57,7 +57,8 @@ class Validator {
   }
 
  private:
-  [[noreturn]] void fail(const std::string& rule, int line, const std::string& what, const std::string& hint = {}) const {
+  [[noreturn]] void fail(const std::string& rule, int line, const std::string& what,
+                         const std::string& hint = {}) const {
     std::string at = rules_.path + (line > 0 ? ":" + std::to_string(line) : "");
     throw usage_error("mapping rules '" + at + "': " + rule + " " + what, hint);
   }

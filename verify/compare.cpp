@@ -52,8 +52,6 @@ std::vector<Difference> compare_checksums(const std::vector<TableChecksum>& expe
   return out;
 }
 
-std::string describe(const Difference& d) {
-  return d.table + (d.column.empty() ? "" : "." + d.column) + ": " + d.what;
-}
+std::string describe(const Difference& d) { return d.table + (d.column.empty() ? "" : "." + d.column) + ": " + d.what; }
 
 }  // namespace auditpitr::verify

@@ -15,7 +15,8 @@ TableChecksummer::TableChecksummer(const TableShape& shape) : columns_(shape.col
   sum_.primary_key = shape.primary_key;
   for (const auto& key : shape.primary_key) {
     auto it = std::find(columns_.begin(), columns_.end(), key);
-    if (it == columns_.end()) throw runtime_error("primary key column '" + key + "' of " + shape.qualified() + " is not among its columns");
+    if (it == columns_.end())
+      throw runtime_error("primary key column '" + key + "' of " + shape.qualified() + " is not among its columns");
     pk_positions_.push_back(static_cast<std::size_t>(it - columns_.begin()));
   }
   column_sums_.assign(columns_.size(), 0);
@@ -34,8 +35,8 @@ void TableChecksummer::add_row(const char* line, std::size_t size) {
     }
   }
   if (fields_.size() != columns_.size())
-    throw runtime_error("table " + sum_.qualified() + ": a row has " + std::to_string(fields_.size()) + " fields, expected " +
-                        std::to_string(columns_.size()));
+    throw runtime_error("table " + sum_.qualified() + ": a row has " + std::to_string(fields_.size()) +
+                        " fields, expected " + std::to_string(columns_.size()));
   // The key hash seeds every column hash: a value moved to another row changes the sum.
   XXH64_hash_t key = 0;
   for (std::size_t pos : pk_positions_) key = XXH3_64bits_withSeed(fields_[pos].first, fields_[pos].second, key);

@@ -26,7 +26,7 @@ struct TableChecksum {
   std::string name;
   std::vector<std::string> primary_key;
   uint64_t rows = 0;
-  uint64_t row_sum = 0;                       ///< sum of per-row hashes
+  uint64_t row_sum = 0;                         ///< sum of per-row hashes
   std::map<std::string, uint64_t> column_sums;  ///< per column: sum of hash(pk, value)
   std::string qualified() const { return schema + "." + name; }
 };

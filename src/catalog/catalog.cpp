@@ -174,8 +174,9 @@ const BackupFile& Catalog::resolve(const std::string& stamp_or_latest, const std
                                       : "the nearest available stamps are: " + nearest);
   }
   if (file->incomplete())
-    throw verification_error("backup " + stamp + " of '" + dbname + "' is incomplete: it was interrupted before its manifest was written",
-                             "use another backup; 'auditpitr prune' removes interrupted ones");
+    throw verification_error(
+        "backup " + stamp + " of '" + dbname + "' is incomplete: it was interrupted before its manifest was written",
+        "use another backup; 'auditpitr prune' removes interrupted ones");
   return *file;
 }
 

@@ -29,8 +29,8 @@ struct BackupFile {
 /// All files sharing one stamp.
 struct BackupSet {
   std::string stamp;
-  std::vector<BackupFile> dumps;          ///< one per database
-  std::vector<std::string> other_files;   ///< uploads_<stamp>.tar.gz and orphan manifests
+  std::vector<BackupFile> dumps;         ///< one per database
+  std::vector<std::string> other_files;  ///< uploads_<stamp>.tar.gz and orphan manifests
   const BackupFile* dump_of(const std::string& dbname) const;
   std::time_t newest_mtime() const;
   bool complete() const;  ///< at least one dump and none incomplete

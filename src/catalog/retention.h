@@ -14,9 +14,10 @@
 namespace auditpitr {
 
 struct PrunePlan {
-  std::vector<const BackupSet*> expired;     ///< whole stamps to delete (every file of the stamp)
-  std::map<std::string, std::string> kept;   ///< stamp -> why it stays ("newest", "daily 2025-01-23", "younger than 30 days")
-  std::vector<std::string> leftovers;        ///< files of interrupted backups: incomplete dumps, orphan manifests, temp files
+  std::vector<const BackupSet*> expired;  ///< whole stamps to delete (every file of the stamp)
+  std::map<std::string, std::string>
+      kept;                            ///< stamp -> why it stays ("newest", "daily 2025-01-23", "younger than 30 days")
+  std::vector<std::string> leftovers;  ///< files of interrupted backups: incomplete dumps, orphan manifests, temp files
 };
 
 /// The newest complete backup is never deleted, whatever the policy says. The plan points into

@@ -45,7 +45,8 @@ int run_analyze(const GlobalOptions& global, const AnalyzeArgs& args) {
 
 void add_analyze_command(CLI::App& app, const GlobalOptions& global, Action& action) {
   auto args = std::make_shared<AnalyzeArgs>();
-  CLI::App* cmd = app.add_subcommand("analyze", "Report what the audit logs hold and what a recovery from them would miss");
+  CLI::App* cmd =
+      app.add_subcommand("analyze", "Report what the audit logs hold and what a recovery from them would miss");
   set_details(cmd,
               "Read the audit logs of [audit] dir (create/update/delete.log with their rotations and .gz, and\n"
               "error.log) and report: per file its lines, events, time span and malformed lines; per operation\n"
@@ -69,11 +70,14 @@ void add_analyze_command(CLI::App& app, const GlobalOptions& global, Action& act
   cmd->add_option("--until", args->until, "only events at or before TIME");
   cmd->add_flag("--strict", args->strict, "stop at the first malformed line (exit 3) instead of counting it");
   cmd->add_option("--gap-minutes", args->gap_minutes, "report silences longer than this")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--burst-window", args->burst_window_seconds, "burst window in seconds")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--burst-events", args->burst_events, "events in one window that make a burst")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->callback([&global, &action, args] { action = [&global, args] { return run_analyze(global, *args); }; });
 }
 

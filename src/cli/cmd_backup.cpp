@@ -54,12 +54,12 @@ void print_human(const Output& out, const Config& config, const ops::BackupResul
 void add_backup_command(CLI::App& app, const GlobalOptions& global, Action& action) {
   auto opts = std::make_shared<BackupOptions>();
   CLI::App* cmd = app.add_subcommand("backup", "Back up the configured databases (like 'make db-backup')");
-  set_details(cmd, 
-      "Back up every configured database (or those named with --db) into the backup folder:\n"
-      "  <dbname>_<YYYYMMDD_HHMMSS>.dump.gz   pg_dump custom format in gzip (gunzip | pg_restore works)\n"
-      "  <dbname>_<YYYYMMDD_HHMMSS>.manifest.json   row counts and checksums of the snapshot, sha256\n"
-      "  <dbname>_latest.dump.gz              link to the newest\n"
-      "then apply retention. Example: auditpitr backup --db portfolio");
+  set_details(cmd,
+              "Back up every configured database (or those named with --db) into the backup folder:\n"
+              "  <dbname>_<YYYYMMDD_HHMMSS>.dump.gz   pg_dump custom format in gzip (gunzip | pg_restore works)\n"
+              "  <dbname>_<YYYYMMDD_HHMMSS>.manifest.json   row counts and checksums of the snapshot, sha256\n"
+              "  <dbname>_latest.dump.gz              link to the newest\n"
+              "then apply retention. Example: auditpitr backup --db portfolio");
   cmd->add_option("--db", opts->aliases, "database alias to back up (repeatable; default: all)");
   cmd->add_flag("--json", opts->json, "print one JSON object instead of the report");
   cmd->callback([&global, &action, opts] {

@@ -66,14 +66,17 @@ class Demo {
 
   void write_configuration() {
     ensure_directory(join_path(folder_, "audit"), 0700);
-    for (const auto& log : demo::kAuditLogs) write_file_atomically(join_path(folder_, std::string("audit/") + log.name), log.text);
+    for (const auto& log : demo::kAuditLogs)
+      write_file_atomically(join_path(folder_, std::string("audit/") + log.name), log.text);
     write_file_atomically(join_path(folder_, "mapping.toml"), demo::kMappingRules);
-    std::string conninfo = "host=" + cluster_->folder() + " port=" + std::to_string(cluster_->port()) + " user=postgres";
-    write_file_atomically(config_path(),
-                          "# written by 'auditpitr demo'\n[backup]\ndir = \"backups\"\nretention_days = 30\n\n"
-                          "[[databases]]\nalias = \"portfolio\"\ndbname = \"portfolio_db\"\nconninfo = \"" + conninfo +
-                              "\"\n\n[[databases]]\nalias = \"authentik\"\ndbname = \"authentik\"\nconninfo = \"" +
-                              conninfo + "\"\n\n[audit]\ndir = \"audit\"\ndatabase = \"portfolio\"\nmapping = \"mapping.toml\"\n");
+    std::string conninfo =
+        "host=" + cluster_->folder() + " port=" + std::to_string(cluster_->port()) + " user=postgres";
+    write_file_atomically(
+        config_path(),
+        "# written by 'auditpitr demo'\n[backup]\ndir = \"backups\"\nretention_days = 30\n\n"
+        "[[databases]]\nalias = \"portfolio\"\ndbname = \"portfolio_db\"\nconninfo = \"" +
+            conninfo + "\"\n\n[[databases]]\nalias = \"authentik\"\ndbname = \"authentik\"\nconninfo = \"" + conninfo +
+            "\"\n\n[audit]\ndir = \"audit\"\ndatabase = \"portfolio\"\nmapping = \"mapping.toml\"\n");
     out_.info("Configuration written to " + config_path() + " (sample audit logs in " + folder_ + "/audit)");
     config_ = load_config(config_path());
   }
@@ -93,7 +96,8 @@ class Demo {
       ops::CheckResult r = ops::check_backup(config_, catalog.resolve(stamp, db.dbname), runner_);
       sound = sound && r.sound();
       if (r.sound()) {
-        out_.success(base_name(r.path) + ": sound (gzip CRC, sha256, " + std::to_string(r.toc_entries) + " TOC entries)");
+        out_.success(base_name(r.path) + ": sound (gzip CRC, sha256, " + std::to_string(r.toc_entries) +
+                     " TOC entries)");
       } else {
         out_.warning(base_name(r.path) + ": " + r.problem);
       }
@@ -118,7 +122,8 @@ class Demo {
     ops::RestorePlan plan = ops::plan_restore(config_, request, runner_, reporter_for(out_));
     ops::RestoreResult result = ops::run_restore(config_, plan, runner_, reporter_for(out_));
     for (const auto& d : result.databases)
-      out_.line("  the replaced database is kept as " + d.kept_copy + " (undo: auditpitr restore --undo " + d.stamp + ")");
+      out_.line("  the replaced database is kept as " + d.kept_copy + " (undo: auditpitr restore --undo " + d.stamp +
+                ")");
     out_.success("projects after the restore: " + count_projects() + " rows");
   }
 

@@ -12,9 +12,9 @@ void add_export_command(CLI::App& app, const GlobalOptions& global, Action& acti
   auto opts = std::make_shared<ops::ExportRequest>();
   auto json = std::make_shared<bool>(false);
   CLI::App* cmd = app.add_subcommand("export", "Write a backup as plain SQL (pg_restore -f)");
-  set_details(cmd, 
-      "Write one database of a backup as a plain SQL script, atomically (temporary file, fsync,\n"
-      "rename; mode 0600). Example: auditpitr export 20250123_140530 --db portfolio --sql backup.sql");
+  set_details(cmd,
+              "Write one database of a backup as a plain SQL script, atomically (temporary file, fsync,\n"
+              "rename; mode 0600). Example: auditpitr export 20250123_140530 --db portfolio --sql backup.sql");
   cmd->add_option("stamp", opts->stamp, "backup stamp (YYYYMMDD_HHMMSS) or 'latest'")->required();
   cmd->add_option("--db", opts->alias, "database alias (needed when several are configured)");
   cmd->add_option("--sql", opts->sql_file, "the SQL file to write")->required();
@@ -27,7 +27,12 @@ void add_export_command(CLI::App& app, const GlobalOptions& global, Action& acti
       pg::PosixProcessRunner runner;
       ops::ExportResult r = ops::export_sql(config, *opts, runner, reporter_for(out));
       JsonWriter w;
-      w.begin_object().field("dbname", r.dbname).field("stamp", r.stamp).field("file", r.sql_file).field("size", r.size).end_object();
+      w.begin_object()
+          .field("dbname", r.dbname)
+          .field("stamp", r.stamp)
+          .field("file", r.sql_file)
+          .field("size", r.size)
+          .end_object();
       out.json(w.str());
       out.success("Exported " + r.dbname + " " + r.stamp + " to " + r.sql_file + " (" + human_size(r.size) + ")");
       return 0;

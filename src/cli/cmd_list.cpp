@@ -94,10 +94,10 @@ void print_human(const Output& out, const Catalog& catalog, const Config& config
 void add_list_command(CLI::App& app, const GlobalOptions& global, Action& action) {
   auto json = std::make_shared<bool>(false);
   CLI::App* cmd = app.add_subcommand("list", "List the backups, newest first (like 'make db-list-backups')");
-  set_details(cmd, 
-      "List the backups in the backup folder, newest first: one row per stamp with the size of\n"
-      "each database's dump and whether it has a manifest. Backups made by the old scripts\n"
-      "(no manifest) are listed too; 'incomplete' marks a backup that was interrupted.");
+  set_details(cmd,
+              "List the backups in the backup folder, newest first: one row per stamp with the size of\n"
+              "each database's dump and whether it has a manifest. Backups made by the old scripts\n"
+              "(no manifest) are listed too; 'incomplete' marks a backup that was interrupted.");
   cmd->add_flag("--json", *json, "print one JSON object instead of the table");
   cmd->callback([&global, &action, json] {
     action = [&global, json] {

@@ -53,11 +53,11 @@ int run_prune(const GlobalOptions& global, const PruneOptions& opts) {
 void add_prune_command(CLI::App& app, const GlobalOptions& global, Action& action) {
   auto opts = std::make_shared<PruneOptions>();
   CLI::App* cmd = app.add_subcommand("prune", "Delete backups that retention no longer keeps");
-  set_details(cmd, 
-      "Apply the retention policy of [backup]: delete backups older than retention_days (by file\n"
-      "mtime, as the old script did) unless keep_daily/keep_weekly/keep_monthly keep them, and\n"
-      "files left by interrupted backups. The newest backup is always kept, and only files that\n"
-      "are recognised as backups are ever deleted. Try --dry-run first.");
+  set_details(cmd,
+              "Apply the retention policy of [backup]: delete backups older than retention_days (by file\n"
+              "mtime, as the old script did) unless keep_daily/keep_weekly/keep_monthly keep them, and\n"
+              "files left by interrupted backups. The newest backup is always kept, and only files that\n"
+              "are recognised as backups are ever deleted. Try --dry-run first.");
   cmd->add_flag("--dry-run", opts->dry_run, "show what would be deleted, delete nothing");
   cmd->add_flag("--json", opts->json, "print one JSON object");
   cmd->callback([&global, &action, opts] { action = [&global, opts] { return run_prune(global, *opts); }; });

@@ -42,8 +42,9 @@ std::string to_json(const ops::RestoreResult& r) {
     w.field("verification_limited", d.verification_limited).field("tables", static_cast<uint64_t>(d.tables));
     w.field("rows", d.rows).field("pg_restore_messages", d.pg_restore_summary).field("seconds", d.seconds);
     const auto& p = d.phases;
-    w.key("phases").begin_object().field("check", p.check).field("inflate", p.inflate).field("pg_restore", p.pg_restore);
-    w.field("verification", p.verification).field("swap", p.swap).field("jobs", p.jobs).end_object();
+    w.key("phases").begin_object().field("check", p.check).field("inflate", p.inflate);
+    w.field("pg_restore", p.pg_restore).field("verification", p.verification).field("swap", p.swap);
+    w.field("jobs", p.jobs).end_object();
     w.end_object();
   }
   w.end_array().key("cleaned_leftovers").begin_array();
@@ -82,7 +83,8 @@ void print_human(const Output& out, const ops::RestoreResult& r) {
   out.info("To undo this restore, run: auditpitr restore --undo " + stamp);
   for (const auto& d : r.databases)
     if (!d.kept_copy.empty())
-      out.info("When satisfied, drop the kept copy: psql -d postgres -c 'DROP DATABASE " + pg::quote_ident(d.kept_copy) + "'");
+      out.info("When satisfied, drop the kept copy: psql -d postgres -c 'DROP DATABASE " +
+               pg::quote_ident(d.kept_copy) + "'");
 }
 
 int run_undo(const GlobalOptions& global, const RestoreOptions& opts) {
@@ -101,11 +103,13 @@ int run_undo(const GlobalOptions& global, const RestoreOptions& opts) {
   auto undone = ops::undo_restore(config, opts.request.stamp, opts.request.aliases, runner, reporter_for(out));
   JsonWriter w;
   w.begin_object().key("undone").begin_array();
-  for (const auto& u : undone) w.begin_object().field("dbname", u.dbname).field("restored_copy", u.restored_copy).end_object();
+  for (const auto& u : undone)
+    w.begin_object().field("dbname", u.dbname).field("restored_copy", u.restored_copy).end_object();
   w.end_array().end_object();
   out.json(w.str());
   for (const auto& u : undone)
-    out.info("When satisfied, drop the undone restore: psql -d postgres -c 'DROP DATABASE " + pg::quote_ident(u.restored_copy) + "'");
+    out.info("When satisfied, drop the undone restore: psql -d postgres -c 'DROP DATABASE " +
+             pg::quote_ident(u.restored_copy) + "'");
   return 0;
 }
 
@@ -129,21 +133,23 @@ int run(const GlobalOptions& global, const RestoreOptions& opts) {
 void add_restore_command(CLI::App& app, const GlobalOptions& global, Action& action) {
   auto opts = std::make_shared<RestoreOptions>();
   CLI::App* cmd = app.add_subcommand("restore", "Restore a backup safely (like 'make db-restore BACKUP=...')");
-  set_details(cmd, 
-      "Restore a backup into a temporary database, verify it against its manifest, then swap it in\n"
-      "with two renames in one transaction; the replaced database is kept as\n"
-      "<dbname>_before_restore_<STAMP>. Asks for a typed 'yes' (or --yes). See docs/restore.md.\n"
-      "Examples: auditpitr restore latest\n"
-      "          auditpitr restore 20250123_140530 --db portfolio --into portfolio_inspect\n"
-      "          auditpitr restore 20250123_140530 --db portfolio --table portfolios --data-only\n"
-      "          auditpitr restore --undo 20250123_140530");
-  cmd->add_option("stamp", opts->request.stamp, "backup stamp (YYYYMMDD_HHMMSS) or 'latest'; with --undo the restored stamp")
+  set_details(cmd,
+              "Restore a backup into a temporary database, verify it against its manifest, then swap it in\n"
+              "with two renames in one transaction; the replaced database is kept as\n"
+              "<dbname>_before_restore_<STAMP>. Asks for a typed 'yes' (or --yes). See docs/restore.md.\n"
+              "Examples: auditpitr restore latest\n"
+              "          auditpitr restore 20250123_140530 --db portfolio --into portfolio_inspect\n"
+              "          auditpitr restore 20250123_140530 --db portfolio --table portfolios --data-only\n"
+              "          auditpitr restore --undo 20250123_140530");
+  cmd->add_option("stamp", opts->request.stamp,
+                  "backup stamp (YYYYMMDD_HHMMSS) or 'latest'; with --undo the restored stamp")
       ->required();
   cmd->add_option("--db", opts->request.aliases, "database alias (repeatable; default: all)");
   cmd->add_flag("-y,--yes", opts->yes, "do not ask for confirmation");
   cmd->add_option("--into", opts->request.into, "restore into this new database; the configured one is untouched");
   cmd->add_option("--table", opts->request.tables, "with --data-only: restore this table's rows (repeatable)");
-  cmd->add_flag("--data-only", opts->request.data_only, "restore rows only, into the live database, in one transaction");
+  cmd->add_flag("--data-only", opts->request.data_only,
+                "restore rows only, into the live database, in one transaction");
   cmd->add_flag("--no-owner", opts->request.no_owner, "skip ownership and privileges (roles of the dump missing here)");
   cmd->add_option("-j,--jobs", opts->request.jobs, "parallel pg_restore jobs (default: cores, at most 4)");
   cmd->add_flag("--undo", opts->undo, "put back the databases kept by the restore STAMP");

@@ -14,8 +14,8 @@ class Reader : public TomlReader {
   explicit Reader(std::string path)
       : TomlReader("configuration", std::move(path), "see docs/configuration.md for the expected shape") {}
 
-  std::string string_at(const toml::table& table, const char* key, const std::string& section,
-                        bool required = false, const std::string& fallback = {}) const {
+  std::string string_at(const toml::table& table, const char* key, const std::string& section, bool required = false,
+                        const std::string& fallback = {}) const {
     const toml::node* node = table.get(key);
     if (!node) {
       if (required) fail(&table, "missing key '" + std::string(key) + "' in " + section);

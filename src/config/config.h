@@ -35,7 +35,7 @@ struct Config {
 
   std::vector<DatabaseConfig> databases;
 
-  std::vector<std::string> pre_restore_hook;   ///< argv, empty when not configured
+  std::vector<std::string> pre_restore_hook;  ///< argv, empty when not configured
   std::vector<std::string> post_restore_hook;
 
   std::string audit_dir;       ///< empty when there is no [audit] section

@@ -25,7 +25,8 @@ class TimeShape {
  public:
   explicit TimeShape(const AnalyzeOptions& options)
       : options_(options),
-        window_(std::max<int64_t>(std::chrono::duration_cast<std::chrono::microseconds>(options.burst_window).count(), 1)) {}
+        window_(std::max<int64_t>(std::chrono::duration_cast<std::chrono::microseconds>(options.burst_window).count(),
+                                  1)) {}
 
   void add(const replay::AuditEvent& e, AnalyzeReport& report) {
     if (previous_ && e.time - *previous_ > options_.gap_threshold)
@@ -57,7 +58,9 @@ class TimeShape {
   }
 
  private:
-  replay::TimePoint start_of(int64_t window) const { return replay::TimePoint(std::chrono::microseconds(window * window_)); }
+  replay::TimePoint start_of(int64_t window) const {
+    return replay::TimePoint(std::chrono::microseconds(window * window_));
+  }
 
   const AnalyzeOptions& options_;
   const int64_t window_;  // microseconds
@@ -109,8 +112,8 @@ bool in_window(const replay::AuditEvent& e, const AnalyzeOptions& options) {
 
 }  // namespace
 
-AnalyzeReport analyze_events(replay::AuditEventSource& events, replay::AuditEventSource* errors,
-                             replay::Mapper& mapper, const AnalyzeOptions& options, const Reporter& reporter) {
+AnalyzeReport analyze_events(replay::AuditEventSource& events, replay::AuditEventSource* errors, replay::Mapper& mapper,
+                             const AnalyzeOptions& options, const Reporter& reporter) {
   AnalyzeReport report;
   report.options = options;
   std::map<std::string, OperationSummary> ops;
@@ -166,8 +169,9 @@ std::vector<verify::TableShape> tables_of_backup(const Config& config, const Dat
   Catalog catalog = Catalog::scan(config.backup_dir);
   const BackupFile& backup = catalog.resolve(stamp, db.dbname);
   if (!backup.has_manifest)
-    throw usage_error("backup " + backup.stamp + " of '" + db.dbname + "' has no manifest (it was made by the old scripts), "
-                      "so it does not record the tables' columns",
+    throw usage_error("backup " + backup.stamp + " of '" + db.dbname +
+                          "' has no manifest (it was made by the old scripts), "
+                          "so it does not record the tables' columns",
                       "use a backup made by auditpitr, or leave out --backup to read the schema from the database");
   described = "backup " + backup.stamp + " (manifest)";
   return verify::table_shapes(verify::load_manifest(backup.manifest_path));

@@ -21,7 +21,7 @@ struct AnalyzeOptions {
   /// "STAMP" or "latest": the schema comes from that backup's manifest instead of the database,
   /// so analyze works with the server down or out of reach.
   std::string backup;
-  bool strict = false;    ///< a malformed line is fatal (exit 3, naming file:line) instead of counted
+  bool strict = false;  ///< a malformed line is fatal (exit 3, naming file:line) instead of counted
   /// Only events in [since, until] feed the operations, timeline, failures and coverage (e.g.
   /// since a backup: what a recovery from it would replay). The file counts cover whole files.
   std::optional<replay::TimePoint> since, until;
@@ -57,7 +57,7 @@ struct AnalyzeReport {
   std::string audit_dir, database, mapping;
   std::string schema_source;  ///< "database 'portfolio'" or "backup 20250115_100000 (manifest)"
   AnalyzeOptions options;
-  std::vector<replay::AuditFileStats> files;  ///< create, update, delete.log
+  std::vector<replay::AuditFileStats> files;        ///< create, update, delete.log
   std::vector<replay::AuditFileStats> error_files;  ///< error.log and its rotations; none when absent
   std::map<std::string, uint64_t> error_operations;
   std::vector<OperationSummary> operations;  ///< by name
@@ -71,8 +71,8 @@ struct AnalyzeReport {
 
 /// The work itself, over any event sources (tests feed their own). `errors` may be null.
 /// Progress (events read, the time reached) goes to `reporter` about twice a second.
-AnalyzeReport analyze_events(replay::AuditEventSource& events, replay::AuditEventSource* errors,
-                             replay::Mapper& mapper, const AnalyzeOptions& options, const Reporter& reporter);
+AnalyzeReport analyze_events(replay::AuditEventSource& events, replay::AuditEventSource* errors, replay::Mapper& mapper,
+                             const AnalyzeOptions& options, const Reporter& reporter);
 
 /// Reads [audit] from the configuration, loads the rules, reads the catalog of the audit database
 /// and analyses dir/{create,update,delete,error}.log. Usage Error (exit 2) for configuration and

@@ -89,8 +89,8 @@ void files_text(const AnalyzeReport& r, std::vector<ReportLine>& out) {
 }
 
 void operations_text(const AnalyzeReport& r, std::vector<ReportLine>& out) {
-  out.push_back({ReportLine::Kind::heading, "Operations (" + count_text(r.events, "event") + ", " +
-                                                count_text(r.changes, "row change") + ")"});
+  out.push_back({ReportLine::Kind::heading,
+                 "Operations (" + count_text(r.events, "event") + ", " + count_text(r.changes, "row change") + ")"});
   std::vector<std::vector<std::string>> rows;
   for (const auto& s : r.operations) rows.push_back({s.operation, grouped(s.events), target_text(s)});
   std::vector<std::string> lines = align_columns(rows);
@@ -119,27 +119,26 @@ template <typename T, typename Line>
 void capped_list(const std::vector<T>& items, const std::string& noun, std::vector<ReportLine>& out, Line line) {
   for (std::size_t i = 0; i < items.size() && i < kListed; ++i) out.push_back(line(items[i]));
   if (items.size() > kListed)
-    out.push_back({ReportLine::Kind::info, "and " + count_text(items.size() - kListed, "more " + noun) +
-                                               " (--json lists them all)"});
+    out.push_back({ReportLine::Kind::info,
+                   "and " + count_text(items.size() - kListed, "more " + noun) + " (--json lists them all)"});
 }
 
 void timeline_text(const AnalyzeReport& r, std::vector<ReportLine>& out) {
   out.push_back({ReportLine::Kind::heading, "Timeline"});
-  if (r.first)
-    out.push_back({ReportLine::Kind::plain, "  " + display_time(*r.first) + " .. " + display_time(*r.last)});
+  if (r.first) out.push_back({ReportLine::Kind::plain, "  " + display_time(*r.first) + " .. " + display_time(*r.last)});
   capped_list(r.gaps, "gap", out, [](const Gap& g) {
-    return ReportLine{ReportLine::Kind::warning, "gap of " + duration_text(g.to - g.from) + ": " + display_time(g.from) +
-                                                     " (" + g.after + ") .. " + display_time(g.to) + " (" + g.before + ")"};
+    return ReportLine{ReportLine::Kind::warning, "gap of " + duration_text(g.to - g.from) + ": " +
+                                                     display_time(g.from) + " (" + g.after + ") .. " +
+                                                     display_time(g.to) + " (" + g.before + ")"};
   });
   if (r.gaps.empty())
     out.push_back({ReportLine::Kind::info, "no gap longer than " + duration_text(r.options.gap_threshold)});
   capped_list(r.bursts, "burst", out, [&r](const Burst& b) {
-    return ReportLine{ReportLine::Kind::info, "burst: " + count_text(b.events, "event") + " from " +
-                                                  display_time(b.start) + " to " + display_time(b.end) + " (" +
-                                                  count_text(b.windows, "window") + " of " +
-                                                  std::to_string(r.options.burst_window.count()) + " s with " +
-                                                  std::to_string(r.options.burst_events) + " or more, at most " +
-                                                  grouped(b.peak) + " in one)"};
+    return ReportLine{ReportLine::Kind::info,
+                      "burst: " + count_text(b.events, "event") + " from " + display_time(b.start) + " to " +
+                          display_time(b.end) + " (" + count_text(b.windows, "window") + " of " +
+                          std::to_string(r.options.burst_window.count()) + " s with " +
+                          std::to_string(r.options.burst_events) + " or more, at most " + grouped(b.peak) + " in one)"};
   });
 }
 
@@ -150,9 +149,11 @@ void coverage_text(const AnalyzeReport& r, std::vector<ReportLine>& out) {
                                   ColumnCoverage::never_written};
   for (const auto& t : r.coverage) {
     out.push_back({ReportLine::Kind::plain, "  " + t.table + ": " + count_text(t.inserts, "insert") + ", " +
-                                                count_text(t.updates, "update") + ", " + count_text(t.deletes, "delete")});
+                                                count_text(t.updates, "update") + ", " +
+                                                count_text(t.deletes, "delete")});
     if (t.no_create_events())
-      out.push_back({ReportLine::Kind::warning, t.table + ": no create events: rows created after the backup cannot come back"});
+      out.push_back(
+          {ReportLine::Kind::warning, t.table + ": no create events: rows created after the backup cannot come back"});
     for (ColumnCoverage c : order) {
       std::string columns;
       for (const auto& col : t.columns)
@@ -205,13 +206,22 @@ std::string analyze_json(const AnalyzeReport& r) {
   w.key("bursts").begin_object().field("window_seconds", static_cast<int64_t>(r.options.burst_window.count()));
   w.field("min_events", r.options.burst_events).key("list").begin_array();
   for (const auto& b : r.bursts)
-    w.begin_object().field("start", iso(b.start)).field("end", iso(b.end)).field("events", b.events)
-        .field("windows", b.windows).field("peak", b.peak).end_object();
+    w.begin_object()
+        .field("start", iso(b.start))
+        .field("end", iso(b.end))
+        .field("events", b.events)
+        .field("windows", b.windows)
+        .field("peak", b.peak)
+        .end_object();
   w.end_array().end_object();
   w.key("unmapped_fields").begin_array();
   for (const auto& u : r.unmapped)
-    w.begin_object().field("operation", u.operation).field("field", u.field).field("count", u.count)
-        .field("first_seen", u.file + ":" + std::to_string(u.line_number)).end_object();
+    w.begin_object()
+        .field("operation", u.operation)
+        .field("field", u.field)
+        .field("count", u.count)
+        .field("first_seen", u.file + ":" + std::to_string(u.line_number))
+        .end_object();
   w.end_array();
   w.key("coverage").begin_array();
   for (const auto& t : r.coverage) coverage_json(w, t);
@@ -221,11 +231,13 @@ std::string analyze_json(const AnalyzeReport& r) {
 
 std::vector<ReportLine> analyze_text(const AnalyzeReport& r) {
   std::vector<ReportLine> out;
-  out.push_back({ReportLine::Kind::info, "audit logs in '" + r.audit_dir + "', replayed into '" + r.database + "'" +
-                                             (r.mapping.empty() ? " by conventions only" : " with rules '" + r.mapping + "'")});
+  out.push_back(
+      {ReportLine::Kind::info, "audit logs in '" + r.audit_dir + "', replayed into '" + r.database + "'" +
+                                   (r.mapping.empty() ? " by conventions only" : " with rules '" + r.mapping + "'")});
   out.push_back({ReportLine::Kind::info, "tables and columns from the " + r.schema_source});
   if (r.options.since || r.options.until)
-    out.push_back({ReportLine::Kind::info, "events " + (r.options.since ? "from " + display_time(*r.options.since) : "") +
+    out.push_back({ReportLine::Kind::info, "events " +
+                                               (r.options.since ? "from " + display_time(*r.options.since) : "") +
                                                (r.options.since && r.options.until ? " " : "") +
                                                (r.options.until ? "up to " + display_time(*r.options.until) : "") +
                                                " only; the file counts cover the whole logs"});

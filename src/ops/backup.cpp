@@ -31,16 +31,15 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using SnapshotTransaction = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // A stamp no selected database has used yet: two backups within one second wait for the next.
 std::string fresh_stamp(const Config& config, const std::vector<const DatabaseConfig*>& dbs) {
   for (;;) {
     std::string stamp = time_to_stamp(std::time(nullptr));
     bool taken = false;
-    for (const auto* db : dbs) taken = taken || path_exists(join_path(config.backup_dir, dump_file_name(db->dbname, stamp)));
+    for (const auto* db : dbs)
+      taken = taken || path_exists(join_path(config.backup_dir, dump_file_name(db->dbname, stamp)));
     if (!taken) return stamp;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
@@ -75,8 +74,8 @@ struct DumpWriter {
 
 class DatabaseBackupJob {
  public:
-  DatabaseBackupJob(const Config& config, const DatabaseConfig& db, const std::string& stamp,
-                    pg::ProcessRunner& runner, const Reporter& reporter)
+  DatabaseBackupJob(const Config& config, const DatabaseConfig& db, const std::string& stamp, pg::ProcessRunner& runner,
+                    const Reporter& reporter)
       : config_(config), db_(db), stamp_(stamp), runner_(runner), reporter_(reporter) {}
 
   DatabaseBackup run() {
@@ -122,8 +121,15 @@ class DatabaseBackupJob {
     write_file_atomically(manifest_path, verify::manifest_to_json(manifest_));
     replace_symlink(dump_file_name(db_.dbname, stamp_), join_path(config_.backup_dir, latest_link_name(db_.dbname)));
 
-    DatabaseBackup result{db_.alias, db_.dbname, dump_path, manifest_path, snapshot.time_utc, manifest_.file_size,
-                          manifest_.uncompressed_size, manifest_.total_rows(), manifest_.tables.size(),
+    DatabaseBackup result{db_.alias,
+                          db_.dbname,
+                          dump_path,
+                          manifest_path,
+                          snapshot.time_utc,
+                          manifest_.file_size,
+                          manifest_.uncompressed_size,
+                          manifest_.total_rows(),
+                          manifest_.tables.size(),
                           seconds_since(start)};
     return result;
   }

@@ -3,10 +3,10 @@
 // (CheckDepth::full). Before a restore with a manifest, the sha256 is taken from a plain read and
 // only the table of contents is inflated: inflating is ~5x the cost of hashing, and the restore
 // inflates (and CRC-checks) the whole file anyway.
+#include "src/ops/check.h"
+
 #include <cerrno>
 #include <cstdio>
-
-#include "src/ops/check.h"
 
 #include "src/error.h"
 #include "src/pg/pg_tools.h"
@@ -116,13 +116,15 @@ CheckResult check_backup(const Config& config, const BackupFile& backup, pg::Pro
 
   // A size or sha256 mismatch is the better diagnosis than the gzip error it may also cause.
   if (r.crc_deferred && file_size != manifest.file_size) {
-    r.problem = "size is " + std::to_string(file_size) + " bytes, the manifest says " + std::to_string(manifest.file_size);
+    r.problem =
+        "size is " + std::to_string(file_size) + " bytes, the manifest says " + std::to_string(manifest.file_size);
   } else if (r.crc_deferred && digest != manifest.file_sha256) {
     r.problem = "sha256 " + digest + " does not match the manifest's " + manifest.file_sha256;
   } else if (!r.gzip_ok) {
     r.problem = gzip_problem;
   } else if (backup.has_manifest && file_size != manifest.file_size) {
-    r.problem = "size is " + std::to_string(file_size) + " bytes, the manifest says " + std::to_string(manifest.file_size);
+    r.problem =
+        "size is " + std::to_string(file_size) + " bytes, the manifest says " + std::to_string(manifest.file_size);
   } else if (backup.has_manifest && digest != manifest.file_sha256) {
     r.problem = "sha256 " + digest + " does not match the manifest's " + manifest.file_sha256;
   } else if (!r.toc_ok) {

@@ -26,13 +26,13 @@ struct CheckResult {
   std::string stamp;
   std::string path;
   bool has_manifest = false;
-  bool gzip_ok = false;     ///< no gzip error in what was inflated (everything unless crc_deferred)
+  bool gzip_ok = false;       ///< no gzip error in what was inflated (everything unless crc_deferred)
   bool crc_deferred = false;  ///< CheckDepth::before_restore with a manifest: only the TOC was inflated
-  bool sha256_ok = false;   ///< meaningful only with a manifest
+  bool sha256_ok = false;     ///< meaningful only with a manifest
   bool toc_ok = false;
   int toc_entries = 0;
   uint64_t uncompressed_size = 0;
-  std::string problem;      ///< empty when sound
+  std::string problem;  ///< empty when sound
   bool sound() const { return problem.empty(); }
 };
 

@@ -27,22 +27,24 @@ ExportResult export_sql(const Config& config, const ExportRequest& request, pg::
   if (!note.empty()) reporter.warning(note);
   CheckResult checked = check_backup(config, backup, runner);
   if (!checked.sound())
-    throw verification_error("backup '" + base_name(backup.path) + "' is damaged: " + checked.problem, "export another backup");
+    throw verification_error("backup '" + base_name(backup.path) + "' is damaged: " + checked.problem,
+                             "export another backup");
 
   int dump_version = backup.has_manifest ? verify::load_manifest(backup.manifest_path).server_version_num : 0;
   AtomicFile out(request.sql_file, 0600);
   pg::PgRestoreOptions options;
   options.output_file = out.temp_path();
   options.no_owner = request.no_owner;
-  pg::Command command = pg::pg_restore_command(pg_restore_for(config, dump_version, runner), db.connect_info(), options);
+  pg::Command command =
+      pg::pg_restore_command(pg_restore_for(config, dump_version, runner), db.connect_info(), options);
   std::string problem;
   detail::feed_dump_to_stdin(command, backup.path, problem);
   reporter.info("Writing " + base_name(backup.path) + " as SQL to " + request.sql_file + "...");
   pg::ProcessResult result = runner.run(command);
   if (!problem.empty()) throw verification_error("backup '" + base_name(backup.path) + "' is damaged: " + problem);
   if (!result.ok())
-    throw runtime_error("pg_restore " + result.describe() + " writing '" + request.sql_file + "'", "nothing was written",
-                        result.stderr_tail);
+    throw runtime_error("pg_restore " + result.describe() + " writing '" + request.sql_file + "'",
+                        "nothing was written", result.stderr_tail);
   struct stat st {};
   uint64_t size = ::stat(out.temp_path().c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
   out.commit();

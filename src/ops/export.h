@@ -11,8 +11,8 @@
 namespace auditpitr::ops {
 
 struct ExportRequest {
-  std::string stamp;   ///< or "latest"
-  std::string alias;   ///< empty: the only configured database (a usage Error when there are several)
+  std::string stamp;  ///< or "latest"
+  std::string alias;  ///< empty: the only configured database (a usage Error when there are several)
   std::string sql_file;
   bool no_owner = false;
 };

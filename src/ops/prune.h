@@ -13,8 +13,8 @@ namespace auditpitr::ops {
 
 struct PruneResult {
   std::vector<std::string> deleted_stamps;
-  std::vector<std::string> deleted_files;   ///< every file removed (or that would be, on a dry run)
-  std::vector<std::string> leftovers;       ///< files of interrupted backups among them
+  std::vector<std::string> deleted_files;                 ///< every file removed (or that would be, on a dry run)
+  std::vector<std::string> leftovers;                     ///< files of interrupted backups among them
   std::vector<std::pair<std::string, std::string>> kept;  ///< stamp, reason
   bool dry_run = false;
 };

@@ -3,8 +3,8 @@
 #include <chrono>
 
 #include "src/error.h"
-#include "src/util/pause_point.h"
 #include "src/ops/restore_internal.h"
+#include "src/util/pause_point.h"
 
 namespace auditpitr::ops {
 namespace {
@@ -20,21 +20,23 @@ std::map<std::string, std::string> hook_environment(const RestorePlan& plan) {
 void drop_temporaries(std::vector<std::unique_ptr<detail::AdminSession>>& sessions,
                       const std::vector<detail::TemporaryRestore>& restored, std::size_t from);
 void swap_one(const RestorePlan& plan, std::vector<detail::TemporaryRestore>& restored,
-          std::vector<std::unique_ptr<detail::AdminSession>>& sessions, std::size_t i, const Reporter& reporter,
-          RestoreResult& result);
+              std::vector<std::unique_ptr<detail::AdminSession>>& sessions, std::size_t i, const Reporter& reporter,
+              RestoreResult& result);
 
 // Whole-database restores (into the configured databases or --into).
-void restore_databases(const Config& config, const RestorePlan& plan, pg::ProcessRunner& runner, const Reporter& reporter,
-                       RestoreResult& result) {
+void restore_databases(const Config& config, const RestorePlan& plan, pg::ProcessRunner& runner,
+                       const Reporter& reporter, RestoreResult& result) {
   std::vector<std::unique_ptr<detail::AdminSession>> sessions;
   for (const auto& target : plan.targets) {
     sessions.push_back(std::make_unique<detail::AdminSession>(target.database->connect_info()));
     auto& admin = *sessions.back();
     admin.lock_target(target.target_dbname);
-    for (auto& name : detail::clean_leftovers(admin, target.target_dbname, reporter)) result.cleaned_leftovers.push_back(name);
+    for (auto& name : detail::clean_leftovers(admin, target.target_dbname, reporter))
+      result.cleaned_leftovers.push_back(name);
     if (!plan.request.into.empty() && admin.database_exists(target.target_dbname))
-      throw usage_error("the database '" + target.target_dbname + "' already exists: --into restores into a new database",
-                        "choose another name, or drop it first");
+      throw usage_error(
+          "the database '" + target.target_dbname + "' already exists: --into restores into a new database",
+          "choose another name, or drop it first");
     std::string kept = before_restore_name(target.target_dbname, target.backup.stamp);
     if (plan.request.into.empty() && admin.database_exists(kept))
       throw runtime_error("'" + kept + "' already exists: it is the kept copy of an earlier restore of this backup",
@@ -44,7 +46,8 @@ void restore_databases(const Config& config, const RestorePlan& plan, pg::Proces
   std::vector<detail::TemporaryRestore> restored;
   try {
     for (std::size_t i = 0; i < plan.targets.size(); ++i)
-      restored.push_back(detail::restore_into_temporary(config, plan.targets[i], plan.request, *sessions[i], runner, reporter));
+      restored.push_back(
+          detail::restore_into_temporary(config, plan.targets[i], plan.request, *sessions[i], runner, reporter));
   } catch (...) {
     drop_temporaries(sessions, restored, 0);
     throw;
@@ -72,8 +75,8 @@ void drop_temporaries(std::vector<std::unique_ptr<detail::AdminSession>>& sessio
 }
 
 void swap_one(const RestorePlan& plan, std::vector<detail::TemporaryRestore>& restored,
-          std::vector<std::unique_ptr<detail::AdminSession>>& sessions, std::size_t i, const Reporter& reporter,
-          RestoreResult& result) {
+              std::vector<std::unique_ptr<detail::AdminSession>>& sessions, std::size_t i, const Reporter& reporter,
+              RestoreResult& result) {
   auto& done = restored[i];
   const auto& target = plan.targets[i];
   bool replaces = plan.request.into.empty() && sessions[i]->database_exists(target.target_dbname);
@@ -83,7 +86,8 @@ void swap_one(const RestorePlan& plan, std::vector<detail::TemporaryRestore>& re
   done.result.phases.swap = std::chrono::duration<double>(Clock::now() - start).count();
   pause_point("swapped");
   done.result.kept_copy = kept;
-  reporter.success(target.target_dbname + " restored from " + target.backup.stamp + " (" + done.result.verification + ")");
+  reporter.success(target.target_dbname + " restored from " + target.backup.stamp + " (" + done.result.verification +
+                   ")");
   result.databases.push_back(done.result);
 }
 
@@ -97,7 +101,8 @@ RestoreResult run_restore(const Config& config, const RestorePlan& plan, pg::Pro
   if (hooks && !config.pre_restore_hook.empty() &&
       detail::run_hook("pre_restore", config.pre_restore_hook, env, runner, reporter) != 0) {
     env["AUDITPITR_RESTORE_RESULT"] = "failure";
-    if (!config.post_restore_hook.empty()) detail::run_hook("post_restore", config.post_restore_hook, env, runner, reporter);
+    if (!config.post_restore_hook.empty())
+      detail::run_hook("post_restore", config.post_restore_hook, env, runner, reporter);
     throw runtime_error("the pre_restore hook failed: nothing was restored", "its output is shown above");
   }
   RestoreResult result;
@@ -123,7 +128,8 @@ RestoreResult run_restore(const Config& config, const RestorePlan& plan, pg::Pro
   env["AUDITPITR_RESTORE_RESULT"] = "success";
   if (hooks && !config.post_restore_hook.empty() &&
       detail::run_hook("post_restore", config.post_restore_hook, env, runner, reporter) != 0)
-    throw runtime_error("the restore succeeded but the post_restore hook failed", "its output is shown above; start the services by hand");
+    throw runtime_error("the restore succeeded but the post_restore hook failed",
+                        "its output is shown above; start the services by hand");
   return result;
 }
 

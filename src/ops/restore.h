@@ -24,8 +24,8 @@ struct RestoreRequest {
   std::vector<std::string> tables;   ///< --table (needs data_only): into the live database, one transaction
   bool data_only = false;
   bool no_owner = false;
-  int jobs = 0;                      ///< pg_restore --jobs; 0: automatic (cores, at most 4, within the
-                                     ///< server's free connections)
+  int jobs = 0;  ///< pg_restore --jobs; 0: automatic (cores, at most 4, within the
+                 ///< server's free connections)
 };
 
 /// One database of the plan: which backup goes where.
@@ -66,10 +66,10 @@ struct RestorePhaseTimes {
 
 struct DatabaseRestoreResult {
   std::string alias;
-  std::string dbname;          ///< where the data now is (the target or --into)
+  std::string dbname;  ///< where the data now is (the target or --into)
   std::string stamp;
-  std::string kept_copy;       ///< <dbname>_before_restore_<STAMP>; empty for --into / --table
-  std::string verification;    ///< "checksums of 5 tables (42 rows) match the manifest" / "limited: ..."
+  std::string kept_copy;     ///< <dbname>_before_restore_<STAMP>; empty for --into / --table
+  std::string verification;  ///< "checksums of 5 tables (42 rows) match the manifest" / "limited: ..."
   bool verification_limited = false;
   uint64_t rows = 0;
   std::size_t tables = 0;

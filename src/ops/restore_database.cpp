@@ -9,12 +9,12 @@
 
 #include "src/error.h"
 #include "src/ops/check.h"
-#include "src/util/pause_point.h"
 #include "src/ops/restore_internal.h"
 #include "src/pg/pg_tools.h"
 #include "src/util/format.h"
 #include "src/util/fs.h"
 #include "src/util/gzip.h"
+#include "src/util/pause_point.h"
 #include "verify/compare.h"
 #include "verify/database_checksum.h"
 #include "verify/manifest.h"
@@ -41,8 +41,9 @@ void create_like(AdminSession& admin, const std::string& name, const std::string
         "FROM pg_database WHERE datname = $1",
         like_dbname);
     if (!like.empty()) {
-      sql += " OWNER " + pg::quote_ident(like[0][0].as<std::string>()) + " ENCODING " + tx.quote(like[0][1].as<std::string>()) +
-             " LC_COLLATE " + tx.quote(like[0][2].as<std::string>()) + " LC_CTYPE " + tx.quote(like[0][3].as<std::string>());
+      sql += " OWNER " + pg::quote_ident(like[0][0].as<std::string>()) + " ENCODING " +
+             tx.quote(like[0][1].as<std::string>()) + " LC_COLLATE " + tx.quote(like[0][2].as<std::string>()) +
+             " LC_CTYPE " + tx.quote(like[0][3].as<std::string>());
     }
     tx.exec(sql);
   } catch (const std::exception& e) {
@@ -58,8 +59,9 @@ int jobs_for(const RestoreRequest& request, AdminSession& admin, const Reporter&
   int free_slots = admin.free_connection_slots();
   int jobs = std::max(1, std::min(wanted, free_slots));
   if (request.jobs > 0 && jobs < wanted)
-    reporter.warning("the server has " + std::to_string(free_slots) + " free connection slot(s): pg_restore runs with --jobs=" +
-                     std::to_string(jobs) + " instead of " + std::to_string(wanted));
+    reporter.warning("the server has " + std::to_string(free_slots) +
+                     " free connection slot(s): pg_restore runs with --jobs=" + std::to_string(jobs) + " instead of " +
+                     std::to_string(wanted));
   return jobs;
 }
 
@@ -69,8 +71,7 @@ int jobs_for(const RestoreRequest& request, AdminSession& admin, const Reporter&
 // tables in parallel saves more than inflating first costs, even on two cores (docs/restore.md).
 class InflatedDump {
  public:
-  InflatedDump(const std::string& dump_path)
-      : file_(dump_path.substr(0, dump_path.size() - 3) /* drop .gz */, 0600) {
+  InflatedDump(const std::string& dump_path) : file_(dump_path.substr(0, dump_path.size() - 3) /* drop .gz */, 0600) {
     GzipReader reader(dump_path);
     static thread_local char buffer[1 << 17];
     for (std::size_t n; (n = reader.read(buffer, sizeof buffer)) > 0;) file_.write(buffer, n);
@@ -107,7 +108,8 @@ pg::PgRestoreMessages run_pg_restore(const std::string& pg_restore, const Restor
   auto start = Clock::now();
   pg::ProcessResult result = runner.run(command);
   phases.pg_restore = std::chrono::duration<double>(Clock::now() - start).count();
-  if (!problem.empty()) throw verification_error("backup '" + base_name(target.backup.path) + "' is damaged: " + problem);
+  if (!problem.empty())
+    throw verification_error("backup '" + base_name(target.backup.path) + "' is damaged: " + problem);
   if (!result.ok() && !messages.has_real_errors() && messages.expected.empty())
     throw runtime_error("pg_restore " + result.describe() + " while restoring into '" + temporary + "'",
                         "the database '" + target.target_dbname + "' was not changed", result.stderr_tail);
@@ -146,7 +148,8 @@ void verify_restored(const RestoreTarget& target, const std::string& temporary, 
     auto differences = verify::compare_checksums(manifest.tables, actual);
     if (!differences.empty()) {
       std::string listed;
-      for (std::size_t i = 0; i < differences.size() && i < 5; ++i) listed += (i ? "; " : "") + verify::describe(differences[i]);
+      for (std::size_t i = 0; i < differences.size() && i < 5; ++i)
+        listed += (i ? "; " : "") + verify::describe(differences[i]);
       throw verification_error("the restored copy of '" + target.target_dbname + "' differs from the manifest of " +
                                    target.backup.stamp + ": " + listed,
                                "the database '" + target.target_dbname + "' was not changed; try another backup");
@@ -158,8 +161,9 @@ void verify_restored(const RestoreTarget& target, const std::string& temporary, 
     bool found = false;
     for (const auto& t : actual) found = found || entry.rfind(t.schema + " " + t.name + " ", 0) == 0;
     if (!found)
-      throw verification_error("table data '" + entry.substr(0, entry.rfind(' ')) + "' of the dump is missing after the restore",
-                               "the database '" + target.target_dbname + "' was not changed");
+      throw verification_error(
+          "table data '" + entry.substr(0, entry.rfind(' ')) + "' of the dump is missing after the restore",
+          "the database '" + target.target_dbname + "' was not changed");
   }
   result.verification_limited = true;
   result.verification = "limited (old-script backup, no manifest): the table of contents is readable and all " +
@@ -173,15 +177,17 @@ std::string pg_restore_for_server(const Config& config, AdminSession& admin) {
   return pg_restore_for(config, admin.server_version_num(), probe, admin.connection().info().server_address());
 }
 
-TemporaryRestore restore_into_temporary(const Config& config, const RestoreTarget& target, const RestoreRequest& request,
-                                        AdminSession& admin, pg::ProcessRunner& runner, const Reporter& reporter) {
+TemporaryRestore restore_into_temporary(const Config& config, const RestoreTarget& target,
+                                        const RestoreRequest& request, AdminSession& admin, pg::ProcessRunner& runner,
+                                        const Reporter& reporter) {
   auto start = Clock::now();
   TemporaryRestore restore;
   restore.temporary = restoring_name(target.target_dbname, target.backup.stamp);
   restore.result.alias = target.database->alias;
   restore.result.dbname = target.target_dbname;
   restore.result.stamp = target.backup.stamp;
-  reporter.info("Restoring " + base_name(target.backup.path) + " into the temporary database '" + restore.temporary + "'...");
+  reporter.info("Restoring " + base_name(target.backup.path) + " into the temporary database '" + restore.temporary +
+                "'...");
   std::string pg_restore = pg_restore_for_server(config, admin);  // restores, then lists the dump to verify
   create_like(admin, restore.temporary, target.database->dbname);
   try {

@@ -13,8 +13,9 @@ namespace {
 /// Settings whose value is a list of separately quoted items (as pg_dump treats them): the
 /// catalog holds `search_path=public, "My Schema"`, which must go back as 'public', 'My Schema'.
 bool is_list_setting(const std::string& name) {
-  static const std::set<std::string> lists = {"local_preload_libraries", "search_path", "session_preload_libraries",
-                                              "shared_preload_libraries", "temp_tablespaces", "unix_socket_directories"};
+  static const std::set<std::string> lists = {"local_preload_libraries",   "search_path",
+                                              "session_preload_libraries", "shared_preload_libraries",
+                                              "temp_tablespaces",          "unix_socket_directories"};
   return lists.count(name) > 0;
 }
 
@@ -88,7 +89,8 @@ void copy_privileges(pqxx::transaction_base& tx, const std::string& original, co
   if (connection_limit != -1)
     tx.exec("ALTER DATABASE " + pg::quote_ident(copy) + " CONNECTION LIMIT " + std::to_string(connection_limit));
   if (acl[0][0].as<bool>()) return;  // never changed: the defaults, as the copy has them
-  tx.exec("REVOKE ALL ON DATABASE " + pg::quote_ident(copy) + " FROM PUBLIC, " + pg::quote_ident(acl[0][2].as<std::string>()));
+  tx.exec("REVOKE ALL ON DATABASE " + pg::quote_ident(copy) + " FROM PUBLIC, " +
+          pg::quote_ident(acl[0][2].as<std::string>()));
   pqxx::result grants = tx.exec_params(
       "SELECT CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END, a.privilege_type, a.is_grantable "
       "FROM pg_database d, aclexplode(d.datacl) a WHERE d.datname = $1 ORDER BY 1, 2",

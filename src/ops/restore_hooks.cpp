@@ -4,8 +4,8 @@
 
 namespace auditpitr::ops::detail {
 
-int run_hook(const std::string& name, const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
-             pg::ProcessRunner& runner, const Reporter& reporter) {
+int run_hook(const std::string& name, const std::vector<std::string>& argv,
+             const std::map<std::string, std::string>& env, pg::ProcessRunner& runner, const Reporter& reporter) {
   reporter.info("Running the " + name + " hook: " + argv.front());
   pg::Command command;
   command.program = argv.front();

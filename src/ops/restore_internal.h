@@ -59,8 +59,9 @@ struct TemporaryRestore {
 /// Creates the temporary database (owner, encoding and locale of `like_dbname` when it exists),
 /// runs pg_restore into it and verifies it. On any failure the temporary database is dropped and
 /// the Error rethrown.
-TemporaryRestore restore_into_temporary(const Config& config, const RestoreTarget& target, const RestoreRequest& request,
-                                        AdminSession& admin, pg::ProcessRunner& runner, const Reporter& reporter);
+TemporaryRestore restore_into_temporary(const Config& config, const RestoreTarget& target,
+                                        const RestoreRequest& request, AdminSession& admin, pg::ProcessRunner& runner,
+                                        const Reporter& reporter);
 
 /// `pg_restore --list` of a .dump.gz (only the table of contents is read): the TABLE DATA entries,
 /// as "schema name owner".
@@ -72,8 +73,8 @@ std::string pg_restore_for_server(const Config& config, AdminSession& admin);
 
 /// Runs a configured hook (argv) with its output shown through the reporter. Returns the exit
 /// status; throws only when it cannot be started.
-int run_hook(const std::string& name, const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
-             pg::ProcessRunner& runner, const Reporter& reporter);
+int run_hook(const std::string& name, const std::vector<std::string>& argv,
+             const std::map<std::string, std::string>& env, pg::ProcessRunner& runner, const Reporter& reporter);
 
 /// Streams a .dump.gz into a command's stdin (CRC-checked); the reader's error, if any, lands in `problem`.
 void feed_dump_to_stdin(pg::Command& command, const std::string& dump_path, std::string& problem);

@@ -27,9 +27,11 @@ void validate_request(const Config& config, const RestoreRequest& request) {
   if (request.data_only && request.tables.empty())
     throw usage_error("--data-only needs at least one --table", "a whole database is restored without --data-only");
   if (!request.tables.empty() && !request.into.empty())
-    throw usage_error("--table cannot be combined with --into", "restore the whole backup with --into, then copy what you need");
+    throw usage_error("--table cannot be combined with --into",
+                      "restore the whole backup with --into, then copy what you need");
   if (!request.into.empty() && config.select(request.aliases).size() != 1)
-    throw usage_error("--into restores one database: name it with --db", "e.g. --db portfolio --into portfolio_db_inspect");
+    throw usage_error("--into restores one database: name it with --db",
+                      "e.g. --db portfolio --into portfolio_db_inspect");
   if (request.jobs < 0) throw usage_error("--jobs must be 1 or more");
 }
 
@@ -69,9 +71,9 @@ RestorePlan plan_restore(const Config& config, const RestoreRequest& request, pg
     CheckResult checked = check_backup(config, target.backup, runner, CheckDepth::before_restore);
     target.check_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!checked.sound())
-      throw verification_error("backup '" + base_name(target.backup.path) + "' is damaged: " + checked.problem +
-                                   "; nothing was changed",
-                               "use another backup (auditpitr list), e.g. auditpitr restore <older stamp>");
+      throw verification_error(
+          "backup '" + base_name(target.backup.path) + "' is damaged: " + checked.problem + "; nothing was changed",
+          "use another backup (auditpitr list), e.g. auditpitr restore <older stamp>");
     reporter.success(base_name(target.backup.path) + " is sound" +
                      (checked.has_manifest ? " (sha256 matches its manifest)" : " (old-script backup: no manifest)"));
   }
@@ -135,7 +137,8 @@ std::vector<std::string> table_data_entries(const std::string& pg_restore, const
     if (end == std::string::npos) end = text.size();
     std::string line = text.substr(start, end - start);
     auto at = line.find(kTableData);
-    if (!line.empty() && line[0] != ';' && at != std::string::npos) entries.push_back(line.substr(at + kTableData.size()));
+    if (!line.empty() && line[0] != ';' && at != std::string::npos)
+      entries.push_back(line.substr(at + kTableData.size()));
     start = end + 1;
   }
   return entries;

@@ -6,8 +6,8 @@
 
 #include "src/catalog/stamp.h"
 #include "src/error.h"
-#include "src/util/pause_point.h"
 #include "src/ops/restore_internal.h"
+#include "src/util/pause_point.h"
 
 namespace auditpitr::ops {
 namespace detail {
@@ -54,8 +54,11 @@ int AdminSession::free_connection_slots() {
   try {
     pqxx::nontransaction tx(conn_.raw());
     std::string clients = server_version_num() >= 100000 ? " WHERE backend_type = 'client backend'" : "";
-    return tx.exec("SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int"
-                   " - (SELECT count(*) FROM pg_stat_activity" + clients + ")::int")[0][0].as<int>();
+    std::string sql =
+        "SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int"
+        " - (SELECT count(*) FROM pg_stat_activity" +
+        clients + ")::int";
+    return tx.exec(sql)[0][0].as<int>();
   } catch (const std::exception& e) {
     pg::rethrow_as_error(e, "counting the server's free connections", conn_);
   }
@@ -78,9 +81,11 @@ std::vector<std::string> AdminSession::databases_with_prefix(const std::string& 
 void AdminSession::drop_database(const std::string& dbname) {
   try {
     pqxx::nontransaction tx(conn_.raw());
-    tx.exec_params("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-                   dbname);
-    tx.exec("DROP DATABASE IF EXISTS " + pg::quote_ident(dbname) + (server_version_num() >= 130000 ? " WITH (FORCE)" : ""));
+    tx.exec_params(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+        dbname);
+    tx.exec("DROP DATABASE IF EXISTS " + pg::quote_ident(dbname) +
+            (server_version_num() >= 130000 ? " WITH (FORCE)" : ""));
   } catch (const std::exception& e) {
     pg::rethrow_as_error(e, "dropping the database '" + dbname + "'", conn_);
   }
@@ -108,8 +113,9 @@ void swap_into_place(AdminSession& admin, const std::string& dbname, const std::
       if (target_exists) {
         // Sessions are ended inside the transaction; RENAME then holds the database's lock, so
         // new ones wait and see the restored database once this commits.
-        tx.exec_params("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-                       dbname);
+        tx.exec_params(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            dbname);
         tx.exec("ALTER DATABASE " + pg::quote_ident(dbname) + " RENAME TO " + pg::quote_ident(kept_name));
       }
       pause_point("swap-begun");
@@ -128,7 +134,8 @@ void swap_into_place(AdminSession& admin, const std::string& dbname, const std::
 std::vector<UndoResult> undo_restore(const Config& config, const std::string& stamp,
                                      const std::vector<std::string>& aliases, pg::ProcessRunner& runner,
                                      const Reporter& reporter) {
-  if (!is_stamp(stamp)) throw usage_error("'" + stamp + "' is not a restore stamp", "use the stamp the restore printed");
+  if (!is_stamp(stamp))
+    throw usage_error("'" + stamp + "' is not a restore stamp", "use the stamp the restore printed");
   std::vector<UndoResult> results;
   std::vector<const DatabaseConfig*> selected = config.select(aliases);
   std::vector<const DatabaseConfig*> with_copy;
@@ -142,7 +149,8 @@ std::vector<UndoResult> undo_restore(const Config& config, const std::string& st
   std::string names;
   for (const auto* db : with_copy) names += (names.empty() ? "" : " ") + db->dbname;
   std::map<std::string, std::string> env{{"AUDITPITR_STAMP", stamp}, {"AUDITPITR_DATABASES", names}};
-  if (!config.pre_restore_hook.empty() && detail::run_hook("pre_restore", config.pre_restore_hook, env, runner, reporter) != 0)
+  if (!config.pre_restore_hook.empty() &&
+      detail::run_hook("pre_restore", config.pre_restore_hook, env, runner, reporter) != 0)
     throw runtime_error("the pre_restore hook failed: nothing was undone");
   std::string failure;
   for (const DatabaseConfig* db : with_copy) {
@@ -152,10 +160,11 @@ std::vector<UndoResult> undo_restore(const Config& config, const std::string& st
       std::string kept = before_restore_name(db->dbname, stamp);
       std::string undone = undone_name(db->dbname, stamp);
       if (admin.database_exists(undone))
-        throw runtime_error("'" + undone + "' already exists", "drop it first (DROP DATABASE " + pg::quote_ident(undone) + ")");
+        throw runtime_error("'" + undone + "' already exists",
+                            "drop it first (DROP DATABASE " + pg::quote_ident(undone) + ")");
       detail::swap_into_place(admin, db->dbname, kept, undone);
-      reporter.success("'" + db->dbname + "' is back to its state before the restore " + stamp + "; the restored data is kept as '" +
-                       undone + "'");
+      reporter.success("'" + db->dbname + "' is back to its state before the restore " + stamp +
+                       "; the restored data is kept as '" + undone + "'");
       results.push_back({db->dbname, undone});
     } catch (const Error& e) {
       failure = e.what();
@@ -163,7 +172,8 @@ std::vector<UndoResult> undo_restore(const Config& config, const std::string& st
     }
   }
   env["AUDITPITR_RESTORE_RESULT"] = failure.empty() ? "success" : "failure";
-  if (!config.post_restore_hook.empty()) detail::run_hook("post_restore", config.post_restore_hook, env, runner, reporter);
+  if (!config.post_restore_hook.empty())
+    detail::run_hook("post_restore", config.post_restore_hook, env, runner, reporter);
   if (!failure.empty()) throw runtime_error("undo failed: " + failure);
   return results;
 }

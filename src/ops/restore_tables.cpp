@@ -63,7 +63,8 @@ DatabaseRestoreResult restore_tables(const Config& config, const RestoreTarget& 
   pg::PgRestoreMessages messages;
   command.stderr_line = [&](const std::string& line) { messages.add_line(line); };
   pg::ProcessResult result = runner.run(command);
-  if (!problem.empty()) throw verification_error("backup '" + dump + "' is damaged: " + problem + "; nothing was changed");
+  if (!problem.empty())
+    throw verification_error("backup '" + dump + "' is damaged: " + problem + "; nothing was changed");
   if (!result.ok()) {
     // --single-transaction stops at the first error: everything was rolled back.
     if (!messages.errors.empty() || !messages.expected.empty()) {
@@ -72,8 +73,8 @@ DatabaseRestoreResult restore_tables(const Config& config, const RestoreTarget& 
                               "' was rolled back, nothing was changed: conflict in " + error.describe(),
                           conflict_hint(error), result.stderr_tail);
     }
-    throw runtime_error("pg_restore " + result.describe() + " restoring " + listed + ": nothing was changed",
-                        {}, result.stderr_tail);
+    throw runtime_error("pg_restore " + result.describe() + " restoring " + listed + ": nothing was changed", {},
+                        result.stderr_tail);
   }
   DatabaseRestoreResult done;
   done.alias = target.database->alias;

@@ -37,9 +37,7 @@ Connection::Connection(const ConnInfo& info) : info_(info) {
   }
 }
 
-std::string Connection::describe() const {
-  return "database '" + info_.dbname() + "' at " + info_.server_address();
-}
+std::string Connection::describe() const { return "database '" + info_.dbname() + "' at " + info_.server_address(); }
 
 int Connection::server_version_num() { return conn_->server_version(); }
 

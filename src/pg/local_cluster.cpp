@@ -37,7 +37,8 @@ void remove_tree(const std::string& path) {
 
 void chown_to(const std::string& path, const std::string& user) {
   struct passwd* pw = ::getpwnam(user.c_str());
-  if (!pw) throw runtime_error("user '" + user + "' does not exist", "install the postgresql package, which creates it");
+  if (!pw)
+    throw runtime_error("user '" + user + "' does not exist", "install the postgresql package, which creates it");
   if (::chown(path.c_str(), pw->pw_uid, pw->pw_gid) != 0) throw system_error("unable to chown '" + path + "'", errno);
 }
 
@@ -91,8 +92,8 @@ LocalCluster::LocalCluster(ProcessRunner& runner) : runner_(runner) {
   }
   try {
     port_ = find_free_port();
-    run_tool("initdb", {"-D", folder_ + "/data", "-U", "postgres", "--auth-local=trust",
-                        "--auth-host=scram-sha-256", "--no-sync", "-E", "UTF8", "--locale=C"});
+    run_tool("initdb", {"-D", folder_ + "/data", "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256",
+                        "--no-sync", "-E", "UTF8", "--locale=C"});
     std::ofstream conf(folder_ + "/data/postgresql.conf", std::ios::app);
     conf << "\nlisten_addresses = '127.0.0.1'\nport = " << port_ << "\nunix_socket_directories = '" << folder_
          << "'\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 40\n";

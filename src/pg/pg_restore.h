@@ -12,11 +12,11 @@
 namespace auditpitr::pg {
 
 struct PgRestoreOptions {
-  std::string target_dbname;        ///< restore into this database; empty with output_file
-  std::string output_file;          ///< write a plain SQL script here instead (export)
-  std::string input_file;           ///< a seekable dump file; empty: the dump arrives on stdin
-  int jobs = 1;                     ///< --jobs, only with input_file (pg_restore needs to seek)
-  bool no_owner = false;            ///< --no-owner --no-privileges: for servers without the dump's roles
+  std::string target_dbname;  ///< restore into this database; empty with output_file
+  std::string output_file;    ///< write a plain SQL script here instead (export)
+  std::string input_file;     ///< a seekable dump file; empty: the dump arrives on stdin
+  int jobs = 1;               ///< --jobs, only with input_file (pg_restore needs to seek)
+  bool no_owner = false;      ///< --no-owner --no-privileges: for servers without the dump's roles
   bool data_only = false;
   bool single_transaction = false;  ///< all or nothing (implies --exit-on-error)
   std::vector<std::string> tables;  ///< -t, repeatable

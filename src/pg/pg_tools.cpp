@@ -55,7 +55,9 @@ std::string PgTools::find(const std::string& tool, int server_version_num, const
   }
   std::string fix = "install postgresql-client-" + std::to_string(major) + " or set [tools] bin_dir to the folder of " +
                     tool + " " + std::to_string(major);
-  if (seen.empty()) throw runtime_error(tool + " not found (needed for server " + server + ", major version " + std::to_string(major) + ")", fix);
+  if (seen.empty())
+    throw runtime_error(
+        tool + " not found (needed for server " + server + ", major version " + std::to_string(major) + ")", fix);
   throw runtime_error(tool + " of major version " + std::to_string(major) + " is needed for server " + server +
                           " (PostgreSQL " + std::to_string(major) + "), but " + seen,
                       fix);

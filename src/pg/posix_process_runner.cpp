@@ -72,7 +72,8 @@ UserIds resolve_user(const std::string& name) {
   UserIds ids;
   if (name.empty() || ::geteuid() != 0) return ids;
   struct passwd* pw = ::getpwnam(name.c_str());
-  if (!pw) throw runtime_error("user '" + name + "' does not exist", "create it (PostgreSQL's server refuses to run as root)");
+  if (!pw)
+    throw runtime_error("user '" + name + "' does not exist", "create it (PostgreSQL's server refuses to run as root)");
   ids.switch_user = true;
   ids.uid = pw->pw_uid;
   ids.gid = pw->pw_gid;
@@ -80,8 +81,8 @@ UserIds resolve_user(const std::string& name) {
 }
 
 // Only async-signal-safe calls between fork and exec.
-[[noreturn]] void exec_child(const Command& cmd, char** argv, char** envp, const UserIds& ids, int in_fd,
-                             int out_fd, int err_fd, int report_fd) {
+[[noreturn]] void exec_child(const Command& cmd, char** argv, char** envp, const UserIds& ids, int in_fd, int out_fd,
+                             int err_fd, int report_fd) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
@@ -225,7 +226,8 @@ std::string ProcessResult::last_stderr_line() const {
   std::size_t end = stderr_tail.find_last_not_of("\r\n");
   if (end == std::string::npos) return "";
   std::size_t start = stderr_tail.find_last_of('\n', end);
-  return stderr_tail.substr(start == std::string::npos ? 0 : start + 1, end + 1 - (start == std::string::npos ? 0 : start + 1));
+  return stderr_tail.substr(start == std::string::npos ? 0 : start + 1,
+                            end + 1 - (start == std::string::npos ? 0 : start + 1));
 }
 
 ProcessResult PosixProcessRunner::run(const Command& cmd) {
@@ -251,8 +253,8 @@ ProcessResult PosixProcessRunner::run(const Command& cmd) {
     out.open();
     child_out = out.write_end;
   } else {
-    child_out = cmd.stdout_file.empty() ? null_fd
-                                        : open_or_throw(cmd.stdout_file, O_WRONLY | O_CREAT | O_TRUNC, "output file");
+    child_out =
+        cmd.stdout_file.empty() ? null_fd : open_or_throw(cmd.stdout_file, O_WRONLY | O_CREAT | O_TRUNC, "output file");
   }
 
   pid_t pid = ::fork();

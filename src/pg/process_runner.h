@@ -11,20 +11,20 @@
 namespace auditpitr::pg {
 
 struct Command {
-  std::string program;                      ///< looked up in PATH when it has no '/'
-  std::vector<std::string> args;            ///< argv[1..]; never joined into a string
-  std::map<std::string, std::string> env;   ///< added to (or replacing in) the inherited environment
-  std::string run_as_user;                  ///< when set and we are root: setuid to this user first
+  std::string program;                     ///< looked up in PATH when it has no '/'
+  std::vector<std::string> args;           ///< argv[1..]; never joined into a string
+  std::map<std::string, std::string> env;  ///< added to (or replacing in) the inherited environment
+  std::string run_as_user;                 ///< when set and we are root: setuid to this user first
   std::string working_dir;
-  std::string stdin_file;                   ///< read stdin from this file (else /dev/null unless stdin_source)
-  std::string stdout_file;                  ///< write stdout to this file (created 0600)
+  std::string stdin_file;   ///< read stdin from this file (else /dev/null unless stdin_source)
+  std::string stdout_file;  ///< write stdout to this file (created 0600)
   /// Streams stdout to the caller as it arrives (mutually exclusive with stdout_file).
   std::function<void(const char* data, std::size_t size)> stdout_sink;
   /// Fills stdin: returns the bytes written into `buffer`, 0 at end of input.
   std::function<std::size_t(char* buffer, std::size_t capacity)> stdin_source;
   /// Called with each complete line of stderr (without the newline) as it arrives.
   std::function<void(const std::string& line)> stderr_line;
-  bool capture_stdout = false;              ///< keep stdout in Result::stdout_text
+  bool capture_stdout = false;  ///< keep stdout in Result::stdout_text
 };
 
 struct ProcessResult {

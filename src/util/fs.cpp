@@ -14,8 +14,7 @@
 namespace auditpitr {
 
 AtomicFile::AtomicFile(std::string final_path, int mode)
-    : final_path_(std::move(final_path)),
-      temp_path_(final_path_ + ".tmp-" + std::to_string(::getpid())) {
+    : final_path_(std::move(final_path)), temp_path_(final_path_ + ".tmp-" + std::to_string(::getpid())) {
   fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd_ < 0) throw system_error("unable to create '" + temp_path_ + "'", errno);
   ::fchmod(fd_, mode);  // the umask must not widen or narrow what we promise
@@ -108,8 +107,7 @@ void fsync_directory(const std::string& path) {
 void replace_symlink(const std::string& target, const std::string& link_path) {
   std::string temp = link_path + ".tmp-" + std::to_string(::getpid());
   ::unlink(temp.c_str());
-  if (::symlink(target.c_str(), temp.c_str()) != 0)
-    throw system_error("unable to create link '" + temp + "'", errno);
+  if (::symlink(target.c_str(), temp.c_str()) != 0) throw system_error("unable to create link '" + temp + "'", errno);
   if (::rename(temp.c_str(), link_path.c_str()) != 0) {
     int saved = errno;
     ::unlink(temp.c_str());

@@ -83,8 +83,7 @@ struct GzipWriter::Impl {
   }
 };
 
-GzipWriter::GzipWriter(Sink sink, int level, unsigned threads, std::string comment)
-    : impl_(std::make_unique<Impl>()) {
+GzipWriter::GzipWriter(Sink sink, int level, unsigned threads, std::string comment) : impl_(std::make_unique<Impl>()) {
   impl_->sink = std::move(sink);
   impl_->level = level;
   impl_->threads = threads == 0 ? 1 : threads;

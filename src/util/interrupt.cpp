@@ -23,7 +23,8 @@ void install_interrupt_handlers() {
 bool interrupt_requested() { return interrupted != 0; }
 
 void throw_if_interrupted() {
-  if (interrupted) throw Error(ErrorKind::interrupted, "interrupted", "nothing was left half-done; run the command again");
+  if (interrupted)
+    throw Error(ErrorKind::interrupted, "interrupted", "nothing was left half-done; run the command again");
 }
 
 }  // namespace auditpitr

@@ -2,9 +2,10 @@
 // the file:line, say what is wrong and what to do, and list the keys a table accepts.
 #pragma once
 
+#include <toml++/toml.h>
+
 #include <set>
 #include <string>
-#include <toml++/toml.h>
 
 namespace auditpitr {
 

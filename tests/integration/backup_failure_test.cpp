@@ -19,7 +19,9 @@ namespace {
 
 std::string config_with(const test::TempDir& dir, const std::string& conninfo, const std::string& extra = "") {
   std::string path = dir / "auditpitr.toml";
-  test::write_text(path, "[backup]\ndir = \"backups\"\n" + extra + "\n[[databases]]\nalias = \"app\"\ndbname = \"app_db\"\nconninfo = \"" + conninfo + "\"\n");
+  test::write_text(path, "[backup]\ndir = \"backups\"\n" + extra +
+                             "\n[[databases]]\nalias = \"app\"\ndbname = \"app_db\"\nconninfo = \"" + conninfo +
+                             "\"\n");
   return path;
 }
 
@@ -35,7 +37,8 @@ bool no_valid_backup(const std::string& dir) {
 TEST_CASE("an unreachable server is named by host and port", "[pg][backup][errors]") {
   test::TempDir dir;
   int port = pg::find_free_port();
-  auto r = test::run_cli({"-c", config_with(dir, "host=127.0.0.1 port=" + std::to_string(port) + " user=x connect_timeout=3"), "backup"});
+  auto r = test::run_cli(
+      {"-c", config_with(dir, "host=127.0.0.1 port=" + std::to_string(port) + " user=x connect_timeout=3"), "backup"});
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.err, Catch::Contains("127.0.0.1:" + std::to_string(port)) && Catch::Contains("unable to connect"));
   CHECK_THAT(r.err, Catch::Contains("HINT:"));
@@ -44,9 +47,11 @@ TEST_CASE("an unreachable server is named by host and port", "[pg][backup][error
 
 TEST_CASE("a wrong password is reported without showing it", "[pg][backup][errors]") {
   test::fresh_database("bk_pw");
-  test::execute(test::cluster().connect_info(), "DROP ROLE IF EXISTS app_pw; CREATE ROLE app_pw LOGIN PASSWORD 'right-one'");
+  test::execute(test::cluster().connect_info(),
+                "DROP ROLE IF EXISTS app_pw; CREATE ROLE app_pw LOGIN PASSWORD 'right-one'");
   test::TempDir dir;
-  std::string conninfo = "host=127.0.0.1 port=" + std::to_string(test::cluster().port()) + " user=app_pw password=wrong-one dbname=bk_pw";
+  std::string conninfo =
+      "host=127.0.0.1 port=" + std::to_string(test::cluster().port()) + " user=app_pw password=wrong-one dbname=bk_pw";
   auto r = test::run_cli({"-c", config_with(dir, conninfo), "backup"});
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.err, Catch::Contains("password authentication failed"));
@@ -104,7 +109,9 @@ TEST_CASE("pg_dump missing or of another major version is named", "[pg][backup][
 
 TEST_CASE("a full disk during the dump removes the partial file and exits 1", "[pg][backup][errors]") {
   auto info = test::portfolio_database("bk_full");
-  test::execute(info, "INSERT INTO portfolios (title, owner_id) SELECT md5(g::text) || md5((g * 3)::text), 'u' FROM generate_series(1, 100000) g");
+  test::execute(info,
+                "INSERT INTO portfolios (title, owner_id) SELECT md5(g::text) || md5((g * 3)::text), 'u' FROM "
+                "generate_series(1, 100000) g");
   test::BackupSetup setup({"bk_full"});
   ensure_directory(setup.backups(), 0700);
   if (::mount("tmpfs", setup.backups().c_str(), "tmpfs", 0, "size=256k,mode=0700") != 0) {
@@ -153,7 +160,7 @@ TEST_CASE("a backup killed at any moment leaves nothing taken for a valid backup
       CHECK_THAT(check.err, Catch::Contains("interrupted"));
     }
     auto list = setup.cli({"list"});
-    CHECK_THAT(list.out, Catch::Contains(good + "  ") );
+    CHECK_THAT(list.out, Catch::Contains(good + "  "));
   }
   // prune clears what the killed backups left; the good backup stays.
   auto prune = setup.cli({"prune"});

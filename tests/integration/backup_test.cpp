@@ -46,7 +46,8 @@ pg::ConnInfo restore_with_pg_restore(const std::string& dump, const std::string&
 TEST_CASE("backup writes old-script-compatible files with an exact manifest", "[pg][backup]") {
   auto info = test::portfolio_database("bk_files");
   test::fresh_database("bk_files_auth");
-  test::execute(test::cluster().connect_info("bk_files_auth"), "CREATE TABLE users (id int PRIMARY KEY, name text); INSERT INTO users VALUES (1, 'a')");
+  test::execute(test::cluster().connect_info("bk_files_auth"),
+                "CREATE TABLE users (id int PRIMARY KEY, name text); INSERT INTO users VALUES (1, 'a')");
   test::BackupSetup setup({"portfolio=bk_files", "authentik=bk_files_auth"});
 
   auto r = setup.cli({"backup"});

@@ -15,7 +15,9 @@ using namespace auditpitr;
 namespace {
 
 void set_mtime(const std::string& path, std::time_t t) {
-  struct utimbuf times {t, t};
+  struct utimbuf times {
+    t, t
+  };
   REQUIRE(::utime(path.c_str(), &times) == 0);
 }
 
@@ -120,7 +122,8 @@ TEST_CASE("prune deletes by age only what it recognises, and --dry-run deletes n
   test::old_script_backup("pr_db", setup.backups(), "20250102_020000");
   test::write_text(setup.backups() + "/uploads_20250101_020000.tar.gz", "images");
   test::write_text(setup.backups() + "/notes_20250101_020000.txt", "not ours");
-  for (const char* f : {"pr_db_20250101_020000.dump.gz", "pr_db_20250102_020000.dump.gz", "uploads_20250101_020000.tar.gz"})
+  for (const char* f :
+       {"pr_db_20250101_020000.dump.gz", "pr_db_20250102_020000.dump.gz", "uploads_20250101_020000.tar.gz"})
     set_mtime(setup.backups() + "/" + f, *stamp_to_time("20250101_020000"));
   REQUIRE(setup.cli({"backup"}).exit_code == 0);  // retention runs after it: both old ones go
   CHECK_FALSE(path_exists(setup.backups() + "/pr_db_20250101_020000.dump.gz"));

@@ -1,17 +1,17 @@
 // Rules validated against a real catalog, the shipped Portfolio Manager rules, and `analyze`
 // end to end on fixtures/portfolio-manager/audit.
-#include <catch2/catch.hpp>
 #include <simdjson.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 
 #include "src/error.h"
 #include "src/ops/analyze.h"
 #include "src/pg/connection.h"
-#include "verify/database_checksum.h"
 #include "tests/support/cli_runner.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_cluster.h"
+#include "verify/database_checksum.h"
 
 using namespace auditpitr;
 
@@ -47,9 +47,10 @@ std::string usage_message(const std::string& rules, const replay::MappingCatalog
 TEST_CASE("the shipped Portfolio Manager rules load against its schema", "[pg][mapping]") {
   auto catalog = catalog_of(test::portfolio_database("mapping_shipped"));
   replay::Mapper mapper(replay::load_mapping_rules(shipped_rules()), catalog);
-  for (const char* op : {"CREATE_PORTFOLIO", "UPDATE_PORTFOLIO", "DELETE_PORTFOLIO", "CREATE_CATEGORY", "DELETE_CATEGORY",
-                         "UPDATE_CATEGORY_POSITION", "BULK_REORDER_CATEGORIES", "CREATE_SECTION", "DELETE_SECTION",
-                         "UPDATE_SECTION_POSITION", "BULK_REORDER_SECTIONS", "DELETE_PROJECT", "DELETE_SECTION_CONTENT"})
+  for (const char* op :
+       {"CREATE_PORTFOLIO", "UPDATE_PORTFOLIO", "DELETE_PORTFOLIO", "CREATE_CATEGORY", "DELETE_CATEGORY",
+        "UPDATE_CATEGORY_POSITION", "BULK_REORDER_CATEGORIES", "CREATE_SECTION", "DELETE_SECTION",
+        "UPDATE_SECTION_POSITION", "BULK_REORDER_SECTIONS", "DELETE_PROJECT", "DELETE_SECTION_CONTENT"})
     CHECK(mapper.target(op).outcome == replay::MapOutcome::mapped);
   CHECK(mapper.target("CREATE_IMAGE").outcome == replay::MapOutcome::ignored);
   CHECK(mapper.target("UPDATE_IMAGE").outcome == replay::MapOutcome::ignored);
@@ -61,9 +62,10 @@ TEST_CASE("the shipped Portfolio Manager rules load against its schema", "[pg][m
 
 TEST_CASE("rules naming unknown tables or columns fail with the rule and its line", "[pg][mapping]") {
   auto catalog = catalog_of(test::portfolio_database("mapping_unknown"));
-  CHECK_THAT(usage_message("\n\n[operations.BULK_REORDER_PROJECTS]\ntable = \"project\"\naction = \"update\"\n", catalog),
-             Catch::Contains("'pm.toml:3'") && Catch::Contains("operation 'BULK_REORDER_PROJECTS'") &&
-                 Catch::Contains("unknown table 'project'"));
+  CHECK_THAT(
+      usage_message("\n\n[operations.BULK_REORDER_PROJECTS]\ntable = \"project\"\naction = \"update\"\n", catalog),
+      Catch::Contains("'pm.toml:3'") && Catch::Contains("operation 'BULK_REORDER_PROJECTS'") &&
+          Catch::Contains("unknown table 'project'"));
   CHECK_THAT(usage_message("[operations.UPDATE_SECTION_POSITION]\ntable = \"sections\"\naction = \"update\"\n"
                            "expect = { oldPosition = \"pos\" }\n",
                            catalog),
@@ -112,7 +114,8 @@ TEST_CASE("analyze --json reports files, operations, gaps and column coverage", 
     std::string name{std::string_view(table["table"])};
     no_creates[name] = bool(table["no_create_events"]);
     for (auto column : simdjson::dom::array(table["columns"]))
-      coverage[name + "." + std::string(std::string_view(column["column"]))] = std::string(std::string_view(column["coverage"]));
+      coverage[name + "." + std::string(std::string_view(column["column"]))] =
+          std::string(std::string_view(column["coverage"]));
   }
   CHECK(coverage.at("portfolios.title") == "created_and_updated");
   CHECK(coverage.at("portfolios.owner_id") == "created_only");
@@ -133,7 +136,8 @@ TEST_CASE("analyze prints a readable report and honours --audit-dir", "[pg][mapp
   auto info = test::portfolio_database("mapping_analyze_text");
   test::TempDir dir;
   test::write_text(dir / "auditpitr.toml", config_text(info, shipped_rules(), dir / "nowhere"));
-  auto result = test::run_cli({"-c", dir / "auditpitr.toml", "analyze", "--audit-dir", fixture_logs(), "--gap-minutes", "600"});
+  auto result =
+      test::run_cli({"-c", dir / "auditpitr.toml", "analyze", "--audit-dir", fixture_logs(), "--gap-minutes", "600"});
   INFO(result.err);
   REQUIRE(result.exit_code == 0);
   CHECK_THAT(result.out, Catch::Contains("projects: no create events: rows created after the backup cannot come back"));
@@ -160,8 +164,9 @@ TEST_CASE("analyze without rules reports what the conventions cannot map", "[pg]
 TEST_CASE("analyze exit codes: 2 for configuration and rules, 1 for an unreachable server", "[pg][mapping][cli]") {
   auto info = test::portfolio_database("mapping_analyze_codes");
   test::TempDir dir;
-  test::write_text(dir / "bad.toml", "[operations.UPDATE_CATEGORY_POSITION]\ntable = \"categories\"\naction = \"update\"\n"
-                                     "fields = { newPosition = \"positon\" }\n");
+  test::write_text(dir / "bad.toml",
+                   "[operations.UPDATE_CATEGORY_POSITION]\ntable = \"categories\"\naction = \"update\"\n"
+                   "fields = { newPosition = \"positon\" }\n");
   test::write_text(dir / "auditpitr.toml", config_text(info, dir / "bad.toml", fixture_logs()));
   auto bad_rules = test::run_cli({"-c", dir / "auditpitr.toml", "analyze"});
   CHECK(bad_rules.exit_code == 2);
@@ -176,9 +181,10 @@ TEST_CASE("analyze exit codes: 2 for configuration and rules, 1 for an unreachab
   CHECK(no_audit.exit_code == 2);
   CHECK_THAT(no_audit.err, Catch::Contains("no [audit] section"));
 
-  test::write_text(dir / "down.toml", "[backup]\n[[databases]]\nalias = \"portfolio\"\ndbname = \"x\"\n"
-                                      "conninfo = \"host=127.0.0.1 port=1 connect_timeout=2\"\n[audit]\ndir = \"" +
-                                          fixture_logs() + "\"\n");
+  test::write_text(dir / "down.toml",
+                   "[backup]\n[[databases]]\nalias = \"portfolio\"\ndbname = \"x\"\n"
+                   "conninfo = \"host=127.0.0.1 port=1 connect_timeout=2\"\n[audit]\ndir = \"" +
+                       fixture_logs() + "\"\n");
   CHECK(test::run_cli({"-c", dir / "down.toml", "analyze"}).exit_code == 1);
   // A wrong folder is a usage error, said before the (unreachable) server is tried.
   auto no_dir = test::run_cli({"-c", dir / "down.toml", "analyze", "--audit-dir", dir / "nowhere"});
@@ -202,7 +208,8 @@ std::map<std::string, std::string> coverage_of(const std::string& json) {
     std::string name{std::string_view(table["table"])};
     coverage[name] = bool(table["no_create_events"]) ? "no creates" : "creates";
     for (auto column : simdjson::dom::array(table["columns"]))
-      coverage[name + "." + std::string(std::string_view(column["column"]))] = std::string(std::string_view(column["coverage"]));
+      coverage[name + "." + std::string(std::string_view(column["column"]))] =
+          std::string(std::string_view(column["coverage"]));
   }
   return coverage;
 }
@@ -241,7 +248,8 @@ TEST_CASE("analyze --backup takes the schema from a backup's manifest and never 
   test::old_script_backup("mapping_analyze_offline", dir / "backups", "20200101_000000");
   auto old = test::run_cli({"-c", dir / "unreachable.toml", "analyze", "--backup", "20200101_000000"});
   CHECK(old.exit_code == 2);
-  CHECK_THAT(old.err, Catch::Contains("20200101_000000") && Catch::Contains("no manifest") && Catch::Contains("--backup"));
+  CHECK_THAT(old.err,
+             Catch::Contains("20200101_000000") && Catch::Contains("no manifest") && Catch::Contains("--backup"));
 }
 
 TEST_CASE("analyze --since/--until limits the report to a window, in all three time forms", "[pg][mapping][cli]") {
@@ -268,7 +276,7 @@ TEST_CASE("analyze --since/--until limits the report to a window, in all three t
   CHECK(int64_t(doc["errors"]["operations"]["CREATE_PROJECT_DB_ERROR"]) == 1);
   CHECK(doc["errors"]["operations"]["UPDATE_PORTFOLIO_NOT_FOUND"].error() == simdjson::NO_SUCH_FIELD);
   CHECK(int64_t(simdjson::dom::array(doc["files"]).at(0)["events"]) == 6);  // files: whole logs
-  CHECK(simdjson::dom::array(doc["gaps"]["list"]).size() == 0);               // 09:40 .. 12:30 is outside
+  CHECK(simdjson::dom::array(doc["gaps"]["list"]).size() == 0);             // 09:40 .. 12:30 is outside
 
   // Local time honours TZ (UTC-3 here): 10:00 local is 13:00 UTC, leaving out 13:01 and 13:02.
   auto local = analyze({"--until", "2025-01-15 10:00:00"}, {{"TZ", "<-03>3"}});

@@ -11,7 +11,8 @@
 
 namespace auditpitr::test {
 
-RestoreFixture::RestoreFixture(const std::vector<std::string>& dbnames, const std::string& extra_toml) : dbnames_(dbnames) {
+RestoreFixture::RestoreFixture(const std::vector<std::string>& dbnames, const std::string& extra_toml)
+    : dbnames_(dbnames) {
   auto& c = cluster();
   std::string toml = "[backup]\ndir = \"backups\"\n";
   for (const auto& name : dbnames) {
@@ -27,10 +28,12 @@ RestoreFixture::~RestoreFixture() {
   try {
     pg::Connection admin(cluster().connect_info());
     pqxx::nontransaction tx(admin.raw());
-    for (const auto& row : tx.exec("SELECT datname FROM pg_database WHERE datname NOT IN ('postgres','template0','template1')")) {
+    for (const auto& row :
+         tx.exec("SELECT datname FROM pg_database WHERE datname NOT IN ('postgres','template0','template1')")) {
       std::string name = row[0].as<std::string>();
       for (const auto& mine : dbnames_)
-        if (name.rfind(mine + "_", 0) == 0) tx.exec("DROP DATABASE IF EXISTS " + pg::quote_ident(name) + " WITH (FORCE)");
+        if (name.rfind(mine + "_", 0) == 0)
+          tx.exec("DROP DATABASE IF EXISTS " + pg::quote_ident(name) + " WITH (FORCE)");
     }
   } catch (const std::exception&) {
   }

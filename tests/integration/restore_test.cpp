@@ -55,10 +55,12 @@ int temporary_files_in(const std::string& folder) {
 }
 
 std::string schema_of(const pg::ConnInfo& db) {
-  return test::query_value(db, "SELECT string_agg(indexdef, '; ' ORDER BY indexdef) FROM pg_indexes WHERE schemaname = 'public'") +
+  return test::query_value(
+             db, "SELECT string_agg(indexdef, '; ' ORDER BY indexdef) FROM pg_indexes WHERE schemaname = 'public'") +
          " | " +
-         test::query_value(db, "SELECT string_agg(conname || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated, '; ' "
-                               "ORDER BY conname) FROM pg_constraint WHERE connamespace = 'public'::regnamespace");
+         test::query_value(db,
+                           "SELECT string_agg(conname || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated, '; ' "
+                           "ORDER BY conname) FROM pg_constraint WHERE connamespace = 'public'::regnamespace");
 }
 
 }  // namespace
@@ -110,7 +112,8 @@ TEST_CASE("--yes gives exactly the backup's content, keeps the replaced database
   CHECK(title_of(db, 1) == "changed after backup");
   CHECK(test::query_value(db, "SELECT count(*) FROM projects WHERE id = 3") == "0");
   CHECK(test::query_value(db, "SELECT to_regclass('added_after_backup') IS NOT NULL") == "t");
-  CHECK(same_as_manifest(test::cluster().connect_info("rs_exact_undone_" + stamp), manifest_path(f, "rs_exact", stamp)));
+  CHECK(
+      same_as_manifest(test::cluster().connect_info("rs_exact_undone_" + stamp), manifest_path(f, "rs_exact", stamp)));
   CHECK(f.databases_like(kept).empty());
 }
 
@@ -196,7 +199,8 @@ TEST_CASE("--db and --into leave the other databases untouched", "[pg][restore]"
   CHECK(title_of(f.db("rs_beta"), 1) == "changed after backup");
 
   SECTION("--into a new database") {
-    auto into = f.cli({"restore", stamp, "--db", "rs_beta", "--into", "rs_beta_inspect"});  // no prompt: nothing overwritten
+    auto into =
+        f.cli({"restore", stamp, "--db", "rs_beta", "--into", "rs_beta_inspect"});  // no prompt: nothing overwritten
     INFO(into.out << into.err);
     REQUIRE(into.exit_code == 0);
     CHECK(same_as_manifest(test::cluster().connect_info("rs_beta_inspect"), manifest_path(f, "rs_beta", stamp)));
@@ -262,8 +266,10 @@ TEST_CASE("unknown stamps list the nearest; 'latest' with a broken link falls ba
 TEST_CASE("hooks run in order around the restore, and post_restore runs after a failure", "[pg][restore]") {
   TempDir marks;
   std::string log = marks / "hooks.log";
-  std::string hooks = "[hooks]\npre_restore = [\"sh\", \"-c\", \"echo pre >> " + log + "; echo stopping services\"]\n"
-                      "post_restore = [\"sh\", \"-c\", \"echo post $AUDITPITR_RESTORE_RESULT >> " + log + "\"]\n";
+  std::string hooks = "[hooks]\npre_restore = [\"sh\", \"-c\", \"echo pre >> " + log +
+                      "; echo stopping services\"]\n"
+                      "post_restore = [\"sh\", \"-c\", \"echo post $AUDITPITR_RESTORE_RESULT >> " +
+                      log + "\"]\n";
   RestoreFixture f({"rs_hooks"}, hooks);
   std::string stamp = f.backup();
   auto ok = f.cli({"restore", stamp, "--yes"});
@@ -346,21 +352,25 @@ namespace {
 std::string properties_of(const std::string& dbname) {
   return test::query_value(
       test::cluster().connect_info("postgres"),
-      "SELECT (SELECT coalesce(string_agg(r, '; ' ORDER BY r), '') FROM (SELECT coalesce(pg_get_userbyid(nullif(s.setrole, 0)), "
-      "'*') || ':' || c AS r FROM pg_db_role_setting s, unnest(s.setconfig) c WHERE s.setdatabase = d.oid) x) || ' | ' || "
-      "(SELECT coalesce(string_agg(g, '; ' ORDER BY g), 'default') FROM (SELECT coalesce(pg_get_userbyid(nullif(a.grantee, 0)), "
+      "SELECT (SELECT coalesce(string_agg(r, '; ' ORDER BY r), '') FROM (SELECT "
+      "coalesce(pg_get_userbyid(nullif(s.setrole, 0)), "
+      "'*') || ':' || c AS r FROM pg_db_role_setting s, unnest(s.setconfig) c WHERE s.setdatabase = d.oid) x) || ' | ' "
+      "|| "
+      "(SELECT coalesce(string_agg(g, '; ' ORDER BY g), 'default') FROM (SELECT "
+      "coalesce(pg_get_userbyid(nullif(a.grantee, 0)), "
       "'PUBLIC') || ':' || a.privilege_type || ':' || a.is_grantable AS g FROM aclexplode(d.datacl) a) y) || ' | ' || "
-      "d.datconnlimit FROM pg_database d WHERE d.datname = '" + dbname + "'");
+      "d.datconnlimit FROM pg_database d WHERE d.datname = '" +
+          dbname + "'");
 }
 
 }  // namespace
 
-TEST_CASE("the restored database keeps the replaced one's settings, privileges and connection limit",
-          "[pg][restore]") {
+TEST_CASE("the restored database keeps the replaced one's settings, privileges and connection limit", "[pg][restore]") {
   RestoreFixture f({"rs_props"});
   auto admin = test::cluster().connect_info("postgres");
-  test::execute(admin, "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'rs_props_reader') THEN "
-                       "CREATE ROLE rs_props_reader; END IF; END $$");
+  test::execute(admin,
+                "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'rs_props_reader') THEN "
+                "CREATE ROLE rs_props_reader; END IF; END $$");
   test::execute(admin, "ALTER DATABASE rs_props SET work_mem = '8MB'");
   test::execute(admin, R"(ALTER DATABASE rs_props SET search_path = public, "My ""quoted"" Schema")");
   test::execute(admin, "ALTER DATABASE rs_props SET myapp.region = 'eu west'");

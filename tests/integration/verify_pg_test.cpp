@@ -54,8 +54,9 @@ TEST_CASE("checksums ignore physical row order but see every change", "[pg][veri
 TEST_CASE("a value moved to another row changes the column checksum", "[pg][verify]") {
   auto info = test::portfolio_database("verify_swap");
   auto before = test::checksums_of(info);
-  test::execute(info,
-                "UPDATE portfolios SET owner_id = CASE id WHEN 1 THEN 'user-bob' WHEN 2 THEN 'user-alice' ELSE owner_id END");
+  test::execute(
+      info,
+      "UPDATE portfolios SET owner_id = CASE id WHEN 1 THEN 'user-bob' WHEN 2 THEN 'user-alice' ELSE owner_id END");
   auto after = test::checksums_of(info);
   CHECK(find(after, "portfolios").column_sums.at("owner_id") != find(before, "portfolios").column_sums.at("owner_id"));
 }

@@ -77,7 +77,8 @@ void kill_and_reap(int pid) {
 
 namespace auditpitr::test {
 
-CliResult run_cli_in_terminal(const std::vector<std::string>& args, const std::string& prompt, const std::string& typed) {
+CliResult run_cli_in_terminal(const std::vector<std::string>& args, const std::string& prompt,
+                              const std::string& typed) {
   std::vector<std::string> argv_strings{AUDITPITR_BINARY};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -94,7 +95,9 @@ CliResult run_cli_in_terminal(const std::vector<std::string>& args, const std::s
   bool answered = false;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
   for (;;) {
-    struct pollfd fd {master, POLLIN, 0};
+    struct pollfd fd {
+      master, POLLIN, 0
+    };
     if (::poll(&fd, 1, 200) > 0) {
       char buffer[4096];
       ssize_t n = ::read(master, buffer, sizeof buffer);

@@ -35,6 +35,7 @@ namespace auditpitr::test {
 
 /// Runs `auditpitr args...` on a pseudo-terminal (stdin, stdout and stderr are a terminal, as for a
 /// person), typing `typed` once the program prints `prompt`. `out` holds everything it showed.
-CliResult run_cli_in_terminal(const std::vector<std::string>& args, const std::string& prompt, const std::string& typed);
+CliResult run_cli_in_terminal(const std::vector<std::string>& args, const std::string& prompt,
+                              const std::string& typed);
 
 }  // namespace auditpitr::test

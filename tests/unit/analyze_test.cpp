@@ -1,13 +1,13 @@
 // analyze_events and its report over scripted events (no server): windows, gaps, bursts coalesced
 // into periods, capped lists in the human report, progress.
-#include <catch2/catch.hpp>
+#include "src/ops/analyze.h"
 
 #include <simdjson.h>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <thread>
 
-#include "src/ops/analyze.h"
 #include "tests/unit/mapping_test_support.h"
 
 using namespace auditpitr;

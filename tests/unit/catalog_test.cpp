@@ -1,9 +1,10 @@
 // Catalog: names of the old scripts, manifests, interrupted backups, latest, nearest stamps.
+#include "src/catalog/catalog.h"
+
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 
-#include "src/catalog/catalog.h"
 #include "src/catalog/stamp.h"
 #include "src/error.h"
 #include "src/util/gzip.h"

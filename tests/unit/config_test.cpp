@@ -1,7 +1,8 @@
 // Configuration: shape, defaults, relative paths, and errors that name file, line and key.
+#include "src/config/config.h"
+
 #include <catch2/catch.hpp>
 
-#include "src/config/config.h"
 #include "src/error.h"
 #include "tests/support/temp_dir.h"
 

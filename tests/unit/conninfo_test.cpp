@@ -1,8 +1,9 @@
 // ConnInfo: libpq's syntax, addresses for messages, and the password kept out of messages.
+#include "src/pg/conninfo.h"
+
 #include <catch2/catch.hpp>
 
 #include "src/error.h"
-#include "src/pg/conninfo.h"
 
 using namespace auditpitr;
 

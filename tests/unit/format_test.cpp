@@ -1,7 +1,7 @@
 // Sizes, durations and counts as people read them.
-#include <catch2/catch.hpp>
-
 #include "src/util/format.h"
+
+#include <catch2/catch.hpp>
 
 using namespace auditpitr;
 

@@ -1,8 +1,9 @@
 // gzip: multi-member output that gunzip and our reader accept; damage is detected.
+#include "src/util/gzip.h"
+
 #include <catch2/catch.hpp>
 
 #include "src/error.h"
-#include "src/util/gzip.h"
 #include "tests/support/temp_dir.h"
 
 using namespace auditpitr;
@@ -12,7 +13,8 @@ namespace {
 std::string compress(const std::string& data, unsigned threads) {
   std::string out;
   GzipWriter w([&](const char* d, std::size_t n) { out.append(d, n); }, 6, threads, "auditpitr backup");
-  for (std::size_t i = 0; i < data.size(); i += 100000) w.write(data.data() + i, std::min<std::size_t>(100000, data.size() - i));
+  for (std::size_t i = 0; i < data.size(); i += 100000)
+    w.write(data.data() + i, std::min<std::size_t>(100000, data.size() - i));
   w.finish();
   return out;
 }

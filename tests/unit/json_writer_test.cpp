@@ -1,7 +1,7 @@
 // JsonWriter: nesting, commas and escaping.
-#include <catch2/catch.hpp>
-
 #include "src/util/json_writer.h"
+
+#include <catch2/catch.hpp>
 
 using namespace auditpitr;
 

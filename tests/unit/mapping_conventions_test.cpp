@@ -1,7 +1,7 @@
 // Naming conventions: operations, plurals, camelCase -> snake_case, key names, reserved fields.
-#include <catch2/catch.hpp>
-
 #include "replay/mapping_conventions.h"
+
+#include <catch2/catch.hpp>
 
 using namespace auditpitr::replay;
 

@@ -1,7 +1,8 @@
 // Rules file parsing: the accepted syntax, and errors that name file:line and the rule.
+#include "replay/mapping_rules.h"
+
 #include <catch2/catch.hpp>
 
-#include "replay/mapping_rules.h"
 #include "src/error.h"
 #include "tests/unit/mapping_test_support.h"
 
@@ -74,7 +75,8 @@ TEST_CASE("structural errors name the file, the line and the key", "[mapping]") 
   CHECK_THAT(error_of("[operations.UPDATE_PORTFOLIO]\naction = \"upsert\"\n"),
              Catch::Contains("rules.toml:2") && Catch::Contains("unknown action 'upsert'"));
   CHECK_THAT(error_of("title = [\n"), Catch::Contains("invalid mapping rules 'rules.toml:"));
-  CHECK_THAT(error_of("[fields]\nuserID = 3\n"), Catch::Contains("rules.toml:2") && Catch::Contains("must be a string"));
+  CHECK_THAT(error_of("[fields]\nuserID = 3\n"),
+             Catch::Contains("rules.toml:2") && Catch::Contains("must be a string"));
   CHECK_THAT(error_of("[tables.portfolios]\ncascade = [{ table = \"categories\" }]\n"),
              Catch::Contains("rules.toml:2") && Catch::Contains("needs both 'table' and 'column'"));
 }
@@ -99,8 +101,9 @@ TEST_CASE("names are checked against the catalog, naming the rule and its line",
              Catch::Contains("rules.toml:4") && Catch::Contains("unknown column 'positon' of table 'categories'"));
   CHECK_THAT(error_of("[operations.CREATE_IMAGE]\nfields = { alt = \"alt\" }\n"),
              Catch::Contains("rules.toml:1") && Catch::Contains("has no table"));
-  CHECK_THAT(error_of("[tables.sections]\ncascade = [{ table = \"section_contents\", column = \"sectionid\" }]\n"),
-             Catch::Contains("rules.toml:2") && Catch::Contains("unknown column 'sectionid' of table 'section_contents'"));
+  CHECK_THAT(
+      error_of("[tables.sections]\ncascade = [{ table = \"section_contents\", column = \"sectionid\" }]\n"),
+      Catch::Contains("rules.toml:2") && Catch::Contains("unknown column 'sectionid' of table 'section_contents'"));
   CHECK_THAT(error_of("[fields]\nuserID = \"owner\"\n"),
              Catch::Contains("rules.toml:2") && Catch::Contains("field rename 'userID'"));
   CHECK_THAT(error_of("[operations.X]\ntable = \"audit_notes\"\naction = \"update\"\nkey = \"noteID\"\n"),

@@ -1,7 +1,8 @@
 // The Mapper: conventions alone, rules, drift checks, fan-out, cascades, unmapped fields.
+#include "replay/mapping.h"
+
 #include <catch2/catch.hpp>
 
-#include "replay/mapping.h"
 #include "tests/unit/mapping_test_support.h"
 
 using namespace auditpitr;
@@ -66,8 +67,9 @@ TEST_CASE("unmapped fields are reported once each, with a count", "[mapping]") {
 
 TEST_CASE("an update with changes sets 'to' and checks 'from'", "[mapping]") {
   Mapper m = conventions_only();
-  auto r = map(m, "UPDATE_SECTION_CONTENT",
-               R"({"sectionContentID":2,"changes":{"content":{"from":"old","to":"new"},"metadata":{"from":null,"to":{"alt":"x"}}}})");
+  auto r = map(
+      m, "UPDATE_SECTION_CONTENT",
+      R"({"sectionContentID":2,"changes":{"content":{"from":"old","to":"new"},"metadata":{"from":null,"to":{"alt":"x"}}}})");
   REQUIRE(r.outcome == MapOutcome::mapped);
   const RowChange& c = r.changes[0];
   CHECK(c.table == "section_contents");
@@ -135,7 +137,8 @@ fields = { newPosition = "position" }
 expect = { oldPosition = "position", userID = "owner_id" }
 constants = { description = "moved" }
 )");
-  auto r = map(m, "UPDATE_CATEGORY_POSITION", R"({"categoryID":2,"oldPosition":2,"newPosition":1,"userID":"user-alice"})");
+  auto r =
+      map(m, "UPDATE_CATEGORY_POSITION", R"({"categoryID":2,"oldPosition":2,"newPosition":1,"userID":"user-alice"})");
   REQUIRE(r.outcome == MapOutcome::mapped);
   const RowChange& c = r.changes[0];
   CHECK(set_value(c, "position") == "1");

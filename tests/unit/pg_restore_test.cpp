@@ -1,7 +1,7 @@
 // pg_restore argv, exactly, and the reading of its messages (expected vs real, objects, conflicts).
-#include <catch2/catch.hpp>
-
 #include "src/pg/pg_restore.h"
+
+#include <catch2/catch.hpp>
 
 using namespace auditpitr;
 using Args = std::vector<std::string>;
@@ -79,7 +79,9 @@ TEST_CASE("expected messages are counted by kind, real errors keep their object"
 
 TEST_CASE("a COPY conflict says which key conflicted", "[pg_restore]") {
   pg::PgRestoreMessages m;
-  m.add_line("pg_restore: error: COPY failed for table \"categories\": ERROR:  duplicate key value violates unique constraint \"categories_pkey\"");
+  m.add_line(
+      "pg_restore: error: COPY failed for table \"categories\": ERROR:  duplicate key value violates unique constraint "
+      "\"categories_pkey\"");
   m.add_line("DETAIL:  Key (id)=(1) already exists.");
   m.add_line("CONTEXT:  COPY categories, line 1");
   REQUIRE(m.errors.size() == 1);

@@ -1,9 +1,10 @@
 // The real process runner: argv passed as is (no shell), streams, exit status, missing programs.
+#include "src/pg/process_runner.h"
+
 #include <catch2/catch.hpp>
 
 #include "src/error.h"
 #include "src/pg/pg_tools.h"
-#include "src/pg/process_runner.h"
 
 using namespace auditpitr;
 
@@ -58,8 +59,8 @@ TEST_CASE("a missing program is a clear error", "[process]") {
 TEST_CASE("pg_dump runs with the snapshot, custom format, no compression and no secrets in argv", "[process]") {
   auto info = pg::ConnInfo::parse("host=db.example port=6543 user=app password=s3cret sslmode=require", "portfolio_db");
   pg::Command c = pg::pg_dump_command("/usr/lib/postgresql/15/bin/pg_dump", info, "00000003-0000001B-1");
-  CHECK(c.args == std::vector<std::string>{"--format=custom", "--compress=0", "--no-password",
-                                           "--snapshot=00000003-0000001B-1"});
+  CHECK(c.args ==
+        std::vector<std::string>{"--format=custom", "--compress=0", "--no-password", "--snapshot=00000003-0000001B-1"});
   for (const auto& a : c.args) CHECK(a.find("s3cret") == std::string::npos);
   CHECK(c.env.at("PGPASSWORD") == "s3cret");
   CHECK(c.env.at("PGHOST") == "db.example");

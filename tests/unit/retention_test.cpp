@@ -1,10 +1,11 @@
 // Retention: by mtime as the old script, grandfather-father-son, never the newest.
+#include "src/catalog/retention.h"
+
 #include <sys/stat.h>
 #include <utime.h>
 
 #include <catch2/catch.hpp>
 
-#include "src/catalog/retention.h"
 #include "src/catalog/stamp.h"
 #include "src/util/gzip.h"
 #include "tests/support/temp_dir.h"
@@ -21,7 +22,9 @@ void backup_at(const test::TempDir& dir, const std::string& stamp) {
   w.finish();
   test::write_text(path, out);
   std::time_t t = *stamp_to_time(stamp);
-  struct utimbuf times {t, t};
+  struct utimbuf times {
+    t, t
+  };
   ::utime(path.c_str(), &times);
 }
 
@@ -57,8 +60,8 @@ TEST_CASE("age retention deletes what is older than retention_days, never the ne
 
 TEST_CASE("grandfather-father-son keeps the newest of each day, week and month", "[retention]") {
   test::TempDir dir;
-  for (const char* s : {"20250301_020000", "20250301_140000", "20250302_020000", "20250310_020000",
-                        "20250215_020000", "20250110_020000", "20241210_020000"})
+  for (const char* s : {"20250301_020000", "20250301_140000", "20250302_020000", "20250310_020000", "20250215_020000",
+                        "20250110_020000", "20241210_020000"})
     backup_at(dir, s);
   RetentionPolicy policy;
   policy.retention_days = 1;

@@ -33,23 +33,25 @@ TEST_CASE("create, update and delete logs merge into one time-ordered stream") {
   EventStream stream(fixture("normal"));
   CHECK(events(stream) == std::vector<std::string>{"CREATE_PORTFOLIO create.log:1", "CREATE_CATEGORY create.log:2",
                                                    "CREATE_SECTION create.log:3", "UPDATE_PORTFOLIO update.log:1",
-                                                   "BULK_REORDER_CATEGORIES update.log:2", "DELETE_SECTION delete.log:1"});
+                                                   "BULK_REORDER_CATEGORIES update.log:2",
+                                                   "DELETE_SECTION delete.log:1"});
   CHECK(stream.events_returned() == 6);
 }
 
 TEST_CASE("equal timestamps: create before update before delete, then file order") {
   EventStream stream(fixture("ties"));
   CHECK(events(stream) == std::vector<std::string>{"CREATE_CATEGORY create.log:1", "CREATE_CATEGORY create.log:2",
-                                                   "UPDATE_CATEGORY_POSITION update.log:1", "DELETE_CATEGORY delete.log:1"});
+                                                   "UPDATE_CATEGORY_POSITION update.log:1",
+                                                   "DELETE_CATEGORY delete.log:1"});
 }
 
 TEST_CASE("rotated and gzip files merge in time order across logs") {
   EventStream stream(fixture("rotated"));
-  CHECK(events(stream) == std::vector<std::string>{
-                              "CREATE_PORTFOLIO create.log.3.gz:1", "UPDATE_PORTFOLIO update.log.1.gz:1",
-                              "CREATE_PORTFOLIO create.log.2.gz:1", "DELETE_PORTFOLIO delete.log:1",
-                              "CREATE_PORTFOLIO create.log.1:1", "UPDATE_PORTFOLIO update.log.1.gz:2",
-                              "CREATE_PORTFOLIO create.log:1", "UPDATE_PORTFOLIO update.log:1"});
+  CHECK(events(stream) ==
+        std::vector<std::string>{"CREATE_PORTFOLIO create.log.3.gz:1", "UPDATE_PORTFOLIO update.log.1.gz:1",
+                                 "CREATE_PORTFOLIO create.log.2.gz:1", "DELETE_PORTFOLIO delete.log:1",
+                                 "CREATE_PORTFOLIO create.log.1:1", "UPDATE_PORTFOLIO update.log.1.gz:2",
+                                 "CREATE_PORTFOLIO create.log:1", "UPDATE_PORTFOLIO update.log:1"});
 }
 
 TEST_CASE("offsets and fractions are compared as UTC instants") {

@@ -92,7 +92,9 @@ const std::string kTime = R"("time":"2025-01-23T14:00:00Z")";
 std::vector<std::string> tricky_lines() {
   std::string deep_open(70, '['), deep_close(70, ']');
   std::string long_value(2000, 'x');
+  // A table of lines, several to a row: kept as written.
   return {
+      // clang-format off
       // usual lines and harmless variations
       R"({"level":"info","msg":"Portfolio created","operation":"CREATE_PORTFOLIO","portfolioID":1,)" + kTime + "}",
       R"({ "level" : "info" , "operation" : "X" , )" + kTime + " }  ",
@@ -139,6 +141,7 @@ std::vector<std::string> tricky_lines() {
       R"({"time":"2025-01-23T14:00:00Z ","level":"info"})",
       "{" + kTime + R"(,"level":1,"operation":["A"]})", "{" + kTime + R"(,"level":null})",
       "{" + kTime + R"(,"operation":{"a":1}})",
+      // clang-format on
   };
 }
 
@@ -151,13 +154,14 @@ TEST_CASE("the fast path and simdjson agree on tricky lines") {
 TEST_CASE("the fast path takes the usual lines and declines what it must leave to simdjson") {
   CHECK(fast_accepts(R"({"level":"info","msg":"Portfolio created","operation":"CREATE_PORTFOLIO","portfolioID":1,)" +
                      kTime + R"(,"title":"Portfolio number 1","userID":"8f14e45f-ceea-467f-a0e6-b2c3d4e5f601"})"));
-  CHECK(fast_accepts(R"({"itemCount":3,"items":[{"id":1,"position":1}],"level":"info","operation":"BULK_REORDER_SECTIONS",)" +
-                     kTime + "}"));
-  CHECK(fast_accepts("{" + kTime + R"(,"msg":"quote \" inside"})"));          // escapes elsewhere are fine
+  CHECK(fast_accepts(
+      R"({"itemCount":3,"items":[{"id":1,"position":1}],"level":"info","operation":"BULK_REORDER_SECTIONS",)" + kTime +
+      "}"));
+  CHECK(fast_accepts("{" + kTime + R"(,"msg":"quote \" inside"})"));                    // escapes elsewhere are fine
   CHECK(fast_accepts("{" + kTime + R"(,"msg":")" + std::string(3000, 'z') + R"("})"));  // long line
-  CHECK_FALSE(fast_accepts("{" + kTime + R"(,"level":"in\u0066o"})"));  // simdjson unescapes it
-  CHECK_FALSE(fast_accepts("{" + kTime + R"(,"level":1})"));            // simdjson's rule: ""
-  CHECK_FALSE(fast_accepts(R"({"level":"info"})"));                     // missing time: simdjson names it
+  CHECK_FALSE(fast_accepts("{" + kTime + R"(,"level":"in\u0066o"})"));                  // simdjson unescapes it
+  CHECK_FALSE(fast_accepts("{" + kTime + R"(,"level":1})"));                            // simdjson's rule: ""
+  CHECK_FALSE(fast_accepts(R"({"level":"info"})"));  // missing time: simdjson names it
   CHECK_FALSE(fast_accepts("{" + kTime + "} x"));
 }
 
@@ -189,15 +193,17 @@ TEST_CASE("random damage to good lines gets the same verdict from both paths") {
 }
 
 TEST_CASE("the flat path takes logrus lines and declines every other shape") {
-  const std::string usual = R"({"level":"info","msg":"Portfolio created","operation":"CREATE_PORTFOLIO","portfolioID":1,)" +
-                            kTime + R"(,"title":"Portfolio number 1","userID":"8f14e45f-ceea-467f-a0e6-b2c3d4e5f601"})";
+  const std::string usual =
+      R"({"level":"info","msg":"Portfolio created","operation":"CREATE_PORTFOLIO","portfolioID":1,)" + kTime +
+      R"(,"title":"Portfolio number 1","userID":"8f14e45f-ceea-467f-a0e6-b2c3d4e5f601"})";
   for (FlatLineParser parser : flat_parsers()) {
     CHECK(flat_accepts(parser, usual));
-    CHECK(flat_accepts(parser, "{" + kTime + R"(,"t":true,"f":false,"n":null,"i":-0,"d":1.5e-3,"z":0,"big":12345678901234})"));
+    CHECK(flat_accepts(parser,
+                       "{" + kTime + R"(,"t":true,"f":false,"n":null,"i":-0,"d":1.5e-3,"z":0,"big":12345678901234})"));
     CHECK(flat_accepts(parser, "{" + kTime + R"(,"msg":"{[ ]}, : inside strings"})"));
     CHECK(flat_accepts(parser, "{" + kTime + ",\"msg\":\"é ✓ \x7f\"}"));
-    CHECK_FALSE(flat_accepts(parser, R"({"items":[{"id":1}],)" + kTime + "}"));  // nested: the walker's
-    CHECK_FALSE(flat_accepts(parser, "{ " + kTime + "}"));                     // whitespace
+    CHECK_FALSE(flat_accepts(parser, R"({"items":[{"id":1}],)" + kTime + "}"));   // nested: the walker's
+    CHECK_FALSE(flat_accepts(parser, "{ " + kTime + "}"));                        // whitespace
     CHECK_FALSE(flat_accepts(parser, "{" + kTime + R"(,"msg":"a \"quote\""})"));  // an escape
     CHECK_FALSE(flat_accepts(parser, "{" + kTime + R"(,"level":1})"));
     CHECK_FALSE(flat_accepts(parser, "{" + kTime + R"(,"n":01})"));
@@ -208,7 +214,7 @@ TEST_CASE("the flat path takes logrus lines and declines every other shape") {
     CHECK_FALSE(flat_accepts(parser, "{" + kTime + R"(,"a"})"));
     CHECK_FALSE(flat_accepts(parser, "{" + kTime + R"(,"a":"b":"c"})"));
     CHECK_FALSE(flat_accepts(parser, "{" + kTime + R"(,1:"c"})"));
-    CHECK_FALSE(flat_accepts(parser, "{" + kTime + R"(,"b":"c",:1})"));   // a colon without its key
+    CHECK_FALSE(flat_accepts(parser, "{" + kTime + R"(,"b":"c",:1})"));  // a colon without its key
     CHECK_FALSE(flat_accepts(parser, R"({:"c",)" + kTime + "}"));
     CHECK_FALSE(flat_accepts(parser, "{" + kTime + R"(,"a":"b""c","d":1})"));  // two values in a row
     CHECK_FALSE(flat_accepts(parser, "{" + kTime + R"(,"a":1"c","d":1})"));
@@ -224,8 +230,8 @@ TEST_CASE("the flat path agrees with simdjson wherever a line's bytes fall acros
   const std::string specials = "{}[]:,\"\\ 0-1e.tnZ\x01\xc3";
   int accepted = 0;
   for (std::size_t fill = 0; fill < 140; fill += 1) {
-    std::string line = R"({"msg":")" + std::string(fill, 'x') + R"(","level":"info","n":1234,"operation":"OP",)" + kTime +
-                       R"(,"ok":true,"neg":-5,"f":2.5})";
+    std::string line = R"({"msg":")" + std::string(fill, 'x') + R"(","level":"info","n":1234,"operation":"OP",)" +
+                       kTime + R"(,"ok":true,"neg":-5,"f":2.5})";
     for (FlatLineParser parser : flat_parsers()) accepted += flat_accepts(parser, line);
     check_flat_agrees(line);
     if (fill % 7 != 0) continue;  // mutations on a sample of the shifts keep the test quick

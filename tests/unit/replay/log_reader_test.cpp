@@ -2,11 +2,11 @@
 // gzip order, damaged gzip, bounded memory.
 #include "replay/log_reader.h"
 
-#include <catch2/catch.hpp>
-#include <sys/resource.h>
 #include <simdjson.h>
+#include <sys/resource.h>
 #include <zlib.h>
 
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <map>
 
@@ -77,7 +77,8 @@ TEST_CASE("each kind of bad line is counted, reported with file:line and skipped
   CHECK(s.earliest == parse_rfc3339("2025-01-23T13:00:00Z"));
   CHECK(s.latest == parse_rfc3339("2025-01-23T14:00:04Z"));
   REQUIRE(!c.issues.empty());
-  CHECK(describe(c.issues[0]) == "audit log '" + fixture("bad") + "/create.log' line 2: malformed JSON (cut short or broken)");
+  CHECK(describe(c.issues[0]) ==
+        "audit log '" + fixture("bad") + "/create.log' line 2: malformed JSON (cut short or broken)");
 }
 
 TEST_CASE("strict mode stops at the first bad line with a verification error naming file:line") {
@@ -119,8 +120,9 @@ TEST_CASE("structural breakage anywhere in the line is malformed") {
 TEST_CASE("a huge line is skipped unread and reported as too long") {
   TempDir dir;
   std::string huge = line(2, "2025-01-23T14:00:01Z", std::string(5u << 20, 'x'));
-  write_text(dir / "create.log", line(1, "2025-01-23T14:00:00Z") + "\n" + huge + "\n" + line(3, "2025-01-23T14:00:02Z") +
-                                     "\n" + huge);  // the last one also lacks its newline
+  write_text(dir / "create.log", line(1, "2025-01-23T14:00:00Z") + "\n" + huge + "\n" +
+                                     line(3, "2025-01-23T14:00:02Z") + "\n" +
+                                     huge);  // the last one also lacks its newline
   ReaderOptions options;
   options.buffer_bytes = 64 << 10;
   options.max_line_bytes = 1 << 20;

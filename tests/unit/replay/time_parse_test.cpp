@@ -1,9 +1,9 @@
 // RFC 3339 from the logs, the three command-line forms, and formatting back.
 #include "replay/time_parse.h"
 
-#include <catch2/catch.hpp>
 #include <stdlib.h>
 
+#include <catch2/catch.hpp>
 #include <ctime>
 
 #include "src/error.h"
@@ -17,7 +17,9 @@ namespace {
 // 2025-01-23T14:00:00Z
 constexpr int64_t kBase = 1737640800;
 
-TimePoint at(int64_t unix_seconds, int64_t micros = 0) { return TimePoint{seconds{unix_seconds}} + microseconds{micros}; }
+TimePoint at(int64_t unix_seconds, int64_t micros = 0) {
+  return TimePoint{seconds{unix_seconds}} + microseconds{micros};
+}
 
 /// Sets TZ for the scope of a test and restores it.
 struct ScopedTz {
@@ -53,10 +55,10 @@ TEST_CASE("rfc 3339 with Z, offsets and fractions normalises to UTC") {
 }
 
 TEST_CASE("malformed rfc 3339 is rejected") {
-  for (const char* bad : {"", "2025-01-23", "2025-01-23T14:00:00", "2025-02-30T14:00:00Z", "2025-13-01T14:00:00Z",
-                          "2025-01-23T24:00:00Z", "2025-01-23T14:60:00Z", "2025-01-23T14:00:00.Z",
-                          "2025-01-23T14:00:00+0300", "2025-01-23T14:00:00+03:00x", "2025-01-23X14:00:00Z",
-                          "2025-0a-23T14:00:00Z", "yesterday", "2025-01-23T14:00:00ZZ", "2023-02-29T00:00:00Z"}) {
+  for (const char* bad :
+       {"", "2025-01-23", "2025-01-23T14:00:00", "2025-02-30T14:00:00Z", "2025-13-01T14:00:00Z", "2025-01-23T24:00:00Z",
+        "2025-01-23T14:60:00Z", "2025-01-23T14:00:00.Z", "2025-01-23T14:00:00+0300", "2025-01-23T14:00:00+03:00x",
+        "2025-01-23X14:00:00Z", "2025-0a-23T14:00:00Z", "yesterday", "2025-01-23T14:00:00ZZ", "2023-02-29T00:00:00Z"}) {
     INFO(bad);
     CHECK_FALSE(parse_rfc3339(bad).has_value());
   }
