@@ -1,6 +1,8 @@
 // load() and reporter_for().
 #include "src/cli/cli_support.h"
 
+#include "src/util/format.h"
+
 namespace auditpitr::cli {
 
 Config load(const GlobalOptions& global) { return load_config(global.config_path); }
@@ -16,14 +18,15 @@ ops::Reporter reporter_for(const Output& out) {
 
 void print_report(const Output& out, const std::vector<ops::ReportLine>& lines) {
   for (const auto& line : lines) {
+    std::string text = printable(line.text);  // reports quote the logs
     switch (line.kind) {
       case ops::ReportLine::Kind::heading:
         out.line();
-        out.line(out.bold(line.text));
+        out.line(out.bold(text));
         break;
-      case ops::ReportLine::Kind::info: out.info(line.text); break;
-      case ops::ReportLine::Kind::warning: out.warning(line.text); break;
-      case ops::ReportLine::Kind::plain: out.line(line.text); break;
+      case ops::ReportLine::Kind::info: out.info(text); break;
+      case ops::ReportLine::Kind::warning: out.warning(text); break;
+      case ops::ReportLine::Kind::plain: out.line(text); break;
     }
   }
 }

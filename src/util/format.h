@@ -17,6 +17,10 @@ std::string grouped(uint64_t number);
 std::string count_text(uint64_t count, const std::string& noun);
 /// `text` followed by spaces up to `width`, or by one space when it is that long already.
 std::string pad(const std::string& text, std::size_t width);
+/// `text` safe to show on a terminal: control characters (C0, DEL, and C1 encoded in UTF-8),
+/// which could move the cursor, recolour or forge lines, become visible `\xNN` / `\u00NN`.
+/// For text that comes from the logs: an application's users choose some of it.
+std::string printable(const std::string& text);
 /// Rows of cells as lines whose columns line up: each cell padded to its column's widest plus one
 /// space (the last cell of a row as it is).
 std::vector<std::string> align_columns(const std::vector<std::vector<std::string>>& rows);

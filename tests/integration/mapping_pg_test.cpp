@@ -333,3 +333,25 @@ TEST_CASE("analyze counts error.log over its rotations, and needs none at all", 
   auto text = test::run_cli({"-c", dir / "auditpitr.toml", "analyze"});
   CHECK_THAT(text.out, Catch::Contains("error.log.1") && Catch::Contains("error.log "));
 }
+
+TEST_CASE("analyze shows control characters from the logs as text, never sends them to the terminal",
+          "[pg][mapping][cli]") {
+  auto info = test::portfolio_database("mapping_analyze_controls");
+  test::TempDir dir;
+  std::string audit = dir / "audit";
+  std::filesystem::create_directory(audit);
+  // JSON escapes that decode to ESC sequences (clear the screen, recolour) and a newline.
+  test::write_text(audit + "/create.log",
+                   R"({"level":"info","operation":"CREATE_\u001b[2JPORTFOLIO","time":"2025-01-15T09:00:00Z"})"
+                   "\n"
+                   R"({"level":"info","operation":"CREATE_PORTFOLIO","portfolioID":1,"x\u001b[31m\nfake":1,)"
+                   R"("time":"2025-01-15T09:00:01Z"})"
+                   "\n");
+  test::write_text(dir / "auditpitr.toml", config_text(info, shipped_rules(), audit));
+  auto result = test::run_cli({"-c", dir / "auditpitr.toml", "analyze"});
+  INFO(result.out);
+  REQUIRE(result.exit_code == 0);
+  CHECK(result.out.find('\x1b') == std::string::npos);
+  CHECK_THAT(result.out, Catch::Contains(R"(CREATE_\x1b[2JPORTFOLIO)"));
+  CHECK_THAT(result.out, Catch::Contains(R"(field 'x\x1b[31m\x0afake' of CREATE_PORTFOLIO maps to no column)"));
+}

@@ -32,3 +32,12 @@ TEST_CASE("columns line up on their widest cell; the last cell is left as it is"
         std::vector<std::string>{"a         1  x", "long name 22 y"});
   CHECK(align_columns({{"one"}, {}}) == std::vector<std::string>{"one", ""});
 }
+
+TEST_CASE("text from the logs cannot drive the terminal", "[format]") {
+  CHECK(printable("CREATE_\x1b[31mX") == "CREATE_\\x1b[31mX");
+  CHECK(printable("two\nlines\r") == "two\\x0alines\\x0d");
+  CHECK(printable("del\x7f") == "del\\x7f");
+  CHECK(printable("csi \xc2\x9b 2J") == "csi \\u009b 2J");                 // C1 control in UTF-8
+  CHECK(printable("Caf\xc3\xa9 \xc2\xa0ok") == "Caf\xc3\xa9 \xc2\xa0ok");  // é and no-break space stay
+  CHECK(printable("cut \xc2") == "cut \xc2");
+}
