@@ -24,9 +24,7 @@ std::string where(const replay::AuditEvent& e) {
 class TimeShape {
  public:
   explicit TimeShape(const AnalyzeOptions& options)
-      : options_(options),
-        window_(std::max<int64_t>(std::chrono::duration_cast<std::chrono::microseconds>(options.burst_window).count(),
-                                  1)) {}
+      : options_(options), window_(std::max<int64_t>(std::chrono::microseconds(options.burst_window).count(), 1)) {}
 
   void add(const replay::AuditEvent& e, AnalyzeReport& report) {
     if (previous_ && e.time - *previous_ > options_.gap_threshold)

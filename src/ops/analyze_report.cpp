@@ -142,6 +142,14 @@ void timeline_text(const AnalyzeReport& r, std::vector<ReportLine>& out) {
   });
 }
 
+/// "events from … up to … only; …" for --since/--until.
+std::string window_text(const AnalyzeOptions& options) {
+  std::string text = "events";
+  if (options.since) text += " from " + display_time(*options.since);
+  if (options.until) text += " up to " + display_time(*options.until);
+  return text + " only; the file counts cover the whole logs";
+}
+
 void coverage_text(const AnalyzeReport& r, std::vector<ReportLine>& out) {
   out.push_back({ReportLine::Kind::heading, "Column coverage (what a recovery from these logs can rebuild)"});
   const ColumnCoverage order[] = {ColumnCoverage::created_and_updated, ColumnCoverage::created_only,
@@ -235,12 +243,7 @@ std::vector<ReportLine> analyze_text(const AnalyzeReport& r) {
       {ReportLine::Kind::info, "audit logs in '" + r.audit_dir + "', replayed into '" + r.database + "'" +
                                    (r.mapping.empty() ? " by conventions only" : " with rules '" + r.mapping + "'")});
   out.push_back({ReportLine::Kind::info, "tables and columns from the " + r.schema_source});
-  if (r.options.since || r.options.until)
-    out.push_back({ReportLine::Kind::info, "events " +
-                                               (r.options.since ? "from " + display_time(*r.options.since) : "") +
-                                               (r.options.since && r.options.until ? " " : "") +
-                                               (r.options.until ? "up to " + display_time(*r.options.until) : "") +
-                                               " only; the file counts cover the whole logs"});
+  if (r.options.since || r.options.until) out.push_back({ReportLine::Kind::info, window_text(r.options)});
   files_text(r, out);
   operations_text(r, out);
   timeline_text(r, out);
