@@ -195,7 +195,7 @@ bool LineSplitter::fill() {
   } catch (const Error& e) {
     if (!files_[file_index_].gzip || e.kind() != ErrorKind::verification) throw;
     // A .gz cut by a crash or a full disk: report it, keep what was inflated, move on.
-    damage_ = e.cause().empty() ? e.what() : e.cause();
+    damage_ = gzip_problem(e);
     n = 0;
     eof_ = true;
     end_ = begin_;  // the partial last line cannot be trusted

@@ -80,15 +80,15 @@ CheckResult check_backup(const Config& config, const BackupFile& backup, pg::Pro
   GzipReader reader(backup.path);
   Sha256 sha;
   if (!r.crc_deferred) reader.on_raw([&](const char* d, std::size_t n) { sha.update(d, n); });
-  std::string gzip_problem;
+  std::string gzip_error;
   auto read_some = [&](char* buffer, std::size_t capacity) -> std::size_t {
-    if (!gzip_problem.empty()) return 0;
+    if (!gzip_error.empty()) return 0;
     try {
       std::size_t n = reader.read(buffer, capacity);
       r.uncompressed_size += n;
       return n;
     } catch (const Error& e) {
-      gzip_problem = e.what();
+      gzip_error = gzip_problem(e);
       return 0;
     }
   };
@@ -109,7 +109,7 @@ CheckResult check_backup(const Config& config, const BackupFile& backup, pg::Pro
     digest = sha.hex_digest();
     file_size = reader.compressed_bytes();
   }
-  r.gzip_ok = gzip_problem.empty();
+  r.gzip_ok = gzip_error.empty();
   r.toc_ok = listed.ok();
   r.toc_entries = count_toc_entries(listed.stdout_text);
   r.sha256_ok = backup.has_manifest && digest == manifest.file_sha256 && file_size == manifest.file_size;
@@ -121,7 +121,7 @@ CheckResult check_backup(const Config& config, const BackupFile& backup, pg::Pro
   } else if (r.crc_deferred && digest != manifest.file_sha256) {
     r.problem = "sha256 " + digest + " does not match the manifest's " + manifest.file_sha256;
   } else if (!r.gzip_ok) {
-    r.problem = gzip_problem;
+    r.problem = gzip_error;
   } else if (backup.has_manifest && file_size != manifest.file_size) {
     r.problem =
         "size is " + std::to_string(file_size) + " bytes, the manifest says " + std::to_string(manifest.file_size);

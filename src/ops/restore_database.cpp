@@ -74,7 +74,13 @@ class InflatedDump {
   InflatedDump(const std::string& dump_path) : file_(dump_path.substr(0, dump_path.size() - 3) /* drop .gz */, 0600) {
     GzipReader reader(dump_path);
     static thread_local char buffer[1 << 17];
-    for (std::size_t n; (n = reader.read(buffer, sizeof buffer)) > 0;) file_.write(buffer, n);
+    try {
+      for (std::size_t n; (n = reader.read(buffer, sizeof buffer)) > 0;) file_.write(buffer, n);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::verification) throw;
+      throw verification_error("backup '" + base_name(dump_path) + "' is damaged: " + gzip_problem(e),
+                               "use another backup (auditpitr list shows them); gunzip -t gives the same verdict");
+    }
   }
   const std::string& path() const { return file_.temp_path(); }
 

@@ -110,7 +110,7 @@ void feed_dump_to_stdin(pg::Command& command, const std::string& dump_path, std:
     try {
       return reader->read(buffer, capacity);
     } catch (const Error& e) {
-      problem = e.what();
+      problem = gzip_problem(e);
       return 0;
     }
   };

@@ -126,9 +126,9 @@ struct GzipReader::Impl {
   bool eof = false;
   uint64_t members = 0;
 
+  // The reason alone is the cause, for callers that name the file their own way (gzip_problem).
   [[noreturn]] void damaged(const std::string& why) const {
-    throw verification_error("backup '" + path + "' is damaged: " + why,
-                             "use another backup (auditpitr list shows them); gunzip -t gives the same verdict");
+    throw Error(ErrorKind::verification, "'" + path + "' is damaged: " + why, "gunzip -t gives the same verdict", why);
   }
 };
 
@@ -162,7 +162,7 @@ std::size_t GzipReader::read(char* buffer, std::size_t capacity) {
       }
     }
     if (s.zs.avail_in == 0 && s.eof) {
-      if (s.member_open && s.members == 0) s.damaged("the file is empty");
+      if (s.member_open && compressed_bytes_ == 0) s.damaged("the file is empty");
       if (s.member_open) s.damaged("the file ends in the middle of the data (truncated)");
       return 0;
     }
@@ -183,6 +183,10 @@ std::size_t GzipReader::read(char* buffer, std::size_t capacity) {
     }
   }
   return capacity - s.zs.avail_out;
+}
+
+std::string gzip_problem(const Error& error) {
+  return error.kind() == ErrorKind::verification && !error.cause().empty() ? error.cause() : error.what();
 }
 
 std::string gzip_header_comment(const std::string& path) {

@@ -11,6 +11,8 @@
 
 namespace auditpitr {
 
+class Error;
+
 class GzipWriter {
  public:
   using Sink = std::function<void(const char* data, std::size_t size)>;
@@ -41,7 +43,8 @@ class GzipReader {
   GzipReader& operator=(const GzipReader&) = delete;
 
   /// Fills `buffer` with decompressed bytes; returns 0 at the clean end of the file. Throws a
-  /// verification Error ("damaged") on a CRC mismatch, truncation or garbage.
+  /// verification Error ("'path' is damaged: …", the reason alone as its cause) on a CRC
+  /// mismatch, truncation or garbage.
   std::size_t read(char* buffer, std::size_t capacity);
   /// Called with every block of compressed bytes as it is read (for a sha256 in the same pass).
   void on_raw(std::function<void(const char*, std::size_t)> observer) { raw_observer_ = std::move(observer); }
@@ -53,6 +56,11 @@ class GzipReader {
   std::function<void(const char*, std::size_t)> raw_observer_;
   uint64_t compressed_bytes_ = 0;
 };
+
+/// What went wrong reading a gzip file, for a message that names the file itself ("backup 'x' is
+/// damaged: …"): a damage verdict's reason ("the file ends in the middle of the data (truncated)",
+/// zlib's text), or the whole message of any other error (I/O).
+std::string gzip_problem(const Error& error);
 
 /// The FCOMMENT of the file's first gzip header; empty when none, "" also for non-gzip files.
 std::string gzip_header_comment(const std::string& path);
