@@ -81,6 +81,9 @@ void files_text(const AnalyzeReport& r, std::vector<ReportLine>& out) {
     rows.push_back({"  " + base_name(f.path), count_text(f.lines, "line"), count_text(f.events, "event"),
                     grouped(f.malformed) + " malformed",
                     f.first ? display_time(*f.first) + " .. " + display_time(*f.last) : "no events"});
+  if (r.files.empty())
+    out.push_back({ReportLine::Kind::warning, "no create.log, update.log or delete.log (nor rotations of them) in '" +
+                                                  r.audit_dir + "': is it the application's audit folder?"});
   std::vector<std::string> lines = align_columns(rows);
   for (std::size_t i = 0; i < all.size(); ++i) {
     out.push_back({ReportLine::Kind::plain, lines[i]});

@@ -299,16 +299,22 @@ TEST_CASE("analyze --since/--until limits the report to a window, in all three t
   CHECK_THAT(reversed.err, Catch::Contains("is before --since"));
 }
 
-TEST_CASE("analyze counts error.log over its rotations, and needs none at all", "[pg][mapping][cli]") {
+TEST_CASE("analyze says when the folder holds no event log, counts error.log over its rotations, and needs none",
+          "[pg][mapping][cli]") {
   auto info = test::portfolio_database("mapping_analyze_error_logs");
   test::TempDir dir;
   std::string audit = dir / "audit";
   std::filesystem::create_directory(audit);
-  for (const char* log : {"create.log", "update.log", "delete.log"})
-    std::filesystem::copy_file(fixture_logs() + "/" + log, audit + "/" + log);
   test::write_text(dir / "auditpitr.toml", config_text(info, shipped_rules(), audit));
   auto analyze = [&] { return test::run_cli({"-c", dir / "auditpitr.toml", "analyze", "--json"}); };
 
+  auto nothing = test::run_cli({"-c", dir / "auditpitr.toml", "analyze"});  // an empty folder: said
+  REQUIRE(nothing.exit_code == 0);
+  CHECK_THAT(nothing.out, Catch::Contains("no create.log, update.log or delete.log (nor rotations of them) in '" +
+                                          audit + "': is it the application's audit folder?"));
+
+  for (const char* log : {"create.log", "update.log", "delete.log"})
+    std::filesystem::copy_file(fixture_logs() + "/" + log, audit + "/" + log);
   auto without = analyze();  // an application that never failed has no error.log
   INFO(without.err);
   REQUIRE(without.exit_code == 0);
