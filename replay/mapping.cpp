@@ -38,20 +38,24 @@ const FieldColumn* find_field(const std::vector<FieldColumn>& list, const std::s
 /// Builds the row changes of one line (one per fan-out element).
 class ChangeBuilder {
  public:
-  ChangeBuilder(Mapper& mapper, const AuditEvent& event, const OperationTarget& target, const JsonNode& root)
+  ChangeBuilder(Mapper& mapper, const AuditEvent& event, const OperationTarget& target, const OperationRule* rule,
+                const JsonNode& root)
       : mapper_(mapper),
         event_(event),
-        rule_(mapper.rules_.operation(std::string(event.operation))),
+        rule_(rule),
         target_(target),
         root_(root),
         shape_(*mapper.catalog_.table(target.table)) {}
 
   std::vector<RowChange> build() {
-    if (!rule_ || rule_->each.empty()) return {build_one(nullptr, "")};
+    std::vector<RowChange> changes;
+    if (!rule_ || rule_->each.empty()) {
+      changes.push_back(build_one(nullptr, ""));  // not `return {…}`: that would copy the change
+      return changes;
+    }
     const JsonNode* array = root_.find(rule_->each);
     if (!array || array->kind != JsonNode::Kind::array)
       throw InvalidLine{"missing array field '" + rule_->each + "' to fan out"};
-    std::vector<RowChange> changes;
     for (std::size_t i = 0; i < array->items.size(); ++i) {
       const JsonNode& element = array->items[i];
       std::string prefix = rule_->each + "[" + std::to_string(i) + "].";
@@ -279,17 +283,26 @@ OperationTarget Mapper::target(const std::string& operation) const {
   return t;
 }
 
+const Mapper::KnownOperation& Mapper::known(std::string_view operation) {
+  auto it = known_.find(operation);
+  if (it == known_.end()) {
+    std::string name(operation);
+    it = known_.emplace(name, KnownOperation{target(name), rules_.operation(name)}).first;
+  }
+  return it->second;
+}
+
 MapResult Mapper::map(const AuditEvent& event) {
   MapResult result;
-  OperationTarget t = target(std::string(event.operation));
-  result.outcome = t.outcome;
-  result.reason = t.reason;
-  if (t.outcome != MapOutcome::mapped) return result;
+  const KnownOperation& op = known(event.operation);
+  result.outcome = op.target.outcome;
+  result.reason = op.target.reason;
+  if (op.target.outcome != MapOutcome::mapped) return result;
   JsonNode root;
   std::string error;
   try {
     if (!parse_event_json(event.json, root, error)) throw InvalidLine{"invalid JSON: " + error};
-    result.changes = ChangeBuilder(*this, event, t, root).build();
+    result.changes = ChangeBuilder(*this, event, op.target, op.rule, root).build();
   } catch (const InvalidLine& invalid) {
     result.outcome = MapOutcome::invalid;
     result.reason = invalid.reason;

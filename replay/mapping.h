@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "replay/event.h"
@@ -114,10 +115,18 @@ class Mapper {
 
  private:
   friend class ChangeBuilder;
+  /// What map() needs of an operation, worked out on its first event: the rules and the catalog
+  /// never change, and a log holds few operations but many events of each.
+  struct KnownOperation {
+    OperationTarget target;
+    const OperationRule* rule = nullptr;
+  };
+  const KnownOperation& known(std::string_view operation);
   void note_unmapped(const AuditEvent& event, const std::string& field);
 
   MappingRules rules_;
   MappingCatalog catalog_;
+  std::map<std::string, KnownOperation, std::less<>> known_;
   std::vector<UnmappedField> unmapped_;
   std::map<std::pair<std::string, std::string>, std::size_t> unmapped_index_;
 };
