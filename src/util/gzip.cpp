@@ -124,7 +124,6 @@ struct GzipReader::Impl {
   std::vector<char> input = std::vector<char>(1 << 16);
   bool member_open = true;  // inside a member (or expecting the first one)
   bool eof = false;
-  uint64_t members = 0;
 
   // The reason alone is the cause, for callers that name the file their own way (gzip_problem).
   [[noreturn]] void damaged(const std::string& why) const {
@@ -173,7 +172,6 @@ std::size_t GzipReader::read(char* buffer, std::size_t capacity) {
     int rc = inflate(&s.zs, Z_NO_FLUSH);
     if (rc == Z_STREAM_END) {
       s.member_open = false;
-      ++s.members;
     } else if (rc == Z_DATA_ERROR) {
       s.damaged(s.zs.msg ? std::string(s.zs.msg) : "invalid compressed data");
     } else if (rc == Z_MEM_ERROR) {
