@@ -8,7 +8,12 @@
 # is shared, and the best run is the one least disturbed by others; the ratio to jq uses the median.
 # The .gz scan is compared with zlib's inflate alone on one core (log_scan inflate, RUNS times too),
 # the speed the issue holds it to.
-# Usage: bench/log_reader_bench.sh [SIZE_MB]   (default 1024; env BUILD=build, WORK=/tmp/auditpitr-bench, RUNS=5)
+# Then `auditpitr analyze` end to end (process start, the catalog from a throwaway server with the
+# Portfolio Manager schema, reading, mapping with the fixture's rules, coverage, the report) over
+# the plain files, ANALYZE_RUNS times (default 3), against the same jq filter: median seconds and
+# the ratio. Skipped with a message when build/src/cli/auditpitr is missing.
+# Usage: bench/log_reader_bench.sh [SIZE_MB]   (default 1024; env BUILD=build, WORK=/tmp/auditpitr-bench, RUNS=5,
+# ANALYZE_RUNS=3)
 set -eu
 source "$(dirname "$0")/lib.sh"
 SIZE_MB=${1:-1024}
@@ -16,6 +21,8 @@ RUNS=${RUNS:-5}
 BUILD=${BUILD:-build}
 WORK=${WORK:-/tmp/auditpitr-bench}
 SCAN="$BUILD/bench/log_scan"
+AUDITPITR=${AUDITPITR:-$BUILD/src/cli/auditpitr}
+ANALYZE_RUNS=${ANALYZE_RUNS:-3}
 FILTER='select(.operation|test("^(CREATE|UPDATE|DELETE)_"))'
 [ -x "$SCAN" ] || { echo "build first: cmake -S . -B $BUILD && make -C $BUILD log_scan" >&2; exit 2; }
 command -v jq >/dev/null || { echo "jq is not installed" >&2; exit 2; }
@@ -75,3 +82,35 @@ echo "  plain: auditpitr $ours_plain_wall | $ours_plain_cpu [best $ours_plain_be
 echo "  gz:    auditpitr $ours_gz_wall | $ours_gz_cpu [best $ours_gz_best_wall | $ours_gz_best_cpu], jq $jq_gz_wall | $jq_gz_cpu," \
   "ratio $(ratio "$ours_gz_wall" "$jq_gz_wall")x | $(ratio "$ours_gz_cpu" "$jq_gz_cpu")x;" \
   "zlib inflate alone (one core, median) $zlib_wall: the .gz scan runs at $(ratio "$ours_gz_wall" "$zlib_wall")x its speed"
+
+# analyze end to end. bench_start_server replaces the EXIT trap: the work folder is removed too.
+[ -x "$AUDITPITR" ] || { echo "analyze: $AUDITPITR is not built, skipped"; exit 0; }
+bench_start_server
+trap 'bench_stop_server; rm -rf "$WORK"' EXIT
+psql -Xq -d postgres -c "CREATE DATABASE analyze_db"
+psql -Xq -d analyze_db -f "$(dirname "$0")/../fixtures/portfolio-manager/schema.sql" > /dev/null
+cat > "$WORK/auditpitr.toml" <<CONF
+[backup]
+dir = "backups"
+[[databases]]
+alias = "bench"
+dbname = "analyze_db"
+conninfo = "$BENCH_CONNINFO"
+[audit]
+dir = "plain"
+database = "bench"
+mapping = "$(cd "$(dirname "$0")/.." && pwd)/fixtures/portfolio-manager/mapping.toml"
+CONF
+walls=() cpus=()
+for run in $(seq "$ANALYZE_RUNS"); do
+  cat "$WORK"/plain/* > /dev/null
+  /usr/bin/time -f '%e %U %S %M' -o "$WORK/time.out" "$AUDITPITR" -c "$WORK/auditpitr.toml" analyze --json > /dev/null
+  read -r wall user sys rss < "$WORK/time.out"
+  echo "auditpitr analyze run $run: $wall s wall, $user s user, $sys s system, peak_rss_kb=$rss"
+  walls+=("$wall") cpus+=("$(echo "$user $sys" | awk '{print $1 + $2}')")
+done
+analyze_s=$(bench_median "${walls[@]}") analyze_cpu_s=$(bench_median "${cpus[@]}")
+seconds() { echo "$BYTES $1" | awk '{printf "%.2f", $1 / 1e6 / $2}'; }   # of MB/s
+echo "  analyze end to end (median of $ANALYZE_RUNS): $analyze_s s wall, $analyze_cpu_s s CPU;" \
+  "jq filter $(seconds "$jq_plain_wall") s wall, $(seconds "$jq_plain_cpu") s CPU;" \
+  "ratio $(ratio "$(seconds "$jq_plain_wall")" "$analyze_s")x wall | $(ratio "$(seconds "$jq_plain_cpu")" "$analyze_cpu_s")x CPU (target >= 30x)"
