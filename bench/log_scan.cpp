@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "replay/event_stream.h"
-#include "replay/log_line.h"
-#include "replay/time_parse.h"
+#include "replay/log/event_stream.h"
+#include "replay/log/log_line.h"
+#include "replay/log/time_parse.h"
 #include "src/error.h"
 #include "src/util/gzip.h"
 

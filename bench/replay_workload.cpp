@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "replay/time_parse.h"
+#include "replay/log/time_parse.h"
 
 namespace {
 

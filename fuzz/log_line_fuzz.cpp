@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "replay/log_line.h"
-#include "replay/log_line_fast.h"
-#include "replay/log_line_flat.h"
-#include "replay/log_reader.h"
+#include "replay/log/log_line.h"
+#include "replay/log/log_line_fast.h"
+#include "replay/log/log_line_flat.h"
+#include "replay/log/log_reader.h"
 
 using namespace auditpitr::replay;
 

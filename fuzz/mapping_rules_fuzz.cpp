@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "replay/mapping_rules.h"
+#include "replay/mapping/mapping_rules.h"
 #include "src/error.h"
 
 namespace {

@@ -1,5 +1,5 @@
 // auditpitr analyze: what the audit logs hold and what a recovery from them would miss.
-#include "replay/time_parse.h"
+#include "replay/log/time_parse.h"
 #include "src/cli/cli_support.h"
 #include "src/error.h"
 #include "src/ops/analyze.h"

@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "replay/mapping_rules.h"
+#include "replay/mapping/mapping_rules.h"
 #include "src/catalog/catalog.h"
 #include "src/error.h"
 #include "src/pg/connection.h"

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "replay/audit_source.h"
-#include "replay/coverage.h"
-#include "replay/mapping.h"
+#include "replay/log/audit_source.h"
+#include "replay/mapping/coverage.h"
+#include "replay/mapping/mapping.h"
 #include "src/config/config.h"
 #include "src/ops/reporter.h"
 

@@ -8,7 +8,7 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
-#include "tests/unit/mapping_test_support.h"
+#include "tests/unit/replay/mapping/mapping_test_support.h"
 
 using namespace auditpitr;
 

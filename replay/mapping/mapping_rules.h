@@ -1,0 +1,89 @@
+// The mapping rules file (TOML, docs/mapping.md): what the conventions cannot guess about an
+// application's audit log. Loading checks the structure; validate_mapping_rules checks the names
+// against the target database's catalog.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "replay/mapping/mapping_catalog.h"
+#include "replay/mapping/mapping_value.h"
+
+namespace auditpitr::replay {
+
+enum class RuleAction { insert, update, remove, ignore };
+const char* action_name(RuleAction action);
+
+/// A log field and the column it lands in (or is compared with), with its line in the rules file.
+struct FieldColumn {
+  std::string field;
+  std::string column;
+  int line = 0;
+};
+
+struct ColumnConstant {
+  std::string column;
+  Value value;
+  int line = 0;
+};
+
+struct CascadeRule {
+  std::string child_table;
+  std::string foreign_key;  ///< the child's column that holds the parent's primary key
+  int line = 0;
+};
+
+/// [tables.NAME]
+struct TableRule {
+  std::string table;
+  int line = 0;
+  /// Column set to the event time by a delete. Unset: `deleted_at` when the table has it;
+  /// "" : rows are really deleted.
+  std::optional<std::string> soft_delete;
+  std::vector<CascadeRule> cascade;
+};
+
+/// [operations.NAME]
+struct OperationRule {
+  std::string operation;
+  int line = 0;
+  std::optional<RuleAction> action;     ///< unset: from the CREATE_/UPDATE_/DELETE_ prefix
+  std::string table;                    ///< empty: from the entity name
+  std::vector<FieldColumn> key;         ///< empty: `<entity>ID` or `id` -> the primary key
+  std::vector<FieldColumn> fields;      ///< renames, before the conventions
+  std::vector<FieldColumn> expect;      ///< checks: drift when the current value differs
+  std::vector<FieldColumn> event_time;  ///< columns (field empty) set to the event time
+  std::vector<ColumnConstant> constants;
+  std::vector<std::string> ignore;  ///< fields neither written nor reported
+  std::string each;                 ///< fan-out: one change per element of this array field
+};
+
+struct MappingRules {
+  std::string path;                 ///< for messages; empty: no rules file
+  std::vector<FieldColumn> fields;  ///< [fields]: renames in every operation
+  std::vector<std::string> ignore;  ///< top-level ignore = [...]: in every operation
+  std::map<std::string, TableRule> tables;
+  std::map<std::string, OperationRule> operations;
+
+  const OperationRule* operation(const std::string& name) const;
+  const TableRule* table(const std::string& name) const;
+};
+
+/// Parses rules text; `path` names it in messages. Structural errors (unknown keys, wrong types,
+/// cascade cycles, an unconventional operation without table or action) are usage Errors naming
+/// path:line and the rule.
+MappingRules parse_mapping_rules(const std::string& text, const std::string& path);
+/// Reads and parses the file (usage Error when missing).
+MappingRules load_mapping_rules(const std::string& path);
+
+/// Checks every table and column the rules name against the catalog: usage Error naming the rule
+/// and its line, with the known names as a hint.
+void validate_mapping_rules(const MappingRules& rules, const MappingCatalog& catalog);
+
+/// The table an operation lands in by convention (plural snake case, else singular, when the
+/// catalog has it); empty when none exists or the operation is not conventional.
+std::string conventional_table(const std::string& operation, const MappingCatalog& catalog);
+
+}  // namespace auditpitr::replay
