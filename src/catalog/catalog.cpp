@@ -1,4 +1,5 @@
-// Catalog: one readdir, file names matched against the old scripts' scheme.
+// Catalog: one readdir, file names matched against the old scripts' scheme, and each dump's gzip
+// header read for auditpitr's marker and the run's databases.
 #include "src/catalog/catalog.h"
 
 #include <dirent.h>
@@ -22,9 +23,71 @@ namespace {
 const std::regex kDumpName(R"(^(.+)_(\d{8}_\d{6})\.dump\.gz$)");
 const std::regex kManifestName(R"(^(.+)_(\d{8}_\d{6})\.manifest\.json$)");
 const std::regex kUploadsName(R"(^uploads_(\d{8}_\d{6})\.tar\.gz$)");
-const std::regex kTempName(R"(\.tmp-\d+$)");
+const std::regex kLatestLinkName(R"(^.+_latest\.dump\.gz$)");
+const std::string kRunDatabases = "; databases=";
+
+// Database names may hold any byte but NUL: percent-encoded, they fit a gzip comment and a list.
+std::string percent_encode(const std::string& text) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '_' || c == '-' || c == '.') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string percent_decode(const std::string& text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size()) {
+      out += static_cast<char>(std::strtol(text.substr(i + 1, 2).c_str(), nullptr, 16));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+// Fills the marker and the run's databases from a dump's header comment.
+void read_dump_comment(const std::string& comment, BackupFile& file) {
+  const std::string marker = kDumpMarker;
+  file.written_by_auditpitr = comment.compare(0, marker.size(), marker) == 0 &&
+                              (comment.size() == marker.size() || comment.compare(marker.size(), 2, "; ") == 0);
+  if (!file.written_by_auditpitr || comment.compare(marker.size(), kRunDatabases.size(), kRunDatabases) != 0) return;
+  std::string list = comment.substr(marker.size() + kRunDatabases.size());
+  for (std::size_t start = 0; start <= list.size();) {
+    std::size_t end = std::min(list.find(',', start), list.size());
+    if (end > start) file.run_databases.push_back(percent_decode(list.substr(start, end - start)));
+    start = end + 1;
+  }
+}
+
+BackupFile read_dump(const std::string& dir, const std::string& path, const std::smatch& name, const struct stat& st) {
+  BackupFile f;
+  f.dbname = name[1];
+  f.stamp = name[2];
+  f.path = path;
+  f.manifest_path = join_path(dir, manifest_file_name(f.dbname, f.stamp));
+  f.size = static_cast<uint64_t>(st.st_size);
+  f.mtime = st.st_mtime;
+  read_dump_comment(gzip_header_comment(path), f);
+  return f;
+}
 
 }  // namespace
+
+std::string dump_comment(const std::vector<std::string>& run_databases) {
+  std::string comment = std::string(kDumpMarker) + kRunDatabases;
+  for (std::size_t i = 0; i < run_databases.size(); ++i) comment += (i ? "," : "") + percent_encode(run_databases[i]);
+  return comment;
+}
 
 std::string dump_file_name(const std::string& dbname, const std::string& stamp) {
   return dbname + "_" + stamp + ".dump.gz";
@@ -33,6 +96,13 @@ std::string manifest_file_name(const std::string& dbname, const std::string& sta
   return dbname + "_" + stamp + ".manifest.json";
 }
 std::string latest_link_name(const std::string& dbname) { return dbname + "_latest.dump.gz"; }
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::string text;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    text += (i == 0 ? "" : i + 1 == names.size() ? " and " : ", ") + ("'" + names[i] + "'");
+  return text;
+}
 
 const BackupFile* BackupSet::dump_of(const std::string& dbname) const {
   for (const auto& d : dumps)
@@ -46,11 +116,21 @@ std::time_t BackupSet::newest_mtime() const {
   return t;
 }
 
-bool BackupSet::complete() const {
-  if (dumps.empty()) return false;
+std::vector<std::string> BackupSet::missing_databases() const {
+  std::vector<std::string> missing;
   for (const auto& d : dumps)
-    if (d.incomplete()) return false;
-  return true;
+    for (const auto& planned : d.run_databases)
+      if (!dump_of(planned) && std::find(missing.begin(), missing.end(), planned) == missing.end())
+        missing.push_back(planned);
+  return missing;
+}
+
+std::string BackupSet::not_latest_reason() const {
+  auto missing = missing_databases();
+  if (!missing.empty()) return "partial: the run stopped before backing up " + join_names(missing);
+  for (const auto& d : dumps)
+    if (d.manifest_missing()) return "the manifest of '" + d.dbname + "' is missing: the run is not proven finished";
+  return "";
 }
 
 Catalog Catalog::scan(const std::string& dir) {
@@ -65,43 +145,40 @@ Catalog Catalog::scan(const std::string& dir) {
   std::map<std::string, std::string> manifests;  // path -> stamp
   while (struct dirent* entry = ::readdir(d)) {
     std::string name = entry->d_name;
+    if (name == "." || name == ".." || name == ".auditpitr.lock") continue;
     std::smatch m;
     std::string path = join_path(dir, name);
-    if (std::regex_search(name, kTempName)) {
-      catalog.temporary_files_.push_back(path);
-    } else if (std::regex_match(name, m, kDumpName) && is_stamp(m[2])) {
-      struct stat st {};
-      if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-      BackupFile f;
-      f.dbname = m[1];
-      f.stamp = m[2];
-      f.path = path;
-      f.manifest_path = join_path(dir, manifest_file_name(f.dbname, f.stamp));
-      f.size = static_cast<uint64_t>(st.st_size);
-      f.mtime = st.st_mtime;
-      f.written_by_auditpitr = gzip_header_comment(path) == kDumpMarker;
+    struct stat st {};
+    bool regular = ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+    std::string target = temporary_file_target(path);
+    if (!target.empty()) {
+      catalog.temporary_files_.push_back({path, target});
+    } else if (regular && std::regex_match(name, m, kDumpName) && is_stamp(m[2])) {
+      BackupFile f = read_dump(dir, path, m, st);
       by_stamp[f.stamp].stamp = f.stamp;
       by_stamp[f.stamp].dumps.push_back(std::move(f));
-    } else if (std::regex_match(name, m, kManifestName) && is_stamp(m[2])) {
+    } else if (regular && std::regex_match(name, m, kManifestName) && is_stamp(m[2])) {
       manifests[path] = m[2];
-    } else if (std::regex_match(name, m, kUploadsName) && is_stamp(m[1])) {
+    } else if (regular && std::regex_match(name, m, kUploadsName) && is_stamp(m[1])) {
       by_stamp[m[1]].stamp = m[1];
       by_stamp[m[1]].other_files.push_back(path);
+    } else if (!(S_ISLNK(st.st_mode) && std::regex_match(name, kLatestLinkName))) {
+      catalog.unrecognised_.push_back(path);
     }
   }
   ::closedir(d);
   for (auto& [stamp, set] : by_stamp) {
-    for (auto& f : set.dumps) {
+    for (auto& f : set.dumps)
       if (manifests.erase(f.manifest_path)) f.has_manifest = true;
-    }
     std::sort(set.dumps.begin(), set.dumps.end(), [](auto& a, auto& b) { return a.dbname < b.dbname; });
   }
-  for (auto& [path, stamp] : manifests) {  // a manifest whose dump is gone
+  for (auto& [path, stamp] : manifests) {  // a manifest whose dump is not there
     by_stamp[stamp].stamp = stamp;
-    by_stamp[stamp].other_files.push_back(path);
+    by_stamp[stamp].lone_manifests.push_back(path);
   }
   for (auto& [stamp, set] : by_stamp) catalog.sets_.push_back(std::move(set));
   std::sort(catalog.sets_.begin(), catalog.sets_.end(), [](auto& a, auto& b) { return a.stamp > b.stamp; });
+  std::sort(catalog.unrecognised_.begin(), catalog.unrecognised_.end());
   return catalog;
 }
 
@@ -111,24 +188,11 @@ const BackupSet* Catalog::find(const std::string& stamp) const {
   return nullptr;
 }
 
-std::string Catalog::linked_latest(const std::string& dbname) const {
-  std::string link = join_path(dir_, latest_link_name(dbname));
-  char target[4096];
-  ssize_t n = ::readlink(link.c_str(), target, sizeof target - 1);
-  if (n <= 0) return "";
-  target[n] = 0;
-  std::smatch m;
-  std::string name = base_name(target);
-  if (!std::regex_match(name, m, kDumpName) || m[1] != dbname) return "";
-  const BackupSet* set = find(m[2]);
-  if (!set || !set->dump_of(dbname)) return "";  // broken link
-  return m[2];
-}
-
-std::string Catalog::newest_complete(const std::string& dbname) const {
+std::string Catalog::latest_stamp(const std::vector<std::string>& dbnames) const {
   for (const auto& s : sets_) {
-    const BackupFile* f = s.dump_of(dbname);
-    if (f && !f->incomplete()) return s.stamp;
+    bool holds_all = !dbnames.empty();
+    for (const auto& db : dbnames) holds_all = holds_all && s.dump_of(db);
+    if (holds_all && s.not_latest_reason().empty()) return s.stamp;
   }
   return "";
 }
@@ -137,7 +201,7 @@ std::vector<std::string> Catalog::nearest_stamps(const std::string& stamp, std::
   std::vector<std::pair<double, std::string>> ranked;
   auto wanted = stamp_to_time(stamp);
   for (const auto& s : sets_) {
-    if (!s.complete()) continue;
+    if (s.dumps.empty()) continue;
     double distance = wanted ? std::abs(std::difftime(*stamp_to_time(s.stamp), *wanted)) : ranked.size();
     ranked.emplace_back(distance, s.stamp);
   }
@@ -147,37 +211,62 @@ std::vector<std::string> Catalog::nearest_stamps(const std::string& stamp, std::
   return out;
 }
 
+namespace {
+
+// Why `latest` is not newer for these databases: each newer set holding one of them, and why it
+// is passed over. Empty when nothing newer exists.
+std::string passed_over(const Catalog& catalog, const std::string& latest, const std::vector<std::string>& dbnames) {
+  std::string note;
+  for (const auto& s : catalog.sets()) {
+    if (s.stamp <= latest) break;
+    std::vector<std::string> held, lacking;
+    for (const auto& db : dbnames) (s.dump_of(db) ? held : lacking).push_back(db);
+    if (held.empty()) continue;
+    std::string why = s.not_latest_reason();
+    if (why.empty()) why = "it holds no backup of " + join_names(lacking);
+    note += (note.empty() ? "" : "; ") + ("backup " + s.stamp + " is not used (" + why + ")");
+  }
+  return note;
+}
+
+}  // namespace
+
+std::string Catalog::resolve_stamp(const std::string& stamp_or_latest, const std::vector<std::string>& dbnames,
+                                   std::string* note) const {
+  if (stamp_or_latest != "latest") {
+    if (!is_stamp(stamp_or_latest))
+      throw usage_error("'" + stamp_or_latest + "' is not a backup stamp",
+                        "stamps look like 20250123_140530 (see 'auditpitr list'), or use 'latest'");
+    return stamp_or_latest;
+  }
+  std::string stamp = latest_stamp(dbnames);
+  if (stamp.empty()) {
+    std::string why = passed_over(*this, "", dbnames);
+    throw usage_error("no backup of " + join_names(dbnames) + " can be 'latest' in '" + dir_ + "'" +
+                          (why.empty() ? ": there is none" : ": " + why),
+                      dbnames.size() > 1 ? "name a stamp (auditpitr list), or one database with --db"
+                                         : "create one with 'auditpitr backup', or name a stamp (auditpitr list)");
+  }
+  if (note) *note = passed_over(*this, stamp, dbnames);
+  if (note && !note->empty()) *note = "latest is " + stamp + ": " + *note;
+  return stamp;
+}
+
 const BackupFile& Catalog::resolve(const std::string& stamp_or_latest, const std::string& dbname,
                                    std::string* note) const {
-  std::string stamp = stamp_or_latest;
-  if (stamp == "latest") {
-    stamp = linked_latest(dbname);
-    if (stamp.empty()) {
-      stamp = newest_complete(dbname);
-      if (stamp.empty())
-        throw usage_error("no backup of '" + dbname + "' found in '" + dir_ + "'",
-                          "create one with 'auditpitr backup'");
-      if (note)
-        *note = "the link '" + latest_link_name(dbname) + "' is missing or broken: using the newest backup, " + stamp;
-    }
-  } else if (!is_stamp(stamp)) {
-    throw usage_error("'" + stamp + "' is not a backup stamp",
-                      "stamps look like 20250123_140530 (see 'auditpitr list'), or use 'latest'");
-  }
+  std::string stamp = resolve_stamp(stamp_or_latest, {dbname}, note);
   const BackupSet* set = find(stamp);
   const BackupFile* file = set ? set->dump_of(dbname) : nullptr;
-  if (!file) {
-    std::string nearest;
-    for (const auto& s : nearest_stamps(stamp)) nearest += (nearest.empty() ? "" : ", ") + s;
-    throw usage_error("backup not found: no backup of '" + dbname + "' with stamp " + stamp + " in '" + dir_ + "'",
-                      nearest.empty() ? "there are no backups yet: create one with 'auditpitr backup'"
-                                      : "the nearest available stamps are: " + nearest);
-  }
-  if (file->incomplete())
+  if (file) return *file;
+  if (set && set->partial())
     throw verification_error(
-        "backup " + stamp + " of '" + dbname + "' is incomplete: it was interrupted before its manifest was written",
-        "use another backup; 'auditpitr prune' removes interrupted ones");
-  return *file;
+        "backup " + stamp + " is partial: the run stopped before backing up " + join_names(set->missing_databases()),
+        "choose a whole backup (auditpitr list), or restore only what it holds with --db");
+  std::string nearest;
+  for (const auto& s : nearest_stamps(stamp)) nearest += (nearest.empty() ? "" : ", ") + s;
+  throw usage_error("backup not found: no backup of '" + dbname + "' with stamp " + stamp + " in '" + dir_ + "'",
+                    nearest.empty() ? "there are no backups yet: create one with 'auditpitr backup'"
+                                    : "the nearest available stamps are: " + nearest);
 }
 
 }  // namespace auditpitr

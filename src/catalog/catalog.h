@@ -1,5 +1,6 @@
 // The backup folder as a catalog: which backups exist, of which databases, with or without a
-// manifest, complete or not. Files of the old scripts (no manifest) are backups too.
+// manifest, which runs stopped part-way, and what `latest` means. Files of the old scripts (no
+// manifest) are backups too. Reading only: what may be deleted is retention's question.
 #pragma once
 
 #include <cstdint>
@@ -9,31 +10,51 @@
 
 namespace auditpitr {
 
-/// Text in the gzip header of every dump auditpitr writes: such a dump without its manifest is
-/// an interrupted backup, never a valid one.
+/// Text at the start of the gzip header comment of every dump auditpitr writes.
 constexpr const char* kDumpMarker = "auditpitr backup";
+
+/// The gzip header comment of a dump written by a run that backs up `run_databases`: the marker,
+/// then the databases, so that a dump tells which set it belongs to even without its manifest.
+std::string dump_comment(const std::vector<std::string>& run_databases);
 
 struct BackupFile {
   std::string dbname;
   std::string stamp;
   std::string path;           ///< <dir>/<dbname>_<stamp>.dump.gz
   std::string manifest_path;  ///< <dir>/<dbname>_<stamp>.manifest.json (may not exist)
+  /// The manifest file exists. Whether it is valid is known only once read: a damaged one is
+  /// treated as missing (ops::check_backup says so), never as a reason to distrust the dump.
   bool has_manifest = false;
-  bool written_by_auditpitr = false;  ///< the gzip header carries kDumpMarker
+  bool written_by_auditpitr = false;       ///< the gzip header starts with kDumpMarker
+  std::vector<std::string> run_databases;  ///< what the run that wrote it backed up (empty: not recorded)
   uint64_t size = 0;
   std::time_t mtime = 0;
-  /// Ours but no manifest: the backup was interrupted before it finished.
-  bool incomplete() const { return written_by_auditpitr && !has_manifest; }
+  /// Written by auditpitr, which always writes a manifest, but none is there.
+  bool manifest_missing() const { return written_by_auditpitr && !has_manifest; }
 };
 
-/// All files sharing one stamp.
+/// All files sharing one stamp: the backup set of one run.
 struct BackupSet {
   std::string stamp;
-  std::vector<BackupFile> dumps;         ///< one per database
-  std::vector<std::string> other_files;  ///< uploads_<stamp>.tar.gz and orphan manifests
+  std::vector<BackupFile> dumps;            ///< one per database, by name
+  std::vector<std::string> other_files;     ///< uploads_<stamp>.tar.gz of the old scripts
+  std::vector<std::string> lone_manifests;  ///< manifests whose dump is not there
   const BackupFile* dump_of(const std::string& dbname) const;
   std::time_t newest_mtime() const;
-  bool complete() const;  ///< at least one dump and none incomplete
+  /// Databases the run meant to back up whose dump is not there: it stopped part-way (or is still
+  /// running). Empty for a whole set, and for the old scripts' sets, which record no plan.
+  std::vector<std::string> missing_databases() const;
+  bool partial() const { return !missing_databases().empty(); }
+  /// Why this set cannot be `latest` ("" when it can): dumps missing, or a dump of auditpitr's
+  /// without its manifest (the run stopped before writing it, or it was lost: either way the run
+  /// is not proven finished).
+  std::string not_latest_reason() const;
+};
+
+/// A file named like a temporary file (fs.h's temporary_file_target), and the name it stands for.
+struct TemporaryFile {
+  std::string path;
+  std::string target;  ///< the final path it would have been renamed to
 };
 
 class Catalog {
@@ -46,32 +67,43 @@ class Catalog {
   const std::vector<BackupSet>& sets() const { return sets_; }
   const BackupSet* find(const std::string& stamp) const;
 
-  /// The stamp that `<dbname>_latest.dump.gz` points at; empty when missing or broken.
-  std::string linked_latest(const std::string& dbname) const;
-  /// The newest complete backup of the database; empty when there is none.
-  std::string newest_complete(const std::string& dbname) const;
+  /// What `latest` means for these databases together: the newest set that is not partial and
+  /// holds a dump of each. Empty when there is none.
+  std::string latest_stamp(const std::vector<std::string>& dbnames) const;
 
-  /// The backup of `dbname` named by a stamp or "latest" (link first, else the newest, saying so
-  /// through `note`). Throws a usage Error listing the nearest stamps when it does not exist, and
-  /// a verification Error when the backup is incomplete.
+  /// The stamp named by a stamp or "latest" for these databases: one stamp for all of them. For
+  /// "latest", `note` says when some database has a newer backup that is not used (partial set,
+  /// or a set without the others). Throws a usage Error when it is not a stamp or there is none.
+  std::string resolve_stamp(const std::string& stamp_or_latest, const std::vector<std::string>& dbnames,
+                            std::string* note = nullptr) const;
+
+  /// The backup of `dbname` named by a stamp or "latest". Throws a usage Error listing the
+  /// nearest stamps when it does not exist, and a verification Error when the set is partial
+  /// and lacks it.
   const BackupFile& resolve(const std::string& stamp_or_latest, const std::string& dbname,
                             std::string* note = nullptr) const;
 
   /// Up to `count` stamps closest in time to `stamp` (or the newest when it is not a stamp).
   std::vector<std::string> nearest_stamps(const std::string& stamp, std::size_t count = 3) const;
 
-  /// Leftover temporary files of interrupted writers (*.tmp-<pid>).
-  std::vector<std::string> temporary_files() const { return temporary_files_; }
+  /// Entries named like temporary files (whose they are is for the reader to decide).
+  const std::vector<TemporaryFile>& temporary_files() const { return temporary_files_; }
+  /// Entries that are neither backup files nor named like temporary files nor auditpitr's lock.
+  const std::vector<std::string>& unrecognised() const { return unrecognised_; }
 
  private:
   std::string dir_;
   std::vector<BackupSet> sets_;
-  std::vector<std::string> temporary_files_;
+  std::vector<TemporaryFile> temporary_files_;
+  std::vector<std::string> unrecognised_;
 };
 
 /// File names, one place for the scheme shared with the old scripts.
 std::string dump_file_name(const std::string& dbname, const std::string& stamp);
 std::string manifest_file_name(const std::string& dbname, const std::string& stamp);
 std::string latest_link_name(const std::string& dbname);
+
+/// "a, b and c".
+std::string join_names(const std::vector<std::string>& names);
 
 }  // namespace auditpitr

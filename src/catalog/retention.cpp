@@ -1,8 +1,10 @@
-// plan_prune: mark what policy keeps, expire the rest of what is old enough.
+// plan_prune: sort every entry of the folder into ours (backups of configured databases, our
+// temporary files) and not ours; mark what policy keeps, expire the rest of what is old enough.
 #include "src/catalog/retention.h"
 
-#include <signal.h>
+#include <sys/stat.h>
 
+#include <algorithm>
 #include <regex>
 #include <set>
 
@@ -20,6 +22,13 @@ std::string period_key(std::time_t t, const char* format) {
   return buf;
 }
 
+void keep(std::map<std::string, std::string>& kept, const std::string& stamp, const std::string& why) {
+  if (stamp.empty()) return;
+  std::string& reasons = kept[stamp];
+  if ((", " + reasons + ", ").find(", " + why + ", ") == std::string::npos)
+    reasons += (reasons.empty() ? "" : ", ") + why;
+}
+
 // Keeps the newest set of each of the last `count` periods that have backups (restic's rule).
 void keep_generations(const std::vector<const BackupSet*>& sets, int count, const char* format, const char* label,
                       std::map<std::string, std::string>& kept) {
@@ -27,64 +36,117 @@ void keep_generations(const std::vector<const BackupSet*>& sets, int count, cons
   for (const BackupSet* s : sets) {
     if (static_cast<int>(seen.size()) >= count) break;
     std::string key = period_key(*stamp_to_time(s->stamp), format);
-    if (seen.insert(key).second) kept.emplace(s->stamp, std::string(label) + " " + key);
+    if (seen.insert(key).second) keep(kept, s->stamp, std::string(label) + " " + key);
   }
 }
 
-bool temp_file_is_stale(const std::string& path) {
-  static const std::regex pid_suffix(R"(\.tmp-(\d+)$)");
-  std::smatch m;
-  if (!std::regex_search(path, m, pid_suffix)) return false;
-  pid_t pid = static_cast<pid_t>(std::stol(m[1]));
-  return ::kill(pid, 0) != 0;  // its writer is gone
-}
+class Sorter {
+ public:
+  Sorter(const Catalog& catalog, const PruneFacts& facts) : catalog_(catalog), facts_(facts) {}
+
+  bool configured(const std::string& dbname) const {
+    return std::find(facts_.databases.begin(), facts_.databases.end(), dbname) != facts_.databases.end();
+  }
+  bool cut_short(const BackupFile& dump) const { return facts_.cut_short.count(dump.path) > 0; }
+
+  // Backups of configured databases that are not cut short: what retention weighs.
+  bool holds_backups(const BackupSet& set) const {
+    for (const auto& d : set.dumps)
+      if (configured(d.dbname) && !cut_short(d)) return true;
+    return false;
+  }
+
+  void sort_files(PrunePlan& plan) const {
+    for (const auto& set : catalog_.sets()) {
+      for (const auto& d : set.dumps) {
+        if (!configured(d.dbname)) {
+          plan.ignored.push_back({d.path, "database '" + d.dbname + "' is not in the configuration"});
+          if (d.has_manifest)
+            plan.ignored.push_back({d.manifest_path, "database '" + d.dbname + "' is not in the configuration"});
+        } else if (cut_short(d)) {
+          plan.leftovers.push_back({d.path, "written by auditpitr, no manifest, and " + facts_.cut_short.at(d.path)});
+        }
+      }
+      for (const auto& m : set.lone_manifests) plan.ignored.push_back({m, "a manifest whose dump is not there"});
+    }
+    for (const auto& t : catalog_.temporary_files()) sort_temporary(t, plan);
+    for (const auto& path : catalog_.unrecognised()) plan.ignored.push_back({path, "not a file auditpitr writes"});
+  }
+
+ private:
+  // Ours: a regular file (or the link's temporary symlink) named after a file auditpitr writes
+  // for a configured database, which no running process holds.
+  void sort_temporary(const TemporaryFile& t, PrunePlan& plan) const {
+    static const std::regex ours(R"(^(.+)_(\d{8}_\d{6}\.(dump\.gz|dump|manifest\.json)|latest\.dump\.gz)$)");
+    std::smatch m;
+    std::string target = base_name(t.target);
+    struct stat st {};
+    if (!std::regex_match(target, m, ours) || !configured(m[1])) {
+      plan.ignored.push_back({t.path, "not a temporary name auditpitr uses for a configured database"});
+      return;
+    }
+    bool link_temp = m[3].length() == 0;  // replace_symlink's temporary is itself a symlink
+    if (::lstat(t.path.c_str(), &st) != 0 || !(S_ISREG(st.st_mode) || (link_temp && S_ISLNK(st.st_mode)))) {
+      plan.ignored.push_back({t.path, "named like a temporary file of auditpitr's but not a file it writes"});
+    } else if (file_being_written(t.path)) {
+      plan.ignored.push_back({t.path, "a running auditpitr is writing it"});
+    } else {
+      plan.leftovers.push_back(
+          {t.path, "temporary file of an auditpitr process that was stopped before finishing " + base_name(t.target)});
+    }
+  }
+
+  const Catalog& catalog_;
+  const PruneFacts& facts_;
+};
 
 }  // namespace
 
-std::vector<std::string> files_of(const BackupSet& set) {
-  std::vector<std::string> files;
+std::vector<std::string> files_to_delete(const BackupSet& set, const std::vector<std::string>& databases) {
+  std::vector<std::string> manifests, dumps;
   for (const auto& d : set.dumps) {
-    files.push_back(d.path);
-    if (d.has_manifest) files.push_back(d.manifest_path);
+    if (std::find(databases.begin(), databases.end(), d.dbname) == databases.end()) continue;
+    if (d.has_manifest) manifests.push_back(d.manifest_path);
+    dumps.push_back(d.path);
   }
-  files.insert(files.end(), set.other_files.begin(), set.other_files.end());
-  return files;
+  manifests.insert(manifests.end(), dumps.begin(), dumps.end());
+  manifests.insert(manifests.end(), set.other_files.begin(), set.other_files.end());
+  return manifests;
 }
 
-PrunePlan plan_prune(const Catalog& catalog, const RetentionPolicy& policy, std::time_t now) {
+PrunePlan plan_prune(const Catalog& catalog, const RetentionPolicy& policy, std::time_t now, const PruneFacts& facts) {
   PrunePlan plan;
-  std::vector<const BackupSet*> complete;
+  Sorter sorter(catalog, facts);
+  sorter.sort_files(plan);
+
+  std::vector<const BackupSet*> candidates, finished;
   for (const auto& set : catalog.sets()) {
-    if (set.complete()) {
-      complete.push_back(&set);
-      continue;
-    }
-    for (const auto& d : set.dumps) {
-      if (!d.incomplete()) continue;
-      plan.leftovers.push_back(d.path);
-    }
-    if (set.dumps.empty()) {
-      for (const auto& f : set.other_files)
-        if (f.size() > 14 && f.compare(f.size() - 14, 14, ".manifest.json") == 0) plan.leftovers.push_back(f);
+    if (!sorter.holds_backups(set)) continue;
+    candidates.push_back(&set);
+    if (set.not_latest_reason().empty()) finished.push_back(&set);
+  }
+  keep(plan.kept, catalog.latest_stamp(facts.databases), "latest");
+  for (const auto& db : facts.databases) {
+    keep(plan.kept, catalog.latest_stamp({db}), "latest of '" + db + "'");
+    for (const BackupSet* s : candidates) {
+      const BackupFile* dump = s->dump_of(db);
+      if (!dump || sorter.cut_short(*dump)) continue;
+      keep(plan.kept, s->stamp, "newest of '" + db + "'");
+      break;
     }
   }
-  for (const auto& t : catalog.temporary_files())
-    if (temp_file_is_stale(t)) plan.leftovers.push_back(t);
-
-  if (complete.empty()) return plan;
-  plan.kept.emplace(complete.front()->stamp, "newest");
   if (policy.uses_generations()) {
-    keep_generations(complete, policy.keep_daily, "%Y-%m-%d", "daily", plan.kept);
-    keep_generations(complete, policy.keep_weekly, "%G-W%V", "weekly", plan.kept);
-    keep_generations(complete, policy.keep_monthly, "%Y-%m", "monthly", plan.kept);
+    keep_generations(finished, policy.keep_daily, "%Y-%m-%d", "daily", plan.kept);
+    keep_generations(finished, policy.keep_weekly, "%G-W%V", "weekly", plan.kept);
+    keep_generations(finished, policy.keep_monthly, "%Y-%m", "monthly", plan.kept);
   } else if (policy.retention_days == 0) {
-    for (const BackupSet* s : complete) plan.kept.emplace(s->stamp, "retention keeps forever");
+    for (const BackupSet* s : candidates) keep(plan.kept, s->stamp, "retention keeps forever");
   }
   const double max_age = policy.retention_days * 86400.0;
-  for (const BackupSet* s : complete) {
+  for (const BackupSet* s : candidates) {
     if (plan.kept.count(s->stamp)) continue;
     if (policy.retention_days > 0 && std::difftime(now, s->newest_mtime()) <= max_age) {
-      plan.kept.emplace(s->stamp, "younger than " + std::to_string(policy.retention_days) + " days");
+      keep(plan.kept, s->stamp, "younger than " + std::to_string(policy.retention_days) + " days");
       continue;
     }
     plan.expired.push_back(s);

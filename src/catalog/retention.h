@@ -1,6 +1,7 @@
-// Which backups retention deletes: by age (file mtime, as the old script did), and when
-// configured grandfather-father-son (the newest of each of the last N days, weeks, months).
-// A pure function of the catalog, the policy and the clock, so it is tested without a server.
+// What prune may delete, as a pure function of the catalog, the policy, the clock and what was
+// read of the files: backups by age (file mtime, as the old script did) or grandfather-father-son
+// (the newest of each of the last N days, weeks, months), and files provably left by a killed
+// auditpitr. Everything else in the folder is left alone, and said so.
 #pragma once
 
 #include <ctime>
@@ -13,20 +14,36 @@
 
 namespace auditpitr {
 
-struct PrunePlan {
-  std::vector<const BackupSet*> expired;  ///< whole stamps to delete (every file of the stamp)
-  std::map<std::string, std::string>
-      kept;                            ///< stamp -> why it stays ("newest", "daily 2025-01-23", "younger than 30 days")
-  std::vector<std::string> leftovers;  ///< files of interrupted backups: incomplete dumps, orphan manifests, temp files
+/// What prune knows beyond the folder's names.
+struct PruneFacts {
+  std::vector<std::string> databases;  ///< the configured database names: nothing else is touched
+  /// Dumps of auditpitr without a manifest whose gzip stream was read and found cut short: path ->
+  /// why. Only these dumps are leftovers; a whole one is a backup whose manifest was lost.
+  std::map<std::string, std::string> cut_short;
 };
 
-/// The newest complete backup is never deleted, whatever the policy says. The plan points into
-/// `catalog`, which must outlive it (hence no temporaries).
-PrunePlan plan_prune(const Catalog& catalog, const RetentionPolicy& policy, std::time_t now);
-PrunePlan plan_prune(Catalog&& catalog, const RetentionPolicy& policy, std::time_t now) = delete;
+struct FileVerdict {
+  std::string path;
+  std::string reason;
+};
 
-/// Every file of a backup set (dumps, manifests, uploads).
-std::vector<std::string> files_of(const BackupSet& set);
+struct PrunePlan {
+  std::vector<const BackupSet*> expired;    ///< stamps whose backups retention deletes (files_to_delete)
+  std::map<std::string, std::string> kept;  ///< stamp -> why it stays ("latest of 'a'", "daily 2025-01-23", ...)
+  std::vector<FileVerdict> leftovers;       ///< files of killed auditpitr processes, and why they are that
+  std::vector<FileVerdict> ignored;         ///< what prune does not touch, and why
+};
+
+/// Every configured database keeps its newest backup and its `latest`, whatever the policy says.
+/// The plan points into `catalog`, which must outlive it (hence no temporaries).
+PrunePlan plan_prune(const Catalog& catalog, const RetentionPolicy& policy, std::time_t now, const PruneFacts& facts);
+PrunePlan plan_prune(Catalog&& catalog, const RetentionPolicy& policy, std::time_t now,
+                     const PruneFacts& facts) = delete;
+
+/// The files of an expired set that prune deletes: those of the configured databases and the old
+/// scripts' uploads. Manifests come before their dumps, so that a prune killed half-way leaves a
+/// dump without manifest (judged by its content) rather than a manifest without its dump.
+std::vector<std::string> files_to_delete(const BackupSet& set, const std::vector<std::string>& databases);
 
 /// "30 days", "30 days; keep 7 daily, 4 weekly, 12 monthly", "forever".
 std::string describe_policy(const RetentionPolicy& policy);

@@ -1,4 +1,5 @@
 // auditpitr check: exit 0 when every selected dump of the stamp is sound, 3 otherwise.
+#include <algorithm>
 #include <memory>
 
 #include "src/cli/cli_support.h"
@@ -21,23 +22,39 @@ void print_result(const Output& out, const ops::CheckResult& r) {
     out.line(out.red("[DAMAGED] ") + base_name(r.path) + ": " + r.problem);
     return;
   }
-  out.success(base_name(r.path) + ": gzip CRC ok, " +
-              (r.has_manifest ? "sha256 matches the manifest, " : "no manifest (old-script backup), ") +
-              std::to_string(r.toc_entries) + " table-of-contents entries readable by pg_restore");
+  std::string vouched = r.has_manifest ? "sha256 matches the manifest, "
+                                       : (r.manifest_problem.empty() ? "no manifest (old-script backup), " : "");
+  out.success(base_name(r.path) + ": gzip CRC ok, " + vouched + std::to_string(r.toc_entries) +
+              " table-of-contents entries readable by pg_restore");
+  if (!r.manifest_problem.empty())
+    out.warning(base_name(r.path) + ": " + r.manifest_problem +
+                ". It was judged by its content alone (a whole gzip stream whose archive pg_restore can read), "
+                "like an old-script backup: its sha256 and its rows' checksums cannot be verified, and a restore "
+                "checks only that every table's data arrives");
 }
 
-std::string to_json(const std::string& stamp, const std::vector<ops::CheckResult>& results) {
+std::string to_json(const std::string& stamp, const std::vector<ops::CheckResult>& results,
+                    const std::vector<std::string>& missing) {
   JsonWriter w;
-  bool sound = true;
+  bool sound = missing.empty();
   w.begin_object().field("stamp", stamp).key("files").begin_array();
   for (const auto& r : results) {
     sound = sound && r.sound();
     w.begin_object().field("dbname", r.dbname).field("path", r.path).field("sound", r.sound());
-    w.field("manifest", r.has_manifest).field("gzip_ok", r.gzip_ok).field("sha256_ok", r.sha256_ok);
+    w.field("manifest", r.has_manifest).field("manifest_problem", r.manifest_problem);
+    w.field("gzip_ok", r.gzip_ok).field("sha256_ok", r.sha256_ok);
     w.field("toc_ok", r.toc_ok).field("toc_entries", r.toc_entries).field("problem", r.problem).end_object();
   }
+  w.end_array().key("missing_databases").begin_array();
+  for (const auto& db : missing) w.value(db);
   w.end_array().field("sound", sound).end_object();
   return w.str();
+}
+
+std::vector<std::string> dbnames_of(const std::vector<const DatabaseConfig*>& dbs) {
+  std::vector<std::string> names;
+  for (const auto* db : dbs) names.push_back(db->dbname);
+  return names;
 }
 
 int run_check(const GlobalOptions& global, const CheckOptions& opts) {
@@ -45,27 +62,36 @@ int run_check(const GlobalOptions& global, const CheckOptions& opts) {
   Output out(opts.json);
   Catalog catalog = Catalog::scan(config.backup_dir);
   pg::PosixProcessRunner runner;
+  std::vector<const DatabaseConfig*> dbs = config.select(opts.aliases);
+  std::string note;
+  std::vector<std::string> names = dbnames_of(dbs);
+  std::string stamp = catalog.resolve_stamp(opts.stamp, names, &note);  // one stamp for all of them
+  if (!note.empty()) out.warning(note);
+  const BackupSet* set = catalog.find(stamp);
+  std::vector<std::string> missing;  // of the selected databases, those the run stopped before
+  for (const auto& db : set ? set->missing_databases() : std::vector<std::string>{})
+    if (std::find(names.begin(), names.end(), db) != names.end()) missing.push_back(db);
   std::vector<ops::CheckResult> results;
-  std::string stamp = opts.stamp;
-  for (const DatabaseConfig* db : config.select(opts.aliases)) {
-    std::string note;
-    const BackupFile* file = nullptr;
-    try {
-      file = &catalog.resolve(opts.stamp, db->dbname, &note);
-    } catch (const Error& e) {
-      if (!opts.aliases.empty() || e.kind() != ErrorKind::usage || opts.stamp == "latest") throw;
-      continue;  // a stamp without this database (e.g. a --db backup): check what exists
-    }
-    if (!note.empty()) out.warning(note);
-    stamp = file->stamp;
-    out.info("Checking " + base_name(file->path) + "...");
-    results.push_back(ops::check_backup(config, *file, runner));
+  for (const DatabaseConfig* db : dbs) {
+    bool absent = set && !set->dump_of(db->dbname);
+    if (absent && (opts.aliases.empty() || !missing.empty())) continue;  // a --db backup, or partial: said below
+    const BackupFile& file = catalog.resolve(stamp, db->dbname);
+    out.info("Checking " + base_name(file.path) + "...");
+    results.push_back(ops::check_backup(config, file, runner));
     print_result(out, results.back());
   }
-  if (results.empty()) catalog.resolve(opts.stamp, config.databases.front().dbname);  // throws the clear error
-  bool sound = true;
+  if (results.empty()) catalog.resolve(stamp, config.databases.front().dbname);  // throws the clear error
+  bool sound = missing.empty();
   for (const auto& r : results) sound = sound && r.sound();
-  out.json(to_json(stamp, results));
+  out.json(to_json(stamp, results, missing));
+  if (!missing.empty()) {
+    out.line(out.red("[PARTIAL] ") + "backup " + stamp + ": the run stopped before backing up " + join_names(missing));
+    if (!opts.json)
+      out.line("Backup " + stamp +
+               " is partial: restore only the databases it holds (--db), or use a whole backup "
+               "(auditpitr list).");
+    return 3;
+  }
   if (!sound) {
     if (!opts.json) out.line("Backup " + stamp + " is damaged: do not restore it; use another (auditpitr list).");
     return 3;

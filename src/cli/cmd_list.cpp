@@ -1,4 +1,5 @@
 // auditpitr list: the backup folder, newest first, in the layout of the old list script.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -13,34 +14,48 @@ namespace {
 
 std::string size_cell(const BackupSet& set, const std::string& dbname) {
   const BackupFile* f = set.dump_of(dbname);
-  if (!f) return "-";
-  if (f->incomplete()) return "incomplete";
-  return human_size(f->size);
+  if (f) return human_size(f->size);
+  auto missing = set.missing_databases();
+  return std::find(missing.begin(), missing.end(), dbname) != missing.end() ? "missing" : "-";
 }
 
 std::string manifest_cell(const BackupSet& set) {
-  std::size_t with = 0;
-  for (const auto& d : set.dumps) with += d.has_manifest ? 1 : 0;
+  std::size_t with = 0, lost = 0;
+  for (const auto& d : set.dumps) {
+    with += d.has_manifest ? 1 : 0;
+    lost += d.manifest_missing() ? 1 : 0;
+  }
+  if (lost > 0) return "missing";
   if (with == set.dumps.size()) return "yes";
   return with == 0 ? "no" : "partly";
 }
 
-std::string latest_stamp(const Catalog& catalog, const Config& config) {
-  std::string stamp = catalog.linked_latest(config.databases.front().dbname);
-  return stamp.empty() ? catalog.newest_complete(config.databases.front().dbname) : stamp;
+std::vector<std::string> configured_dbnames(const Config& config) {
+  std::vector<std::string> names;
+  for (const auto& db : config.databases) names.push_back(db.dbname);
+  return names;
+}
+
+bool holds_configured(const BackupSet& set, const Config& config) {
+  for (const auto& db : config.databases)
+    if (set.dump_of(db.dbname)) return true;
+  return false;
 }
 
 std::string to_json(const Catalog& catalog, const Config& config) {
   JsonWriter w;
-  std::string latest = latest_stamp(catalog, config);
+  std::string latest = catalog.latest_stamp(configured_dbnames(config));
   w.begin_object().field("dir", catalog.dir()).field("latest", latest).key("backups").begin_array();
   for (const auto& set : catalog.sets()) {
-    if (set.dumps.empty()) continue;
+    if (!holds_configured(set, config)) continue;
     w.begin_object().field("stamp", set.stamp).field("created", stamp_display(set.stamp));
-    w.field("complete", set.complete()).field("latest", set.stamp == latest).key("files").begin_array();
+    w.field("complete", !set.partial()).field("latest", set.stamp == latest);
+    w.field("not_latest_reason", set.not_latest_reason()).key("missing_databases").begin_array();
+    for (const auto& db : set.missing_databases()) w.value(db);
+    w.end_array().key("files").begin_array();
     for (const auto& d : set.dumps) {
       w.begin_object().field("dbname", d.dbname).field("path", d.path).field("size", d.size);
-      w.field("manifest", d.has_manifest).field("incomplete", d.incomplete()).end_object();
+      w.field("manifest", d.has_manifest).field("manifest_missing", d.manifest_missing()).end_object();
     }
     w.end_array().end_object();
   }
@@ -53,12 +68,12 @@ void print_human(const Output& out, const Catalog& catalog, const Config& config
   out.line("===============================================");
   out.line();
   std::size_t total = 0;
-  for (const auto& s : catalog.sets()) total += s.dumps.empty() ? 0 : 1;
+  for (const auto& s : catalog.sets()) total += holds_configured(s, config) ? 1 : 0;
   if (total == 0) {
     out.line("No backups yet. Create one with: auditpitr backup");
     return;
   }
-  std::string latest = latest_stamp(catalog, config);
+  std::string latest = catalog.latest_stamp(configured_dbnames(config));
   if (const BackupSet* set = catalog.find(latest)) {
     out.line("Latest Backup:");
     out.line("  Timestamp: " + latest);
@@ -73,20 +88,24 @@ void print_human(const Output& out, const Catalog& catalog, const Config& config
   out.line(header);
   out.line(std::string(header.size() + 4, '-'));
   for (const auto& set : catalog.sets()) {
-    if (set.dumps.empty()) continue;
+    if (!holds_configured(set, config)) continue;
     std::string row = pad(set.stamp, 17) + pad(stamp_display(set.stamp), 21);
     for (const auto& db : config.databases) row += pad(size_cell(set, db.dbname), 12);
     row += manifest_cell(set);
     if (set.stamp == latest) row += "  <- latest";
+    if (set.partial()) row += "  partial: the run stopped before backing up " + join_names(set.missing_databases());
     out.line(row);
   }
   out.line();
+  if (latest.empty())
+    out.line("No backup holds all configured databases whole yet: name a stamp, or one database with --db.");
   out.line("Total backups: " + std::to_string(total));
   out.line();
   out.line("Usage Examples:");
-  out.line("  auditpitr restore " + latest + "   # Restore from specific backup");
+  std::string example = latest.empty() ? "<stamp>        " : latest;
+  out.line("  auditpitr restore " + example + "   # Restore from specific backup");
   out.line("  auditpitr restore latest            # Restore from latest backup");
-  out.line("  auditpitr check " + latest + "     # Verify a backup without restoring it");
+  out.line("  auditpitr check " + example + "     # Verify a backup without restoring it");
 }
 
 }  // namespace
@@ -97,7 +116,9 @@ void add_list_command(CLI::App& app, const GlobalOptions& global, Action& action
   set_details(cmd,
               "List the backups in the backup folder, newest first: one row per stamp with the size of\n"
               "each database's dump and whether it has a manifest. Backups made by the old scripts\n"
-              "(no manifest) are listed too; 'incomplete' marks a backup that was interrupted.");
+              "(no manifest) are listed too. A run that stopped part-way is marked 'partial' ('missing'\n"
+              "in the column of a database it did not reach) and is never the latest; a dump of auditpitr's\n"
+              "whose manifest is gone shows 'missing' in the Manifest column.");
   cmd->add_flag("--json", *json, "print one JSON object instead of the table");
   cmd->callback([&global, &action, json] {
     action = [&global, json] {

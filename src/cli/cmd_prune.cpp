@@ -21,8 +21,12 @@ std::string to_json(const ops::PruneResult& r) {
   for (const auto& s : r.deleted_stamps) w.value(s);
   w.end_array().key("deleted_files").begin_array();
   for (const auto& f : r.deleted_files) w.value(f);
+  w.end_array().key("leftovers").begin_array();
+  for (const auto& f : r.leftovers) w.begin_object().field("file", f.path).field("reason", f.reason).end_object();
   w.end_array().key("kept").begin_array();
   for (const auto& [stamp, why] : r.kept) w.begin_object().field("stamp", stamp).field("reason", why).end_object();
+  w.end_array().key("ignored").begin_array();
+  for (const auto& f : r.ignored) w.begin_object().field("file", f.path).field("reason", f.reason).end_object();
   w.end_array().end_object();
   return w.str();
 }
@@ -56,8 +60,9 @@ void add_prune_command(CLI::App& app, const GlobalOptions& global, Action& actio
   set_details(cmd,
               "Apply the retention policy of [backup]: delete backups older than retention_days (by file\n"
               "mtime, as the old script did) unless keep_daily/keep_weekly/keep_monthly keep them, and\n"
-              "files left by interrupted backups. The newest backup is always kept, and only files that\n"
-              "are recognised as backups are ever deleted. Try --dry-run first.");
+              "files provably left by a killed auditpitr. The newest backup of every configured database and\n"
+              "the latest are always kept; files of databases not in the configuration, and anything else\n"
+              "prune does not recognise as its own, are left alone and listed. Try --dry-run first.");
   cmd->add_flag("--dry-run", opts->dry_run, "show what would be deleted, delete nothing");
   cmd->add_flag("--json", opts->json, "print one JSON object");
   cmd->callback([&global, &action, opts] { action = [&global, opts] { return run_prune(global, *opts); }; });

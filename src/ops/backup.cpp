@@ -1,5 +1,7 @@
-// run_backup: snapshot -> (pg_dump | in-process gzip -> temp file) while checksums are computed
-// in the same snapshot -> rename dump -> manifest (last) -> latest link -> retention.
+// run_backup: per database, snapshot -> (pg_dump | in-process gzip -> temp file) while checksums
+// are computed in the same snapshot -> rename dump -> manifest; once every database is done, the
+// latest links -> retention. Each dump's gzip header names all the run's databases, so a run that
+// stops part-way leaves a set the catalog sees as partial.
 #include "src/ops/backup.h"
 
 #include <unistd.h>
@@ -62,10 +64,10 @@ struct DumpWriter {
   AtomicFile file;
   Sha256 sha;
   GzipWriter gzip;
-  DumpWriter(const std::string& path, int level)
+  DumpWriter(const std::string& path, int level, const std::string& header_comment)
       : file(path, 0600),
         gzip([this](const char* d, std::size_t n) { write_compressed(d, n); }, level,
-             std::max(1u, std::min(4u, std::thread::hardware_concurrency())), kDumpMarker) {}
+             std::max(1u, std::min(4u, std::thread::hardware_concurrency())), header_comment) {}
   void write_compressed(const char* d, std::size_t n) {
     sha.update(d, n);
     file.write(d, n);
@@ -74,9 +76,14 @@ struct DumpWriter {
 
 class DatabaseBackupJob {
  public:
-  DatabaseBackupJob(const Config& config, const DatabaseConfig& db, const std::string& stamp, pg::ProcessRunner& runner,
-                    const Reporter& reporter)
-      : config_(config), db_(db), stamp_(stamp), runner_(runner), reporter_(reporter) {}
+  DatabaseBackupJob(const Config& config, const DatabaseConfig& db, const std::string& stamp,
+                    const std::string& header_comment, pg::ProcessRunner& runner, const Reporter& reporter)
+      : config_(config),
+        db_(db),
+        stamp_(stamp),
+        header_comment_(header_comment),
+        runner_(runner),
+        reporter_(reporter) {}
 
   DatabaseBackup run() {
     auto start = Clock::now();
@@ -100,7 +107,7 @@ class DatabaseBackupJob {
     // Checksums read the same snapshot on this connection while pg_dump reads it on its own.
     auto checksums = std::async(std::launch::async, [&] { return verify::checksum_tables(tx, tables); });
     std::string dump_path = join_path(config_.backup_dir, dump_file_name(db_.dbname, stamp_));
-    DumpWriter writer(dump_path, config_.compression_level);
+    DumpWriter writer(dump_path, config_.compression_level, header_comment_);
     try {
       dump(pg_dump, conn, snapshot.id, writer);
       manifest_.tables = checksums.get();
@@ -119,7 +126,6 @@ class DatabaseBackupJob {
     finish_manifest(snapshot, writer, dump_path);
     std::string manifest_path = join_path(config_.backup_dir, manifest_file_name(db_.dbname, stamp_));
     write_file_atomically(manifest_path, verify::manifest_to_json(manifest_));
-    replace_symlink(dump_file_name(db_.dbname, stamp_), join_path(config_.backup_dir, latest_link_name(db_.dbname)));
 
     DatabaseBackup result{db_.alias,
                           db_.dbname,
@@ -170,6 +176,7 @@ class DatabaseBackupJob {
   const Config& config_;
   const DatabaseConfig& db_;
   const std::string& stamp_;
+  const std::string& header_comment_;
   pg::ProcessRunner& runner_;
   const Reporter& reporter_;
   verify::Manifest manifest_;
@@ -184,16 +191,23 @@ BackupResult run_backup(const Config& config, const std::vector<std::string>& al
   DirectoryLock lock(config.backup_dir, "two backups of the same folder");
   BackupResult result;
   result.stamp = fresh_stamp(config, dbs);
+  std::vector<std::string> dbnames;
+  for (const DatabaseConfig* db : dbs) dbnames.push_back(db->dbname);
+  const std::string header_comment = dump_comment(dbnames);
   reporter.info("Starting database backup...");
   for (const DatabaseConfig* db : dbs) {
     reporter.info("Backing up " + db->dbname + "...");
-    DatabaseBackup done = DatabaseBackupJob(config, *db, result.stamp, runner, reporter).run();
+    DatabaseBackup done = DatabaseBackupJob(config, *db, result.stamp, header_comment, runner, reporter).run();
+    pause_point("backup-database-done");
     reporter.progress("");
     reporter.success(db->dbname + " dumped successfully: " + std::to_string(done.tables) + " tables, " +
                      std::to_string(done.rows) + " rows, snapshot " + done.snapshot_time_utc + " (" +
                      human_duration(done.seconds) + ")");
     result.databases.push_back(done);
   }
+  // Only now, with the whole set written: the links of the old scripts' layout.
+  for (const auto& name : dbnames)
+    replace_symlink(dump_file_name(name, result.stamp), join_path(config.backup_dir, latest_link_name(name)));
   reporter.info("Cleaning up backups older than the retention policy (" + describe_policy(config.retention) + ")...");
   result.retention = prune_backups(config, false, std::time(nullptr), reporter);
   return result;

@@ -31,9 +31,10 @@ struct BackupResult {
   PruneResult retention;
 };
 
-/// Backs up the selected databases (all when `aliases` is empty) under one stamp, then applies
-/// retention. On any failure, files of the failing database are removed and the Error is
-/// rethrown: nothing half-written is ever taken for a backup.
+/// Backs up the selected databases (all when `aliases` is empty) under one stamp, moves the
+/// `_latest` links once all of them are written, then applies retention. On any failure, files of
+/// the failing database are removed and the Error is rethrown: the databases done before it stay,
+/// as a set the catalog lists as partial and never takes for `latest`.
 BackupResult run_backup(const Config& config, const std::vector<std::string>& aliases, pg::ProcessRunner& runner,
                         const Reporter& reporter);
 

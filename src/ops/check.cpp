@@ -64,19 +64,21 @@ CheckResult check_backup(const Config& config, const BackupFile& backup, pg::Pro
   r.dbname = backup.dbname;
   r.stamp = backup.stamp;
   r.path = backup.path;
-  r.has_manifest = backup.has_manifest;
   verify::Manifest manifest;
+  r.has_manifest = backup.has_manifest;
   if (backup.has_manifest) {
     try {
       manifest = verify::load_manifest(backup.manifest_path);
     } catch (const Error& e) {
-      r.problem = e.what();
-      return r;
+      r.has_manifest = false;
+      r.manifest_problem = e.what();
     }
+  } else if (backup.written_by_auditpitr) {
+    r.manifest_problem = "its manifest '" + base_name(backup.manifest_path) + "' is missing";
   }
-  std::string pg_restore = pg_restore_for(config, backup.has_manifest ? manifest.server_version_num : 0, runner);
+  std::string pg_restore = pg_restore_for(config, r.has_manifest ? manifest.server_version_num : 0, runner);
 
-  r.crc_deferred = depth == CheckDepth::before_restore && backup.has_manifest;
+  r.crc_deferred = depth == CheckDepth::before_restore && r.has_manifest;
   GzipReader reader(backup.path);
   Sha256 sha;
   if (!r.crc_deferred) reader.on_raw([&](const char* d, std::size_t n) { sha.update(d, n); });
@@ -89,6 +91,7 @@ CheckResult check_backup(const Config& config, const BackupFile& backup, pg::Pro
       return n;
     } catch (const Error& e) {
       gzip_error = gzip_problem(e);
+      r.cut_short = reader.cut_short();
       return 0;
     }
   };
@@ -112,7 +115,7 @@ CheckResult check_backup(const Config& config, const BackupFile& backup, pg::Pro
   r.gzip_ok = gzip_error.empty();
   r.toc_ok = listed.ok();
   r.toc_entries = count_toc_entries(listed.stdout_text);
-  r.sha256_ok = backup.has_manifest && digest == manifest.file_sha256 && file_size == manifest.file_size;
+  r.sha256_ok = r.has_manifest && digest == manifest.file_sha256 && file_size == manifest.file_size;
 
   // A size or sha256 mismatch is the better diagnosis than the gzip error it may also cause.
   if (r.crc_deferred && file_size != manifest.file_size) {
@@ -122,10 +125,10 @@ CheckResult check_backup(const Config& config, const BackupFile& backup, pg::Pro
     r.problem = "sha256 " + digest + " does not match the manifest's " + manifest.file_sha256;
   } else if (!r.gzip_ok) {
     r.problem = gzip_error;
-  } else if (backup.has_manifest && file_size != manifest.file_size) {
+  } else if (r.has_manifest && file_size != manifest.file_size) {
     r.problem =
         "size is " + std::to_string(file_size) + " bytes, the manifest says " + std::to_string(manifest.file_size);
-  } else if (backup.has_manifest && digest != manifest.file_sha256) {
+  } else if (r.has_manifest && digest != manifest.file_sha256) {
     r.problem = "sha256 " + digest + " does not match the manifest's " + manifest.file_sha256;
   } else if (!r.toc_ok) {
     r.problem = "pg_restore cannot read the dump's table of contents: " + listed.last_stderr_line();

@@ -25,8 +25,12 @@ struct CheckResult {
   std::string dbname;
   std::string stamp;
   std::string path;
-  bool has_manifest = false;
+  bool has_manifest = false;  ///< a valid manifest vouched for the file
+  /// Why a dump of auditpitr's had no valid manifest ("the manifest '…' is missing", "… is damaged:
+  /// …"): it was then judged by its content alone, like an old-script backup. Empty otherwise.
+  std::string manifest_problem;
   bool gzip_ok = false;       ///< no gzip error in what was inflated (everything unless crc_deferred)
+  bool cut_short = false;     ///< the gzip error was the file ending inside a member
   bool crc_deferred = false;  ///< CheckDepth::before_restore with a manifest: only the TOC was inflated
   bool sha256_ok = false;     ///< meaningful only with a manifest
   bool toc_ok = false;
@@ -36,7 +40,8 @@ struct CheckResult {
   bool sound() const { return problem.empty(); }
 };
 
-/// Checks one backup file; never throws for a damaged backup (the problem is in the result).
+/// Checks one backup file; never throws for a damaged backup (the problem is in the result). A
+/// missing or damaged manifest is no damage of the dump: the dump is then judged by its content.
 CheckResult check_backup(const Config& config, const BackupFile& backup, pg::ProcessRunner& runner,
                          CheckDepth depth = CheckDepth::full);
 

@@ -33,14 +33,14 @@ struct RestoreTarget {
   const DatabaseConfig* database = nullptr;
   BackupFile backup;
   std::string target_dbname;  ///< the configured dbname, or --into
-  std::string note;           ///< e.g. "the link ... is broken: using the newest backup"
+  std::string note;           ///< why a newer backup was passed over for latest, e.g. a partial set
   double check_seconds = 0;   ///< how long plan_restore's check of this backup took
 };
 
 struct RestorePlan {
   RestoreRequest request;
   std::vector<RestoreTarget> targets;
-  std::string stamp;  ///< the resolved stamp (of the first target when 'latest' differs per database)
+  std::string stamp;  ///< the resolved stamp, one for every target
   /// True when configured databases will be overwritten: the CLI must have a confirmation.
   bool overwrites_live_data() const { return request.into.empty(); }
 };

@@ -53,12 +53,18 @@ RestorePlan plan_restore(const Config& config, const RestoreRequest& request, pg
   RestorePlan plan;
   plan.request = request;
   Catalog catalog = Catalog::scan(config.backup_dir);
-  for (const DatabaseConfig* db : config.select(request.aliases)) {
+  std::vector<const DatabaseConfig*> dbs = config.select(request.aliases);
+  std::vector<std::string> dbnames;
+  for (const DatabaseConfig* db : dbs) dbnames.push_back(db->dbname);
+  std::string note;
+  std::string stamp = catalog.resolve_stamp(request.stamp, dbnames, &note);  // one stamp for every database
+  if (!note.empty()) reporter.warning(note);
+  for (const DatabaseConfig* db : dbs) {
     RestoreTarget target;
     target.database = db;
-    target.backup = catalog.resolve(request.stamp, db->dbname, &target.note);
+    target.backup = catalog.resolve(stamp, db->dbname);
+    target.note = note;
     target.target_dbname = request.into.empty() ? db->dbname : request.into;
-    if (!target.note.empty()) reporter.warning(target.note);
     // The names must be derivable before anything starts.
     restoring_name(target.target_dbname, target.backup.stamp);
     before_restore_name(target.target_dbname, target.backup.stamp);
@@ -74,8 +80,14 @@ RestorePlan plan_restore(const Config& config, const RestoreRequest& request, pg
       throw verification_error(
           "backup '" + base_name(target.backup.path) + "' is damaged: " + checked.problem + "; nothing was changed",
           "use another backup (auditpitr list), e.g. auditpitr restore <older stamp>");
+    target.backup.has_manifest = checked.has_manifest;  // a damaged manifest vouches for nothing
+    if (!checked.manifest_problem.empty())
+      reporter.warning(base_name(target.backup.path) + ": " + checked.manifest_problem +
+                       "; it is verified like an old-script backup (no checksums to compare after the restore)");
     reporter.success(base_name(target.backup.path) + " is sound" +
-                     (checked.has_manifest ? " (sha256 matches its manifest)" : " (old-script backup: no manifest)"));
+                     (checked.has_manifest               ? " (sha256 matches its manifest)"
+                      : checked.manifest_problem.empty() ? " (old-script backup: no manifest)"
+                                                         : " (judged by its content: no valid manifest)"));
   }
   return plan;
 }

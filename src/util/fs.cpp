@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 
@@ -17,7 +18,8 @@ AtomicFile::AtomicFile(std::string final_path, int mode)
     : final_path_(std::move(final_path)), temp_path_(final_path_ + ".tmp-" + std::to_string(::getpid())) {
   fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd_ < 0) throw system_error("unable to create '" + temp_path_ + "'", errno);
-  ::fchmod(fd_, mode);  // the umask must not widen or narrow what we promise
+  ::flock(fd_, LOCK_EX | LOCK_NB);  // tells prune the file is being written (file_being_written)
+  ::fchmod(fd_, mode);              // the umask must not widen or narrow what we promise
 }
 
 AtomicFile::~AtomicFile() {
@@ -57,6 +59,30 @@ void AtomicFile::abandon() noexcept {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   if (!committed_) ::unlink(temp_path_.c_str());
+}
+
+std::string temporary_file_target(const std::string& path) {
+  static const std::string infix = ".tmp-";
+  auto at = path.rfind(infix);
+  if (at == std::string::npos || at == 0) return "";
+  std::string suffix = path.substr(at + infix.size());
+  auto all_of = [&](int (*is)(int)) {
+    for (char c : suffix)
+      if (!is(static_cast<unsigned char>(c))) return false;
+    return true;
+  };
+  // A process id (what the names carry today) or mkstemp's six letters and digits.
+  bool pid = !suffix.empty() && suffix.size() <= 10 && all_of(::isdigit);
+  bool random = suffix.size() == 6 && all_of(::isalnum);
+  return pid || random ? path.substr(0, at) : "";
+}
+
+bool file_being_written(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool held = ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);
+  return held;
 }
 
 void write_file_atomically(const std::string& path, const std::string& content, int mode) {

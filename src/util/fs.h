@@ -35,6 +35,16 @@ class AtomicFile {
   bool committed_ = false;
 };
 
+/// The path whose temporary file `path` is, when `path` has the shape of the temporary names
+/// AtomicFile and replace_symlink give (`<final>.tmp-<suffix>`); "" otherwise. The one place that
+/// knows that shape: prune recognises the leftovers of killed writers with it, so it changes
+/// together with the naming above.
+std::string temporary_file_target(const std::string& path);
+
+/// True when a running process is writing `path` through an AtomicFile (which holds an flock on
+/// its temporary file until it is committed or abandoned); false for a file nobody holds.
+bool file_being_written(const std::string& path);
+
 /// Writes a whole small file atomically (manifests, configs).
 void write_file_atomically(const std::string& path, const std::string& content, int mode = 0600);
 

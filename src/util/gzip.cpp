@@ -124,6 +124,7 @@ struct GzipReader::Impl {
   std::vector<char> input = std::vector<char>(1 << 16);
   bool member_open = true;  // inside a member (or expecting the first one)
   bool eof = false;
+  bool cut_short = false;
 
   // The reason alone is the cause, for callers that name the file their own way (gzip_problem).
   [[noreturn]] void damaged(const std::string& why) const {
@@ -162,6 +163,7 @@ std::size_t GzipReader::read(char* buffer, std::size_t capacity) {
     }
     if (s.zs.avail_in == 0 && s.eof) {
       if (s.member_open && compressed_bytes_ == 0) s.damaged("the file is empty");
+      s.cut_short = s.member_open;
       if (s.member_open) s.damaged("the file ends in the middle of the data (truncated)");
       return 0;
     }
@@ -177,11 +179,14 @@ std::size_t GzipReader::read(char* buffer, std::size_t capacity) {
     } else if (rc == Z_MEM_ERROR) {
       throw runtime_error("out of memory while decompressing '" + s.path + "'");
     } else if (rc == Z_BUF_ERROR && s.zs.avail_in == 0 && s.eof) {
+      s.cut_short = true;
       s.damaged("the file ends in the middle of the data (truncated)");
     }
   }
   return capacity - s.zs.avail_out;
 }
+
+bool GzipReader::cut_short() const { return impl_->cut_short; }
 
 std::string gzip_problem(const Error& error) {
   return error.kind() == ErrorKind::verification && !error.cause().empty() ? error.cause() : error.what();
@@ -205,7 +210,7 @@ std::string gzip_header_comment(const std::string& path) {
     }
     if (flags & 0x08) skip_zero_terminated();
     int c;
-    while ((c = std::fgetc(f)) != EOF && c != 0 && comment.size() < 256) comment += static_cast<char>(c);
+    while ((c = std::fgetc(f)) != EOF && c != 0 && comment.size() < 65536) comment += static_cast<char>(c);
   }
   std::fclose(f);
   return comment;

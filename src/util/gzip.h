@@ -49,6 +49,9 @@ class GzipReader {
   /// Called with every block of compressed bytes as it is read (for a sha256 in the same pass).
   void on_raw(std::function<void(const char*, std::size_t)> observer) { raw_observer_ = std::move(observer); }
   uint64_t compressed_bytes() const { return compressed_bytes_; }
+  /// After read() threw: the file ended inside a member (cut short), as opposed to bytes that are
+  /// wrong. Only a cut-short file can be the remains of an interrupted writer.
+  bool cut_short() const;
 
  private:
   struct Impl;

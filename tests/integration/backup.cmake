@@ -1,5 +1,5 @@
 # Backups against a real server: files, manifests, list, check, prune, failures, crashes.
 auditpitr_add_test(pg_backup_tests
   SOURCES integration/backup_support.cpp integration/backup_test.cpp integration/backup_failure_test.cpp
-          integration/list_check_prune_test.cpp
+          integration/list_check_prune_test.cpp integration/backup_set_test.cpp
   LIBS auditpitr_ops)

@@ -28,7 +28,7 @@ std::string config_with(const test::TempDir& dir, const std::string& conninfo, c
 bool no_valid_backup(const std::string& dir) {
   Catalog catalog = Catalog::scan(dir);
   for (const auto& set : catalog.sets())
-    if (set.complete()) return false;
+    if (!set.dumps.empty() && set.not_latest_reason().empty()) return false;
   return true;
 }
 
@@ -145,28 +145,32 @@ TEST_CASE("a backup killed at any moment leaves nothing taken for a valid backup
   test::BackupSetup setup({"bk_kill"});
   REQUIRE(setup.cli({"backup"}).exit_code == 0);
   std::string good = test::newest_stamp(setup.backups());
+  std::string whole_without_manifest;
   for (const char* phase : {"backup-before-rename", "backup-before-manifest"}) {
     INFO(phase);
     int pid = test::run_cli_until_paused({"-c", setup.config, "backup"}, phase);
     REQUIRE(pid > 0);
     test::kill_and_reap(pid);
     Catalog c = Catalog::scan(setup.backups());
-    CHECK(c.newest_complete("bk_kill") == good);
+    CHECK(c.latest_stamp({"bk_kill"}) == good);
     CHECK(c.resolve("latest", "bk_kill").stamp == good);
     std::string stamp = c.sets().front().stamp;
-    if (stamp != good) {
+    if (stamp != good) {  // killed after the rename: the dump is whole, only its manifest is missing
+      whole_without_manifest = stamp;
       auto check = setup.cli({"check", stamp});
-      CHECK(check.exit_code == 3);
-      CHECK_THAT(check.err, Catch::Contains("interrupted"));
+      CHECK(check.exit_code == 0);
+      CHECK_THAT(check.out, Catch::Contains("manifest") && Catch::Contains("is missing"));
     }
     auto list = setup.cli({"list"});
-    CHECK_THAT(list.out, Catch::Contains(good + "  "));
+    CHECK_THAT(list.out, Catch::Contains(good + "  ") && Catch::Contains("<- latest"));
   }
-  // prune clears what the killed backups left; the good backup stays.
+  // prune clears the killed backup's temporary file; the whole dump without manifest is a backup.
   auto prune = setup.cli({"prune"});
   CHECK(prune.exit_code == 0);
   Catalog c = Catalog::scan(setup.backups());
   CHECK(c.temporary_files().empty());
-  REQUIRE(c.sets().size() == 1);
-  CHECK(c.sets().front().stamp == good);
+  REQUIRE(c.sets().size() == 2);
+  CHECK(c.sets().back().stamp == good);
+  CHECK(c.sets().front().stamp == whole_without_manifest);
+  CHECK(c.latest_stamp({"bk_kill"}) == good);
 }

@@ -33,7 +33,7 @@ TEST_CASE("stamps are parsed and validated", "[catalog]") {
   CHECK(stamp_display("20250123_140530") == "2025-01-23 14:05:30");
 }
 
-TEST_CASE("the catalog groups files by stamp and knows old-script and interrupted backups", "[catalog]") {
+TEST_CASE("the catalog groups files by stamp and knows old-script backups and lost manifests", "[catalog]") {
   test::TempDir dir;
   write_gzip(dir / "portfolio_db_20250123_140530.dump.gz", kDumpMarker);
   test::write_text(dir / "portfolio_db_20250123_140530.manifest.json", "{}");
@@ -41,7 +41,7 @@ TEST_CASE("the catalog groups files by stamp and knows old-script and interrupte
   test::write_text(dir / "authentik_20250123_140530.manifest.json", "{}");
   write_gzip(dir / "portfolio_db_20250120_120000.dump.gz", "");  // old script: no marker, no manifest
   test::write_text(dir / "uploads_20250120_120000.tar.gz", "x");
-  write_gzip(dir / "portfolio_db_20250124_080000.dump.gz", kDumpMarker);  // interrupted: no manifest
+  write_gzip(dir / "portfolio_db_20250124_080000.dump.gz", kDumpMarker);  // ours, its manifest gone
   test::write_text(dir / "portfolio_db_20250125_080000.dump.gz.tmp-99999999", "partial");
   test::write_text(dir / "notes.txt", "not a backup");
   REQUIRE(::symlink("portfolio_db_20250123_140530.dump.gz", (dir / "portfolio_db_latest.dump.gz").c_str()) == 0);
@@ -49,17 +49,23 @@ TEST_CASE("the catalog groups files by stamp and knows old-script and interrupte
   Catalog c = Catalog::scan(dir.path());
   REQUIRE(c.sets().size() == 3);
   CHECK(c.sets()[0].stamp == "20250124_080000");
-  CHECK_FALSE(c.sets()[0].complete());
+  CHECK(c.sets()[0].dumps[0].manifest_missing());
+  CHECK_FALSE(c.sets()[0].partial());
+  CHECK_THAT(c.sets()[0].not_latest_reason(), Catch::Contains("manifest of 'portfolio_db' is missing"));
   CHECK(c.sets()[1].dumps.size() == 2);
-  CHECK(c.sets()[1].complete());
+  CHECK(c.sets()[1].not_latest_reason().empty());
   CHECK(c.sets()[2].dumps[0].written_by_auditpitr == false);
-  CHECK(c.sets()[2].complete());
+  CHECK_FALSE(c.sets()[2].dumps[0].manifest_missing());
   CHECK(c.sets()[2].other_files.size() == 1);
-  CHECK(c.temporary_files().size() == 1);
+  REQUIRE(c.temporary_files().size() == 1);
+  CHECK(c.temporary_files()[0].target == dir / "portfolio_db_20250125_080000.dump.gz");
+  CHECK(c.unrecognised() == std::vector<std::string>{dir / "notes.txt"});
 
-  CHECK(c.linked_latest("portfolio_db") == "20250123_140530");
-  CHECK(c.resolve("latest", "portfolio_db").stamp == "20250123_140530");
-  CHECK_THROWS_AS(c.resolve("20250124_080000", "portfolio_db"), Error);
+  std::string note;
+  CHECK(c.resolve("latest", "portfolio_db", &note).stamp == "20250123_140530");
+  CHECK_THAT(note, Catch::Contains("20250124_080000 is not used") && Catch::Contains("manifest"));
+  // Named by its stamp, the dump without manifest is a backup like an old-script one.
+  CHECK(c.resolve("20250124_080000", "portfolio_db").manifest_missing());
   try {
     c.resolve("20250122_000000", "portfolio_db");
     FAIL("no error");
@@ -70,12 +76,72 @@ TEST_CASE("the catalog groups files by stamp and knows old-script and interrupte
   }
 }
 
-TEST_CASE("latest falls back to the newest complete backup when the link is broken", "[catalog]") {
+TEST_CASE("latest comes from the catalog, not from a link that may be broken or repointed", "[catalog]") {
   test::TempDir dir;
   write_gzip(dir / "authentik_20250121_183045.dump.gz", "");
+  write_gzip(dir / "authentik_20250101_000000.dump.gz", "");
   REQUIRE(::symlink("authentik_20250101_000000.dump.gz", (dir / "authentik_latest.dump.gz").c_str()) == 0);
   Catalog c = Catalog::scan(dir.path());
+  CHECK(c.resolve("latest", "authentik").stamp == "20250121_183045");
+  CHECK(c.unrecognised().empty());  // the link is the old scripts' layout, not an unknown file
+}
+
+TEST_CASE("a run that stopped part-way is partial and never latest; latest is one stamp for all", "[catalog]") {
+  test::TempDir dir;
+  std::string both = dump_comment({"portfolio_db", "authentik"});
+  for (const char* db : {"portfolio_db", "authentik"}) {
+    write_gzip(dir / (std::string(db) + "_20250101_020000.dump.gz"), both);
+    test::write_text(dir / (std::string(db) + "_20250101_020000.manifest.json"), "{}");
+  }
+  // The next run wrote portfolio_db whole, then stopped before authentik.
+  write_gzip(dir / "portfolio_db_20250102_020000.dump.gz", both);
+  test::write_text(dir / "portfolio_db_20250102_020000.manifest.json", "{}");
+
+  Catalog c = Catalog::scan(dir.path());
+  const BackupSet& stopped = c.sets().front();
+  CHECK(stopped.partial());
+  CHECK(stopped.missing_databases() == std::vector<std::string>{"authentik"});
+  CHECK(c.latest_stamp({"portfolio_db", "authentik"}) == "20250101_020000");
+  CHECK(c.latest_stamp({"portfolio_db"}) == "20250101_020000");
   std::string note;
-  CHECK(c.resolve("latest", "authentik", &note).stamp == "20250121_183045");
-  CHECK_THAT(note, Catch::Contains("missing or broken"));
+  CHECK(c.resolve_stamp("latest", {"portfolio_db", "authentik"}, &note) == "20250101_020000");
+  CHECK_THAT(note, Catch::Contains("20250102_020000 is not used (partial") && Catch::Contains("'authentik'"));
+  try {
+    c.resolve("20250102_020000", "authentik");
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::verification);
+    CHECK_THAT(e.what(), Catch::Contains("partial") && Catch::Contains("'authentik'"));
+  }
+  CHECK(c.resolve("20250102_020000", "portfolio_db").stamp == "20250102_020000");  // asked for by name
+}
+
+TEST_CASE("databases backed up at different stamps have no common latest, and it is said", "[catalog]") {
+  test::TempDir dir;
+  write_gzip(dir / "portfolio_db_20250102_020000.dump.gz", dump_comment({"portfolio_db"}));
+  test::write_text(dir / "portfolio_db_20250102_020000.manifest.json", "{}");
+  write_gzip(dir / "authentik_20250101_020000.dump.gz", dump_comment({"authentik"}));
+  test::write_text(dir / "authentik_20250101_020000.manifest.json", "{}");
+  Catalog c = Catalog::scan(dir.path());
+  CHECK(c.latest_stamp({"portfolio_db"}) == "20250102_020000");
+  CHECK(c.latest_stamp({"authentik"}) == "20250101_020000");
+  try {
+    c.resolve_stamp("latest", {"portfolio_db", "authentik"});
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::usage);
+    CHECK_THAT(e.what(), Catch::Contains("holds no backup of 'authentik'"));
+    CHECK_THAT(e.hint(), Catch::Contains("--db"));
+  }
+}
+
+TEST_CASE("a dump's header names its run's databases, whatever their names", "[catalog]") {
+  test::TempDir dir;
+  std::vector<std::string> names{"a,b", "odd name%", "plain"};
+  write_gzip(dir / "plain_20250101_020000.dump.gz", dump_comment(names));
+  Catalog c = Catalog::scan(dir.path());
+  const BackupFile& f = c.sets().front().dumps.front();
+  CHECK(f.written_by_auditpitr);
+  CHECK(f.run_databases == names);
+  CHECK(c.sets().front().missing_databases() == std::vector<std::string>{"a,b", "odd name%"});
 }
