@@ -50,8 +50,7 @@ void stop_after_first_database(const test::BackupSetup& setup, bool interrupt) {
 
 }  // namespace
 
-TEST_CASE("a backup stopped after the first of two databases is partial, and latest stays whole",
-          "[pg][backup][set]") {
+TEST_CASE("a backup stopped after the first of two databases is partial, and latest stays whole", "[pg][backup][set]") {
   bool interrupt = GENERATE(false, true);
   INFO((interrupt ? "SIGINT" : "SIGKILL"));
   auto first = test::portfolio_database("set_first");
@@ -119,8 +118,8 @@ TEST_CASE("prune leaves alone what it cannot prove it wrote, and backups go on w
   auto backup = setup.cli({"backup"});  // retention runs after it
   INFO(backup.out << backup.err);
   REQUIRE(backup.exit_code == 0);
-  for (const char* kept : {"my_notes.txt.tmp-4000000", "otherapp_20200101_000000.dump.gz",
-                           "x.tmp-99999999999999999999", "d.tmp-4000001"})
+  for (const char* kept :
+       {"my_notes.txt.tmp-4000000", "otherapp_20200101_000000.dump.gz", "x.tmp-99999999999999999999", "d.tmp-4000001"})
     CHECK(path_exists(b + kept));
   CHECK_FALSE(path_exists(b + "pr_safe_20250101_000000.dump.gz.tmp-4000002"));
 
