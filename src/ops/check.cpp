@@ -91,7 +91,6 @@ CheckResult check_backup(const Config& config, const BackupFile& backup, pg::Pro
       return n;
     } catch (const Error& e) {
       gzip_error = gzip_problem(e);
-      r.cut_short = reader.cut_short();
       return 0;
     }
   };

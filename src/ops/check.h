@@ -30,7 +30,6 @@ struct CheckResult {
   /// …"): it was then judged by its content alone, like an old-script backup. Empty otherwise.
   std::string manifest_problem;
   bool gzip_ok = false;       ///< no gzip error in what was inflated (everything unless crc_deferred)
-  bool cut_short = false;     ///< the gzip error was the file ending inside a member
   bool crc_deferred = false;  ///< CheckDepth::before_restore with a manifest: only the TOC was inflated
   bool sha256_ok = false;     ///< meaningful only with a manifest
   bool toc_ok = false;

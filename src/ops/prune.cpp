@@ -19,16 +19,19 @@ void remove_file(const std::string& path) {
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) throw system_error("unable to delete '" + path + "'", errno);
 }
 
-// Reads the whole gzip stream: the reason when it ends inside a member, "" when it is whole or
-// damaged otherwise (wrong bytes do not prove an interrupted writer).
+// Reads the whole gzip stream: the reason when it ends inside a member, "" when it is whole,
+// damaged otherwise or unreadable (none of which proves an interrupted writer).
 std::string cut_short_reason(const std::string& path) {
-  GzipReader reader(path);
   static thread_local char buffer[1 << 17];
   try {
-    while (reader.read(buffer, sizeof buffer) > 0) {
+    GzipReader reader(path);
+    try {
+      while (reader.read(buffer, sizeof buffer) > 0) {
+      }
+    } catch (const Error& e) {
+      if (reader.cut_short()) return "its gzip stream is cut short (" + gzip_problem(e) + ")";
     }
-  } catch (const Error& e) {
-    if (reader.cut_short()) return "its gzip stream is cut short (" + gzip_problem(e) + ")";
+  } catch (const Error&) {  // cannot be opened: nothing is proven, the file stays
   }
   return "";
 }
