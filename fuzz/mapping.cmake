@@ -7,3 +7,9 @@ add_executable(mapping_rules_fuzz ${CMAKE_CURRENT_LIST_DIR}/mapping_rules_fuzz.c
 target_compile_options(mapping_rules_fuzz PRIVATE -fsanitize=fuzzer,address,undefined)
 target_link_options(mapping_rules_fuzz PRIVATE -fsanitize=fuzzer,address,undefined)
 target_link_libraries(mapping_rules_fuzz PRIVATE auditpitr_replay_mapping)
+# The Mapper against its reference, and JsonDocument's parser against simdjson, on any line.
+add_executable(mapping_fuzz ${CMAKE_CURRENT_LIST_DIR}/mapping_fuzz.cpp
+               ${PROJECT_SOURCE_DIR}/tests/unit/replay/mapping/mapping_reference.cpp)
+target_compile_options(mapping_fuzz PRIVATE -fsanitize=fuzzer,address,undefined)
+target_link_options(mapping_fuzz PRIVATE -fsanitize=fuzzer,address,undefined)
+target_link_libraries(mapping_fuzz PRIVATE auditpitr_replay_mapping)

@@ -3,7 +3,6 @@
 // and recover repeats it in its report.
 #pragma once
 
-#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -40,20 +39,23 @@ struct TableCoverage {
 
 class CoverageTracker {
  public:
-  void add(const RowChange& change);
+  /// Counts the changes of one event, mapped by a Mapper over `catalog` (tables and columns are
+  /// its indices).
+  void add(const MappedEvent& mapped);
   /// Every table of the catalog, in catalog order.
   std::vector<TableCoverage> result(const MappingCatalog& catalog) const;
 
  private:
   struct ColumnUse {
-    bool at_insert = false, at_update = false, logged_value = false;
-    std::set<std::string> operations;
+    bool written = false, at_insert = false, at_update = false, logged_value = false;
+    std::vector<uint32_t> operations;  ///< MappedOperation ids
   };
   struct TableUse {
     uint64_t inserts = 0, updates = 0, deletes = 0;
-    std::map<std::string, ColumnUse> columns;
+    std::vector<ColumnUse> columns;  ///< by column index, grown as columns are met
   };
-  std::map<std::string, TableUse> tables_;
+  std::vector<TableUse> tables_;              ///< by table index, grown as tables are met
+  std::vector<std::string> operation_names_;  ///< by MappedOperation id
 };
 
 }  // namespace auditpitr::replay

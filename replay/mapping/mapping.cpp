@@ -1,18 +1,16 @@
-// The Mapper: decides an operation's target (rule, else convention), then builds row changes from
-// the line's fields. Drift checks and unmapped fields are recorded, never fatal.
+// The Mapper: decides an operation's target (rule, else convention) and its plan (what each field
+// name does) once, then maps each line through ChangeBuilder; map() turns the compact result into
+// RowChanges of strings.
 #include "replay/mapping/mapping.h"
 
 #include <algorithm>
 
-#include "replay/mapping/event_json.h"
+#include "replay/mapping/change_builder.h"
+#include "replay/mapping/line_plan.h"
 #include "replay/mapping/mapping_conventions.h"
 
 namespace auditpitr::replay {
 namespace {
-
-struct InvalidLine {
-  std::string reason;
-};
 
 RuleAction action_of_verb(ConventionVerb verb) {
   switch (verb) {
@@ -23,11 +21,17 @@ RuleAction action_of_verb(ConventionVerb verb) {
   return RuleAction::ignore;
 }
 
-bool contains(const std::vector<std::string>& list, const std::string& item) {
+ChangeAction change_action(RuleAction action) {
+  return action == RuleAction::insert   ? ChangeAction::insert
+         : action == RuleAction::update ? ChangeAction::update
+                                        : ChangeAction::remove;
+}
+
+bool contains(const std::vector<std::string>& list, std::string_view item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
 
-const FieldColumn* find_field(const std::vector<FieldColumn>& list, const std::string& field) {
+const FieldColumn* find_field(const std::vector<FieldColumn>& list, std::string_view field) {
   for (const auto& f : list)
     if (f.field == field) return &f;
   return nullptr;
@@ -35,226 +39,15 @@ const FieldColumn* find_field(const std::vector<FieldColumn>& list, const std::s
 
 }  // namespace
 
-/// Builds the row changes of one line (one per fan-out element).
-class ChangeBuilder {
- public:
-  ChangeBuilder(Mapper& mapper, const AuditEvent& event, const OperationTarget& target, const OperationRule* rule,
-                const JsonNode& root)
-      : mapper_(mapper),
-        event_(event),
-        rule_(rule),
-        target_(target),
-        root_(root),
-        shape_(*mapper.catalog_.table(target.table)) {}
-
-  std::vector<RowChange> build() {
-    std::vector<RowChange> changes;
-    if (!rule_ || rule_->each.empty()) {
-      changes.push_back(build_one(nullptr, ""));  // not `return {…}`: that would copy the change
-      return changes;
-    }
-    const JsonNode* array = root_.find(rule_->each);
-    if (!array || array->kind != JsonNode::Kind::array)
-      throw InvalidLine{"missing array field '" + rule_->each + "' to fan out"};
-    for (std::size_t i = 0; i < array->items.size(); ++i) {
-      const JsonNode& element = array->items[i];
-      std::string prefix = rule_->each + "[" + std::to_string(i) + "].";
-      if (element.kind != JsonNode::Kind::object) throw InvalidLine{"'" + prefix + "' is not an object"};
-      changes.push_back(build_one(&element, prefix));
-    }
-    return changes;
-  }
-
- private:
-  struct Field {
-    std::string name;
-    std::string label;  // name as reported: "items[0].position"
-    const JsonNode* node;
-  };
-
-  // Top-level fields, then the fan-out element's (which win on equal names).
-  std::vector<Field> fields_of(const JsonNode* element, const std::string& prefix) const {
-    std::vector<Field> fields;
-    for (const auto& [name, node] : root_.members) {
-      if (is_reserved_field(name) || (rule_ && name == rule_->each)) continue;
-      fields.push_back({name, name, &node});
-    }
-    if (element)
-      for (const auto& member : element->members) {
-        const std::string& name = member.first;
-        fields.erase(std::remove_if(fields.begin(), fields.end(), [&](const Field& f) { return f.name == name; }),
-                     fields.end());
-        fields.push_back({name, prefix + name, &member.second});
-      }
-    return fields;
-  }
-
-  RowChange build_one(const JsonNode* element, const std::string& prefix) {
-    RowChange change;
-    change.table = target_.table;
-    change.action = target_.action == RuleAction::insert   ? ChangeAction::insert
-                    : target_.action == RuleAction::update ? ChangeAction::update
-                                                           : ChangeAction::remove;
-    change.operation = std::string(event_.operation);
-    change.time = event_.time;
-    change.file = event_.file ? *event_.file : std::string();
-    change.line_number = event_.line_number;
-    change.sequence = event_.sequence;
-
-    std::vector<Field> fields = fields_of(element, prefix);
-    std::vector<std::string> consumed = read_key(fields, change);
-    for (const auto& f : fields)
-      if (!contains(consumed, f.name)) map_field(f, change);
-    add_rule_values(change);
-    add_automatic_values(change);
-    return change;
-  }
-
-  std::vector<std::string> read_key(const std::vector<Field>& fields, RowChange& change) const {
-    auto find = [&](const std::string& name) -> const Field* {
-      for (const auto& f : fields)
-        if (f.name == name) return &f;
-      return nullptr;
-    };
-    std::vector<FieldColumn> wanted = rule_ ? rule_->key : std::vector<FieldColumn>{};
-    if (wanted.empty()) {
-      for (const auto& candidate : conventional_key_fields())
-        if (find(candidate)) {
-          wanted.push_back({candidate, "", 0});
-          break;
-        }
-      if (wanted.empty()) throw InvalidLine{"no key field (" + join(conventional_key_fields()) + ")"};
-    }
-    std::vector<std::string> consumed;
-    for (const auto& k : wanted) {
-      const Field* f = find(k.field);
-      if (!f) throw InvalidLine{"missing key field '" + k.field + "'"};
-      if (f->node->kind == JsonNode::Kind::null) throw InvalidLine{"key field '" + f->label + "' is null"};
-      std::string column = k.column.empty() ? single_primary_key() : k.column;
-      change.key.push_back({column, f->node->to_value(), f->label, ValueOrigin::field});
-      consumed.push_back(f->name);
-    }
-    return consumed;
-  }
-
-  std::vector<std::string> conventional_key_fields() const {
-    std::vector<std::string> names;
-    if (auto conv = parse_conventional_operation(event_.operation))
-      names.push_back(entity_to_lower_camel(conv->entity) + "ID");
-    names.push_back("id");
-    return names;
-  }
-
-  std::string single_primary_key() const {
-    if (shape_.primary_key.size() != 1)
-      throw InvalidLine{"table '" + shape_.name + "' has no single-column primary key: give key columns in a rule"};
-    return shape_.primary_key[0];
-  }
-
-  static std::string join(const std::vector<std::string>& names) {
-    std::string out;
-    for (const auto& n : names) out += (out.empty() ? "'" : " or '") + n + "'";
-    return out;
-  }
-
-  bool ignored(const std::string& field) const {
-    return contains(mapper_.rules_.ignore, field) || (rule_ && contains(rule_->ignore, field));
-  }
-
-  // Rule rename, then global rename, then camelCase -> snake_case; "" when the table has none.
-  std::string column_for(const std::string& field) const {
-    if (rule_)
-      if (const FieldColumn* f = find_field(rule_->fields, field)) return f->column;
-    if (const FieldColumn* f = find_field(mapper_.rules_.fields, field))
-      if (mapper_.catalog_.has_column(shape_.name, f->column)) return f->column;
-    std::string snake = camel_to_snake(field);
-    return mapper_.catalog_.has_column(shape_.name, snake) ? snake : std::string();
-  }
-
-  void map_field(const Field& f, RowChange& change) {
-    if (ignored(f.name)) return;
-    if (rule_)
-      if (const FieldColumn* e = find_field(rule_->expect, f.name)) {
-        change.expect.push_back({e->column, f.node->to_value(), f.label});
-        return;
-      }
-    if (f.name == "changes" && f.node->kind == JsonNode::Kind::object && change.action == ChangeAction::update) {
-      map_changes(*f.node, change);
-      return;
-    }
-    std::string column = column_for(f.name);
-    if (column.empty()) return mapper_.note_unmapped(event_, f.label);
-    // A delete line shows the row as it was: every field is a check, never a write.
-    if (change.action == ChangeAction::remove) change.expect.push_back({column, f.node->to_value(), f.label});
-    else set(change, {column, f.node->to_value(), f.label, ValueOrigin::field});
-  }
-
-  void map_changes(const JsonNode& changes, RowChange& change) {
-    for (const auto& [name, diff] : changes.members) {
-      std::string label = "changes." + name;
-      std::string column = column_for(name);
-      if (column.empty()) {
-        mapper_.note_unmapped(event_, label);
-        continue;
-      }
-      const JsonNode* to = diff.find("to");
-      if (diff.kind != JsonNode::Kind::object || !to)
-        throw InvalidLine{"'" + label + "' is not an object with 'to' (and 'from')"};
-      set(change, {column, to->to_value(), label + ".to", ValueOrigin::change});
-      if (const JsonNode* from = diff.find("from"))
-        change.expect.push_back({column, from->to_value(), label + ".from"});
-    }
-  }
-
-  void add_rule_values(RowChange& change) const {
-    if (!rule_) return;
-    for (const auto& t : rule_->event_time)
-      set(change, {t.column, Value::of(Value::Kind::timestamp, format_time(event_.time)), "(event time)",
-                   ValueOrigin::event_time});
-    for (const auto& c : rule_->constants) set(change, {c.column, c.value, "(constant)", ValueOrigin::constant});
-  }
-
-  void add_automatic_values(RowChange& change) const {
-    auto stamp = [&](const std::string& column) {
-      if (mapper_.catalog_.has_column(shape_.name, column) && !change.find_set(column))
-        change.set.push_back({column, Value::of(Value::Kind::timestamp, format_time(event_.time)), "(event time)",
-                              ValueOrigin::event_time});
-    };
-    if (change.action == ChangeAction::insert) {
-      stamp("created_at");
-      stamp("updated_at");
-    } else if (change.action == ChangeAction::update) {
-      stamp("updated_at");
-    } else {
-      std::string soft = mapper_.soft_delete_column(shape_.name);
-      if (!soft.empty()) {
-        change.action = ChangeAction::soft_delete;
-        stamp(soft);
-      }
-      change.cascade = mapper_.cascades_of(shape_.name);
-    }
-  }
-
-  static void set(RowChange& change, ColumnValue value) {
-    for (auto& existing : change.set)
-      if (existing.column == value.column) {
-        existing = std::move(value);  // later sources win: changes.x.to over a top-level x
-        return;
-      }
-    change.set.push_back(std::move(value));
-  }
-
-  Mapper& mapper_;
-  const AuditEvent& event_;
-  const OperationRule* rule_;
-  const OperationTarget& target_;
-  const JsonNode& root_;
-  const verify::TableShape& shape_;
-};
-
-Mapper::Mapper(MappingRules rules, MappingCatalog catalog) : rules_(std::move(rules)), catalog_(std::move(catalog)) {
+Mapper::Mapper(MappingRules rules, MappingCatalog catalog)
+    : rules_(std::move(rules)), catalog_(std::move(catalog)), builder_(std::make_unique<ChangeBuilder>()) {
   validate_mapping_rules(rules_, catalog_);
+  for (const auto& table : catalog_.tables()) cascades_.push_back(cascades_of(table.name));
 }
+
+Mapper::~Mapper() = default;
+Mapper::Mapper(Mapper&&) noexcept = default;
+Mapper& Mapper::operator=(Mapper&&) noexcept = default;
 
 OperationTarget Mapper::target(const std::string& operation) const {
   OperationTarget t;
@@ -283,31 +76,204 @@ OperationTarget Mapper::target(const std::string& operation) const {
   return t;
 }
 
-const Mapper::KnownOperation& Mapper::known(std::string_view operation) {
+Mapper::KnownOperation& Mapper::known(std::string_view operation) {
   auto it = known_.find(operation);
-  if (it == known_.end()) {
-    std::string name(operation);
-    it = known_.emplace(name, KnownOperation{target(name), rules_.operation(name)}).first;
+  if (it != known_.end()) return it->second;
+  std::string name(operation);
+  KnownOperation op;
+  op.op = {static_cast<uint32_t>(known_.size()), name, target(name)};
+  op.rule = rules_.operation(name);
+  if (op.op.target.outcome == MapOutcome::mapped) {
+    plan(op);
+    if (!op.rule || op.rule->each.empty()) op.line_plan = std::make_shared<LinePlan>();
   }
-  return it->second;
+  return known_.emplace(name, std::move(op)).first->second;
+}
+
+uint32_t Mapper::column_index(uint32_t table, const std::string& column) const {
+  const auto& columns = catalog_.tables()[table].columns;
+  auto it = std::find(columns.begin(), columns.end(), column);
+  return it == columns.end() ? npos : static_cast<uint32_t>(it - columns.begin());
+}
+
+// Everything about an operation that does not depend on the line; the rules were validated
+// against the catalog, so every column they name exists.
+void Mapper::plan(KnownOperation& op) {
+  const auto& tables = catalog_.tables();
+  op.table = static_cast<uint32_t>(catalog_.table(op.op.target.table) - tables.data());
+  op.action = change_action(op.op.target.action);
+  const verify::TableShape& shape = tables[op.table];
+  if (shape.primary_key.size() == 1) op.primary_key = column_index(op.table, shape.primary_key[0]);
+  KeyPlan& key = op.key;
+  key.from_rule = op.rule && !op.rule->key.empty();
+  if (key.from_rule) {
+    for (const auto& k : op.rule->key) {
+      key.fields.push_back(k.field);
+      key.columns.push_back(k.column.empty() ? npos : column_index(op.table, k.column));
+    }
+  } else {
+    if (auto conv = parse_conventional_operation(op.op.name))
+      key.fields.push_back(entity_to_lower_camel(conv->entity) + "ID");
+    key.fields.push_back("id");
+    key.columns.assign(key.fields.size(), npos);
+    for (const auto& n : key.fields) key.names += (key.names.empty() ? "'" : " or '") + n + "'";
+  }
+  for (const auto& f : key.fields) key.plans.push_back(plan_of(op, f, npos));
+  if (op.rule) {
+    for (const auto& t : op.rule->event_time) op.event_time_columns.push_back(column_index(op.table, t.column));
+    for (const auto& c : op.rule->constants) op.constants.emplace_back(column_index(op.table, c.column), &c.value);
+  }
+  op.created_at = column_index(op.table, "created_at");
+  op.updated_at = column_index(op.table, "updated_at");
+  std::string soft = soft_delete_column(shape.name);
+  op.soft_delete = !soft.empty();
+  if (op.soft_delete) op.soft_delete_column = column_index(op.table, soft);
+}
+
+// The plan of `field`, trying first the plan the field at `position` had in the previous line:
+// an application logs each operation's fields in the same order every time.
+uint32_t Mapper::plan_of(KnownOperation& op, std::string_view field, uint32_t position) {
+  if (position < op.order.size() && op.fields[op.order[position]].name == field) return op.order[position];
+  uint32_t found = npos;
+  for (uint32_t i = 0; i < op.fields.size() && found == npos; ++i)
+    if (op.fields[i].name == field) found = i;
+  if (found == npos) {
+    found = static_cast<uint32_t>(op.fields.size());
+    op.fields.push_back(field_plan(op, field));
+  }
+  if (position != npos) {
+    if (position >= op.order.size()) op.order.resize(position + 1, 0);
+    op.order[position] = found;
+  }
+  return found;
+}
+
+// In the order the mapping has always decided: ignored, a rule's check, `changes`, a column.
+Mapper::FieldPlan Mapper::field_plan(const KnownOperation& op, std::string_view field) const {
+  FieldPlan plan;
+  plan.name = std::string(field);
+  plan.top_level_skip = is_reserved_field(field) || (op.rule && field == op.rule->each);
+  if (contains(rules_.ignore, field) || (op.rule && contains(op.rule->ignore, field))) {
+    plan.use = FieldUse::ignored;
+    return plan;
+  }
+  if (op.rule)
+    if (const FieldColumn* e = find_field(op.rule->expect, field)) {
+      plan.use = FieldUse::expect;
+      plan.column = column_index(op.table, e->column);
+      return plan;
+    }
+  plan.changes = field == "changes" && op.action == ChangeAction::update;
+  std::string column = column_for(op, plan.name);
+  plan.use = column.empty() ? FieldUse::unmapped : FieldUse::column;
+  if (!column.empty()) plan.column = column_index(op.table, column);
+  return plan;
+}
+
+uint32_t Mapper::column_of(KnownOperation& op, std::string_view field) {
+  for (const auto& [name, column] : op.columns)
+    if (name == field) return column;
+  std::string column = column_for(op, std::string(field));
+  op.columns.emplace_back(std::string(field), column.empty() ? npos : column_index(op.table, column));
+  return op.columns.back().second;
+}
+
+// Rule rename, then global rename, then camelCase -> snake_case; "" when the table has none.
+std::string Mapper::column_for(const KnownOperation& op, const std::string& field) const {
+  const std::string& table = catalog_.tables()[op.table].name;
+  if (op.rule)
+    if (const FieldColumn* f = find_field(op.rule->fields, field)) return f->column;
+  if (const FieldColumn* f = find_field(rules_.fields, field))
+    if (catalog_.has_column(table, f->column)) return f->column;
+  std::string snake = camel_to_snake(field);
+  return catalog_.has_column(table, snake) ? snake : std::string();
+}
+
+void Mapper::map_compact(const AuditEvent& event, MappedEvent& out) {
+  KnownOperation& op = known(event.operation);
+  out.operation = &op.op;
+  out.outcome = op.op.target.outcome;
+  out.reason = op.op.target.reason;
+  out.changes.clear();
+  out.values.clear();
+  if (out.outcome != MapOutcome::mapped) return;
+  texts_used_ = 0;
+  if (op.line_plan && op.line_plan->apply(event.json, event.time, *this, out)) {
+    ++planned_lines_;
+    return;
+  }
+  ++tree_lines_;
+  std::string error;
+  try {
+    if (!doc_.parse(event.json, error)) throw InvalidLine{"invalid JSON: " + error};
+    builder_->build(*this, op, event, doc_, out);
+    if (op.line_plan) op.line_plan->learn(doc_, out, builder_->counted_unmapped());
+  } catch (const InvalidLine& invalid) {
+    out.outcome = MapOutcome::invalid;
+    out.reason = invalid.reason;
+    out.changes.clear();
+    out.values.clear();
+  }
 }
 
 MapResult Mapper::map(const AuditEvent& event) {
+  map_compact(event, scratch_);
   MapResult result;
-  const KnownOperation& op = known(event.operation);
-  result.outcome = op.target.outcome;
-  result.reason = op.target.reason;
-  if (op.target.outcome != MapOutcome::mapped) return result;
-  JsonNode root;
-  std::string error;
-  try {
-    if (!parse_event_json(event.json, root, error)) throw InvalidLine{"invalid JSON: " + error};
-    result.changes = ChangeBuilder(*this, event, op.target, op.rule, root).build();
-  } catch (const InvalidLine& invalid) {
-    result.outcome = MapOutcome::invalid;
-    result.reason = invalid.reason;
-  }
+  result.outcome = scratch_.outcome;
+  result.reason = scratch_.reason;
+  for (const auto& change : scratch_.changes) result.changes.push_back(to_row_change(event, scratch_, change));
   return result;
+}
+
+RowChange Mapper::to_row_change(const AuditEvent& event, const MappedEvent& mapped, const CompactChange& change) const {
+  const verify::TableShape& shape = catalog_.tables()[change.table];
+  auto value = [](const CompactValue& v) { return Value::of(v.kind, std::string(v.text)); };
+  RowChange c;
+  c.table = shape.name;
+  c.action = change.action;
+  for (const auto& v : mapped.key(change))
+    c.key.push_back({shape.columns[v.column], value(v), label_of(mapped, change, v), origin_of(v.source)});
+  for (const auto& v : mapped.set(change))
+    c.set.push_back({shape.columns[v.column], value(v), label_of(mapped, change, v), origin_of(v.source)});
+  for (const auto& v : mapped.expect(change))
+    c.expect.push_back({shape.columns[v.column], value(v), label_of(mapped, change, v)});
+  if (change.action == ChangeAction::remove || change.action == ChangeAction::soft_delete)
+    c.cascade = cascades_[change.table];
+  c.operation = mapped.operation->name;
+  c.time = event.time;
+  c.file = event.file ? *event.file : std::string();
+  c.line_number = event.line_number;
+  c.sequence = event.sequence;
+  return c;
+}
+
+std::string Mapper::label_of(const MappedEvent& mapped, const CompactChange& change, const CompactValue& value) const {
+  std::string field(value.field);
+  switch (value.source) {
+    case ValueSource::field: return field;
+    case ValueSource::element_field:
+      return rules_.operation(mapped.operation->name)->each + "[" + std::to_string(change.element) + "]." + field;
+    case ValueSource::change_to: return "changes." + field + ".to";
+    case ValueSource::change_from: return "changes." + field + ".from";
+    case ValueSource::event_time: return "(event time)";
+    case ValueSource::constant: return "(constant)";
+  }
+  return field;
+}
+
+std::string_view Mapper::keep_text(std::string text) {
+  if (texts_used_ == texts_.size()) texts_.emplace_back();
+  std::string& slot = texts_[texts_used_++];
+  slot = std::move(text);
+  return slot;
+}
+
+std::string_view Mapper::event_time_text(TimePoint time) {
+  if (stamp_.empty() || time != stamped_) {
+    stamp_ = format_time(time);
+    stamped_ = time;
+  }
+  return stamp_;
 }
 
 void Mapper::note_unmapped(const AuditEvent& event, const std::string& field) {
@@ -340,6 +306,18 @@ const ColumnValue* RowChange::find_set(const std::string& column) const {
   for (const auto& c : set)
     if (c.column == column) return &c;
   return nullptr;
+}
+
+ValueOrigin origin_of(ValueSource source) {
+  switch (source) {
+    case ValueSource::field:
+    case ValueSource::element_field: return ValueOrigin::field;
+    case ValueSource::change_to:
+    case ValueSource::change_from: return ValueOrigin::change;
+    case ValueSource::event_time: return ValueOrigin::event_time;
+    case ValueSource::constant: return ValueOrigin::constant;
+  }
+  return ValueOrigin::field;
 }
 
 const char* change_action_name(ChangeAction action) {

@@ -15,9 +15,8 @@
 namespace auditpitr::ops {
 namespace {
 
-std::string where(const replay::AuditEvent& e) {
-  return (e.file ? *e.file : std::string("?")) + ":" + std::to_string(e.line_number);
-}
+std::string where(const std::string& file, uint64_t line) { return file + ":" + std::to_string(line); }
+std::string where(const replay::AuditEvent& e) { return where(e.file ? *e.file : "?", e.line_number); }
 
 /// Gaps between consecutive events, and bursts: runs of consecutive windows of burst_window
 /// (aligned to the epoch) that each hold burst_events or more, reported as one period each.
@@ -28,9 +27,13 @@ class TimeShape {
 
   void add(const replay::AuditEvent& e, AnalyzeReport& report) {
     if (previous_ && e.time - *previous_ > options_.gap_threshold)
-      report.gaps.push_back({*previous_, e.time, previous_where_, where(e)});
+      report.gaps.push_back({*previous_, e.time, where(previous_file_, previous_line_), where(e)});
     previous_ = e.time;
-    previous_where_ = where(e);
+    // The place is kept as a name and a number, made text only for a gap: not a string per event.
+    static const std::string unknown = "?";
+    const std::string& file = e.file ? *e.file : unknown;
+    if (file != previous_file_) previous_file_ = file;
+    previous_line_ = e.line_number;
     int64_t window = e.time.time_since_epoch().count() / window_;
     if (window != window_index_) {
       finish(report);
@@ -63,7 +66,8 @@ class TimeShape {
   const AnalyzeOptions& options_;
   const int64_t window_;  // microseconds
   std::optional<replay::TimePoint> previous_;
-  std::string previous_where_;
+  std::string previous_file_;
+  uint64_t previous_line_ = 0;
   int64_t window_index_ = INT64_MIN;
   int64_t last_busy_window_ = INT64_MIN;
   uint64_t window_events_ = 0;
@@ -94,14 +98,15 @@ class Progress {
   bool shown_ = false;
 };
 
-OperationSummary& summary_for(std::map<std::string, OperationSummary>& ops, replay::Mapper& mapper,
-                              const std::string& operation) {
-  auto it = ops.find(operation);
-  if (it != ops.end()) return it->second;
-  OperationSummary& s = ops[operation];
-  s.operation = operation;
-  s.target = mapper.target(operation);
-  return s;
+/// The summary of `op`, found by its id (an index), created on its first event.
+OperationSummary& summary_for(std::map<std::string, OperationSummary>& ops, std::vector<OperationSummary*>& by_id,
+                              const replay::MappedOperation& op) {
+  if (op.id < by_id.size() && by_id[op.id]) return *by_id[op.id];
+  OperationSummary& s = ops[op.name];
+  s.operation = op.name;
+  s.target = op.target;
+  if (by_id.size() <= op.id) by_id.resize(op.id + 1, nullptr);
+  return *(by_id[op.id] = &s);
 }
 
 bool in_window(const replay::AuditEvent& e, const AnalyzeOptions& options) {
@@ -115,7 +120,9 @@ AnalyzeReport analyze_events(replay::AuditEventSource& events, replay::AuditEven
   AnalyzeReport report;
   report.options = options;
   std::map<std::string, OperationSummary> ops;
+  std::vector<OperationSummary*> ops_by_id;
   replay::CoverageTracker coverage;
+  replay::MappedEvent mapped;  // reused: mapping allocates nothing per event
   TimeShape shape(options);
   Progress progress(reporter);
   uint64_t read = 0;
@@ -127,13 +134,14 @@ AnalyzeReport analyze_events(replay::AuditEventSource& events, replay::AuditEven
     if (!report.first) report.first = e.time;
     report.last = e.time;
     shape.add(e, report);
-    OperationSummary& s = summary_for(ops, mapper, std::string(e.operation));
+    mapper.map_compact(e, mapped);
+    OperationSummary& s = summary_for(ops, ops_by_id, *mapped.operation);
     ++s.events;
-    replay::MapResult r = mapper.map(e);
-    if (r.outcome == replay::MapOutcome::invalid && s.invalid++ == 0) s.first_invalid = where(e) + ": " + r.reason;
-    for (const auto& change : r.changes) coverage.add(change);
-    s.changes += r.changes.size();
-    report.changes += r.changes.size();
+    if (mapped.outcome == replay::MapOutcome::invalid && s.invalid++ == 0)
+      s.first_invalid = where(e) + ": " + mapped.reason;
+    coverage.add(mapped);
+    s.changes += mapped.changes.size();
+    report.changes += mapped.changes.size();
   }
   shape.finish(report);
   report.files = events.file_stats();
