@@ -1,6 +1,8 @@
 // Benchmark driver for the audit-log reader: `generate DIR MB` writes a Portfolio Manager log set,
 // `scan DIR` reads it through EventStream (one core) and prints throughput and peak memory,
-// `inflate DIR` only inflates DIR's .gz files with zlib (the reference the .gz scan is held to).
+// `inflate DIR` only inflates DIR's .gz files with zlib (the reference the .gz scan is held to),
+// `map DIR RULES` reads and maps it (Mapper::map_compact, and map() for RowChanges) with RULES
+// over Portfolio Manager's tables: the mapper's events per second.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -15,9 +17,11 @@
 #include "replay/log/event_stream.h"
 #include "replay/log/log_line.h"
 #include "replay/log/time_parse.h"
+#include "replay/mapping/mapping.h"
 #include "src/error.h"
 #include "src/util/gzip.h"
 
+using namespace auditpitr;
 using namespace auditpitr::replay;
 
 namespace {
@@ -183,6 +187,49 @@ int scan(const std::string& dir) {
   return 0;
 }
 
+/// Portfolio Manager's tables as fixtures/portfolio-manager/schema.sql creates them.
+MappingCatalog portfolio_catalog() {
+  auto table = [](const std::string& name, std::vector<std::string> columns) {
+    columns.insert(columns.begin(), {"id", "created_at", "updated_at", "deleted_at"});
+    return verify::TableShape{"public", name, columns, {"id"}};
+  };
+  return MappingCatalog({
+      table("portfolios", {"title", "description", "owner_id"}),
+      table("categories", {"title", "description", "position", "owner_id", "portfolio_id"}),
+      table("projects", {"title", "description", "skills", "client", "link", "position", "owner_id", "category_id"}),
+      table("sections", {"title", "description", "type", "position", "owner_id", "portfolio_id"}),
+      table("section_contents", {"section_id", "type", "content", "order", "metadata", "owner_id"}),
+  });
+}
+
+/// Reads DIR and maps every event, twice: the compact form alone (what analyze uses), then with
+/// the RowChanges of strings too. Prints events/s of each, reading included.
+int map(const std::string& dir, const std::string& rules_path) {
+  for (bool rows : {false, true}) {
+    Mapper mapper(load_mapping_rules(rules_path), portfolio_catalog());
+    MappedEvent mapped;
+    CpuUsage before = cpu_usage();
+    auto start = std::chrono::steady_clock::now();
+    EventStream stream(dir);
+    AuditEvent event;
+    uint64_t events = 0, changes = 0;
+    while (stream.next(event)) {
+      ++events;
+      if (rows) changes += mapper.map(event).changes.size();
+      else {
+        mapper.map_compact(event, mapped);
+        changes += mapped.changes.size();
+      }
+    }
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double cpu = cpu_usage().total() - before.total();
+    std::printf("%s: events=%llu changes=%llu seconds=%.3f cpu_seconds=%.3f events_per_s=%.0f events_per_cpu_s=%.0f\n",
+                rows ? "map (RowChange)" : "map_compact", static_cast<unsigned long long>(events),
+                static_cast<unsigned long long>(changes), seconds, cpu, events / seconds, events / cpu);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -191,7 +238,10 @@ int main(int argc, char** argv) {
     if (mode == "generate" && argc == 4) return generate(argv[2], std::strtoull(argv[3], nullptr, 10));
     if (mode == "scan" && argc == 3) return scan(argv[2]);
     if (mode == "inflate" && argc == 3) return inflate(argv[2]);
-    std::fprintf(stderr, "usage: log_scan generate DIR MB | log_scan scan DIR | log_scan inflate DIR\n");
+    if (mode == "map" && argc == 4) return map(argv[2], argv[3]);
+    std::fprintf(
+        stderr,
+        "usage: log_scan generate DIR MB | log_scan scan DIR | log_scan inflate DIR | log_scan map DIR RULES\n");
     return 2;
   } catch (const auditpitr::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
