@@ -18,6 +18,7 @@ struct RestoreOptions {
   bool yes = false;
   bool json = false;
   bool undo = false;
+  CLI::Option* jobs = nullptr;  ///< to tell --jobs 0 from no --jobs (0 is the request's "automatic")
 };
 
 void confirm(const Output& out, const ops::RestorePlan& plan, bool yes) {
@@ -114,6 +115,9 @@ int run_undo(const GlobalOptions& global, const RestoreOptions& opts) {
 }
 
 int run(const GlobalOptions& global, const RestoreOptions& opts) {
+  if (opts.jobs->count() > 0 && opts.request.jobs < 1)
+    throw usage_error("--jobs must be 1 or more, not " + std::to_string(opts.request.jobs),
+                      "leave it out for the automatic choice (the cores, at most 4)");
   if (opts.undo) return run_undo(global, opts);
   Config config = load(global);
   Output out(opts.json);
@@ -151,7 +155,9 @@ void add_restore_command(CLI::App& app, const GlobalOptions& global, Action& act
   cmd->add_flag("--data-only", opts->request.data_only,
                 "restore rows only, into the live database, in one transaction");
   cmd->add_flag("--no-owner", opts->request.no_owner, "skip ownership and privileges (roles of the dump missing here)");
-  cmd->add_option("-j,--jobs", opts->request.jobs, "parallel pg_restore jobs (default: cores, at most 4)");
+  opts->jobs = cmd->add_option("-j,--jobs", opts->request.jobs,
+                               "parallel pg_restore jobs (default: cores, at most 4; never more than the cores, nor "
+                               "than leaves [restore] free_connections_percent of the server's connections free)");
   cmd->add_flag("--undo", opts->undo, "put back the databases kept by the restore STAMP");
   cmd->add_flag("--json", opts->json, "print one JSON object instead of the report");
   cmd->callback([&global, &action, opts] { action = [&global, opts] { return run(global, *opts); }; });

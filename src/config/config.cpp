@@ -127,7 +127,7 @@ Config parse_config(const std::string& text, const std::string& path) {
   Config config;
   config.path = path;
   config.folder = parent_path(path);
-  r.reject_unknown_keys(root, "the top level", {"backup", "databases", "hooks", "audit", "tools"});
+  r.reject_unknown_keys(root, "the top level", {"backup", "databases", "restore", "hooks", "audit", "tools"});
 
   const toml::table* backup = r.section(root, "backup");
   if (!backup) r.fail(&root, "missing [backup] section", "add [backup] with dir = \"backups\"");
@@ -142,6 +142,10 @@ Config parse_config(const std::string& text, const std::string& path) {
 
   read_databases(r, root, config);
 
+  if (const toml::table* restore = r.section(root, "restore")) {
+    r.reject_unknown_keys(*restore, "[restore]", {"free_connections_percent"});
+    config.free_connections_percent = r.int_at(*restore, "free_connections_percent", "[restore]", 50, 0, 99);
+  }
   if (const toml::table* hooks = r.section(root, "hooks")) {
     r.reject_unknown_keys(*hooks, "[hooks]", {"pre_restore", "post_restore"});
     config.pre_restore_hook = r.argv_at(*hooks, "pre_restore", "[hooks]");

@@ -35,6 +35,9 @@ struct Config {
 
   std::vector<DatabaseConfig> databases;
 
+  /// [restore]: the share (percent) of the server's connections a restore's pg_restore jobs leave free.
+  int free_connections_percent = 50;
+
   std::vector<std::string> pre_restore_hook;  ///< argv, empty when not configured
   std::vector<std::string> post_restore_hook;
 

@@ -1,6 +1,7 @@
 // run_restore: the order of the phases. Every temporary copy is restored and verified before any
 // swap, so one bad database stops the whole restore with nothing changed.
 #include <chrono>
+#include <ctime>
 
 #include "src/error.h"
 #include "src/ops/restore_internal.h"
@@ -31,7 +32,7 @@ void restore_databases(const Config& config, const RestorePlan& plan, pg::Proces
     sessions.push_back(std::make_unique<detail::AdminSession>(target.database->connect_info()));
     auto& admin = *sessions.back();
     admin.lock_target(target.target_dbname);
-    for (auto& name : detail::clean_leftovers(admin, target.target_dbname, reporter))
+    for (auto& name : detail::clean_leftovers(admin, target.target_dbname, target.backup.stamp, reporter))
       result.cleaned_leftovers.push_back(name);
     if (!plan.request.into.empty() && admin.database_exists(target.target_dbname))
       throw usage_error(
@@ -41,7 +42,8 @@ void restore_databases(const Config& config, const RestorePlan& plan, pg::Proces
     if (plan.request.into.empty() && admin.database_exists(kept))
       throw runtime_error("'" + kept + "' already exists: it is the kept copy of an earlier restore of this backup",
                           "undo that restore (auditpitr restore --undo " + target.backup.stamp +
-                              ") or drop the copy (DROP DATABASE " + pg::quote_ident(kept) + "), then run this again");
+                              ") or drop the copy (auditpitr kept --drop " + target.backup.stamp +
+                              "), then run this again");
   }
   std::vector<detail::TemporaryRestore> restored;
   try {
@@ -67,7 +69,7 @@ void drop_temporaries(std::vector<std::unique_ptr<detail::AdminSession>>& sessio
                       const std::vector<detail::TemporaryRestore>& restored, std::size_t from) {
   for (std::size_t i = from; i < restored.size(); ++i) {
     try {
-      sessions[i]->drop_database(restored[i].temporary);
+      sessions[i]->drop_marked_database(restored[i].temporary, CopyKind::restoring, restored[i].result.stamp);
     } catch (const std::exception&) {
       // The next restore of that database drops it.
     }
@@ -82,7 +84,8 @@ void swap_one(const RestorePlan& plan, std::vector<detail::TemporaryRestore>& re
   bool replaces = plan.request.into.empty() && sessions[i]->database_exists(target.target_dbname);
   std::string kept = replaces ? before_restore_name(target.target_dbname, target.backup.stamp) : "";
   auto start = Clock::now();
-  detail::swap_into_place(*sessions[i], target.target_dbname, done.temporary, kept);
+  detail::swap_into_place(*sessions[i], target.target_dbname, done.temporary, kept,
+                          {CopyKind::kept, target.backup.stamp, std::time(nullptr)});
   done.result.phases.swap = std::chrono::duration<double>(Clock::now() - start).count();
   pause_point("swapped");
   done.result.kept_copy = kept;
@@ -108,8 +111,18 @@ RestoreResult run_restore(const Config& config, const RestorePlan& plan, pg::Pro
   RestoreResult result;
   try {
     if (!plan.request.tables.empty()) {
-      for (const auto& target : plan.targets)
-        result.databases.push_back(detail::restore_tables(config, target, plan.request, runner, reporter));
+      for (const auto& target : plan.targets) {
+        try {
+          result.databases.push_back(detail::restore_tables(config, target, plan.request, runner, reporter));
+        } catch (const Error& e) {
+          // Each database commits on its own: say which ones already have the rows.
+          if (result.databases.empty()) throw;
+          std::string done;
+          for (const auto& d : result.databases) done += (done.empty() ? "'" : "', '") + d.dbname;
+          throw Error(e.kind(), std::string(e.what()) + " (" + done + "' restored before this failure, and kept)",
+                      e.hint(), e.cause());
+        }
+      }
     } else {
       restore_databases(config, plan, runner, reporter, result);
     }

@@ -93,6 +93,7 @@ RestoreResult run_restore(const Config& config, const RestorePlan& plan, pg::Pro
 struct UndoResult {
   std::string dbname;
   std::string restored_copy;  ///< the name the undone restore now has
+  std::string alias;
 };
 std::vector<UndoResult> undo_restore(const Config& config, const std::string& stamp,
                                      const std::vector<std::string>& aliases, pg::ProcessRunner& runner,

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <thread>
 
 #include "src/error.h"
@@ -23,47 +24,6 @@ namespace auditpitr::ops::detail {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-int automatic_jobs() {
-  unsigned cores = std::thread::hardware_concurrency();
-  return static_cast<int>(std::max(1u, std::min(4u, cores)));
-}
-
-// CREATE DATABASE takes no parameters: the owner is quoted as an identifier, and encoding and
-// locale (read from the server's own catalog) as literals.
-void create_like(AdminSession& admin, const std::string& name, const std::string& like_dbname) {
-  auto& conn = admin.connection();
-  try {
-    pqxx::nontransaction tx(conn.raw());
-    std::string sql = "CREATE DATABASE " + pg::quote_ident(name) + " TEMPLATE template0";
-    pqxx::result like = tx.exec_params(
-        "SELECT pg_get_userbyid(datdba), pg_encoding_to_char(encoding), datcollate, datctype "
-        "FROM pg_database WHERE datname = $1",
-        like_dbname);
-    if (!like.empty()) {
-      sql += " OWNER " + pg::quote_ident(like[0][0].as<std::string>()) + " ENCODING " +
-             tx.quote(like[0][1].as<std::string>()) + " LC_COLLATE " + tx.quote(like[0][2].as<std::string>()) +
-             " LC_CTYPE " + tx.quote(like[0][3].as<std::string>());
-    }
-    tx.exec(sql);
-  } catch (const std::exception& e) {
-    pg::rethrow_as_error(e, "creating the temporary database '" + name + "'", conn);
-  }
-}
-
-// How many pg_restore jobs: --jobs, or the cores (at most 4); never more than the server has
-// free connection slots (each job is one connection; a refused one fails the whole pg_restore).
-int jobs_for(const RestoreRequest& request, AdminSession& admin, const Reporter& reporter) {
-  int wanted = request.jobs > 0 ? request.jobs : automatic_jobs();
-  if (wanted == 1) return 1;
-  int free_slots = admin.free_connection_slots();
-  int jobs = std::max(1, std::min(wanted, free_slots));
-  if (request.jobs > 0 && jobs < wanted)
-    reporter.warning("the server has " + std::to_string(free_slots) +
-                     " free connection slot(s): pg_restore runs with --jobs=" + std::to_string(jobs) + " instead of " +
-                     std::to_string(wanted));
-  return jobs;
-}
 
 // pg_restore --jobs needs a seekable file: the dump is inflated (CRC-checked) next to the backup,
 // under a temporary name that prune recognises, and removed afterwards. Measured against streaming
@@ -89,12 +49,12 @@ class InflatedDump {
 };
 
 pg::PgRestoreMessages run_pg_restore(const std::string& pg_restore, const RestoreTarget& target,
-                                     const RestoreRequest& request, const std::string& temporary, AdminSession& admin,
-                                     pg::ProcessRunner& runner, const Reporter& reporter, RestorePhaseTimes& phases) {
+                                     const RestoreRequest& request, const std::string& temporary,
+                                     pg::ProcessRunner& runner, RestorePhaseTimes& phases) {
   pg::PgRestoreOptions options;
   options.target_dbname = temporary;
   options.no_owner = request.no_owner;
-  options.jobs = phases.jobs = jobs_for(request, admin, reporter);
+  options.jobs = phases.jobs;  // chosen by restore_into_temporary
   std::unique_ptr<InflatedDump> inflated;
   std::string problem;
   pg::Command command;
@@ -195,11 +155,13 @@ TemporaryRestore restore_into_temporary(const Config& config, const RestoreTarge
   reporter.info("Restoring " + base_name(target.backup.path) + " into the temporary database '" + restore.temporary +
                 "'...");
   std::string pg_restore = pg_restore_for_server(config, admin);  // restores, then lists the dump to verify
-  create_like(admin, restore.temporary, target.database->dbname);
+  admin.create_marked_database(restore.temporary, target.database->dbname,
+                               {CopyKind::restoring, target.backup.stamp, std::time(nullptr)});
   try {
     pause_point("temp-created");
+    restore.result.phases.jobs = pg_restore_jobs(config, request, admin, reporter);
     pg::PgRestoreMessages messages =
-        run_pg_restore(pg_restore, target, request, restore.temporary, admin, runner, reporter, restore.result.phases);
+        run_pg_restore(pg_restore, target, request, restore.temporary, runner, restore.result.phases);
     report_real_errors(messages, restore.temporary, reporter);
     restore.result.pg_restore_summary = messages.summary();
     if (!restore.result.pg_restore_summary.empty()) reporter.info(restore.result.pg_restore_summary);
@@ -212,7 +174,7 @@ TemporaryRestore restore_into_temporary(const Config& config, const RestoreTarge
     copy_database_properties(admin, target.database->dbname, restore.temporary);
   } catch (...) {
     try {
-      admin.drop_database(restore.temporary);
+      admin.drop_marked_database(restore.temporary, CopyKind::restoring, target.backup.stamp);
     } catch (const std::exception&) {
       // The original error matters more; the next run drops the leftover.
     }

@@ -80,15 +80,20 @@ void copy_settings(pqxx::transaction_base& tx, const std::string& original, cons
   }
 }
 
-/// The privileges exactly: the defaults are revoked, then each granted privilege given again.
+/// The privileges exactly: the copy's are revoked (it was created closed), then each privilege
+/// of the original granted again; PostgreSQL's defaults when the original has never changed them
+/// or does not exist.
 void copy_privileges(pqxx::transaction_base& tx, const std::string& original, const std::string& copy) {
   pqxx::result acl = tx.exec_params(
       "SELECT datacl IS NULL, datconnlimit, pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1", original);
-  if (acl.empty()) return;
+  if (acl.empty() || acl[0][0].as<bool>()) {
+    tx.exec("GRANT CONNECT, TEMPORARY ON DATABASE " + pg::quote_ident(copy) + " TO PUBLIC");
+    if (acl.empty()) return;
+  }
   int connection_limit = acl[0][1].as<int>();
   if (connection_limit != -1)
     tx.exec("ALTER DATABASE " + pg::quote_ident(copy) + " CONNECTION LIMIT " + std::to_string(connection_limit));
-  if (acl[0][0].as<bool>()) return;  // never changed: the defaults, as the copy has them
+  if (acl[0][0].as<bool>()) return;
   tx.exec("REVOKE ALL ON DATABASE " + pg::quote_ident(copy) + " FROM PUBLIC, " +
           pg::quote_ident(acl[0][2].as<std::string>()));
   pqxx::result grants = tx.exec_params(

@@ -2,9 +2,11 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "src/ops/database_marks.h"
 #include "src/ops/restore.h"
 #include "src/pg/connection.h"
 
@@ -25,30 +27,52 @@ class AdminSession {
   void lock_target(const std::string& dbname);
   bool database_exists(const std::string& dbname);
   std::vector<std::string> databases_with_prefix(const std::string& prefix);
-  /// Ends other sessions on the database, then drops it (no error when it is missing).
-  void drop_database(const std::string& dbname);
+  /// Creates `name` from template0 (owner, encoding and locale of `like_dbname` when it exists)
+  /// closed from its first instant: it accepts no connection until one transaction has revoked
+  /// CONNECT and TEMPORARY from PUBLIC (leaving its owner and superusers) and written `mark`.
+  void create_marked_database(const std::string& name, const std::string& like_dbname, const DatabaseMark& mark);
+  /// The mark in the database's comment; nullopt when it has none or does not exist.
+  std::optional<DatabaseMark> mark_of(const std::string& dbname);
+  /// Drops `dbname` if its mark is of `kind` and `stamp` (nothing when it does not exist); any
+  /// other database of that name is a runtime Error naming it, and stays. A temporary (restoring)
+  /// database is dropped with its sessions ended; a kept or undone copy only when nobody uses it.
+  void drop_marked_database(const std::string& dbname, CopyKind kind, const std::string& stamp);
   int server_version_num() { return conn_.server_version_num(); }
-  /// Connections still open to non-superusers: max_connections less the reserved slots and the
-  /// client sessions now connected (this one included).
-  int free_connection_slots();
+  /// The server's connections open to non-superusers (max_connections less the reserved slots),
+  /// and the client sessions now connected (this one included).
+  struct ConnectionSlots {
+    int usable = 0;
+    int in_use = 0;
+  };
+  ConnectionSlots connection_slots();
 
  private:
   pg::Connection conn_;
 };
 
 /// Gives `copy` what a dump does not carry of `original`: its settings (database-wide and per
-/// role), its privileges and its connection limit. Nothing when `original` does not exist.
-/// Called once the copy is verified: a setting such as default_transaction_read_only would
-/// otherwise stop pg_restore.
+/// role), its privileges and its connection limit; PostgreSQL's default privileges when `original`
+/// does not exist (the copy was created closed). Called once the copy is verified: a setting such as
+/// default_transaction_read_only would otherwise stop pg_restore.
 void copy_database_properties(AdminSession& admin, const std::string& original, const std::string& copy);
 
-/// Drops `<dbname>_restoring_*` left by a killed restore; returns what it removed.
-std::vector<std::string> clean_leftovers(AdminSession& admin, const std::string& dbname, const Reporter& reporter);
+/// Drops the `<dbname>_restoring_<STAMP>` databases left by a killed restore (those carrying its
+/// mark); returns what it removed. Leaves any other database of such a name alone, with a warning,
+/// and throws a runtime Error when one holds the name this restore needs, `restoring_name(dbname, stamp)`.
+std::vector<std::string> clean_leftovers(AdminSession& admin, const std::string& dbname, const std::string& stamp,
+                                         const Reporter& reporter);
 
-/// In one transaction: other sessions on `dbname` ended, `dbname` renamed to `kept_name` (when it
-/// exists) and `temporary` renamed to `dbname`. Retries when sessions reconnect in between.
-void swap_into_place(AdminSession& admin, const std::string& dbname, const std::string& temporary,
-                     const std::string& kept_name);
+/// In one transaction: other sessions on `dbname` ended, `dbname` renamed to `outgoing_name` and
+/// marked `outgoing_mark` (when it exists), and `incoming` renamed to `dbname` with the comment
+/// `dbname` had (none when it did not exist): the user's comment stays with the name.
+/// Retries when sessions reconnect in between.
+void swap_into_place(AdminSession& admin, const std::string& dbname, const std::string& incoming,
+                     const std::string& outgoing_name, const DatabaseMark& outgoing_mark);
+
+/// How many pg_restore jobs (each one connection): --jobs, or automatic (cores, at most 4), never
+/// more than this machine's cores nor than leaves the share of the server's connections that
+/// `[restore] free_connections_percent` keeps for the applications. Warns when --jobs was lowered.
+int pg_restore_jobs(const Config& config, const RestoreRequest& request, AdminSession& admin, const Reporter& reporter);
 
 /// What restoring one backup into a temporary database produced.
 struct TemporaryRestore {
@@ -78,6 +102,12 @@ int run_hook(const std::string& name, const std::vector<std::string>& argv,
 
 /// Streams a .dump.gz into a command's stdin (CRC-checked); the reader's error, if any, lands in `problem`.
 void feed_dump_to_stdin(pg::Command& command, const std::string& dump_path, std::string& problem);
+
+/// Before anything is written: every target's backup has data for each --table, and its live
+/// database has the table. Otherwise one usage Error names every problem, and the hint the
+/// databases that have them all (to name with --db).
+void check_table_targets(const Config& config, const std::vector<RestoreTarget>& targets, const RestoreRequest& request,
+                         pg::ProcessRunner& runner);
 
 /// Restores --table ... --data-only into the live database in one transaction.
 DatabaseRestoreResult restore_tables(const Config& config, const RestoreTarget& target, const RestoreRequest& request,

@@ -4,22 +4,13 @@
 
 #include "src/error.h"
 #include "src/ops/check.h"
+#include "src/ops/database_marks.h"
 #include "src/ops/restore_internal.h"
 #include "src/util/fs.h"
 #include "src/util/gzip.h"
 
 namespace auditpitr::ops {
 namespace {
-
-constexpr std::size_t kMaxIdentifierBytes = 63;  // NAMEDATALEN - 1: longer names are truncated
-
-std::string derived_name(const std::string& dbname, const char* infix, const std::string& stamp) {
-  std::string name = dbname + infix + stamp;
-  if (name.size() > kMaxIdentifierBytes)
-    throw usage_error("database name '" + dbname + "' is too long to derive '" + name + "' (PostgreSQL keeps 63 bytes)",
-                      "use --into with a shorter name");
-  return name;
-}
 
 void validate_request(const Config& config, const RestoreRequest& request) {
   if (!request.tables.empty() && !request.data_only)
@@ -38,13 +29,13 @@ void validate_request(const Config& config, const RestoreRequest& request) {
 }  // namespace
 
 std::string restoring_name(const std::string& dbname, const std::string& stamp) {
-  return derived_name(dbname, "_restoring_", stamp);
+  return copy_name(CopyKind::restoring, dbname, stamp);
 }
 std::string before_restore_name(const std::string& dbname, const std::string& stamp) {
-  return derived_name(dbname, "_before_restore_", stamp);
+  return copy_name(CopyKind::kept, dbname, stamp);
 }
 std::string undone_name(const std::string& dbname, const std::string& stamp) {
-  return derived_name(dbname, "_undone_", stamp);
+  return copy_name(CopyKind::undone, dbname, stamp);
 }
 
 RestorePlan plan_restore(const Config& config, const RestoreRequest& request, pg::ProcessRunner& runner,
@@ -89,6 +80,8 @@ RestorePlan plan_restore(const Config& config, const RestoreRequest& request, pg
                       : checked.manifest_problem.empty() ? " (old-script backup: no manifest)"
                                                          : " (judged by its content: no valid manifest)"));
   }
+  // Every database is checked before the first one is written to.
+  if (!request.tables.empty()) detail::check_table_targets(config, plan.targets, request, runner);
   return plan;
 }
 

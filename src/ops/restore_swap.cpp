@@ -2,6 +2,7 @@
 // commit together: at every instant the target's name belongs either to the original or to the
 // verified copy, and a killed restore leaves at most a `_restoring_` database for the next run to drop.
 #include <chrono>
+#include <ctime>
 #include <thread>
 
 #include "src/catalog/stamp.h"
@@ -50,20 +51,6 @@ bool AdminSession::database_exists(const std::string& dbname) {
   }
 }
 
-int AdminSession::free_connection_slots() {
-  try {
-    pqxx::nontransaction tx(conn_.raw());
-    std::string clients = server_version_num() >= 100000 ? " WHERE backend_type = 'client backend'" : "";
-    std::string sql =
-        "SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int"
-        " - (SELECT count(*) FROM pg_stat_activity" +
-        clients + ")::int";
-    return tx.exec(sql)[0][0].as<int>();
-  } catch (const std::exception& e) {
-    pg::rethrow_as_error(e, "counting the server's free connections", conn_);
-  }
-}
-
 std::vector<std::string> AdminSession::databases_with_prefix(const std::string& prefix) {
   std::vector<std::string> names;
   try {
@@ -78,53 +65,55 @@ std::vector<std::string> AdminSession::databases_with_prefix(const std::string& 
   return names;
 }
 
-void AdminSession::drop_database(const std::string& dbname) {
-  try {
-    pqxx::nontransaction tx(conn_.raw());
-    tx.exec_params(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-        dbname);
-    tx.exec("DROP DATABASE IF EXISTS " + pg::quote_ident(dbname) +
-            (server_version_num() >= 130000 ? " WITH (FORCE)" : ""));
-  } catch (const std::exception& e) {
-    pg::rethrow_as_error(e, "dropping the database '" + dbname + "'", conn_);
-  }
-}
-
-std::vector<std::string> clean_leftovers(AdminSession& admin, const std::string& dbname, const Reporter& reporter) {
+std::vector<std::string> clean_leftovers(AdminSession& admin, const std::string& dbname, const std::string& stamp,
+                                         const Reporter& reporter) {
   std::vector<std::string> removed;
   std::string prefix = dbname + "_restoring_";
+  std::string needed = restoring_name(dbname, stamp);
   for (const auto& name : admin.databases_with_prefix(prefix)) {
-    if (!is_stamp(name.substr(prefix.size()))) continue;  // not one of ours
+    std::string its_stamp = name.substr(prefix.size());
+    if (!is_stamp(its_stamp)) continue;  // another name altogether
+    auto mark = admin.mark_of(name);
+    if (!mark || mark->kind != CopyKind::restoring || mark->stamp != its_stamp) {
+      if (name == needed) admin.drop_marked_database(name, CopyKind::restoring, its_stamp);  // throws, naming it
+      reporter.warning("leaving '" + name + "' alone: it is named like a restore's temporary database but does " +
+                       "not carry auditpitr's mark");
+      continue;
+    }
     reporter.warning("dropping '" + name + "', left by an interrupted restore");
-    admin.drop_database(name);
+    admin.drop_marked_database(name, CopyKind::restoring, its_stamp);
     removed.push_back(name);
   }
   return removed;
 }
 
-void swap_into_place(AdminSession& admin, const std::string& dbname, const std::string& temporary,
-                     const std::string& kept_name) {
+void swap_into_place(AdminSession& admin, const std::string& dbname, const std::string& incoming,
+                     const std::string& outgoing_name, const DatabaseMark& outgoing_mark) {
   auto& conn = admin.connection();
   for (int attempt = 1;; ++attempt) {
     try {
       pqxx::work tx(conn.raw());
-      bool target_exists = !tx.exec_params("SELECT 1 FROM pg_database WHERE datname = $1", dbname).empty();
-      if (target_exists) {
+      pqxx::result target =
+          tx.exec_params("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", dbname);
+      std::string comment =
+          target.empty() || target[0][0].is_null() ? "NULL" : tx.quote(target[0][0].as<std::string>());
+      if (!target.empty()) {
         // Sessions are ended inside the transaction; RENAME then holds the database's lock, so
         // new ones wait and see the restored database once this commits.
         tx.exec_params(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
             dbname);
-        tx.exec("ALTER DATABASE " + pg::quote_ident(dbname) + " RENAME TO " + pg::quote_ident(kept_name));
+        tx.exec("ALTER DATABASE " + pg::quote_ident(dbname) + " RENAME TO " + pg::quote_ident(outgoing_name));
+        tx.exec("COMMENT ON DATABASE " + pg::quote_ident(outgoing_name) + " IS " + tx.quote(mark_text(outgoing_mark)));
       }
       pause_point("swap-begun");
-      tx.exec("ALTER DATABASE " + pg::quote_ident(temporary) + " RENAME TO " + pg::quote_ident(dbname));
+      tx.exec("ALTER DATABASE " + pg::quote_ident(incoming) + " RENAME TO " + pg::quote_ident(dbname));
+      tx.exec("COMMENT ON DATABASE " + pg::quote_ident(dbname) + " IS " + comment);
       tx.commit();
       return;
     } catch (const std::exception& e) {
       if (is_busy_error(e) && attempt < kSwapAttempts) continue;  // a client reconnected in between
-      pg::rethrow_as_error(e, "swapping '" + temporary + "' into place as '" + dbname + "'", conn);
+      pg::rethrow_as_error(e, "swapping '" + incoming + "' into place as '" + dbname + "'", conn);
     }
   }
 }
@@ -160,12 +149,11 @@ std::vector<UndoResult> undo_restore(const Config& config, const std::string& st
       std::string kept = before_restore_name(db->dbname, stamp);
       std::string undone = undone_name(db->dbname, stamp);
       if (admin.database_exists(undone))
-        throw runtime_error("'" + undone + "' already exists",
-                            "drop it first (DROP DATABASE " + pg::quote_ident(undone) + ")");
-      detail::swap_into_place(admin, db->dbname, kept, undone);
+        throw runtime_error("'" + undone + "' already exists", "drop it first: auditpitr kept --drop " + stamp);
+      detail::swap_into_place(admin, db->dbname, kept, undone, {CopyKind::undone, stamp, std::time(nullptr)});
       reporter.success("'" + db->dbname + "' is back to its state before the restore " + stamp +
                        "; the restored data is kept as '" + undone + "'");
-      results.push_back({db->dbname, undone});
+      results.push_back({db->dbname, undone, db->alias});
     } catch (const Error& e) {
       failure = e.what();
       break;

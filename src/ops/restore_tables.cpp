@@ -5,28 +5,71 @@
 
 #include "src/error.h"
 #include "src/ops/restore_internal.h"
+#include "src/pg/connection.h"
 #include "src/util/fs.h"
 
 namespace auditpitr::ops::detail {
 namespace {
 
 // TOC entries are "schema name owner": the name is the second word (pg_restore -t matches names).
-void require_tables_in_dump(const std::vector<std::string>& wanted, const std::vector<std::string>& entries,
-                            const std::string& dump) {
-  for (const auto& table : wanted) {
-    bool found = false;
-    std::string available;
-    for (const auto& entry : entries) {
-      auto first_space = entry.find(' ');
-      auto last_space = entry.rfind(' ');
-      std::string name = entry.substr(first_space + 1, last_space - first_space - 1);
-      found = found || name == table;
-      available += (available.empty() ? "" : ", ") + name;
-    }
-    if (!found)
-      throw usage_error("table '" + table + "' has no data in '" + dump + "'", "tables with data there: " + available);
+std::string entry_name(const std::string& entry) {
+  auto first_space = entry.find(' ');
+  auto last_space = entry.rfind(' ');
+  return entry.substr(first_space + 1, last_space - first_space - 1);
+}
+
+bool live_table_exists(const RestoreTarget& target, const std::string& schema, const std::string& name) {
+  pg::Connection conn(target.database->connect_info().with_dbname(target.target_dbname));
+  try {
+    pqxx::nontransaction tx(conn.raw());
+    return !tx.exec_params("SELECT to_regclass($1)", pg::quote_qualified(schema, name))[0][0].is_null();
+  } catch (const std::exception& e) {
+    pg::rethrow_as_error(e, "looking for the table '" + schema + "." + name + "'", conn);
   }
 }
+
+// What stops the --table restore of one target: tables without data in its backup, or missing
+// from its live database. Empty when it can go ahead; `available` lists the dump's tables.
+std::vector<std::string> table_problems(const Config& config, const RestoreTarget& target,
+                                        const RestoreRequest& request, pg::ProcessRunner& runner,
+                                        std::string& available) {
+  AdminSession admin(target.database->connect_info());
+  std::string dump = base_name(target.backup.path);
+  auto entries = table_data_entries(pg_restore_for_server(config, admin), target.backup.path, runner);
+  std::vector<std::string> problems;
+  for (const auto& table : request.tables) {
+    const std::string* found = nullptr;
+    for (const auto& entry : entries)
+      if (!found && entry_name(entry) == table) found = &entry;
+    if (!found) {
+      problems.push_back("table '" + table + "' has no data in '" + dump + "'");
+    } else if (!live_table_exists(target, found->substr(0, found->find(' ')), table)) {
+      problems.push_back("the database '" + target.target_dbname + "' has no table '" + table + "'");
+    }
+  }
+  for (const auto& entry : entries) available += (available.empty() ? "" : ", ") + entry_name(entry);
+  return problems;
+}
+
+}  // namespace
+
+void check_table_targets(const Config& config, const std::vector<RestoreTarget>& targets, const RestoreRequest& request,
+                         pg::ProcessRunner& runner) {
+  std::string problems, ready, available;
+  for (const auto& target : targets) {
+    std::string tables;
+    auto found = table_problems(config, target, request, runner, tables);
+    for (const auto& p : found) problems += (problems.empty() ? "" : "; ") + p;
+    if (found.empty()) ready += " --db " + target.database->alias;
+    if (!found.empty() && available.empty()) available = tables;
+  }
+  if (problems.empty()) return;
+  std::string hint = ready.empty() ? "tables with data there: " + available
+                                   : "to restore only where the tables are, name those databases:" + ready;
+  throw usage_error(problems + ": nothing was restored", hint);
+}
+
+namespace {
 
 std::string conflict_hint(const pg::PgRestoreError& error) {
   if (error.message.find("duplicate key") != std::string::npos)
@@ -44,8 +87,7 @@ DatabaseRestoreResult restore_tables(const Config& config, const RestoreTarget& 
   auto start = std::chrono::steady_clock::now();
   AdminSession admin(target.database->connect_info());
   std::string pg_restore = pg_restore_for_server(config, admin);
-  std::string dump = base_name(target.backup.path);
-  require_tables_in_dump(request.tables, table_data_entries(pg_restore, target.backup.path, runner), dump);
+  std::string dump = base_name(target.backup.path);  // its tables were checked by check_table_targets
 
   std::string listed;
   for (const auto& t : request.tables) listed += (listed.empty() ? "'" : ", '") + t + "'";
