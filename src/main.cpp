@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   cli::add_prune_command(app, global, action);
   cli::add_demo_command(app, global, action);
   cli::add_restore_command(app, global, action);
+  cli::add_kept_command(app, global, action);
   cli::add_export_command(app, global, action);
   cli::add_analyze_command(app, global, action);
 

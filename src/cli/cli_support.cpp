@@ -7,6 +7,12 @@ namespace auditpitr::cli {
 
 Config load(const GlobalOptions& global) { return load_config(global.config_path); }
 
+std::string command_hint(const GlobalOptions& global, const std::string& args) {
+  GlobalOptions defaults;
+  std::string config = global.config_path == defaults.config_path ? "" : " -c " + shell_word(global.config_path);
+  return "auditpitr" + config + " " + args;
+}
+
 ops::Reporter reporter_for(const Output& out) {
   ops::Reporter r;
   r.info = [&out](const std::string& t) { out.info(t); };

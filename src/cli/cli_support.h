@@ -12,6 +12,10 @@ namespace auditpitr::cli {
 Config load(const GlobalOptions& global);
 ops::Reporter reporter_for(const Output& out);
 
+/// "auditpitr [-c CONFIG] ARGS" for a hint: -c (shell-quoted) when another file than the default
+/// was used, so that the command works as printed. `args` must already be shell-safe.
+std::string command_hint(const GlobalOptions& global, const std::string& args);
+
 /// The long help of a subcommand, shown by 'auditpitr COMMAND --help' under its options
 /// (the one-line description stays short for the command list).
 void set_details(CLI::App* command, const std::string& details);

@@ -6,7 +6,6 @@
 #include "src/cli/cli_support.h"
 #include "src/error.h"
 #include "src/ops/restore.h"
-#include "src/pg/connection.h"
 #include "src/util/format.h"
 #include "src/util/json_writer.h"
 
@@ -64,7 +63,7 @@ std::string phase_line(const ops::RestorePhaseTimes& p) {
          human_duration(p.swap);
 }
 
-void print_human(const Output& out, const ops::RestoreResult& r) {
+void print_human(const GlobalOptions& global, const Output& out, const ops::RestoreResult& r) {
   std::string stamp;
   for (const auto& d : r.databases) {
     stamp = d.stamp;
@@ -81,11 +80,11 @@ void print_human(const Output& out, const ops::RestoreResult& r) {
   out.line("The replaced database(s) are kept:");
   for (const auto& d : r.databases)
     if (!d.kept_copy.empty()) out.line("  " + d.dbname + " -> " + d.kept_copy);
-  out.info("To undo this restore, run: auditpitr restore --undo " + stamp);
+  out.info("To undo this restore, run: " + command_hint(global, "restore --undo " + stamp));
   for (const auto& d : r.databases)
     if (!d.kept_copy.empty())
-      out.info("When satisfied, drop the kept copy: psql -d postgres -c 'DROP DATABASE " +
-               pg::quote_ident(d.kept_copy) + "'");
+      out.info("When satisfied, drop the kept copy: " +
+               command_hint(global, "kept --drop " + d.stamp + " --db " + shell_word(d.alias)));
 }
 
 int run_undo(const GlobalOptions& global, const RestoreOptions& opts) {
@@ -109,8 +108,8 @@ int run_undo(const GlobalOptions& global, const RestoreOptions& opts) {
   w.end_array().end_object();
   out.json(w.str());
   for (const auto& u : undone)
-    out.info("When satisfied, drop the undone restore: psql -d postgres -c 'DROP DATABASE " +
-             pg::quote_ident(u.restored_copy) + "'");
+    out.info("When satisfied, drop the undone restore: " +
+             command_hint(global, "kept --drop " + opts.request.stamp + " --db " + shell_word(u.alias)));
   return 0;
 }
 
@@ -128,7 +127,7 @@ int run(const GlobalOptions& global, const RestoreOptions& opts) {
   out.info("Starting database restore from " + plan.stamp + "...");
   ops::RestoreResult result = ops::run_restore(config, plan, runner, reporter);
   out.json(to_json(result));
-  print_human(out, result);
+  print_human(global, out, result);
   return 0;
 }
 

@@ -22,6 +22,7 @@ void add_check_command(CLI::App& app, const GlobalOptions& global, Action& actio
 void add_prune_command(CLI::App& app, const GlobalOptions& global, Action& action);
 void add_demo_command(CLI::App& app, const GlobalOptions& global, Action& action);
 void add_restore_command(CLI::App& app, const GlobalOptions& global, Action& action);
+void add_kept_command(CLI::App& app, const GlobalOptions& global, Action& action);
 void add_export_command(CLI::App& app, const GlobalOptions& global, Action& action);
 void add_analyze_command(CLI::App& app, const GlobalOptions& global, Action& action);
 

@@ -85,3 +85,15 @@ std::vector<std::string> align_columns(const std::vector<std::vector<std::string
 }
 
 }  // namespace auditpitr
+
+namespace auditpitr {
+
+std::string shell_word(const std::string& text) {
+  static const std::string plain = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.,/:=+@%";
+  if (!text.empty() && text.find_first_not_of(plain) == std::string::npos) return text;
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+}  // namespace auditpitr

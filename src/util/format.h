@@ -21,6 +21,9 @@ std::string pad(const std::string& text, std::size_t width);
 /// which could move the cursor, recolour or forge lines, become visible `\xNN` / `\u00NN`.
 /// For text that comes from the logs: an application's users choose some of it.
 std::string printable(const std::string& text);
+/// `text` as one word for a POSIX shell, for commands printed in hints: as it is when it holds only
+/// characters no shell treats specially, otherwise in single quotes (a quote inside becomes '\'').
+std::string shell_word(const std::string& text);
 /// Rows of cells as lines whose columns line up: each cell padded to its column's widest plus one
 /// space (the last cell of a row as it is).
 std::vector<std::string> align_columns(const std::vector<std::vector<std::string>>& rows);

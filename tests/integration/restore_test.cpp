@@ -89,8 +89,8 @@ TEST_CASE("--yes gives exactly the backup's content, keeps the replaced database
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 0);
   CHECK(r.out.find("match the manifest") != std::string::npos);
-  CHECK(r.out.find("auditpitr restore --undo " + stamp) != std::string::npos);
-  CHECK(r.out.find("DROP DATABASE \"rs_exact_before_restore_" + stamp + "\"") != std::string::npos);
+  CHECK(r.out.find("auditpitr -c " + f.config() + " restore --undo " + stamp) != std::string::npos);
+  CHECK(r.out.find("auditpitr -c " + f.config() + " kept --drop " + stamp + " --db rs_exact") != std::string::npos);
   CHECK(same_as_manifest(db, manifest_path(f, "rs_exact", stamp)));
   CHECK(title_of(db, 1) == original_title);
   CHECK(test::query_value(db, "SELECT count(*) FROM projects WHERE id = 3") == "1");
