@@ -45,6 +45,13 @@ void AdminSession::create_marked_database(const std::string& name, const std::st
     tx.exec("ALTER DATABASE " + pg::quote_ident(name) + " ALLOW_CONNECTIONS true");
     tx.commit();
   } catch (const std::exception& e) {
+    // Created by this session a moment ago and still closed to everyone: it is ours to drop.
+    try {
+      pqxx::nontransaction drop(conn_.raw());
+      drop.exec("DROP DATABASE IF EXISTS " + pg::quote_ident(name));
+    } catch (const std::exception&) {
+      // The error below matters more; the next restore names the unmarked database.
+    }
     pg::rethrow_as_error(e, "marking the temporary database '" + name + "'", conn_);
   }
 }
