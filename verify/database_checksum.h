@@ -10,8 +10,9 @@
 
 namespace auditpitr::verify {
 
-/// The ordinary tables of the database (system schemas excluded), ordered by schema and name,
-/// with columns in attribute order (generated columns excluded, as COPY does) and primary keys.
+/// The ordinary tables of the database (system schemas and auditpitr's own bookkeeping schema
+/// `auditpitr`, docs/replay.md, excluded), ordered by schema and name, with columns in attribute
+/// order (generated columns excluded, as COPY does) and primary keys.
 std::vector<TableShape> list_tables(pqxx::transaction_base& tx);
 
 /// Streams `COPY table (columns) TO STDOUT` and checksums it. The connection's output settings

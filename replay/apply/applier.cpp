@@ -1,0 +1,323 @@
+// Batches: events accumulate (mapped, filtered) until batch_events were consumed; the batch is
+// applied in one go (apply_all), or, when the database refuses a statement, again event by event
+// so that exactly the refused events are left out. Tallies of a batch count only once it commits.
+#include "replay/apply/applier.h"
+
+#include <xxhash.h>
+
+#include <cstdio>
+
+#include "replay/mapping/event_json.h"
+#include "src/error.h"
+#include "src/util/interrupt.h"
+#include "src/util/pause_point.h"
+
+namespace auditpitr::replay {
+namespace {
+
+struct PendingEvent {
+  std::vector<RowChange> changes;
+  std::string file;
+  uint64_t line = 0;
+  std::string operation;
+  bool in_margin = false;
+};
+
+std::string key_text(const RowChange& change) {
+  std::string out;
+  for (const auto& k : change.key) out += (out.empty() ? "" : ", ") + k.column + "=" + k.value.text;
+  return out;
+}
+
+std::string where(const PendingEvent& e) { return e.file + ":" + std::to_string(e.line); }
+
+/// Cascades into tables outside --table are cut, with their own children.
+void prune_cascades(std::vector<CascadeDelete>& cascades, const std::set<std::string>& tables) {
+  std::vector<CascadeDelete> kept;
+  for (auto& c : cascades)
+    if (tables.count(c.table)) {
+      prune_cascades(c.children, tables);
+      kept.push_back(std::move(c));
+    }
+  cascades = std::move(kept);
+}
+
+/// What one batch adds to the summary; merged only when the batch commits.
+struct BatchTally {
+  uint64_t applied = 0, skipped_conflict = 0;
+  std::map<std::string, TableTally> tables;
+  std::vector<ConflictRecord> conflicts;
+  std::vector<DriftRecord> drift;
+};
+
+class Loop {
+ public:
+  Loop(Mapper& mapper, ChangeSink& sink, const ApplyOptions& options) : mapper_(mapper), sink_(sink), o_(options) {}
+
+  ApplySummary run(AuditEventSource& events) {
+    AuditEvent e;
+    uint64_t consumed_in_batch = 0;
+    while (events.next(e)) {
+      if (e.time > o_.to) continue;  // the source stops at `to` too; this makes the bound exact
+      ++s_.read;
+      advance_position(e);
+      if (!past_resume_point(e)) continue;
+      consume(e);
+      if (++consumed_in_batch >= o_.batch_events) {
+        flush();
+        consumed_in_batch = 0;
+      } else if ((consumed_in_batch & 1023) == 0) {
+        throw_if_interrupted();  // nothing of this batch was sent yet
+      }
+    }
+    if (o_.resume_after && !s_.resumed)
+      throw verification_error("the audit logs no longer hold the event this database was replayed up to (" +
+                                   format_time(o_.resume_after->time) + ", #" +
+                                   std::to_string(o_.resume_after->ordinal) + " of that second)",
+                               "were log files removed? restore the backup again and replay from it");
+    if (consumed_in_batch > 0) flush();
+    return std::move(s_);
+  }
+
+ private:
+  void advance_position(const AuditEvent& e) {
+    if (!last_ || e.time != last_->time) {
+      last_ = ReplayPosition{e.time, 1, {}};
+    } else {
+      ++last_->ordinal;
+    }
+    last_->hash = event_hash(e.json);
+  }
+
+  // Events up to the resume position were applied by an earlier run: read, not applied again.
+  bool past_resume_point(const AuditEvent& e) {
+    if (!o_.resume_after || s_.resumed) return true;
+    const ReplayPosition& r = *o_.resume_after;
+    bool before = e.time < r.time || (e.time == r.time && last_->ordinal < r.ordinal);
+    if (before) {
+      if (e.time > o_.from) ++s_.before_position;
+      return false;
+    }
+    if (e.time == r.time && last_->ordinal == r.ordinal && last_->hash == r.hash) {
+      s_.resumed = true;
+      if (e.time > o_.from) ++s_.before_position;
+      return false;
+    }
+    throw verification_error("the audit logs changed since the last replay into this database: the event at " +
+                                 format_time(r.time) + " #" + std::to_string(r.ordinal) +
+                                 " is not the one it applied (" + (e.file ? *e.file : "?") + ":" +
+                                 std::to_string(e.line_number) + " is there now)",
+                             "restore the backup again and replay from it, or replay into a fresh copy");
+  }
+
+  void consume(const AuditEvent& e) {
+    if (e.time <= o_.from) return;
+    ++s_.in_window;
+    if (!o_.users.empty() && !o_.users.count(user_of(e))) {
+      ++s_.skipped_filter;
+      return;
+    }
+    MapResult r = mapper_.map(e);
+    if (r.outcome == MapOutcome::invalid) {
+      ++s_.invalid;
+      return;
+    }
+    if (r.outcome != MapOutcome::mapped) {
+      ++s_.unmapped;
+      return;
+    }
+    if (!o_.tables.empty()) {
+      std::vector<RowChange> kept;
+      for (auto& c : r.changes)
+        if (o_.tables.count(c.table)) {
+          prune_cascades(c.cascade, o_.tables);
+          kept.push_back(std::move(c));
+        }
+      r.changes = std::move(kept);
+    }
+    if (r.changes.empty()) {
+      ++s_.skipped_filter;
+      return;
+    }
+    bool in_margin = o_.margin_end && e.time <= *o_.margin_end;
+    batch_.push_back(
+        {std::move(r.changes), e.file ? *e.file : std::string(), e.line_number, std::string(e.operation), in_margin});
+  }
+
+  std::string user_of(const AuditEvent& e) const {
+    JsonNode root;
+    std::string error;
+    if (!parse_event_json(e.json, root, error)) return {};
+    const JsonNode* user = root.find(o_.user_field);
+    return user ? user->to_value().text : std::string();
+  }
+
+  void flush() {
+    BatchTally tally;
+    ++batches_;
+    sink_.begin_batch();
+    if (!apply_fast(tally)) {
+      tally = BatchTally();
+      sink_.begin_batch();
+      apply_by_event(tally);
+    }
+    // Crash tests stop the process here (applied, not committed) or just after the commit.
+    pause_at("applied");
+    if (interrupt_requested()) {  // Ctrl-C during the batch: it is rolled back, the next run redoes it
+      sink_.rollback_batch();
+      throw_if_interrupted();
+    }
+    sink_.commit_batch(*last_, tally.applied);
+    pause_at("committed");
+    merge(tally);
+    batch_.clear();
+    if (o_.progress) o_.progress(s_.read, last_->time);
+    throw_if_interrupted();
+  }
+
+  bool apply_fast(BatchTally& tally) {
+    std::vector<const RowChange*> all;
+    for (const auto& pe : batch_)
+      for (const auto& c : pe.changes) all.push_back(&c);
+    std::vector<ChangeOutcome> outcomes;
+    if (!sink_.apply_all(all, outcomes)) return false;
+    std::size_t i = 0;
+    for (const auto& pe : batch_) {
+      std::vector<ChangeOutcome> mine(outcomes.begin() + i, outcomes.begin() + i + pe.changes.size());
+      i += pe.changes.size();
+      record_event(pe, mine, tally);
+    }
+    return true;
+  }
+
+  void apply_by_event(BatchTally& tally) {
+    for (const auto& pe : batch_) {
+      std::vector<const RowChange*> changes;
+      for (const auto& c : pe.changes) changes.push_back(&c);
+      record_event(pe, sink_.apply_event(changes), tally);
+    }
+  }
+
+  void record_event(const PendingEvent& pe, const std::vector<ChangeOutcome>& outcomes, BatchTally& tally) {
+    for (std::size_t i = 0; i < outcomes.size(); ++i)
+      if (outcomes[i].kind == ChangeOutcomeKind::refused) {
+        conflict(pe, pe.changes[i], outcomes[i].conflict_kind, outcomes[i].detail, tally);
+        ++tally.skipped_conflict;
+        return;  // the sink undid the event's other changes
+      }
+    bool any_applied = false;
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+      const RowChange& change = pe.changes[i];
+      const ChangeOutcome& out = outcomes[i];
+      TableTally& t = tally.tables[change.table];
+      switch (out.kind) {
+        case ChangeOutcomeKind::inserted: ++t.inserted; break;
+        case ChangeOutcomeKind::insert_existing: ++t.insert_existing; break;
+        case ChangeOutcomeKind::updated: ++t.updated; break;
+        case ChangeOutcomeKind::deleted: ++t.deleted; break;
+        case ChangeOutcomeKind::soft_deleted: ++t.soft_deleted; break;
+        case ChangeOutcomeKind::already_deleted: ++t.already_deleted; break;
+        case ChangeOutcomeKind::scripted: ++t.scripted; break;
+        case ChangeOutcomeKind::missing_row:
+          conflict(pe, change, "missing_row", "no row with " + key_text(change), tally);
+          continue;
+        case ChangeOutcomeKind::refused: break;  // handled above
+      }
+      any_applied = true;
+      t.cascaded += out.cascaded;
+      for (std::size_t k = 0; k < out.checks.size() && k < change.expect.size(); ++k)
+        if (!out.checks[k].same) drift(pe, change, change.expect[k], out.checks[k], tally);
+    }
+    if (any_applied) ++tally.applied;
+    else if (!outcomes.empty()) ++tally.skipped_conflict;
+  }
+
+  void conflict(const PendingEvent& pe, const RowChange& change, const std::string& kind, const std::string& detail,
+                BatchTally& tally) {
+    if (o_.on_conflict == ConflictPolicy::fail) {
+      sink_.rollback_batch();
+      throw verification_error("conflict at " + where(pe) + " (" + pe.operation + ", " + change.table + " " +
+                                   key_text(change) + "): " + kind + ": " + detail,
+                               "the batch was rolled back; run with --on-conflict skip to leave such events out");
+    }
+    ++tally.tables[change.table].conflicts;
+    tally.conflicts.push_back({kind, pe.file, pe.line, pe.operation, change.table, key_text(change), detail});
+  }
+
+  void drift(const PendingEvent& pe, const RowChange& change, const ExpectedValue& e, const CheckResult& check,
+             BatchTally& tally) {
+    ++tally.tables[change.table].drift;
+    std::optional<std::string> logged;
+    if (!e.expected.is_null()) logged = e.expected.text;
+    tally.drift.push_back({pe.in_margin, pe.file, pe.line, pe.operation, change.table, key_text(change), e.column,
+                           e.field, logged, check.found});
+  }
+
+  void merge(BatchTally& tally) {
+    s_.applied += tally.applied;
+    s_.skipped_conflict += tally.skipped_conflict;
+    for (const auto& [name, t] : tally.tables) {
+      TableTally& m = s_.tables[name];
+      m.inserted += t.inserted;
+      m.insert_existing += t.insert_existing;
+      m.updated += t.updated;
+      m.deleted += t.deleted;
+      m.soft_deleted += t.soft_deleted;
+      m.already_deleted += t.already_deleted;
+      m.cascaded += t.cascaded;
+      m.scripted += t.scripted;
+      m.conflicts += t.conflicts;
+      m.drift += t.drift;
+    }
+    for (auto& c : tally.conflicts) {
+      ++s_.conflicts_by_kind[c.kind];
+      if (s_.conflicts.size() < kMaxRecords) s_.conflicts.push_back(std::move(c));
+    }
+    for (auto& d : tally.drift) {
+      ++(d.in_margin ? s_.drift_in_margin : s_.drift);
+      if (s_.drift_records.size() < kMaxRecords) s_.drift_records.push_back(std::move(d));
+    }
+    s_.position = *last_;
+  }
+
+  void pause_at(const char* moment) const {
+    pause_point(("replay-batch-" + std::to_string(batches_) + "-" + moment).c_str());
+  }
+
+  Mapper& mapper_;
+  ChangeSink& sink_;
+  const ApplyOptions& o_;
+  uint64_t batches_ = 0;
+  ApplySummary s_;
+  std::optional<ReplayPosition> last_;
+  std::vector<PendingEvent> batch_;
+};
+
+}  // namespace
+
+ApplySummary apply_events(AuditEventSource& events, Mapper& mapper, ChangeSink& sink, const ApplyOptions& options) {
+  return Loop(mapper, sink, options).run(events);
+}
+
+std::string event_hash(std::string_view json) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(XXH3_64bits(json.data(), json.size())));
+  return hex;
+}
+
+const char* outcome_kind_name(ChangeOutcomeKind kind) {
+  switch (kind) {
+    case ChangeOutcomeKind::inserted: return "inserted";
+    case ChangeOutcomeKind::insert_existing: return "insert_existing";
+    case ChangeOutcomeKind::updated: return "updated";
+    case ChangeOutcomeKind::deleted: return "deleted";
+    case ChangeOutcomeKind::soft_deleted: return "soft_deleted";
+    case ChangeOutcomeKind::already_deleted: return "already_deleted";
+    case ChangeOutcomeKind::missing_row: return "missing_row";
+    case ChangeOutcomeKind::refused: return "refused";
+    case ChangeOutcomeKind::scripted: return "scripted";
+  }
+  return "?";
+}
+
+}  // namespace auditpitr::replay

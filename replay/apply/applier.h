@@ -1,0 +1,85 @@
+// The applier loop: events of the window, in stream order, mapped, filtered, applied in batches
+// through a ChangeSink, each batch durable together with its position (docs/replay.md). The
+// semantics of each change live in the sink's statements; what the applier decides is what to
+// apply, in which batch, what a conflict does to its event, and what is reported.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "replay/apply/change_sink.h"
+#include "replay/log/audit_source.h"
+#include "replay/mapping/mapping.h"
+
+namespace auditpitr::replay {
+
+enum class ConflictPolicy { skip, fail };
+
+struct ApplyOptions {
+  TimePoint from, to;                   ///< the window (from, to]
+  std::optional<TimePoint> margin_end;  ///< events up to this time are in the skew margin
+  std::set<std::string> tables;         ///< empty: every table
+  std::set<std::string> users;          ///< empty: every user
+  std::string user_field = "userID";    ///< the log field naming the acting user
+  ConflictPolicy on_conflict = ConflictPolicy::skip;
+  std::size_t batch_events = 5000;  ///< events consumed per batch (transaction)
+  std::optional<ReplayPosition> resume_after;
+  /// Called after each committed batch with the events consumed so far and the last one's time.
+  std::function<void(uint64_t events, TimePoint at)> progress;
+};
+
+struct ConflictRecord {
+  std::string kind;  ///< missing_row, foreign_key, unique, not_null, check, type, other
+  std::string file;
+  uint64_t line = 0;
+  std::string operation, table, key, detail;
+};
+
+struct DriftRecord {
+  bool in_margin = false;
+  std::string file;
+  uint64_t line = 0;
+  std::string operation, table, key, column, field;
+  std::optional<std::string> logged, found;
+};
+
+struct TableTally {
+  uint64_t inserted = 0, insert_existing = 0, updated = 0, deleted = 0, soft_deleted = 0, already_deleted = 0,
+           cascaded = 0, scripted = 0, conflicts = 0, drift = 0;
+};
+
+struct ApplySummary {
+  uint64_t read = 0;             ///< events read from the logs, up to `to`
+  uint64_t in_window = 0;        ///< of those, after `from` (and after the resume position)
+  uint64_t before_position = 0;  ///< in the window but applied by an earlier run
+  uint64_t applied = 0;          ///< events with at least one change applied
+  uint64_t skipped_filter = 0;   ///< left out by --table / --user
+  uint64_t skipped_conflict = 0;
+  uint64_t unmapped = 0;  ///< no rule and no convention, unknown table, or ignored by a rule
+  uint64_t invalid = 0;   ///< the line lacks what its mapping needs
+  std::map<std::string, TableTally> tables;
+  std::map<std::string, uint64_t> conflicts_by_kind;
+  uint64_t drift = 0, drift_in_margin = 0;
+  std::vector<ConflictRecord> conflicts;   ///< the first kMaxRecords
+  std::vector<DriftRecord> drift_records;  ///< the first kMaxRecords
+  std::optional<ReplayPosition> position;  ///< the last event consumed (committed)
+  bool resumed = false;
+};
+
+/// Conflicts and drift kept in full; beyond, they are counted only (memory stays bounded).
+constexpr std::size_t kMaxRecords = 100000;
+
+/// Runs the loop. Throws: interrupted Error (between batches; the batch in flight is not applied),
+/// verification Error for a conflict under ConflictPolicy::fail (its batch rolled back) or when the
+/// logs no longer hold the resume position's event.
+ApplySummary apply_events(AuditEventSource& events, Mapper& mapper, ChangeSink& sink, const ApplyOptions& options);
+
+/// The hash stored in a position: XXH3-64 of the event's JSON line, 16 hex digits.
+std::string event_hash(std::string_view json);
+
+}  // namespace auditpitr::replay

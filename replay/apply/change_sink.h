@@ -1,0 +1,77 @@
+// The seam between the applier (what to apply, in which batches, what to report) and what applies
+// it: PostgreSQL (pg_sink.h), an SQL script (script_sink.h), or an in-memory fake in unit tests.
+// The contract below is what the applier relies on; every sink keeps it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "replay/log/event.h"
+#include "replay/mapping/mapping.h"
+
+namespace auditpitr::replay {
+
+/// How one row change went (docs/replay.md, "Semantics" and "Conflicts").
+enum class ChangeOutcomeKind {
+  inserted,
+  insert_existing,  ///< the key existed: the carried columns were updated
+  updated,
+  deleted,
+  soft_deleted,
+  already_deleted,  ///< soft delete of a row deleted earlier: nothing changed
+  missing_row,      ///< update or delete of a row that is not there: nothing changed (a conflict)
+  refused,          ///< the database refused the statement (constraint, type): a conflict
+  scripted,         ///< written to a script, not applied
+};
+const char* outcome_kind_name(ChangeOutcomeKind kind);
+
+struct CheckResult {
+  bool same = true;
+  std::optional<std::string> found;  ///< the database's value as text (first 200 characters)
+};
+
+struct ChangeOutcome {
+  ChangeOutcomeKind kind = ChangeOutcomeKind::updated;
+  uint64_t cascaded = 0;            ///< child rows deleted by the change's cascades
+  std::vector<CheckResult> checks;  ///< one per RowChange::expect, in order (empty when not applied)
+  std::string conflict_kind;        ///< refused: foreign_key, unique, not_null, check, type, other
+  std::string detail;               ///< refused: the database's message
+};
+
+/// The last applied event: its time, its ordinal among the events of that time in the merged
+/// stream (1-based), and a hash of its JSON line. Survives log rotation (docs/replay.md).
+struct ReplayPosition {
+  TimePoint time;
+  uint64_t ordinal = 0;
+  std::string hash;
+};
+
+class ChangeSink {
+ public:
+  virtual ~ChangeSink() = default;
+
+  /// Opens a batch: nothing applied in it is durable (or visible to others) before commit_batch.
+  virtual void begin_batch() = 0;
+
+  /// Applies `changes` in order, each seeing the effects of the ones before. Returns true with one
+  /// outcome per change in `outcomes`; or false when the database refused one of them, in which
+  /// case the whole batch is undone and no longer open: the caller begins it again and applies
+  /// event by event with apply_event. Never returns `refused` outcomes.
+  virtual bool apply_all(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes) = 0;
+
+  /// Applies one event's changes in order, inside the open batch. When the database refuses one,
+  /// the event's earlier changes are undone too and the refused one's outcome is `refused`
+  /// (the ones after it are not attempted; their outcomes are missing). The batch stays open.
+  virtual std::vector<ChangeOutcome> apply_event(const std::vector<const RowChange*>& changes) = 0;
+
+  /// Makes the batch durable together with `position` (the last event it consumed) and the count
+  /// of events it applied, atomically.
+  virtual void commit_batch(const ReplayPosition& position, uint64_t events_applied) = 0;
+
+  /// Undoes the open batch.
+  virtual void rollback_batch() = 0;
+};
+
+}  // namespace auditpitr::replay

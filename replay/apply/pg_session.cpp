@@ -1,0 +1,87 @@
+// PgSession: libpq with auditpitr's messages.
+#include "replay/apply/pg_session.h"
+
+#include "src/error.h"
+
+namespace auditpitr::replay {
+namespace {
+
+std::string one_line(const char* text) {
+  std::string s = text ? text : "";
+  auto nl = s.find('\n');
+  if (nl != std::string::npos) s.resize(nl);
+  if (s.rfind("ERROR:  ", 0) == 0) s.erase(0, 8);
+  if (s.rfind("FATAL:  ", 0) == 0) s.erase(0, 8);
+  return s;
+}
+
+}  // namespace
+
+std::string sqlstate_of(const PGresult* result) {
+  const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  return state ? state : "";
+}
+
+std::string message_of(const PGresult* result) {
+  const char* primary = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  if (primary) return one_line(primary);
+  return one_line(result ? PQresultErrorMessage(result) : "");
+}
+
+PgSession::PgSession(const pg::ConnInfo& info) : info_(info) {
+  conn_ = PQconnectdb(info_.to_libpq_string().c_str());
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    std::string reason = one_line(PQerrorMessage(conn_));
+    PQfinish(conn_);
+    conn_ = nullptr;
+    throw runtime_error("unable to connect to " + describe() + ": " + reason,
+                        "is the server running, and are the database and user names right?");
+  }
+}
+
+PgSession::~PgSession() {
+  if (conn_) PQfinish(conn_);
+}
+
+std::string PgSession::describe() const { return "database '" + info_.dbname() + "' at " + info_.server_address(); }
+
+PgResult PgSession::try_exec(const std::string& sql, const Params& params) {
+  if (params.empty()) {  // PQexec: the schema's script holds several statements
+    PgResult r(PQexec(conn_, sql.c_str()));
+    if (!r || PQstatus(conn_) == CONNECTION_BAD) fail(r.get(), "running a statement");
+    return r;
+  }
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  PgResult r(
+      PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0));
+  if (!r || PQstatus(conn_) == CONNECTION_BAD) fail(r.get(), "running a statement");
+  return r;
+}
+
+PgResult PgSession::exec(const std::string& sql, const Params& params, const std::string& doing) {
+  PgResult r = try_exec(sql, params);
+  ExecStatusType status = PQresultStatus(r.get());
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(r.get(), doing);
+  return r;
+}
+
+void PgSession::fail(const PGresult* result, const std::string& doing) const {
+  if (PQstatus(conn_) == CONNECTION_BAD)
+    throw runtime_error("lost the connection to " + describe() + " while " + doing,
+                        "check that the server is running, then run the command again: replay resumes after "
+                        "the last committed batch",
+                        one_line(PQerrorMessage(conn_)));
+  std::string state = sqlstate_of(result);
+  throw runtime_error("error while " + doing + " on " + describe() + ": " + message_of(result) +
+                          (state.empty() ? "" : " (SQLSTATE " + state + ")"),
+                      {}, result ? PQresultErrorMessage(result) : "");
+}
+
+std::optional<std::string> first_value(const PGresult* result) {
+  if (!result || PQntuples(result) < 1 || PQnfields(result) < 1 || PQgetisnull(result, 0, 0)) return std::nullopt;
+  return std::string(PQgetvalue(result, 0, 0));
+}
+
+}  // namespace auditpitr::replay

@@ -1,0 +1,272 @@
+// Pipeline mode: statements go out in chunks, each closed by a sync, and the results of a chunk are
+// read while the next one is being sent, so neither side waits for the other. Blocking sends
+// cannot deadlock: a chunk's results are small and bounded (at most 200 characters per checked
+// value), so the server never fills the socket while we are still sending.
+#include "replay/apply/pg_sink.h"
+
+#include <algorithm>
+#include <deque>
+
+#include "replay/apply/replay_state.h"
+#include "replay/apply/row_statement.h"
+#include "src/error.h"
+
+namespace auditpitr::replay {
+namespace {
+
+constexpr std::size_t kChunk = 128;
+
+struct Item {
+  enum class Kind { prepare, query, sync } kind;
+  std::size_t index = 0;
+  std::string shape;  // prepare: to forget the name when the preparation did not happen
+};
+
+struct Refusal {
+  std::size_t index = 0;
+  std::string sqlstate, message;
+};
+
+std::vector<const char*> c_strings(const Params& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  return values;
+}
+
+}  // namespace
+
+std::string conflict_kind_of(const std::string& sqlstate) {
+  if (sqlstate == "23503") return "foreign_key";
+  if (sqlstate == "23505") return "unique";
+  if (sqlstate == "23502") return "not_null";
+  if (sqlstate == "23514") return "check";
+  if (sqlstate.rfind("22", 0) == 0 || sqlstate == "42804") return "type";
+  if (sqlstate.rfind("23", 0) == 0) return "other";
+  return {};
+}
+
+std::vector<TargetTable> read_target_tables(PgSession& session) {
+  PgResult r = session.exec(R"SQL(
+    SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), t.typcategory = 'A',
+      t.typname IN ('json', 'jsonb'),
+      (SELECT k.ord FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+        WHERE i.indrelid = c.oid AND i.indisprimary AND k.attnum = a.attnum)
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+      JOIN pg_type t ON t.oid = a.atttypid
+    WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'auditpitr')
+      AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
+    ORDER BY 1, 2, a.attnum)SQL",
+                            {}, "reading the catalog");
+  std::vector<TargetTable> tables;
+  std::vector<std::pair<long, std::string>> key;  // (position in the key, column) of the current table
+  auto finish_key = [&] {
+    std::sort(key.begin(), key.end());
+    for (auto& k : key) tables.back().primary_key.push_back(k.second);
+    key.clear();
+  };
+  const PGresult* res = r.get();
+  for (int row = 0; row < PQntuples(res); ++row) {
+    std::string schema = PQgetvalue(res, row, 0), name = PQgetvalue(res, row, 1);
+    if (tables.empty() || tables.back().schema != schema || tables.back().name != name) {
+      if (!tables.empty()) finish_key();
+      tables.push_back(TargetTable{schema, name, {}, {}, {}});
+    }
+    std::string column = PQgetvalue(res, row, 2);
+    tables.back().columns.push_back({column, PQgetvalue(res, row, 3), std::string(PQgetvalue(res, row, 4)) == "t",
+                                     std::string(PQgetvalue(res, row, 5)) == "t"});
+    if (!PQgetisnull(res, row, 6)) key.emplace_back(std::stol(PQgetvalue(res, row, 6)), column);
+  }
+  if (!tables.empty()) finish_key();
+  return tables;
+}
+
+PgSink::PgSink(PgSession& session, const TargetCatalog& catalog, bool dry_run)
+    : session_(session), catalog_(catalog), dry_run_(dry_run) {}
+
+PgSink::~PgSink() {
+  // Best effort: a dry run never leaves anything behind, even when an error ends the run.
+  if (outer_open_ && PQstatus(session_.raw()) == CONNECTION_OK) PQclear(PQexec(session_.raw(), "ROLLBACK"));
+}
+
+void PgSink::finish() {
+  if (!outer_open_) return;
+  session_.exec("ROLLBACK", {}, "ending the dry run");
+  outer_open_ = false;
+}
+
+void PgSink::begin_batch() {
+  if (dry_run_) {
+    if (!outer_open_) session_.exec("BEGIN", {}, "starting the dry run");
+    outer_open_ = true;
+    session_.exec("SAVEPOINT auditpitr_batch", {}, "starting a batch");
+  } else {
+    session_.exec("BEGIN", {}, "starting a batch");
+  }
+  batch_open_ = true;
+}
+
+void PgSink::rollback_batch() {
+  if (!batch_open_) return;
+  batch_open_ = false;
+  if (dry_run_) session_.exec("ROLLBACK TO SAVEPOINT auditpitr_batch", {}, "rolling back a batch");
+  else session_.exec("ROLLBACK", {}, "rolling back a batch");
+}
+
+void PgSink::commit_batch(const ReplayPosition& position, uint64_t events_applied) {
+  batch_open_ = false;
+  if (dry_run_) {
+    session_.exec("RELEASE SAVEPOINT auditpitr_batch", {}, "ending a batch");
+    return;
+  }
+  save_replay_position(session_, position, events_applied);
+  session_.exec("COMMIT", {}, "committing a batch");
+}
+
+const std::string& PgSink::statement_name(const RowChange& change, bool& needs_prepare, std::string& sql) {
+  std::string shape = statement_shape(change, catalog_);
+  auto it = prepared_.find(shape);
+  needs_prepare = it == prepared_.end();
+  if (needs_prepare) {
+    sql = build_statement(change, catalog_, [](std::size_t i) { return "$" + std::to_string(i + 1); });
+    it = prepared_.emplace(shape, "auditpitr_s" + std::to_string(++statements_named_)).first;
+  }
+  return it->second;
+}
+
+ChangeOutcome PgSink::outcome_of(const RowChange& change, const PGresult* result) const {
+  ChangeOutcome out;
+  if (PQntuples(result) == 0) {
+    out.kind =
+        change.action == ChangeAction::insert ? ChangeOutcomeKind::insert_existing : ChangeOutcomeKind::missing_row;
+    return out;
+  }
+  bool applied = std::string(PQgetvalue(result, 0, 0)) == "t";
+  out.cascaded = std::stoull(PQgetvalue(result, 0, 1));
+  switch (change.action) {
+    case ChangeAction::insert:
+      out.kind = applied ? ChangeOutcomeKind::inserted : ChangeOutcomeKind::insert_existing;
+      break;
+    case ChangeAction::update: out.kind = ChangeOutcomeKind::updated; break;
+    case ChangeAction::soft_delete:
+      out.kind = applied ? ChangeOutcomeKind::soft_deleted : ChangeOutcomeKind::already_deleted;
+      break;
+    case ChangeAction::remove: out.kind = ChangeOutcomeKind::deleted; break;
+  }
+  if (change.action == ChangeAction::insert) return out;  // nothing was compared
+  for (std::size_t k = 0; k < change.expect.size(); ++k) {
+    int column = kStatementFixedColumns + 2 * static_cast<int>(k);
+    CheckResult check;
+    check.same = std::string(PQgetvalue(result, 0, column)) == "t";
+    if (!PQgetisnull(result, 0, column + 1)) check.found = std::string(PQgetvalue(result, 0, column + 1));
+    out.checks.push_back(std::move(check));
+  }
+  return out;
+}
+
+bool PgSink::apply_all(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes) {
+  outcomes.assign(changes.size(), ChangeOutcome{});
+  if (changes.empty()) return true;
+  PGconn* conn = session_.raw();
+  if (PQenterPipelineMode(conn) != 1) session_.fail(nullptr, "entering pipeline mode");
+  std::deque<Item> queue;
+  std::optional<Refusal> refusal;
+
+  auto read_item = [&](const Item& item) {
+    PgResult r(PQgetResult(conn));
+    if (!r) session_.fail(nullptr, "reading the results of a batch");
+    ExecStatusType status = PQresultStatus(r.get());
+    if (item.kind == Item::Kind::sync) {
+      if (status != PGRES_PIPELINE_SYNC) session_.fail(r.get(), "reading the results of a batch");
+      return;
+    }
+    if (status == PGRES_FATAL_ERROR && !refusal) {
+      if (item.kind == Item::Kind::prepare) session_.fail(r.get(), "preparing a statement");
+      refusal = Refusal{item.index, sqlstate_of(r.get()), message_of(r.get())};
+    } else if (status == PGRES_TUPLES_OK && item.kind == Item::Kind::query) {
+      outcomes[item.index] = outcome_of(*changes[item.index], r.get());
+    } else if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && item.kind == Item::Kind::prepare) {
+      prepared_.erase(item.shape);  // aborted before it was prepared
+    }
+    PgResult end(PQgetResult(conn));  // each statement's results end with a null
+  };
+  auto read_chunk = [&] {
+    while (!queue.empty()) {
+      Item item = queue.front();
+      queue.pop_front();
+      read_item(item);
+      if (item.kind == Item::Kind::sync) return;
+    }
+  };
+
+  std::size_t chunks_sent = 0;
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    bool needs_prepare = false;
+    std::string sql;
+    const std::string& name = statement_name(*changes[i], needs_prepare, sql);
+    if (needs_prepare) {
+      if (!PQsendPrepare(conn, name.c_str(), sql.c_str(), 0, nullptr)) session_.fail(nullptr, "sending a batch");
+      queue.push_back({Item::Kind::prepare, i, statement_shape(*changes[i], catalog_)});
+    }
+    Params params = statement_params(*changes[i]);
+    std::vector<const char*> values = c_strings(params);
+    if (!PQsendQueryPrepared(conn, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0))
+      session_.fail(nullptr, "sending a batch");
+    queue.push_back({Item::Kind::query, i, {}});
+    if ((i + 1) % kChunk == 0 || i + 1 == changes.size()) {
+      if (!PQpipelineSync(conn)) session_.fail(nullptr, "sending a batch");
+      queue.push_back({Item::Kind::sync, 0, {}});
+      if (++chunks_sent > 1) read_chunk();  // the previous chunk's results, while this one runs
+    }
+  }
+  while (!queue.empty()) read_chunk();
+  if (PQexitPipelineMode(conn) != 1) session_.fail(nullptr, "leaving pipeline mode");
+  if (!refusal) return true;
+
+  rollback_batch();
+  if (conflict_kind_of(refusal->sqlstate).empty())
+    throw runtime_error("error while applying a batch on " + session_.describe() + ": " + refusal->message +
+                            " (SQLSTATE " + refusal->sqlstate + ")",
+                        "the batch was rolled back; run the command again to resume after the last committed batch");
+  return false;
+}
+
+std::vector<ChangeOutcome> PgSink::apply_event(const std::vector<const RowChange*>& changes) {
+  std::vector<ChangeOutcome> outcomes;
+  session_.exec("SAVEPOINT auditpitr_event", {}, "applying an event");
+  for (const RowChange* change : changes) {
+    bool needs_prepare = false;
+    std::string sql;
+    const std::string& name = statement_name(*change, needs_prepare, sql);
+    if (needs_prepare) {
+      PgResult p(PQprepare(session_.raw(), name.c_str(), sql.c_str(), 0, nullptr));
+      if (PQresultStatus(p.get()) != PGRES_COMMAND_OK) {
+        prepared_.erase(statement_shape(*change, catalog_));
+        session_.fail(p.get(), "preparing a statement");
+      }
+    }
+    Params params = statement_params(*change);
+    std::vector<const char*> values = c_strings(params);
+    PgResult r(PQexecPrepared(session_.raw(), name.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
+                              nullptr, 0));
+    if (PQresultStatus(r.get()) == PGRES_TUPLES_OK) {
+      outcomes.push_back(outcome_of(*change, r.get()));
+      continue;
+    }
+    std::string kind = conflict_kind_of(sqlstate_of(r.get()));
+    if (kind.empty()) session_.fail(r.get(), "applying an event");
+    session_.exec("ROLLBACK TO SAVEPOINT auditpitr_event", {}, "undoing a refused event");
+    session_.exec("RELEASE SAVEPOINT auditpitr_event", {}, "undoing a refused event");
+    ChangeOutcome refused;
+    refused.kind = ChangeOutcomeKind::refused;
+    refused.conflict_kind = kind;
+    refused.detail = message_of(r.get());
+    outcomes.push_back(std::move(refused));
+    return outcomes;
+  }
+  session_.exec("RELEASE SAVEPOINT auditpitr_event", {}, "applying an event");
+  return outcomes;
+}
+
+}  // namespace auditpitr::replay

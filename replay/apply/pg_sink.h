@@ -1,0 +1,56 @@
+// The ChangeSink that applies to PostgreSQL: one prepared statement per row change
+// (row_statement.h), sent in libpq pipeline mode so that a batch costs a few round trips instead of
+// one per change; a batch is one transaction that also records the replay position.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "replay/apply/change_sink.h"
+#include "replay/apply/pg_session.h"
+#include "replay/apply/target_catalog.h"
+
+namespace auditpitr::replay {
+
+class PgSink : public ChangeSink {
+ public:
+  /// With `dry_run` every batch is a savepoint of one transaction that is rolled back at the end
+  /// (finish() or destruction): later batches see earlier ones, nothing stays, no position is
+  /// recorded.
+  PgSink(PgSession& session, const TargetCatalog& catalog, bool dry_run);
+  ~PgSink() override;
+
+  void begin_batch() override;
+  bool apply_all(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes) override;
+  std::vector<ChangeOutcome> apply_event(const std::vector<const RowChange*>& changes) override;
+  void commit_batch(const ReplayPosition& position, uint64_t events_applied) override;
+  void rollback_batch() override;
+
+  /// Ends a dry run (rolls everything back). No-op otherwise.
+  void finish();
+
+ private:
+  struct Pipeline;
+  /// The prepared statement for `change`, prepared on first use: its name, and whether it must be
+  /// prepared now (pipeline mode sends the preparation ahead of its first use).
+  const std::string& statement_name(const RowChange& change, bool& needs_prepare, std::string& sql);
+  ChangeOutcome outcome_of(const RowChange& change, const PGresult* result) const;
+
+  PgSession& session_;
+  const TargetCatalog& catalog_;
+  bool dry_run_;
+  bool outer_open_ = false;  // dry run: the transaction around all batches
+  bool batch_open_ = false;
+  std::map<std::string, std::string> prepared_;  // shape -> statement name
+  uint64_t statements_named_ = 0;                // names are never reused, even for a shape forgotten after an abort
+};
+
+/// The target's tables with their column types and primary keys (auditpitr's own schema left out),
+/// in one catalog query; soft_delete is left for the caller (the mapping decides it).
+std::vector<TargetTable> read_target_tables(PgSession& session);
+
+/// The conflict kind of a refused statement from its SQLSTATE: foreign_key, unique, not_null,
+/// check, type, other; "" when the error is not about the data (the run must stop).
+std::string conflict_kind_of(const std::string& sqlstate);
+
+}  // namespace auditpitr::replay

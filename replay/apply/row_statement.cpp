@@ -1,0 +1,258 @@
+// Statement text per action (docs/replay.md, "Semantics"). Old values for the checks come from the
+// statement's own snapshot (a self-join or a CTE read before the write), so a check compares with
+// what the earlier events left, in the column's type.
+#include "replay/apply/row_statement.h"
+
+#include "src/error.h"
+#include "src/pg/connection.h"
+
+namespace auditpitr::replay {
+namespace {
+
+using pg::quote_ident;
+
+/// How a logged value reaches its column.
+enum class Conversion { plain, array_from_json, json_from_text };
+
+Conversion conversion_of(const TargetColumn& column, const Value& value) {
+  if (column.is_array && value.kind == Value::Kind::json) return Conversion::array_from_json;
+  if (column.is_json && value.kind == Value::Kind::string) return Conversion::json_from_text;
+  return Conversion::plain;
+}
+
+/// Creation timestamps keep the existing row's value when an insert meets an existing key.
+bool is_creation_stamp(const ColumnValue& value) {
+  return value.origin == ValueOrigin::event_time && value.column == "created_at";
+}
+
+class Builder {
+ public:
+  Builder(const RowChange& change, const TargetCatalog& catalog, const std::function<std::string(std::size_t)>& param)
+      : c_(change), catalog_(catalog), t_(catalog.table(change.table)), param_(param) {}
+
+  std::string build() {
+    switch (c_.action) {
+      case ChangeAction::insert: return insert();
+      case ChangeAction::update: return update();
+      case ChangeAction::soft_delete:
+      case ChangeAction::remove: return remove();
+    }
+    return {};
+  }
+
+ private:
+  std::size_t set_index(std::size_t i) const { return c_.key.size() + i; }
+  std::size_t expect_index(std::size_t i) const { return c_.key.size() + c_.set.size() + i; }
+  std::size_t time_index() const { return c_.key.size() + c_.set.size() + c_.expect.size(); }  // deletes only
+
+  const TargetColumn& column(const std::string& name) const {
+    if (const TargetColumn* col = t_.column(name)) return *col;
+    throw usage_error("table '" + t_.name + "' has no column '" + name + "' (operation " + c_.operation + ")",
+                      "check the rules file against the database's columns");
+  }
+
+  // The value in an assignment (INSERT VALUES, SET): PostgreSQL converts it to the column's type.
+  std::string assigned(const std::string& name, const Value& value, std::size_t index) const {
+    const TargetColumn& col = column(name);
+    switch (conversion_of(col, value)) {
+      case Conversion::plain: return param_(index);
+      case Conversion::array_from_json:
+        return "(ARRAY(SELECT jsonb_array_elements_text((" + param_(index) + ")::jsonb)))::" + col.type;
+      case Conversion::json_from_text: return "(to_jsonb((" + param_(index) + ")::text))::" + col.type;
+    }
+    return {};
+  }
+
+  // The value in a comparison: cast explicitly, since nothing else gives it a type.
+  std::string compared(const std::string& name, const Value& value, std::size_t index) const {
+    const TargetColumn& col = column(name);
+    if (conversion_of(col, value) == Conversion::plain) return "(" + param_(index) + ")::" + col.type;
+    return assigned(name, value, index);
+  }
+
+  std::string key_where(const std::string& alias) const {
+    std::string out;
+    for (std::size_t i = 0; i < c_.key.size(); ++i)
+      out += (i ? " AND " : "") + alias + "." + quote_ident(column(c_.key[i].column).name) + " = " +
+             compared(c_.key[i].column, c_.key[i].value, i);
+    return out;
+  }
+
+  std::string key_join(const std::string& left, const std::string& right) const {
+    std::string out;
+    for (std::size_t i = 0; i < c_.key.size(); ++i) {
+      std::string col = quote_ident(c_.key[i].column);
+      out += (i ? " AND " : "") + left + "." + col + " = " + right + "." + col;
+    }
+    return out;
+  }
+
+  std::string assignments() const {
+    std::string out;
+    for (std::size_t i = 0; i < c_.set.size(); ++i)
+      out += (i ? ", " : "") + quote_ident(column(c_.set[i].column).name) + " = " +
+             assigned(c_.set[i].column, c_.set[i].value, set_index(i));
+    return out;
+  }
+
+  // `same`, `found` per expectation, against the old row `alias`.
+  std::string checks(const std::string& alias) const {
+    std::string out;
+    for (std::size_t i = 0; i < c_.expect.size(); ++i) {
+      const ExpectedValue& e = c_.expect[i];
+      std::string old = alias + "." + quote_ident(column(e.column).name);
+      out += ", " + old + " IS NOT DISTINCT FROM " + compared(e.column, e.expected, expect_index(i)) + ", left(" + old +
+             "::text, 200)";
+    }
+    return out;
+  }
+
+  std::string insert() const {
+    std::string columns, values, updates;
+    for (std::size_t i = 0; i < c_.key.size(); ++i) {
+      columns += (i ? ", " : "") + quote_ident(column(c_.key[i].column).name);
+      values += (i ? ", " : "") + assigned(c_.key[i].column, c_.key[i].value, i);
+    }
+    std::string conflict_target;
+    for (std::size_t i = 0; i < c_.key.size(); ++i) conflict_target += (i ? ", " : "") + quote_ident(c_.key[i].column);
+    for (std::size_t i = 0; i < c_.set.size(); ++i) {
+      const ColumnValue& v = c_.set[i];
+      std::string col = quote_ident(column(v.column).name);
+      columns += ", " + col;
+      values += ", " + assigned(v.column, v.value, set_index(i));
+      if (!is_creation_stamp(v)) updates += (updates.empty() ? "" : ", ") + col + " = EXCLUDED." + col;
+    }
+    std::string sql = "INSERT INTO " + t_.quoted() + " AS t (" + columns + ") VALUES (" + values + ") ON CONFLICT (" +
+                      conflict_target + ") DO ";
+    sql += updates.empty() ? "NOTHING" : "UPDATE SET " + updates;
+    sql += " RETURNING (t.xmax::text = '0'), 0::bigint";
+    for (std::size_t i = 0; i < c_.expect.size(); ++i) sql += ", true, NULL::text";  // nothing to compare with
+    return sql;
+  }
+
+  std::string update() const {
+    if (c_.expect.empty())
+      return "UPDATE " + t_.quoted() + " AS t SET " + assignments() + " WHERE " + key_where("t") +
+             " RETURNING true, 0::bigint";
+    // The self-join reads the row as it was before this statement: the checks' old values.
+    return "UPDATE " + t_.quoted() + " AS t SET " + assignments() + " FROM " + t_.quoted() + " AS o WHERE " +
+           key_join("t", "o") + " AND " + key_where("o") + " RETURNING true, 0::bigint" + checks("o");
+  }
+
+  std::string remove() const {
+    bool soft = c_.action == ChangeAction::soft_delete;
+    if (soft && t_.soft_delete.empty())
+      throw usage_error("table '" + t_.name + "' has no soft-delete column for operation " + c_.operation);
+    std::string pk = single_key(t_, !c_.cascade.empty());
+    std::string sql = "WITH o AS (SELECT * FROM " + t_.quoted() + " AS o WHERE " + key_where("o") + "), d AS (";
+    if (soft)
+      sql += "UPDATE " + t_.quoted() + " AS t SET " + assignments() + " FROM o WHERE " + key_join("t", "o") +
+             " AND o." + quote_ident(t_.soft_delete) + " IS NULL";
+    else sql += "DELETE FROM " + t_.quoted() + " AS t USING o WHERE " + key_join("t", "o");
+    sql += " RETURNING " + (pk.empty() ? std::string("1") : "t." + quote_ident(pk)) + ")";
+    std::vector<std::string> counted;
+    add_cascades(c_.cascade, "d", pk, sql, counted);
+    std::string cascaded = counted.empty() ? "0::bigint" : "";
+    for (std::size_t i = 0; i < counted.size(); ++i)
+      cascaded += (i ? " + " : "") + std::string("(SELECT count(*) FROM ") + counted[i] + ")";
+    std::string applied = soft ? "o." + quote_ident(t_.soft_delete) + " IS NULL" : "true";
+    return sql + " SELECT " + applied + ", " + cascaded + checks("o") + " FROM o";
+  }
+
+  // Children still alive whose foreign key holds a key the CTE `parent` returned, recursively.
+  void add_cascades(const std::vector<CascadeDelete>& children, const std::string& parent, const std::string& parent_pk,
+                    std::string& sql, std::vector<std::string>& counted) const {
+    for (const CascadeDelete& child : children) {
+      const TargetTable& table = catalog_.table(child.table);
+      std::string name = "c" + std::to_string(counted.size() + 1);
+      counted.push_back(name);
+      std::string pk = single_key(table, !child.children.empty());
+      std::string fk = quote_ident(child.foreign_key);
+      std::string returning = pk.empty() ? std::string("1") : "x." + quote_ident(pk);
+      sql += ", " + name + " AS (";
+      if (child.soft_delete_column.empty()) sql += "DELETE FROM " + table.quoted() + " AS x WHERE x." + fk;
+      else
+        sql += "UPDATE " + table.quoted() + " AS x SET " + quote_ident(child.soft_delete_column) + " = (" +
+               param_(time_index()) + ")::timestamptz WHERE x." + quote_ident(child.soft_delete_column) +
+               " IS NULL AND x." + fk;
+      sql += " IN (SELECT " + quote_ident(parent_pk) + " FROM " + parent + ") RETURNING " + returning + ")";
+      add_cascades(child.children, name, pk, sql, counted);
+    }
+  }
+
+  // The primary-key column children refer to; "" when not `needed`.
+  std::string single_key(const TargetTable& table, bool needed) const {
+    if (!needed) return {};
+    if (table.primary_key.size() != 1)
+      throw usage_error("table '" + table.name + "' has no single-column primary key, so cascades cannot follow it",
+                        "remove the cascade from the rules file, or give the table a primary key");
+    return table.primary_key[0];
+  }
+
+  const RowChange& c_;
+  const TargetCatalog& catalog_;
+  const TargetTable& t_;
+  const std::function<std::string(std::size_t)>& param_;
+};
+
+void append_shape(std::string& out, const ColumnValue& v, const TargetTable& t) {
+  out += v.column;
+  const TargetColumn* col = t.column(v.column);
+  out += col ? static_cast<char>('0' + static_cast<int>(conversion_of(*col, v.value))) : '?';
+  out += is_creation_stamp(v) ? '*' : ',';
+}
+
+void append_cascade_shape(std::string& out, const std::vector<CascadeDelete>& children) {
+  for (const auto& c : children) {
+    out += '(' + c.table + ':' + c.foreign_key + ':' + c.soft_delete_column;
+    append_cascade_shape(out, c.children);
+    out += ')';
+  }
+}
+
+}  // namespace
+
+std::vector<std::optional<std::string>> statement_params(const RowChange& change) {
+  std::vector<std::optional<std::string>> params;
+  params.reserve(change.key.size() + change.set.size() + change.expect.size() + 1);
+  auto add = [&](const Value& v) { params.push_back(v.is_null() ? std::nullopt : std::optional<std::string>(v.text)); };
+  for (const auto& k : change.key) add(k.value);
+  for (const auto& s : change.set) add(s.value);
+  // PostgreSQL counts a statement's parameters by the highest one it uses: only what is used.
+  if (change.action != ChangeAction::insert)
+    for (const auto& e : change.expect) add(e.expected);
+  if (!change.cascade.empty()) params.push_back(format_time(change.time));
+  return params;
+}
+
+std::string statement_shape(const RowChange& change, const TargetCatalog& catalog) {
+  const TargetTable& table = catalog.table(change.table);
+  std::string shape = change.table;
+  shape += '|';
+  shape += static_cast<char>('0' + static_cast<int>(change.action));
+  for (const auto& k : change.key) append_shape(shape, k, table);
+  shape += '|';
+  for (const auto& s : change.set) append_shape(shape, s, table);
+  shape += '|';
+  for (const auto& e : change.expect)
+    append_shape(shape, ColumnValue{e.column, e.expected, {}, ValueOrigin::field}, table);
+  append_cascade_shape(shape, change.cascade);
+  return shape;
+}
+
+std::string build_statement(const RowChange& change, const TargetCatalog& catalog,
+                            const std::function<std::string(std::size_t)>& param) {
+  return Builder(change, catalog, param).build();
+}
+
+std::string sql_literal(const std::optional<std::string>& value) {
+  if (!value) return "NULL";
+  std::string out = "'";
+  for (char ch : *value) {
+    if (ch == '\'') out += '\'';
+    out += ch;
+  }
+  return out + "'";
+}
+
+}  // namespace auditpitr::replay

@@ -1,0 +1,43 @@
+// One row change as one SQL statement (docs/replay.md, "Semantics"): the text is built from the
+// catalog's identifiers (quoted) and placeholders; logged values are only ever parameters. The
+// same text with escaped literals in place of the placeholders is the --sql script's statement.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "replay/apply/target_catalog.h"
+#include "replay/mapping/mapping.h"
+
+namespace auditpitr::replay {
+
+/// Every statement returns one row, or none when the row it changes is not there (missing_row;
+/// for an insert: the key existed and there was nothing to update). The row's columns:
+///   0 `applied` (bool): insert: a new row; delete: the row was alive; update: true
+///   1 `cascaded` (bigint): child rows the cascades deleted
+///   then per RowChange::expect, in order: `same` (bool), `found` (text, at most 200 characters)
+constexpr int kStatementFixedColumns = 2;
+
+/// The values bound to a change's statement, in placeholder order: key values, set values, expect
+/// values (not for inserts: nothing is compared), then the event time when the change cascades
+/// (the deletion time of the children). nullopt is SQL NULL.
+std::vector<std::optional<std::string>> statement_params(const RowChange& change);
+
+/// What makes two changes share a statement text: table, action, columns and the conversion each
+/// value needs. Cheap; used to cache prepared statements.
+std::string statement_shape(const RowChange& change, const TargetCatalog& catalog);
+
+/// The statement of `change`. `param(i)` renders the i-th parameter of statement_params():
+/// "$<i+1>" for a prepared statement, an escaped literal for a script. Usage Error when the
+/// change names a column the table does not have, or cascades from a table without a
+/// single-column primary key.
+std::string build_statement(const RowChange& change, const TargetCatalog& catalog,
+                            const std::function<std::string(std::size_t)>& param);
+
+/// A PostgreSQL string literal ('…' with quotes doubled; the script sets
+/// standard_conforming_strings, so backslashes are plain characters), or NULL.
+std::string sql_literal(const std::optional<std::string>& value);
+
+}  // namespace auditpitr::replay

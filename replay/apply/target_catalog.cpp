@@ -1,0 +1,30 @@
+// TargetCatalog: lookups by table name.
+#include "replay/apply/target_catalog.h"
+
+#include "src/error.h"
+#include "src/pg/connection.h"
+
+namespace auditpitr::replay {
+
+const TargetColumn* TargetTable::column(const std::string& column_name) const {
+  for (const auto& c : columns)
+    if (c.name == column_name) return &c;
+  return nullptr;
+}
+
+std::string TargetTable::quoted() const { return pg::quote_qualified(schema, name); }
+
+TargetCatalog::TargetCatalog(std::vector<TargetTable> tables) {
+  for (auto& t : tables) {
+    auto it = tables_.find(t.name);
+    if (it == tables_.end() || t.schema == "public") tables_[t.name] = std::move(t);
+  }
+}
+
+const TargetTable& TargetCatalog::table(const std::string& name) const {
+  auto it = tables_.find(name);
+  if (it == tables_.end()) throw usage_error("the target database has no table '" + name + "'");
+  return it->second;
+}
+
+}  // namespace auditpitr::replay

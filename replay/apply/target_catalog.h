@@ -1,0 +1,44 @@
+// The target database's tables as replay writes them: each column's type (the statements cast
+// logged values to it) and primary key. Read once per run (pg_session.h) or built by hand in tests.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace auditpitr::replay {
+
+struct TargetColumn {
+  std::string name;
+  std::string type;       ///< format_type(): "bigint", "text[]", "timestamp with time zone"
+  bool is_array = false;  ///< a logged JSON array becomes this array
+  bool is_json = false;   ///< json or jsonb: a logged string becomes a JSON string
+};
+
+struct TargetTable {
+  std::string schema;
+  std::string name;
+  std::vector<TargetColumn> columns;
+  std::vector<std::string> primary_key;
+  /// The column a delete sets (the mapping's soft_delete_column), "" when deletes are real.
+  std::string soft_delete;
+
+  /// nullptr when the table has no such column.
+  const TargetColumn* column(const std::string& name) const;
+  /// "schema"."name", quoted.
+  std::string quoted() const;
+};
+
+class TargetCatalog {
+ public:
+  TargetCatalog() = default;
+  /// Where a table name exists in several schemas, `public` wins (as in MappingCatalog).
+  explicit TargetCatalog(std::vector<TargetTable> tables);
+  /// Usage Error naming the table when the database has none of that name.
+  const TargetTable& table(const std::string& name) const;
+
+ private:
+  std::map<std::string, TargetTable> tables_;
+};
+
+}  // namespace auditpitr::replay

@@ -1,0 +1,180 @@
+// An in-memory ChangeSink for unit tests: the semantics of docs/replay.md in the simplest form
+// (one change at a time, values compared as text), transactions as copies of the tables, and
+// refusals on demand. The reference the applier's batching, resuming and conflict handling are
+// tested against; the real statements are tested against PostgreSQL (tests/integration/replay_*).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "replay/apply/change_sink.h"
+
+namespace auditpitr::test {
+
+using Row = std::map<std::string, std::optional<std::string>>;
+using Tables = std::map<std::string, std::map<std::string, Row>>;  // table -> key text -> row
+
+/// Thrown by MemorySink when told to crash: as if the process died before commit_batch returned.
+struct SimulatedCrash : std::runtime_error {
+  SimulatedCrash() : std::runtime_error("simulated crash") {}
+};
+
+class MemorySink : public replay::ChangeSink {
+ public:
+  Tables tables;
+  std::optional<replay::ReplayPosition> committed_position;
+  uint64_t commits = 0;
+  std::set<std::string> refused_keys;       ///< "table/key": the database refuses any change of that row
+  std::optional<uint64_t> crash_at_commit;  ///< throw SimulatedCrash at this commit (1-based), not applying it
+
+  void begin_batch() override {
+    if (open_) throw std::logic_error("begin_batch with a batch open");
+    open_ = true;
+    saved_ = tables;
+  }
+
+  bool apply_all(const std::vector<const replay::RowChange*>& changes,
+                 std::vector<replay::ChangeOutcome>& outcomes) override {
+    require_open();
+    outcomes.clear();
+    for (const auto* c : changes) {
+      if (refuses(*c)) {
+        rollback_batch();
+        return false;
+      }
+      outcomes.push_back(apply(*c));
+    }
+    return true;
+  }
+
+  std::vector<replay::ChangeOutcome> apply_event(const std::vector<const replay::RowChange*>& changes) override {
+    require_open();
+    Tables before = tables;
+    std::vector<replay::ChangeOutcome> outcomes;
+    for (const auto* c : changes) {
+      if (refuses(*c)) {
+        tables = before;
+        replay::ChangeOutcome refused;
+        refused.kind = replay::ChangeOutcomeKind::refused;
+        refused.conflict_kind = "foreign_key";
+        refused.detail = "refused by the test";
+        outcomes.push_back(refused);
+        return outcomes;
+      }
+      outcomes.push_back(apply(*c));
+    }
+    return outcomes;
+  }
+
+  void commit_batch(const replay::ReplayPosition& position, uint64_t) override {
+    require_open();
+    ++commits;
+    if (crash_at_commit && commits == *crash_at_commit) {
+      tables = saved_;
+      open_ = false;
+      throw SimulatedCrash();
+    }
+    committed_position = position;
+    open_ = false;
+  }
+
+  void rollback_batch() override {
+    if (!open_) return;
+    tables = saved_;
+    open_ = false;
+  }
+
+  static std::string key_text(const replay::RowChange& c) {
+    std::string out;
+    for (const auto& k : c.key) out += k.column + "=" + k.value.text + ";";
+    return out;
+  }
+
+ private:
+  void require_open() const {
+    if (!open_) throw std::logic_error("no batch open");
+  }
+
+  bool refuses(const replay::RowChange& c) const { return refused_keys.count(c.table + "/" + key_text(c)) > 0; }
+
+  static std::optional<std::string> text(const replay::Value& v) {
+    return v.is_null() ? std::nullopt : std::optional<std::string>(v.text);
+  }
+
+  replay::ChangeOutcome apply(const replay::RowChange& c) {
+    using K = replay::ChangeOutcomeKind;
+    replay::ChangeOutcome out;
+    auto& table = tables[c.table];
+    auto it = table.find(key_text(c));
+    if (c.action == replay::ChangeAction::insert) {
+      out.kind = it == table.end() ? K::inserted : K::insert_existing;
+      Row& row = table[key_text(c)];
+      for (const auto& k : c.key) row[k.column] = text(k.value);
+      for (const auto& s : c.set)
+        if (out.kind == K::inserted || !(s.origin == replay::ValueOrigin::event_time && s.column == "created_at"))
+          row[s.column] = text(s.value);
+      return out;
+    }
+    if (it == table.end()) {
+      out.kind = K::missing_row;
+      return out;
+    }
+    for (const auto& e : c.expect) {
+      auto found = it->second.count(e.column) ? it->second[e.column] : std::nullopt;
+      out.checks.push_back({found == text(e.expected), found});
+    }
+    if (c.action == replay::ChangeAction::update) {
+      out.kind = K::updated;
+      for (const auto& s : c.set) it->second[s.column] = text(s.value);
+    } else if (c.action == replay::ChangeAction::soft_delete) {
+      bool alive = !it->second["deleted_at"];
+      out.kind = alive ? K::soft_deleted : K::already_deleted;
+      if (alive) {
+        for (const auto& s : c.set) it->second[s.column] = text(s.value);
+        out.cascaded = cascade(c.cascade, it->second["id"], replay::format_time(c.time));
+      }
+    } else {
+      out.kind = K::deleted;
+      std::optional<std::string> id = it->second["id"];
+      table.erase(it);
+      out.cascaded = cascade(c.cascade, id, replay::format_time(c.time));
+    }
+    return out;
+  }
+
+  // Soft-deletes (or deletes) alive children whose foreign key is `parent_id`, recursively.
+  uint64_t cascade(const std::vector<replay::CascadeDelete>& children, const std::optional<std::string>& parent_id,
+                   const std::string& time) {
+    uint64_t n = 0;
+    for (const auto& child : children) {
+      auto& rows = tables[child.table];
+      for (auto it = rows.begin(); it != rows.end();) {
+        Row& row = it->second;
+        bool matches = row[child.foreign_key] == parent_id;
+        if (!matches || (!child.soft_delete_column.empty() && row[child.soft_delete_column])) {
+          ++it;
+          continue;
+        }
+        ++n;
+        std::optional<std::string> id = row["id"];
+        if (child.soft_delete_column.empty()) {
+          it = rows.erase(it);
+        } else {
+          row[child.soft_delete_column] = time;
+          ++it;
+        }
+        n += cascade(child.children, id, time);
+      }
+    }
+    return n;
+  }
+
+  bool open_ = false;
+  Tables saved_;
+};
+
+}  // namespace auditpitr::test
