@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   cli::add_kept_command(app, global, action);
   cli::add_export_command(app, global, action);
   cli::add_analyze_command(app, global, action);
+  cli::add_replay_command(app, global, action);
 
   try {
     app.parse(argc, argv);

@@ -161,7 +161,8 @@ void reject_cascade_cycles(const RulesReader& r, const MappingRules& rules) {
 }
 
 void read_sections(const RulesReader& r, const toml::table& root, MappingRules& rules) {
-  r.reject_unknown_keys(root, "the top level", {"fields", "ignore", "tables", "operations"});
+  r.reject_unknown_keys(root, "the top level", {"user_field", "fields", "ignore", "tables", "operations"});
+  if (const toml::node* n = root.get("user_field")) rules.user_field = r.string_of(*n, "'user_field'");
   rules.fields = r.field_map(root.get("fields"), "[fields]");
   rules.ignore = r.plain_names(root.get("ignore"), "'ignore'");
   if (const toml::node* n = root.get("tables")) {

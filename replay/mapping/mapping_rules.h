@@ -61,9 +61,10 @@ struct OperationRule {
 };
 
 struct MappingRules {
-  std::string path;                 ///< for messages; empty: no rules file
-  std::vector<FieldColumn> fields;  ///< [fields]: renames in every operation
-  std::vector<std::string> ignore;  ///< top-level ignore = [...]: in every operation
+  std::string path;                   ///< for messages; empty: no rules file
+  std::string user_field = "userID";  ///< the log field naming the acting user (replay --user)
+  std::vector<FieldColumn> fields;    ///< [fields]: renames in every operation
+  std::vector<std::string> ignore;    ///< top-level ignore = [...]: in every operation
   std::map<std::string, TableRule> tables;
   std::map<std::string, OperationRule> operations;
 

@@ -25,5 +25,6 @@ void add_restore_command(CLI::App& app, const GlobalOptions& global, Action& act
 void add_kept_command(CLI::App& app, const GlobalOptions& global, Action& action);
 void add_export_command(CLI::App& app, const GlobalOptions& global, Action& action);
 void add_analyze_command(CLI::App& app, const GlobalOptions& global, Action& action);
+void add_replay_command(CLI::App& app, const GlobalOptions& global, Action& action);
 
 }  // namespace auditpitr::cli

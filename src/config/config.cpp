@@ -152,10 +152,11 @@ Config parse_config(const std::string& text, const std::string& path) {
     config.post_restore_hook = r.argv_at(*hooks, "post_restore", "[hooks]");
   }
   if (const toml::table* audit = r.section(root, "audit")) {
-    r.reject_unknown_keys(*audit, "[audit]", {"dir", "database", "mapping"});
+    r.reject_unknown_keys(*audit, "[audit]", {"dir", "database", "mapping", "skew_margin_seconds"});
     config.audit_dir = resolve(config.folder, r.string_at(*audit, "dir", "[audit]", false, "audit"));
     config.audit_database = r.string_at(*audit, "database", "[audit]", false, config.databases.front().alias);
     config.audit_mapping = resolve(config.folder, r.string_at(*audit, "mapping", "[audit]"));
+    config.audit_skew_margin_seconds = r.int_at(*audit, "skew_margin_seconds", "[audit]", 5, 0, 86400);
     config.database(config.audit_database);  // unknown alias: clear error now
   }
   if (const toml::table* tools = r.section(root, "tools")) {

@@ -44,6 +44,8 @@ struct Config {
   std::string audit_dir;       ///< empty when there is no [audit] section
   std::string audit_database;  ///< alias the audit events replay into
   std::string audit_mapping;   ///< rules file, empty when none
+  /// replay starts this long before a restored backup's snapshot time (docs/replay.md)
+  int audit_skew_margin_seconds = 5;
 
   std::string pg_bin_dir;  ///< [tools] bin_dir: where pg_dump/pg_restore live; empty: automatic
 

@@ -183,13 +183,21 @@ std::vector<verify::TableShape> tables_of_backup(const Config& config, const Dat
   return verify::table_shapes(verify::load_manifest(backup.manifest_path));
 }
 
+}  // namespace
+
 void require_audit_section(const Config& config) {
   if (config.audit_dir.empty())
     throw usage_error("no [audit] section in '" + config.path + "'",
                       "add [audit] with dir = \"audit\" and database = \"<alias>\" (docs/mapping.md)");
 }
 
-}  // namespace
+std::string audit_dir_of(const Config& config, const std::string& override_dir) {
+  require_audit_section(config);
+  std::string dir = override_dir.empty() ? config.audit_dir : override_dir;
+  if (!path_exists(dir))
+    throw usage_error("audit log folder '" + dir + "' not found", "check [audit] dir, or pass --audit-dir DIR");
+  return dir;
+}
 
 replay::Mapper open_mapper(const Config& config, const std::string& backup, std::string* described) {
   require_audit_section(config);
@@ -206,10 +214,7 @@ replay::Mapper open_mapper(const Config& config, const std::string& backup, std:
 
 AnalyzeReport analyze_audit(const Config& config, const AnalyzeOptions& options, const Reporter& reporter) {
   // A wrong folder is said before the server is contacted (which may be down, or slow to refuse).
-  require_audit_section(config);
-  std::string dir = options.audit_dir.empty() ? config.audit_dir : options.audit_dir;
-  if (!path_exists(dir))
-    throw usage_error("audit log folder '" + dir + "' not found", "check [audit] dir, or pass --audit-dir DIR");
+  std::string dir = audit_dir_of(config, options.audit_dir);
   std::string schema_source;
   replay::Mapper mapper = open_mapper(config, options.backup, &schema_source);
   replay::AuditSourceOptions source_options;

@@ -86,6 +86,12 @@ AnalyzeReport analyze_audit(const Config& config, const AnalyzeOptions& options,
 /// "backup 20250115_100000 (manifest)").
 replay::Mapper open_mapper(const Config& config, const std::string& backup = {}, std::string* described = nullptr);
 
+/// Usage Error (exit 2) when the configuration has no [audit] section.
+void require_audit_section(const Config& config);
+/// The audit log folder: `override_dir` when given, else [audit] dir; usage Error when there is no
+/// [audit] section or the folder does not exist (said before any server is contacted).
+std::string audit_dir_of(const Config& config, const std::string& override_dir);
+
 /// One JSON object (--json).
 std::string analyze_json(const AnalyzeReport& report);
 

@@ -3,9 +3,12 @@
 #include <chrono>
 #include <ctime>
 
+#include "replay/apply/replay_state.h"
+#include "replay/log/time_parse.h"
 #include "src/error.h"
 #include "src/ops/restore_internal.h"
 #include "src/util/pause_point.h"
+#include "verify/manifest.h"
 
 namespace auditpitr::ops {
 namespace {
@@ -76,11 +79,24 @@ void drop_temporaries(std::vector<std::unique_ptr<detail::AdminSession>>& sessio
   }
 }
 
+/// The restored copy records which backup it holds (auditpitr.restored_from), before the swap so
+/// that the record arrives with it: replay starts from that backup's snapshot (docs/replay.md).
+/// Without a manifest the stamp (local time, when the old script started) stands for it.
+void record_backup(const RestoreTarget& target, const std::string& temporary) {
+  std::optional<replay::TimePoint> snapshot;
+  if (target.backup.has_manifest)
+    snapshot = replay::parse_rfc3339(verify::load_manifest(target.backup.manifest_path).snapshot_time_utc);
+  if (!snapshot) snapshot = replay::parse_cli_time(target.backup.stamp, "the backup's stamp");
+  replay::record_restored_backup(target.database->connect_info().with_dbname(temporary), target.backup.stamp,
+                                 *snapshot);
+}
+
 void swap_one(const RestorePlan& plan, std::vector<detail::TemporaryRestore>& restored,
               std::vector<std::unique_ptr<detail::AdminSession>>& sessions, std::size_t i, const Reporter& reporter,
               RestoreResult& result) {
   auto& done = restored[i];
   const auto& target = plan.targets[i];
+  record_backup(target, done.temporary);
   bool replaces = plan.request.into.empty() && sessions[i]->database_exists(target.target_dbname);
   std::string kept = replaces ? before_restore_name(target.target_dbname, target.backup.stamp) : "";
   auto start = Clock::now();

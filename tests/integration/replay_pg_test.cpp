@@ -1,0 +1,193 @@
+// `auditpitr replay` against a real PostgreSQL, run as a user would (the built binary): each
+// action and its idempotence, automatic timestamps and defaults, cascades, conflicts under both
+// policies, drift, filters, dry run, the SQL script through psql, an injection attempt, the
+// fixture application's own logs.
+#include <catch2/catch.hpp>
+
+#include "src/pg/local_cluster.h"
+#include "src/pg/process_runner.h"
+#include "tests/integration/replay_support.h"
+#include "tests/support/test_cluster.h"
+
+using namespace auditpitr;
+using test::LogLine;
+
+namespace {
+
+const char* const kTo = "2025-01-16T00:00:00Z";
+const char* const kFrom = "2025-01-15T00:00:00Z";
+
+std::string q(const pg::ConnInfo& db, const std::string& sql) { return test::query_value(db, sql); }
+
+LogLine portfolio(const std::string& op, const std::string& time, int id, const std::string& more = "") {
+  return {op, time, "\"portfolioID\":" + std::to_string(id) + (more.empty() ? "" : "," + more)};
+}
+
+}  // namespace
+
+TEST_CASE("each action, automatic timestamps, defaults and cascades; a second run changes nothing", "[pg][replay]") {
+  auto db = test::portfolio_database("replay_actions");
+  test::ReplayWorkspace ws(
+      db, {
+              portfolio("CREATE_PORTFOLIO", "2025-01-15T10:00:01Z", 10, R"("title":"New","userID":"user-carol")"),
+              portfolio("CREATE_PORTFOLIO", "2025-01-15T10:00:02Z", 2, R"("title":"Photos","userID":"user-bob")"),
+              portfolio("UPDATE_PORTFOLIO", "2025-01-15T10:00:03Z", 10, R"("title":"Newer","userID":"user-carol")"),
+              {"CREATE_CATEGORY", "2025-01-15T10:00:04Z",
+               R"("categoryID":20,"portfolioID":10,"title":"a","userID":"user-carol")"},
+              {"CREATE_CATEGORY", "2025-01-15T10:00:04Z",
+               R"("categoryID":21,"portfolioID":10,"title":"b","userID":"user-carol")"},
+              {"DELETE_CATEGORY", "2025-01-15T10:00:05Z",
+               R"("categoryID":21,"portfolioID":10,"title":"b","userID":"user-carol")"},
+              portfolio("DELETE_PORTFOLIO", "2025-01-15T10:00:06Z", 10, R"("title":"Newer","userID":"user-carol")"),
+              portfolio("DELETE_PORTFOLIO", "2025-01-15T10:00:07Z", 3, R"("userID":"user-alice")"),
+          });
+  auto r = ws.replay({"--from", kFrom, "--to", kTo, "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains(R"("applied": 8)"));
+
+  // insert: the event's columns, created_at/updated_at = event time, description takes its default
+  CHECK(
+      q(db, "SELECT title || '|' || owner_id || '|' || coalesce(description, 'NULL') FROM portfolios WHERE id = 10") ==
+      "Newer|user-carol|NULL");
+  CHECK(q(db,
+          "SELECT created_at = '2025-01-15T10:00:01Z' AND updated_at = '2025-01-15T10:00:03Z' FROM portfolios "
+          "WHERE id = 10") == "t");
+  // insert of an existing key: the carried columns, updated_at; created_at keeps the row's own
+  CHECK(q(db,
+          "SELECT title || '|' || (created_at = '2025-01-11 11:15:00+00') || '|' || "
+          "(updated_at = '2025-01-15T10:00:02Z') FROM portfolios WHERE id = 2") == "Photos|true|true");
+  CHECK(q(db, "SELECT position FROM categories WHERE id = 20") == "0");  // the column's default
+  // delete: soft, cascades to the alive child; the child deleted earlier keeps its own time
+  CHECK(q(db, "SELECT deleted_at = '2025-01-15T10:00:06Z' FROM portfolios WHERE id = 10") == "t");
+  CHECK(q(db, "SELECT deleted_at = '2025-01-15T10:00:06Z' FROM categories WHERE id = 20") == "t");
+  CHECK(q(db, "SELECT deleted_at = '2025-01-15T10:00:05Z' FROM categories WHERE id = 21") == "t");
+  // a delete of a row deleted earlier changes nothing
+  CHECK(q(db, "SELECT deleted_at = '2025-01-13 08:00:00+00' FROM portfolios WHERE id = 3") == "t");
+  // the key sequence moved past the replayed keys
+  CHECK(q(db, "SELECT nextval('portfolios_id_seq') > 10") == "t");
+
+  auto after = test::snapshot(db);
+  auto again = ws.replay({"--to", kTo});
+  CHECK(again.exit_code == 0);
+  CHECK_THAT(again.out, Catch::Contains("already applied up to"));
+  CHECK(test::compare(after, test::snapshot(db)).empty());
+
+  // Idempotent without the record too: replaying over a database that holds the events already.
+  test::execute(db, "DROP SCHEMA auditpitr CASCADE");
+  auto over = ws.replay({"--from", kFrom, "--to", kTo});
+  INFO(over.err);
+  CHECK(over.exit_code == 0);
+  CHECK(test::compare(after, test::snapshot(db)) == "");
+}
+
+TEST_CASE("conflicts: skip leaves the event out and goes on, fail exits 3 with the batch rolled back", "[pg][replay]") {
+  std::vector<LogLine> lines = {
+      portfolio("UPDATE_PORTFOLIO", "2025-01-15T10:00:01Z", 99, R"("title":"x","userID":"u")"),
+      {"CREATE_CATEGORY", "2025-01-15T10:00:02Z", R"("categoryID":30,"portfolioID":999,"title":"orphan","userID":"u")"},
+      portfolio("CREATE_PORTFOLIO", "2025-01-15T10:00:03Z", 11, R"("title":"kept","userID":"u")"),
+  };
+  SECTION("skip") {
+    auto db = test::portfolio_database("replay_conflict_skip");
+    test::ReplayWorkspace ws(db, lines);
+    auto r = ws.replay({"--from", kFrom, "--to", kTo, "--json"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::Contains(R"("missing_row": 1)") && Catch::Contains(R"("foreign_key": 1)") &&
+                          Catch::Contains("create.log") && Catch::Contains(R"("key": "id=30")"));
+    CHECK(q(db, "SELECT count(*) FROM categories WHERE id = 30") == "0");
+    CHECK(q(db, "SELECT title FROM portfolios WHERE id = 11") == "kept");
+  }
+  SECTION("fail") {
+    auto db = test::portfolio_database("replay_conflict_fail");
+    auto before = test::snapshot(db);
+    test::ReplayWorkspace ws(db, lines);
+    auto r = ws.replay({"--from", kFrom, "--to", kTo, "--on-conflict", "fail"});
+    CHECK(r.exit_code == 3);
+    CHECK_THAT(r.err, Catch::Contains("missing_row") && Catch::Contains("update.log:1"));
+    CHECK(test::compare(before, test::snapshot(db)).empty());
+  }
+}
+
+TEST_CASE("drift is reported and the change applied", "[pg][replay]") {
+  auto db = test::portfolio_database("replay_drift");
+  test::ReplayWorkspace ws(db, {{"UPDATE_CATEGORY_POSITION", "2025-01-15T10:00:01Z",
+                                 R"("categoryID":1,"oldPosition":5,"newPosition":3,"userID":"user-alice")"}});
+  auto r = ws.replay({"--from", kFrom, "--to", kTo, "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains(R"("column": "position")") && Catch::Contains(R"("logged": "5")") &&
+                        Catch::Contains(R"("found": "1")") && Catch::Contains(R"("drift_count": 1)"));
+  CHECK(q(db, "SELECT position FROM categories WHERE id = 1") == "3");
+}
+
+TEST_CASE("--table and --user restrict what is applied", "[pg][replay]") {
+  auto db = test::portfolio_database("replay_filters");
+  test::ReplayWorkspace ws(
+      db, {portfolio("CREATE_PORTFOLIO", "2025-01-15T10:00:01Z", 12, R"("title":"bob's","userID":"user-bob")"),
+           portfolio("CREATE_PORTFOLIO", "2025-01-15T10:00:02Z", 13, R"("title":"alice's","userID":"user-alice")"),
+           {"CREATE_CATEGORY", "2025-01-15T10:00:03Z",
+            R"("categoryID":31,"portfolioID":12,"title":"c","userID":"user-bob")"}});
+  REQUIRE(ws.replay({"--from", kFrom, "--to", kTo, "--user", "user-bob", "--table", "portfolios"}).exit_code == 0);
+  CHECK(q(db, "SELECT count(*) FROM portfolios WHERE id IN (12, 13)") == "1");
+  CHECK(q(db, "SELECT title FROM portfolios WHERE id = 12") == "bob's");
+  CHECK(q(db, "SELECT count(*) FROM categories WHERE id = 31") == "0");
+}
+
+TEST_CASE("a log line crafted to inject SQL is applied as plain data", "[pg][replay]") {
+  auto db = test::portfolio_database("replay_injection");
+  std::string evil = R"(x'); DROP TABLE categories; --\\ \" $1 :foo)";
+  test::ReplayWorkspace ws(
+      db, {portfolio("CREATE_PORTFOLIO", "2025-01-15T10:00:01Z", 14, "\"title\":\"" + evil + "\",\"userID\":\"u\"")});
+  REQUIRE(ws.replay({"--from", kFrom, "--to", kTo}).exit_code == 0);
+  CHECK(q(db, "SELECT title FROM portfolios WHERE id = 14") == R"(x'); DROP TABLE categories; --\ " $1 :foo)");
+  CHECK(q(db, "SELECT count(*) FROM categories") == "3");
+}
+
+TEST_CASE("--dry-run reports and changes nothing; --sql through psql gives what replay gives", "[pg][replay]") {
+  std::vector<LogLine> lines = {
+      portfolio("CREATE_PORTFOLIO", "2025-01-15T10:00:01Z", 15, R"("title":"it's \"quoted\"\ttab","userID":"u")"),
+      portfolio("UPDATE_PORTFOLIO", "2025-01-15T10:00:02Z", 1, R"("title":"Renamed","userID":"user-alice")"),
+      {"UPDATE_CATEGORY_POSITION", "2025-01-15T10:00:03Z",
+       R"("categoryID":2,"oldPosition":2,"newPosition":7,"userID":"user-alice")"},
+      {"DELETE_CATEGORY", "2025-01-15T10:00:04Z", R"("categoryID":1,"portfolioID":1,"userID":"user-alice")"},
+      portfolio("UPDATE_PORTFOLIO", "2025-01-15T10:00:05Z", 98, R"("title":"missing","userID":"u")"),
+  };
+  auto replayed = test::portfolio_database("replay_sql_replayed");
+  test::ReplayWorkspace ws(replayed, lines);
+  auto before = test::snapshot(replayed);
+  auto dry = ws.replay({"--from", kFrom, "--to", kTo, "--dry-run", "--json"});
+  INFO(dry.err);
+  REQUIRE(dry.exit_code == 0);
+  CHECK_THAT(dry.out, Catch::Contains(R"("dry_run": true)") && Catch::Contains(R"("applied": 4)"));
+  CHECK(test::compare(before, test::snapshot(replayed)).empty());
+  CHECK(q(replayed, "SELECT to_regclass('auditpitr.replay') IS NULL") == "t");
+
+  std::string script = ws.path() + "/replay.sql";
+  REQUIRE(ws.replay({"--from", kFrom, "--to", kTo, "--sql", script}).exit_code == 0);
+  REQUIRE(ws.replay({"--from", kFrom, "--to", kTo}).exit_code == 0);
+
+  auto scripted = test::portfolio_database("replay_sql_scripted");
+  pg::Command psql;
+  psql.program = pg::server_bin_dir() + "/psql";
+  psql.args = {"-X", "-q", "-f", script};
+  psql.env = scripted.child_environment();
+  auto result = pg::PosixProcessRunner().run(psql);
+  INFO(result.stderr_tail);
+  REQUIRE(result.ok());
+  CHECK(test::compare(test::snapshot(replayed), test::snapshot(scripted)) == "");
+}
+
+TEST_CASE("the fixture application's logs replay with its rules", "[pg][replay]") {
+  auto db = test::portfolio_database("replay_fixture");
+  test::ReplayWorkspace ws(db, {});
+  auto r =
+      test::run_cli({"-c", ws.config(), "replay", "--audit-dir", test::source_path("fixtures/portfolio-manager/audit"),
+                     "--from", kFrom, "--to", kTo, "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains(R"("invalid": 0)"));
+  CHECK(q(db, "SELECT title FROM portfolios WHERE id = 4") == "Illustration");
+  CHECK(q(db, "SELECT title FROM portfolios WHERE id = 1") == "Design Portfolio 2025");
+  CHECK(q(db, "SELECT deleted_at IS NOT NULL FROM categories WHERE id = 4") == "t");
+}

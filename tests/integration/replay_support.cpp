@@ -1,0 +1,76 @@
+// Replay test support: logs, configuration, snapshots.
+#include "tests/integration/replay_support.h"
+
+#include <zlib.h>
+
+#include <filesystem>
+#include <stdexcept>
+
+#include "src/pg/connection.h"
+#include "tests/support/test_cluster.h"
+#include "verify/database_checksum.h"
+
+namespace auditpitr::test {
+namespace {
+
+std::string file_of(const std::string& operation) {
+  if (operation.rfind("CREATE_", 0) == 0) return "create.log";
+  if (operation.rfind("DELETE_", 0) == 0) return "delete.log";
+  return "update.log";
+}
+
+void gzip_file(const std::string& from, const std::string& to) {
+  std::string text = read_text(from);
+  gzFile out = gzopen(to.c_str(), "wb");
+  if (!out || gzwrite(out, text.data(), static_cast<unsigned>(text.size())) != static_cast<int>(text.size()))
+    throw std::runtime_error("cannot gzip " + from);
+  gzclose(out);
+  std::filesystem::remove(from);
+}
+
+}  // namespace
+
+ReplayWorkspace::ReplayWorkspace(const pg::ConnInfo& info, const std::vector<LogLine>& lines) {
+  std::filesystem::create_directories(audit_dir());
+  std::map<std::string, std::string> files{{"create.log", ""}, {"update.log", ""}, {"delete.log", ""}};
+  for (const auto& l : lines)
+    files[file_of(l.operation)] += "{\"level\":\"info\",\"operation\":\"" + l.operation + "\",\"time\":\"" + l.time +
+                                   "\"" + (l.fields.empty() ? "" : "," + l.fields) + "}\n";
+  for (const auto& [name, text] : files) write_text(audit_dir() + "/" + name, text);
+  write_text(config(), "[backup]\ndir = \"backups\"\n[[databases]]\nalias = \"portfolio\"\ndbname = \"" +
+                           info.dbname() + "\"\nconninfo = \"" + info.to_libpq_string() + "\"\n[audit]\ndir = \"" +
+                           audit_dir() + "\"\ndatabase = \"portfolio\"\nmapping = \"" +
+                           source_path("fixtures/portfolio-manager/mapping.toml") + "\"\n");
+}
+
+CliResult ReplayWorkspace::replay(std::vector<std::string> args) const {
+  args.insert(args.begin(), {"-c", config(), "replay"});
+  return run_cli(args);
+}
+
+void ReplayWorkspace::rotate(bool gzip) const {
+  for (const char* name : {"create.log", "update.log", "delete.log"}) {
+    std::string live = audit_dir() + "/" + name;
+    std::string rotated = live + ".1";
+    std::filesystem::rename(live, rotated);
+    if (gzip) gzip_file(rotated, rotated + ".gz");
+    write_text(live, "");
+  }
+}
+
+std::vector<verify::TableChecksum> snapshot(const pg::ConnInfo& info) { return checksums_of(info); }
+
+std::string compare(const std::vector<verify::TableChecksum>& a, const std::vector<verify::TableChecksum>& b) {
+  if (a.size() != b.size()) return "different table counts";
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i].qualified() != b[i].qualified()) return "tables " + a[i].qualified() + " / " + b[i].qualified();
+    if (a[i].rows != b[i].rows)
+      return a[i].qualified() + ": " + std::to_string(a[i].rows) + " rows against " + std::to_string(b[i].rows);
+    for (const auto& [column, sum] : a[i].column_sums)
+      if (b[i].column_sums.at(column) != sum) return a[i].qualified() + "." + column + " differs";
+    if (a[i].row_sum != b[i].row_sum) return a[i].qualified() + " rows differ";
+  }
+  return {};
+}
+
+}  // namespace auditpitr::test

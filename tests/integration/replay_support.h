@@ -1,0 +1,47 @@
+// Shared by the replay integration tests: audit logs written by the test, a configuration for a
+// test database, the built binary run on them, and database snapshots to compare.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "src/pg/conninfo.h"
+#include "tests/support/cli_runner.h"
+#include "tests/support/temp_dir.h"
+#include "verify/table_checksum.h"
+
+namespace auditpitr::test {
+
+/// One audit line: the operation decides the file (CREATE_ -> create.log, UPDATE_/BULK_ ->
+/// update.log, DELETE_ -> delete.log); `fields` is the JSON object's body after time and level.
+struct LogLine {
+  std::string operation;
+  std::string time;    ///< RFC 3339
+  std::string fields;  ///< e.g. "\"portfolioID\":4,\"title\":\"T\",\"userID\":\"u\""
+};
+
+/// A folder with auditpitr.toml (database alias "portfolio" = `info`, the shipped Portfolio
+/// Manager rules) and audit/ holding the lines given.
+class ReplayWorkspace {
+ public:
+  ReplayWorkspace(const pg::ConnInfo& info, const std::vector<LogLine>& lines);
+
+  /// Runs `auditpitr -c <config> replay args...`.
+  CliResult replay(std::vector<std::string> args) const;
+  std::string config() const { return dir_.path() + "/auditpitr.toml"; }
+  std::string audit_dir() const { return dir_.path() + "/audit"; }
+  std::string path() const { return dir_.path(); }
+  /// logrotate's way: create.log (etc.) becomes <name>.1, or <name>.1.gz when `gzip`; an empty
+  /// new file takes its place.
+  void rotate(bool gzip) const;
+
+ private:
+  TempDir dir_;
+};
+
+/// Every user table's count and checksums (auditpitr's schema left out), for comparing databases.
+std::vector<verify::TableChecksum> snapshot(const pg::ConnInfo& info);
+/// Empty when equal; else which table and column differ.
+std::string compare(const std::vector<verify::TableChecksum>& a, const std::vector<verify::TableChecksum>& b);
+
+}  // namespace auditpitr::test
