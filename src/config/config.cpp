@@ -2,6 +2,7 @@
 #include "src/config/config.h"
 
 #include "src/error.h"
+#include "src/util/format.h"
 #include "src/util/fs.h"
 #include "src/util/toml_reader.h"
 
@@ -65,6 +66,14 @@ std::string resolve(const std::string& folder, const std::string& path) {
   return join_path(folder, path);
 }
 
+// A name becomes part of backup file names, which the catalog reads back line by line and which
+// list prints: a newline there made a backup that list, check and restore could not find.
+void reject_control_characters(const Reader& r, const toml::table& t, const char* key, const std::string& name) {
+  if (printable(name) == name) return;
+  r.fail(t.get(key) ? t.get(key) : &t, std::string(key) + " '" + printable(name) + "' contains a control character",
+         "names of databases and aliases cannot hold newlines, tabs or other control characters");
+}
+
 void read_databases(const Reader& r, const toml::table& root, Config& config) {
   const toml::node* node = root.get("databases");
   if (!node) r.fail(&root, "no [[databases]] entry", "add one: [[databases]] alias = \"app\" dbname = \"app_db\"");
@@ -82,6 +91,8 @@ void read_databases(const Reader& r, const toml::table& root, Config& config) {
       r.fail(&t, "alias '" + db.alias + "' is not allowed", "'all' means every database on the command line");
     if (db.dbname.find('/') != std::string::npos || db.dbname.empty())
       r.fail(&t, "dbname '" + db.dbname + "' cannot be used as a backup file prefix");
+    reject_control_characters(r, t, "dbname", db.dbname);
+    reject_control_characters(r, t, "alias", db.alias);
     if (!aliases.insert(db.alias).second) r.fail(&t, "alias '" + db.alias + "' is used twice");
     try {
       pg::ConnInfo::parse(db.conninfo, db.dbname);

@@ -3,6 +3,57 @@
 #include "src/error.h"
 
 namespace auditpitr {
+namespace {
+
+// Our files are a few kilobytes and a few levels deep; anything far beyond is a mistake or an attack.
+constexpr std::size_t kMaxTomlBytes = 1024 * 1024;
+constexpr int kMaxTomlNesting = 100;
+
+/// The first line where keys are dotted, or brackets and braces nested, deeper than
+/// kMaxTomlNesting; 0 when there is none. toml++ recurses once per part of a dotted key, so a header
+/// `[a.a.a…]` of tens of thousands of parts overflows the stack before it can report anything.
+/// Strings and comments are skipped roughly (escapes honoured, multi-line quotes counted as quotes),
+/// which is enough: a file this scan misreads is one toml++ refuses anyway.
+int line_too_deep(const std::string& text) {
+  int line = 1, brackets = 0, dots = 0;
+  char quote = 0;
+  bool comment = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\n') {
+      ++line;
+      dots = 0;
+      comment = false;
+      continue;
+    }
+    if (comment) continue;
+    if (quote) {
+      if (c == '\\' && quote == '"') ++i;
+      else if (c == quote) quote = 0;
+      continue;
+    }
+    switch (c) {
+      case '#': comment = true; break;
+      case '"':
+      case '\'': quote = c; break;
+      case '[':
+      case '{':
+        ++brackets;
+        dots = 0;
+        break;
+      case ']':
+      case '}': --brackets; break;
+      case '=':
+      case ',': dots = 0; break;
+      case '.': ++dots; break;
+      default: break;
+    }
+    if (brackets > kMaxTomlNesting || dots > kMaxTomlNesting) return line;
+  }
+  return 0;
+}
+
+}  // namespace
 
 TomlReader::TomlReader(std::string kind, std::string path, std::string default_hint)
     : kind_(std::move(kind)), path_(std::move(path)), default_hint_(std::move(default_hint)) {}
@@ -10,6 +61,14 @@ TomlReader::TomlReader(std::string kind, std::string path, std::string default_h
 int line_of(const toml::node* node) { return node ? static_cast<int>(node->source().begin.line) : 0; }
 
 toml::table TomlReader::parse(const std::string& text) const {
+  if (text.size() > kMaxTomlBytes)
+    fail_at(
+        0,
+        "file is too large (" + std::to_string(text.size()) + " bytes, at most " + std::to_string(kMaxTomlBytes) + ")",
+        "is this the right file? ours are a few kilobytes");
+  if (int line = line_too_deep(text))
+    fail_at(line, "keys or values nested more than " + std::to_string(kMaxTomlNesting) + " levels deep",
+            "write the table's name with fewer parts: [a.b] rather than [a.b.c.d…]");
   try {
     return toml::parse(text, path_);
   } catch (const toml::parse_error& e) {

@@ -89,3 +89,33 @@ TEST_CASE("an unknown alias lists the known ones", "[config]") {
     CHECK_THAT(e.hint(), Catch::Contains("portfolio") && Catch::Contains("authentik"));
   }
 }
+
+TEST_CASE("a database name or alias with a control character is refused at its line", "[config]") {
+  // Such a name backs up, but the catalog cannot read the file name back: list, check and restore
+  // would find no backup of it.
+  CHECK_THAT(error_of("[backup]\n[[databases]]\ndbname = \"app\\ndb\"\n"), Catch::Contains("auditpitr.toml:3") &&
+                                                                               Catch::Contains("dbname 'app\\x0adb'") &&
+                                                                               Catch::Contains("control character"));
+  CHECK_THAT(error_of("[backup]\n[[databases]]\ndbname = \"app\\tdb\"\n"), Catch::Contains("dbname 'app\\x09db'"));
+  CHECK_THAT(error_of("[backup]\n[[databases]]\ndbname = \"app\"\nalias = \"a\\u007fb\"\n"),
+             Catch::Contains("auditpitr.toml:4") && Catch::Contains("alias 'a\\x7fb'") &&
+                 Catch::Contains("control character"));
+  CHECK(parse_config("[backup]\n[[databases]]\ndbname = \"Ünïcode db\"\n", "/x.toml").databases.front().dbname ==
+        "Ünïcode db");
+}
+
+TEST_CASE("absurd nesting or size is refused before toml++ parses it", "[config]") {
+  // toml++ recurses once per part of a dotted header: tens of thousands overflow the stack (exit 139).
+  std::string header = "[a";
+  for (int i = 0; i < 50000; ++i) header += ".a";
+  header += "]\n";
+  CHECK_THAT(error_of("[backup]\n" + header), Catch::Contains("auditpitr.toml:2") && Catch::Contains("nest"));
+  CHECK_THAT(error_of(std::string(20000, '[') + "\n"), Catch::Contains("auditpitr.toml:1") && Catch::Contains("nest"));
+  CHECK_THAT(error_of("[backup]\nx = " + std::string(20000, '[') + "\n"), Catch::Contains("nest"));
+  CHECK_THAT(error_of("# " + std::string(2 * 1024 * 1024, 'x') + "\n"), Catch::Contains("too large"));
+  // Dots in strings and comments are not nesting.
+  std::string dots(500, '.');
+  CHECK(parse_config("[backup]\ndir = \"" + dots + "\" # " + dots + "\n[[databases]]\ndbname = 'x." + dots + "'\n",
+                     "/x.toml")
+            .databases.size() == 1);
+}
