@@ -136,6 +136,7 @@ std::string BackupSet::not_latest_reason() const {
 Catalog Catalog::scan(const std::string& dir) {
   Catalog catalog;
   catalog.dir_ = dir;
+  require_private_folder(dir);  // what is listed here may be restored: nobody else may have put it there
   DIR* d = ::opendir(dir.c_str());
   if (!d) {
     if (errno == ENOENT) return catalog;

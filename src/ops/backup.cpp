@@ -187,6 +187,8 @@ class DatabaseBackupJob {
 BackupResult run_backup(const Config& config, const std::vector<std::string>& aliases, pg::ProcessRunner& runner,
                         const Reporter& reporter) {
   std::vector<const DatabaseConfig*> dbs = config.select(aliases);
+  std::string exposed = require_private_folder(config.backup_dir);
+  if (!exposed.empty()) reporter.warning(exposed);
   ensure_directory(config.backup_dir, 0700);
   DirectoryLock lock(config.backup_dir, "two backups of the same folder");
   BackupResult result;
