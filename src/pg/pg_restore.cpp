@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "src/util/fs.h"
+
 namespace auditpitr::pg {
 namespace {
 
@@ -52,7 +54,7 @@ Command pg_restore_command(const std::string& pg_restore, const ConnInfo& info, 
   auto& args = command.args;
   args.push_back("--no-password");
   if (!options.output_file.empty()) {
-    args.push_back("--file=" + options.output_file);
+    args.push_back("--file=" + (options.output_file == "-" ? "-" : absolute_path(options.output_file)));
   } else {
     args.push_back("--dbname=" + conninfo_dbname(options.target_dbname));
   }
@@ -65,7 +67,8 @@ Command pg_restore_command(const std::string& pg_restore, const ConnInfo& info, 
   if (options.data_only) args.push_back("--data-only");
   if (options.single_transaction) args.push_back("--single-transaction");
   for (const auto& table : options.tables) args.push_back("--table=" + table);
-  if (!options.input_file.empty()) args.push_back(options.input_file);
+  // Absolute: a relative path such as "-f/x.dump" would be read as an option.
+  if (!options.input_file.empty()) args.push_back(absolute_path(options.input_file));
   return command;
 }
 

@@ -13,7 +13,7 @@ namespace auditpitr::pg {
 
 struct PgRestoreOptions {
   std::string target_dbname;  ///< restore into this database; empty with output_file
-  std::string output_file;    ///< write a plain SQL script here instead (export)
+  std::string output_file;    ///< write a plain SQL script here instead (export); "-": stdout
   std::string input_file;     ///< a seekable dump file; empty: the dump arrives on stdin
   int jobs = 1;               ///< --jobs, only with input_file (pg_restore needs to seek)
   bool no_owner = false;      ///< --no-owner --no-privileges: for servers without the dump's roles
@@ -23,7 +23,8 @@ struct PgRestoreOptions {
 };
 
 /// The pg_restore command for `options`. Connection settings travel in PG* variables from `info`;
-/// the target database goes in a quoted conninfo so that no name can be taken for options.
+/// the target database goes in a quoted conninfo and files as absolute paths, so that no name can
+/// be taken for options.
 Command pg_restore_command(const std::string& pg_restore, const ConnInfo& info, const PgRestoreOptions& options);
 
 /// `dbname='...'` with libpq quoting, for -d.

@@ -1,7 +1,10 @@
 // pg_restore argv, exactly, and the reading of its messages (expected vs real, objects, conflicts).
 #include "src/pg/pg_restore.h"
 
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <climits>
 
 using namespace auditpitr;
 using Args = std::vector<std::string>;
@@ -52,6 +55,23 @@ TEST_CASE("export writes a file; odd database names cannot become options or con
   auto c = pg::pg_restore_command("pg_restore", server(), o);
   CHECK(c.args == Args{"--no-password", "--file=/out/backup.sql.tmp-7"});
   CHECK(pg::conninfo_dbname("a b' host=evil\\") == "dbname='a b\\' host=evil\\\\'");
+}
+
+TEST_CASE("relative file paths become absolute, so a folder named -f is not an option", "[pg_restore]") {
+  char cwd[PATH_MAX];
+  REQUIRE(::getcwd(cwd, sizeof cwd));
+  pg::PgRestoreOptions o;
+  o.target_dbname = "authentik";
+  o.input_file = "-f/authentik_20250123_140530.dump.tmp-42-aB3dE9";
+  o.jobs = 2;
+  auto c = pg::pg_restore_command("pg_restore", server(), o);
+  // Before: pg_restore received "-f/authentik_…" and took it for -f (output file) "/authentik_…".
+  CHECK(c.args == Args{"--no-password", "--dbname=dbname='authentik'", "--jobs=2",
+                       std::string(cwd) + "/-f/authentik_20250123_140530.dump.tmp-42-aB3dE9"});
+  pg::PgRestoreOptions e;
+  e.output_file = "-n/out.sql";
+  CHECK(pg::pg_restore_command("pg_restore", server(), e).args ==
+        Args{"--no-password", "--file=" + std::string(cwd) + "/-n/out.sql"});
 }
 
 TEST_CASE("expected messages are counted by kind, real errors keep their object", "[pg_restore]") {
