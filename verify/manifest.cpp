@@ -123,7 +123,12 @@ Manifest parse_manifest(const std::string& text, const std::string& path) {
   return m;
 }
 
-Manifest load_manifest(const std::string& path) { return parse_manifest(read_small_file(path), path); }
+Manifest load_manifest(const std::string& path) {
+  if (file_size(path) > kMaxManifestBytes)
+    invalid(path, "it is larger than " + std::to_string(kMaxManifestBytes >> 20) +
+                      " MiB, more than any manifest auditpitr writes");
+  return parse_manifest(read_small_file(path, kMaxManifestBytes), path);
+}
 
 std::vector<TableShape> table_shapes(const Manifest& manifest) {
   std::vector<TableShape> shapes;

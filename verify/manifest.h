@@ -2,6 +2,7 @@
 // column checksums keyed by primary key), when its snapshot was taken, and the file's sha256.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -30,9 +31,15 @@ struct Manifest {
   uint64_t total_rows() const;
 };
 
+/// The most a manifest may hold: ~1 KB per table (a checksum per column), so 16 MiB is thousands
+/// of tables; a larger file is not read at all (it would take its size in memory, several times).
+constexpr std::size_t kMaxManifestBytes = 16u << 20;
+
 std::string manifest_to_json(const Manifest& manifest);
 /// Parses a manifest; a verification Error naming `path` when it is not a valid one.
 Manifest parse_manifest(const std::string& text, const std::string& path);
+/// Reads and parses a manifest; a verification Error naming `path` when it is not valid or is larger
+/// than kMaxManifestBytes (then it is not read at all).
 Manifest load_manifest(const std::string& path);
 
 /// The tables a manifest describes, as the catalog would list them: names, primary keys and

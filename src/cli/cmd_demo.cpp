@@ -1,13 +1,15 @@
 // auditpitr demo: the main job on an embedded default. Starts a throwaway PostgreSQL, loads the
 // Portfolio Manager fixture, writes a configuration, then for real: backup, check, an "incident",
 // a verified restore with its undo copy, and what the audit logs could and could not bring back.
-#include <unistd.h>
+#include <dirent.h>
 
+#include <cerrno>
 #include <memory>
 
 #include "src/catalog/catalog.h"
 #include "src/cli/cli_support.h"
 #include "src/cli/demo_fixture.h"
+#include "src/error.h"
 #include "src/ops/analyze.h"
 #include "src/ops/backup.h"
 #include "src/ops/check.h"
@@ -19,10 +21,25 @@
 namespace auditpitr::cli {
 namespace {
 
-std::string absolute(const std::string& path) {
-  if (!path.empty() && path[0] == '/') return path;
-  char cwd[4096];
-  return std::string(::getcwd(cwd, sizeof cwd) ? cwd : ".") + "/" + path;
+// The demo writes a configuration, logs and backups and runs retention: only into a folder of its
+// own, never over a user's files (it once replaced an auditpitr.toml and pruned real backups).
+void require_empty_folder(const std::string& path) {
+  DIR* dir = ::opendir(path.c_str());
+  if (!dir) {
+    if (errno == ENOENT) return;
+    throw system_error("unable to read folder '" + path + "'", errno);
+  }
+  bool empty = true;
+  while (struct dirent* entry = ::readdir(dir)) {
+    std::string name = entry->d_name;
+    empty = empty && (name == "." || name == "..");
+  }
+  ::closedir(dir);
+  if (!empty)
+    throw refused_error("'" + path +
+                            "' is not empty: the demo writes its configuration, logs and backups into a "
+                            "folder of its own",
+                        "choose a new or empty folder with --dir, e.g. --dir auditpitr-demo-2");
 }
 
 class Demo {
@@ -149,12 +166,14 @@ void add_demo_command(CLI::App& app, const GlobalOptions&, Action& action) {
               "data and audit logs, write a configuration into FOLDER, then run for real: backup, check,\n"
               "a simulated incident (DELETE FROM projects), a verified restore that keeps the replaced\n"
               "database for undo, and analyze (what the audit logs could and could not bring back).\n"
-              "The server is removed at the end; the configuration, backups and logs stay in FOLDER.");
+              "The server is removed at the end; the configuration, backups and logs stay in FOLDER,\n"
+              "which must be new or empty.");
   cmd->add_option("--dir", *folder, "folder for the demo's configuration, backups and logs")->capture_default_str();
   cmd->callback([&action, folder] {
     action = [folder] {
       Output out;
-      std::string path = absolute(*folder);
+      std::string path = absolute_path(*folder);
+      require_empty_folder(path);
       ensure_directory(path, 0700);
       return Demo(out, path).run();
     };

@@ -9,21 +9,21 @@
 
 namespace auditpitr::cli {
 
-Output::Output(bool json) : json_(json) {
+Output::Output(bool json, bool data_on_stdout) : json_(json), human_(data_on_stdout ? std::cerr : std::cout) {
   const char* no_colour = std::getenv("NO_COLOR");
   const char* term = std::getenv("TERM");
-  colour_ = ::isatty(1) && !(no_colour && *no_colour) && !(term && std::string(term) == "dumb");
+  colour_ = ::isatty(data_on_stdout ? 2 : 1) && !(no_colour && *no_colour) && !(term && std::string(term) == "dumb");
   progress_ = ::isatty(2) != 0;
 }
 
 void Output::tagged(const char* tag, const char* colour, const std::string& text) const {
   if (json_) return;
   if (colour_) {
-    std::cout << colour << "[" << tag << "]\033[0m " << text << "\n";
+    human_ << colour << "[" << tag << "]\033[0m " << text << "\n";
   } else {
-    std::cout << "[" << tag << "] " << text << "\n";
+    human_ << "[" << tag << "] " << text << "\n";
   }
-  std::cout.flush();
+  human_.flush();
 }
 
 void Output::info(const std::string& text) const { tagged("INFO", "\033[34m", text); }
@@ -32,8 +32,8 @@ void Output::warning(const std::string& text) const { tagged("WARNING", "\033[33
 
 void Output::line(const std::string& text) const {
   if (json_) return;
-  std::cout << text << "\n";
-  std::cout.flush();
+  human_ << text << "\n";
+  human_.flush();
 }
 
 void Output::progress(const std::string& text) const {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <string>
 
 #include "src/util/format.h"
@@ -12,7 +13,8 @@ namespace auditpitr::cli {
 class Output {
  public:
   /// `json`: reports go out as one JSON document, so the human lines are silenced.
-  explicit Output(bool json = false);
+  /// `data_on_stdout`: stdout carries the command's data (export --sql -): human lines go to stderr.
+  explicit Output(bool json = false, bool data_on_stdout = false);
 
   void info(const std::string& text) const;
   void success(const std::string& text) const;
@@ -33,6 +35,7 @@ class Output {
  private:
   void tagged(const char* tag, const char* colour, const std::string& text) const;
   bool json_;
+  std::ostream& human_;  // where the human lines go
   bool colour_;
   bool progress_;
 };

@@ -88,6 +88,12 @@ CheckResult check_backup(const Config& config, const BackupFile& backup, pg::Pro
     try {
       std::size_t n = reader.read(buffer, capacity);
       r.uncompressed_size += n;
+      // No more than the manifest promises: a dump grown with compressed zeros stops here.
+      if (r.has_manifest && r.uncompressed_size > manifest.uncompressed_size) {
+        gzip_error = "it inflates to more than the " + std::to_string(manifest.uncompressed_size) +
+                     " bytes its manifest records";
+        return 0;
+      }
       return n;
     } catch (const Error& e) {
       gzip_error = gzip_problem(e);
@@ -132,6 +138,7 @@ CheckResult check_backup(const Config& config, const BackupFile& backup, pg::Pro
   } else if (!r.toc_ok) {
     r.problem = "pg_restore cannot read the dump's table of contents: " + listed.last_stderr_line();
   }
+  r.verified = {file_size, digest, r.has_manifest ? manifest.uncompressed_size : r.uncompressed_size};
   return r;
 }
 

@@ -7,6 +7,7 @@
 
 #include "src/catalog/catalog.h"
 #include "src/config/config.h"
+#include "src/ops/verified_dump.h"
 #include "src/pg/process_runner.h"
 
 namespace auditpitr::ops {
@@ -35,6 +36,8 @@ struct CheckResult {
   bool toc_ok = false;
   int toc_entries = 0;
   uint64_t uncompressed_size = 0;
+  /// When sound: the file as checked (size, sha256, the most it inflates to), for VerifiedDump.
+  DumpExpectation verified;
   std::string problem;  ///< empty when sound
   bool sound() const { return problem.empty(); }
 };

@@ -11,10 +11,11 @@
 namespace auditpitr::ops {
 
 struct ExportRequest {
-  std::string stamp;  ///< or "latest"
-  std::string alias;  ///< empty: the only configured database (a usage Error when there are several)
-  std::string sql_file;
+  std::string stamp;     ///< or "latest"
+  std::string alias;     ///< empty: the only configured database (a usage Error when there are several)
+  std::string sql_file;  ///< "-": standard output
   bool no_owner = false;
+  bool force = false;  ///< replace an existing file (never one in the backup folder)
 };
 
 struct ExportResult {
@@ -24,8 +25,10 @@ struct ExportResult {
   uint64_t size = 0;
 };
 
-/// Checks the backup, then writes `<sql_file>.tmp-<pid>` with pg_restore -f, fsyncs it and renames
-/// it into place (0600: the script holds all the data). On failure nothing is left behind.
+/// Checks the backup, then writes a temporary file beside `sql_file` with pg_restore -f from a
+/// VerifiedDump (the bytes that were checked), fsyncs it and renames it into place (0600: the script
+/// holds all the data). On failure nothing is left behind. Refuses (before any work) a target in the
+/// backup folder, and an existing one without `force`; "-" writes the script to standard output.
 ExportResult export_sql(const Config& config, const ExportRequest& request, pg::ProcessRunner& runner,
                         const Reporter& reporter);
 

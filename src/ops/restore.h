@@ -12,6 +12,7 @@
 #include "src/catalog/catalog.h"
 #include "src/config/config.h"
 #include "src/ops/reporter.h"
+#include "src/ops/verified_dump.h"
 #include "src/pg/pg_restore.h"
 #include "src/pg/process_runner.h"
 
@@ -35,6 +36,7 @@ struct RestoreTarget {
   std::string target_dbname;  ///< the configured dbname, or --into
   std::string note;           ///< why a newer backup was passed over for latest, e.g. a partial set
   double check_seconds = 0;   ///< how long plan_restore's check of this backup took
+  DumpExpectation checked;    ///< the file as plan_restore's check found it: what is restored must match
 };
 
 struct RestorePlan {

@@ -1,5 +1,6 @@
 // Phase 2 of a restore: a temporary database on the target's server, pg_restore into it (in
-// parallel from a decompressed copy when it can), and verification against the manifest.
+// parallel when it can) from a copy inflated from the very bytes that were checked, and
+// verification against the manifest.
 #include <signal.h>
 
 #include <chrono>
@@ -14,7 +15,6 @@
 #include "src/pg/pg_tools.h"
 #include "src/util/format.h"
 #include "src/util/fs.h"
-#include "src/util/gzip.h"
 #include "src/util/pause_point.h"
 #include "verify/compare.h"
 #include "verify/database_checksum.h"
@@ -25,57 +25,25 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// pg_restore --jobs needs a seekable file: the dump is inflated (CRC-checked) next to the backup,
-// under a temporary name that prune recognises, and removed afterwards. Measured against streaming
-// the schema and rows while writing that copy and running only post-data in parallel: loading
-// tables in parallel saves more than inflating first costs, even on two cores (docs/restore.md).
-class InflatedDump {
- public:
-  InflatedDump(const std::string& dump_path) : file_(dump_path.substr(0, dump_path.size() - 3) /* drop .gz */, 0600) {
-    GzipReader reader(dump_path);
-    static thread_local char buffer[1 << 17];
-    try {
-      for (std::size_t n; (n = reader.read(buffer, sizeof buffer)) > 0;) file_.write(buffer, n);
-    } catch (const Error& e) {
-      if (e.kind() != ErrorKind::verification) throw;
-      throw verification_error("backup '" + base_name(dump_path) + "' is damaged: " + gzip_problem(e),
-                               "use another backup (auditpitr list shows them); gunzip -t gives the same verdict");
-    }
-  }
-  const std::string& path() const { return file_.temp_path(); }
-
- private:
-  AtomicFile file_;  // never committed: the destructor removes it
-};
-
+// The dump is inflated (CRC-checked) next to the backup into a VerifiedDump, whose bytes are
+// compared with what plan_restore checked before pg_restore reads them; pg_restore --jobs needs
+// such a seekable file anyway. Measured against streaming the schema and rows while writing that
+// copy and running only post-data in parallel: loading tables in parallel saves more than
+// inflating first costs, even on two cores (docs/restore.md).
 pg::PgRestoreMessages run_pg_restore(const std::string& pg_restore, const RestoreTarget& target,
                                      const RestoreRequest& request, const std::string& temporary,
-                                     pg::ProcessRunner& runner, RestorePhaseTimes& phases) {
+                                     const std::string& archive, pg::ProcessRunner& runner, RestorePhaseTimes& phases) {
   pg::PgRestoreOptions options;
   options.target_dbname = temporary;
   options.no_owner = request.no_owner;
   options.jobs = phases.jobs;  // chosen by restore_into_temporary
-  std::unique_ptr<InflatedDump> inflated;
-  std::string problem;
-  pg::Command command;
-  if (options.jobs > 1) {
-    auto start = Clock::now();
-    inflated = std::make_unique<InflatedDump>(target.backup.path);
-    phases.inflate = std::chrono::duration<double>(Clock::now() - start).count();
-    pause_point("inflated");
-    options.input_file = inflated->path();
-    command = pg::pg_restore_command(pg_restore, target.database->connect_info(), options);
-  } else {
-    command = pg::pg_restore_command(pg_restore, target.database->connect_info(), options);
-    feed_dump_to_stdin(command, target.backup.path, problem);
-  }
+  options.input_file = archive;
+  pg::Command command = pg::pg_restore_command(pg_restore, target.database->connect_info(), options);
   pg::PgRestoreMessages messages;
   command.stderr_line = [&](const std::string& line) { messages.add_line(line); };
   auto start = Clock::now();
   pg::ProcessResult result = runner.run(command);
   phases.pg_restore = std::chrono::duration<double>(Clock::now() - start).count();
-  if (!problem.empty())
-    throw verification_error("backup '" + base_name(target.backup.path) + "' is damaged: " + problem);
   if (!result.ok() && !messages.has_real_errors() && messages.expected.empty())
     throw runtime_error("pg_restore " + result.describe() + " while restoring into '" + temporary + "'",
                         "the database '" + target.target_dbname + "' was not changed", result.stderr_tail);
@@ -96,7 +64,7 @@ void report_real_errors(const pg::PgRestoreMessages& messages, const std::string
 // With a manifest: every table's rows and checksums. Without one (old-script backups): the
 // tables listed as TABLE DATA in the dump exist, and their rows are counted.
 void verify_restored(const RestoreTarget& target, const std::string& temporary, const std::string& pg_restore,
-                     pg::ProcessRunner& runner, DatabaseRestoreResult& result) {
+                     const std::string& archive, pg::ProcessRunner& runner, DatabaseRestoreResult& result) {
   pg::Connection conn(target.database->connect_info().with_dbname(temporary));
   conn.set_canonical_output();
   std::vector<verify::TableChecksum> actual;
@@ -123,7 +91,7 @@ void verify_restored(const RestoreTarget& target, const std::string& temporary, 
     result.verification = "row counts and checksums of " + counted + " match the manifest";
     return;
   }
-  for (const auto& entry : table_data_entries(pg_restore, target.backup.path, runner)) {
+  for (const auto& entry : table_data_entries(pg_restore, archive, runner)) {
     bool found = false;
     for (const auto& t : actual) found = found || entry.rfind(t.schema + " " + t.name + " ", 0) == 0;
     if (!found)
@@ -160,15 +128,19 @@ TemporaryRestore restore_into_temporary(const Config& config, const RestoreTarge
   try {
     pause_point("temp-created");
     restore.result.phases.jobs = pg_restore_jobs(config, request, admin, reporter);
+    auto start_inflating = Clock::now();
+    VerifiedDump archive(target.backup.path, target.checked);
+    restore.result.phases.inflate = std::chrono::duration<double>(Clock::now() - start_inflating).count();
+    pause_point("inflated");
     pg::PgRestoreMessages messages =
-        run_pg_restore(pg_restore, target, request, restore.temporary, runner, restore.result.phases);
+        run_pg_restore(pg_restore, target, request, restore.temporary, archive.path(), runner, restore.result.phases);
     report_real_errors(messages, restore.temporary, reporter);
     restore.result.pg_restore_summary = messages.summary();
     if (!restore.result.pg_restore_summary.empty()) reporter.info(restore.result.pg_restore_summary);
     pause_point("restored");
     reporter.info("Verifying the restored copy of '" + target.target_dbname + "'...");
     auto start_verification = Clock::now();
-    verify_restored(target, restore.temporary, pg_restore, runner, restore.result);
+    verify_restored(target, restore.temporary, pg_restore, archive.path(), runner, restore.result);
     restore.result.phases.verification = std::chrono::duration<double>(Clock::now() - start_verification).count();
     pause_point("verified");
     copy_database_properties(admin, target.database->dbname, restore.temporary);

@@ -12,9 +12,10 @@
 
 namespace auditpitr::ops::detail {
 
-// Test-only crash points (src/util/pause_point.h) of a restore: temp-created, inflated (with jobs:
-// the seekable copy written, pg_restore not started), restored, verified, swap-begun (inside the
-// swap transaction, after the first rename), swapped.
+// Test-only crash points (src/util/pause_point.h) of a restore: checked (every backup checked,
+// nothing opened for the restore yet), temp-created, inflated (the verified copy written,
+// pg_restore not started), restored, verified, swap-begun (inside the swap transaction, after the
+// first rename), swapped.
 
 /// A connection to the server's maintenance database (`postgres`) for CREATE/DROP/RENAME DATABASE,
 /// holding a session advisory lock per target so two restores of one database never interleave
@@ -87,9 +88,9 @@ TemporaryRestore restore_into_temporary(const Config& config, const RestoreTarge
                                         const RestoreRequest& request, AdminSession& admin, pg::ProcessRunner& runner,
                                         const Reporter& reporter);
 
-/// `pg_restore --list` of a .dump.gz (only the table of contents is read): the TABLE DATA entries,
-/// as "schema name owner".
-std::vector<std::string> table_data_entries(const std::string& pg_restore, const std::string& dump_path,
+/// `pg_restore --list` of an inflated archive (a VerifiedDump's copy): the TABLE DATA entries, as
+/// "schema name owner".
+std::vector<std::string> table_data_entries(const std::string& pg_restore, const std::string& archive_path,
                                             pg::ProcessRunner& runner);
 
 /// pg_restore of the target server's major version.
@@ -99,9 +100,6 @@ std::string pg_restore_for_server(const Config& config, AdminSession& admin);
 /// status; throws only when it cannot be started.
 int run_hook(const std::string& name, const std::vector<std::string>& argv,
              const std::map<std::string, std::string>& env, pg::ProcessRunner& runner, const Reporter& reporter);
-
-/// Streams a .dump.gz into a command's stdin (CRC-checked); the reader's error, if any, lands in `problem`.
-void feed_dump_to_stdin(pg::Command& command, const std::string& dump_path, std::string& problem);
 
 /// Before anything is written: every target's backup has data for each --table, and its live
 /// database has the table. Otherwise one usage Error names every problem, and the hint the

@@ -1,13 +1,12 @@
 // Phase 1 of a restore: which backup goes where, and is it sound? Nothing is touched here.
 #include <chrono>
-#include <memory>
 
 #include "src/error.h"
 #include "src/ops/check.h"
 #include "src/ops/database_marks.h"
 #include "src/ops/restore_internal.h"
 #include "src/util/fs.h"
-#include "src/util/gzip.h"
+#include "src/util/pause_point.h"
 
 namespace auditpitr::ops {
 namespace {
@@ -75,6 +74,7 @@ RestorePlan plan_restore(const Config& config, const RestoreRequest& request, pg
     if (!checked.manifest_problem.empty())
       reporter.warning(base_name(target.backup.path) + ": " + checked.manifest_problem +
                        "; it is verified like an old-script backup (no checksums to compare after the restore)");
+    target.checked = checked.verified;
     reporter.success(base_name(target.backup.path) + " is sound" +
                      (checked.has_manifest               ? " (sha256 matches its manifest)"
                       : checked.manifest_problem.empty() ? " (old-script backup: no manifest)"
@@ -82,6 +82,7 @@ RestorePlan plan_restore(const Config& config, const RestoreRequest& request, pg
   }
   // Every database is checked before the first one is written to.
   if (!request.tables.empty()) detail::check_table_targets(config, plan.targets, request, runner);
+  pause_point("checked");
   return plan;
 }
 
@@ -108,31 +109,16 @@ std::string warning_box(const RestorePlan& plan) {
 
 namespace detail {
 
-void feed_dump_to_stdin(pg::Command& command, const std::string& dump_path, std::string& problem) {
-  auto reader = std::make_shared<GzipReader>(dump_path);
-  command.stdin_source = [reader, &problem](char* buffer, std::size_t capacity) -> std::size_t {
-    if (!problem.empty()) return 0;
-    try {
-      return reader->read(buffer, capacity);
-    } catch (const Error& e) {
-      problem = gzip_problem(e);
-      return 0;
-    }
-  };
-}
-
-std::vector<std::string> table_data_entries(const std::string& pg_restore, const std::string& dump_path,
+std::vector<std::string> table_data_entries(const std::string& pg_restore, const std::string& archive_path,
                                             pg::ProcessRunner& runner) {
   pg::Command list;
   list.program = pg_restore;
-  list.args = {"--list"};
+  list.args = {"--list", absolute_path(archive_path)};  // absolute: never read as an option
   list.capture_stdout = true;
-  std::string problem;
-  feed_dump_to_stdin(list, dump_path, problem);
   pg::ProcessResult listed = runner.run(list);
   if (!listed.ok())
-    throw verification_error("pg_restore cannot read the table of contents of '" + base_name(dump_path) + "'" +
-                             (problem.empty() ? "" : ": " + problem));
+    throw verification_error("pg_restore cannot read the table of contents of '" + base_name(archive_path) +
+                             "': " + listed.last_stderr_line());
   std::vector<std::string> entries;
   static const std::string kTableData = " TABLE DATA ";
   std::size_t start = 0;

@@ -38,7 +38,9 @@ std::string random_letters() {
 
 }  // namespace
 
-std::string temporary_name_for(const std::string& final_path) { return final_path + kTemporaryInfix + random_letters(); }
+std::string temporary_name_for(const std::string& final_path) {
+  return final_path + kTemporaryInfix + random_letters();
+}
 
 int create_exclusive(const std::string& path, int mode) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);

@@ -1,6 +1,7 @@
 // GzipWriter (parallel members) and GzipReader (CRC-checked, multi-member) over zlib.
 #include "src/util/gzip.h"
 
+#include <unistd.h>
 #include <zlib.h>
 
 #include <cerrno>
@@ -136,6 +137,17 @@ GzipReader::GzipReader(const std::string& path) : impl_(std::make_unique<Impl>()
   impl_->path = path;
   impl_->file = std::fopen(path.c_str(), "rb");
   if (!impl_->file) throw system_error("unable to open '" + path + "'", errno);
+  if (inflateInit2(&impl_->zs, 15 + 16) != Z_OK) throw runtime_error("unable to initialise zlib");
+}
+
+GzipReader::GzipReader(int fd, const std::string& path) : impl_(std::make_unique<Impl>()) {
+  impl_->path = path;
+  impl_->file = ::fdopen(fd, "rb");
+  if (!impl_->file) {
+    int saved = errno;
+    ::close(fd);
+    throw system_error("unable to read '" + path + "'", saved);
+  }
   if (inflateInit2(&impl_->zs, 15 + 16) != Z_OK) throw runtime_error("unable to initialise zlib");
 }
 

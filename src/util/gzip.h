@@ -38,6 +38,8 @@ class GzipReader {
  public:
   /// Opens the file; throws a runtime Error naming it when it cannot be opened.
   explicit GzipReader(const std::string& path);
+  /// Reads an already open file (and closes it): `path` only names it in messages.
+  GzipReader(int fd, const std::string& path);
   ~GzipReader();
   GzipReader(const GzipReader&) = delete;
   GzipReader& operator=(const GzipReader&) = delete;

@@ -68,6 +68,13 @@ void kill_and_reap(int pid) {
   ::waitpid(pid, &status, 0);
 }
 
+int resume_and_wait(int pid) {
+  ::kill(pid, SIGCONT);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 }  // namespace auditpitr::test
 
 #include <poll.h>

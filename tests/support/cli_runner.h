@@ -28,6 +28,9 @@ int run_cli_until_paused(const std::vector<std::string>& args, const std::string
                          const std::map<std::string, std::string>& env = {});
 /// SIGKILLs a process started by run_cli_until_paused and reaps it.
 void kill_and_reap(int pid);
+/// Lets a process started by run_cli_until_paused go on (SIGCONT) and returns its exit status
+/// (-1 when a signal ended it).
+int resume_and_wait(int pid);
 
 }  // namespace auditpitr::test
 

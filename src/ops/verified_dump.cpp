@@ -1,0 +1,98 @@
+// VerifiedDump: open without following links, inflate into an AtomicFile while hashing, compare.
+#include "src/ops/verified_dump.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "src/error.h"
+#include "src/util/format.h"
+#include "src/util/gzip.h"
+#include "src/util/sha256.h"
+
+namespace auditpitr::ops {
+namespace {
+
+constexpr uint64_t kFreeSpaceMargin = 64u << 20;  // what the file system and the server's own writes may need meanwhile
+
+// The dump itself, never a link (the catalog lists plain files only: a link appearing since is not ours).
+int open_dump(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    throw system_error("unable to open backup '" + path + "'", errno,
+                       errno == ELOOP ? "it was a plain file when it was checked and is now a link: look at who can "
+                                        "write into the backup folder"
+                                      : "");
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw verification_error("backup '" + path + "' is no longer a plain file",
+                             "look at who can write into the folder");
+  }
+  return fd;
+}
+
+std::string without_gz(const std::string& path) {
+  return path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0 ? path.substr(0, path.size() - 3) : path;
+}
+
+// Where the copy goes (beside the dump, as "<dbname>_<stamp>.dump"), once there is room for it.
+std::string copy_name(const std::string& dump_path, uint64_t uncompressed_size) {
+  require_free_space(parent_path(dump_path), uncompressed_size, "the inflated copy of '" + base_name(dump_path) + "'");
+  return without_gz(dump_path);
+}
+
+[[noreturn]] void changed(const std::string& dump, const std::string& what) {
+  throw verification_error(
+      "backup '" + base_name(dump) + "' is not the file that was checked: " + what + "; nothing was restored from it",
+      "something replaced or changed it since the check; look at who can write into the backup "
+      "folder, then run 'auditpitr check' on it");
+}
+
+}  // namespace
+
+void require_free_space(const std::string& folder, uint64_t bytes, const std::string& what) {
+  struct statvfs fs {};
+  if (::statvfs(folder.c_str(), &fs) != 0)
+    throw system_error("unable to read the free space of '" + folder + "'", errno);
+  uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  if (free_bytes < bytes + kFreeSpaceMargin)
+    throw runtime_error("not enough free space in '" + folder + "' for " + what + ": it needs " + human_size(bytes) +
+                            " (and a margin of " + human_size(kFreeSpaceMargin) + "), " + human_size(free_bytes) +
+                            " are free",
+                        "free some space there, then run this again");
+}
+
+VerifiedDump::VerifiedDump(const std::string& dump_path, const DumpExpectation& expected)
+    : copy_(copy_name(dump_path, expected.uncompressed_size), 0600) {
+  GzipReader reader(open_dump(dump_path), dump_path);
+  Sha256 sha;
+  reader.on_raw([&](const char* data, std::size_t size) { sha.update(data, size); });
+  static thread_local char buffer[1 << 17];
+  uint64_t inflated = 0;
+  try {
+    for (std::size_t n; (n = reader.read(buffer, sizeof buffer)) > 0;) {
+      inflated += n;
+      // Stops a file grown with compressed zeros before it fills the disk.
+      if (inflated > expected.uncompressed_size)
+        changed(dump_path, "it inflates to more than the " + std::to_string(expected.uncompressed_size) +
+                               " bytes that were checked");
+      copy_.write(buffer, n);
+    }
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::verification || e.cause().empty()) throw;  // not the reader's damage verdict
+    throw verification_error("backup '" + base_name(dump_path) + "' is damaged: " + gzip_problem(e),
+                             "use another backup (auditpitr list shows them); gunzip -t gives the same verdict");
+  }
+  if (reader.compressed_bytes() != expected.file_size)
+    changed(dump_path, "its size is " + std::to_string(reader.compressed_bytes()) + " bytes, the check found " +
+                           std::to_string(expected.file_size));
+  std::string digest = sha.hex_digest();
+  if (digest != expected.file_sha256)
+    changed(dump_path, "its sha256 is " + digest + ", the check found " + expected.file_sha256);
+}
+
+}  // namespace auditpitr::ops

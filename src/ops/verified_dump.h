@@ -1,0 +1,41 @@
+// The dump pg_restore reads is the dump that was checked: one opening of the .dump.gz, hashed as it
+// is inflated into a private temporary copy, compared with the check's result before any use.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "src/util/fs.h"
+
+namespace auditpitr::ops {
+
+/// What a sound backup file is, as its check found it (check.h): what the restore must find again.
+struct DumpExpectation {
+  uint64_t file_size = 0;          ///< compressed bytes
+  std::string file_sha256;         ///< of the compressed bytes
+  uint64_t uncompressed_size = 0;  ///< the manifest's (or, without one, what the check inflated): the most inflated
+};
+
+/// The dump inflated beside itself under a temporary name (0600, unguessable, created exclusively;
+/// prune recognises it and the destructor removes it). The file is opened once, without following
+/// links; its compressed bytes are hashed as they are inflated, inflating stops as soon as it goes
+/// past `expected.uncompressed_size`, and the free space is checked before anything is written.
+/// Throws a verification Error when the bytes are not those that were checked (size, sha256, too
+/// long, gzip damage), a runtime Error when the copy cannot be written.
+class VerifiedDump {
+ public:
+  VerifiedDump(const std::string& dump_path, const DumpExpectation& expected);
+  VerifiedDump(const VerifiedDump&) = delete;
+  VerifiedDump& operator=(const VerifiedDump&) = delete;
+
+  /// The inflated copy (a plain custom-format archive pg_restore can seek in).
+  const std::string& path() const { return copy_.temp_path(); }
+
+ private:
+  AtomicFile copy_;  // never committed
+};
+
+/// Throws a runtime Error naming `folder` when it has less than `bytes` (plus a small margin) free.
+void require_free_space(const std::string& folder, uint64_t bytes, const std::string& what);
+
+}  // namespace auditpitr::ops
