@@ -145,11 +145,11 @@ class Loop {
   }
 
   std::string user_of(const AuditEvent& e) const {
-    JsonNode root;
+    JsonDocument doc;
     std::string error;
-    if (!parse_event_json(e.json, root, error)) return {};
-    const JsonNode* user = root.find(o_.user_field);
-    return user ? user->to_value().text : std::string();
+    if (!doc.parse(e.json, error)) return {};
+    uint32_t user = doc.find(JsonDocument::root, o_.user_field);
+    return user == JsonDocument::npos ? std::string() : doc.value(user).text;
   }
 
   void flush() {
