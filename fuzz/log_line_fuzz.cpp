@@ -62,7 +62,7 @@ void read_as_file(const uint8_t* data, size_t size) {
   ReaderOptions options;
   options.buffer_bytes = 64;
   options.max_line_bytes = 48;
-  LogReader reader(LogSet{"create.log", {LogFile{path, 0, false}}}, options);
+  LogReader reader(LogSet{"create.log", {LogFile{path, 0, false, {}}}}, options);
   LogRecord record;
   uint64_t lines = 0;
   while (reader.next(record)) ++lines;

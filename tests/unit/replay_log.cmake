@@ -1,6 +1,7 @@
 # Unit tests of the audit-log reader (replay/log: time_parse, log_line, log_files, log_reader, event_stream).
 auditpitr_add_test(time_parse_test SOURCES unit/replay/log/time_parse_test.cpp LIBS auditpitr_replay_log)
 auditpitr_add_test(log_line_test SOURCES unit/replay/log/log_line_test.cpp LIBS auditpitr_replay_log)
+auditpitr_add_test(log_files_test SOURCES unit/replay/log/log_files_test.cpp LIBS auditpitr_replay_log)
 auditpitr_add_test(log_reader_test SOURCES unit/replay/log/log_reader_test.cpp LIBS auditpitr_replay_log)
 auditpitr_add_test(event_stream_test SOURCES unit/replay/log/event_stream_test.cpp LIBS auditpitr_replay_log)
 # The -mavx2 object shares no inline function with code that runs on any CPU (see the script).

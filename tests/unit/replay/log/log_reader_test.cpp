@@ -46,7 +46,7 @@ Collected read_all(LogSet set, ReaderOptions options = {}) {
   return c;
 }
 
-LogSet single(const std::string& path) { return LogSet{"create.log", {LogFile{path, 0, false}}}; }
+LogSet single(const std::string& path) { return LogSet{"create.log", {LogFile{path, 0, false, {}}}}; }
 
 std::map<uint64_t, LineIssue> issues_by_line(const Collected& c) {
   std::map<uint64_t, LineIssue> m;
@@ -307,7 +307,7 @@ namespace {
 // each line (a read past a mapping would crash here).
 std::vector<std::string> split_all(const std::string& path, std::size_t buffer, std::size_t max_line,
                                    std::vector<uint64_t>* numbers = nullptr) {
-  LineSplitter splitter({LogFile{path, 0, false}}, buffer, max_line);
+  LineSplitter splitter({LogFile{path, 0, false, {}}}, buffer, max_line);
   std::vector<std::string> lines;
   RawLine raw;
   unsigned sink = 0;
