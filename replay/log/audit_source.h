@@ -21,6 +21,8 @@ struct AuditFileStats {
   std::optional<TimePoint> first;
   std::optional<TimePoint> last;
   std::vector<std::string> malformed_examples;  ///< "file:line: reason", the first few
+  /// The live file's last line, still without its newline (being written): bytes left unread.
+  uint64_t unfinished_line_bytes = 0;
 };
 
 class AuditEventSource {

@@ -249,6 +249,7 @@ bool LineSplitter::take_last_line(RawLine& out) {
   out.file_index = file_index_;
   out.line_number = ++line_number_;
   out.text = std::string_view(buffer_.data() + begin_, length);
+  out.unterminated = true;
   begin_ = end_;
   return true;
 }

@@ -25,6 +25,8 @@ struct RawLine {
   /// line: its bytes are known to be valid UTF-8 (checked with the other complete lines of the
   /// buffer in one call). False says nothing: the line is to be checked on its own.
   bool utf8_checked = false;
+  /// line: the file's last bytes, not followed by a newline (cut short, or still being written).
+  bool unterminated = false;
 };
 
 class LineSplitter {

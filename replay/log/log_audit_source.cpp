@@ -41,6 +41,7 @@ AuditFileStats translate(const FileStats& s, uint64_t events, const IssueExample
   out.first = s.earliest;
   out.last = s.latest;
   out.malformed_examples = examples.of(s.path);
+  out.unfinished_line_bytes = s.unfinished_line_bytes;
   return out;
 }
 

@@ -61,6 +61,7 @@ FileStats total(const std::vector<FileStats>& files, std::string label) {
     if (f.earliest) widen(sum.earliest, sum.latest, *f.earliest);
     if (f.latest) widen(sum.earliest, sum.latest, *f.latest);
     for (std::size_t i = 0; i < kLineIssueKinds; ++i) sum.issues[i] += f.issues[i];
+    sum.unfinished_line_bytes += f.unfinished_line_bytes;
   }
   return sum;
 }
@@ -68,7 +69,8 @@ FileStats total(const std::vector<FileStats>& files, std::string label) {
 LogReader::LogReader(LogSet set, ReaderOptions options)
     : name_(std::move(set.name)),
       options_(std::move(options)),
-      splitter_(set.files, options_.buffer_bytes, options_.max_line_bytes) {
+      splitter_(set.files, options_.buffer_bytes, options_.max_line_bytes),
+      live_file_(!set.files.empty() && set.files.back().live() ? set.files.size() - 1 : set.files.size()) {
   stats_.resize(set.files.size());
   for (std::size_t i = 0; i < set.files.size(); ++i) stats_[i].path = set.files[i].path;
 }
@@ -90,6 +92,10 @@ bool LogReader::accept(const RawLine& raw, LogRecord& out) {
   FileStats& stats = stats_[raw.file_index];
   if (raw.kind == RawLine::Kind::damaged) {
     report(LineIssue::damaged_file, raw.file_index, raw.line_number, std::string(raw.detail));
+    return false;
+  }
+  if (raw.unterminated && raw.file_index == live_file_ && raw.kind == RawLine::Kind::line) {
+    stats.unfinished_line_bytes = raw.text.size();  // being written: a later run reads it
     return false;
   }
   ++stats.lines;

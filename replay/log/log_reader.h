@@ -1,6 +1,7 @@
 // Reading one logical log (all its rotations, oldest first) as well-formed records. Bad lines are
 // counted by kind, reported with file:line and skipped, or fatal in strict mode; per-file
-// statistics feed `analyze`.
+// statistics feed `analyze`. The live file's last line without its newline is being written: it
+// is left for the next run, not reported as bad.
 #pragma once
 
 #include <array>
@@ -52,6 +53,9 @@ struct FileStats {
   uint64_t blank_lines = 0;                   ///< empty or whitespace-only: skipped, counted, not reported
   std::optional<TimePoint> earliest, latest;  ///< over the well-formed lines
   std::array<uint64_t, kLineIssueKinds> issues{};
+  /// The live file's bytes after its last newline: the line the application is writing. Not read,
+  /// not a line, not an issue (0: none). In any other file such bytes are a line, often malformed.
+  uint64_t unfinished_line_bytes = 0;
   uint64_t count(LineIssue issue) const { return issues[static_cast<std::size_t>(issue)]; }
   /// Lines skipped as bad (all issue kinds except out_of_order, whose lines are kept).
   uint64_t bad_lines() const;
@@ -91,6 +95,7 @@ class LogReader {
   LineSplitter splitter_;
   LineParser parser_;
   std::vector<FileStats> stats_;
+  std::size_t live_file_;            // index of the live file (LogFile::live), or the file count when none
   std::optional<TimePoint> latest_;  // across the files of the log: rotation keeps order
   std::size_t current_file_ = 0;
   uint64_t current_line_ = 0;

@@ -90,9 +90,9 @@ TEST_CASE("analyze --json reports files, operations, gaps and column coverage", 
   auto files = simdjson::dom::array(doc["files"]);
   REQUIRE(files.size() == 3);
   simdjson::dom::element create = files.at(0);
-  CHECK(int64_t(create["lines"]) == 7);
+  CHECK(int64_t(create["lines"]) == 6);
   CHECK(int64_t(create["events"]) == 6);
-  CHECK(int64_t(create["malformed"]) == 1);
+  CHECK(int64_t(create["malformed"]) == 0);  // its cut last line is the one being written
   CHECK(int64_t(doc["errors"]["operations"]["CREATE_PROJECT_DB_ERROR"]) == 2);
   CHECK(int64_t(doc["errors"]["operations"]["UPDATE_PORTFOLIO_NOT_FOUND"]) == 1);
 
@@ -142,7 +142,7 @@ TEST_CASE("analyze prints a readable report and honours --audit-dir", "[pg][mapp
   REQUIRE(result.exit_code == 0);
   CHECK_THAT(result.out, Catch::Contains("projects: no create events: rows created after the backup cannot come back"));
   CHECK_THAT(result.out, Catch::Contains("never_written") && Catch::Contains("description"));
-  CHECK_THAT(result.out, Catch::Contains("malformed line ") && Catch::Contains("create.log:7"));
+  CHECK_THAT(result.out, !Catch::Contains("malformed line "));
   CHECK_THAT(result.out, Catch::Contains("no gap longer than 10 h"));
   CHECK_THAT(result.out, Catch::Contains("CREATE_PROJECT_DB_ERROR"));
   CHECK_THAT(result.out, Catch::Contains("Operations (18 events, 18 row changes)"));
