@@ -145,10 +145,12 @@ AnalyzeReport analyze_events(replay::AuditEventSource& events, replay::AuditEven
   }
   shape.finish(report);
   report.files = events.file_stats();
+  report.left_out.add_unfinished(report.files);
   if (errors) {
     while (errors->next(e))
       if (in_window(e, options)) ++report.error_operations[std::string(e.operation)];
     report.error_files = errors->file_stats();
+    report.left_out.add_unfinished(report.error_files);
   }
   for (auto& [name, s] : ops) report.operations.push_back(std::move(s));
   report.unmapped = mapper.unmapped_fields();
@@ -222,6 +224,7 @@ AnalyzeReport analyze_audit(const Config& config, const AnalyzeOptions& options,
   auto events = replay::open_event_logs(dir, source_options);
   auto errors = replay::open_single_log(dir, "error.log", source_options);
   AnalyzeReport report = analyze_events(*events, errors.get(), mapper, options, reporter);
+  report.left_out.unread_files = replay::unread_log_files(dir, kAnalyzedLogs);
   report.audit_dir = dir;
   report.database = config.audit_database;
   report.mapping = config.audit_mapping;

@@ -9,12 +9,36 @@
 #include <vector>
 
 #include "replay/log/audit_source.h"
+#include "replay/log/log_files.h"
 #include "replay/mapping/coverage.h"
 #include "replay/mapping/mapping.h"
 #include "src/config/config.h"
 #include "src/ops/reporter.h"
 
+namespace auditpitr {
+class JsonWriter;
+}
+
 namespace auditpitr::ops {
+
+/// What reading the logs left out, for the report of every command that reads them: files that
+/// look like logs and are not read (a replay may be incomplete), and live files whose last line
+/// is still being written (read by a later run).
+struct LogsLeftOut {
+  std::vector<replay::UnreadFile> unread_files;
+  struct Unfinished {
+    std::string path;
+    uint64_t bytes = 0;
+  };
+  std::vector<Unfinished> unfinished_lines;
+  /// Takes the unfinished lines of `files`.
+  void add_unfinished(const std::vector<replay::AuditFileStats>& files);
+};
+
+/// The logical logs the command reads, when deciding which other files are reported as unread.
+inline const std::vector<std::string_view> kReplayedLogs = {replay::kCreateLog, replay::kUpdateLog, replay::kDeleteLog};
+inline const std::vector<std::string_view> kAnalyzedLogs = {replay::kCreateLog, replay::kUpdateLog, replay::kDeleteLog,
+                                                            replay::kErrorLog};
 
 struct AnalyzeOptions {
   std::string audit_dir;  ///< overrides [audit] dir when not empty
@@ -67,6 +91,7 @@ struct AnalyzeReport {
   std::vector<Burst> bursts;
   std::vector<replay::UnmappedField> unmapped;
   std::vector<replay::TableCoverage> coverage;
+  LogsLeftOut left_out;
 };
 
 /// The work itself, over any event sources (tests feed their own). `errors` may be null.
@@ -99,6 +124,10 @@ struct ReportLine {
   enum class Kind { heading, info, warning, plain } kind = Kind::plain;
   std::string text;
 };
+/// `left_out` as report lines: a warning (and its hint) per unread file, one line for the unfinished ones.
+void left_out_text(const LogsLeftOut& left_out, std::vector<ReportLine>& out);
+/// `left_out` as the fields `unread_files` [{path, reason, hint}] and `unfinished_lines` [{path, bytes}].
+void left_out_json(JsonWriter& w, const LogsLeftOut& left_out);
 /// The human report, readable at 3 a.m.: problems first-class, numbers aligned.
 std::vector<ReportLine> analyze_text(const AnalyzeReport& report);
 

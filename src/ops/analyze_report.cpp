@@ -89,6 +89,7 @@ void files_text(const AnalyzeReport& r, std::vector<ReportLine>& out) {
     out.push_back({ReportLine::Kind::plain, lines[i]});
     for (const auto& m : all[i].malformed_examples) out.push_back({ReportLine::Kind::warning, "malformed line " + m});
   }
+  left_out_text(r.left_out, out);
 }
 
 void operations_text(const AnalyzeReport& r, std::vector<ReportLine>& out) {
@@ -178,6 +179,35 @@ void coverage_text(const AnalyzeReport& r, std::vector<ReportLine>& out) {
 
 }  // namespace
 
+void LogsLeftOut::add_unfinished(const std::vector<replay::AuditFileStats>& files) {
+  for (const auto& f : files)
+    if (f.unfinished_line_bytes > 0) unfinished_lines.push_back({f.path, f.unfinished_line_bytes});
+}
+
+void left_out_text(const LogsLeftOut& left_out, std::vector<ReportLine>& out) {
+  for (const auto& u : left_out.unread_files) {
+    out.push_back({ReportLine::Kind::warning, "not read: '" + u.path + "': " + u.reason});
+    out.push_back({ReportLine::Kind::plain, "    hint: " + u.hint});
+  }
+  if (left_out.unfinished_lines.empty()) return;
+  std::string files;
+  for (const auto& f : left_out.unfinished_lines)
+    files += (files.empty() ? "" : ", ") + base_name(f.path) + " (" + count_text(f.bytes, "byte") + ")";
+  std::string text = "not read yet, as the application is still writing it (no newline): the last line of ";
+  out.push_back({ReportLine::Kind::info, text + files});
+}
+
+void left_out_json(JsonWriter& w, const LogsLeftOut& left_out) {
+  w.key("unread_files").begin_array();
+  for (const auto& u : left_out.unread_files)
+    w.begin_object().field("path", u.path).field("reason", u.reason).field("hint", u.hint).end_object();
+  w.end_array();
+  w.key("unfinished_lines").begin_array();
+  for (const auto& f : left_out.unfinished_lines)
+    w.begin_object().field("path", f.path).field("bytes", f.bytes).end_object();
+  w.end_array();
+}
+
 std::string display_time(replay::TimePoint time) {
   std::string text = replay::format_time(time);  // 2025-01-15T09:00:00.000000Z
   text[10] = ' ';
@@ -197,6 +227,7 @@ std::string analyze_json(const AnalyzeReport& r) {
   w.key("files").begin_array();
   for (const auto& f : r.files) file_json(w, f);
   w.end_array();
+  left_out_json(w, r.left_out);
   w.key("operations").begin_array();
   for (const auto& s : r.operations) operation_json(w, s);
   w.end_array();

@@ -101,6 +101,7 @@ ReplayReport run_replay(const Config& config, const ReplayOptions& options, cons
   check_tables(options.tables, catalog);
 
   ReplayReport report;
+  report.left_out.unread_files = replay::unread_log_files(dir, kReplayedLogs);
   report.database = session.describe();
   report.to = options.to;
   report.dry_run = options.dry_run;
@@ -163,6 +164,7 @@ ReplayReport run_replay(const Config& config, const ReplayOptions& options, cons
     }
   }
   reporter.progress("");
+  report.left_out.add_unfinished(events->file_stats());
   if (report.resumed_after && report.summary.applied == 0 && report.summary.skipped_conflict == 0 &&
       report.summary.in_window == 0)
     report.already_applied = true;

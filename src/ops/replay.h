@@ -39,6 +39,7 @@ struct ReplayReport {
   bool already_applied = false;  ///< nothing was left to apply
   std::optional<replay::ReplayPosition> resumed_after;
   replay::ApplySummary summary;
+  LogsLeftOut left_out;  ///< unread log-like files; live files' lines still being written
   double elapsed_seconds = 0;
 };
 

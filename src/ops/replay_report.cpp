@@ -128,6 +128,7 @@ std::string replay_json(const ReplayReport& r) {
   position_json(w, "resumed_after", r.resumed_after);
   position_json(w, "position", s.position);
   w.field("already_applied", r.already_applied);
+  left_out_json(w, r.left_out);
   w.key("events").begin_object().field("read", s.read).field("in_window", s.in_window);
   w.field("before_position", s.before_position).field("applied", s.applied).field("skipped_filter", s.skipped_filter);
   w.field("skipped_conflict", s.skipped_conflict).field("unmapped", s.unmapped).field("invalid", s.invalid);
@@ -155,6 +156,7 @@ std::vector<ReportLine> replay_text(const ReplayReport& r) {
   if (!r.backup.empty())
     out.push_back({ReportLine::Kind::plain,
                    "  restored backup: " + r.backup + ", skew margin " + std::to_string(r.skew_margin_seconds) + " s"});
+  left_out_text(r.left_out, out);
   if (r.already_applied) {
     out.push_back(
         {ReportLine::Kind::info,

@@ -93,6 +93,11 @@ TEST_CASE("analyze --json reports files, operations, gaps and column coverage", 
   CHECK(int64_t(create["lines"]) == 6);
   CHECK(int64_t(create["events"]) == 6);
   CHECK(int64_t(create["malformed"]) == 0);  // its cut last line is the one being written
+  auto unfinished = simdjson::dom::array(doc["unfinished_lines"]);
+  REQUIRE(unfinished.size() == 1);
+  CHECK(std::string_view(unfinished.at(0)["path"]) == fixture_logs() + "/create.log");
+  CHECK(int64_t(unfinished.at(0)["bytes"]) == 105);
+  CHECK(simdjson::dom::array(doc["unread_files"]).size() == 0);
   CHECK(int64_t(doc["errors"]["operations"]["CREATE_PROJECT_DB_ERROR"]) == 2);
   CHECK(int64_t(doc["errors"]["operations"]["UPDATE_PORTFOLIO_NOT_FOUND"]) == 1);
 
@@ -142,6 +147,8 @@ TEST_CASE("analyze prints a readable report and honours --audit-dir", "[pg][mapp
   REQUIRE(result.exit_code == 0);
   CHECK_THAT(result.out, Catch::Contains("projects: no create events: rows created after the backup cannot come back"));
   CHECK_THAT(result.out, Catch::Contains("never_written") && Catch::Contains("description"));
+  CHECK_THAT(result.out, Catch::Contains("not read yet, as the application is still writing it (no newline): the "
+                                         "last line of create.log (105 bytes)"));
   CHECK_THAT(result.out, !Catch::Contains("malformed line "));
   CHECK_THAT(result.out, Catch::Contains("no gap longer than 10 h"));
   CHECK_THAT(result.out, Catch::Contains("CREATE_PROJECT_DB_ERROR"));
@@ -360,4 +367,69 @@ TEST_CASE("analyze shows control characters from the logs as text, never sends t
   CHECK(result.out.find('\x1b') == std::string::npos);
   CHECK_THAT(result.out, Catch::Contains(R"(CREATE_\x1b[2JPORTFOLIO)"));
   CHECK_THAT(result.out, Catch::Contains(R"(field 'x\x1b[31m\x0afake' of CREATE_PORTFOLIO maps to no column)"));
+}
+
+TEST_CASE(
+    "analyze reads dateext rotations, names the log-like files it cannot read, and leaves the line being "
+    "written alone, --strict included",
+    "[pg][mapping][cli]") {
+  auto info = test::portfolio_database("mapping_analyze_rotations");
+  test::TempDir dir;
+  std::string audit = dir / "audit";
+  std::filesystem::create_directory(audit);
+  auto create = [](int id, const char* time) {
+    return R"({"level":"info","operation":"CREATE_PORTFOLIO","portfolioID":)" + std::to_string(id) + R"(,"time":")" +
+           time + R"(","title":"p","userID":"u"})";
+  };
+  // logrotate with dateext and copytruncate: two days rotated, the live file being appended to.
+  test::write_text(audit + "/create.log-20250114", create(1, "2025-01-14T09:00:00Z") + "\n");
+  test::write_text(audit + "/create.log-20250115", create(2, "2025-01-15T09:00:00Z") + "\n");
+  std::string writing = create(4, "2025-01-16T09:00:01Z").substr(0, 30);
+  test::write_text(audit + "/create.log", create(3, "2025-01-16T09:00:00Z") + "\n" + writing);
+  test::write_text(audit + "/update.log", "");
+  test::write_text(audit + "/create.log.1.xz", "(xz data)");  // compresscmd xz: not readable here
+  test::write_text(audit + "/create.log.old", create(9, "2025-01-13T09:00:00Z") + "\n");
+  test::write_text(dir / "auditpitr.toml", config_text(info, shipped_rules(), audit));
+
+  auto json = test::run_cli({"-c", dir / "auditpitr.toml", "analyze", "--json"});
+  INFO(json.err);
+  REQUIRE(json.exit_code == 0);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(json.out);
+  CHECK(int64_t(doc["events"]) == 3);
+  CHECK(std::string_view(doc["first"]) == "2025-01-14T09:00:00.000000Z");
+  auto files = simdjson::dom::array(doc["files"]);
+  REQUIRE(files.size() == 4);  // create.log's three, then update.log
+  CHECK(std::string_view(files.at(0)["path"]) == audit + "/create.log-20250114");
+  CHECK(std::string_view(files.at(1)["path"]) == audit + "/create.log-20250115");
+  CHECK(std::string_view(files.at(2)["path"]) == audit + "/create.log");
+  CHECK(int64_t(files.at(2)["lines"]) == 1);
+  CHECK(int64_t(files.at(2)["malformed"]) == 0);
+  auto unread = simdjson::dom::array(doc["unread_files"]);
+  REQUIRE(unread.size() == 2);
+  CHECK(std::string_view(unread.at(0)["path"]) == audit + "/create.log.1.xz");
+  CHECK_THAT(std::string(std::string_view(unread.at(0)["reason"])), Catch::Contains("compressed with xz"));
+  CHECK_THAT(std::string(std::string_view(unread.at(0)["hint"])), Catch::Contains("xz -dk"));
+  CHECK(std::string_view(unread.at(1)["path"]) == audit + "/create.log.old");
+  auto unfinished = simdjson::dom::array(doc["unfinished_lines"]);
+  REQUIRE(unfinished.size() == 1);
+  CHECK(std::string_view(unfinished.at(0)["path"]) == audit + "/create.log");
+  CHECK(int64_t(unfinished.at(0)["bytes"]) == static_cast<int64_t>(writing.size()));
+
+  // Said once, in words; not a malformed line, and not fatal under --strict.
+  auto strict = test::run_cli({"-c", dir / "auditpitr.toml", "analyze", "--strict"});
+  INFO(strict.out);
+  REQUIRE(strict.exit_code == 0);
+  CHECK_THAT(strict.out, Catch::Contains("not read: '" + audit + "/create.log.1.xz': compressed with xz"));
+  CHECK_THAT(strict.out, Catch::Contains("hint: decompress it where it lies"));
+  CHECK_THAT(strict.out, Catch::Contains("not read: '" + audit + "/create.log.old': not a name auditpitr reads"));
+  CHECK_THAT(strict.out, Catch::Contains("not read yet, as the application is still writing it (no newline): the "
+                                         "last line of create.log (30 bytes)"));
+  CHECK_THAT(strict.out, !Catch::Contains("malformed line"));
+
+  // The same cut line in a rotated file is what it always was: malformed, fatal under --strict.
+  test::write_text(audit + "/create.log-20250115", create(2, "2025-01-15T09:00:00Z") + "\n" + writing);
+  auto rotated = test::run_cli({"-c", dir / "auditpitr.toml", "analyze", "--strict"});
+  CHECK(rotated.exit_code == 3);
+  CHECK_THAT(rotated.err, Catch::Contains("create.log-20250115' line 2: malformed JSON"));
 }

@@ -101,6 +101,42 @@ TEST_CASE("SIGKILL at several points, logs rotated in between, then a re-run: th
   CHECK(test::compare(expected, test::snapshot(target)) == "");
 }
 
+TEST_CASE("logs rotated with dateext between two runs, new lines after: the second run resumes by content",
+          "[pg][replay][crash]") {
+  auto lines = workload(80);
+  const std::string middle = stamp(6);  // the inserted refused event (second ~13) is later
+  std::vector<LogLine> early, late;
+  for (const auto& l : lines) (l.time <= middle ? early : late).push_back(l);
+  REQUIRE(early.size() > 5);
+  REQUIRE(late.size() > 5);
+  auto reference = test::portfolio_database("replay_dateext_reference");
+  test::ReplayWorkspace ref_ws(reference, lines);
+  REQUIRE(ref_ws.replay({"--from", kFrom, "--to", kTo}).exit_code == 0);
+
+  auto target = test::portfolio_database("replay_dateext_target");
+  test::ReplayWorkspace ws(target, early);
+  REQUIRE(ws.replay({"--from", kFrom, "--to", middle}).exit_code == 0);
+  ws.rotate_dateext("20250115", true);  // create.log -> create.log-20250115.gz, create.log emptied
+  ws.append(late);
+  std::string live = ws.audit_dir() + "/delete.log";
+  test::write_text(live, test::read_text(live) + R"({"level":"info","operation":"DELETE_PORT)");  // being written
+  auto resumed = ws.replay({"--to", kTo, "--json"});
+  INFO(resumed.err);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK_THAT(resumed.out, Catch::Contains(R"("resumed_after": {)"));
+  CHECK_THAT(resumed.out, Catch::Contains(R"("before_position": )" + std::to_string(early.size())));
+  CHECK_THAT(resumed.out, Catch::Contains(R"("unread_files": [])"));
+  CHECK_THAT(resumed.out, Catch::Contains(R"("path": ")" + live + R"(",)") && Catch::Contains(R"("bytes": 40)"));
+  CHECK(test::compare(test::snapshot(reference), test::snapshot(target)) == "");
+
+  // A rotation it cannot read is said, in the text report and in --json.
+  test::write_text(ws.audit_dir() + "/update.log-20250114.xz", "");
+  auto warned = ws.replay({"--to", kTo});
+  CHECK_THAT(warned.out, Catch::Contains("already applied") && Catch::Contains("not read: '" + ws.audit_dir() +
+                                                                               "/update.log-20250114.xz': compressed "
+                                                                               "with xz"));
+}
+
 TEST_CASE("Ctrl-C during a batch: exit 130, that batch rolled back, the next run finishes the job",
           "[pg][replay][crash]") {
   auto lines = workload(60);

@@ -28,15 +28,20 @@ void gzip_file(const std::string& from, const std::string& to) {
   std::filesystem::remove(from);
 }
 
-}  // namespace
-
-ReplayWorkspace::ReplayWorkspace(const pg::ConnInfo& info, const std::vector<LogLine>& lines) {
-  std::filesystem::create_directories(audit_dir());
+/// The text of `lines` by the log each belongs to (all three logs present, maybe empty).
+std::map<std::string, std::string> texts_of(const std::vector<LogLine>& lines) {
   std::map<std::string, std::string> files{{"create.log", ""}, {"update.log", ""}, {"delete.log", ""}};
   for (const auto& l : lines)
     files[file_of(l.operation)] += "{\"level\":\"info\",\"operation\":\"" + l.operation + "\",\"time\":\"" + l.time +
                                    "\"" + (l.fields.empty() ? "" : "," + l.fields) + "}\n";
-  for (const auto& [name, text] : files) write_text(audit_dir() + "/" + name, text);
+  return files;
+}
+
+}  // namespace
+
+ReplayWorkspace::ReplayWorkspace(const pg::ConnInfo& info, const std::vector<LogLine>& lines) {
+  std::filesystem::create_directories(audit_dir());
+  for (const auto& [name, text] : texts_of(lines)) write_text(audit_dir() + "/" + name, text);
   write_text(config(), "[backup]\ndir = \"backups\"\n[[databases]]\nalias = \"portfolio\"\ndbname = \"" +
                            info.dbname() + "\"\nconninfo = \"" + info.to_libpq_string() + "\"\n[audit]\ndir = \"" +
                            audit_dir() + "\"\ndatabase = \"portfolio\"\nmapping = \"" +
@@ -56,6 +61,21 @@ void ReplayWorkspace::rotate(bool gzip) const {
     if (gzip) gzip_file(rotated, rotated + ".gz");
     write_text(live, "");
   }
+}
+
+void ReplayWorkspace::rotate_dateext(const std::string& stamp, bool gzip) const {
+  for (const char* name : {"create.log", "update.log", "delete.log"}) {
+    std::string live = audit_dir() + "/" + name;
+    std::string rotated = live + "-" + stamp;
+    std::filesystem::copy_file(live, rotated);
+    if (gzip) gzip_file(rotated, rotated + ".gz");
+    std::filesystem::resize_file(live, 0);
+  }
+}
+
+void ReplayWorkspace::append(const std::vector<LogLine>& lines) const {
+  for (const auto& [name, text] : texts_of(lines))
+    write_text(audit_dir() + "/" + name, read_text(audit_dir() + "/" + name) + text);
 }
 
 std::vector<verify::TableChecksum> snapshot(const pg::ConnInfo& info) { return checksums_of(info); }

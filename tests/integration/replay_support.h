@@ -34,6 +34,11 @@ class ReplayWorkspace {
   /// logrotate's way: create.log (etc.) becomes <name>.1, or <name>.1.gz when `gzip`; an empty
   /// new file takes its place.
   void rotate(bool gzip) const;
+  /// logrotate's way with dateext and copytruncate (RHEL's default): each log copied to
+  /// <name>-<stamp> (gzipped to <name>-<stamp>.gz when `gzip`), then emptied in place.
+  void rotate_dateext(const std::string& stamp, bool gzip) const;
+  /// Appends `lines` to their logs, as the application does.
+  void append(const std::vector<LogLine>& lines) const;
 
  private:
   TempDir dir_;
