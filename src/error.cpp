@@ -30,6 +30,12 @@ const char* kind_name(ErrorKind kind) {
 Error::Error(ErrorKind kind, std::string message, std::string hint, std::string cause)
     : std::runtime_error(std::move(message)), kind_(kind), hint_(std::move(hint)), cause_(std::move(cause)) {}
 
+Error& Error::set_db_failure(std::string sqlstate, DbFailure failure) {
+  sqlstate_ = std::move(sqlstate);
+  db_failure_ = failure;
+  return *this;
+}
+
 Error runtime_error(std::string message, std::string hint, std::string cause) {
   return Error(ErrorKind::runtime, std::move(message), std::move(hint), std::move(cause));
 }

@@ -16,6 +16,15 @@ enum class ErrorKind {
   interrupted,   ///< SIGINT/SIGTERM: exit 130
 };
 
+/// What running a failed database statement again would do; src/pg/connection.h decides it, by
+/// SQLSTATE (the message is in the server's lc_messages language and never looked at).
+enum class DbFailure {
+  none,       ///< not a database failure
+  retryable,  ///< serialization failure, deadlock, lock not available, object in use, connection lost
+  in_doubt,   ///< the connection was lost during COMMIT: it may or may not have committed
+  permanent,  ///< anything else: the same statement would fail the same way
+};
+
 int exit_code(ErrorKind kind);
 const char* kind_name(ErrorKind kind);
 
@@ -28,10 +37,19 @@ class Error : public std::runtime_error {
   /// The lower-level error this one wraps (pqxx, errno, zlib text), shown with --verbose.
   const std::string& cause() const { return cause_; }
 
+  /// Database failures: the SQLSTATE ("" when the server sent none, as when the connection broke)
+  /// and its class; DbFailure::none for every other error.
+  const std::string& sqlstate() const { return sqlstate_; }
+  DbFailure db_failure() const { return db_failure_; }
+  bool retryable() const { return db_failure_ == DbFailure::retryable; }
+  Error& set_db_failure(std::string sqlstate, DbFailure failure);
+
  private:
   ErrorKind kind_;
   std::string hint_;
   std::string cause_;
+  std::string sqlstate_;
+  DbFailure db_failure_ = DbFailure::none;
 };
 
 /// Shorthands for the common kinds.

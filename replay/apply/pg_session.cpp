@@ -2,6 +2,7 @@
 #include "replay/apply/pg_session.h"
 
 #include "src/error.h"
+#include "src/pg/connection.h"
 
 namespace auditpitr::replay {
 namespace {
@@ -14,6 +15,8 @@ std::string one_line(const char* text) {
   if (s.rfind("FATAL:  ", 0) == 0) s.erase(0, 8);
   return s;
 }
+
+constexpr const char* kAgain = "run the command again: replay resumes after the last committed batch";
 
 }  // namespace
 
@@ -45,38 +48,43 @@ PgSession::~PgSession() {
 
 std::string PgSession::describe() const { return "database '" + info_.dbname() + "' at " + info_.server_address(); }
 
-PgResult PgSession::try_exec(const std::string& sql, const Params& params) {
+PgResult PgSession::run(const std::string& sql, const Params& params, const std::string& doing) {
+  PgResult r;
   if (params.empty()) {  // PQexec: the schema's script holds several statements
-    PgResult r(PQexec(conn_, sql.c_str()));
-    if (!r || PQstatus(conn_) == CONNECTION_BAD) fail(r.get(), "running a statement");
-    return r;
+    r.reset(PQexec(conn_, sql.c_str()));
+  } else {
+    std::vector<const char*> values;
+    values.reserve(params.size());
+    for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+    r.reset(
+        PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0));
   }
-  std::vector<const char*> values;
-  values.reserve(params.size());
-  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-  PgResult r(
-      PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0));
-  if (!r || PQstatus(conn_) == CONNECTION_BAD) fail(r.get(), "running a statement");
+  if (!r || PQstatus(conn_) == CONNECTION_BAD) lost(doing, sql == "COMMIT");
   return r;
 }
 
+PgResult PgSession::try_exec(const std::string& sql, const Params& params) {
+  return run(sql, params, "running a statement");
+}
+
 PgResult PgSession::exec(const std::string& sql, const Params& params, const std::string& doing) {
-  PgResult r = try_exec(sql, params);
+  PgResult r = run(sql, params, doing);
   ExecStatusType status = PQresultStatus(r.get());
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(r.get(), doing);
   return r;
 }
 
 void PgSession::fail(const PGresult* result, const std::string& doing) const {
-  if (PQstatus(conn_) == CONNECTION_BAD)
-    throw runtime_error("lost the connection to " + describe() + " while " + doing,
-                        "check that the server is running, then run the command again: replay resumes after "
-                        "the last committed batch",
-                        one_line(PQerrorMessage(conn_)));
+  if (PQstatus(conn_) == CONNECTION_BAD) lost(doing, false);
   std::string state = sqlstate_of(result);
-  throw runtime_error("error while " + doing + " on " + describe() + ": " + message_of(result) +
-                          (state.empty() ? "" : " (SQLSTATE " + state + ")"),
-                      {}, result ? PQresultErrorMessage(result) : "");
+  throw pg::database_error({state, pg::classify_sqlstate(state)}, message_of(result), doing, describe(),
+                           result ? PQresultErrorMessage(result) : "", kAgain);
+}
+
+void PgSession::lost(const std::string& doing, bool committing) const {
+  // The batch's position is written in its own transaction: a rerun resumes where it really ended.
+  pg::FailureClass failure{"", committing ? DbFailure::in_doubt : DbFailure::retryable};
+  throw pg::database_error(failure, one_line(PQerrorMessage(conn_)), doing, describe(), PQerrorMessage(conn_), kAgain);
 }
 
 std::optional<std::string> first_value(const PGresult* result) {

@@ -39,7 +39,8 @@ class PgSession {
   /// Same, but a failed result is returned instead of thrown (the connection must still be fine).
   PgResult try_exec(const std::string& sql, const Params& params = {});
 
-  /// The Error for a failed result or a broken connection while `doing` something.
+  /// The Error for a failed result or a broken connection while `doing` something, classified by
+  /// pg::classify_sqlstate (src/pg/connection.h).
   [[noreturn]] void fail(const PGresult* result, const std::string& doing) const;
 
   PGconn* raw() { return conn_; }
@@ -49,6 +50,10 @@ class PgSession {
  private:
   pg::ConnInfo info_;
   PGconn* conn_ = nullptr;
+
+  PgResult run(const std::string& sql, const Params& params, const std::string& doing);
+  /// The connection is gone: retryable, or in doubt when it went during COMMIT.
+  [[noreturn]] void lost(const std::string& doing, bool committing) const;
 };
 
 /// The first column of the first row as text, nullopt for NULL or no row.

@@ -10,6 +10,7 @@
 #include "replay/apply/replay_state.h"
 #include "replay/apply/row_statement.h"
 #include "src/error.h"
+#include "src/pg/connection.h"
 
 namespace auditpitr::replay {
 namespace {
@@ -36,6 +37,8 @@ std::vector<const char*> c_strings(const Params& params) {
 
 }  // namespace
 
+// Which data conflict an event met (the report counts them by kind); whether a failure is worth
+// retrying is pg::classify_sqlstate's answer, not this one's.
 std::string conflict_kind_of(const std::string& sqlstate) {
   if (sqlstate == "23503") return "foreign_key";
   if (sqlstate == "23505") return "unique";
@@ -226,9 +229,10 @@ bool PgSink::apply_all(const std::vector<const RowChange*>& changes, std::vector
 
   rollback_batch();
   if (conflict_kind_of(refusal->sqlstate).empty())
-    throw runtime_error("error while applying a batch on " + session_.describe() + ": " + refusal->message +
-                            " (SQLSTATE " + refusal->sqlstate + ")",
-                        "the batch was rolled back; run the command again to resume after the last committed batch");
+    throw pg::database_error({refusal->sqlstate, pg::classify_sqlstate(refusal->sqlstate)}, refusal->message,
+                             "applying a batch", session_.describe(), "",
+                             "run the command again: the batch was rolled back, and replay resumes after the last "
+                             "committed batch");
   return false;
 }
 

@@ -16,8 +16,26 @@ namespace {
 
 constexpr int kSwapAttempts = 5;
 
-bool is_busy_error(const std::exception& e) {
-  return std::string(e.what()).find("is being accessed by other users") != std::string::npos;
+// One attempt, in one transaction.
+void swap_once(pg::Connection& conn, const std::string& dbname, const std::string& incoming,
+               const std::string& outgoing_name, const DatabaseMark& outgoing_mark) {
+  pqxx::work tx(conn.raw());
+  pqxx::result target =
+      tx.exec_params("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", dbname);
+  std::string comment = target.empty() || target[0][0].is_null() ? "NULL" : tx.quote(target[0][0].as<std::string>());
+  if (!target.empty()) {
+    // Sessions are ended inside the transaction; RENAME then holds the database's lock, so
+    // new ones wait and see the restored database once this commits.
+    tx.exec_params(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+        dbname);
+    tx.exec("ALTER DATABASE " + pg::quote_ident(dbname) + " RENAME TO " + pg::quote_ident(outgoing_name));
+    tx.exec("COMMENT ON DATABASE " + pg::quote_ident(outgoing_name) + " IS " + tx.quote(mark_text(outgoing_mark)));
+  }
+  pause_point("swap-begun");
+  tx.exec("ALTER DATABASE " + pg::quote_ident(incoming) + " RENAME TO " + pg::quote_ident(dbname));
+  tx.exec("COMMENT ON DATABASE " + pg::quote_ident(dbname) + " IS " + comment);
+  tx.commit();
 }
 
 }  // namespace
@@ -88,32 +106,30 @@ std::vector<std::string> clean_leftovers(AdminSession& admin, const std::string&
 }
 
 void swap_into_place(AdminSession& admin, const std::string& dbname, const std::string& incoming,
-                     const std::string& outgoing_name, const DatabaseMark& outgoing_mark) {
+                     const std::string& outgoing_name, const DatabaseMark& outgoing_mark, const Reporter& reporter) {
   auto& conn = admin.connection();
+  std::string doing = "swapping '" + incoming + "' into place as '" + dbname + "'";
   for (int attempt = 1;; ++attempt) {
     try {
-      pqxx::work tx(conn.raw());
-      pqxx::result target =
-          tx.exec_params("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", dbname);
-      std::string comment =
-          target.empty() || target[0][0].is_null() ? "NULL" : tx.quote(target[0][0].as<std::string>());
-      if (!target.empty()) {
-        // Sessions are ended inside the transaction; RENAME then holds the database's lock, so
-        // new ones wait and see the restored database once this commits.
-        tx.exec_params(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-            dbname);
-        tx.exec("ALTER DATABASE " + pg::quote_ident(dbname) + " RENAME TO " + pg::quote_ident(outgoing_name));
-        tx.exec("COMMENT ON DATABASE " + pg::quote_ident(outgoing_name) + " IS " + tx.quote(mark_text(outgoing_mark)));
-      }
-      pause_point("swap-begun");
-      tx.exec("ALTER DATABASE " + pg::quote_ident(incoming) + " RENAME TO " + pg::quote_ident(dbname));
-      tx.exec("COMMENT ON DATABASE " + pg::quote_ident(dbname) + " IS " + comment);
-      tx.commit();
+      swap_once(conn, dbname, incoming, outgoing_name, outgoing_mark);
       return;
     } catch (const std::exception& e) {
-      if (is_busy_error(e) && attempt < kSwapAttempts) continue;  // a client reconnected in between
-      pg::rethrow_as_error(e, "swapping '" + incoming + "' into place as '" + dbname + "'", conn);
+      // A client that connected in between (55006, after RENAME waited 5 s for it), a lock or a
+      // deadlock: the transaction rolled back whole, so it is tried again. Only on this session,
+      // though: a new one would not hold the restore's advisory lock.
+      pg::FailureClass failure = pg::classify(e);
+      if (failure.failure == DbFailure::retryable && conn.raw().is_open() && attempt < kSwapAttempts) {
+        Error retried = pg::database_error(failure, pg::first_line(e.what()), doing, conn.describe(), e.what());
+        reporter.warning(std::string(retried.what()) + "; trying again (" + std::to_string(attempt + 1) + " of " +
+                         std::to_string(kSwapAttempts) + ")");
+        std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
+        continue;
+      }
+      if (failure.failure == DbFailure::in_doubt)
+        throw pg::database_error(failure, pg::first_line(e.what()), doing, conn.describe(), e.what(),
+                                 "the swap happened if '" + incoming + "' no longer exists (psql -l lists the " +
+                                     "databases); if it still does, nothing changed: run the command again");
+      pg::rethrow_as_error(e, doing, conn);
     }
   }
 }
@@ -150,7 +166,7 @@ std::vector<UndoResult> undo_restore(const Config& config, const std::string& st
       std::string undone = undone_name(db->dbname, stamp);
       if (admin.database_exists(undone))
         throw runtime_error("'" + undone + "' already exists", "drop it first: auditpitr kept --drop " + stamp);
-      detail::swap_into_place(admin, db->dbname, kept, undone, {CopyKind::undone, stamp, std::time(nullptr)});
+      detail::swap_into_place(admin, db->dbname, kept, undone, {CopyKind::undone, stamp, std::time(nullptr)}, reporter);
       reporter.success("'" + db->dbname + "' is back to its state before the restore " + stamp +
                        "; the restored data is kept as '" + undone + "'");
       results.push_back({db->dbname, undone, db->alias});

@@ -6,12 +6,20 @@
 namespace auditpitr::pg {
 namespace {
 
-std::string first_line(std::string text) {
-  auto nl = text.find('\n');
-  if (nl != std::string::npos) text.resize(nl);
-  if (text.rfind("FATAL:  ", 0) == 0) text.erase(0, 8);
-  if (text.rfind("ERROR:  ", 0) == 0) text.erase(0, 8);
-  return text;
+// No SQLSTATE (libpq saw the socket close), a connection exception (08), the server shutting down,
+// crashed or starting (57P01-57P03), or the session timed out idle (57P05).
+bool connection_gone(const std::string& sqlstate) {
+  return sqlstate.empty() || sqlstate.rfind("08", 0) == 0 || sqlstate == "57P01" || sqlstate == "57P02" ||
+         sqlstate == "57P03" || sqlstate == "57P05";
+}
+
+const char* sqlstate_name(const std::string& sqlstate) {
+  if (sqlstate == "40001") return "serialization failure";
+  if (sqlstate == "40P01") return "deadlock";
+  if (sqlstate == "55P03") return "lock not available";
+  if (sqlstate == "55006") return "object in use";
+  if (sqlstate == "53300") return "too many connections";
+  return "";
 }
 
 std::string connect_hint(const std::string& reason) {
@@ -57,13 +65,65 @@ void Connection::set_canonical_output() {
   }
 }
 
+DbFailure classify_sqlstate(const std::string& sqlstate) {
+  if (sqlstate.empty()) return DbFailure::permanent;
+  if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03" || sqlstate == "55006" || sqlstate == "53300" ||
+      connection_gone(sqlstate))
+    return DbFailure::retryable;
+  if (sqlstate == "40003") return DbFailure::in_doubt;
+  return DbFailure::permanent;
+}
+
+FailureClass classify(const std::exception& e) {
+  if (auto* error = dynamic_cast<const Error*>(&e)) return {error->sqlstate(), error->db_failure()};
+  if (auto* sql = dynamic_cast<const pqxx::sql_error*>(&e))
+    return {sql->sqlstate(), classify_sqlstate(sql->sqlstate())};
+  if (dynamic_cast<const pqxx::in_doubt_error*>(&e)) return {"", DbFailure::in_doubt};
+  if (dynamic_cast<const pqxx::statement_completion_unknown*>(&e)) return {"40003", DbFailure::in_doubt};
+  if (dynamic_cast<const pqxx::serialization_failure*>(&e)) return {"40001", DbFailure::retryable};
+  if (dynamic_cast<const pqxx::deadlock_detected*>(&e)) return {"40P01", DbFailure::retryable};
+  if (dynamic_cast<const pqxx::transaction_rollback*>(&e)) return {"40000", DbFailure::retryable};
+  if (dynamic_cast<const pqxx::too_many_connections*>(&e)) return {"53300", DbFailure::retryable};
+  if (dynamic_cast<const pqxx::broken_connection*>(&e)) return {"", DbFailure::retryable};
+  if (dynamic_cast<const pqxx::pqxx_exception*>(&e)) return {"", DbFailure::permanent};
+  return {};
+}
+
+Error database_error(const FailureClass& failure, const std::string& reason, const std::string& doing,
+                     const std::string& where, std::string cause, const std::string& again_hint) {
+  const std::string& state = failure.sqlstate;
+  std::string coded = state.empty() ? "" : " (SQLSTATE " + state + ")";
+  std::string again = again_hint.empty() ? "run the command again" : again_hint;
+  std::string message = "error while " + doing + " on " + where + ": " + reason + coded, hint;
+  if (failure.failure == DbFailure::in_doubt) {
+    message = "lost the connection to " + where + " while " + doing + ": whether it committed is unknown" + coded;
+    hint = again_hint.empty() ? "check on the server whether the change was made before running the command again"
+                              : again_hint;
+  } else if (failure.failure == DbFailure::retryable && connection_gone(state)) {
+    message = "lost the connection to " + where + " while " + doing + ": " + reason + coded;
+    hint = "check that the server is running, then " + again;
+  } else if (failure.failure == DbFailure::retryable) {
+    std::string name = sqlstate_name(state);
+    hint = "another session held what this needed" + (name.empty() ? "" : " (" + name + ")") + ": " + again;
+  } else if (!again_hint.empty()) {
+    hint = "fix the cause, then " + again_hint;
+  }
+  Error error = runtime_error(message, hint, std::move(cause));
+  error.set_db_failure(state, failure.failure);
+  return error;
+}
+
 void rethrow_as_error(const std::exception& e, const std::string& doing, const Connection& conn) {
   if (auto* error = dynamic_cast<const Error*>(&e)) throw *error;
-  std::string reason = first_line(e.what());
-  if (dynamic_cast<const pqxx::broken_connection*>(&e))
-    throw runtime_error("lost the connection to " + conn.describe() + " while " + doing + ": " + reason,
-                        "check that the server is running, then run the command again", e.what());
-  throw runtime_error("error while " + doing + " on " + conn.describe() + ": " + reason, {}, e.what());
+  throw database_error(classify(e), first_line(e.what()), doing, conn.describe(), e.what());
+}
+
+std::string first_line(std::string text) {
+  auto nl = text.find('\n');
+  if (nl != std::string::npos) text.resize(nl);
+  auto colon = text.find(":  ");  // the severity is one word: "ERROR", "FATAL", "FEHLER"
+  if (colon != std::string::npos && colon < 24 && text.find(' ') > colon) text.erase(0, colon + 3);
+  return text;
 }
 
 std::string quote_ident(const std::string& name) {

@@ -5,6 +5,7 @@
 #include <pqxx/pqxx>
 #include <string>
 
+#include "src/error.h"
 #include "src/pg/conninfo.h"
 
 namespace auditpitr::pg {
@@ -33,8 +34,35 @@ class Connection {
   std::unique_ptr<pqxx::connection> conn_;
 };
 
-/// Wraps a pqxx exception thrown while `doing` something on `conn` into a runtime Error.
+/// The one classifier of database failures, by SQLSTATE (never by the message, which is in the
+/// server's lc_messages language). Retryable: 40001 serialization failure, 40P01 deadlock, 55P03 lock
+/// not available, 55006 object in use, class 08 (connection exception), 53300 too many connections,
+/// 57P01-57P03 and 57P05 (server shutting down, starting, idle session ended). In doubt: 40003 statement completion
+/// unknown. Everything else is permanent; "" (no SQLSTATE) too: callers know a lost connection otherwise.
+DbFailure classify_sqlstate(const std::string& sqlstate);
+
+struct FailureClass {
+  std::string sqlstate;  ///< "" when there is none (connection lost, in doubt)
+  DbFailure failure = DbFailure::none;
+};
+/// The class of an exception from libpqxx. Its transaction_rollback family and broken_connection
+/// carry no SQLSTATE: their type gives it. An auditpitr Error keeps its own; other exceptions: none.
+FailureClass classify(const std::exception& e);
+
+/// The Error for a database failure while `doing` something on `where` ("database 'x' at
+/// host:port"): the server's reason, the SQLSTATE and class attached, and a hint saying whether
+/// running the command again makes sense. `again_hint` ("run the command again: it resumes...")
+/// replaces the generic advice to do so, is the whole hint of an in-doubt failure, and follows "fix
+/// the cause, then" for a permanent one (which otherwise has no hint).
+Error database_error(const FailureClass& failure, const std::string& reason, const std::string& doing,
+                     const std::string& where, std::string cause, const std::string& again_hint = {});
+
+/// Wraps a pqxx exception thrown while `doing` something on `conn` into a runtime Error, classified
+/// (an auditpitr Error is thrown as it is).
 [[noreturn]] void rethrow_as_error(const std::exception& e, const std::string& doing, const Connection& conn);
+
+/// The first line of a server message, without its severity ("ERROR:  ", "FEHLER:  ").
+std::string first_line(std::string text);
 
 /// Double-quotes an identifier the way PostgreSQL does (identifiers never become raw SQL text).
 std::string quote_ident(const std::string& name);

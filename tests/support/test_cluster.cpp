@@ -22,13 +22,28 @@ void stop_shared() { shared.reset(); }
 
 }  // namespace
 
+void skip_binary(const std::string& reason) {
+  std::cerr << "SKIPPED: " << reason << "\n";
+  std::exit(77);
+}
+
+void skip_binary_unless_required(const std::string& reason) {
+  const char* require = std::getenv("AUDITPITR_REQUIRE_PG");
+  if (!require || std::string(require) != "1") skip_binary(reason);
+  std::cerr << "FAILED: " << reason << " (AUDITPITR_REQUIRE_PG=1 requires every [pg] test to run)\n";
+  std::exit(1);
+}
+
+void require_server_programs() {
+  if (pg::server_bin_dir().empty())
+    skip_binary_unless_required(
+        "PostgreSQL server programs (initdb, pg_ctl) not found: the [pg] tests of this "
+        "binary did not run");
+}
+
 pg::LocalCluster& cluster() {
   if (shared) return *shared;
-  if (pg::server_bin_dir().empty()) {
-    const char* require = std::getenv("AUDITPITR_REQUIRE_PG");
-    std::cerr << "PostgreSQL server programs not found: skipping the [pg] tests of this binary\n";
-    std::exit(require && std::string(require) == "1" ? 1 : 77);
-  }
+  require_server_programs();
   try {
     shared = std::make_unique<pg::LocalCluster>(runner);
   } catch (const Error& e) {

@@ -13,6 +13,15 @@ namespace auditpitr::test {
 /// (CTest: skipped) — or fails when AUDITPITR_REQUIRE_PG=1.
 pg::LocalCluster& cluster();
 
+/// Ends this test binary as skipped: the reason on stderr, exit 77 (SKIP_RETURN_CODE in CTest). A
+/// binary that may skip holds only tests sharing the reason, so nothing else goes unrun with them.
+[[noreturn]] void skip_binary(const std::string& reason);
+/// The same for what a [pg] test needs from the host (server programs, a locale): a failure
+/// (exit 1) instead when AUDITPITR_REQUIRE_PG=1 says everything must run (.ci/run sets it).
+[[noreturn]] void skip_binary_unless_required(const std::string& reason);
+/// Skips (or fails, as above) when the PostgreSQL server programs are missing.
+void require_server_programs();
+
 /// Drops and re-creates `name`, then runs the SQL files given (paths relative to the source tree).
 pg::ConnInfo fresh_database(const std::string& name, const std::vector<std::string>& sql_files = {});
 
