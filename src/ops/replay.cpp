@@ -84,6 +84,23 @@ uint64_t count_window_events(const std::string& dir, replay::TimePoint from, rep
   return n;
 }
 
+/// apply_events, whose verification errors (the logs do not hold the recorded position, a conflict
+/// under --on-conflict fail) name the log-like files that were not read: often the cause.
+replay::ApplySummary apply_all(replay::AuditEventSource& events, replay::Mapper& mapper, replay::ChangeSink& sink,
+                               const replay::ApplyOptions& apply, const std::vector<replay::UnreadFile>& unread) {
+  try {
+    return replay::apply_events(events, mapper, sink, apply);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::verification || unread.empty()) throw;
+    std::string files;
+    for (const auto& u : unread) files += (files.empty() ? "'" : ", '") + u.path + "'";
+    throw Error(e.kind(), e.what(),
+                e.hint() + "; note that files of the audit folder were not read: " + files +
+                    " (the report of 'auditpitr analyze' says why and how to have them read)",
+                e.cause());
+  }
+}
+
 }  // namespace
 
 ReplayReport run_replay(const Config& config, const ReplayOptions& options, const Reporter& reporter) {
@@ -147,7 +164,7 @@ ReplayReport run_replay(const Config& config, const ReplayOptions& options, cons
     replay::ScriptSink sink(file, catalog, options.on_conflict,
                             "auditpitr replay --sql: events after " + replay::format_time(report.from) + " up to " +
                                 replay::format_time(options.to));
-    report.summary = replay::apply_events(*events, mapper, sink, apply);
+    report.summary = apply_all(*events, mapper, sink, apply, report.left_out.unread_files);
     sink.finish();
     file.commit();
   } else {
@@ -156,7 +173,7 @@ ReplayReport run_replay(const Config& config, const ReplayOptions& options, cons
       replay::save_replay_window(session, {report.from, options.to, report.backup, {}, 0, false});
     }
     replay::PgSink sink(session, catalog, options.dry_run);
-    report.summary = replay::apply_events(*events, mapper, sink, apply);
+    report.summary = apply_all(*events, mapper, sink, apply, report.left_out.unread_files);
     sink.finish();
     if (!options.dry_run) {
       replay::advance_key_sequences(session, tables);

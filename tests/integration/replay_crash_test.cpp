@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <random>
 
 #include "tests/integration/replay_support.h"
@@ -135,6 +136,17 @@ TEST_CASE("logs rotated with dateext between two runs, new lines after: the seco
   CHECK_THAT(warned.out, Catch::Contains("already applied") && Catch::Contains("not read: '" + ws.audit_dir() +
                                                                                "/update.log-20250114.xz': compressed "
                                                                                "with xz"));
+
+  // Rotated with a compressor it cannot read, the position's event is gone: stopped, naming the file.
+  for (const char* name : {"create.log", "update.log", "delete.log"}) {
+    std::string log = ws.audit_dir() + "/" + name;
+    std::filesystem::rename(log, log + "-20250116.xz");
+    test::write_text(log, "");
+  }
+  auto lost = ws.replay({"--to", "2025-01-17T00:00:00Z"});
+  CHECK(lost.exit_code == 3);
+  CHECK_THAT(lost.err,
+             Catch::Contains("no longer hold") && Catch::Contains(ws.audit_dir() + "/delete.log-20250116.xz"));
 }
 
 TEST_CASE("Ctrl-C during a batch: exit 130, that batch rolled back, the next run finishes the job",
