@@ -40,6 +40,12 @@ PgSession::PgSession(const pg::ConnInfo& info) : info_(info) {
     throw runtime_error("unable to connect to " + describe() + ": " + reason,
                         "is the server running, and are the database and user names right?");
   }
+  int version = PQserverVersion(conn_);
+  if (version < pg::kOldestServerVersionNum) {
+    PQfinish(conn_);
+    conn_ = nullptr;
+    pg::require_supported_server(version, describe());
+  }
 }
 
 PgSession::~PgSession() {

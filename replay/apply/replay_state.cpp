@@ -1,5 +1,5 @@
 // The auditpitr schema's statements. Times go in as RFC 3339 text with microseconds and come out
-// as microseconds since the epoch (exact: extract() is numeric since PostgreSQL 14).
+// as microseconds since the epoch, exactly (see epoch_micros).
 #include "replay/apply/replay_state.h"
 
 #include "replay/log/time_parse.h"
@@ -37,6 +37,14 @@ bool table_exists(PgSession& session, const char* name) {
   return first_value(r.get()) == std::string("t");
 }
 
+// Microseconds since the epoch of a timestamptz column, exact on every supported server: whole
+// seconds and the microseconds within them are each small enough for a double (PostgreSQL 13's
+// extract(); 14 and newer return numeric), where epoch * 1000000 in one double might not be.
+std::string epoch_micros(const std::string& column) {
+  return "(extract(epoch FROM date_trunc('second', " + column + "))::bigint * 1000000 + extract(microseconds FROM " +
+         column + ")::bigint % 1000000)";
+}
+
 }  // namespace
 
 void create_replay_schema(PgSession& session) {
@@ -46,9 +54,8 @@ void create_replay_schema(PgSession& session) {
 
 std::optional<RestoredFrom> load_restored_from(PgSession& session) {
   if (!table_exists(session, "auditpitr.restored_from")) return std::nullopt;
-  PgResult r =
-      session.exec("SELECT backup, (extract(epoch FROM snapshot_time) * 1000000)::bigint FROM auditpitr.restored_from",
-                   {}, "reading auditpitr.restored_from");
+  PgResult r = session.exec("SELECT backup, " + epoch_micros("snapshot_time") + " FROM auditpitr.restored_from", {},
+                            "reading auditpitr.restored_from");
   if (PQntuples(r.get()) == 0) return std::nullopt;
   return RestoredFrom{PQgetvalue(r.get(), 0, 0), micros(PQgetvalue(r.get(), 0, 1))};
 }
@@ -56,9 +63,9 @@ std::optional<RestoredFrom> load_restored_from(PgSession& session) {
 std::optional<ReplayRecord> load_replay_record(PgSession& session) {
   if (!table_exists(session, "auditpitr.replay")) return std::nullopt;
   PgResult r = session.exec(
-      "SELECT (extract(epoch FROM window_from) * 1000000)::bigint, (extract(epoch FROM window_to) * 1000000)::bigint, "
-      "coalesce(backup, ''), (extract(epoch FROM position_time) * 1000000)::bigint, position_ordinal, position_hash, "
-      "events_applied, finished_at IS NOT NULL FROM auditpitr.replay",
+      "SELECT " + epoch_micros("window_from") + ", " + epoch_micros("window_to") + ", coalesce(backup, ''), " +
+          epoch_micros("position_time") +
+          ", position_ordinal, position_hash, events_applied, finished_at IS NOT NULL FROM auditpitr.replay",
       {}, "reading auditpitr.replay");
   if (PQntuples(r.get()) == 0) return std::nullopt;
   const PGresult* res = r.get();

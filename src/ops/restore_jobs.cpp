@@ -27,11 +27,9 @@ int usable_cores() {
 AdminSession::ConnectionSlots AdminSession::connection_slots() {
   try {
     pqxx::nontransaction tx(conn_.raw());
-    std::string clients = server_version_num() >= 100000 ? " WHERE backend_type = 'client backend'" : "";
     pqxx::result r = tx.exec(
         "SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int, "
-        "(SELECT count(*) FROM pg_stat_activity" +
-        clients + ")::int");
+        "(SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int");
     return {r[0][0].as<int>(), r[0][1].as<int>()};
   } catch (const std::exception& e) {
     pg::rethrow_as_error(e, "counting the server's free connections", conn_);

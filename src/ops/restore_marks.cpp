@@ -83,8 +83,7 @@ void AdminSession::drop_marked_database(const std::string& dbname, CopyKind kind
       tx.exec_params(
           "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
           dbname);
-    tx.exec("DROP DATABASE IF EXISTS " + pg::quote_ident(dbname) +
-            (force && server_version_num() >= 130000 ? " WITH (FORCE)" : ""));
+    tx.exec("DROP DATABASE IF EXISTS " + pg::quote_ident(dbname) + (force ? " WITH (FORCE)" : ""));
   } catch (const pqxx::sql_error& e) {
     if (e.sqlstate() == kObjectInUse)
       throw runtime_error("the database '" + dbname + "' is in use: it was not dropped",

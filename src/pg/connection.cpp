@@ -43,6 +43,7 @@ Connection::Connection(const ConnInfo& info) : info_(info) {
     std::string reason = first_line(e.what());
     throw runtime_error("unable to connect to " + describe() + ": " + reason, connect_hint(reason), e.what());
   }
+  require_supported_server(conn_->server_version(), describe());
 }
 
 std::string Connection::describe() const { return "database '" + info_.dbname() + "' at " + info_.server_address(); }
@@ -63,6 +64,19 @@ void Connection::set_canonical_output() {
   } catch (const std::exception& e) {
     rethrow_as_error(e, "setting the session's output format", *this);
   }
+}
+
+std::string version_text(int num) {
+  if (num >= 100000) return std::to_string(num / 10000) + "." + std::to_string(num % 10000);
+  return std::to_string(num / 10000) + "." + std::to_string(num / 100 % 100) + "." + std::to_string(num % 100);
+}
+
+void require_supported_server(int server_version_num, const std::string& where) {
+  if (server_version_num >= kOldestServerVersionNum) return;
+  throw runtime_error(where + " runs PostgreSQL " + version_text(server_version_num) +
+                          ": auditpitr supports PostgreSQL " + std::to_string(kOldestServerVersionNum / 10000) +
+                          " and newer",
+                      "upgrade the server (pg_upgrade, or a dump and restore with that version's own tools)");
 }
 
 DbFailure classify_sqlstate(const std::string& sqlstate) {

@@ -10,10 +10,21 @@
 
 namespace auditpitr::pg {
 
+/// The oldest server auditpitr works with: PostgreSQL 13 (README, "Supported PostgreSQL versions").
+constexpr int kOldestServerVersionNum = 130000;
+
+/// "15.18" from 150018; "9.6.24" from 90624 (before 10 the major version had two parts).
+std::string version_text(int server_version_num);
+
+/// Refuses a server older than PostgreSQL 13: a runtime Error naming `where` (host:port), the
+/// version found and what is supported. Every connection passes here (Connection, replay's PgSession).
+void require_supported_server(int server_version_num, const std::string& where);
+
 class Connection {
  public:
   /// Connects now. Throws a runtime Error naming host:port and the database, with a hint for the
-  /// usual causes (server down, wrong password, unknown database).
+  /// usual causes (server down, wrong password, unknown database), or when the server is older
+  /// than PostgreSQL 13.
   explicit Connection(const ConnInfo& info);
 
   pqxx::connection& raw() { return *conn_; }

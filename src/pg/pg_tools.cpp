@@ -10,7 +10,7 @@ namespace auditpitr::pg {
 
 PgTools::PgTools(ProcessRunner& runner, std::string bin_dir) : runner_(runner), bin_dir_(std::move(bin_dir)) {}
 
-int server_major(int num) { return num >= 100000 ? num / 10000 : num / 10000; }
+int server_major(int num) { return num / 10000; }
 
 int PgTools::major_of_version_text(const std::string& text) {
   auto close = text.find(')');

@@ -33,7 +33,7 @@ class PgTools {
 /// the exported snapshot, to stdout.
 Command pg_dump_command(const std::string& pg_dump, const ConnInfo& info, const std::string& snapshot);
 
-/// Server major version from server_version_num: 150018 -> 15, 90624 -> 9 (9.6 as 9).
+/// Server major version from server_version_num: 150018 -> 15.
 int server_major(int server_version_num);
 
 }  // namespace auditpitr::pg
