@@ -1,7 +1,6 @@
 // Backups that cannot succeed fail clearly, and leave nothing that looks like a backup.
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -93,38 +92,21 @@ TEST_CASE("a backup folder that cannot be written is an error naming it", "[pg][
 
 TEST_CASE("pg_dump missing or of another major version is named", "[pg][backup][errors]") {
   test::portfolio_database("bk_tools");
+  std::string major = std::to_string(test::server_version_num() / 10000);
+  std::string other = std::to_string(test::server_version_num() / 10000 - 1) + ".9";
   test::TempDir tools;
   test::BackupSetup missing({"bk_tools"}, "[tools]\nbin_dir = \"" + tools.path() + "\"\n");
   auto r = missing.cli({"backup"});
   CHECK(r.exit_code == 1);
-  CHECK_THAT(r.err, Catch::Contains("pg_dump not found") && Catch::Contains("major version 15"));
+  CHECK_THAT(r.err, Catch::Contains("pg_dump not found") && Catch::Contains("major version " + major + ")"));
 
-  test::write_text(tools / "pg_dump", "#!/bin/sh\necho 'pg_dump (PostgreSQL) 14.9'\n");
+  test::write_text(tools / "pg_dump", "#!/bin/sh\necho 'pg_dump (PostgreSQL) " + other + "'\n");
   ::chmod((tools / "pg_dump").c_str(), 0755);
   r = missing.cli({"backup"});
   CHECK(r.exit_code == 1);
-  CHECK_THAT(r.err, Catch::Contains("14.9") && Catch::Contains("PostgreSQL 15"));
+  CHECK_THAT(r.err,
+             Catch::Contains("'pg_dump (PostgreSQL) " + other + "'") && Catch::Contains("(PostgreSQL " + major + ")"));
   CHECK(no_valid_backup(missing.backups()));
-}
-
-TEST_CASE("a full disk during the dump removes the partial file and exits 1", "[pg][backup][errors]") {
-  auto info = test::portfolio_database("bk_full");
-  test::execute(info,
-                "INSERT INTO portfolios (title, owner_id) SELECT md5(g::text) || md5((g * 3)::text), 'u' FROM "
-                "generate_series(1, 100000) g");
-  test::BackupSetup setup({"bk_full"});
-  ensure_directory(setup.backups(), 0700);
-  if (::mount("tmpfs", setup.backups().c_str(), "tmpfs", 0, "size=256k,mode=0700") != 0) {
-    WARN("cannot mount a small tmpfs here (needs root): disk-full test skipped");
-    return;
-  }
-  auto r = setup.cli({"backup"});
-  Catalog after = Catalog::scan(setup.backups());
-  std::size_t leftovers = after.temporary_files().size() + after.sets().size();
-  ::umount(setup.backups().c_str());
-  CHECK(r.exit_code == 1);
-  CHECK_THAT(r.err, Catch::Contains("No space left on device") && Catch::Contains("HINT: free some space"));
-  CHECK(leftovers == 0);
 }
 
 TEST_CASE("a second backup of the same folder is refused while one runs", "[pg][backup][errors]") {

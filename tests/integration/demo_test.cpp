@@ -6,14 +6,12 @@
 #include "src/util/fs.h"
 #include "tests/support/cli_runner.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_cluster.h"
 
 using namespace auditpitr;
 
 TEST_CASE("the demo backs up, checks, restores after an incident and analyzes the logs", "[pg][demo]") {
-  if (pg::server_bin_dir().empty()) {
-    WARN("no PostgreSQL server programs: demo not run");
-    return;
-  }
+  test::require_server_programs();
   test::TempDir dir;
   auto r = test::run_cli({"demo", "--dir", dir / "demo"});
   INFO(r.out << r.err);

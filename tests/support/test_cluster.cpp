@@ -54,6 +54,8 @@ pg::LocalCluster& cluster() {
   return *shared;
 }
 
+int server_version_num() { return std::stoi(query_value(cluster().connect_info(), "SHOW server_version_num")); }
+
 std::string source_path(const std::string& relative) { return std::string(AUDITPITR_SOURCE_DIR) + "/" + relative; }
 
 pg::ConnInfo fresh_database(const std::string& name, const std::vector<std::string>& sql_files) {

@@ -22,6 +22,10 @@ pg::LocalCluster& cluster();
 /// Skips (or fails, as above) when the PostgreSQL server programs are missing.
 void require_server_programs();
 
+/// The test server's version (server_version_num, 150018 for 15.18): tests take versions from the
+/// server under test, never from a literal.
+int server_version_num();
+
 /// Drops and re-creates `name`, then runs the SQL files given (paths relative to the source tree).
 pg::ConnInfo fresh_database(const std::string& name, const std::vector<std::string>& sql_files = {});
 
