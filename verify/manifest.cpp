@@ -132,11 +132,7 @@ Manifest load_manifest(const std::string& path) {
 
 std::vector<TableShape> table_shapes(const Manifest& manifest) {
   std::vector<TableShape> shapes;
-  for (const TableChecksum& table : manifest.tables) {
-    TableShape shape{table.schema, table.name, {}, table.primary_key};
-    for (const auto& column : table.column_sums) shape.columns.push_back(column.first);
-    shapes.push_back(std::move(shape));
-  }
+  for (const TableChecksum& table : manifest.tables) shapes.push_back(shape_of(table));
   return shapes;
 }
 

@@ -13,6 +13,7 @@ TableChecksummer::TableChecksummer(const TableShape& shape) : columns_(shape.col
   sum_.schema = shape.schema;
   sum_.name = shape.name;
   sum_.primary_key = shape.primary_key;
+  sum_.columns = shape.columns;
   for (const auto& key : shape.primary_key) {
     auto it = std::find(columns_.begin(), columns_.end(), key);
     if (it == columns_.end())
@@ -48,6 +49,13 @@ TableChecksum TableChecksummer::result() const {
   TableChecksum out = sum_;
   for (std::size_t i = 0; i < columns_.size(); ++i) out.column_sums[columns_[i]] = column_sums_[i];
   return out;
+}
+
+TableShape shape_of(const TableChecksum& checksum) {
+  TableShape shape{checksum.schema, checksum.name, checksum.columns, checksum.primary_key};
+  if (shape.columns.empty())
+    for (const auto& column : checksum.column_sums) shape.columns.push_back(column.first);
+  return shape;
 }
 
 std::string to_hex(uint64_t value) {

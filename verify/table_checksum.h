@@ -28,8 +28,14 @@ struct TableChecksum {
   uint64_t rows = 0;
   uint64_t row_sum = 0;                         ///< sum of per-row hashes
   std::map<std::string, uint64_t> column_sums;  ///< per column: sum of hash(pk, value)
+  /// The columns in COPY order, which row_sum depends on. Empty when unknown (manifests keep only
+  /// the names, in column_sums).
+  std::vector<std::string> columns;
   std::string qualified() const { return schema + "." + name; }
 };
+
+/// The shape a checksum was taken of: its columns in COPY order when known, else in name order.
+TableShape shape_of(const TableChecksum& checksum);
 
 /// Accumulates rows in PostgreSQL's COPY text format (tab-separated, \N for NULL, no newline).
 class TableChecksummer {

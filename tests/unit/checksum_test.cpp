@@ -5,6 +5,7 @@
 #include "verify/compare.h"
 #include "verify/manifest.h"
 #include "verify/table_checksum.h"
+#include "verify/table_diff.h"
 
 using namespace auditpitr;
 using namespace auditpitr::verify;
@@ -61,4 +62,45 @@ TEST_CASE("manifests round-trip and comparisons name what differs", "[checksum]"
   std::set<std::string> only{"t.note"};
   CHECK(compare_checksums(m.tables, {changed}, {&only}).empty());
   CHECK(describe(compare_checksums(m.tables, {})[0]) == "public.t: table missing");
+}
+
+TEST_CASE("COPY text fields are unescaped and ordered as the C collation orders their values", "[verify]") {
+  using auditpitr::verify::compare_copy_fields;
+  using auditpitr::verify::copy_unescape;
+  CHECK(copy_unescape("a\\tb\\\\c\\nd") == "a\tb\\c\nd");
+  CHECK(copy_unescape("\\N") == "\\N");
+  CHECK(compare_copy_fields("a", "b") < 0);
+  CHECK(compare_copy_fields("B", "a") < 0);         // bytes, not a locale's order
+  CHECK(compare_copy_fields("a", "aa") < 0);        // shorter first
+  CHECK(compare_copy_fields("10", "9") < 0);        // text, as the sort key is
+  CHECK(compare_copy_fields("a\\tb", "a b") < 0);   // a tab (0x09) before a space, though '\\' is after ' '
+  CHECK(compare_copy_fields("\\\\", "]") < 0);      // a backslash (0x5c) before ']'
+  CHECK(compare_copy_fields("\xc3\xa9", "z") > 0);  // UTF-8 bytes are above ASCII
+  CHECK(compare_copy_fields("\\N", "z") > 0);       // NULLS LAST
+  CHECK(compare_copy_fields("\\N", "\\N") == 0);
+}
+
+TEST_CASE("compare_tables says per column what is equal, different or not comparable", "[verify]") {
+  using namespace auditpitr::verify;
+  TableShape shape{"public", "t", {"id", "name", "note"}, {"id"}};
+  TableChecksummer expected(shape);
+  std::string row = "1\talice\t\\N", wide_row = "1\talicia\t\\N\tx";
+  expected.add_row(row.data(), row.size());
+  TableShape wider{"public", "t", {"id", "name", "note", "extra"}, {"id"}};
+  TableChecksummer actual(wider);
+  actual.add_row(wide_row.data(), wide_row.size());
+  auto tables = compare_tables({expected.result()}, {actual.result()});
+  REQUIRE(tables.size() == 1);
+  const TableComparison& t = tables[0];
+  CHECK(!t.equal());
+  CHECK(t.content == Verdict::not_comparable);
+  REQUIRE(t.columns.size() == 4);
+  CHECK(t.columns[0].verdict == Verdict::equal);
+  CHECK(t.columns[1].verdict == Verdict::different);
+  CHECK(t.columns[3].presence == Presence::actual_only);
+  CHECK(describe(differences(t)[1]) == "public.t.extra: unexpected column");
+  std::set<std::string> only{"name"};
+  auto limited = compare_tables({expected.result()}, {actual.result()}, {&only});
+  CHECK(limited[0].columns.size() == 1);
+  CHECK(limited[0].content == Verdict::equal);  // not looked at
 }

@@ -1,0 +1,173 @@
+// diff_table: both sides stream the same SELECT sorted by the key's text in the "C" collation,
+// whose order (bytes, shorter first) the client can reproduce without knowing the key's type;
+// the key texts travel as extra columns, since a type's cast to text may differ from its COPY form.
+#include "verify/table_diff.h"
+
+#include <cstring>
+#include <pqxx/stream_from>
+
+#include "src/error.h"
+#include "src/pg/connection.h"
+#include "src/util/interrupt.h"
+
+namespace auditpitr::verify {
+namespace {
+
+constexpr std::string_view kNull = "\\N";
+
+std::string column_list(const std::vector<std::string>& columns) {
+  std::string out;
+  for (const auto& c : columns) out += (out.empty() ? "" : ", ") + pg::quote_ident(c);
+  return out;
+}
+
+// The text the rows are sorted and matched by: each key column's, or the whole row's without a key.
+std::vector<std::string> sort_texts(const TableDiffRequest& r) {
+  std::vector<std::string> texts;
+  if (r.key.empty()) texts.push_back("(ROW(" + column_list(r.columns) + ")::text) COLLATE \"C\"");
+  for (const auto& k : r.key) texts.push_back("(" + pg::quote_ident(k) + "::text) COLLATE \"C\"");
+  return texts;
+}
+
+std::string diff_query(const TableDiffRequest& r) {
+  std::string select = column_list(r.columns), order;
+  std::vector<std::string> texts = sort_texts(r);
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    select += ", " + texts[i];
+    order += (i ? ", " : "") + std::to_string(r.columns.size() + i + 1);
+  }
+  // libpqxx 6.4 writes "COPY <this> TO STDOUT": a parenthesised query is a COPY of its rows.
+  return "(SELECT " + select + " FROM " + pg::quote_qualified(r.schema, r.name) + " ORDER BY " + order + ")";
+}
+
+int compare_bytes(std::string_view a, std::string_view b) {
+  int c = std::memcmp(a.data(), b.data(), std::min(a.size(), b.size()));
+  if (c != 0) return c;
+  return a.size() < b.size() ? -1 : a.size() > b.size() ? 1 : 0;
+}
+
+// One side's stream, a row at a time, split into its fields.
+class CopyCursor {
+ public:
+  CopyCursor(pqxx::transaction_base& tx, const std::string& query, std::size_t fields, std::string table)
+      : stream_(tx, query), fields_expected_(fields), table_(std::move(table)) {}
+
+  bool next() {
+    if (!stream_.get_raw_line(line_)) {
+      stream_.complete();
+      return false;
+    }
+    if (!line_.empty() && line_.back() == '\n') line_.pop_back();  // libpqxx 6.4 leaves it on
+    fields_.clear();
+    std::size_t start = 0;
+    for (std::size_t tab; (tab = line_.find('\t', start)) != std::string::npos; start = tab + 1)
+      fields_.emplace_back(line_.data() + start, tab - start);
+    fields_.emplace_back(line_.data() + start, line_.size() - start);
+    if (fields_.size() != fields_expected_)
+      throw runtime_error("table " + table_ + ": a row has " + std::to_string(fields_.size()) + " fields, expected " +
+                          std::to_string(fields_expected_));
+    return true;
+  }
+  std::string_view field(std::size_t i) const { return fields_[i]; }
+
+ private:
+  pqxx::stream_from stream_;
+  std::size_t fields_expected_;
+  std::string table_;
+  std::string line_;
+  std::vector<std::string_view> fields_;
+};
+
+class Merger {
+ public:
+  Merger(const TableDiffRequest& r, TableDiff& d) : r_(r), d_(d), data_(r.columns.size()) {
+    keys_ = r.key.empty() ? 1 : r.key.size();
+  }
+  std::size_t fields() const { return data_ + keys_; }
+
+  int order(const CopyCursor& e, const CopyCursor& a) const {
+    for (std::size_t i = data_; i < data_ + keys_; ++i)
+      if (int c = compare_copy_fields(e.field(i), a.field(i))) return c;
+    return 0;
+  }
+  void missing(const CopyCursor& e) { note(++d_.missing, d_.missing_keys, e); }
+  void extra(const CopyCursor& a) { note(++d_.extra, d_.extra_keys, a); }
+  void matched(const CopyCursor& e, const CopyCursor& a) {
+    std::vector<std::string> differing;
+    for (std::size_t i = 0; i < data_; ++i)
+      if (e.field(i) != a.field(i)) {
+        differing.push_back(r_.columns[i]);
+        ++d_.changed_by_column[r_.columns[i]];
+      }
+    if (differing.empty()) return;
+    if (++d_.changed <= r_.max_keys) d_.changed_rows.push_back({key_of(e), std::move(differing)});
+  }
+
+ private:
+  std::vector<std::string> key_of(const CopyCursor& c) const {
+    std::vector<std::string> key;
+    for (std::size_t i = data_; i < data_ + keys_; ++i) key.push_back(copy_unescape(c.field(i)));
+    return key;
+  }
+  void note(uint64_t count, std::vector<std::vector<std::string>>& keys, const CopyCursor& c) {
+    if (d_.keyed() && count <= r_.max_keys) keys.push_back(key_of(c));  // without a key: nothing to name
+  }
+  const TableDiffRequest& r_;
+  TableDiff& d_;
+  std::size_t data_, keys_;
+};
+
+}  // namespace
+
+std::string copy_unescape(std::string_view field) {
+  if (field == kNull) return std::string(field);
+  std::string out;
+  out.reserve(field.size());
+  for (std::size_t i = 0; i < field.size(); ++i) {
+    char c = field[i];
+    if (c == '\\' && i + 1 < field.size()) {
+      c = field[++i];
+      switch (c) {
+        case 'b': c = '\b'; break;
+        case 'f': c = '\f'; break;
+        case 'n': c = '\n'; break;
+        case 'r': c = '\r'; break;
+        case 't': c = '\t'; break;
+        case 'v': c = '\v'; break;
+        default: break;  // \\ and an escaped delimiter stand for themselves
+      }
+    }
+    out += c;
+  }
+  return out;
+}
+
+int compare_copy_fields(std::string_view a, std::string_view b) {
+  bool a_null = a == kNull, b_null = b == kNull;
+  if (a_null || b_null) return a_null == b_null ? 0 : a_null ? 1 : -1;  // NULLS LAST, as ORDER BY
+  if (a.find('\\') == std::string_view::npos && b.find('\\') == std::string_view::npos) return compare_bytes(a, b);
+  return compare_bytes(copy_unescape(a), copy_unescape(b));
+}
+
+TableDiff diff_table(pqxx::transaction_base& expected, pqxx::transaction_base& actual,
+                     const TableDiffRequest& request) {
+  TableDiff diff;
+  diff.key_columns = request.key;
+  for (const auto& c : request.columns) diff.changed_by_column[c] = 0;
+  Merger merger(request, diff);
+  std::string query = diff_query(request), table = request.schema + "." + request.name;
+  CopyCursor e(expected, query, merger.fields(), table), a(actual, query, merger.fields(), table);
+  bool more_e = e.next(), more_a = a.next();
+  for (uint64_t rows = 1; more_e || more_a; ++rows) {
+    if ((rows & 4095) == 0) throw_if_interrupted();
+    int order = !more_e ? 1 : !more_a ? -1 : merger.order(e, a);
+    if (order < 0) merger.missing(e);
+    if (order > 0) merger.extra(a);
+    if (order == 0) merger.matched(e, a);
+    if (order <= 0) more_e = e.next();
+    if (order >= 0) more_a = a.next();
+  }
+  return diff;
+}
+
+}  // namespace auditpitr::verify
