@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   cli::add_export_command(app, global, action);
   cli::add_analyze_command(app, global, action);
   cli::add_replay_command(app, global, action);
+  cli::add_verify_command(app, global, action);
 
   try {
     app.parse(argc, argv);
