@@ -1,8 +1,10 @@
-// diff_table: both sides stream the same SELECT sorted by the key's text in the "C" collation,
-// whose order (bytes, shorter first) the client can reproduce without knowing the key's type;
-// the key texts travel as extra columns, since a type's cast to text may differ from its COPY form.
+// diff_table: both sides stream the same SELECT sorted by the key: integer key columns by value (the
+// client compares the numbers), others by their text in the "C" collation, whose order (bytes,
+// shorter first) the client reproduces without knowing the type; the key texts travel as extra
+// columns, since a type's cast to text may differ from its COPY form.
 #include "verify/table_diff.h"
 
+#include <charconv>
 #include <cstring>
 #include <pqxx/stream_from>
 
@@ -29,15 +31,43 @@ std::vector<std::string> sort_texts(const TableDiffRequest& r) {
   return texts;
 }
 
-std::string diff_query(const TableDiffRequest& r) {
+bool is_integer_type(const std::string& type) { return type == "smallint" || type == "integer" || type == "bigint"; }
+
+// Per key column: an integer on both sides (then sorted by value), else sorted by text.
+std::vector<bool> integer_keys(pqxx::transaction_base& e, pqxx::transaction_base& a, const TableDiffRequest& r) {
+  std::vector<bool> integer;
+  const char* sql =
+      "SELECT format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2";
+  std::string table = pg::quote_qualified(r.schema, r.name);
+  for (const auto& k : r.key) {
+    bool both = true;
+    for (auto* tx : {&e, &a}) {
+      pqxx::result type = tx->exec_params(sql, table, k);
+      both = both && !type.empty() && is_integer_type(type[0][0].c_str());
+    }
+    integer.push_back(both);
+  }
+  return integer;
+}
+
+std::string diff_query(const TableDiffRequest& r, const std::vector<bool>& integer) {
   std::string select = column_list(r.columns), order;
   std::vector<std::string> texts = sort_texts(r);
   for (std::size_t i = 0; i < texts.size(); ++i) {
     select += ", " + texts[i];
-    order += (i ? ", " : "") + std::to_string(r.columns.size() + i + 1);
+    bool by_value = i < integer.size() && integer[i];
+    order +=
+        (i ? ", " : "") + (by_value ? "src." + pg::quote_ident(r.key[i]) : std::to_string(r.columns.size() + i + 1));
   }
   // libpqxx 6.4 writes "COPY <this> TO STDOUT": a parenthesised query is a COPY of its rows.
-  return "(SELECT " + select + " FROM " + pg::quote_qualified(r.schema, r.name) + " ORDER BY " + order + ")";
+  return "(SELECT " + select + " FROM " + pg::quote_qualified(r.schema, r.name) + " AS src ORDER BY " + order + ")";
+}
+
+int compare_integers(std::string_view a, std::string_view b) {
+  long long x = 0, y = 0;
+  std::from_chars(a.data(), a.data() + a.size(), x);
+  std::from_chars(b.data(), b.data() + b.size(), y);
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 int compare_bytes(std::string_view a, std::string_view b) {
@@ -80,14 +110,17 @@ class CopyCursor {
 
 class Merger {
  public:
-  Merger(const TableDiffRequest& r, TableDiff& d) : r_(r), d_(d), data_(r.columns.size()) {
+  Merger(const TableDiffRequest& r, TableDiff& d, std::vector<bool> integer)
+      : r_(r), d_(d), data_(r.columns.size()), integer_(std::move(integer)) {
     keys_ = r.key.empty() ? 1 : r.key.size();
   }
   std::size_t fields() const { return data_ + keys_; }
 
   int order(const CopyCursor& e, const CopyCursor& a) const {
-    for (std::size_t i = data_; i < data_ + keys_; ++i)
-      if (int c = compare_copy_fields(e.field(i), a.field(i))) return c;
+    for (std::size_t k = 0; k < keys_; ++k) {
+      std::string_view x = e.field(data_ + k), y = a.field(data_ + k);
+      if (int c = k < integer_.size() && integer_[k] ? compare_integers(x, y) : compare_copy_fields(x, y)) return c;
+    }
     return 0;
   }
   void missing(const CopyCursor& e) { note(++d_.missing, d_.missing_keys, e); }
@@ -115,6 +148,7 @@ class Merger {
   const TableDiffRequest& r_;
   TableDiff& d_;
   std::size_t data_, keys_;
+  std::vector<bool> integer_;
 };
 
 }  // namespace
@@ -154,8 +188,9 @@ TableDiff diff_table(pqxx::transaction_base& expected, pqxx::transaction_base& a
   TableDiff diff;
   diff.key_columns = request.key;
   for (const auto& c : request.columns) diff.changed_by_column[c] = 0;
-  Merger merger(request, diff);
-  std::string query = diff_query(request), table = request.schema + "." + request.name;
+  std::vector<bool> integer = integer_keys(expected, actual, request);
+  Merger merger(request, diff, integer);
+  std::string query = diff_query(request, integer), table = request.schema + "." + request.name;
   CopyCursor e(expected, query, merger.fields(), table), a(actual, query, merger.fields(), table);
   bool more_e = e.next(), more_a = a.next();
   for (uint64_t rows = 1; more_e || more_a; ++rows) {

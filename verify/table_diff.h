@@ -22,8 +22,9 @@ struct TableDiffRequest {
   std::size_t max_keys = 1000;
 };
 
-/// Reads `COPY (SELECT columns, key texts ORDER BY key texts COLLATE "C")` on both transactions,
-/// alternately, and compares. Both sessions' output settings must be canonical
+/// Reads `COPY (SELECT columns, key texts ORDER BY key)` on both transactions, alternately, and
+/// compares: key columns that are integers on both sides sort by value, others by their text
+/// COLLATE "C" (without a key: the whole row's text). Both sessions' output settings must be canonical
 /// (pg::Connection::set_canonical_output).
 TableDiff diff_table(pqxx::transaction_base& expected, pqxx::transaction_base& actual, const TableDiffRequest& request);
 

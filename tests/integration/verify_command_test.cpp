@@ -123,12 +123,15 @@ TEST_CASE("verify --diff --json: keys and columns per table, in one object", "[p
   CHECK(bool(table_of(root, "categories")["equal"].get_bool()));
 }
 
-TEST_CASE("verify --diff: text keys sort alike on both sides; a table without a key is a multiset", "[pg][verify]") {
+TEST_CASE("verify --diff: keys sort alike on both sides; a table without a key is a multiset", "[pg][verify]") {
   BackupSetup s({"a=vc_keys_a", "b=vc_keys_b"});
   std::string sql =
       "CREATE TABLE words (w text PRIMARY KEY, n int);"
       "INSERT INTO words VALUES ('a', 1), ('B', 2), (E'a\\tb', 3), (E'a\\\\b', 4), ('é', 5), ('', 6), ('a b', 7),"
       "  (E'\\x01', 8), ('Z', 9), ('aa', 10);"
+      "CREATE TABLE nums (id bigint PRIMARY KEY, v int); INSERT INTO nums SELECT g, g FROM generate_series(-5, 12) g;"
+      "CREATE TABLE mixed (a int, b text, v int, PRIMARY KEY (a, b));"
+      "INSERT INTO mixed SELECT g % 11, chr(65 + g % 7), g FROM generate_series(1, 60) g ON CONFLICT DO NOTHING;"
       "CREATE TABLE pairs (x int, y text); INSERT INTO pairs VALUES (1, 'one'), (1, 'one'), (2, NULL);";
   auto a = test::fresh_database("vc_keys_a"), b = test::fresh_database("vc_keys_b");
   test::execute(a, sql);
@@ -136,11 +139,17 @@ TEST_CASE("verify --diff: text keys sort alike on both sides; a table without a 
   CHECK(run_verify(s, {"--db", "a", "--against", "b"}).exit_code == 0);
   test::execute(a,
                 "UPDATE words SET n = 0 WHERE w = E'a\\\\b'; DELETE FROM pairs WHERE y IS NULL;"
-                "INSERT INTO pairs VALUES (1, 'one')");
+                "INSERT INTO pairs VALUES (1, 'one'); DELETE FROM nums WHERE id IN (-5, 2, 10);"
+                "UPDATE nums SET v = 0 WHERE id = 11; UPDATE mixed SET v = 0 WHERE a = 10 AND b = 'D'");
   auto r = run_verify(s, {"--db", "a", "--against", "b", "--diff"});
   CHECK(r.exit_code == 3);
-  CHECK(has(r.out, "changed: 1 row: w=a\\b (n)"));  // and nothing missing or extra: the merge kept step
-  CHECK(!has(r.out, "missing from"));
+  // Nothing missing or extra where only values changed: the merge kept step on text keys...
+  CHECK(has(r.out, "changed: 1 row: w=a\\b (n)"));
+  CHECK(has(r.out, "changed: 1 row: (a, b)=(10, D) (v)"));
+  // ...and integer keys are listed in their order.
+  CHECK(has(r.out, "missing from 'vc_keys_a': 3 rows: id=-5, id=2, id=10"));
+  CHECK(has(r.out, "changed: 1 row: id=11 (v)"));
+  CHECK(!has(r.out, "extra in"));
   CHECK(has(r.out, "no primary key, whole rows compared: 1 row only in 'vc_keys_b', 1 only in 'vc_keys_a'"));
 }
 
