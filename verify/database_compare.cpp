@@ -127,7 +127,7 @@ std::string diff_request(const TableShape& es, const TableShape& as, const Datab
   for (const auto& c : es.columns)
     if (std::count(as.columns.begin(), as.columns.end(), c) && column_selected(only, es.schema, es.name, c))
       r.columns.push_back(c);
-  return r.columns.empty() ? "no column is on both sides" : "";
+  return r.columns.empty() ? "no compared column is in both tables" : "";
 }
 
 void diff_one(Side& e, Side& a, const DatabaseCompareOptions& o, TableComparison& t) {

@@ -11,6 +11,7 @@
 #include "src/error.h"
 #include "src/pg/connection.h"
 #include "src/util/interrupt.h"
+#include "src/util/pause_point.h"
 
 namespace auditpitr::verify {
 namespace {
@@ -151,6 +152,20 @@ class Merger {
   std::vector<bool> integer_;
 };
 
+void merge(CopyCursor& e, CopyCursor& a, Merger& merger) {
+  bool more_e = e.next(), more_a = a.next();
+  pause_point("verify-diff");
+  for (uint64_t rows = 1; more_e || more_a; ++rows) {
+    if ((rows & 4095) == 0) throw_if_interrupted();
+    int order = !more_e ? 1 : !more_a ? -1 : merger.order(e, a);
+    if (order < 0) merger.missing(e);
+    if (order > 0) merger.extra(a);
+    if (order == 0) merger.matched(e, a);
+    if (order <= 0) more_e = e.next();
+    if (order >= 0) more_a = a.next();
+  }
+}
+
 }  // namespace
 
 std::string copy_unescape(std::string_view field) {
@@ -192,15 +207,15 @@ TableDiff diff_table(pqxx::transaction_base& expected, pqxx::transaction_base& a
   Merger merger(request, diff, integer);
   std::string query = diff_query(request, integer), table = request.schema + "." + request.name;
   CopyCursor e(expected, query, merger.fields(), table), a(actual, query, merger.fields(), table);
-  bool more_e = e.next(), more_a = a.next();
-  for (uint64_t rows = 1; more_e || more_a; ++rows) {
-    if ((rows & 4095) == 0) throw_if_interrupted();
-    int order = !more_e ? 1 : !more_a ? -1 : merger.order(e, a);
-    if (order < 0) merger.missing(e);
-    if (order > 0) merger.extra(a);
-    if (order == 0) merger.matched(e, a);
-    if (order <= 0) more_e = e.next();
-    if (order >= 0) more_a = a.next();
+  try {
+    merge(e, a, merger);
+  } catch (...) {
+    // Before the cursors' destructors, which read a COPY to its end: stopped, it ends at once.
+    for (auto* tx : {&expected, &actual}) try {
+        tx->conn().cancel_query();
+      } catch (...) {  // the error on its way matters more
+      }
+    throw;
   }
   return diff;
 }

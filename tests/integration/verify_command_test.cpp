@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <catch2/catch.hpp>
+#include <csignal>
 
 #include "tests/integration/backup_support.h"
 
@@ -216,4 +217,17 @@ TEST_CASE("verify: an unknown database is a clear error naming the server", "[pg
   CHECK(has(r.err, "does not exist"));
   auto neither = run_verify(d.setup, {"--db", "a"});
   CHECK(neither.exit_code == 2);
+}
+
+TEST_CASE("verify --diff: Ctrl-C in the middle of the rows stops it (exit 130)", "[pg][verify]") {
+  BackupSetup s({"a=vc_int_a", "b=vc_int_b"});
+  std::string sql =
+      "CREATE TABLE big (id int PRIMARY KEY, v int); INSERT INTO big SELECT g, g FROM generate_series(1, 100000) g";
+  test::execute(test::fresh_database("vc_int_a"), sql);
+  test::execute(test::fresh_database("vc_int_b"), sql + "; UPDATE big SET v = 0");
+  int pid =
+      test::run_cli_until_paused({"-c", s.config, "verify", "--db", "a", "--against", "b", "--diff"}, "verify-diff");
+  REQUIRE(pid > 0);
+  ::kill(pid, SIGINT);
+  CHECK(test::resume_and_wait(pid) == 130);
 }
