@@ -8,6 +8,8 @@
 #include <memory>
 
 #include "src/error.h"
+#include "src/util/interrupt.h"
+#include "src/util/pause_point.h"
 #include "verify/database_checksum.h"
 #include "verify/table_diff.h"
 
@@ -95,15 +97,19 @@ struct Side {
   }
 };
 
+// Told each table as it starts: stops there on Ctrl-C (inside a table, the COPY loop's business).
 std::function<void(const TableShape&)> table_progress(const DatabaseCompareOptions& o) {
-  if (!o.progress) return {};
-  return [&o](const TableShape& t) { o.progress(t.qualified()); };
+  return [&o](const TableShape& t) {
+    throw_if_interrupted();
+    if (o.progress) o.progress(t.qualified());
+  };
 }
 
 // Both sides at once, each on its own connection: the comparison takes as long as the slower one.
 std::pair<std::vector<TableChecksum>, std::vector<TableChecksum>> checksum_both(Side& e, Side& a,
                                                                                 const DatabaseCompareOptions& o) {
-  auto actual = std::async(std::launch::async, [&a] { return a.checksum({}); });
+  auto actual =
+      std::async(std::launch::async, [&a] { return a.checksum([](const TableShape&) { throw_if_interrupted(); }); });
   std::vector<TableChecksum> expected;
   try {
     expected = e.checksum(table_progress(o));
@@ -164,6 +170,7 @@ DatabaseComparison compare_databases(pg::Connection& expected, pg::Connection& a
   e.tables = selected(std::move(e.tables), options.tables);
   a.tables = selected(std::move(a.tables), options.tables);
   DatabaseComparison result;
+  pause_point("verify-checksums");
   auto start = Clock::now();
   auto [expected_sums, actual_sums] = checksum_both(e, a, options);
   result.tables = compare_tables(expected_sums, actual_sums, compare_options(options));

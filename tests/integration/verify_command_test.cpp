@@ -219,14 +219,17 @@ TEST_CASE("verify: an unknown database is a clear error naming the server", "[pg
   CHECK(neither.exit_code == 2);
 }
 
-TEST_CASE("verify --diff: Ctrl-C in the middle of the rows stops it (exit 130)", "[pg][verify]") {
+TEST_CASE("verify: Ctrl-C before the checksums or in the middle of --diff's rows stops it (exit 130)", "[pg][verify]") {
   BackupSetup s({"a=vc_int_a", "b=vc_int_b"});
   std::string sql =
       "CREATE TABLE big (id int PRIMARY KEY, v int); INSERT INTO big SELECT g, g FROM generate_series(1, 100000) g";
   test::execute(test::fresh_database("vc_int_a"), sql);
   test::execute(test::fresh_database("vc_int_b"), sql + "; UPDATE big SET v = 0");
-  int pid =
-      test::run_cli_until_paused({"-c", s.config, "verify", "--db", "a", "--against", "b", "--diff"}, "verify-diff");
+  std::string phase = GENERATE(as<std::string>{}, "verify-checksums", "verify-diff");
+  INFO(phase);
+  std::vector<std::string> args{"-c", s.config, "verify", "--db", "a", "--against", "b"};
+  if (phase == "verify-diff") args.push_back("--diff");  // without: nothing after the checksums checks
+  int pid = test::run_cli_until_paused(args, phase);
   REQUIRE(pid > 0);
   ::kill(pid, SIGINT);
   CHECK(test::resume_and_wait(pid) == 130);
