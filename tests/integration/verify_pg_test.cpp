@@ -4,6 +4,7 @@
 #include "src/pg/connection.h"
 #include "tests/support/test_cluster.h"
 #include "verify/database_checksum.h"
+#include "verify/database_compare.h"
 
 using namespace auditpitr;
 
@@ -72,4 +73,37 @@ TEST_CASE("odd identifiers and tables without a primary key are checksummed", "[
   CHECK(sums[0].name == "my \"table\"");
   CHECK(sums[0].rows == 2);
   CHECK(sums[0].primary_key.empty());
+}
+
+TEST_CASE("compare_databases and compare_with_checksums give a structured result per table and column",
+          "[pg][verify]") {
+  auto expected_info = test::portfolio_database("verify_cmp_e");
+  auto actual_info = test::portfolio_database("verify_cmp_a");
+  auto figures = test::checksums_of(expected_info);  // e.g. what a recovery works out
+  test::execute(actual_info, "UPDATE projects SET client = 'X' WHERE id = 1; DELETE FROM section_contents");
+  pg::Connection expected(expected_info), actual(actual_info);
+
+  verify::DatabaseCompareOptions options;
+  options.diff = true;
+  auto result = verify::compare_databases(expected, actual, options);
+  CHECK(result.differing_tables() == 2);
+  for (const auto& t : result.tables) {
+    if (t.name == "projects") {
+      REQUIRE(t.diff);
+      CHECK(t.diff->changed == 1);
+      CHECK(t.diff->changed_rows[0].key == std::vector<std::string>{"1"});
+      CHECK(t.diff->changed_rows[0].columns == std::vector<std::string>{"client"});
+    }
+    if (t.name == "section_contents") CHECK(t.actual_rows == 0);
+    if (t.name == "categories") CHECK(t.equal());
+  }
+
+  std::set<std::string> reproducible{"projects.title", "categories.title"};
+  options = {};
+  options.tables = {"projects", "public.categories"};
+  options.only_columns = reproducible;
+  auto limited = verify::compare_with_checksums(figures, actual, options);
+  REQUIRE(limited.tables.size() == 2);
+  CHECK(limited.equal());  // the changed client is not among the columns compared
+  CHECK(limited.tables[1].columns.size() == 1);
 }
