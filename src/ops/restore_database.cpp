@@ -32,8 +32,10 @@ using Clock = std::chrono::steady_clock;
 // inflating first costs, even on two cores (docs/restore.md).
 pg::PgRestoreMessages run_pg_restore(const std::string& pg_restore, const RestoreTarget& target,
                                      const RestoreRequest& request, const std::string& temporary,
-                                     const std::string& archive, pg::ProcessRunner& runner, RestorePhaseTimes& phases) {
+                                     const std::string& archive, AdminSession& admin, pg::ProcessRunner& runner,
+                                     RestorePhaseTimes& phases) {
   pg::PgRestoreOptions options;
+  options.english_server_messages = admin.connection().may_set_lc_messages();
   options.target_dbname = temporary;
   options.no_owner = request.no_owner;
   options.jobs = phases.jobs;  // chosen by restore_into_temporary
@@ -132,8 +134,8 @@ TemporaryRestore restore_into_temporary(const Config& config, const RestoreTarge
     VerifiedDump archive(target.backup.path, target.checked);
     restore.result.phases.inflate = std::chrono::duration<double>(Clock::now() - start_inflating).count();
     pause_point("inflated");
-    pg::PgRestoreMessages messages =
-        run_pg_restore(pg_restore, target, request, restore.temporary, archive.path(), runner, restore.result.phases);
+    pg::PgRestoreMessages messages = run_pg_restore(pg_restore, target, request, restore.temporary, archive.path(),
+                                                    admin, runner, restore.result.phases);
     report_real_errors(messages, restore.temporary, reporter);
     restore.result.pg_restore_summary = messages.summary();
     if (!restore.result.pg_restore_summary.empty()) reporter.info(restore.result.pg_restore_summary);

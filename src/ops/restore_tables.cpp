@@ -102,6 +102,7 @@ DatabaseRestoreResult restore_tables(const Config& config, const RestoreTarget& 
   options.no_owner = request.no_owner;
   options.tables = request.tables;
   options.input_file = archive.path();
+  options.english_server_messages = admin.connection().may_set_lc_messages();  // conflict_hint reads them
   pg::Command command = pg::pg_restore_command(pg_restore, target.database->connect_info(), options);
   pg::PgRestoreMessages messages;
   command.stderr_line = [&](const std::string& line) { messages.add_line(line); };

@@ -55,6 +55,16 @@ std::string Connection::server_version() {
   return tx.exec("SHOW server_version")[0][0].as<std::string>();
 }
 
+bool Connection::may_set_lc_messages() {
+  try {
+    pqxx::nontransaction tx(*conn_);
+    std::string granted = server_version_num() >= 150000 ? " OR has_parameter_privilege('lc_messages', 'SET')" : "";
+    return tx.exec("SELECT current_setting('is_superuser') = 'on'" + granted)[0][0].as<bool>();
+  } catch (const std::exception& e) {
+    rethrow_as_error(e, "reading the session's privileges", *this);
+  }
+}
+
 void Connection::set_canonical_output() {
   try {
     pqxx::nontransaction tx(*conn_);

@@ -36,6 +36,10 @@ class Connection {
   int server_version_num();
   std::string server_version();
 
+  /// Whether the session's role may set lc_messages: a superuser, or (PostgreSQL 15 and newer) a
+  /// role granted SET on it.
+  bool may_set_lc_messages();
+
   /// Fixes the text form of values (dates in ISO and UTC, floats exact, bytea hex), so that
   /// checksums computed on different sessions and servers compare equal.
   void set_canonical_output();

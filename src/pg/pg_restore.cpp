@@ -2,7 +2,9 @@
 #include "src/pg/pg_restore.h"
 
 #include <algorithm>
+#include <cstdlib>
 
+#include "src/pg/connection.h"
 #include "src/util/fs.h"
 
 namespace auditpitr::pg {
@@ -51,6 +53,13 @@ Command pg_restore_command(const std::string& pg_restore, const ConnInfo& info, 
   Command command;
   command.program = pg_restore;
   command.env = info.child_environment();
+  command.env["LC_ALL"] = "C";
+  if (options.english_server_messages) {
+    const char* inherited = std::getenv("PGOPTIONS");
+    std::string& pgoptions = command.env["PGOPTIONS"];  // from the conninfo's options, if it has some
+    if (pgoptions.empty() && inherited) pgoptions = inherited;
+    pgoptions += (pgoptions.empty() ? "" : " ") + std::string("-c lc_messages=C");
+  }
   auto& args = command.args;
   args.push_back("--no-password");
   if (!options.output_file.empty()) {
@@ -83,7 +92,7 @@ std::string PgRestoreError::describe() const {
 
 void PgRestoreMessages::add_line(const std::string& line) {
   static const std::string kFromToc = "pg_restore: from TOC entry ";
-  static const std::string kQueryError = "pg_restore: error: could not execute query: ERROR:  ";
+  static const std::string kQueryError = "pg_restore: error: could not execute query: ";  // then "ERROR:  "
   static const std::string kWarning = "pg_restore: warning: ";
   static const std::string kCopyFailed = "pg_restore: error: COPY failed for table ";
   if (starts_with(line, kFromToc)) {
@@ -91,7 +100,7 @@ void PgRestoreMessages::add_line(const std::string& line) {
   } else if (starts_with(line, kQueryError)) {
     PgRestoreError error;
     error.object = current_object_;
-    error.message = trim(line.substr(kQueryError.size()));
+    error.message = trim(first_line(line.substr(kQueryError.size())));  // the severity in any language
     error.kind = expected_kind(error.message);
     auto& bucket = error.kind.empty() ? errors : expected;
     bucket.push_back(error);

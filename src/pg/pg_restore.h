@@ -20,11 +20,16 @@ struct PgRestoreOptions {
   bool data_only = false;
   bool single_transaction = false;  ///< all or nothing (implies --exit-on-error)
   std::vector<std::string> tables;  ///< -t, repeatable
+  /// The role may set lc_messages (Connection::may_set_lc_messages): the server then answers pg_restore in English,
+  /// the only language PgRestoreMessages can tell expected errors in. Otherwise its messages are
+  /// in the server's lc_messages language and any error counts as a real one.
+  bool english_server_messages = false;
 };
 
 /// The pg_restore command for `options`. Connection settings travel in PG* variables from `info`;
 /// the target database goes in a quoted conninfo and files as absolute paths, so that no name can
-/// be taken for options.
+/// be taken for options. pg_restore runs with LC_ALL=C: its own lines, read back by
+/// PgRestoreMessages, are in English whatever the user's locale.
 Command pg_restore_command(const std::string& pg_restore, const ConnInfo& info, const PgRestoreOptions& options);
 
 /// `dbname='...'` with libpq quoting, for -d.

@@ -110,3 +110,27 @@ TEST_CASE("a COPY conflict says which key conflicted", "[pg_restore]") {
         "(Key (id)=(1) already exists; COPY categories, line 1)");
   CHECK(m.summary().empty());
 }
+
+TEST_CASE("pg_restore speaks English, and asks the server to when the role may", "[pg_restore]") {
+  pg::PgRestoreOptions o;
+  o.target_dbname = "db";
+  o.input_file = "/b/x.dump";
+  auto plain = pg::pg_restore_command("pg_restore", server(), o);
+  CHECK(plain.env.at("LC_ALL") == "C");  // its own lines, which PgRestoreMessages reads
+  CHECK(plain.env.count("PGOPTIONS") == 0);
+  o.english_server_messages = true;
+  CHECK(pg::pg_restore_command("pg_restore", server(), o).env.at("PGOPTIONS") == "-c lc_messages=C");
+  auto with_options = pg::ConnInfo::parse("host=/tmp/sock options='-c work_mem=64MB'");
+  CHECK(pg::pg_restore_command("pg_restore", with_options, o).env.at("PGOPTIONS") ==
+        "-c work_mem=64MB -c lc_messages=C");
+}
+
+TEST_CASE("a server error in another language is still an error of its object", "[pg_restore]") {
+  pg::PgRestoreMessages m;
+  m.add_line("pg_restore: from TOC entry 215; 1259 16386 TABLE portfolios postgres");
+  m.add_line("pg_restore: error: could not execute query: FEHLER:  Rolle »app« existiert nicht");
+  REQUIRE(m.errors.size() == 1);
+  CHECK(m.errors[0].object == "TABLE portfolios");
+  CHECK(m.errors[0].message == "Rolle »app« existiert nicht");
+  CHECK(m.other.empty());
+}
