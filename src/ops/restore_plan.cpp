@@ -57,7 +57,7 @@ RestorePlan plan_restore(const Config& config, const RestoreRequest& request, pg
     target.target_dbname = request.into.empty() ? db->dbname : request.into;
     // The names must be derivable before anything starts.
     restoring_name(target.target_dbname, target.backup.stamp);
-    before_restore_name(target.target_dbname, target.backup.stamp);
+    if (request.into.empty()) before_restore_name(target.target_dbname, target.backup.stamp);  // --into keeps none
     plan.targets.push_back(target);
   }
   plan.stamp = plan.targets.front().backup.stamp;
