@@ -20,6 +20,7 @@ const char* name_infix(CopyKind kind) {
     case CopyKind::restoring: return "_restoring_";
     case CopyKind::kept: return "_before_restore_";
     case CopyKind::undone: return "_undone_";
+    case CopyKind::recovering: return "_pitr_";
   }
   return "";
 }
@@ -31,6 +32,7 @@ const char* kind_word(CopyKind kind) {
     case CopyKind::restoring: return "restoring";
     case CopyKind::kept: return "kept";
     case CopyKind::undone: return "undone";
+    case CopyKind::recovering: return "recovering";
   }
   return "";
 }
@@ -51,6 +53,7 @@ std::optional<DatabaseMark> parse_mark(const std::string& comment) {
   if (words[1] == kind_word(CopyKind::restoring)) mark.kind = CopyKind::restoring;
   else if (words[1] == kind_word(CopyKind::kept)) mark.kind = CopyKind::kept;
   else if (words[1] == kind_word(CopyKind::undone)) mark.kind = CopyKind::undone;
+  else if (words[1] == kind_word(CopyKind::recovering)) mark.kind = CopyKind::recovering;
   else return std::nullopt;
   auto made = replay::parse_rfc3339(words[3]);
   if (!made) return std::nullopt;

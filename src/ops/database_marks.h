@@ -12,9 +12,11 @@
 namespace auditpitr::ops {
 
 enum class CopyKind {
-  restoring,  ///< <dbname>_restoring_<STAMP>: the temporary database of a running restore
-  kept,       ///< <dbname>_before_restore_<STAMP>: the database a restore replaced
-  undone,     ///< <dbname>_undone_<STAMP>: the restored database an undo replaced
+  restoring,   ///< <dbname>_restoring_<STAMP>: the temporary database of a running restore
+  kept,        ///< <dbname>_before_restore_<STAMP>: the database a restore replaced
+  undone,      ///< <dbname>_undone_<STAMP>: the restored database an undo replaced
+  recovering,  ///< <dbname>_pitr_<STAMP> (or recover --into's name): a recovery not yet verified;
+               ///< STAMP is the recovery's target time
 };
 
 struct DatabaseMark {

@@ -6,11 +6,13 @@
 // restore_tables (--table --data-only). The CLI confirms between plan_restore and run_restore.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "src/catalog/catalog.h"
 #include "src/config/config.h"
+#include "src/ops/database_marks.h"
 #include "src/ops/reporter.h"
 #include "src/ops/verified_dump.h"
 #include "src/pg/pg_restore.h"
@@ -22,7 +24,10 @@ struct RestoreRequest {
   std::string stamp;                 ///< YYYYMMDD_HHMMSS or "latest"
   std::vector<std::string> aliases;  ///< empty or "all": every configured database
   std::string into;                  ///< --into NEWDB: a new database, the configured one untouched
-  std::vector<std::string> tables;   ///< --table (needs data_only): into the live database, one transaction
+  /// With `into`: the mark the new database carries from the moment it has its name (recover's
+  /// work database, so that a re-run knows it as its own).
+  std::optional<DatabaseMark> into_mark;
+  std::vector<std::string> tables;  ///< --table (needs data_only): into the live database, one transaction
   bool data_only = false;
   bool no_owner = false;
   int jobs = 0;  ///< pg_restore --jobs; 0: automatic (cores, at most 4, within the

@@ -18,11 +18,14 @@ constexpr int kSwapAttempts = 5;
 
 // One attempt, in one transaction.
 void swap_once(pg::Connection& conn, const std::string& dbname, const std::string& incoming,
-               const std::string& outgoing_name, const DatabaseMark& outgoing_mark) {
+               const std::string& outgoing_name, const DatabaseMark& outgoing_mark,
+               const std::optional<DatabaseMark>& incoming_mark) {
   pqxx::work tx(conn.raw());
   pqxx::result target =
       tx.exec_params("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", dbname);
-  std::string comment = target.empty() || target[0][0].is_null() ? "NULL" : tx.quote(target[0][0].as<std::string>());
+  std::string comment = incoming_mark                              ? tx.quote(mark_text(*incoming_mark))
+                        : target.empty() || target[0][0].is_null() ? "NULL"
+                                                                   : tx.quote(target[0][0].as<std::string>());
   if (!target.empty()) {
     // Sessions are ended inside the transaction; RENAME then holds the database's lock, so
     // new ones wait and see the restored database once this commits.
@@ -106,12 +109,13 @@ std::vector<std::string> clean_leftovers(AdminSession& admin, const std::string&
 }
 
 void swap_into_place(AdminSession& admin, const std::string& dbname, const std::string& incoming,
-                     const std::string& outgoing_name, const DatabaseMark& outgoing_mark, const Reporter& reporter) {
+                     const std::string& outgoing_name, const DatabaseMark& outgoing_mark, const Reporter& reporter,
+                     const std::optional<DatabaseMark>& incoming_mark) {
   auto& conn = admin.connection();
   std::string doing = "swapping '" + incoming + "' into place as '" + dbname + "'";
   for (int attempt = 1;; ++attempt) {
     try {
-      swap_once(conn, dbname, incoming, outgoing_name, outgoing_mark);
+      swap_once(conn, dbname, incoming, outgoing_name, outgoing_mark, incoming_mark);
       return;
     } catch (const std::exception& e) {
       // A client that connected in between (55006, after RENAME waited 5 s for it), a lock or a
