@@ -1,6 +1,9 @@
 // PgSession: libpq with auditpitr's messages.
 #include "replay/apply/pg_session.h"
 
+#include <cstdio>
+#include <cstring>
+
 #include "src/error.h"
 #include "src/pg/connection.h"
 
@@ -46,6 +49,13 @@ PgSession::PgSession(const pg::ConnInfo& info) : info_(info) {
     conn_ = nullptr;
     pg::require_supported_server(version, describe());
   }
+  // NOTICEs ("schema auditpitr already exists, skipping") are not for the user's terminal; warnings are.
+  PQsetNoticeProcessor(
+      conn_,
+      [](void*, const char* message) {
+        if (std::strncmp(message, "NOTICE:", 7) != 0) std::fputs(message, stderr);
+      },
+      nullptr);
 }
 
 PgSession::~PgSession() {
