@@ -11,14 +11,7 @@ namespace {
 
 using pg::quote_ident;
 
-/// How a logged value reaches its column.
-enum class Conversion { plain, array_from_json, json_from_text };
-
-Conversion conversion_of(const TargetColumn& column, const Value& value) {
-  if (column.is_array && value.kind == Value::Kind::json) return Conversion::array_from_json;
-  if (column.is_json && value.kind == Value::Kind::string) return Conversion::json_from_text;
-  return Conversion::plain;
-}
+Conversion conversion_of(const TargetColumn& column, const Value& value) { return conversion_of(column, value.kind); }
 
 /// Creation timestamps keep the existing row's value when an insert meets an existing key.
 bool is_creation_stamp(const ColumnValue& value) {
@@ -54,20 +47,13 @@ class Builder {
   // The value in an assignment (INSERT VALUES, SET): PostgreSQL converts it to the column's type.
   std::string assigned(const std::string& name, const Value& value, std::size_t index) const {
     const TargetColumn& col = column(name);
-    switch (conversion_of(col, value)) {
-      case Conversion::plain: return param_(index);
-      case Conversion::array_from_json:
-        return "(ARRAY(SELECT jsonb_array_elements_text((" + param_(index) + ")::jsonb)))::" + col.type;
-      case Conversion::json_from_text: return "(to_jsonb((" + param_(index) + ")::text))::" + col.type;
-    }
-    return {};
+    if (conversion_of(col, value) == Conversion::plain) return param_(index);
+    return typed_value_sql(col, value.kind, param_(index));
   }
 
   // The value in a comparison: cast explicitly, since nothing else gives it a type.
   std::string compared(const std::string& name, const Value& value, std::size_t index) const {
-    const TargetColumn& col = column(name);
-    if (conversion_of(col, value) == Conversion::plain) return "(" + param_(index) + ")::" + col.type;
-    return assigned(name, value, index);
+    return typed_value_sql(column(name), value.kind, param_(index));
   }
 
   std::string key_where(const std::string& alias) const {
@@ -211,6 +197,22 @@ void append_cascade_shape(std::string& out, const std::vector<CascadeDelete>& ch
 }
 
 }  // namespace
+
+Conversion conversion_of(const TargetColumn& column, Value::Kind kind) {
+  if (column.is_array && kind == Value::Kind::json) return Conversion::array_from_json;
+  if (column.is_json && kind == Value::Kind::string) return Conversion::json_from_text;
+  return Conversion::plain;
+}
+
+std::string typed_value_sql(const TargetColumn& column, Value::Kind kind, const std::string& text) {
+  switch (conversion_of(column, kind)) {
+    case Conversion::plain: return "(" + text + ")::" + column.type;
+    case Conversion::array_from_json:
+      return "(ARRAY(SELECT jsonb_array_elements_text((" + text + ")::jsonb)))::" + column.type;
+    case Conversion::json_from_text: return "(to_jsonb((" + text + ")::text))::" + column.type;
+  }
+  return {};
+}
 
 std::vector<std::optional<std::string>> statement_params(const RowChange& change) {
   std::vector<std::optional<std::string>> params;

@@ -20,6 +20,15 @@ namespace auditpitr::replay {
 ///   then per RowChange::expect, in order: `same` (bool), `found` (text, at most 200 characters)
 constexpr int kStatementFixedColumns = 2;
 
+/// How a logged value reaches its column: as text PostgreSQL converts, or a JSON array becoming an
+/// array column's elements, or a logged string becoming a JSON string in a json/jsonb column.
+enum class Conversion { plain, array_from_json, json_from_text };
+Conversion conversion_of(const TargetColumn& column, Value::Kind kind);
+
+/// SQL turning the text expression `text` (a placeholder, a literal, a column of text) holding a
+/// logged value of `kind` into `column`'s type, explicitly cast (docs/replay.md, "Values").
+std::string typed_value_sql(const TargetColumn& column, Value::Kind kind, const std::string& text);
+
 /// The values bound to a change's statement, in placeholder order: key values, set values, expect
 /// values (not for inserts: nothing is compared), then the event time when the change cascades
 /// (the deletion time of the children). nullopt is SQL NULL.

@@ -21,18 +21,6 @@ struct Target {
   replay::TargetCatalog catalog;
 };
 
-replay::Mapper make_mapper(const Config& config, const std::vector<replay::TargetTable>& tables) {
-  replay::MappingRules rules;
-  if (!config.audit_mapping.empty()) rules = replay::load_mapping_rules(config.audit_mapping);
-  std::vector<verify::TableShape> shapes;
-  for (const auto& t : tables) {
-    verify::TableShape shape{t.schema, t.name, {}, t.primary_key};
-    for (const auto& c : t.columns) shape.columns.push_back(c.name);
-    shapes.push_back(std::move(shape));
-  }
-  return replay::Mapper(std::move(rules), replay::MappingCatalog(std::move(shapes)));
-}
-
 /// The window's start, from the option, the recorded replay or the restored backup (docs/replay.md).
 void decide_window(const Config& config, const ReplayOptions& options, replay::PgSession& session, ReplayReport& report,
                    std::optional<replay::ReplayRecord>& record) {
@@ -103,6 +91,18 @@ replay::ApplySummary apply_all(replay::AuditEventSource& events, replay::Mapper&
 
 }  // namespace
 
+replay::Mapper mapper_for(const Config& config, const std::vector<replay::TargetTable>& tables) {
+  replay::MappingRules rules;
+  if (!config.audit_mapping.empty()) rules = replay::load_mapping_rules(config.audit_mapping);
+  std::vector<verify::TableShape> shapes;
+  for (const auto& t : tables) {
+    verify::TableShape shape{t.schema, t.name, {}, t.primary_key};
+    for (const auto& c : t.columns) shape.columns.push_back(c.name);
+    shapes.push_back(std::move(shape));
+  }
+  return replay::Mapper(std::move(rules), replay::MappingCatalog(std::move(shapes)));
+}
+
 ReplayReport run_replay(const Config& config, const ReplayOptions& options, const Reporter& reporter) {
   auto started = std::chrono::steady_clock::now();
   std::string dir = audit_dir_of(config, options.audit_dir);
@@ -112,7 +112,7 @@ ReplayReport run_replay(const Config& config, const ReplayOptions& options, cons
   replay::PgSession session(target);
   replay::lock_replay(session);
   std::vector<replay::TargetTable> tables = replay::read_target_tables(session);
-  replay::Mapper mapper = make_mapper(config, tables);
+  replay::Mapper mapper = mapper_for(config, tables);
   for (auto& t : tables) t.soft_delete = mapper.soft_delete_column(t.name);
   replay::TargetCatalog catalog(tables);
   check_tables(options.tables, catalog);

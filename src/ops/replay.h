@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "replay/apply/applier.h"
+#include "replay/apply/target_catalog.h"
 #include "src/config/config.h"
 #include "src/ops/analyze.h"
 #include "src/ops/reporter.h"
@@ -42,6 +43,9 @@ struct ReplayReport {
   LogsLeftOut left_out;  ///< unread log-like files; live files' lines still being written
   double elapsed_seconds = 0;
 };
+
+/// The Mapper of `config`'s rules over a target database's tables (as replay reads them).
+replay::Mapper mapper_for(const Config& config, const std::vector<replay::TargetTable>& tables);
 
 /// Runs the replay. Usage Error for a missing --from (and no restored backup recorded), a --from
 /// that contradicts the recorded replay, an unknown --table; see docs/replay.md for the rest.

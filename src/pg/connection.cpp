@@ -68,9 +68,7 @@ bool Connection::may_set_lc_messages() {
 void Connection::set_canonical_output() {
   try {
     pqxx::nontransaction tx(*conn_);
-    tx.exec(
-        "SET DateStyle = ISO; SET IntervalStyle = postgres; SET extra_float_digits = 3; "
-        "SET TimeZone = 'UTC'; SET bytea_output = hex");
+    tx.exec(kCanonicalOutputSql);
   } catch (const std::exception& e) {
     rethrow_as_error(e, "setting the session's output format", *this);
   }

@@ -20,6 +20,12 @@ std::string version_text(int server_version_num);
 /// version found and what is supported. Every connection passes here (Connection, replay's PgSession).
 void require_supported_server(int server_version_num, const std::string& where);
 
+/// The session settings that fix the text form of values (dates in ISO and UTC, floats exact, bytea
+/// hex), so that checksums computed on different sessions and servers compare equal.
+constexpr const char* kCanonicalOutputSql =
+    "SET DateStyle = ISO; SET IntervalStyle = postgres; SET extra_float_digits = 3; "
+    "SET TimeZone = 'UTC'; SET bytea_output = hex";
+
 class Connection {
  public:
   /// Connects now. Throws a runtime Error naming host:port and the database, with a hint for the
@@ -40,8 +46,7 @@ class Connection {
   /// role granted SET on it.
   bool may_set_lc_messages();
 
-  /// Fixes the text form of values (dates in ISO and UTC, floats exact, bytea hex), so that
-  /// checksums computed on different sessions and servers compare equal.
+  /// Applies kCanonicalOutputSql to the session.
   void set_canonical_output();
 
  private:

@@ -25,6 +25,8 @@ class JsonWriter {
   JsonWriter& value(double number);
   JsonWriter& value(bool flag);
   JsonWriter& null();
+  /// A value that is already a JSON document (another writer's str()), inserted as it is.
+  JsonWriter& json(const std::string& document);
   /// key + value in one call.
   template <typename T>
   JsonWriter& field(const std::string& name, const T& v) {
