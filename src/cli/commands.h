@@ -27,5 +27,6 @@ void add_export_command(CLI::App& app, const GlobalOptions& global, Action& acti
 void add_analyze_command(CLI::App& app, const GlobalOptions& global, Action& action);
 void add_replay_command(CLI::App& app, const GlobalOptions& global, Action& action);
 void add_verify_command(CLI::App& app, const GlobalOptions& global, Action& action);
+void add_recover_command(CLI::App& app, const GlobalOptions& global, Action& action);
 
 }  // namespace auditpitr::cli

@@ -1,0 +1,234 @@
+// recover: plan (backup, names: every usage error before anything is written), then restore into
+// the work database (or resume it), capture, replay, verify, and for --in-place swap.
+#include "src/ops/recover.h"
+
+#include <chrono>
+#include <pqxx/pqxx>
+
+#include "replay/apply/pg_sink.h"
+#include "replay/apply/replay_state.h"
+#include "src/catalog/stamp.h"
+#include "src/error.h"
+#include "src/ops/analyze.h"
+#include "src/ops/replay.h"
+#include "src/ops/restore_internal.h"
+#include "src/pg/connection.h"
+#include "src/util/interrupt.h"
+#include "src/util/pause_point.h"
+#include "verify/database_checksum.h"
+#include "verify/manifest.h"
+
+namespace auditpitr::ops {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+/// The moment a backup describes: its manifest's snapshot, or (old scripts, or a manifest that
+/// cannot be read) its stamp, when the backup started: a weaker bound.
+replay::TimePoint snapshot_of(const BackupFile& backup, bool& from_stamp) {
+  from_stamp = true;
+  if (backup.has_manifest) {
+    try {
+      if (auto t = replay::parse_rfc3339(verify::load_manifest(backup.manifest_path).snapshot_time_utc)) {
+        from_stamp = false;
+        return *t;
+      }
+    } catch (const Error&) {
+      // judged by its stamp, as restore does with a damaged manifest
+    }
+  }
+  return replay::parse_cli_time(backup.stamp, "the backup's stamp");
+}
+
+void choose_backup(const Config& config, RecoverPlan& plan) {
+  Catalog catalog = Catalog::scan(config.backup_dir);
+  std::vector<std::string> later;
+  for (const auto& set : catalog.sets()) {  // newest first
+    const BackupFile* dump = set.dump_of(plan.database->dbname);
+    if (!dump) continue;
+    bool from_stamp = false;
+    replay::TimePoint snapshot = snapshot_of(*dump, from_stamp);
+    if (snapshot > plan.options.to) {
+      later.push_back(set.stamp);
+      continue;
+    }
+    plan.backup = *dump;
+    plan.snapshot = snapshot;
+    plan.snapshot_from_stamp = from_stamp;
+    return;
+  }
+  std::string existing = later.empty() ? "there is no backup of '" + plan.database->dbname + "' in " + config.backup_dir
+                                       : "its backups (" + join_names(later) + ") were all taken after it";
+  throw usage_error("no backup of '" + plan.database->dbname + "' was taken at or before " +
+                        display_time(plan.options.to) + ": " + existing,
+                    "recover needs a backup from before the moment to reach; `auditpitr list` shows them");
+}
+
+std::vector<verify::TableChecksum> checksums_of(const pg::ConnInfo& info) {
+  pg::Connection conn(info);
+  conn.set_canonical_output();
+  try {
+    pqxx::read_transaction tx(conn.raw());
+    return verify::checksum_tables(tx, verify::list_tables(tx));
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    pg::rethrow_as_error(e, "checksumming the recovered database", conn);
+  }
+}
+
+/// Restores the backup into the work database (marked as recover's from its first instant), or
+/// finds it there from an interrupted run. Anything else of that name is refused.
+void restore_or_resume(const Config& config, const RecoverPlan& plan, detail::AdminSession& admin,
+                       pg::ProcessRunner& runner, const Reporter& reporter, RecoverReport& report) {
+  if (admin.database_exists(plan.work_dbname)) {
+    auto mark = admin.mark_of(plan.work_dbname);
+    if (!mark || mark->kind != CopyKind::recovering || mark->stamp != plan.recovery_stamp)
+      throw usage_error("the database '" + plan.work_dbname + "' already exists: recover never writes into an existing "
+                            "database",
+                        "choose another name with --into, or drop that database first");
+    report.resumed = true;
+    reporter.info("resuming the recovery in " + plan.work_dbname + " (an earlier run was interrupted)");
+    return;
+  }
+  if (!plan.kept_dbname.empty() && admin.database_exists(plan.kept_dbname))
+    throw runtime_error("'" + plan.kept_dbname + "' already exists: a recovery to this moment already replaced '" +
+                            plan.database->dbname + "'",
+                        "undo it (auditpitr restore --undo " + plan.recovery_stamp + ") or drop the copy (auditpitr kept "
+                        "--drop " + plan.recovery_stamp + "), then run this again");
+  RestoreRequest request;
+  request.stamp = plan.backup.stamp;
+  request.aliases = {plan.database->alias};
+  request.into = plan.work_dbname;
+  request.into_mark = DatabaseMark{CopyKind::recovering, plan.recovery_stamp, std::time(nullptr)};
+  RestorePlan restore = plan_restore(config, request, runner, reporter);
+  RestoreResult result = run_restore(config, restore, runner, reporter);
+  if (!result.databases.empty()) report.restore_verification = result.databases.front().verification;
+}
+
+/// The verified result becomes the user's: the work database loses recover's mark and working
+/// tables in one transaction (a crash leaves either the marked, resumable database or the result).
+void release_work_database(const pg::ConnInfo& work, const std::string& dbname) {
+  replay::PgSession session(work);
+  session.exec("BEGIN", {}, "finishing the recovery");
+  verify::RecoveryCheck::discard(session);
+  session.exec("COMMENT ON DATABASE " + pg::quote_ident(dbname) + " IS NULL", {}, "finishing the recovery");
+  session.exec("COMMIT", {}, "finishing the recovery");
+}
+
+std::unique_ptr<replay::AuditEventSource> window_events(const std::string& dir, replay::TimePoint to) {
+  replay::AuditSourceOptions options;
+  options.until = to;
+  return replay::open_event_logs(dir, options);
+}
+
+}  // namespace
+
+RecoverPlan plan_recover(const Config& config, const RecoverOptions& options) {
+  require_audit_section(config);
+  std::string alias = options.alias.empty() ? config.audit_database : options.alias;
+  if (alias != config.audit_database)
+    throw usage_error("the audit logs describe database '" + config.audit_database + "', not '" + alias + "'",
+                      "recover replays [audit]'s logs: leave out --db, or give --db " + config.audit_database);
+  if (options.in_place && !options.into.empty())
+    throw usage_error("--into and --in-place do not go together",
+                      "--into builds the recovery in a new database; --in-place replaces the configured one");
+  audit_dir_of(config, options.audit_dir);  // the folder exists
+  RecoverPlan plan;
+  plan.options = options;
+  plan.database = &config.database(alias);
+  choose_backup(config, plan);
+  plan.recovery_stamp = time_to_stamp(std::chrono::system_clock::to_time_t(
+      std::chrono::time_point_cast<std::chrono::system_clock::duration>(options.to)));
+  plan.work_dbname =
+      options.into.empty() ? copy_name(CopyKind::recovering, plan.database->dbname, plan.recovery_stamp) : options.into;
+  if (options.in_place) plan.kept_dbname = before_restore_name(plan.database->dbname, plan.recovery_stamp);
+  return plan;
+}
+
+RecoverReport run_recover(const Config& config, const RecoverPlan& plan, pg::ProcessRunner& runner,
+                          const Reporter& reporter) {
+  auto started = Clock::now();
+  RecoverReport report;
+  report.plan = plan;
+  const DatabaseConfig& db = *plan.database;
+  detail::AdminSession admin(db.connect_info());
+  admin.lock_target("recover " + plan.work_dbname);
+
+  auto phase = Clock::now();
+  restore_or_resume(config, plan, admin, runner, reporter, report);
+  report.seconds.restore = since(phase);
+  pause_point("recover-restored");
+
+  pg::ConnInfo work = db.connect_info().with_dbname(plan.work_dbname);
+  std::string dir = audit_dir_of(config, plan.options.audit_dir);
+  {  // the session on the work database ends before a swap renames it
+    replay::PgSession session(work);
+    std::vector<replay::TargetTable> tables = replay::read_target_tables(session);
+    replay::Mapper mapper = mapper_for(config, tables);
+    auto restored = replay::load_restored_from(session);
+    if (!restored)
+      throw runtime_error(session.describe() + " does not record the backup it holds",
+                          "drop it and run recover again: it will restore the backup afresh");
+    report.window_from = restored->snapshot_time - std::chrono::seconds(config.audit_skew_margin_seconds);
+
+    phase = Clock::now();
+    verify::RecoveryCheck check(tables, mapper);
+    if (!verify::RecoveryCheck::captured(session)) {
+      reporter.progress("reading the rows the logs will change");
+      std::vector<verify::TableChecksum> baseline = plan.snapshot_from_stamp
+                                                        ? checksums_of(work)
+                                                        : verify::load_manifest(plan.backup.manifest_path).tables;
+      check.capture(session, *window_events(dir, plan.options.to), report.window_from, baseline);
+    }
+    report.seconds.capture = since(phase);
+    pause_point("recover-captured");
+    throw_if_interrupted();
+
+    phase = Clock::now();
+    ReplayOptions replay_options;
+    replay_options.to = plan.options.to;
+    replay_options.into = plan.work_dbname;
+    replay_options.audit_dir = plan.options.audit_dir;
+    replay_options.on_conflict = plan.options.on_conflict;
+    replay_options.count_first = plan.options.progress_total;
+    report.replay = run_replay(config, replay_options, reporter);
+    report.seconds.replay = since(phase);
+    pause_point("recover-replayed");
+
+    phase = Clock::now();
+    reporter.progress("verifying " + plan.work_dbname);
+    std::vector<verify::TableChecksum> actual = checksums_of(work);
+    report.verification = check.check(session, *window_events(dir, plan.options.to), report.window_from, actual);
+    AnalyzeOptions coverage_options;
+    coverage_options.since = report.window_from;
+    coverage_options.until = plan.options.to;
+    report.coverage = analyze_events(*window_events(dir, plan.options.to), nullptr, mapper, coverage_options, Reporter{})
+                          .coverage;
+    report.seconds.verify = since(phase);
+    reporter.progress("");
+  }
+
+  report.dbname = plan.work_dbname;
+  if (report.ok()) {
+    if (plan.options.in_place) {
+      phase = Clock::now();
+      admin.lock_target(db.dbname);
+      detail::swap_into_place(admin, db.dbname, plan.work_dbname, plan.kept_dbname,
+                              {CopyKind::kept, plan.recovery_stamp, std::time(nullptr)});
+      report.swapped = true;
+      report.dbname = db.dbname;
+      replay::PgSession live(db.connect_info());
+      verify::RecoveryCheck::discard(live);
+      report.seconds.swap = since(phase);
+    } else {
+      release_work_database(work, plan.work_dbname);
+    }
+  }
+  report.total_seconds = since(started);
+  return report;
+}
+
+}  // namespace auditpitr::ops
