@@ -41,8 +41,9 @@ void restore_databases(const Config& config, const RestorePlan& plan, pg::Proces
       throw usage_error(
           "the database '" + target.target_dbname + "' already exists: --into restores into a new database",
           "choose another name, or drop it first");
+    if (!plan.request.into.empty()) continue;  // --into replaces nothing: no kept copy
     std::string kept = before_restore_name(target.target_dbname, target.backup.stamp);
-    if (plan.request.into.empty() && admin.database_exists(kept))
+    if (admin.database_exists(kept))
       throw runtime_error("'" + kept + "' already exists: it is the kept copy of an earlier restore of this backup",
                           "undo that restore (auditpitr restore --undo " + target.backup.stamp +
                               ") or drop the copy (auditpitr kept --drop " + target.backup.stamp +
