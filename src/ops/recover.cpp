@@ -217,7 +217,7 @@ RecoverReport run_recover(const Config& config, const RecoverPlan& plan, pg::Pro
       phase = Clock::now();
       admin.lock_target(db.dbname);
       detail::swap_into_place(admin, db.dbname, plan.work_dbname, plan.kept_dbname,
-                              {CopyKind::kept, plan.recovery_stamp, std::time(nullptr)});
+                              {CopyKind::kept, plan.recovery_stamp, std::time(nullptr)}, reporter);
       report.swapped = true;
       report.dbname = db.dbname;
       replay::PgSession live(db.connect_info());
