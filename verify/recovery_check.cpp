@@ -186,10 +186,10 @@ class Renderer {
     PgResult r = db_.try_exec(sql, {array_literal(items)});
     if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) return false;
     for (int row = 0; row < PQntuples(r.get()); ++row) {
-      std::string text = PQgetisnull(r.get(), row, 0)
-                             ? kNull
-                             : copy_field(PQgetvalue(r.get(), row, 0),
-                                          static_cast<std::size_t>(PQgetlength(r.get(), row, 0)));
+      std::string text =
+          PQgetisnull(r.get(), row, 0)
+              ? kNull
+              : copy_field(PQgetvalue(r.get(), row, 0), static_cast<std::size_t>(PQgetlength(r.get(), row, 0)));
       done_[{group, items[static_cast<std::size_t>(row)]}] = std::move(text);
     }
     return true;
@@ -253,10 +253,10 @@ std::vector<std::string> read_rows(PgSession& db, const Table& table, const std:
     for (int row = 0; row < PQntuples(r.get()); ++row) {
       std::vector<std::string> fields;
       for (int c = 0; c < PQnfields(r.get()); ++c)
-        fields.push_back(PQgetisnull(r.get(), row, c)
-                             ? kNull
-                             : copy_field(PQgetvalue(r.get(), row, c),
-                                          static_cast<std::size_t>(PQgetlength(r.get(), row, c))));
+        fields.push_back(
+            PQgetisnull(r.get(), row, c)
+                ? kNull
+                : copy_field(PQgetvalue(r.get(), row, c), static_cast<std::size_t>(PQgetlength(r.get(), row, c))));
       lines.push_back(join_fields(fields));
     }
   }

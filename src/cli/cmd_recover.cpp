@@ -59,7 +59,8 @@ int run_recover(const GlobalOptions& global, const RecoverArgs& args) {
 void add_recover_command(CLI::App& app, const GlobalOptions& global, Action& action) {
   auto args = std::make_shared<RecoverArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "recover", "Point-in-time recovery: the nearest backup before TIME, the audit logs replayed up to TIME, verified");
+      "recover",
+      "Point-in-time recovery: the nearest backup before TIME, the audit logs replayed up to TIME, verified");
   set_details(cmd,
               "Restore the newest backup taken at or before TIME into a new database, replay the audit logs\n"
               "from its snapshot up to TIME, and verify the result against the backup's figures and the logged\n"

@@ -86,7 +86,8 @@ void restore_or_resume(const Config& config, const RecoverPlan& plan, detail::Ad
   if (admin.database_exists(plan.work_dbname)) {
     auto mark = admin.mark_of(plan.work_dbname);
     if (!mark || mark->kind != CopyKind::recovering || mark->stamp != plan.recovery_stamp)
-      throw usage_error("the database '" + plan.work_dbname + "' already exists: recover never writes into an existing "
+      throw usage_error("the database '" + plan.work_dbname +
+                            "' already exists: recover never writes into an existing "
                             "database",
                         "choose another name with --into, or drop that database first");
     report.resumed = true;
@@ -96,8 +97,10 @@ void restore_or_resume(const Config& config, const RecoverPlan& plan, detail::Ad
   if (!plan.kept_dbname.empty() && admin.database_exists(plan.kept_dbname))
     throw runtime_error("'" + plan.kept_dbname + "' already exists: a recovery to this moment already replaced '" +
                             plan.database->dbname + "'",
-                        "undo it (auditpitr restore --undo " + plan.recovery_stamp + ") or drop the copy (auditpitr kept "
-                        "--drop " + plan.recovery_stamp + "), then run this again");
+                        "undo it (auditpitr restore --undo " + plan.recovery_stamp +
+                            ") or drop the copy (auditpitr kept "
+                            "--drop " +
+                            plan.recovery_stamp + "), then run this again");
   RestoreRequest request;
   request.stamp = plan.backup.stamp;
   request.aliases = {plan.database->alias};
@@ -178,9 +181,8 @@ RecoverReport run_recover(const Config& config, const RecoverPlan& plan, pg::Pro
     verify::RecoveryCheck check(tables, mapper);
     if (!verify::RecoveryCheck::captured(session)) {
       reporter.progress("reading the rows the logs will change");
-      std::vector<verify::TableChecksum> baseline = plan.snapshot_from_stamp
-                                                        ? checksums_of(work)
-                                                        : verify::load_manifest(plan.backup.manifest_path).tables;
+      std::vector<verify::TableChecksum> baseline =
+          plan.snapshot_from_stamp ? checksums_of(work) : verify::load_manifest(plan.backup.manifest_path).tables;
       check.capture(session, *window_events(dir, plan.options.to), report.window_from, baseline);
     }
     report.seconds.capture = since(phase);
@@ -205,8 +207,8 @@ RecoverReport run_recover(const Config& config, const RecoverPlan& plan, pg::Pro
     AnalyzeOptions coverage_options;
     coverage_options.since = report.window_from;
     coverage_options.until = plan.options.to;
-    report.coverage = analyze_events(*window_events(dir, plan.options.to), nullptr, mapper, coverage_options, Reporter{})
-                          .coverage;
+    report.coverage =
+        analyze_events(*window_events(dir, plan.options.to), nullptr, mapper, coverage_options, Reporter{}).coverage;
     report.seconds.verify = since(phase);
     reporter.progress("");
   }

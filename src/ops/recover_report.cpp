@@ -88,9 +88,11 @@ void verification_text(const verify::RecoveryVerification& v, std::vector<Report
     out.push_back({t.ok() ? ReportLine::Kind::plain : ReportLine::Kind::warning, line});
     if (!t.note.empty()) out.push_back({ReportLine::Kind::warning, "    " + t.note});
     if (t.missing_rows)
-      out.push_back({ReportLine::Kind::warning, "    " + grouped(t.missing_rows) + " row(s) the logs create are missing"});
+      out.push_back(
+          {ReportLine::Kind::warning, "    " + grouped(t.missing_rows) + " row(s) the logs create are missing"});
     if (t.extra_rows)
-      out.push_back({ReportLine::Kind::warning, "    " + grouped(t.extra_rows) + " row(s) the logs delete are still there"});
+      out.push_back(
+          {ReportLine::Kind::warning, "    " + grouped(t.extra_rows) + " row(s) the logs delete are still there"});
     if (!t.untouched_equal)
       out.push_back({ReportLine::Kind::warning, "    rows the logs did not touch differ from the backup"});
     for (const auto* c : different) out.push_back({ReportLine::Kind::warning, "    " + c->column + ": " + c->why});
@@ -114,7 +116,8 @@ void limits_text(const RecoverReport& r, std::vector<ReportLine>& out) {
     }
     for (const auto& c : t.columns)
       if (not_carried(c.coverage))
-        out.push_back({ReportLine::Kind::info, "  " + t.table + "." + c.column + ": " + replay::coverage_meaning(c.coverage)});
+        out.push_back(
+            {ReportLine::Kind::info, "  " + t.table + "." + c.column + ": " + replay::coverage_meaning(c.coverage)});
   }
   if (!heading)
     out.push_back({ReportLine::Kind::info, "the logs of this window carry every column of the tables they change"});
@@ -162,22 +165,22 @@ std::vector<ReportLine> recover_text(const RecoverReport& r) {
   verification_text(r.verification, out);
   limits_text(r, out);
   out.push_back({ReportLine::Kind::heading, "Time"});
-  out.push_back({ReportLine::Kind::plain, "  restore " + seconds_text(r.seconds.restore) + ", capture " +
-                                              seconds_text(r.seconds.capture) + ", replay " +
-                                              seconds_text(r.seconds.replay) + ", verification " +
-                                              seconds_text(r.seconds.verify) +
-                                              (p.options.in_place ? ", swap " + seconds_text(r.seconds.swap) : "") +
-                                              ", total " + seconds_text(r.total_seconds)});
+  out.push_back({ReportLine::Kind::plain,
+                 "  restore " + seconds_text(r.seconds.restore) + ", capture " + seconds_text(r.seconds.capture) +
+                     ", replay " + seconds_text(r.seconds.replay) + ", verification " + seconds_text(r.seconds.verify) +
+                     (p.options.in_place ? ", swap " + seconds_text(r.seconds.swap) : "") + ", total " +
+                     seconds_text(r.total_seconds)});
   if (!r.ok()) {
-    out.push_back({ReportLine::Kind::warning, "verification failed: the recovered data in '" + r.dbname +
-                                                  "' differs from what the backup and the logs call for" +
-                                                  (p.options.in_place ? "; '" + p.database->dbname +
-                                                                            "' was not replaced"
-                                                                      : "")});
+    out.push_back(
+        {ReportLine::Kind::warning, "verification failed: the recovered data in '" + r.dbname +
+                                        "' differs from what the backup and the logs call for" +
+                                        (p.options.in_place ? "; '" + p.database->dbname + "' was not replaced" : "")});
   } else if (r.swapped) {
-    out.push_back({ReportLine::Kind::info, p.database->dbname + " now holds the recovered data; the replaced database "
-                                           "is kept as " + p.kept_dbname + " (undo: auditpitr restore --undo " +
-                                           p.recovery_stamp + ")"});
+    out.push_back({ReportLine::Kind::info, p.database->dbname +
+                                               " now holds the recovered data; the replaced database "
+                                               "is kept as " +
+                                               p.kept_dbname + " (undo: auditpitr restore --undo " + p.recovery_stamp +
+                                               ")"});
   } else {
     out.push_back({ReportLine::Kind::info, "recovered and verified into the database '" + r.dbname + "'"});
   }

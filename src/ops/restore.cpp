@@ -102,8 +102,7 @@ void swap_one(const RestorePlan& plan, std::vector<detail::TemporaryRestore>& re
   std::string kept = replaces ? before_restore_name(target.target_dbname, target.backup.stamp) : "";
   auto start = Clock::now();
   detail::swap_into_place(*sessions[i], target.target_dbname, done.temporary, kept,
-                          {CopyKind::kept, target.backup.stamp, std::time(nullptr)}, reporter,
-                          plan.request.into_mark);
+                          {CopyKind::kept, target.backup.stamp, std::time(nullptr)}, reporter, plan.request.into_mark);
   done.result.phases.swap = std::chrono::duration<double>(Clock::now() - start).count();
   pause_point("swapped");
   done.result.kept_copy = kept;

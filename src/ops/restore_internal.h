@@ -66,8 +66,8 @@ std::vector<std::string> clean_leftovers(AdminSession& admin, const std::string&
 /// In one transaction: other sessions on `dbname` ended, `dbname` renamed to `outgoing_name` and
 /// marked `outgoing_mark` (when it exists), and `incoming` renamed to `dbname` with the comment
 /// `dbname` had (none when it did not exist): the user's comment stays with the name, unless
-/// `incoming_mark` is given. Tried again, with a warning, when it fails in a way pg::classify calls retryable (a session
-/// reconnected in between: 55006) while the admin session, holding the restore's lock, lives on.
+/// `incoming_mark` is given. Tried again, with a warning, when it fails in a way pg::classify calls retryable (a
+/// session reconnected in between: 55006) while the admin session, holding the restore's lock, lives on.
 void swap_into_place(AdminSession& admin, const std::string& dbname, const std::string& incoming,
                      const std::string& outgoing_name, const DatabaseMark& outgoing_mark, const Reporter& reporter,
                      const std::optional<DatabaseMark>& incoming_mark = std::nullopt);

@@ -4,7 +4,6 @@
 // must give that state; verification must catch what the replay did not cause; --in-place needs a
 // confirmation; a SIGKILL at any phase, then a re-run, ends verified.
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -106,8 +105,8 @@ struct Workload {
     phases.push_back({create_portfolio(t(), 11, "Eleven"), update_portfolio(t(), 10, "user-carol", "Ten v2"),
                       delete_category(t(), 2, 1), update_portfolio(t(), 2, "user-bob", "Photos")});
     moments.push_back(at(base, s - 1));
-    phases.push_back({delete_portfolio(t(), 10), create_category(t(), 22, 11, "Twenty-two"),
-                      delete_portfolio(t(), 1), update_portfolio(t(), 11, "user-carol", "Eleven v2")});
+    phases.push_back({delete_portfolio(t(), 10), create_category(t(), 22, 11, "Twenty-two"), delete_portfolio(t(), 1),
+                      update_portfolio(t(), 11, "user-carol", "Eleven v2")});
     moments.push_back(at(base, s - 1));
   }
 
@@ -185,8 +184,10 @@ TEST_CASE("recover reaches each moment of a workload, in each time form, and ver
     CHECK_THAT(r.out, Catch::Contains(R"("ok": true)"));
     CHECK(test::compare(s.states[c.state], test::snapshot(s.database(c.into))) == "");
     // the result is the user's: no mark, no working tables
-    CHECK(test::query_value(s.db, "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database "
-                                  "WHERE datname = '" + c.into + "'") == "");
+    CHECK(test::query_value(s.db,
+                            "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database "
+                            "WHERE datname = '" +
+                                c.into + "'") == "");
     CHECK(test::query_value(s.database(c.into), "SELECT to_regclass('auditpitr.recover_rows') IS NULL") == "t");
   }
   // the configured database was never touched
@@ -196,8 +197,8 @@ TEST_CASE("recover reaches each moment of a workload, in each time form, and ver
   auto first = s.cli({"recover", "--to", rfc3339(m[0])}, {{"TZ", "UTC"}});
   INFO(first.out << first.err);
   REQUIRE(first.exit_code == 0);
-  CHECK_THAT(first.out, Catch::Contains("recovered and verified into the database 'rcv_moments_pitr_" +
-                                        stamp_utc(m[0]) + "'"));
+  CHECK_THAT(first.out,
+             Catch::Contains("recovered and verified into the database 'rcv_moments_pitr_" + stamp_utc(m[0]) + "'"));
   CHECK_THAT(first.out, Catch::Contains("What the logs could not bring back"));
   auto again = s.cli({"recover", "--to", rfc3339(m[0])}, {{"TZ", "UTC"}});
   CHECK(again.exit_code == 2);
@@ -233,8 +234,8 @@ TEST_CASE("verification catches what the replay did not cause", "[pg][recover]")
   }
   Scenario s(name);
   std::string into = name + "_out";
-  auto pid = test::run_cli_until_paused(
-      s.args({"recover", "--to", rfc3339(s.workload.moments[2]), "--into", into}), "recover-replayed");
+  auto pid = test::run_cli_until_paused(s.args({"recover", "--to", rfc3339(s.workload.moments[2]), "--into", into}),
+                                        "recover-replayed");
   REQUIRE(pid > 0);
   test::execute(s.database(into), change);
   int status = test::resume_and_wait(pid);
@@ -294,10 +295,10 @@ TEST_CASE("recover from an old-script backup with the fixture application's loss
   CHECK_THAT(r.out, Catch::Contains("the backup has no manifest"));
   CHECK_THAT(r.out, Catch::Contains("What the logs could not bring back"));
   CHECK_THAT(r.out, Catch::Contains("creations are not logged"));
-  auto json = test::run_cli({"-c", ws.config(), "recover", "--to", "2025-01-16T00:00:00Z", "--audit-dir",
-                             test::source_path("fixtures/portfolio-manager/audit"), "--into", "recover_fixture_json",
-                             "--json"},
-                            {{"TZ", "UTC"}});
+  auto json =
+      test::run_cli({"-c", ws.config(), "recover", "--to", "2025-01-16T00:00:00Z", "--audit-dir",
+                     test::source_path("fixtures/portfolio-manager/audit"), "--into", "recover_fixture_json", "--json"},
+                    {{"TZ", "UTC"}});
   CHECK_THAT(json.out, Catch::Contains(R"("no_create_events": true)"));
   CHECK_THAT(json.out, Catch::Contains(R"("snapshot_from_stamp": true)"));
 }
