@@ -2,9 +2,13 @@
 // as microseconds since the epoch, exactly (see epoch_micros).
 #include "replay/apply/replay_state.h"
 
+#include <chrono>
+#include <thread>
+
 #include "replay/log/time_parse.h"
 #include "src/error.h"
 #include "src/pg/connection.h"
+#include "src/util/interrupt.h"
 
 namespace auditpitr::replay {
 namespace {
@@ -134,11 +138,18 @@ void advance_key_sequences(PgSession& session, const std::vector<TargetTable>& t
 }
 
 void lock_replay(PgSession& session) {
-  // One fixed key per database (advisory locks are per database): "auditpitr replay".
-  PgResult r = session.exec("SELECT pg_try_advisory_lock(hashtext('auditpitr replay'))", {}, "locking the database");
-  if (first_value(r.get()) != std::string("t"))
-    throw runtime_error("another replay into " + session.describe() + " is running",
-                        "wait for it to finish (its progress is recorded in auditpitr.replay)");
+  // One fixed key per database (advisory locks are per database): "auditpitr replay". A replay
+  // killed a moment ago still holds it until its server process notices the closed connection,
+  // so a few seconds are waited before another run is said to be there.
+  for (int attempt = 0;; ++attempt) {
+    PgResult r = session.exec("SELECT pg_try_advisory_lock(hashtext('auditpitr replay'))", {}, "locking the database");
+    if (first_value(r.get()) == std::string("t")) return;
+    if (attempt == 50)
+      throw runtime_error("another replay into " + session.describe() + " is running",
+                          "wait for it to finish (its progress is recorded in auditpitr.replay)");
+    throw_if_interrupted();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 }  // namespace auditpitr::replay
