@@ -22,6 +22,8 @@ const char* sqlstate_name(const std::string& sqlstate) {
   return "";
 }
 
+// libpq's own messages are English (auditpitr never calls setlocale); the server's are in its
+// lc_messages language, so an unrecognised reason still gets a hint naming every usual cause.
 std::string connect_hint(const std::string& reason) {
   if (reason.find("password authentication failed") != std::string::npos ||
       reason.find("no password supplied") != std::string::npos)
@@ -31,7 +33,8 @@ std::string connect_hint(const std::string& reason) {
   if (reason.find("Connection refused") != std::string::npos || reason.find("No such file") != std::string::npos ||
       reason.find("could not connect") != std::string::npos)
     return "is the server running and accepting connections there? (pg_isready can tell)";
-  return {};
+  return "check that the server accepts connections there, and the user, password and database names "
+         "(conninfo, PGPASSWORD or ~/.pgpass)";
 }
 
 }  // namespace

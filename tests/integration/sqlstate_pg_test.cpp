@@ -113,6 +113,16 @@ TEST_CASE("the server under test answers in German", "[pg][sqlstate]") {
   CHECK(e.db_failure() == DbFailure::permanent);
 }
 
+TEST_CASE("a refused connection gets a hint though the server's reason is German", "[pg][sqlstate]") {
+  try {
+    pg::Connection conn(german("sq_no_such_database"));
+    FAIL("connected");
+  } catch (const Error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("existiert nicht"));
+    CHECK_THAT(e.hint(), Catch::Contains("database names"));
+  }
+}
+
 TEST_CASE("lock not available, serialization failure, deadlock and a lost connection are retryable", "[pg][sqlstate]") {
   auto info = slow_commit_database("sq_retryable");
   pg::Connection a(info), b(info), c(info);
