@@ -5,10 +5,13 @@
 
 #include <xxhash.h>
 
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "replay/mapping/event_json.h"
 #include "src/error.h"
+#include "src/pg/connection.h"
 #include "src/util/interrupt.h"
 #include "src/util/pause_point.h"
 
@@ -153,8 +156,33 @@ class Loop {
   }
 
   void flush() {
-    BatchTally tally;
     ++batches_;
+    BatchTally tally;
+    for (int attempt = 1;; ++attempt) {
+      try {
+        tally = apply_batch();
+        break;
+      } catch (const Error& e) {
+        // A deadlock or a lock timeout with the application's own writes undid the whole batch,
+        // position included: applying it again is what a rerun would do. Not after a lost
+        // session, nor a commit in doubt (the rerun's resume decides that one).
+        if (!e.retryable() || pg::connection_lost(e.sqlstate()) || attempt == kBatchAttempts) throw;
+        sink_.rollback_batch();
+        ++s_.batches_retried;
+        if (o_.retrying) o_.retrying(e, attempt + 1, kBatchAttempts);
+        std::this_thread::sleep_for(std::chrono::milliseconds(50 << attempt));
+        throw_if_interrupted();
+      }
+    }
+    merge(tally);
+    batch_.clear();
+    if (o_.progress) o_.progress(s_.read, last_->time);
+    throw_if_interrupted();
+  }
+
+  // One attempt at the batch, committed with its position.
+  BatchTally apply_batch() {
+    BatchTally tally;
     sink_.begin_batch();
     if (!apply_fast(tally)) {
       tally = BatchTally();
@@ -169,10 +197,7 @@ class Loop {
     }
     sink_.commit_batch(*last_, tally.applied);
     pause_at("committed");
-    merge(tally);
-    batch_.clear();
-    if (o_.progress) o_.progress(s_.read, last_->time);
-    throw_if_interrupted();
+    return tally;
   }
 
   bool apply_fast(BatchTally& tally) {

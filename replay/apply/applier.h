@@ -15,6 +15,7 @@
 #include "replay/apply/change_sink.h"
 #include "replay/log/audit_source.h"
 #include "replay/mapping/mapping.h"
+#include "src/error.h"
 
 namespace auditpitr::replay {
 
@@ -31,6 +32,8 @@ struct ApplyOptions {
   std::optional<ReplayPosition> resume_after;
   /// Called after each committed batch with the events consumed so far and the last one's time.
   std::function<void(uint64_t events, TimePoint at)> progress;
+  /// Called when a batch failed in a way worth retrying and is applied again (attempt 2, 3...).
+  std::function<void(const Error& failure, int next_attempt, int attempts)> retrying;
 };
 
 struct ConflictRecord {
@@ -69,12 +72,18 @@ struct ApplySummary {
   std::vector<DriftRecord> drift_records;  ///< the first kMaxRecords
   std::optional<ReplayPosition> position;  ///< the last event consumed (committed)
   bool resumed = false;
+  uint64_t batches_retried = 0;  ///< batches applied again after a deadlock, lock timeout...
 };
+
+/// Attempts of one batch (the first included).
+constexpr int kBatchAttempts = 5;
 
 /// Conflicts and drift kept in full; beyond, they are counted only (memory stays bounded).
 constexpr std::size_t kMaxRecords = 100000;
 
-/// Runs the loop. Throws: interrupted Error (between batches; the batch in flight is not applied),
+/// Runs the loop. A batch that fails in a way pg::classify calls retryable without losing the
+/// session (a deadlock or lock timeout with the live application) is rolled back and applied again,
+/// up to kBatchAttempts times. Throws: interrupted Error (between batches; the batch in flight is not applied),
 /// verification Error for a conflict under ConflictPolicy::fail (its batch rolled back) or when the
 /// logs no longer hold the resume position's event.
 ApplySummary apply_events(AuditEventSource& events, Mapper& mapper, ChangeSink& sink, const ApplyOptions& options);

@@ -155,6 +155,10 @@ ReplayReport run_replay(const Config& config, const ReplayOptions& options, cons
       text += ", ETA " + std::to_string(static_cast<int>((total - events) * seconds / events)) + " s";
     reporter.progress(text);
   };
+  apply.retrying = [&](const Error& failure, int next_attempt, int attempts) {
+    reporter.warning(std::string(failure.what()) + ": the batch was rolled back and is applied again (attempt " +
+                     std::to_string(next_attempt) + " of " + std::to_string(attempts) + ")");
+  };
 
   replay::AuditSourceOptions source_options;
   source_options.until = options.to;

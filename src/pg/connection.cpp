@@ -6,13 +6,6 @@
 namespace auditpitr::pg {
 namespace {
 
-// No SQLSTATE (libpq saw the socket close), a connection exception (08), the server shutting down,
-// crashed or starting (57P01-57P03), or the session timed out idle (57P05).
-bool connection_gone(const std::string& sqlstate) {
-  return sqlstate.empty() || sqlstate.rfind("08", 0) == 0 || sqlstate == "57P01" || sqlstate == "57P02" ||
-         sqlstate == "57P03" || sqlstate == "57P05";
-}
-
 const char* sqlstate_name(const std::string& sqlstate) {
   if (sqlstate == "40001") return "serialization failure";
   if (sqlstate == "40P01") return "deadlock";
@@ -90,10 +83,16 @@ void require_supported_server(int server_version_num, const std::string& where) 
                       "upgrade the server (pg_upgrade, or a dump and restore with that version's own tools)");
 }
 
+bool connection_lost(const std::string& sqlstate) {
+  // No SQLSTATE: libpq saw the socket close.
+  return sqlstate.empty() || sqlstate.rfind("08", 0) == 0 || sqlstate == "57P01" || sqlstate == "57P02" ||
+         sqlstate == "57P03" || sqlstate == "57P05";
+}
+
 DbFailure classify_sqlstate(const std::string& sqlstate) {
   if (sqlstate.empty()) return DbFailure::permanent;
   if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03" || sqlstate == "55006" || sqlstate == "53300" ||
-      connection_gone(sqlstate))
+      connection_lost(sqlstate))
     return DbFailure::retryable;
   if (sqlstate == "40003") return DbFailure::in_doubt;
   return DbFailure::permanent;
@@ -124,7 +123,7 @@ Error database_error(const FailureClass& failure, const std::string& reason, con
     message = "lost the connection to " + where + " while " + doing + ": whether it committed is unknown" + coded;
     hint = again_hint.empty() ? "check on the server whether the change was made before running the command again"
                               : again_hint;
-  } else if (failure.failure == DbFailure::retryable && connection_gone(state)) {
+  } else if (failure.failure == DbFailure::retryable && connection_lost(state)) {
     message = "lost the connection to " + where + " while " + doing + ": " + reason + coded;
     hint = "check that the server is running, then " + again;
   } else if (failure.failure == DbFailure::retryable) {

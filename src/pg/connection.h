@@ -61,6 +61,10 @@ class Connection {
 /// unknown. Everything else is permanent; "" (no SQLSTATE) too: callers know a lost connection otherwise.
 DbFailure classify_sqlstate(const std::string& sqlstate);
 
+/// A retryable failure that ended the session (no SQLSTATE, class 08, 57P01-57P03, 57P05): only a
+/// new session can retry, unlike a deadlock or a lock timeout, which the same session may.
+bool connection_lost(const std::string& sqlstate);
+
 struct FailureClass {
   std::string sqlstate;  ///< "" when there is none (connection lost, in doubt)
   DbFailure failure = DbFailure::none;

@@ -13,6 +13,7 @@
 #include "replay/apply/pg_session.h"
 #include "src/ops/restore_internal.h"
 #include "src/pg/connection.h"
+#include "tests/integration/replay_support.h"
 #include "tests/integration/restore_fixture.h"
 #include "tests/support/test_cluster.h"
 
@@ -289,4 +290,37 @@ TEST_CASE("who may ask the server for English: a superuser or a role granted SET
                 "DROP ROLE IF EXISTS sq_granted; CREATE ROLE sq_granted LOGIN;"
                 "GRANT SET ON PARAMETER lc_messages TO sq_granted");
   CHECK(pg::Connection(as("sq_granted")).may_set_lc_messages());
+}
+
+TEST_CASE("replay applies a batch again when the application's lock outlasts lock_timeout (55P03)", "[pg][sqlstate]") {
+  german();
+  auto db = test::portfolio_database("sq_replay");
+  auto impatient = pg::ConnInfo::parse(db.to_libpq_string() + " options='-c lock_timeout=200ms'");
+  test::ReplayWorkspace ws(impatient, {{"UPDATE_PORTFOLIO", "2025-01-15T10:00:01Z",
+                                        R"("portfolioID":2,"title":"Renamed","userID":"user-bob")"}});
+  // The application holds the row until replay has waited for it once and given up.
+  bool held = false, waited = false;
+  std::thread application([&] {
+    pg::Connection conn(db);
+    pqxx::work tx(conn.raw());
+    tx.exec("SELECT * FROM portfolios WHERE id = 2 FOR UPDATE");
+    held = true;
+    std::string waiting =
+        "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+        "WHERE NOT l.granted AND a.datname = 'sq_replay'";
+    for (int i = 0; i < 800 && !waited; ++i) {
+      waited = test::query_value(db, waiting) != "0";
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));  // past its lock_timeout
+  });
+  while (!held) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  auto r = ws.replay({"--from", "2025-01-15T00:00:00Z", "--to", "2025-01-16T00:00:00Z"});
+  application.join();
+  INFO(r.out << r.err);
+  REQUIRE(waited);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out + r.err, Catch::Contains("(SQLSTATE 55P03)") && Catch::Contains("Sperre") &&
+                                Catch::Contains("applied again (attempt 2 of 5)"));
+  CHECK(test::query_value(db, "SELECT title FROM portfolios WHERE id = 2") == "Renamed");
 }

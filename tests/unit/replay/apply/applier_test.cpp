@@ -291,3 +291,54 @@ TEST_CASE("drift in the skew margin is labelled as such") {
   CHECK(s.drift_records[0].logged == std::string("zzz"));
   CHECK(sink.tables["portfolios"]["id=1;"]["title"] == std::string("c"));
 }
+
+namespace {
+Error db_failure(const std::string& sqlstate, DbFailure failure) {
+  Error e = runtime_error("error while applying a batch (SQLSTATE " + sqlstate + ")");
+  e.set_db_failure(sqlstate, failure);
+  return e;
+}
+}  // namespace
+
+TEST_CASE("a batch undone by a deadlock or a lock timeout is applied again, with the same result") {
+  auto lines = random_workload(7, 60);
+  replay::ApplyOptions options = window();
+  options.batch_events = 10;
+  test::MemorySink reference;
+  auto expected = run(lines, reference, options);
+
+  test::MemorySink sink;
+  sink.failures = {db_failure("40P01", DbFailure::retryable), db_failure("55P03", DbFailure::retryable)};
+  std::vector<int> attempts;
+  options.retrying = [&](const Error& e, int next, int of) {
+    CHECK(e.retryable());
+    CHECK(of == replay::kBatchAttempts);
+    attempts.push_back(next);
+  };
+  auto s = run(lines, sink, options);
+  CHECK(attempts == std::vector<int>{2, 3});
+  CHECK(s.batches_retried == 2);
+  CHECK(sink.tables == reference.tables);
+  CHECK(s.applied == expected.applied);
+  CHECK(s.skipped_conflict == expected.skipped_conflict);
+  CHECK(s.drift == expected.drift);
+  CHECK(sink.commits == reference.commits);
+}
+
+TEST_CASE("a lost connection, a permanent failure or a batch failing every attempt ends the run") {
+  auto lines = random_workload(8, 20);
+  replay::ApplyOptions options = window();
+  for (const auto& failure : {db_failure("", DbFailure::retryable), db_failure("08006", DbFailure::retryable),
+                              db_failure("42P01", DbFailure::permanent), db_failure("", DbFailure::in_doubt)}) {
+    INFO(failure.sqlstate());
+    test::MemorySink sink;
+    sink.failures = {failure};
+    CHECK_THROWS_AS(run(lines, sink, options), Error);
+    CHECK(sink.commits == 0);
+  }
+  test::MemorySink stubborn;
+  stubborn.failures.assign(replay::kBatchAttempts, db_failure("40001", DbFailure::retryable));
+  CHECK_THROWS_WITH(run(lines, stubborn, options), Catch::Contains("40001"));
+  CHECK(stubborn.failures.empty());  // every attempt was made
+  CHECK(stubborn.commits == 0);
+}

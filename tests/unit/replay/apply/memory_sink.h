@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "replay/apply/change_sink.h"
+#include "src/error.h"
 
 namespace auditpitr::test {
 
@@ -30,6 +31,7 @@ class MemorySink : public replay::ChangeSink {
   uint64_t commits = 0;
   std::set<std::string> refused_keys;       ///< "table/key": the database refuses any change of that row
   std::optional<uint64_t> crash_at_commit;  ///< throw SimulatedCrash at this commit (1-based), not applying it
+  std::vector<Error> failures;              ///< thrown in turn by apply_all, each once, before it applies anything
 
   void begin_batch() override {
     if (open_) throw std::logic_error("begin_batch with a batch open");
@@ -41,6 +43,11 @@ class MemorySink : public replay::ChangeSink {
                  std::vector<replay::ChangeOutcome>& outcomes) override {
     require_open();
     outcomes.clear();
+    if (!failures.empty()) {
+      Error failure = failures.front();
+      failures.erase(failures.begin());
+      throw failure;
+    }
     for (const auto* c : changes) {
       if (refuses(*c)) {
         rollback_batch();
