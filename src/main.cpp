@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   cli::add_replay_command(app, global, action);
   cli::add_verify_command(app, global, action);
   cli::add_recover_command(app, global, action);
+  cli::add_drill_command(app, global, action);
 
   try {
     app.parse(argc, argv);

@@ -28,5 +28,6 @@ void add_analyze_command(CLI::App& app, const GlobalOptions& global, Action& act
 void add_replay_command(CLI::App& app, const GlobalOptions& global, Action& action);
 void add_verify_command(CLI::App& app, const GlobalOptions& global, Action& action);
 void add_recover_command(CLI::App& app, const GlobalOptions& global, Action& action);
+void add_drill_command(CLI::App& app, const GlobalOptions& global, Action& action);
 
 }  // namespace auditpitr::cli

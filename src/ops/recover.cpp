@@ -42,8 +42,18 @@ replay::TimePoint snapshot_of(const BackupFile& backup, bool& from_stamp) {
   return replay::parse_cli_time(backup.stamp, "the backup's stamp");
 }
 
+/// The backup named by --backup-stamp (drill's STAMP1): it must describe a moment at or before TIME.
+void use_backup(const Catalog& catalog, RecoverPlan& plan) {
+  plan.backup = catalog.resolve(plan.options.backup_stamp, plan.database->dbname);
+  plan.snapshot = snapshot_of(plan.backup, plan.snapshot_from_stamp);
+  if (plan.snapshot > plan.options.to)
+    throw usage_error("backup " + plan.backup.stamp + " was taken after " + display_time(plan.options.to),
+                      "start from an older backup");
+}
+
 void choose_backup(const Config& config, RecoverPlan& plan) {
   Catalog catalog = Catalog::scan(config.backup_dir);
+  if (!plan.options.backup_stamp.empty()) return use_backup(catalog, plan);
   std::vector<std::string> later;
   for (const auto& set : catalog.sets()) {  // newest first
     const BackupFile* dump = set.dump_of(plan.database->dbname);
@@ -202,8 +212,9 @@ RecoverReport run_recover(const Config& config, const RecoverPlan& plan, pg::Pro
 
     phase = Clock::now();
     reporter.progress("verifying " + plan.work_dbname);
-    std::vector<verify::TableChecksum> actual = checksums_of(work);
-    report.verification = check.check(session, *window_events(dir, plan.options.to), report.window_from, actual);
+    report.checksums = checksums_of(work);
+    report.verification =
+        check.check(session, *window_events(dir, plan.options.to), report.window_from, report.checksums);
     AnalyzeOptions coverage_options;
     coverage_options.since = report.window_from;
     coverage_options.until = plan.options.to;
@@ -225,7 +236,7 @@ RecoverReport run_recover(const Config& config, const RecoverPlan& plan, pg::Pro
       replay::PgSession live(db.connect_info());
       verify::RecoveryCheck::discard(live);
       report.seconds.swap = since(phase);
-    } else {
+    } else if (!plan.options.keep_marked) {
       release_work_database(work, plan.work_dbname);
     }
   }

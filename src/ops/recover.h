@@ -30,6 +30,8 @@ struct RecoverOptions {
   std::string audit_dir;  ///< overrides [audit] dir when not empty
   replay::ConflictPolicy on_conflict = replay::ConflictPolicy::skip;
   bool progress_total = false;  ///< count the window's events first (terminals)
+  std::string backup_stamp;     ///< start from this backup instead of the newest before TIME (drill)
+  bool keep_marked = false;     ///< leave the verified work database marked as recover's (drill drops it)
 };
 
 /// What recover will do, decided before anything is written (the CLI confirms --in-place after it).
@@ -60,7 +62,8 @@ struct RecoverReport {
   replay::TimePoint window_from;
   ReplayReport replay;
   verify::RecoveryVerification verification;
-  std::vector<replay::TableCoverage> coverage;  ///< what the logs of the window carry (analyze's classes)
+  std::vector<verify::TableChecksum> checksums;  ///< the recovered database's, after the replay
+  std::vector<replay::TableCoverage> coverage;   ///< what the logs of the window carry (analyze's classes)
   RecoverPhases seconds;
   double total_seconds = 0;
   bool swapped = false;

@@ -13,12 +13,6 @@
 namespace auditpitr::test {
 namespace {
 
-std::string file_of(const std::string& operation) {
-  if (operation.rfind("CREATE_", 0) == 0) return "create.log";
-  if (operation.rfind("DELETE_", 0) == 0) return "delete.log";
-  return "update.log";
-}
-
 void gzip_file(const std::string& from, const std::string& to) {
   std::string text = read_text(from);
   gzFile out = gzopen(to.c_str(), "wb");
@@ -31,13 +25,22 @@ void gzip_file(const std::string& from, const std::string& to) {
 /// The text of `lines` by the log each belongs to (all three logs present, maybe empty).
 std::map<std::string, std::string> texts_of(const std::vector<LogLine>& lines) {
   std::map<std::string, std::string> files{{"create.log", ""}, {"update.log", ""}, {"delete.log", ""}};
-  for (const auto& l : lines)
-    files[file_of(l.operation)] += "{\"level\":\"info\",\"operation\":\"" + l.operation + "\",\"time\":\"" + l.time +
-                                   "\"" + (l.fields.empty() ? "" : "," + l.fields) + "}\n";
+  for (const auto& l : lines) files[log_file_for(l.operation)] += audit_line(l);
   return files;
 }
 
 }  // namespace
+
+std::string log_file_for(const std::string& operation) {
+  if (operation.rfind("CREATE_", 0) == 0) return "create.log";
+  if (operation.rfind("DELETE_", 0) == 0) return "delete.log";
+  return "update.log";
+}
+
+std::string audit_line(const LogLine& l) {
+  return "{\"level\":\"info\",\"operation\":\"" + l.operation + "\",\"time\":\"" + l.time + "\"" +
+         (l.fields.empty() ? "" : "," + l.fields) + "}\n";
+}
 
 ReplayWorkspace::ReplayWorkspace(const pg::ConnInfo& info, const std::vector<LogLine>& lines) {
   std::filesystem::create_directories(audit_dir());

@@ -20,6 +20,11 @@ struct LogLine {
   std::string fields;  ///< e.g. "\"portfolioID\":4,\"title\":\"T\",\"userID\":\"u\""
 };
 
+/// The log an operation goes to (CREATE_ -> create.log, DELETE_ -> delete.log, else update.log),
+/// and the line as the application writes it (newline included).
+std::string log_file_for(const std::string& operation);
+std::string audit_line(const LogLine& line);
+
 /// A folder with auditpitr.toml (database alias "portfolio" = `info`, the shipped Portfolio
 /// Manager rules) and audit/ holding the lines given.
 class ReplayWorkspace {
