@@ -44,12 +44,13 @@ DrillTable judge(const verify::TableComparison& t, const RecoverReport& recovery
     column.why = c.why;
     ++report.columns;
     if (c.verdict == verify::Verdict::equal) ++report.reproduced;
-    else if (column.claimed) report.failures.push_back(table.table + "." + c.name + " differs, though the logs carry it");
+    else if (column.claimed)
+      report.failures.push_back(table.table + "." + c.name + " differs, though the logs carry it");
     table.columns.push_back(std::move(column));
   }
   if (table.creations_logged && table.expected_rows != table.recovered_rows)
-    report.failures.push_back(table.table + ": " + grouped(table.expected_rows) + " rows in " + report.to_stamp +
-                              ", " + grouped(table.recovered_rows) + " recovered, though its creations are logged");
+    report.failures.push_back(table.table + ": " + grouped(table.expected_rows) + " rows in " + report.to_stamp + ", " +
+                              grouped(table.recovered_rows) + " recovered, though its creations are logged");
   return table;
 }
 
@@ -122,9 +123,9 @@ std::vector<ReportLine> drill_text(const DrillReport& r) {
   std::vector<ReportLine> out;
   out.push_back({ReportLine::Kind::heading, "Recovery drill: backup " + r.from_stamp + " + audit logs, up to backup " +
                                                 r.to_stamp + "'s snapshot"});
-  out.push_back({ReportLine::Kind::plain, "  recovered in " + std::to_string(static_cast<int>(r.recovery.total_seconds)) +
-                                              " s (restore, replay, verification) into " + r.scratch +
-                                              (r.kept ? " (kept)" : " (dropped)")});
+  out.push_back({ReportLine::Kind::plain,
+                 "  recovered in " + std::to_string(static_cast<int>(r.recovery.total_seconds)) +
+                     " s (restore, replay, verification) into " + r.scratch + (r.kept ? " (kept)" : " (dropped)")});
   out.push_back({ReportLine::Kind::heading, "Reproduced by the logs"});
   std::string rows_without;
   for (const auto& t : r.tables) {
@@ -132,24 +133,23 @@ std::vector<ReportLine> drill_text(const DrillReport& r) {
     for (const auto& c : t.columns)
       if (c.verdict != verify::Verdict::equal) differ.push_back(c.column + " (" + c.coverage + ")");
     std::size_t same = t.columns.size() - differ.size();
-    std::string line = "  " + t.table + ": " + std::to_string(same) + " of " + std::to_string(t.columns.size()) +
-                       " columns exactly";
+    std::string line =
+        "  " + t.table + ": " + std::to_string(same) + " of " + std::to_string(t.columns.size()) + " columns exactly";
     if (!differ.empty()) {
       line += "; not reproduced: ";
       for (std::size_t i = 0; i < differ.size(); ++i) line += (i ? ", " : "") + differ[i];
     }
     out.push_back({differ.empty() ? ReportLine::Kind::plain : ReportLine::Kind::info, line});
     if (t.rows_without_log() > 0)
-      rows_without += (rows_without.empty() ? "" : ", ") + t.table + " " + grouped(static_cast<uint64_t>(t.rows_without_log()));
+      rows_without +=
+          (rows_without.empty() ? "" : ", ") + t.table + " " + grouped(static_cast<uint64_t>(t.rows_without_log()));
   }
   out.push_back({ReportLine::Kind::heading, "Recoverability"});
-  out.push_back({ReportLine::Kind::plain, "  " + grouped(r.reproduced) + " of " + grouped(r.columns) +
-                                              " columns reproduced exactly" +
-                                              (rows_without.empty() ? "" : "; rows created without a log line: " +
-                                                                               rows_without)});
+  out.push_back({ReportLine::Kind::plain,
+                 "  " + grouped(r.reproduced) + " of " + grouped(r.columns) + " columns reproduced exactly" +
+                     (rows_without.empty() ? "" : "; rows created without a log line: " + rows_without)});
   for (const auto& f : r.failures) out.push_back({ReportLine::Kind::warning, f});
-  if (r.ok())
-    out.push_back({ReportLine::Kind::info, "everything the logs claim to carry was reproduced"});
+  if (r.ok()) out.push_back({ReportLine::Kind::info, "everything the logs claim to carry was reproduced"});
   return out;
 }
 

@@ -33,7 +33,9 @@ struct DrillTable {
   bool creations_logged = false;
   std::vector<DrillColumn> columns;
   /// Rows STAMP2 holds that the recovery does not: created without a log line (when positive).
-  int64_t rows_without_log() const { return static_cast<int64_t>(expected_rows) - static_cast<int64_t>(recovered_rows); }
+  int64_t rows_without_log() const {
+    return static_cast<int64_t>(expected_rows) - static_cast<int64_t>(recovered_rows);
+  }
 };
 
 struct DrillReport {

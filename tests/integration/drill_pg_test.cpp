@@ -3,7 +3,6 @@
 // first to the second. Logs that carry every change reproduce every column; the fixture
 // application's lossy logs, with changes they never logged, are named column by column.
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -36,8 +35,7 @@ std::string backup(const test::ReplayWorkspace& ws, const std::string& dbname) {
     std::string name = e.path().filename().string();
     std::string prefix = dbname + "_", suffix = ".dump.gz";
     if (name.rfind(prefix, 0) == 0 && name.size() > prefix.size() + suffix.size() &&
-        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
-    {
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
       std::string stamp = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
       if (stamp.size() == 15 && stamp[8] == '_') newest = std::max(newest, stamp);  // not the `latest` link
     }
@@ -89,13 +87,14 @@ TEST_CASE("drill names what the fixture application's logs do not reproduce", "[
                                  "2025-01-16T00:00:00Z", "--audit-dir", fixture},
                                 {{"TZ", "UTC"}});
   REQUIRE(replayed.exit_code == 0);
-  test::execute(db, "INSERT INTO projects (title, owner_id, category_id) VALUES ('a', 'user-bob', 3), "
-                    "('b', 'user-bob', 3); UPDATE projects SET client = 'Lumière SA' WHERE id = 1");
+  test::execute(db,
+                "INSERT INTO projects (title, owner_id, category_id) VALUES ('a', 'user-bob', 3), "
+                "('b', 'user-bob', 3); UPDATE projects SET client = 'Lumière SA' WHERE id = 1");
   std::string second = backup(ws, "drl_fixture");
 
-  auto r = test::run_cli({"-c", ws.config(), "drill", "--from", "20250114_120000", "--to", second, "--audit-dir",
-                          fixture},
-                         {{"TZ", "UTC"}});
+  auto r =
+      test::run_cli({"-c", ws.config(), "drill", "--from", "20250114_120000", "--to", second, "--audit-dir", fixture},
+                    {{"TZ", "UTC"}});
   INFO(r.out << r.err);
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("rows created without a log line: public.projects 2"));
@@ -106,9 +105,9 @@ TEST_CASE("drill names what the fixture application's logs do not reproduce", "[
   // A change the logs claim to carry, made behind their back, fails the drill.
   test::execute(db, "UPDATE portfolios SET title = 'renamed without a log line' WHERE id = 4");
   std::string third = backup(ws, "drl_fixture");
-  auto failed = test::run_cli({"-c", ws.config(), "drill", "--from", "20250114_120000", "--to", third,
-                               "--audit-dir", fixture},
-                              {{"TZ", "UTC"}});
+  auto failed =
+      test::run_cli({"-c", ws.config(), "drill", "--from", "20250114_120000", "--to", third, "--audit-dir", fixture},
+                    {{"TZ", "UTC"}});
   INFO(failed.out << failed.err);
   CHECK(failed.exit_code == 3);
   CHECK_THAT(failed.out, Catch::Contains("public.portfolios.title differs, though the logs carry it"));

@@ -28,9 +28,10 @@ Step create_category(const std::string& t, int id, int portfolio, const std::str
 }
 
 Step update_portfolio(const std::string& t, int id, const std::string& owner, const std::string& title) {
-  return {{"UPDATE_PORTFOLIO", t,
-           "\"portfolioID\":" + std::to_string(id) + ",\"title\":\"" + title + "\",\"userID\":\"" + owner + "\""},
-          "UPDATE portfolios SET title = '" + title + "', updated_at = " + quoted(t) + " WHERE id = " + std::to_string(id)};
+  return {
+      {"UPDATE_PORTFOLIO", t,
+       "\"portfolioID\":" + std::to_string(id) + ",\"title\":\"" + title + "\",\"userID\":\"" + owner + "\""},
+      "UPDATE portfolios SET title = '" + title + "', updated_at = " + quoted(t) + " WHERE id = " + std::to_string(id)};
 }
 
 Step delete_portfolio(const std::string& t, int id) {
