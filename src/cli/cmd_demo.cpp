@@ -1,10 +1,15 @@
 // auditpitr demo: the main job on an embedded default. Starts a throwaway PostgreSQL, loads the
-// Portfolio Manager fixture, writes a configuration, then for real: backup, check, an "incident",
-// a verified restore with its undo copy, and what the audit logs could and could not bring back.
+// Portfolio Manager fixture, writes a configuration, then for real: backup, check, more activity
+// (changes made as the application makes them, logged as it logs them), a simulated disaster,
+// recover to the moment before it (verified, swapped in, undoable), and what the audit logs could
+// and could not bring back.
 #include <dirent.h>
 
 #include <cerrno>
+#include <chrono>
+#include <fstream>
 #include <memory>
+#include <thread>
 
 #include "src/catalog/catalog.h"
 #include "src/cli/cli_support.h"
@@ -13,7 +18,7 @@
 #include "src/ops/analyze.h"
 #include "src/ops/backup.h"
 #include "src/ops/check.h"
-#include "src/ops/restore.h"
+#include "src/ops/recover.h"
 #include "src/pg/connection.h"
 #include "src/pg/local_cluster.h"
 #include "src/util/fs.h"
@@ -51,12 +56,14 @@ class Demo {
     write_configuration();
     std::string stamp = backup();
     bool sound = check(stamp);
-    incident_and_restore(stamp);
+    replay::TimePoint moment = activity();
+    disaster();
+    bool recovered = recover(moment);
     analyze();
     out_.line();
     out_.line("Everything stays in " + folder_ + " (configuration, backups, sample audit logs);");
     out_.line("the throwaway server stops now. Next: auditpitr -c " + config_path() + " list");
-    return sound ? 0 : 3;
+    return sound && recovered ? 0 : 3;
   }
 
  private:
@@ -122,26 +129,81 @@ class Demo {
     return sound;
   }
 
-  std::string count_projects() {
+  std::string query(const std::string& sql) {
     pg::Connection conn(cluster_->connect_info("portfolio_db"));
     pqxx::nontransaction tx(conn.raw());
-    return tx.exec("SELECT count(*) FROM projects")[0][0].as<std::string>();
+    return tx.exec(sql)[0][0].as<std::string>();
   }
 
-  void incident_and_restore(const std::string& stamp) {
+  static replay::TimePoint now() {
+    return std::chrono::time_point_cast<replay::TimePoint::duration>(std::chrono::system_clock::now());
+  }
+
+  static bool ends_with_newline(const std::string& path) {
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    if (!in || in.tellg() == 0) return true;
+    in.seekg(-1, std::ios::end);
+    return in.get() == '\n';
+  }
+
+  /// One change made as the application makes it (gorm: event time in the automatic timestamps),
+  /// and logged as it logs it, at the current time.
+  void change(const std::string& operation, const std::string& fields, const std::string& sql_with_time) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // distinct event times
+    std::string time = replay::format_rfc3339(now());
+    std::string sql = sql_with_time;
+    for (std::size_t at; (at = sql.find("$TIME")) != std::string::npos;) sql.replace(at, 5, "'" + time + "'");
+    cluster_->execute("portfolio_db", sql);
+    std::string file = operation.rfind("CREATE_", 0) == 0   ? "create.log"
+                       : operation.rfind("DELETE_", 0) == 0 ? "delete.log"
+                                                            : "update.log";
+    std::string path = join_path(folder_, "audit/" + file);
+    std::ofstream log(path, std::ios::app);
+    if (!ends_with_newline(path)) log << "\n";  // the sample's last line was cut mid-write
+    log << "{\"level\":\"info\",\"operation\":\"" << operation << "\",\"time\":\"" << time << "\"," << fields << "}\n";
+    out_.line("  " + time + "  " + operation + " " + fields);
+  }
+
+  replay::TimePoint activity() {
     out_.line();
-    out_.warning("Simulating an incident: someone runs DELETE FROM projects (" + count_projects() + " rows)");
-    cluster_->execute("portfolio_db", "DELETE FROM projects");
-    command("restore " + stamp + " --db portfolio --yes");
-    ops::RestoreRequest request;
-    request.stamp = stamp;
-    request.aliases = {"portfolio"};
-    ops::RestorePlan plan = ops::plan_restore(config_, request, runner_, reporter_for(out_));
-    ops::RestoreResult result = ops::run_restore(config_, plan, runner_, reporter_for(out_));
-    for (const auto& d : result.databases)
-      out_.line("  the replaced database is kept as " + d.kept_copy + " (undo: auditpitr restore --undo " + d.stamp +
-                ")");
-    out_.success("projects after the restore: " + count_projects() + " rows");
+    out_.info("The application at work after the backup (each change also written to audit/*.log):");
+    change("CREATE_PORTFOLIO", R"("portfolioID":10,"title":"Travel","userID":"user-carol")",
+           "INSERT INTO portfolios (id, title, owner_id, created_at, updated_at) "
+           "VALUES (10, 'Travel', 'user-carol', $TIME, $TIME)");
+    change("CREATE_CATEGORY", R"("categoryID":10,"portfolioID":10,"title":"Iceland","userID":"user-carol")",
+           "INSERT INTO categories (id, title, owner_id, portfolio_id, created_at, updated_at) "
+           "VALUES (10, 'Iceland', 'user-carol', 10, $TIME, $TIME)");
+    change("UPDATE_PORTFOLIO", R"("portfolioID":1,"title":"Design Portfolio 2026","userID":"user-alice")",
+           "UPDATE portfolios SET title = 'Design Portfolio 2026', updated_at = $TIME WHERE id = 1");
+    change("DELETE_CATEGORY", R"("categoryID":2,"portfolioID":1,"userID":"user-alice")",
+           "UPDATE categories SET deleted_at = $TIME WHERE id = 2 AND deleted_at IS NULL; "
+           "UPDATE projects SET deleted_at = $TIME WHERE category_id = 2 AND deleted_at IS NULL");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    replay::TimePoint moment = now();
+    out_.success("The moment to go back to: " + replay::format_rfc3339(moment));
+    return moment;
+  }
+
+  void disaster() {
+    out_.line();
+    out_.warning("Simulating a disaster: a bad deploy runs DELETE FROM projects (" +
+                 query("SELECT count(*) FROM projects") + " rows) and blanks every portfolio title");
+    cluster_->execute("portfolio_db", "DELETE FROM projects; UPDATE portfolios SET title = ''");
+  }
+
+  bool recover(replay::TimePoint moment) {
+    std::string to = replay::format_rfc3339(moment);
+    command("recover --to " + to + " --in-place --yes");
+    ops::RecoverOptions options;
+    options.to = moment;
+    options.in_place = true;
+    ops::RecoverPlan plan = ops::plan_recover(config_, options);
+    ops::RecoverReport report = ops::run_recover(config_, plan, runner_, reporter_for(out_));
+    print_report(out_, ops::recover_text(report));
+    out_.success("projects after the recovery: " + query("SELECT count(*) FROM projects") + " rows; portfolio 10: '" +
+                 query("SELECT title FROM portfolios WHERE id = 10") + "'; portfolio 1: '" +
+                 query("SELECT title FROM portfolios WHERE id = 1") + "'");
+    return report.ok();
   }
 
   void analyze() {
@@ -164,8 +226,9 @@ void add_demo_command(CLI::App& app, const GlobalOptions&, Action& action) {
   set_details(cmd,
               "Start a throwaway PostgreSQL (no existing server needed), load the Portfolio Manager sample\n"
               "data and audit logs, write a configuration into FOLDER, then run for real: backup, check,\n"
-              "a simulated incident (DELETE FROM projects), a verified restore that keeps the replaced\n"
-              "database for undo, and analyze (what the audit logs could and could not bring back).\n"
+              "more activity (logged as the application logs it), a simulated disaster (DELETE FROM\n"
+              "projects, titles blanked), recover --in-place to the moment before it (verified against the\n"
+              "backup and the logs, the replaced database kept for undo), and analyze.\n"
               "The server is removed at the end; the configuration, backups and logs stay in FOLDER,\n"
               "which must be new or empty.");
   cmd->add_option("--dir", *folder, "folder for the demo's configuration, backups and logs")->capture_default_str();

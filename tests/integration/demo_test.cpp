@@ -10,7 +10,7 @@
 
 using namespace auditpitr;
 
-TEST_CASE("the demo backs up, checks, restores after an incident and analyzes the logs", "[pg][demo]") {
+TEST_CASE("the demo backs up, checks, recovers to the moment before a disaster and analyzes the logs", "[pg][demo]") {
   test::require_server_programs();
   test::TempDir dir;
   auto r = test::run_cli({"demo", "--dir", dir / "demo"});
@@ -19,7 +19,10 @@ TEST_CASE("the demo backs up, checks, restores after an incident and analyzes th
   CHECK_THAT(r.out, Catch::Contains("Backing up portfolio_db"));
   CHECK_THAT(r.out, Catch::Contains(": sound (gzip CRC, sha256"));
   CHECK_THAT(r.out, Catch::Contains("DELETE FROM projects (3 rows)"));
-  CHECK_THAT(r.out, Catch::Contains("projects after the restore: 3 rows"));
+  CHECK_THAT(r.out, Catch::Contains("projects after the recovery: 3 rows; portfolio 10: 'Travel'; portfolio 1: "
+                                    "'Design Portfolio 2026'"));
+  CHECK_THAT(r.out, Catch::Contains("Verification (backup figures + logged changes"));
+  CHECK_THAT(r.out, Catch::Contains("What the logs could not bring back"));
   CHECK_THAT(r.out, Catch::Contains("projects: no create events"));
   Catalog catalog = Catalog::scan(dir / "demo/backups");
   REQUIRE(catalog.sets().size() == 1);
