@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "src/cli/cli_support.h"
+#include "src/cli/command_line.h"
 #include "src/error.h"
 #include "src/util/interrupt.h"
 
@@ -27,10 +28,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "auditpitr 0.1.0");
   cli::GlobalOptions global;
-  app.add_option("-c,--config", global.config_path, "configuration file (TOML)")
-      ->capture_default_str()
-      ->envname("AUDITPITR_CONFIG");
-  app.add_flag("-v,--verbose", global.verbose, "show the underlying cause of errors");
+  cli::add_global_options(app, global);
   app.footer(std::string(cli::kExitCodesHelp) +
              "\nRun 'auditpitr COMMAND --help' for a command's options; docs/ has the details.\n"
              "Start here: 'auditpitr demo' tries everything on a throwaway server with sample data.");
@@ -51,12 +49,7 @@ int main(int argc, char** argv) {
   cli::add_drill_command(app, global, action);
 
   try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? 0 : 2;
-  }
-  try {
+    if (!cli::parse_command_line(app, global, argc, argv)) return 0;  // --help or --version
     return action ? action() : 0;
   } catch (const Error& e) {
     return report(e, global.verbose);

@@ -144,7 +144,7 @@ void add_restore_command(CLI::App& app, const GlobalOptions& global, Action& act
               "          auditpitr restore 20250123_140530 --db portfolio --into portfolio_inspect\n"
               "          auditpitr restore 20250123_140530 --db portfolio --table portfolios --data-only\n"
               "          auditpitr restore --undo 20250123_140530");
-  cmd->add_option("stamp", opts->request.stamp,
+  cmd->add_option("STAMP", opts->request.stamp,
                   "backup stamp (YYYYMMDD_HHMMSS) or 'latest'; with --undo the restored stamp")
       ->required();
   cmd->add_option("--db", opts->request.aliases, "database alias (repeatable; default: all)");

@@ -11,6 +11,7 @@ namespace auditpitr::cli {
 struct GlobalOptions {
   std::string config_path = "auditpitr.toml";
   bool verbose = false;
+  bool json = false;  ///< --json before the command's name, passed on to the command's own --json
 };
 
 /// A registered command's action, run after parsing; returns the exit code.

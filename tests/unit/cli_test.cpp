@@ -1,0 +1,83 @@
+// The command line as a new user meets it, through the built binary: every parse error in the
+// house format (auditpitr: … / HINT: …, exit 2), global options before or after the command.
+#include <catch2/catch.hpp>
+
+#include "tests/support/cli_runner.h"
+#include "tests/support/temp_dir.h"
+
+using namespace auditpitr;
+using test::CliResult;
+
+namespace {
+
+CliResult run(const std::vector<std::string>& args) {
+  CliResult r = test::run_cli(args);
+  UNSCOPED_INFO("exit " << r.exit_code << "\nstdout:\n" << r.out << "\nstderr:\n" << r.err);
+  return r;
+}
+
+// A usage error in the house format: the message first, a hint, nothing on stdout, exit 2.
+void check_usage_error(const CliResult& r, const std::string& message, const std::string& hint) {
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK(r.err.rfind("auditpitr: " + message, 0) == 0);
+  CHECK_THAT(r.err, Catch::Contains("\nHINT: ") && Catch::Contains(hint));
+  CHECK_THAT(r.err, !Catch::Contains("Run with --help"));
+}
+
+// A configuration with one database and an empty backup folder: enough for list.
+struct EmptyFolder {
+  test::TempDir dir;
+  std::string config = dir / "app.toml";
+  EmptyFolder() {
+    test::write_text(config,
+                     "[backup]\ndir = \"backups\"\n[[databases]]\nalias = \"portfolio\"\ndbname = \"portfolio_db\"\n");
+  }
+};
+
+}  // namespace
+
+TEST_CASE("cli: a misspelt command is named, with the command it resembles", "[cli]") {
+  check_usage_error(run({"bakup"}), "unknown command 'bakup'; did you mean 'backup'?", "auditpitr --help");
+  check_usage_error(run({"frobnicate"}), "unknown command 'frobnicate'", "auditpitr --help");
+  check_usage_error(run({}), "no command given", "auditpitr --help");
+}
+
+TEST_CASE("cli: unknown options and stray arguments are named in the order typed", "[cli]") {
+  check_usage_error(run({"backup", "--dbb", "x"}),
+                    "unknown option '--dbb' for 'auditpitr backup'; did you mean '--db'?", "'auditpitr backup --help'");
+  check_usage_error(run({"backup", "x"}), "unexpected argument 'x' for 'auditpitr backup'",
+                    "takes no arguments besides its options");
+  check_usage_error(run({"restore", "20250101_000000", "extra"}), "unexpected argument 'extra' for 'auditpitr restore'",
+                    "takes one STAMP");
+  check_usage_error(run({"backup", "list"}), "unexpected argument 'list' after 'auditpitr backup'",
+                    "one command at a time");
+  check_usage_error(run({"backup", "--db"}), "option --db of 'auditpitr backup' needs a value", "--help");
+  check_usage_error(run({"restore", "latest", "--jobs", "x"}),
+                    "invalid value 'x' for option --jobs of 'auditpitr restore'", "--help");
+}
+
+TEST_CASE("cli: a missing STAMP is said clearly", "[cli]") {
+  for (const char* command : {"restore", "check", "export"}) {
+    CliResult r = run({command});
+    check_usage_error(r, std::string("missing STAMP for 'auditpitr ") + command + "'",
+                      "'auditpitr list' shows the stamps");
+  }
+  CHECK_THAT(run({"check", "--help"}).out, Catch::Contains("Usage: auditpitr check [OPTIONS] STAMP"));
+}
+
+TEST_CASE("cli: -c, -v and --json work before and after the command", "[cli]") {
+  EmptyFolder f;
+  for (const auto& args : std::vector<std::vector<std::string>>{{"-c", f.config, "--json", "list"},
+                                                                {"list", "-c", f.config, "--json"},
+                                                                {"--json", "list", "--config", f.config},
+                                                                {"-v", "list", "--json", "-c", f.config}}) {
+    CliResult r = run(args);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.rfind("{", 0) == 0);
+  }
+  CliResult missing = run({"list", "-c", f.dir / "none.toml", "-v"});
+  CHECK(missing.exit_code == 2);
+  CHECK_THAT(missing.err, Catch::Contains("none.toml"));
+  check_usage_error(run({"--json", "demo"}), "'auditpitr demo' has no JSON output", "without --json");
+}
