@@ -3,6 +3,8 @@
 
 #include <cstring>
 
+#include "src/util/secrets.h"
+
 namespace auditpitr {
 
 int exit_code(ErrorKind kind) {
@@ -28,7 +30,10 @@ const char* kind_name(ErrorKind kind) {
 }
 
 Error::Error(ErrorKind kind, std::string message, std::string hint, std::string cause)
-    : std::runtime_error(std::move(message)), kind_(kind), hint_(std::move(hint)), cause_(std::move(cause)) {}
+    : std::runtime_error(mask_passwords(message)),  // whatever a message quotes (libpq echoes URIs)
+      kind_(kind),
+      hint_(mask_passwords(hint)),
+      cause_(mask_passwords(cause)) {}
 
 Error& Error::set_db_failure(std::string sqlstate, DbFailure failure) {
   sqlstate_ = std::move(sqlstate);

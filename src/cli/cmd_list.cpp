@@ -63,7 +63,7 @@ std::string to_json(const Catalog& catalog, const Config& config) {
   return w.str();
 }
 
-void print_human(const Output& out, const Catalog& catalog, const Config& config) {
+void print_human(const Output& out, const GlobalOptions& global, const Catalog& catalog, const Config& config) {
   out.line(out.bold("Available Database Backups") + " in " + catalog.dir());
   out.line("===============================================");
   out.line();
@@ -97,15 +97,17 @@ void print_human(const Output& out, const Catalog& catalog, const Config& config
     out.line(row);
   }
   out.line();
-  if (latest.empty())
-    out.line("No backup holds all configured databases whole yet: name a stamp, or one database with --db.");
   out.line("Total backups: " + std::to_string(total));
   out.line();
+  if (latest.empty()) {  // no stamp to show in examples, and 'latest' would fail
+    out.line("No backup holds all configured databases whole yet: make one with '" + command_hint(global, "backup") +
+             "', or name a stamp above with --db for one database.");
+    return;
+  }
   out.line("Usage Examples:");
-  std::string example = latest.empty() ? "<stamp>        " : latest;
-  out.line("  auditpitr restore " + example + "   # Restore from specific backup");
+  out.line("  auditpitr restore " + latest + "   # Restore from specific backup");
   out.line("  auditpitr restore latest            # Restore from latest backup");
-  out.line("  auditpitr check " + example + "     # Verify a backup without restoring it");
+  out.line("  auditpitr check " + latest + "     # Verify a backup without restoring it");
 }
 
 }  // namespace
@@ -128,7 +130,7 @@ void add_list_command(CLI::App& app, const GlobalOptions& global, Action& action
       if (*json) {
         out.json(to_json(catalog, config));
       } else {
-        print_human(out, catalog, config);
+        print_human(out, global, catalog, config);
       }
       return 0;
     };

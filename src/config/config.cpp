@@ -4,6 +4,7 @@
 #include "src/error.h"
 #include "src/util/format.h"
 #include "src/util/fs.h"
+#include "src/util/suggest.h"
 #include "src/util/toml_reader.h"
 
 namespace auditpitr {
@@ -103,6 +104,23 @@ void read_databases(const Reader& r, const toml::table& root, Config& config) {
   }
 }
 
+// [audit] database names an alias; a dbname there is the usual slip, so it is matched first.
+void check_audit_alias(const Reader& r, const toml::table& audit, const Config& config) {
+  std::vector<std::string> aliases;
+  std::string known;
+  for (const auto& db : config.databases) {
+    if (db.alias == config.audit_database) return;
+    aliases.push_back(db.alias);
+    known += (known.empty() ? "" : ", ") + db.alias;
+  }
+  std::string suggestion = did_you_mean(config.audit_database, aliases, "alias");
+  for (const auto& db : config.databases)
+    if (db.dbname == config.audit_database) suggestion = "; did you mean alias '" + db.alias + "'?";
+  r.fail(audit.get("database") ? audit.get("database") : &audit,
+         "unknown database alias '" + config.audit_database + "' in [audit]" + suggestion,
+         "[audit] database names the alias of a [[databases]] entry: " + known);
+}
+
 }  // namespace
 
 pg::ConnInfo DatabaseConfig::connect_info() const { return pg::ConnInfo::parse(conninfo, dbname); }
@@ -110,9 +128,15 @@ pg::ConnInfo DatabaseConfig::connect_info() const { return pg::ConnInfo::parse(c
 const DatabaseConfig& Config::database(const std::string& alias) const {
   for (const auto& db : databases)
     if (db.alias == alias) return db;
-  std::string known;
-  for (const auto& db : databases) known += (known.empty() ? "" : ", ") + db.alias;
-  throw usage_error("unknown database alias '" + alias + "'", "the configured aliases are: " + known);
+  std::string known, suggestion;
+  std::vector<std::string> aliases;
+  for (const auto& db : databases) {
+    known += (known.empty() ? "" : ", ") + db.alias;
+    aliases.push_back(db.alias);
+    if (db.dbname == alias) suggestion = "; did you mean alias '" + db.alias + "'?";
+  }
+  if (suggestion.empty()) suggestion = did_you_mean(alias, aliases, "alias");
+  throw usage_error("unknown database alias '" + alias + "'" + suggestion, "the configured aliases are: " + known);
 }
 
 std::vector<const DatabaseConfig*> Config::select(const std::vector<std::string>& aliases) const {
@@ -168,7 +192,7 @@ Config parse_config(const std::string& text, const std::string& path) {
     config.audit_database = r.string_at(*audit, "database", "[audit]", false, config.databases.front().alias);
     config.audit_mapping = resolve(config.folder, r.string_at(*audit, "mapping", "[audit]"));
     config.audit_skew_margin_seconds = r.int_at(*audit, "skew_margin_seconds", "[audit]", 5, 0, 86400);
-    config.database(config.audit_database);  // unknown alias: clear error now
+    check_audit_alias(r, *audit, config);
   }
   if (const toml::table* tools = r.section(root, "tools")) {
     r.reject_unknown_keys(*tools, "[tools]", {"bin_dir"});

@@ -1,6 +1,7 @@
 #include "src/util/toml_reader.h"
 
 #include "src/error.h"
+#include "src/util/suggest.h"
 
 namespace auditpitr {
 namespace {
@@ -53,6 +54,17 @@ int line_too_deep(const std::string& text) {
   return 0;
 }
 
+// toml++ says "unescaped control characters other than TAB …" or "encountered end-of-file" where a
+// person forgot a closing quote: the line it names is the one with the opening quote.
+std::string plain_description(std::string_view description) {
+  std::string text(description);
+  bool in_string = text.rfind("Error while parsing string", 0) == 0;
+  if (in_string &&
+      (text.find("control characters") != std::string::npos || text.find("end-of-file") != std::string::npos))
+    return "unterminated string (the closing quote is missing)";
+  return text;
+}
+
 }  // namespace
 
 TomlReader::TomlReader(std::string kind, std::string path, std::string default_hint)
@@ -72,7 +84,7 @@ toml::table TomlReader::parse(const std::string& text) const {
   try {
     return toml::parse(text, path_);
   } catch (const toml::parse_error& e) {
-    fail_at(static_cast<int>(e.source().begin.line), std::string(e.description()));
+    fail_at(static_cast<int>(e.source().begin.line), plain_description(e.description()));
   }
 }
 
@@ -91,7 +103,9 @@ void TomlReader::reject_unknown_keys(const toml::table& table, const std::string
     if (known.count(std::string(key.str()))) continue;
     std::string list;
     for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-    fail(&node, "unknown key '" + std::string(key.str()) + "' in " + context, "known keys there: " + list);
+    std::string name(key.str());
+    fail(&node, "unknown key '" + name + "' in " + context + did_you_mean(name, {known.begin(), known.end()}),
+         "known keys there: " + list);
   }
 }
 

@@ -81,3 +81,56 @@ TEST_CASE("cli: -c, -v and --json work before and after the command", "[cli]") {
   CHECK_THAT(missing.err, Catch::Contains("none.toml"));
   check_usage_error(run({"--json", "demo"}), "'auditpitr demo' has no JSON output", "without --json");
 }
+
+namespace {
+
+CliResult list_with(const test::TempDir& dir, const std::string& toml) {
+  test::write_text(dir / "app.toml", toml);
+  return run({"list", "-c", dir / "app.toml"});
+}
+
+const char* kOneDatabase =
+    "[backup]\ndir = \"backups\"\n[[databases]]\nalias = \"portfolio\"\ndbname = \"portfolio_db\"\n";
+
+}  // namespace
+
+TEST_CASE("cli: configuration mistakes are named at file:line with what was meant", "[cli][config]") {
+  test::TempDir dir;
+  std::string at = "invalid configuration '" + (dir / "app.toml");
+  CliResult quote = list_with(dir, "[backup]\ndir = \"backups\n[[databases]]\ndbname = \"x\"\n");
+  check_usage_error(quote, at + ":2': unterminated string (the closing quote is missing)", "docs/configuration.md");
+  CliResult key = list_with(dir, std::string(kOneDatabase) + "[restore]\nfree_connection_percent = 3\n");
+  check_usage_error(
+      key, at + ":7': unknown key 'free_connection_percent' in [restore]; did you mean 'free_connections_percent'?",
+      "known keys there");
+  CliResult alias = list_with(dir, std::string(kOneDatabase) + "[audit]\ndatabase = \"portfolio_db\"\n");
+  check_usage_error(alias,
+                    at + ":7': unknown database alias 'portfolio_db' in [audit]; did you mean alias 'portfolio'?",
+                    "portfolio");
+}
+
+TEST_CASE("cli: a password in a malformed connection URI is masked in the message", "[cli][config]") {
+  test::TempDir dir;
+  CliResult r = list_with(dir, std::string(kOneDatabase) + "conninfo = \"postgresql://app:s3cret@[db/x\"\n");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("invalid connection string") && Catch::Contains("postgresql://app:****@[db/x"));
+  CHECK_THAT(r.err + r.out, !Catch::Contains("s3cret"));
+}
+
+TEST_CASE("cli: list without a complete backup shows no example without a stamp", "[cli][list]") {
+  test::TempDir dir;
+  test::write_text(dir / "app.toml",
+                   std::string(kOneDatabase) + "[[databases]]\nalias = \"other\"\ndbname = \"other_db\"\n");
+  CliResult none = run({"list", "-c", dir / "app.toml"});
+  CHECK(none.exit_code == 0);
+  CHECK_THAT(none.out, Catch::Contains("No backups yet") && !Catch::Contains("restore latest"));
+  std::string folder = dir / "backups";
+  REQUIRE(
+      system(("mkdir -p '" + folder + "' && printf x | gzip > '" + folder + "/portfolio_db_20250101_000000.dump.gz'")
+                 .c_str()) == 0);
+  CliResult partial = run({"list", "-c", dir / "app.toml"});
+  CHECK(partial.exit_code == 0);
+  CHECK_THAT(partial.out, Catch::Contains("20250101_000000") && Catch::Contains("make one with 'auditpitr -c "));
+  CHECK_THAT(partial.out, !Catch::Contains("Usage Examples") && !Catch::Contains("restore latest") &&
+                              !Catch::Contains("<stamp>") && !Catch::Contains("auditpitr restore  "));
+}
