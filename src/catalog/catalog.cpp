@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <map>
@@ -230,10 +231,27 @@ std::string passed_over(const Catalog& catalog, const std::string& latest, const
   return note;
 }
 
+// What a user may type for a stamp: the stamp, 'latest' in any case, or a backup's file name
+// (backups/portfolio_db_20250123_140530.dump.gz), whose stamp is the one before the extension.
+std::string typed_stamp(const std::string& text) {
+  std::string lower;
+  for (char c : text) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "latest") return lower;
+  std::string name = text.substr(text.find_last_of('/') == std::string::npos ? 0 : text.find_last_of('/') + 1);
+  std::size_t dot = name.find('.');
+  std::size_t stamp_size = std::string("YYYYMMDD_HHMMSS").size();
+  if (dot != std::string::npos && dot > stamp_size && name[dot - stamp_size - 1] == '_') {
+    std::string stamp = name.substr(dot - stamp_size, stamp_size);
+    if (is_stamp(stamp)) return stamp;
+  }
+  return text;
+}
+
 }  // namespace
 
-std::string Catalog::resolve_stamp(const std::string& stamp_or_latest, const std::vector<std::string>& dbnames,
+std::string Catalog::resolve_stamp(const std::string& typed, const std::vector<std::string>& dbnames,
                                    std::string* note) const {
+  std::string stamp_or_latest = typed_stamp(typed);
   if (stamp_or_latest != "latest") {
     if (!is_stamp(stamp_or_latest))
       throw usage_error("'" + stamp_or_latest + "' is not a backup stamp",
@@ -243,10 +261,13 @@ std::string Catalog::resolve_stamp(const std::string& stamp_or_latest, const std
   std::string stamp = latest_stamp(dbnames);
   if (stamp.empty()) {
     std::string why = passed_over(*this, "", dbnames);
-    throw usage_error("no backup of " + join_names(dbnames) + " can be 'latest' in '" + dir_ + "'" +
-                          (why.empty() ? ": there is none" : ": " + why),
-                      dbnames.size() > 1 ? "name a stamp (auditpitr list), or one database with --db"
-                                         : "create one with 'auditpitr backup', or name a stamp (auditpitr list)");
+    // None at all is a fact about the folder (exit 1); backups that cannot be 'latest' ask for a stamp or --db.
+    Error e(why.empty() ? ErrorKind::runtime : ErrorKind::usage,
+            "no backup of " + join_names(dbnames) + " can be 'latest' in '" + dir_ + "'" +
+                (why.empty() ? ": there is none" : ": " + why),
+            dbnames.size() > 1 ? "name a stamp (auditpitr list), or one database with --db"
+                               : "create one with 'auditpitr backup', or name a stamp (auditpitr list)");
+    throw e;
   }
   if (note) *note = passed_over(*this, stamp, dbnames);
   if (note && !note->empty()) *note = "latest is " + stamp + ": " + *note;

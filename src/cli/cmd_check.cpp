@@ -109,7 +109,8 @@ void add_check_command(CLI::App& app, const GlobalOptions& global, Action& actio
               "Verify a backup without restoring it: a full gzip CRC pass, the sha256 and size recorded in\n"
               "the manifest, and pg_restore reading the dump's table of contents. Exit 0 when sound, 3 when\n"
               "damaged (with the reason). Example: auditpitr check latest --db portfolio");
-  cmd->add_option("STAMP", opts->stamp, "backup stamp (YYYYMMDD_HHMMSS) or 'latest'")->required();
+  cmd->add_option("STAMP", opts->stamp, "backup stamp (YYYYMMDD_HHMMSS), a backup's file name, or 'latest'")
+      ->required();
   cmd->add_option("--db", opts->aliases, "database alias (repeatable; default: all in the backup)");
   cmd->add_flag("--json", opts->json, "print one JSON object");
   cmd->callback([&global, &action, opts] { action = [&global, opts] { return run_check(global, *opts); }; });

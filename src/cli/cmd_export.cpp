@@ -18,7 +18,8 @@ void add_export_command(CLI::App& app, const GlobalOptions& global, Action& acti
               "rename; mode 0600). An existing file is replaced only with --force, and never one in the\n"
               "backup folder; --sql - writes the script to the standard output (messages go to stderr).\n"
               "Example: auditpitr export 20250123_140530 --db portfolio --sql backup.sql");
-  cmd->add_option("STAMP", opts->stamp, "backup stamp (YYYYMMDD_HHMMSS) or 'latest'")->required();
+  cmd->add_option("STAMP", opts->stamp, "backup stamp (YYYYMMDD_HHMMSS), a backup's file name, or 'latest'")
+      ->required();
   cmd->add_option("--db", opts->alias, "database alias (needed when several are configured)");
   cmd->add_option("--sql", opts->sql_file, "the SQL file to write ('-': the standard output)")->required();
   cmd->add_flag("--force", opts->force, "replace the file when it exists");

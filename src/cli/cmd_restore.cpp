@@ -145,7 +145,7 @@ void add_restore_command(CLI::App& app, const GlobalOptions& global, Action& act
               "          auditpitr restore 20250123_140530 --db portfolio --table portfolios --data-only\n"
               "          auditpitr restore --undo 20250123_140530");
   cmd->add_option("STAMP", opts->request.stamp,
-                  "backup stamp (YYYYMMDD_HHMMSS) or 'latest'; with --undo the restored stamp")
+                  "backup stamp (YYYYMMDD_HHMMSS), a backup's file name, or 'latest'; with --undo the restored stamp")
       ->required();
   cmd->add_option("--db", opts->request.aliases, "database alias (repeatable; default: all)");
   cmd->add_flag("-y,--yes", opts->yes, "do not ask for confirmation");

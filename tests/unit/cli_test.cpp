@@ -134,3 +134,19 @@ TEST_CASE("cli: list without a complete backup shows no example without a stamp"
   CHECK_THAT(partial.out, !Catch::Contains("Usage Examples") && !Catch::Contains("restore latest") &&
                               !Catch::Contains("<stamp>") && !Catch::Contains("auditpitr restore  "));
 }
+
+TEST_CASE("cli: a backup's file name and LATEST stand for a stamp; no backup at all is not a usage error", "[cli]") {
+  test::TempDir dir;
+  test::write_text(dir / "app.toml", kOneDatabase);
+  std::string folder = dir / "backups";
+  CliResult none = run({"check", "LATEST", "-c", dir / "app.toml"});
+  CHECK(none.exit_code == 1);
+  CHECK_THAT(none.err, Catch::Contains("can be 'latest'") && Catch::Contains("there is none"));
+  REQUIRE(
+      system(("mkdir -p '" + folder + "' && printf x | gzip > '" + folder + "/portfolio_db_20250101_000000.dump.gz'")
+                 .c_str()) == 0);
+  CliResult by_file = run({"check", "backups/portfolio_db_20250101_000000.dump.gz", "-c", dir / "app.toml"});
+  CHECK(by_file.exit_code == 3);  // found and checked: a gzip of one byte is no dump
+  CHECK_THAT(by_file.out, Catch::Contains("Backup 20250101_000000 is damaged"));
+  CHECK_THAT(by_file.err, !Catch::Contains("is not a backup stamp"));
+}
