@@ -34,19 +34,20 @@ int main(int argc, char** argv) {
              "Start here: 'auditpitr demo' tries everything on a throwaway server with sample data.");
 
   cli::Action action;
+  // In the order a user needs them: the help lists them so.
   cli::add_backup_command(app, global, action);
   cli::add_list_command(app, global, action);
   cli::add_check_command(app, global, action);
-  cli::add_prune_command(app, global, action);
-  cli::add_demo_command(app, global, action);
   cli::add_restore_command(app, global, action);
-  cli::add_kept_command(app, global, action);
-  cli::add_export_command(app, global, action);
+  cli::add_recover_command(app, global, action);
+  cli::add_verify_command(app, global, action);
   cli::add_analyze_command(app, global, action);
   cli::add_replay_command(app, global, action);
-  cli::add_verify_command(app, global, action);
-  cli::add_recover_command(app, global, action);
+  cli::add_kept_command(app, global, action);
   cli::add_drill_command(app, global, action);
+  cli::add_prune_command(app, global, action);
+  cli::add_export_command(app, global, action);
+  cli::add_demo_command(app, global, action);
 
   try {
     if (!cli::parse_command_line(app, global, argc, argv)) return 0;  // --help or --version

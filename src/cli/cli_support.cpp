@@ -41,6 +41,6 @@ const char* const kExitCodesHelp =
     "Exit codes: 0 ok, 1 runtime error, 2 usage or configuration error, 3 verification mismatch\n"
     "or damaged backup, 4 refused (destructive action without confirmation), 130 interrupted.";
 
-void set_details(CLI::App* command, const std::string& details) { command->footer(details + "\n\n" + kExitCodesHelp); }
+void set_details(CLI::App* command, const std::string& details) { command->footer(details); }  // exit codes: main help
 
 }  // namespace auditpitr::cli

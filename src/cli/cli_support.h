@@ -23,7 +23,7 @@ void set_details(CLI::App* command, const std::string& details);
 /// Prints a report made of headings, info, warnings and plain lines (analyze's text report).
 void print_report(const Output& out, const std::vector<ops::ReportLine>& lines);
 
-/// The exit-code summary every help page ends with.
+/// The exit-code summary, once, at the end of the main help (docs/exit-codes.md has the table).
 extern const char* const kExitCodesHelp;
 
 }  // namespace auditpitr::cli

@@ -120,7 +120,9 @@ void add_list_command(CLI::App& app, const GlobalOptions& global, Action& action
               "each database's dump and whether it has a manifest. Backups made by the old scripts\n"
               "(no manifest) are listed too. A run that stopped part-way is marked 'partial' ('missing'\n"
               "in the column of a database it did not reach) and is never the latest; a dump of auditpitr's\n"
-              "whose manifest is gone shows 'missing' in the Manifest column.");
+              "whose manifest is gone shows 'missing' in the Manifest column.\n"
+              "Examples: auditpitr list\n"
+              "          auditpitr list --json -c /etc/auditpitr.toml");
   cmd->add_flag("--json", *json, "print one JSON object instead of the table");
   cmd->callback([&global, &action, json] {
     action = [&global, json] {

@@ -62,7 +62,9 @@ void add_prune_command(CLI::App& app, const GlobalOptions& global, Action& actio
               "mtime, as the old script did) unless keep_daily/keep_weekly/keep_monthly keep them, and\n"
               "files provably left by a killed auditpitr. The newest backup of every configured database and\n"
               "the latest are always kept; files of databases not in the configuration, and anything else\n"
-              "prune does not recognise as its own, are left alone and listed. Try --dry-run first.");
+              "prune does not recognise as its own, are left alone and listed. Try --dry-run first.\n"
+              "Examples: auditpitr prune --dry-run\n"
+              "          auditpitr prune --json > pruned.json");
   cmd->add_flag("--dry-run", opts->dry_run, "show what would be deleted, delete nothing");
   cmd->add_flag("--json", opts->json, "print one JSON object");
   cmd->callback([&global, &action, opts] { action = [&global, opts] { return run_prune(global, *opts); }; });

@@ -150,3 +150,21 @@ TEST_CASE("cli: a backup's file name and LATEST stand for a stamp; no backup at 
   CHECK_THAT(by_file.out, Catch::Contains("Backup 20250101_000000 is damaged"));
   CHECK_THAT(by_file.err, !Catch::Contains("is not a backup stamp"));
 }
+
+TEST_CASE("cli: help lists the commands in the order a user needs them, each with examples", "[cli][help]") {
+  CliResult main_help = run({"--help"});
+  CHECK(main_help.exit_code == 0);
+  std::size_t last = 0;
+  for (const char* command : {"backup", "list", "check", "restore", "recover", "prune", "export", "demo"}) {
+    std::size_t at = main_help.out.find(std::string("\n  ") + command + " ");
+    CHECK(at != std::string::npos);
+    CHECK(at > last);
+    last = at;
+  }
+  CHECK_THAT(main_help.out, Catch::Contains("Exit codes:"));
+  for (const char* command : {"backup", "list", "check", "restore", "prune", "export"}) {
+    CliResult help = run({command, "--help"});
+    CHECK(help.exit_code == 0);
+    CHECK_THAT(help.out, Catch::Contains("Example") && !Catch::Contains("Exit codes:"));
+  }
+}
