@@ -1,6 +1,7 @@
 // auditpitr prune: retention on demand (it also runs after every backup).
 #include <ctime>
 #include <memory>
+#include <optional>
 
 #include "src/cli/cli_support.h"
 #include "src/ops/prune.h"
@@ -34,8 +35,11 @@ std::string to_json(const ops::PruneResult& r) {
 int run_prune(const GlobalOptions& global, const PruneOptions& opts) {
   Config config = load(global);
   Output out(opts.json);
-  ensure_directory(config.backup_dir, 0700);
-  DirectoryLock lock(config.backup_dir, "prune and a backup");
+  std::optional<DirectoryLock> lock;  // a dry run writes nothing, not even the lock: it works on a read-only folder
+  if (!opts.dry_run) {
+    ensure_directory(config.backup_dir, 0700);
+    lock.emplace(config.backup_dir, "prune and a backup");
+  }
   out.info(std::string(opts.dry_run ? "Dry run: " : "") + "applying retention (" + describe_policy(config.retention) +
            ") to " + config.backup_dir);
   ops::PruneResult result = ops::prune_backups(config, opts.dry_run, std::time(nullptr), reporter_for(out));

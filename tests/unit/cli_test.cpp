@@ -168,3 +168,12 @@ TEST_CASE("cli: help lists the commands in the order a user needs them, each wit
     CHECK_THAT(help.out, Catch::Contains("Example") && !Catch::Contains("Exit codes:"));
   }
 }
+
+TEST_CASE("cli: prune --dry-run writes nothing: a missing folder is not created", "[cli][prune]") {
+  test::TempDir dir;
+  test::write_text(dir / "app.toml", kOneDatabase);
+  CliResult r = run({"prune", "--dry-run", "-c", dir / "app.toml"});
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("Would delete 0 old backup(s)"));
+  CHECK(system(("test ! -e '" + (dir / "backups") + "'").c_str()) == 0);
+}
