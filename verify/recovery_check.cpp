@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "replay/apply/applier.h"
 #include "replay/apply/row_statement.h"
 #include "src/error.h"
 #include "src/pg/connection.h"
@@ -201,14 +202,16 @@ class Renderer {
   std::map<std::pair<Group, std::string>, std::string> done_;
 };
 
-/// Reads (from, until] of the events, maps them, and hands their row changes over in chunks.
+/// Reads (from, until] of the events, maps them, and hands their row changes over in chunks; the
+/// events whose hash is in `skip` are left out.
 template <typename Fn>
-void for_each_chunk(replay::AuditEventSource& events, replay::Mapper& mapper, replay::TimePoint from, Fn fn) {
+void for_each_chunk(replay::AuditEventSource& events, replay::Mapper& mapper, replay::TimePoint from,
+                    const std::set<std::string>& skip, Fn fn) {
   std::vector<RowChange> chunk;
   std::size_t in_chunk = 0;
   replay::AuditEvent event;
   while (events.next(event)) {
-    if (event.time <= from) continue;
+    if (event.time <= from || (!skip.empty() && skip.count(replay::event_hash(event.json)))) continue;
     replay::MapResult mapped = mapper.map(event);
     if (mapped.outcome != replay::MapOutcome::mapped) continue;
     for (auto& c : mapped.changes) chunk.push_back(std::move(c));
@@ -531,7 +534,7 @@ void RecoveryCheck::capture(PgSession& db, replay::AuditEventSource& events, rep
   Tables tables(tables_, mapper_);
   Renderer renderer(db, tables);
   std::map<std::size_t, std::set<std::string>> keys, deleted;
-  for_each_chunk(events, mapper_, from, [&](std::vector<RowChange>& chunk) {
+  for_each_chunk(events, mapper_, from, {}, [&](std::vector<RowChange>& chunk) {
     request_values(chunk, false, tables, renderer);
     for (const auto& c : chunk) {
       std::size_t t = tables.index(c.table);
@@ -615,7 +618,8 @@ TableCheck check_whole(const TableShape& shape, const TableChecksum* expected, c
 }  // namespace
 
 RecoveryVerification RecoveryCheck::check(PgSession& db, replay::AuditEventSource& events, replay::TimePoint from,
-                                          const std::vector<TableChecksum>& actual) {
+                                          const std::vector<TableChecksum>& actual,
+                                          const std::set<std::string>& refused) {
   db.exec(pg::kCanonicalOutputSql, {}, "setting the session's output format");
   Tables tables(tables_, mapper_);
   auto r = db.exec("SELECT manifest FROM auditpitr.recover_baseline", {}, "reading the baseline figures");
@@ -633,7 +637,7 @@ RecoveryVerification RecoveryCheck::check(PgSession& db, replay::AuditEventSourc
   }
   r.reset();
   Renderer renderer(db, tables);
-  for_each_chunk(events, mapper_, from, [&](std::vector<RowChange>& chunk) {
+  for_each_chunk(events, mapper_, from, refused, [&](std::vector<RowChange>& chunk) {
     request_values(chunk, true, tables, renderer);
     for (const auto& c : chunk) fold.apply(c, renderer);
     renderer.clear();

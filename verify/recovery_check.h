@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -66,8 +67,10 @@ class RecoveryCheck {
                const std::vector<TableChecksum>& baseline);
   /// After the replay: the verdict per table and column. `actual` are the recovered database's
   /// checksums (every table), read after the replay.
+  /// `refused` are the events PostgreSQL refused during the replay (their event_hash, as the
+  /// replay records them: replay_state.h): left out, as the replay left them out.
   RecoveryVerification check(replay::PgSession& db, replay::AuditEventSource& events, replay::TimePoint from,
-                             const std::vector<TableChecksum>& actual);
+                             const std::vector<TableChecksum>& actual, const std::set<std::string>& refused = {});
   /// Removes what capture() stored (once the recovery is verified).
   static void discard(replay::PgSession& db);
 

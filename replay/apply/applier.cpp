@@ -24,6 +24,7 @@ struct PendingEvent {
   uint64_t line = 0;
   std::string operation;
   bool in_margin = false;
+  std::string hash;  ///< event_hash of its line
 };
 
 std::string key_text(const RowChange& change) {
@@ -51,6 +52,7 @@ struct BatchTally {
   std::map<std::string, TableTally> tables;
   std::vector<ConflictRecord> conflicts;
   std::vector<DriftRecord> drift;
+  std::vector<std::string> refused;  ///< hashes of the events the database refused
 };
 
 class Loop {
@@ -143,8 +145,8 @@ class Loop {
       return;
     }
     bool in_margin = o_.margin_end && e.time <= *o_.margin_end;
-    batch_.push_back(
-        {std::move(r.changes), e.file ? *e.file : std::string(), e.line_number, std::string(e.operation), in_margin});
+    batch_.push_back({std::move(r.changes), e.file ? *e.file : std::string(), e.line_number, std::string(e.operation),
+                      in_margin, event_hash(e.json)});
   }
 
   std::string user_of(const AuditEvent& e) const {
@@ -195,6 +197,7 @@ class Loop {
       sink_.rollback_batch();
       throw_if_interrupted();
     }
+    sink_.record_refused(tally.refused);
     sink_.commit_batch(*last_, tally.applied);
     pause_at("committed");
     return tally;
@@ -228,6 +231,7 @@ class Loop {
       if (outcomes[i].kind == ChangeOutcomeKind::refused) {
         conflict(pe, pe.changes[i], outcomes[i].conflict_kind, outcomes[i].detail, tally);
         ++tally.skipped_conflict;
+        tally.refused.push_back(pe.hash);
         return;  // the sink undid the event's other changes
       }
     bool any_applied = false;

@@ -72,6 +72,10 @@ class ChangeSink {
 
   /// Undoes the open batch.
   virtual void rollback_batch() = 0;
+
+  /// The events of the open batch the database refused (their event_hash), recorded with the batch
+  /// when it commits, so that recover's verification leaves them out on a resumed run too.
+  virtual void record_refused(const std::vector<std::string>& event_hashes) { (void)event_hashes; }
 };
 
 }  // namespace auditpitr::replay

@@ -110,7 +110,10 @@ void PgSink::begin_batch() {
   batch_open_ = true;
 }
 
+void PgSink::record_refused(const std::vector<std::string>& event_hashes) { refused_ = event_hashes; }
+
 void PgSink::rollback_batch() {
+  refused_.clear();
   if (!batch_open_) return;
   batch_open_ = false;
   if (dry_run_) session_.exec("ROLLBACK TO SAVEPOINT auditpitr_batch", {}, "rolling back a batch");
@@ -124,6 +127,8 @@ void PgSink::commit_batch(const ReplayPosition& position, uint64_t events_applie
     return;
   }
   save_replay_position(session_, position, events_applied);
+  save_refused_events(session_, refused_);
+  refused_.clear();
   session_.exec("COMMIT", {}, "committing a batch");
 }
 

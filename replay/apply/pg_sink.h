@@ -25,6 +25,7 @@ class PgSink : public ChangeSink {
   std::vector<ChangeOutcome> apply_event(const std::vector<const RowChange*>& changes) override;
   void commit_batch(const ReplayPosition& position, uint64_t events_applied) override;
   void rollback_batch() override;
+  void record_refused(const std::vector<std::string>& event_hashes) override;
 
   /// Ends a dry run (rolls everything back). No-op otherwise.
   void finish();
@@ -41,6 +42,7 @@ class PgSink : public ChangeSink {
   bool dry_run_;
   bool outer_open_ = false;  // dry run: the transaction around all batches
   bool batch_open_ = false;
+  std::vector<std::string> refused_;             // of the open batch
   std::map<std::string, std::string> prepared_;  // shape -> statement name
   uint64_t statements_named_ = 0;                // names are never reused, even for a shape forgotten after an abort
 };

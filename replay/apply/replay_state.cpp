@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS auditpitr.replay (
   events_applied bigint NOT NULL DEFAULT 0,
   started_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz,
-  finished_at timestamptz))SQL";
+  finished_at timestamptz);
+CREATE TABLE IF NOT EXISTS auditpitr.replay_refused (event_hash text NOT NULL))SQL";
 
 TimePoint micros(const char* text) { return TimePoint(std::chrono::microseconds(std::stoll(text))); }
 
@@ -116,8 +117,21 @@ void record_restored_backup(const pg::ConnInfo& database, const std::string& bac
       "ON CONFLICT (one_row) DO UPDATE SET backup = EXCLUDED.backup, snapshot_time = EXCLUDED.snapshot_time, "
       "restored_at = now()",
       {backup, format_time(snapshot_time)}, "recording the restored backup");
-  session.exec("DELETE FROM auditpitr.replay", {}, "clearing the replay record");
+  session.exec("DELETE FROM auditpitr.replay; DELETE FROM auditpitr.replay_refused", {}, "clearing the replay record");
   session.exec("COMMIT", {}, "recording the restored backup");
+}
+
+void save_refused_events(PgSession& session, const std::vector<std::string>& event_hashes) {
+  for (const auto& hash : event_hashes)
+    session.exec("INSERT INTO auditpitr.replay_refused (event_hash) VALUES ($1)", {hash}, "recording a refused event");
+}
+
+std::set<std::string> load_refused_events(PgSession& session) {
+  std::set<std::string> hashes;
+  if (!table_exists(session, "auditpitr.replay_refused")) return hashes;
+  PgResult r = session.exec("SELECT event_hash FROM auditpitr.replay_refused", {}, "reading the refused events");
+  for (int row = 0; row < PQntuples(r.get()); ++row) hashes.insert(PQgetvalue(r.get(), row, 0));
+  return hashes;
 }
 
 void advance_key_sequences(PgSession& session, const std::vector<TargetTable>& tables) {

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "replay/apply/change_sink.h"
 #include "replay/apply/pg_session.h"
@@ -41,6 +43,12 @@ void mark_replay_finished(PgSession& session);
 /// Called by restore once the database holds `backup`: records it and clears any replay record
 /// (the database no longer holds what that replay applied). Its own connection and transaction.
 void record_restored_backup(const pg::ConnInfo& database, const std::string& backup, TimePoint snapshot_time);
+
+/// Inside the caller's transaction: the events of the batch being committed that the database
+/// refused (event_hash of each line). Cleared with the replay record by a restore.
+void save_refused_events(PgSession& session, const std::vector<std::string>& event_hashes);
+/// Every event a replay into this database recorded as refused.
+std::set<std::string> load_refused_events(PgSession& session);
 
 /// Moves the key sequence of each table (its primary key's serial or identity sequence) past the
 /// highest key, so that the application's next insert does not collide with a replayed row.

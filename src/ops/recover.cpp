@@ -213,8 +213,9 @@ RecoverReport run_recover(const Config& config, const RecoverPlan& plan, pg::Pro
     phase = Clock::now();
     reporter.progress("verifying " + plan.work_dbname);
     report.checksums = checksums_of(work);
+    std::set<std::string> refused = replay::load_refused_events(session);
     report.verification =
-        check.check(session, *window_events(dir, plan.options.to), report.window_from, report.checksums);
+        check.check(session, *window_events(dir, plan.options.to), report.window_from, report.checksums, refused);
     AnalyzeOptions coverage_options;
     coverage_options.since = report.window_from;
     coverage_options.until = plan.options.to;
