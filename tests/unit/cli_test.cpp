@@ -177,3 +177,17 @@ TEST_CASE("cli: prune --dry-run writes nothing: a missing folder is not created"
   CHECK_THAT(r.out, Catch::Contains("Would delete 0 old backup(s)"));
   CHECK(system(("test ! -e '" + (dir / "backups") + "'").c_str()) == 0);
 }
+
+TEST_CASE("cli: list --json says null for what is absent, RFC 3339 times and each file's alias", "[cli][list][json]") {
+  test::TempDir dir;
+  test::write_text(dir / "app.toml",
+                   std::string(kOneDatabase) + "[[databases]]\nalias = \"other\"\ndbname = \"other_db\"\n");
+  std::string folder = dir / "backups";
+  REQUIRE(
+      system(("mkdir -p '" + folder + "' && printf x | gzip > '" + folder + "/portfolio_db_20250101_000000.dump.gz'")
+                 .c_str()) == 0);
+  CliResult r = run({"list", "--json", "-c", dir / "app.toml"});
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("\"latest\": null") && Catch::Contains("\"alias\": \"portfolio\""));
+  CHECK_THAT(r.out, Catch::Matches(R"([\s\S]*"created": "2025-01-01T00:00:00[+-]\d\d:\d\d"[\s\S]*)"));
+}
