@@ -92,6 +92,53 @@ conninfo = "$BENCH_CONNINFO"
 CONF
 }
 
+# The replay benchmarks' setup, after bench_portfolio_setup: indexes on the foreign keys the
+# cascades follow (as a DBA would add them; gorm creates none), an [audit] section with the fixture's
+# rules, a backup (BENCH_STAMP), then EVENTS audit events a minute after it from the generator
+# ($workload: build/bench/replay_workload) acting on the rows as of the backup. Sets BENCH_CONFIG,
+# BENCH_STAMP, BENCH_BACKUP_TIME, BENCH_EVENTS_INFO (the generator's summary) and BENCH_LAST_EVENT.
+bench_replay_workload() {
+  local events=$1 work=$BENCH_WORK
+  psql -Xq -d bench_db <<'SQL'
+CREATE INDEX ON categories (portfolio_id);
+CREATE INDEX ON projects (category_id);
+CREATE INDEX ON sections (portfolio_id);
+CREATE INDEX ON section_contents (section_id);
+ANALYZE;
+SQL
+  cat >>"$work/auditpitr.toml" <<CONF
+[audit]
+dir = "audit"
+database = "bench"
+mapping = "$root/fixtures/portfolio-manager/mapping.toml"
+CONF
+  BENCH_CONFIG="$work/auditpitr.toml"
+  BENCH_STAMP=$("$auditpitr" -c "$BENCH_CONFIG" backup --json | sed -n 's/.*"stamp": "\([0-9_]*\)".*/\1/p' | head -1)
+  BENCH_BACKUP_TIME=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+  echo "backup $BENCH_STAMP of a $BENCH_DB_SIZE database; events start a minute after $BENCH_BACKUP_TIME"
+  # The live rows the generator acts on, as of the backup (nothing writes bench_db afterwards).
+  mkdir -p "$work/state" "$work/audit"
+  local spec table columns
+  for spec in "portfolios:id, owner_id, title" "categories:id, portfolio_id, position, owner_id, title" \
+    "sections:id, portfolio_id, position, owner_id, title" "projects:id, category_id, owner_id, title" \
+    "section_contents:id, section_id, owner_id, type"; do
+    table=${spec%%:*} columns=${spec#*:}
+    psql -Xq -d bench_db -c "\\copy (SELECT $columns FROM $table WHERE deleted_at IS NULL ORDER BY id) TO '$work/state/$table.tsv'"
+  done
+  BENCH_EVENTS_INFO=$("$workload" "$work/state" "$work/audit" "$events" "$(($(date -u +%s) + 60))")
+  echo "workload: $BENCH_EVENTS_INFO"
+  BENCH_LAST_EVENT=$(echo "$BENCH_EVENTS_INFO" | sed 's/.* last=\([^ ]*\).*/\1/')
+}
+
+# bench_timed NAME SHELL_COMMAND: runs the command through bash after a checkpoint, sets NAME_s
+# (wall seconds) and NAME_rss (peak KiB of its largest process).
+bench_timed() {
+  psql -Xq -d postgres -c CHECKPOINT
+  sync
+  /usr/bin/time -f '%e %M' -o "$BENCH_WORK/time.out" bash -c "$2"
+  read -r "${1}_s" "${1}_rss" <"$BENCH_WORK/time.out"
+}
+
 # Seconds since the epoch with nanoseconds.
 bench_now() { date +%s.%N; }
 

@@ -18,42 +18,10 @@ workload=${WORKLOAD:-$root/build/bench/replay_workload}
 [ -x "$workload" ] || { echo "build first: cmake --build build --target replay_workload auditpitr" >&2; exit 2; }
 
 bench_portfolio_setup "$megabytes"
-work=$BENCH_WORK
-psql -Xq -d bench_db <<'SQL'
-CREATE INDEX ON categories (portfolio_id);
-CREATE INDEX ON projects (category_id);
-CREATE INDEX ON sections (portfolio_id);
-CREATE INDEX ON section_contents (section_id);
-ANALYZE;
-SQL
-cat >>"$work/auditpitr.toml" <<CONF
-[audit]
-dir = "audit"
-database = "bench"
-mapping = "$root/fixtures/portfolio-manager/mapping.toml"
-CONF
-config="$work/auditpitr.toml"
-
-stamp=$("$auditpitr" -c "$config" backup --json | sed -n 's/.*"stamp": "\([0-9_]*\)".*/\1/p' | head -1)
-echo "backup $stamp of a $BENCH_DB_SIZE database"
-mkdir -p "$work/state" "$work/audit"
-export_rows() { psql -Xq -d bench_db -c "\\copy (SELECT $2 FROM $1 WHERE deleted_at IS NULL ORDER BY id) TO '$work/state/$1.tsv'"; }
-export_rows portfolios "id, owner_id, title"
-export_rows categories "id, portfolio_id, position, owner_id, title"
-export_rows sections "id, portfolio_id, position, owner_id, title"
-export_rows projects "id, category_id, owner_id, title"
-export_rows section_contents "id, section_id, owner_id, type"
-generated=$("$workload" "$work/state" "$work/audit" "$events" "$(($(date -u +%s) + 60))")
-last_event=$(echo "$generated" | sed 's/.* last=\([^ ]*\).*/\1/')
-echo "workload: $generated"
-
-settle() { psql -Xq -d postgres -c CHECKPOINT; sync; }
+bench_replay_workload "$events"
+work=$BENCH_WORK config=$BENCH_CONFIG stamp=$BENCH_STAMP last_event=$BENCH_LAST_EVENT
 q() { printf '%q' "$1"; }
-timed() {
-  settle
-  /usr/bin/time -f '%e %M' -o "$work/time.out" bash -c "$2"
-  read -r "${1}_s" "${1}_rss" <"$work/time.out"
-}
+timed() { bench_timed "$@"; }
 a="$(q "$auditpitr") -c $(q "$config")"
 timed restore "$a restore $stamp --db bench --into restore_db >/dev/null"
 echo "restore alone: $restore_s s"

@@ -25,51 +25,15 @@ command -v jq >/dev/null || { echo "jq is not installed" >&2; exit 2; }
 tables="portfolios categories projects sections section_contents"
 
 bench_portfolio_setup "$megabytes"
-work=$BENCH_WORK
-psql -Xq -d bench_db <<'SQL'
-CREATE INDEX ON categories (portfolio_id);
-CREATE INDEX ON projects (category_id);
-CREATE INDEX ON sections (portfolio_id);
-CREATE INDEX ON section_contents (section_id);
-ANALYZE;
-SQL
-cat >>"$work/auditpitr.toml" <<CONF
-[audit]
-dir = "audit"
-database = "bench"
-mapping = "$root/fixtures/portfolio-manager/mapping.toml"
-CONF
-config="$work/auditpitr.toml"
-
-stamp=$("$auditpitr" -c "$config" backup --json | sed -n 's/.*"stamp": "\([0-9_]*\)".*/\1/p' | head -1)
-backup_time=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-echo "backup $stamp taken; events start a minute after $backup_time"
-
-# The live rows the generator acts on, as of the backup (nothing writes bench_db afterwards).
-mkdir -p "$work/state" "$work/audit"
-export_rows() { psql -Xq -d bench_db -c "\\copy (SELECT $2 FROM $1 WHERE deleted_at IS NULL ORDER BY id) TO '$work/state/$1.tsv'"; }
-export_rows portfolios "id, owner_id, title"
-export_rows categories "id, portfolio_id, position, owner_id, title"
-export_rows sections "id, portfolio_id, position, owner_id, title"
-export_rows projects "id, category_id, owner_id, title"
-export_rows section_contents "id, section_id, owner_id, type"
-generated=$("$workload" "$work/state" "$work/audit" "$events" "$(($(date -u +%s) + 60))")
-echo "workload: $generated"
-last_event=$(echo "$generated" | sed 's/.* last=\([^ ]*\).*/\1/')
+bench_replay_workload "$events"
+work=$BENCH_WORK config=$BENCH_CONFIG stamp=$BENCH_STAMP backup_time=$BENCH_BACKUP_TIME last_event=$BENCH_LAST_EVENT
 for f in create update delete; do echo "  $f.log: $(wc -l <"$work/audit/$f.log") lines, $(du -h "$work/audit/$f.log" | cut -f1)"; done
 
 for db in truth_db peer_db replay_db; do
   "$auditpitr" -c "$config" restore "$stamp" --db bench --into "$db" >/dev/null
 done
-settle() { psql -Xq -d postgres -c CHECKPOINT; sync; }
 q() { printf '%q' "$1"; }
-# timed NAME SHELL_COMMAND: runs the command through bash after a checkpoint, sets NAME_s (wall
-# seconds) and NAME_rss (peak KiB of its largest process).
-timed() {
-  settle
-  /usr/bin/time -f '%e %M' -o "$work/time.out" bash -c "$2"
-  read -r "${1}_s" "${1}_rss" <"$work/time.out"
-}
+timed() { bench_timed "$@"; }
 timed truth "psql -Xq -v ON_ERROR_STOP=1 -d truth_db -f $(q "$work/audit/truth.sql")"
 echo "truth (the generator's SQL, $(grep -c ';$' "$work/audit/truth.sql") statements): $truth_s s"
 
