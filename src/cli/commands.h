@@ -31,5 +31,6 @@ void add_verify_command(CLI::App& app, const GlobalOptions& global, Action& acti
 void add_recover_command(CLI::App& app, const GlobalOptions& global, Action& action);
 void add_drill_command(CLI::App& app, const GlobalOptions& global, Action& action);
 void add_history_command(CLI::App& app, const GlobalOptions& global, Action& action);
+void add_changes_command(CLI::App& app, const GlobalOptions& global, Action& action);
 
 }  // namespace auditpitr::cli

@@ -1,4 +1,4 @@
-// history through the command line: the fixture application's logs, the schema from a
+// history and changes through the command line: the fixture application's logs, the schema from a
 // real server; --json valid; the documented exit codes for an unknown table or key, a missing
 // folder, missing options.
 #include <simdjson.h>
@@ -48,4 +48,27 @@ TEST_CASE("history on the command line: text, --json, and its exit codes", "[pg]
   auto missing = test::run_cli({"-c", ws.config(), "history", "--audit-dir", ws.path() + "/nope", "sections", "3"});
   CHECK(missing.exit_code == 2);
   CHECK_THAT(missing.err, Catch::Contains("not found"));
+}
+
+TEST_CASE("changes on the command line: by user, --json, and its exit codes", "[pg][changes]") {
+  auto db = test::portfolio_database("investigate_changes");
+  test::ReplayWorkspace ws(db, {});
+  auto text =
+      cli(ws, {"changes", "--from", "2025-01-15T00:00:00Z", "--to", "2025-01-16T00:00:00Z", "--user", "user-bob"});
+  INFO(text.err);
+  REQUIRE(text.exit_code == 0);
+  CHECK_THAT(text.out, Catch::Contains("BULK_REORDER_CATEGORIES") && !Catch::Contains("user-alice"));
+  auto json = cli(ws, {"changes", "--from", "2025-01-15T00:00:00Z", "--to", "2025-01-16T00:00:00Z", "--json"});
+  REQUIRE(json.exit_code == 0);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(json.out);
+  CHECK(doc["groups"].get_array().size() == 11);
+  auto unknown_table =
+      cli(ws, {"changes", "--from", "2025-01-15T00:00:00Z", "--to", "2025-01-16T00:00:00Z", "--table", "category"});
+  CHECK(unknown_table.exit_code == 2);
+  CHECK_THAT(unknown_table.err, Catch::Contains("categories"));
+  auto no_from = cli(ws, {"changes", "--to", "2025-01-16T00:00:00Z"});
+  CHECK(no_from.exit_code == 2);
+  auto reversed = cli(ws, {"changes", "--from", "2025-01-16T00:00:00Z", "--to", "2025-01-15T00:00:00Z"});
+  CHECK(reversed.exit_code == 2);
 }
