@@ -7,7 +7,6 @@
 
 #include "replay/mapping/mapping_conventions.h"
 #include "src/error.h"
-#include "src/util/fs.h"
 #include "src/util/toml_reader.h"
 
 namespace auditpitr::replay {
@@ -210,16 +209,10 @@ MappingRules parse_mapping_rules(const std::string& text, const std::string& pat
 }
 
 MappingRules load_mapping_rules(const std::string& path) {
-  if (!path_exists(path))
-    throw usage_error("mapping rules file '" + path + "' not found",
-                      "fix [audit] mapping in the configuration, or remove it to use the conventions alone");
-  std::string text;
-  try {
-    text = read_small_file(path);
-  } catch (const Error& e) {
-    throw usage_error(e.what());
-  }
-  return parse_mapping_rules(text, path);
+  return parse_mapping_rules(
+      read_toml_file(path, "mapping rules",
+                     "fix [audit] mapping in the configuration, or remove it to use the conventions alone"),
+      path);
 }
 
 }  // namespace auditpitr::replay

@@ -202,16 +202,9 @@ Config parse_config(const std::string& text, const std::string& path) {
 }
 
 Config load_config(const std::string& path) {
-  if (!path_exists(path))
-    throw usage_error("configuration file '" + path + "' not found",
-                      "create it (see docs/configuration.md), or name another with -c PATH");
-  std::string text;
-  try {
-    text = read_small_file(path);
-  } catch (const Error& e) {
-    throw usage_error(e.what());
-  }
-  return parse_config(text, path);
+  return parse_config(
+      read_toml_file(path, "configuration", "create it (see docs/configuration.md), or name another with -c PATH"),
+      path);
 }
 
 }  // namespace auditpitr

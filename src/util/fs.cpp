@@ -164,6 +164,11 @@ void write_file_atomically(const std::string& path, const std::string& content, 
 std::string read_small_file(const std::string& path, std::size_t max_bytes) {
   FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) throw system_error("unable to open '" + path + "'", errno);
+  struct stat st {};
+  if (::fstat(::fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+    std::fclose(f);
+    throw runtime_error("'" + path + "' is a folder, not a file", "name the file in it");
+  }
   std::string text;
   char buffer[65536];
   std::size_t n;

@@ -1,6 +1,7 @@
 #include "src/util/toml_reader.h"
 
 #include "src/error.h"
+#include "src/util/fs.h"
 #include "src/util/suggest.h"
 
 namespace auditpitr {
@@ -69,6 +70,15 @@ std::string plain_description(std::string_view description) {
 
 TomlReader::TomlReader(std::string kind, std::string path, std::string default_hint)
     : kind_(std::move(kind)), path_(std::move(path)), default_hint_(std::move(default_hint)) {}
+
+std::string read_toml_file(const std::string& path, const std::string& kind, const std::string& missing_hint) {
+  if (!path_exists(path)) throw usage_error(kind + " file '" + path + "' not found", missing_hint);
+  try {
+    return read_small_file(path);
+  } catch (const Error& e) {
+    throw Error(ErrorKind::usage, e.what(), e.hint(), e.cause());
+  }
+}
 
 int line_of(const toml::node* node) { return node ? static_cast<int>(node->source().begin.line) : 0; }
 

@@ -30,6 +30,11 @@ class TomlReader {
   std::string kind_, path_, default_hint_;
 };
 
+/// The text of one of our TOML files (`kind`: "configuration", "mapping rules"). A missing file is
+/// a usage Error with `missing_hint`; one that cannot be read is a usage Error that keeps the
+/// reader's message, hint and cause.
+std::string read_toml_file(const std::string& path, const std::string& kind, const std::string& missing_hint);
+
 /// The line a node starts on, 0 when unknown.
 int line_of(const toml::node* node);
 

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "replay/mapping/mapping_rules.h"
 #include "src/error.h"
 #include "tests/support/temp_dir.h"
 
@@ -66,6 +67,31 @@ TEST_CASE("configuration errors name the file, the line and the key", "[config]"
              Catch::Contains("used twice"));
   CHECK_THAT(error_of("[backup]\n[[databases]]\ndbname = \"a\"\nconninfo = \"host='unclosed\"\n"),
              Catch::Contains("auditpitr.toml:4") && Catch::Contains("invalid connection string"));
+}
+
+// One reader for both files: a failure to read keeps its hint (it was dropped, leaving only the message).
+TEST_CASE("a configuration or rules file that cannot be read is a usage error keeping the reason's hint", "[config]") {
+  test::TempDir dir;
+  for (int rules = 0; rules < 2; ++rules) {
+    INFO((rules ? "mapping rules" : "configuration"));
+    try {
+      if (rules) replay::load_mapping_rules(dir.path());
+      else load_config(dir.path());
+      FAIL("no error");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::usage);
+      CHECK_THAT(e.what(), Catch::Contains(dir.path()) && Catch::Contains("is a folder"));
+      CHECK(e.hint() == "name the file in it");
+    }
+  }
+  try {
+    replay::load_mapping_rules(dir / "nope.toml");
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::usage);
+    CHECK_THAT(e.what(), Catch::Contains("mapping rules file") && Catch::Contains("not found"));
+    CHECK_THAT(e.hint(), Catch::Contains("[audit] mapping"));
+  }
 }
 
 TEST_CASE("a missing configuration file is a usage error naming it", "[config]") {
