@@ -14,6 +14,7 @@ int exit_code(ErrorKind kind) {
     case ErrorKind::verification: return 3;
     case ErrorKind::refused: return 4;
     case ErrorKind::interrupted: return 130;
+    case ErrorKind::terminated: return 143;
   }
   return 1;
 }
@@ -25,6 +26,7 @@ const char* kind_name(ErrorKind kind) {
     case ErrorKind::verification: return "verification failed";
     case ErrorKind::refused: return "refused";
     case ErrorKind::interrupted: return "interrupted";
+    case ErrorKind::terminated: return "terminated";
   }
   return "error";
 }

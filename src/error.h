@@ -13,7 +13,8 @@ enum class ErrorKind {
   usage,         ///< command line or configuration: exit 2
   verification,  ///< verification mismatch or damaged backup: exit 3
   refused,       ///< destructive action without confirmation: exit 4
-  interrupted,   ///< SIGINT/SIGTERM: exit 130
+  interrupted,   ///< SIGINT (Ctrl-C): exit 130
+  terminated,    ///< SIGTERM: exit 143, as shells report a process SIGTERM ended
 };
 
 /// What running a failed database statement again would do; src/pg/connection.h decides it, by

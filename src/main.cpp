@@ -10,7 +10,15 @@ using namespace auditpitr;
 
 namespace {
 
-int report(const Error& e, bool verbose) {
+// A failure once SIGINT/SIGTERM arrived is the stop's doing (a cancelled query, a stopped child):
+// it is reported as the stop, exit 130 or 143, the failure itself as the cause.
+Error as_stop_if_interrupted(const Error& e) {
+  if (!interrupt_requested() || e.kind() == ErrorKind::interrupted || e.kind() == ErrorKind::terminated) return e;
+  return stop_error(e.what());
+}
+
+int report(const Error& raised, bool verbose) {
+  Error e = as_stop_if_interrupted(raised);
   std::cerr << "auditpitr: " << e.what() << "\n";
   if (!e.hint().empty()) std::cerr << "HINT: " << e.hint() << "\n";
   if (verbose && !e.cause().empty()) std::cerr << "cause: " << e.cause() << "\n";

@@ -4,6 +4,7 @@
 #include <pqxx/stream_from>
 
 #include "src/pg/connection.h"
+#include "src/util/interrupt.h"
 
 namespace auditpitr::verify {
 namespace {
@@ -60,9 +61,18 @@ TableChecksum checksum_table(pqxx::transaction_base& tx, const TableShape& shape
 std::vector<TableChecksum> checksum_tables(pqxx::transaction_base& tx, const std::vector<TableShape>& tables,
                                            const std::function<void(const TableShape&)>& progress) {
   std::vector<TableChecksum> sums;
-  for (const auto& t : tables) {
-    if (progress) progress(t);
-    sums.push_back(checksum_table(tx, t));
+  // A COPY blocks in libpq, for a big table's rows or for a lock another session holds: on Ctrl-C
+  // or SIGTERM it is cancelled on the server, and the error that follows is the stop's.
+  InterruptWatch watch([&tx] { tx.conn().cancel_query(); });
+  try {
+    for (const auto& t : tables) {
+      throw_if_interrupted();
+      if (progress) progress(t);
+      sums.push_back(checksum_table(tx, t));
+    }
+  } catch (...) {
+    throw_if_interrupted();
+    throw;
   }
   return sums;
 }

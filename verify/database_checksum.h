@@ -19,7 +19,8 @@ std::vector<TableShape> list_tables(pqxx::transaction_base& tx);
 /// must be canonical (pg::Connection::set_canonical_output).
 TableChecksum checksum_table(pqxx::transaction_base& tx, const TableShape& shape);
 
-/// All the given tables; `progress` (optional) is told each table as it starts.
+/// All the given tables; `progress` (optional) is told each table as it starts. SIGINT/SIGTERM
+/// cancel the COPY in progress and throw the stop's Error (src/util/interrupt.h).
 std::vector<TableChecksum> checksum_tables(pqxx::transaction_base& tx, const std::vector<TableShape>& tables,
                                            const std::function<void(const TableShape&)>& progress = {});
 

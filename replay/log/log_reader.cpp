@@ -5,6 +5,7 @@
 
 #include "replay/log/time_parse.h"
 #include "src/error.h"
+#include "src/util/interrupt.h"
 
 namespace auditpitr::replay {
 namespace {
@@ -131,6 +132,8 @@ bool LogReader::accept(const RawLine& raw, LogRecord& out) {
 bool LogReader::next(LogRecord& out) {
   RawLine raw;
   while (splitter_.next(raw)) {
+    // Every reader of the logs (analyze, replay) stops within a moment of Ctrl-C or SIGTERM.
+    if ((raw.line_number & 4095) == 0) throw_if_interrupted();
     stats_[raw.file_index].bytes = splitter_.bytes_read(raw.file_index);
     if (accept(raw, out)) return true;
   }

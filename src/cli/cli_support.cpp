@@ -39,7 +39,8 @@ void print_report(const Output& out, const std::vector<ops::ReportLine>& lines) 
 
 const char* const kExitCodesHelp =
     "Exit codes: 0 ok, 1 runtime error, 2 usage or configuration error, 3 verification mismatch\n"
-    "or damaged backup, 4 refused (destructive action without confirmation), 130 interrupted.";
+    "or damaged backup, 4 refused (destructive action without confirmation), 130 interrupted (Ctrl-C),\n"
+    "143 terminated (SIGTERM).";
 
 void set_details(CLI::App* command, const std::string& details) { command->footer(details); }  // exit codes: main help
 

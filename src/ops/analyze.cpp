@@ -9,6 +9,7 @@
 #include "src/pg/connection.h"
 #include "src/util/format.h"
 #include "src/util/fs.h"
+#include "src/util/pause_point.h"
 #include "verify/database_checksum.h"
 #include "verify/manifest.h"
 
@@ -127,6 +128,7 @@ AnalyzeReport analyze_events(replay::AuditEventSource& events, replay::AuditEven
   Progress progress(reporter);
   uint64_t read = 0;
   replay::AuditEvent e;
+  pause_point("analyze-reading");  // tests stop here, then send SIGINT mid-way (the reader polls it)
   while (events.next(e)) {
     progress.event(++read, e.time);
     if (!in_window(e, options)) continue;

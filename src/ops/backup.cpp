@@ -19,6 +19,7 @@
 #include "src/util/format.h"
 #include "src/util/fs.h"
 #include "src/util/gzip.h"
+#include "src/util/interrupt.h"
 #include "src/util/pause_point.h"
 #include "src/util/sha256.h"
 #include "verify/database_checksum.h"
@@ -43,6 +44,7 @@ std::string fresh_stamp(const Config& config, const std::vector<const DatabaseCo
     for (const auto* db : dbs)
       taken = taken || path_exists(join_path(config.backup_dir, dump_file_name(db->dbname, stamp)));
     if (!taken) return stamp;
+    throw_if_interrupted();
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
 }
@@ -104,6 +106,7 @@ class DatabaseBackupJob {
     } catch (const std::exception& e) {
       pg::rethrow_as_error(e, "taking the snapshot", conn);
     }
+    pause_point("backup-snapshot");
     // Checksums read the same snapshot on this connection while pg_dump reads it on its own.
     auto checksums = std::async(std::launch::async, [&] { return verify::checksum_tables(tx, tables); });
     std::string dump_path = join_path(config_.backup_dir, dump_file_name(db_.dbname, stamp_));

@@ -12,6 +12,7 @@
 #include "src/pg/pg_tools.h"
 #include "src/util/fs.h"
 #include "src/util/gzip.h"
+#include "src/util/interrupt.h"
 #include "src/util/sha256.h"
 #include "verify/manifest.h"
 
@@ -37,10 +38,12 @@ std::string hash_file(const std::string& path, uint64_t& size) {
   Sha256 sha;
   static thread_local char buffer[1 << 17];
   size = 0;
-  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, file)) > 0; size += n) sha.update(buffer, n);
+  for (std::size_t n; !interrupt_requested() && (n = std::fread(buffer, 1, sizeof buffer, file)) > 0; size += n)
+    sha.update(buffer, n);
   bool failed = std::ferror(file) != 0;
   int error = errno;
   std::fclose(file);
+  throw_if_interrupted();
   if (failed) throw system_error("unable to read '" + path + "'", error);
   return sha.hex_digest();
 }
@@ -84,6 +87,7 @@ CheckResult check_backup(const Config& config, const BackupFile& backup, pg::Pro
   if (!r.crc_deferred) reader.on_raw([&](const char* d, std::size_t n) { sha.update(d, n); });
   std::string gzip_error;
   auto read_some = [&](char* buffer, std::size_t capacity) -> std::size_t {
+    throw_if_interrupted();  // outside the try: a stop is not damage
     if (!gzip_error.empty()) return 0;
     try {
       std::size_t n = reader.read(buffer, capacity);

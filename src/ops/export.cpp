@@ -16,6 +16,7 @@
 #include "src/ops/verified_dump.h"
 #include "src/pg/pg_restore.h"
 #include "src/util/fs.h"
+#include "src/util/interrupt.h"
 #include "src/util/pause_point.h"
 #include "verify/manifest.h"
 
@@ -58,7 +59,10 @@ const DatabaseConfig& database_of(const Config& config, const ExportRequest& req
 void write_all(int fd, const char* data, std::size_t size) {
   while (size > 0) {
     ssize_t n = ::write(fd, data, size);
-    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EINTR) {
+      throw_if_interrupted();  // a reader that stopped reading must not hold up Ctrl-C
+      continue;
+    }
     if (n < 0) throw system_error("unable to write the SQL to the standard output", errno);
     data += n;
     size -= static_cast<std::size_t>(n);

@@ -11,6 +11,7 @@
 #include "src/error.h"
 #include "src/util/fs.h"
 #include "src/util/gzip.h"
+#include "src/util/interrupt.h"
 
 namespace auditpitr::ops {
 namespace {
@@ -26,13 +27,14 @@ std::string cut_short_reason(const std::string& path) {
   try {
     GzipReader reader(path);
     try {
-      while (reader.read(buffer, sizeof buffer) > 0) {
+      while (reader.read(buffer, sizeof buffer) > 0 && !interrupt_requested()) {
       }
     } catch (const Error& e) {
       if (reader.cut_short()) return "its gzip stream is cut short (" + gzip_problem(e) + ")";
     }
   } catch (const Error&) {  // cannot be opened: nothing is proven, the file stays
   }
+  throw_if_interrupted();  // a file read only in part proves nothing either
   return "";
 }
 
@@ -62,6 +64,7 @@ PruneResult prune_backups(const Config& config, bool dry_run, std::time_t now, c
   std::set<std::string> deleted;
   auto delete_file = [&](const std::string& file, const std::string& why) {
     if (!deleted.insert(file).second) return;
+    throw_if_interrupted();  // the files not yet deleted are found again by the next prune
     reporter.info(verb + " " + base_name(file) + " (" + why + ")");
     if (!dry_run) remove_file(file);
     result.deleted_files.push_back(file);

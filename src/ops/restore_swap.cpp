@@ -8,6 +8,7 @@
 #include "src/catalog/stamp.h"
 #include "src/error.h"
 #include "src/ops/restore_internal.h"
+#include "src/util/interrupt.h"
 #include "src/util/pause_point.h"
 
 namespace auditpitr::ops {
@@ -57,6 +58,7 @@ void AdminSession::lock_target(const std::string& dbname) {
       pg::rethrow_as_error(e, "locking '" + dbname + "' for the restore", conn_);
     }
     // A killed restore's session may take a moment to end on the server.
+    throw_if_interrupted();
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
   throw runtime_error("another auditpitr restore of '" + dbname + "' is running on " + conn_.info().server_address(),

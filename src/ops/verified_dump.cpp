@@ -11,6 +11,7 @@
 #include "src/error.h"
 #include "src/util/format.h"
 #include "src/util/gzip.h"
+#include "src/util/interrupt.h"
 #include "src/util/sha256.h"
 
 namespace auditpitr::ops {
@@ -81,6 +82,7 @@ VerifiedDump::VerifiedDump(const std::string& dump_path, const DumpExpectation& 
         changed(dump_path, "it inflates to more than the " + std::to_string(expected.uncompressed_size) +
                                " bytes that were checked");
       copy_.write(buffer, n);
+      throw_if_interrupted();  // the copy's temporary file goes with it
     }
   } catch (const Error& e) {
     if (e.kind() != ErrorKind::verification || e.cause().empty()) throw;  // not the reader's damage verdict

@@ -44,7 +44,7 @@ class ProcessRunner {
  public:
   virtual ~ProcessRunner() = default;
   /// Runs the command to completion. Throws a runtime Error when the program cannot be started
-  /// (naming it), an interrupted Error when SIGINT/SIGTERM arrived (the child is stopped first);
+  /// (naming it), the stop's Error when SIGINT/SIGTERM arrived (the child is stopped first);
   /// a non-zero exit is reported in the result, not thrown.
   virtual ProcessResult run(const Command& command) = 0;
 };

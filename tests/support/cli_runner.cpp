@@ -68,6 +68,16 @@ void kill_and_reap(int pid) {
   ::waitpid(pid, &status, 0);
 }
 
+std::optional<int> wait_for_exit(int pid, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (std::chrono::steady_clock::now() > deadline) return std::nullopt;
+    ::usleep(10000);
+  }
+}
+
 int resume_and_wait(int pid) {
   ::kill(pid, SIGCONT);
   int status = 0;

@@ -1,7 +1,9 @@
 // Runs the built auditpitr binary the way a user would, for end-to-end tests.
 #pragma once
 
+#include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +33,9 @@ void kill_and_reap(int pid);
 /// Lets a process started by run_cli_until_paused go on (SIGCONT) and returns its exit status
 /// (-1 when a signal ended it).
 int resume_and_wait(int pid);
+/// Waits at most `timeout` for such a process, once resumed, to end: its exit status (-1 when a
+/// signal ended it), or nullopt while it still runs.
+std::optional<int> wait_for_exit(int pid, std::chrono::milliseconds timeout);
 
 }  // namespace auditpitr::test
 
