@@ -1,7 +1,6 @@
 // auditpitr kept: lists the copies restores keep on the server and drops them on request (a typed
 // 'yes' or --yes), through ops::list_kept / choose_kept / drop_kept.
 #include <ctime>
-#include <iostream>
 #include <memory>
 
 #include "replay/log/time_parse.h"
@@ -73,11 +72,7 @@ void confirm_drop(const Output& out, const std::vector<ops::KeptCopy>& chosen, b
   if (!stdin_is_terminal())
     throw refused_error("refusing to drop " + names + " without confirmation: nothing was dropped",
                         "run it in a terminal and type 'yes', or pass --yes (scripts, cron)");
-  std::ostream& ask = out.json_mode() ? std::cerr : std::cout;
-  ask << "This drops " << names << " for good. Type 'yes' to proceed: " << std::flush;
-  std::string answer;
-  std::getline(std::cin, answer);
-  if (answer != "yes") throw refused_error("nothing was dropped");
+  if (!out.confirmed("This drops " + names + " for good.")) throw refused_error("nothing was dropped");
 }
 
 int run_kept(const GlobalOptions& global, const KeptOptions& opts) {

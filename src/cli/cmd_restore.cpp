@@ -1,6 +1,5 @@
 // auditpitr restore: thin wiring over ops::plan_restore / run_restore / undo_restore. The one thing
 // decided here is the confirmation: the old script's warning box and a typed 'yes' on a terminal.
-#include <iostream>
 #include <memory>
 
 #include "src/cli/cli_support.h"
@@ -25,12 +24,8 @@ void confirm(const Output& out, const ops::RestorePlan& plan, bool yes) {
   if (!stdin_is_terminal())
     throw refused_error("refusing to overwrite the database(s) without confirmation: nothing was changed",
                         "run it in a terminal and type 'yes', or pass --yes (scripts, cron)");
-  // With --json, stdout carries only the JSON document: the question goes to stderr.
-  std::ostream& ask = out.json_mode() ? std::cerr : std::cout;
-  ask << "\n" << ops::warning_box(plan) << "\nAre you sure you want to continue? Type 'yes' to proceed: " << std::flush;
-  std::string answer;
-  std::getline(std::cin, answer);
-  if (answer != "yes") throw refused_error("restore cancelled: nothing was changed");
+  if (!out.confirmed("\n" + ops::warning_box(plan) + "\nAre you sure you want to continue?"))
+    throw refused_error("restore cancelled: nothing was changed");
 }
 
 std::string to_json(const ops::RestoreResult& r) {
@@ -92,13 +87,9 @@ int run_undo(const GlobalOptions& global, const RestoreOptions& opts) {
   Output out(opts.json);
   if (!opts.yes && !stdin_is_terminal())
     throw refused_error("refusing to undo the restore without confirmation: nothing was changed", "pass --yes");
-  if (!opts.yes) {
-    std::cout << "This puts back the databases as they were before the restore " << opts.request.stamp
-              << ". Type 'yes' to proceed: " << std::flush;
-    std::string answer;
-    std::getline(std::cin, answer);
-    if (answer != "yes") throw refused_error("undo cancelled: nothing was changed");
-  }
+  if (!opts.yes &&
+      !out.confirmed("This puts back the databases as they were before the restore " + opts.request.stamp + "."))
+    throw refused_error("undo cancelled: nothing was changed");
   pg::PosixProcessRunner runner;
   auto undone = ops::undo_restore(config, opts.request.stamp, opts.request.aliases, runner, reporter_for(out));
   JsonWriter w;

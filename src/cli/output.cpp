@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "src/util/interrupt.h"
+
 namespace auditpitr::cli {
 
 Output::Output(bool json, bool data_on_stdout) : json_(json), human_(data_on_stdout ? std::cerr : std::cout) {
@@ -53,6 +55,15 @@ void Output::json(const std::string& document) const {
 
 std::string Output::bold(const std::string& text) const { return colour_ ? "\033[1m" + text + "\033[0m" : text; }
 std::string Output::red(const std::string& text) const { return colour_ ? "\033[31m" + text + "\033[0m" : text; }
+
+bool Output::confirmed(const std::string& question) const {
+  std::ostream& ask = json_ ? std::cerr : human_;
+  ask << question << " Type 'yes' to proceed: " << std::flush;
+  std::string answer;
+  std::getline(std::cin, answer);
+  throw_if_interrupted();
+  return answer == "yes";
+}
 
 bool stdin_is_terminal() { return ::isatty(0) != 0; }
 

@@ -28,7 +28,10 @@ class Output {
   void json(const std::string& document) const;
 
   bool json_mode() const { return json_; }
-  bool colour() const { return colour_; }
+  /// Asks `question` ("... Type 'yes' to proceed:" is added) and reads the answer: true only for
+  /// the typed word yes. The question goes to stderr under --json (stdout carries only the
+  /// document); Ctrl-C or SIGTERM at the question is a stop (exit 130/143), not a refusal.
+  bool confirmed(const std::string& question) const;
   std::string bold(const std::string& text) const;
   std::string red(const std::string& text) const;
 

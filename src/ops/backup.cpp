@@ -107,10 +107,12 @@ class DatabaseBackupJob {
       pg::rethrow_as_error(e, "taking the snapshot", conn);
     }
     pause_point("backup-snapshot");
-    // Checksums read the same snapshot on this connection while pg_dump reads it on its own.
-    auto checksums = std::async(std::launch::async, [&] { return verify::checksum_tables(tx, tables); });
+    // The writer first: a file that cannot be created fails now, not after the whole database's
+    // checksums (the future of std::async waits for them when it goes out of scope).
     std::string dump_path = join_path(config_.backup_dir, dump_file_name(db_.dbname, stamp_));
     DumpWriter writer(dump_path, config_.compression_level, header_comment_);
+    // Checksums read the same snapshot on this connection while pg_dump reads it on its own.
+    auto checksums = std::async(std::launch::async, [&] { return verify::checksum_tables(tx, tables); });
     try {
       dump(pg_dump, conn, snapshot.id, writer);
       manifest_.tables = checksums.get();

@@ -109,7 +109,7 @@ void verify_restored(const RestoreTarget& target, const std::string& temporary, 
 }  // namespace
 
 std::string pg_restore_for_server(const Config& config, AdminSession& admin) {
-  pg::PosixProcessRunner probe;  // `--version` probes are not among the commands tests script
+  pg::PosixProcessRunner probe;  // a `--version` probe: not among the commands a caller's runner is asked to run
   return pg_restore_for(config, admin.server_version_num(), probe, admin.connection().info().server_address());
 }
 

@@ -1,5 +1,6 @@
 // Running external programs (pg_dump, pg_restore, initdb, hooks) from an argument list, never a shell.
-// ProcessRunner is the seam: tests drive code that spawns processes through a fake that records argv.
+// ProcessRunner is the seam: tests drive code that spawns processes through a fake that records argv
+// and answers as scripted (tests/support/recording_runner.h), held to the real runner's contract.
 #pragma once
 
 #include <cstddef>

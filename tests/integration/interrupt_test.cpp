@@ -166,3 +166,22 @@ TEST_CASE("SIGTERM while backup's pg_dump and checksums wait for a lock: exit 14
   CHECK(list.exit_code == 0);
   CHECK(list.out.find("intr_backup_") == std::string::npos);
 }
+
+// Item: a dump file that cannot be created was reported only once the whole database's checksums
+// were done (here: never, a table being locked).
+TEST_CASE("a backup whose dump cannot be created fails at once, without waiting for the checksums",
+          "[pg][interrupt][backup]") {
+  test::RestoreFixture f({"intr_writer"});
+  int pid = test::run_cli_until_paused({"-c", f.config(), "backup"}, "backup-snapshot");
+  REQUIRE(pid > 0);
+  std::optional<int> exit_code;
+  {
+    TableLock lock(f.db("intr_writer"), "portfolios");
+    for (const auto& name : files_in(f.backups())) ::unlink((f.backups() + "/" + name).c_str());
+    REQUIRE(::rmdir(f.backups().c_str()) == 0);  // the dump's temporary file cannot be created
+    ::kill(pid, SIGCONT);
+    exit_code = test::wait_for_exit(pid, std::chrono::seconds(3));
+    if (!exit_code) test::kill_and_reap(pid);
+  }
+  CHECK(exit_code == 1);
+}

@@ -24,3 +24,20 @@ TEST_CASE("on a terminal, restore shows the warning and needs the typed word yes
   CHECK(accepted.exit_code == 0);
   CHECK(test::query_value(f.db("rp_db"), "SELECT count(*) FROM projects") == "3");
 }
+
+// The question of --undo went to stdout, into the JSON a script reads.
+TEST_CASE("restore --undo --json asks on the terminal and keeps stdout for the JSON", "[pg][restore][prompt]") {
+  test::RestoreFixture f({"rp_undo"});
+  std::string stamp = f.backup();
+  REQUIRE(f.cli({"restore", stamp, "--yes"}).exit_code == 0);
+  std::string json;
+  auto undone = test::run_cli_in_terminal({"-c", f.config(), "restore", "--undo", stamp, "--json"},
+                                          "Type 'yes' to proceed:", "yes", &json);
+  INFO(undone.out << "\nstdout: " << json);
+  CHECK(undone.exit_code == 0);
+  CHECK_THAT(undone.out, Catch::Contains("puts back the databases"));
+  REQUIRE_FALSE(json.empty());
+  CHECK(json.front() == '{');
+  CHECK(json.find("Type 'yes'") == std::string::npos);
+  CHECK_THAT(json, Catch::Contains("\"undone\""));
+}

@@ -94,32 +94,50 @@ int resume_and_wait(int pid) {
 
 namespace auditpitr::test {
 
-CliResult run_cli_in_terminal(const std::vector<std::string>& args, const std::string& prompt,
-                              const std::string& typed) {
+CliResult run_cli_in_terminal(const std::vector<std::string>& args, const std::string& prompt, const std::string& typed,
+                              std::string* piped_stdout) {
   std::vector<std::string> argv_strings{AUDITPITR_BINARY};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& s : argv_strings) argv.push_back(s.data());
   argv.push_back(nullptr);
+  int pipe_fds[2] = {-1, -1};
+  if (piped_stdout && ::pipe(pipe_fds) != 0) return CliResult{};
   int master = -1;
   pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
   if (pid == 0) {
     ::setenv("NO_COLOR", "1", 1);
+    if (piped_stdout) {
+      ::dup2(pipe_fds[1], 1);
+      ::close(pipe_fds[0]);
+      ::close(pipe_fds[1]);
+    }
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
+  if (piped_stdout) ::close(pipe_fds[1]);
+  int piped = pipe_fds[0];
   CliResult result;
   bool answered = false;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
   for (;;) {
-    struct pollfd fd {
-      master, POLLIN, 0
-    };
-    if (::poll(&fd, 1, 200) > 0) {
+    struct pollfd fds[2] = {{master, POLLIN, 0}, {piped, POLLIN, 0}};
+    if (::poll(fds, piped >= 0 ? 2 : 1, 200) > 0) {
       char buffer[4096];
-      ssize_t n = ::read(master, buffer, sizeof buffer);
-      if (n <= 0) break;  // EIO: the program closed the terminal (it exited)
-      result.out.append(buffer, static_cast<std::size_t>(n));
+      if (piped >= 0 && fds[1].revents) {
+        ssize_t n = ::read(piped, buffer, sizeof buffer);
+        if (n > 0) {
+          piped_stdout->append(buffer, static_cast<std::size_t>(n));
+        } else {
+          ::close(piped);
+          piped = -1;
+        }
+      }
+      if (fds[0].revents) {
+        ssize_t n = ::read(master, buffer, sizeof buffer);
+        if (n <= 0) break;  // EIO: the program closed the terminal (it exited)
+        result.out.append(buffer, static_cast<std::size_t>(n));
+      }
     }
     if (!answered && result.out.find(prompt) != std::string::npos) {
       std::string line = typed + "\n";
@@ -134,6 +152,12 @@ CliResult run_cli_in_terminal(const std::vector<std::string>& args, const std::s
   int status = 0;
   ::waitpid(pid, &status, 0);
   ::close(master);
+  if (piped >= 0) {  // the rest, now that it exited
+    char buffer[4096];
+    for (ssize_t n; (n = ::read(piped, buffer, sizeof buffer)) > 0;)
+      piped_stdout->append(buffer, static_cast<std::size_t>(n));
+    ::close(piped);
+  }
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
 }

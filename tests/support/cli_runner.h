@@ -43,7 +43,9 @@ namespace auditpitr::test {
 
 /// Runs `auditpitr args...` on a pseudo-terminal (stdin, stdout and stderr are a terminal, as for a
 /// person), typing `typed` once the program prints `prompt`. `out` holds everything it showed.
-CliResult run_cli_in_terminal(const std::vector<std::string>& args, const std::string& prompt,
-                              const std::string& typed);
+/// With `piped_stdout`, stdout alone is a pipe instead (a script reading --json output while a
+/// person answers); what came through it is returned there.
+CliResult run_cli_in_terminal(const std::vector<std::string>& args, const std::string& prompt, const std::string& typed,
+                              std::string* piped_stdout = nullptr);
 
 }  // namespace auditpitr::test
