@@ -152,6 +152,14 @@ class Merger {
   std::vector<bool> integer_;
 };
 
+// Ends both sides' queries on the server (a COPY in progress stops sending).
+void cancel_both(pqxx::transaction_base& expected, pqxx::transaction_base& actual) {
+  for (auto* tx : {&expected, &actual}) try {
+      tx->conn().cancel_query();
+    } catch (...) {  // the error on its way matters more
+    }
+}
+
 void merge(CopyCursor& e, CopyCursor& a, Merger& merger) {
   bool more_e = e.next(), more_a = a.next();
   pause_point("verify-diff");
@@ -206,15 +214,20 @@ TableDiff diff_table(pqxx::transaction_base& expected, pqxx::transaction_base& a
   std::vector<bool> integer = integer_keys(expected, actual, request);
   Merger merger(request, diff, integer);
   std::string query = diff_query(request, integer), table = request.schema + "." + request.name;
-  CopyCursor e(expected, query, merger.fields(), table), a(actual, query, merger.fields(), table);
+  // A sorted COPY sends nothing until the server has sorted the table (or got its lock): on Ctrl-C
+  // or SIGTERM both queries are cancelled on the server, and their error is the stop's.
+  InterruptWatch watch([&] { cancel_both(expected, actual); });
   try {
-    merge(e, a, merger);
+    CopyCursor e(expected, query, merger.fields(), table), a(actual, query, merger.fields(), table);
+    try {
+      merge(e, a, merger);
+    } catch (...) {
+      // Before the cursors' destructors, which read a COPY to its end: stopped, it ends at once.
+      cancel_both(expected, actual);
+      throw;
+    }
   } catch (...) {
-    // Before the cursors' destructors, which read a COPY to its end: stopped, it ends at once.
-    for (auto* tx : {&expected, &actual}) try {
-        tx->conn().cancel_query();
-      } catch (...) {  // the error on its way matters more
-      }
+    throw_if_interrupted();
     throw;
   }
   return diff;

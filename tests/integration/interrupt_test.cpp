@@ -2,6 +2,8 @@
 // and leave nothing half-done. The binary stops itself at a named phase (AUDITPITR_TEST_PAUSE_AT)
 // so that the signal lands mid-way: in a big log, or while a COPY or pg_dump waits for a lock
 // another session holds (libpq blocks there: only a cancel on the server ends it).
+#include "src/util/interrupt.h"
+
 #include <dirent.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -14,7 +16,9 @@
 #include <pqxx/pqxx>
 #include <thread>
 
+#include "src/error.h"
 #include "tests/integration/restore_fixture.h"
+#include "verify/table_diff.h"
 
 using namespace auditpitr;
 using Clock = std::chrono::steady_clock;
@@ -184,4 +188,41 @@ TEST_CASE("a backup whose dump cannot be created fails at once, without waiting 
     if (!exit_code) test::kill_and_reap(pid);
   }
   CHECK(exit_code == 1);
+}
+
+// Within one command's transaction a table already read cannot be locked against it, so the diff's
+// wait is made here, in a child process with its own interrupt flag: diff_table on transactions that
+// find the table locked, and SIGINT sent to itself.
+TEST_CASE("SIGINT while diff_table's sorted COPY waits for a lock cancels both sides on the server",
+          "[pg][interrupt][verify]") {
+  auto a = test::portfolio_database("intr_diff_a"), b = test::portfolio_database("intr_diff_b");
+  test::execute(b, "UPDATE portfolios SET title = 'changed' WHERE id = 1");
+  TableLock lock(b, "portfolios");
+  auto start = Clock::now();
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    install_interrupt_handlers();
+    int code = 1;  // 1: diff_table returned; 0: stopped; 2: another error
+    try {
+      pqxx::connection ca(a.to_libpq_string()), cb(b.to_libpq_string());
+      pqxx::read_transaction ta(ca), tb(cb);
+      std::thread([] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        ::kill(::getpid(), SIGINT);
+      }).detach();
+      verify::diff_table(ta, tb, {"public", "portfolios", {"id", "title"}, {"id"}, 10});
+    } catch (const Error& e) {
+      code = e.kind() == ErrorKind::interrupted ? 0 : 2;
+    } catch (...) {
+      code = 2;
+    }
+    ::_exit(code);  // not exit(): the test cluster belongs to the parent
+  }
+  std::optional<int> code = test::wait_for_exit(pid, std::chrono::seconds(3));
+  if (!code) test::kill_and_reap(pid);
+  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  INFO("stopped after " << seconds << " s");
+  CHECK(code == 0);
+  CHECK(seconds < 2);
 }
