@@ -177,11 +177,4 @@ std::vector<LogSet> discover_event_logs(const std::string& dir) {
   return {discover_log_set(dir, kCreateLog), discover_log_set(dir, kUpdateLog), discover_log_set(dir, kDeleteLog)};
 }
 
-std::vector<LogSet> discover_all_logs(const std::string& dir) {
-  auto sets = discover_event_logs(dir);
-  sets.push_back(discover_log_set(dir, kErrorLog));
-  sets.push_back(discover_log_set(dir, kAuditLog));
-  return sets;
-}
-
 }  // namespace auditpitr::replay

@@ -58,7 +58,4 @@ struct UnreadFile {
 /// not reported: they are left out on purpose. Throws like discover_log_set.
 std::vector<UnreadFile> unread_log_files(const std::string& dir, const std::vector<std::string_view>& read);
 
-/// All five logical logs of `dir`: create, update, delete, error, audit.
-std::vector<LogSet> discover_all_logs(const std::string& dir);
-
 }  // namespace auditpitr::replay

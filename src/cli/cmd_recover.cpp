@@ -2,8 +2,6 @@
 // confirmation of --in-place (a typed 'yes' on a terminal, or --yes) and the exit code.
 #include <unistd.h>
 
-#include <iostream>
-
 #include "replay/log/time_parse.h"
 #include "src/cli/cli_support.h"
 #include "src/error.h"
@@ -24,14 +22,11 @@ void confirm(const Output& out, const ops::RecoverPlan& plan, bool yes) {
   if (!stdin_is_terminal())
     throw refused_error("refusing to replace '" + plan.database->dbname + "' without confirmation: nothing was changed",
                         "run it in a terminal and type 'yes', or pass --yes (scripts)");
-  std::ostream& ask = out.json_mode() ? std::cerr : std::cout;
-  ask << "\nThis replaces the database '" << plan.database->dbname << "' with its state at "
-      << ops::display_time(plan.options.to) << ",\nrebuilt from backup " << plan.backup.stamp
-      << " and the audit logs, once verified.\nThe current database is kept as '" << plan.kept_dbname
-      << "'.\nType 'yes' to proceed: " << std::flush;
-  std::string answer;
-  std::getline(std::cin, answer);
-  if (answer != "yes") throw refused_error("recover cancelled: nothing was changed");
+  std::string question = "\nThis replaces the database '" + plan.database->dbname + "' with its state at " +
+                         ops::display_time(plan.options.to) + ",\nrebuilt from backup " + plan.backup.stamp +
+                         " and the audit logs, once verified.\nThe current database is kept as '" + plan.kept_dbname +
+                         "'.";
+  if (!out.confirmed(question)) throw refused_error("recover cancelled: nothing was changed");
 }
 
 int run_recover(const GlobalOptions& global, const RecoverArgs& args) {
