@@ -1,6 +1,7 @@
 // changes' renderings: one JSON object (docs/changes.md) and per-group aligned lines.
 #include "src/ops/changes.h"
 #include "src/util/format.h"
+#include "src/util/fs.h"
 #include "src/util/json_writer.h"
 
 namespace auditpitr::ops {
@@ -8,24 +9,11 @@ namespace {
 
 constexpr std::size_t kRowsShown = 20;  // per group in the text form; --json lists them all
 
-void values_json(JsonWriter& w, const std::string& name, const std::vector<HistoryValue>& values) {
-  w.key(name).begin_array();
-  for (const auto& v : values) {
-    w.begin_object().field("column", v.column).key("value");
-    if (v.is_null) w.null();
-    else w.value(v.value);
-    w.field("field", v.field).end_object();
-  }
-  w.end_array();
-}
-
 void strings_json(JsonWriter& w, const std::string& name, const std::vector<std::string>& values) {
   w.key(name).begin_array();
   for (const auto& v : values) w.value(v);
   w.end_array();
 }
-
-std::string base_of(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 
 }  // namespace
 
@@ -74,7 +62,7 @@ std::vector<ReportLine> changes_text(const ChangesReport& r) {
     for (std::size_t i = 0; i < g.rows.size() && i < kRowsShown; ++i) {
       const ChangedRow& row = g.rows[i];
       rows.push_back({printable(cut_text(row.key, 24)), display_time(row.time), row.operation,
-                      printable(cut_text(row.user, 24)), base_of(row.file) + ":" + std::to_string(row.line_number),
+                      printable(cut_text(row.user, 24)), base_name(row.file) + ":" + std::to_string(row.line_number),
                       values_text(row.set, row.from)});
     }
     for (const auto& line : align_columns(rows)) out.push_back({ReportLine::Kind::plain, "  " + line});

@@ -12,6 +12,7 @@
 #include "src/config/config.h"
 #include "src/ops/analyze.h"
 #include "src/ops/reporter.h"
+#include "src/util/json_writer.h"
 
 namespace auditpitr::ops {
 
@@ -79,6 +80,8 @@ std::string acting_user(const replay::AuditEvent& event, const std::string& user
 
 /// `text` cut to `width` bytes (at a UTF-8 character boundary) with an ellipsis when longer.
 std::string cut_text(const std::string& text, std::size_t width);
+/// `name`: [{column, value, field}] (value null for SQL NULL), as history and changes write them.
+void values_json(JsonWriter& w, const std::string& name, const std::vector<HistoryValue>& values);
 /// "title=Sketches, position=1→2, (owner_id was alice)" for a terminal: values cut, control
 /// characters made visible, automatic timestamps left to --json.
 std::string values_text(const std::vector<HistoryValue>& set, const std::vector<HistoryValue>& from);

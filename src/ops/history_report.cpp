@@ -14,17 +14,6 @@ void time_field(JsonWriter& w, const std::string& name, const std::optional<repl
   else w.null();
 }
 
-void values_json(JsonWriter& w, const std::string& name, const std::vector<HistoryValue>& values) {
-  w.key(name).begin_array();
-  for (const auto& v : values) {
-    w.begin_object().field("column", v.column).key("value");
-    if (v.is_null) w.null();
-    else w.value(v.value);
-    w.field("field", v.field).end_object();
-  }
-  w.end_array();
-}
-
 void entry_json(JsonWriter& w, const HistoryEntry& e) {
   w.begin_object().field("time", replay::format_time(e.time)).field("operation", e.operation);
   w.field("action", e.action).field("user", e.user);
@@ -52,6 +41,17 @@ const HistoryValue* find(const std::vector<HistoryValue>& values, const std::str
 }
 
 }  // namespace
+
+void values_json(JsonWriter& w, const std::string& name, const std::vector<HistoryValue>& values) {
+  w.key(name).begin_array();
+  for (const auto& v : values) {
+    w.begin_object().field("column", v.column).key("value");
+    if (v.is_null) w.null();
+    else w.value(v.value);
+    w.field("field", v.field).end_object();
+  }
+  w.end_array();
+}
 
 std::string cut_text(const std::string& text, std::size_t width) {
   if (text.size() <= width) return text;
