@@ -313,11 +313,12 @@ struct ModelRow {
 /// The logged changes folded onto the captured rows, by docs/replay.md's semantics.
 class Fold {
  public:
-  Fold(Tables& tables, replay::Mapper& mapper) : tables_(tables), rows_(tables.size()) {
+  Fold(Tables& tables, replay::Mapper& mapper) : tables_(tables), rows_(tables.size()), captured_(tables.size()) {
     for (std::size_t t = 0; t < tables.size(); ++t) index_cascades(mapper.cascades_of(tables[t].target->name));
   }
 
   void load(std::size_t table, const std::string& line) {
+    captured_[table].push_back(line);
     ModelRow row;
     row.existed_before = row.exists = true;
     row.fields = split_fields(line);
@@ -367,6 +368,8 @@ class Fold {
   }
 
   std::unordered_map<std::string, ModelRow>& rows(std::size_t table) { return rows_[table]; }
+  /// The table's rows as capture() stored them, before the replay.
+  const std::vector<std::string>& captured(std::size_t table) const { return captured_[table]; }
 
  private:
   ModelRow& row_of(std::size_t t, const std::string& key) {
@@ -441,6 +444,7 @@ class Fold {
 
   Tables& tables_;
   std::vector<std::unordered_map<std::string, ModelRow>> rows_;
+  std::vector<std::vector<std::string>> captured_;
   std::map<std::pair<std::size_t, std::size_t>, std::unordered_map<std::string, std::set<std::string>>> by_fk_;
   const Renderer* renderer_ = nullptr;
 };
@@ -668,17 +672,13 @@ RecoveryVerification RecoveryCheck::check(PgSession& db, replay::AuditEventSourc
       actual_by_key[table.key_of(split_fields(line))] = &line;
       actual_touched.push_back(&line);
     }
-    std::vector<std::string> before_lines;
-    before_lines.reserve(rows.size());
     TableCheck check;
     check.table = table.shape.qualified();
     check.touched_rows = rows.size();
     uint64_t before_count = 0, expected_count = 0;
     std::vector<uint64_t> differing(table.shape.columns.size()), unknown(table.shape.columns.size());
     for (const auto& [key, row] : rows) {
-      if (row.existed_before) {
-        ++before_count;
-      }
+      if (row.existed_before) ++before_count;
       if (row.exists) ++expected_count;
       auto found = actual_by_key.find(key);
       if (!row.exists) {
@@ -695,10 +695,7 @@ RecoveryVerification RecoveryCheck::check(PgSession& db, replay::AuditEventSourc
         else if (row.fields[c] != fields[c]) ++differing[c];
       }
     }
-    r = db.exec("SELECT line FROM auditpitr.recover_rows WHERE table_name = $1", {check.table},
-                "reading the rows before the replay");
-    for (int row = 0; row < PQntuples(r.get()); ++row) before_lines.emplace_back(PQgetvalue(r.get(), row, 0));
-    for (const auto& line : before_lines) before_touched.push_back(&line);
+    for (const auto& line : fold.captured(t)) before_touched.push_back(&line);
     TableChecksum before_share = sums_of(table.shape, before_touched);
     TableChecksum actual_share = sums_of(table.shape, actual_touched);
     check.expected_rows = expected->rows - before_count + expected_count;
