@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
   cli::add_demo_command(app, global, action);
   cli::add_history_command(app, global, action);
   cli::add_changes_command(app, global, action);
+  cli::add_state_command(app, global, action);
 
   try {
     if (!cli::parse_command_line(app, global, argc, argv)) return 0;  // --help or --version

@@ -32,5 +32,6 @@ void add_recover_command(CLI::App& app, const GlobalOptions& global, Action& act
 void add_drill_command(CLI::App& app, const GlobalOptions& global, Action& action);
 void add_history_command(CLI::App& app, const GlobalOptions& global, Action& action);
 void add_changes_command(CLI::App& app, const GlobalOptions& global, Action& action);
+void add_state_command(CLI::App& app, const GlobalOptions& global, Action& action);
 
 }  // namespace auditpitr::cli

@@ -10,6 +10,7 @@
 #include "src/catalog/stamp.h"
 #include "src/error.h"
 #include "src/ops/analyze.h"
+#include "src/ops/backup_at.h"
 #include "src/ops/replay.h"
 #include "src/ops/restore_internal.h"
 #include "src/pg/connection.h"
@@ -25,23 +26,6 @@ using Clock = std::chrono::steady_clock;
 
 double since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
-/// The moment a backup describes: its manifest's snapshot, or (old scripts, or a manifest that
-/// cannot be read) its stamp, when the backup started: a weaker bound.
-replay::TimePoint snapshot_of(const BackupFile& backup, bool& from_stamp) {
-  from_stamp = true;
-  if (backup.has_manifest) {
-    try {
-      if (auto t = replay::parse_rfc3339(verify::load_manifest(backup.manifest_path).snapshot_time_utc)) {
-        from_stamp = false;
-        return *t;
-      }
-    } catch (const Error&) {
-      // judged by its stamp, as restore does with a damaged manifest
-    }
-  }
-  return replay::parse_cli_time(backup.stamp, "the backup's stamp");
-}
-
 /// The backup named by --backup-stamp (drill's STAMP1): it must describe a moment at or before TIME.
 void use_backup(const Catalog& catalog, RecoverPlan& plan) {
   plan.backup = catalog.resolve(plan.options.backup_stamp, plan.database->dbname);
@@ -54,26 +38,12 @@ void use_backup(const Catalog& catalog, RecoverPlan& plan) {
 void choose_backup(const Config& config, RecoverPlan& plan) {
   Catalog catalog = Catalog::scan(config.backup_dir);
   if (!plan.options.backup_stamp.empty()) return use_backup(catalog, plan);
-  std::vector<std::string> later;
-  for (const auto& set : catalog.sets()) {  // newest first
-    const BackupFile* dump = set.dump_of(plan.database->dbname);
-    if (!dump) continue;
-    bool from_stamp = false;
-    replay::TimePoint snapshot = snapshot_of(*dump, from_stamp);
-    if (snapshot > plan.options.to) {
-      later.push_back(set.stamp);
-      continue;
-    }
-    plan.backup = *dump;
-    plan.snapshot = snapshot;
-    plan.snapshot_from_stamp = from_stamp;
-    return;
-  }
-  std::string existing = later.empty() ? "there is no backup of '" + plan.database->dbname + "' in " + config.backup_dir
-                                       : "its backups (" + join_names(later) + ") were all taken after it";
-  throw usage_error("no backup of '" + plan.database->dbname + "' was taken at or before " +
-                        display_time(plan.options.to) + ": " + existing,
-                    "recover needs a backup from before the moment to reach; `auditpitr list` shows them");
+  BackupAt chosen =
+      newest_backup_at(catalog, config.backup_dir, plan.database->dbname, plan.options.to,
+                       "recover needs a backup from before the moment to reach; `auditpitr list` shows them");
+  plan.backup = chosen.file;
+  plan.snapshot = chosen.snapshot;
+  plan.snapshot_from_stamp = chosen.from_stamp;
 }
 
 std::vector<verify::TableChecksum> checksums_of(const pg::ConnInfo& info) {

@@ -3,3 +3,8 @@
 auditpitr_add_test(pg_investigate_tests
   SOURCES integration/investigate_pg_test.cpp integration/replay_support.cpp
   LIBS auditpitr_ops)
+
+# state: a backup made by auditpitr, logged events after it, the row read at several moments.
+auditpitr_add_test(pg_state_tests
+  SOURCES integration/state_pg_test.cpp integration/replay_support.cpp
+  LIBS auditpitr_ops)
