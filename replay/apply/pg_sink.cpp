@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <deque>
+#include <set>
+#include <unordered_set>
 
 #include "replay/apply/replay_state.h"
 #include "replay/apply/row_statement.h"
@@ -17,10 +19,14 @@ namespace {
 
 constexpr std::size_t kChunk = 128;
 
+constexpr std::size_t kChunkRows = 2048;
+constexpr std::size_t kGroupMax = 500;
+
 struct Item {
-  enum class Kind { prepare, query, sync } kind;
-  std::size_t index = 0;
-  std::string shape;  // prepare: to forget the name when the preparation did not happen
+  enum class Kind { prepare, query, group, sync } kind;
+  std::size_t index = 0;  // query, group: the (first) change
+  std::size_t end = 0;    // group: one past its last change
+  std::string shape;      // prepare: to forget the name when the preparation did not happen
 };
 
 struct Refusal {
@@ -48,6 +54,30 @@ std::string conflict_kind_of(const std::string& sqlstate) {
   if (sqlstate.rfind("23", 0) == 0) return "other";
   return {};
 }
+
+namespace {
+
+// Tables where applying changes to distinct rows in one statement, in whatever order the executor
+// takes them, gives what applying them one by one gives: nothing else compares rows of the table
+// with each other (another unique key or exclusion constraint, a foreign key to itself) or sees
+// the order (a user trigger, a rule).
+void mark_set_based(PgSession& session, std::vector<TargetTable>& tables) {
+  PgResult r = session.exec(R"SQL(
+    SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind = 'r' AND NOT c.relhasrules
+      AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND NOT i.indisprimary
+                        AND (i.indisunique OR i.indisexclusion))
+      AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conrelid = c.oid
+                        AND f.confrelid = c.oid)
+      AND NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = c.oid AND NOT g.tgisinternal))SQL",
+                            {}, "reading the catalog");
+  std::set<std::pair<std::string, std::string>> plain;
+  for (int row = 0; row < PQntuples(r.get()); ++row)
+    plain.emplace(PQgetvalue(r.get(), row, 0), PQgetvalue(r.get(), row, 1));
+  for (auto& t : tables) t.set_based = plain.count({t.schema, t.name}) > 0;
+}
+
+}  // namespace
 
 std::vector<TargetTable> read_target_tables(PgSession& session) {
   PgResult r = session.exec(R"SQL(
@@ -82,6 +112,7 @@ std::vector<TargetTable> read_target_tables(PgSession& session) {
     if (!PQgetisnull(res, row, 6)) key.emplace_back(std::stol(PQgetvalue(res, row, 6)), column);
   }
   if (!tables.empty()) finish_key();
+  mark_set_based(session, tables);
   return tables;
 }
 
@@ -132,8 +163,8 @@ void PgSink::commit_batch(const ReplayPosition& position, uint64_t events_applie
   session_.exec("COMMIT", {}, "committing a batch");
 }
 
-const std::string& PgSink::statement_name(const RowChange& change, bool& needs_prepare, std::string& sql) {
-  std::string shape = statement_shape(change, catalog_);
+const std::string& PgSink::statement_name(const std::string& shape, const RowChange& change, bool& needs_prepare,
+                                          std::string& sql) {
   auto it = prepared_.find(shape);
   needs_prepare = it == prepared_.end();
   if (needs_prepare) {
@@ -143,15 +174,33 @@ const std::string& PgSink::statement_name(const RowChange& change, bool& needs_p
   return it->second;
 }
 
-ChangeOutcome PgSink::outcome_of(const RowChange& change, const PGresult* result) const {
-  ChangeOutcome out;
-  if (PQntuples(result) == 0) {
-    out.kind =
-        change.action == ChangeAction::insert ? ChangeOutcomeKind::insert_existing : ChangeOutcomeKind::missing_row;
-    return out;
+const std::string& PgSink::group_statement_name(const std::string& shape, const RowChange& change, std::size_t params,
+                                                bool& needs_prepare, std::string& sql) {
+  auto it = prepared_.find(shape);
+  needs_prepare = it == prepared_.end();
+  if (needs_prepare) {
+    sql = build_group_statement(change, catalog_, params);
+    it = prepared_.emplace(shape, "auditpitr_s" + std::to_string(++statements_named_)).first;
   }
-  bool applied = std::string(PQgetvalue(result, 0, 0)) == "t";
-  out.cascaded = std::stoull(PQgetvalue(result, 0, 1));
+  return it->second;
+}
+
+ChangeOutcome PgSink::outcome_of(const RowChange& change, const PGresult* result) const {
+  if (PQntuples(result) == 0) return no_row_outcome(change);
+  return row_outcome(change, result, 0);
+}
+
+ChangeOutcome PgSink::no_row_outcome(const RowChange& change) {
+  ChangeOutcome out;
+  out.kind =
+      change.action == ChangeAction::insert ? ChangeOutcomeKind::insert_existing : ChangeOutcomeKind::missing_row;
+  return out;
+}
+
+ChangeOutcome PgSink::row_outcome(const RowChange& change, const PGresult* result, int row) {
+  ChangeOutcome out;
+  bool applied = std::string(PQgetvalue(result, row, 0)) == "t";
+  out.cascaded = std::stoull(PQgetvalue(result, row, 1));
   switch (change.action) {
     case ChangeAction::insert:
       out.kind = applied ? ChangeOutcomeKind::inserted : ChangeOutcomeKind::insert_existing;
@@ -166,11 +215,24 @@ ChangeOutcome PgSink::outcome_of(const RowChange& change, const PGresult* result
   for (std::size_t k = 0; k < change.expect.size(); ++k) {
     int column = kStatementFixedColumns + 2 * static_cast<int>(k);
     CheckResult check;
-    check.same = std::string(PQgetvalue(result, 0, column)) == "t";
-    if (!PQgetisnull(result, 0, column + 1)) check.found = std::string(PQgetvalue(result, 0, column + 1));
+    check.same = std::string(PQgetvalue(result, row, column)) == "t";
+    if (!PQgetisnull(result, row, column + 1)) check.found = std::string(PQgetvalue(result, row, column + 1));
     out.checks.push_back(std::move(check));
   }
   return out;
+}
+
+// Where the set-based group starting at `begin` ends: the following changes of the same shape on
+// rows not yet in the group (a second change of a row must see the first: it starts a new group).
+std::size_t PgSink::group_end(const std::vector<const RowChange*>& changes, const std::vector<std::string>& shapes,
+                              std::size_t begin) const {
+  if (!groupable(*changes[begin], catalog_)) return begin + 1;
+  std::unordered_set<std::string> rows{group_row(*changes[begin])};
+  std::size_t end = begin + 1;
+  while (end < changes.size() && end - begin < kGroupMax && shapes[end] == shapes[begin] &&
+         rows.insert(group_row(*changes[end])).second)
+    ++end;
+  return end;
 }
 
 bool PgSink::apply_all(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes) {
@@ -181,6 +243,18 @@ bool PgSink::apply_all(const std::vector<const RowChange*>& changes, std::vector
   std::deque<Item> queue;
   std::optional<Refusal> refusal;
 
+  auto read_rows = [&](const Item& item, const PGresult* r) {
+    if (item.kind == Item::Kind::query) {
+      outcomes[item.index] = outcome_of(*changes[item.index], r);
+      return;
+    }
+    for (std::size_t i = item.index; i < item.end; ++i) outcomes[i] = no_row_outcome(*changes[i]);
+    int last = PQnfields(r) - 1;
+    for (int row = 0; row < PQntuples(r); ++row) {
+      std::size_t i = item.index + std::stoull(PQgetvalue(r, row, last)) - 1;
+      outcomes[i] = row_outcome(*changes[i], r, row);
+    }
+  };
   auto read_item = [&](const Item& item) {
     PgResult r(PQgetResult(conn));
     if (!r) session_.fail(nullptr, "reading the results of a batch");
@@ -192,8 +266,8 @@ bool PgSink::apply_all(const std::vector<const RowChange*>& changes, std::vector
     if (status == PGRES_FATAL_ERROR && !refusal) {
       if (item.kind == Item::Kind::prepare) session_.fail(r.get(), "preparing a statement");
       refusal = Refusal{item.index, sqlstate_of(r.get()), message_of(r.get())};
-    } else if (status == PGRES_TUPLES_OK && item.kind == Item::Kind::query) {
-      outcomes[item.index] = outcome_of(*changes[item.index], r.get());
+    } else if (status == PGRES_TUPLES_OK && item.kind != Item::Kind::prepare) {
+      read_rows(item, r.get());
     } else if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && item.kind == Item::Kind::prepare) {
       prepared_.erase(item.shape);  // aborted before it was prepared
     }
@@ -207,24 +281,52 @@ bool PgSink::apply_all(const std::vector<const RowChange*>& changes, std::vector
       if (item.kind == Item::Kind::sync) return;
     }
   };
-
-  std::size_t chunks_sent = 0;
-  for (std::size_t i = 0; i < changes.size(); ++i) {
-    bool needs_prepare = false;
-    std::string sql;
-    const std::string& name = statement_name(*changes[i], needs_prepare, sql);
-    if (needs_prepare) {
+  auto send = [&](const std::string& shape, const std::string& name, const std::string& sql, std::size_t index,
+                  const std::vector<const char*>& values) {
+    if (!sql.empty()) {
       if (!PQsendPrepare(conn, name.c_str(), sql.c_str(), 0, nullptr)) session_.fail(nullptr, "sending a batch");
-      queue.push_back({Item::Kind::prepare, i, statement_shape(*changes[i], catalog_)});
+      queue.push_back({Item::Kind::prepare, index, 0, shape});
     }
-    Params params = statement_params(*changes[i]);
-    std::vector<const char*> values = c_strings(params);
     if (!PQsendQueryPrepared(conn, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0))
       session_.fail(nullptr, "sending a batch");
-    queue.push_back({Item::Kind::query, i, {}});
-    if ((i + 1) % kChunk == 0 || i + 1 == changes.size()) {
+  };
+
+  std::vector<std::string> shapes;
+  shapes.reserve(changes.size());
+  for (const RowChange* c : changes) shapes.push_back(statement_shape(*c, catalog_));
+  std::size_t chunks_sent = 0, statements = 0, rows = 0;
+  for (std::size_t i = 0; i < changes.size();) {
+    std::size_t end = group_end(changes, shapes, i);
+    bool needs_prepare = false;
+    std::string sql;
+    if (end - i == 1) {
+      const std::string& name = statement_name(shapes[i], *changes[i], needs_prepare, sql);
+      Params params = statement_params(*changes[i]);
+      send(shapes[i], name, sql, i, c_strings(params));
+      queue.push_back({Item::Kind::query, i, i + 1, {}});
+    } else {
+      std::vector<Params> params;
+      for (std::size_t k = i; k < end; ++k) params.push_back(statement_params(*changes[k]));
+      std::string group_shape = "set-based " + shapes[i];
+      const std::string& name = group_statement_name(group_shape, *changes[i], params[0].size(), needs_prepare, sql);
+      std::vector<std::string> arrays(params[0].size());
+      std::vector<const std::optional<std::string>*> column(params.size());
+      for (std::size_t p = 0; p < arrays.size(); ++p) {
+        for (std::size_t k = 0; k < params.size(); ++k) column[k] = &params[k][p];
+        arrays[p] = array_literal(column);
+      }
+      std::vector<const char*> values;
+      for (const auto& a : arrays) values.push_back(a.c_str());
+      send(group_shape, name, sql, i, values);
+      queue.push_back({Item::Kind::group, i, end, {}});
+    }
+    ++statements;
+    rows += end - i;
+    i = end;
+    if (statements >= kChunk || rows >= kChunkRows || i == changes.size()) {
       if (!PQpipelineSync(conn)) session_.fail(nullptr, "sending a batch");
-      queue.push_back({Item::Kind::sync, 0, {}});
+      queue.push_back({Item::Kind::sync, 0, 0, {}});
+      statements = rows = 0;
       if (++chunks_sent > 1) read_chunk();  // the previous chunk's results, while this one runs
     }
   }
@@ -246,12 +348,12 @@ std::vector<ChangeOutcome> PgSink::apply_event(const std::vector<const RowChange
   session_.exec("SAVEPOINT auditpitr_event", {}, "applying an event");
   for (const RowChange* change : changes) {
     bool needs_prepare = false;
-    std::string sql;
-    const std::string& name = statement_name(*change, needs_prepare, sql);
+    std::string sql, shape = statement_shape(*change, catalog_);
+    const std::string& name = statement_name(shape, *change, needs_prepare, sql);
     if (needs_prepare) {
       PgResult p(PQprepare(session_.raw(), name.c_str(), sql.c_str(), 0, nullptr));
       if (PQresultStatus(p.get()) != PGRES_COMMAND_OK) {
-        prepared_.erase(statement_shape(*change, catalog_));
+        prepared_.erase(shape);
         session_.fail(p.get(), "preparing a statement");
       }
     }

@@ -1,5 +1,6 @@
 // The ChangeSink that applies to PostgreSQL: one prepared statement per row change
-// (row_statement.h), sent in libpq pipeline mode so that a batch costs a few round trips instead of
+// (row_statement.h), or one set-based statement for a run of inserts or updates of one shape on
+// distinct rows, sent in libpq pipeline mode so that a batch costs a few round trips instead of
 // one per change; a batch is one transaction that also records the replay position.
 #pragma once
 
@@ -32,10 +33,20 @@ class PgSink : public ChangeSink {
 
  private:
   struct Pipeline;
-  /// The prepared statement for `change`, prepared on first use: its name, and whether it must be
-  /// prepared now (pipeline mode sends the preparation ahead of its first use).
-  const std::string& statement_name(const RowChange& change, bool& needs_prepare, std::string& sql);
+  /// The prepared statement for `change` of `shape` (statement_shape), prepared on first use: its
+  /// name, and whether it must be prepared now (pipeline mode sends the preparation ahead of its
+  /// first use) with `sql`.
+  const std::string& statement_name(const std::string& shape, const RowChange& change, bool& needs_prepare,
+                                    std::string& sql);
+  /// The same for the set-based statement of changes like `change` (build_group_statement).
+  const std::string& group_statement_name(const std::string& shape, const RowChange& change, std::size_t params,
+                                          bool& needs_prepare, std::string& sql);
+  /// One past the last change of the set-based group that starts at `begin` (begin + 1: alone).
+  std::size_t group_end(const std::vector<const RowChange*>& changes, const std::vector<std::string>& shapes,
+                        std::size_t begin) const;
   ChangeOutcome outcome_of(const RowChange& change, const PGresult* result) const;
+  static ChangeOutcome no_row_outcome(const RowChange& change);
+  static ChangeOutcome row_outcome(const RowChange& change, const PGresult* result, int row);
 
   PgSession& session_;
   const TargetCatalog& catalog_;

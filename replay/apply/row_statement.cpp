@@ -3,6 +3,8 @@
 // what the earlier events left, in the column's type.
 #include "replay/apply/row_statement.h"
 
+#include <stdexcept>
+
 #include "src/error.h"
 #include "src/pg/connection.h"
 
@@ -18,10 +20,51 @@ bool is_creation_stamp(const ColumnValue& value) {
   return value.origin == ValueOrigin::event_time && value.column == "created_at";
 }
 
+// "character varying(255)" -> "character varying", "timestamp(3) with time zone" -> "timestamp
+// with time zone", "numeric(10,2)[]" -> "numeric[]": format_type()'s text without the modifier
+// (quoted names are kept whole).
+std::string base_type_of(const std::string& type) {
+  std::string out;
+  bool quoted = false;
+  for (std::size_t i = 0; i < type.size(); ++i) {
+    char ch = type[i];
+    if (ch == '"') quoted = !quoted;
+    if (!quoted && ch == '(') {
+      std::size_t close = type.find(')', i);
+      if (close != std::string::npos && type.find_first_not_of("0123456789,", i + 1) == close) {
+        i = close;
+        if (i + 1 < type.size() && type[i + 1] == ' ' && !out.empty() && out.back() == ' ') ++i;
+        continue;
+      }
+    }
+    out += ch;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+bool canonical_integer(const Value& v) {
+  const std::string& t = v.text;
+  if (v.kind != Value::Kind::integer || t.empty() || t.size() > 19) return false;
+  std::size_t start = t[0] == '-' ? 1 : 0;
+  if (start == t.size() || (t[start] == '0' && t.size() > start + 1)) return false;
+  return t.find_first_not_of("0123456789", start) == std::string::npos;
+}
+
 class Builder {
  public:
   Builder(const RowChange& change, const TargetCatalog& catalog, const std::function<std::string(std::size_t)>& param)
       : c_(change), catalog_(catalog), t_(catalog.table(change.table)), param_(param) {}
+
+  // Set-based: parameters are columns p1..pN of the arrays unnested as `v`, with `n` their place.
+  std::string build_group(std::size_t params) {
+    group_params_ = params;
+    switch (c_.action) {
+      case ChangeAction::insert: return group_insert();
+      case ChangeAction::update: return group_update();
+      default: throw std::logic_error("only inserts and updates are set-based");
+    }
+  }
 
   std::string build() {
     switch (c_.action) {
@@ -45,10 +88,47 @@ class Builder {
   }
 
   // The value in an assignment (INSERT VALUES, SET): PostgreSQL converts it to the column's type.
+  // A set-based statement's values are text: cast to the type without its modifier, so that the
+  // assignment checks the modifier as it checks a parameter's (varchar(5) refuses 'toolong'
+  // instead of cutting it).
   std::string assigned(const std::string& name, const Value& value, std::size_t index) const {
     const TargetColumn& col = column(name);
+    if (group_params_) {
+      TargetColumn base = col;
+      base.type = base_type_of(col.type);
+      return typed_value_sql(base, value.kind, param_(index));
+    }
     if (conversion_of(col, value) == Conversion::plain) return param_(index);
     return typed_value_sql(col, value.kind, param_(index));
+  }
+
+  std::string unnest() const {
+    std::string arrays, names;
+    for (std::size_t i = 0; i < group_params_; ++i) {
+      arrays += (i ? ", $" : "$") + std::to_string(i + 1) + "::text[]";
+      names += "p" + std::to_string(i + 1) + ", ";
+    }
+    return "unnest(" + arrays + ") WITH ORDINALITY AS v(" + names + "n)";
+  }
+
+  std::string group_update() const {
+    if (c_.expect.empty())
+      return "UPDATE " + t_.quoted() + " AS t SET " + assignments() + " FROM " + unnest() + " WHERE " + key_where("t") +
+             " RETURNING true, 0::bigint, v.n";
+    return "UPDATE " + t_.quoted() + " AS t SET " + assignments() + " FROM " + t_.quoted() + " AS o, " + unnest() +
+           " WHERE " + key_join("t", "o") + " AND " + key_where("o") + " RETURNING true, 0::bigint" + checks("o") +
+           ", v.n";
+  }
+
+  // The inserted rows come back by key (RETURNING cannot name `v`): keys are distinct in a group.
+  std::string group_insert() const {
+    std::string sql = "WITH v AS (SELECT * FROM " + unnest() + "), i AS (" + insert() + ") SELECT i.applied, 0::bigint";
+    for (std::size_t i = 0; i < c_.expect.size(); ++i) sql += ", true, NULL::text";
+    sql += ", v.n FROM i JOIN v ON ";
+    for (std::size_t i = 0; i < c_.key.size(); ++i)
+      sql += (i ? " AND i." : "i.") + quote_ident(c_.key[i].column) + " = " +
+             compared(c_.key[i].column, c_.key[i].value, i);
+    return sql;
   }
 
   // The value in a comparison: cast explicitly, since nothing else gives it a type.
@@ -108,9 +188,15 @@ class Builder {
       values += ", " + assigned(v.column, v.value, set_index(i));
       if (!is_creation_stamp(v)) updates += (updates.empty() ? "" : ", ") + col + " = EXCLUDED." + col;
     }
-    std::string sql = "INSERT INTO " + t_.quoted() + " AS t (" + columns + ") VALUES (" + values + ") ON CONFLICT (" +
+    std::string source = group_params_ ? "SELECT " + values + " FROM v ORDER BY v.n" : "VALUES (" + values + ")";
+    std::string sql = "INSERT INTO " + t_.quoted() + " AS t (" + columns + ") " + source + " ON CONFLICT (" +
                       conflict_target + ") DO ";
     sql += updates.empty() ? "NOTHING" : "UPDATE SET " + updates;
+    if (group_params_) {
+      sql += " RETURNING (t.xmax::text = '0') AS applied";
+      for (const auto& k : c_.key) sql += ", t." + quote_ident(k.column);
+      return sql;
+    }
     sql += " RETURNING (t.xmax::text = '0'), 0::bigint";
     for (std::size_t i = 0; i < c_.expect.size(); ++i) sql += ", true, NULL::text";  // nothing to compare with
     return sql;
@@ -179,6 +265,7 @@ class Builder {
   const TargetCatalog& catalog_;
   const TargetTable& t_;
   const std::function<std::string(std::size_t)>& param_;
+  std::size_t group_params_ = 0;  // set-based: the number of arrays
 };
 
 void append_shape(std::string& out, const ColumnValue& v, const TargetTable& t) {
@@ -245,6 +332,53 @@ std::string statement_shape(const RowChange& change, const TargetCatalog& catalo
 std::string build_statement(const RowChange& change, const TargetCatalog& catalog,
                             const std::function<std::string(std::size_t)>& param) {
   return Builder(change, catalog, param).build();
+}
+
+bool groupable(const RowChange& change, const TargetCatalog& catalog) {
+  if (change.action != ChangeAction::insert && change.action != ChangeAction::update) return false;
+  const TargetTable& t = catalog.table(change.table);
+  if (!t.set_based) return false;
+  for (const auto& k : change.key) {
+    const TargetColumn* col = t.column(k.column);
+    if (!col || !canonical_integer(k.value)) return false;
+    if (col->type != "bigint" && col->type != "integer" && col->type != "smallint") return false;
+  }
+  for (const auto& s : change.set)
+    for (const auto& k : change.key)
+      if (s.column == k.column) return false;
+  return true;
+}
+
+std::string group_row(const RowChange& change) {
+  std::string out;
+  for (const auto& k : change.key) {
+    out += k.value.text;
+    out += ',';
+  }
+  return out;
+}
+
+std::string build_group_statement(const RowChange& change, const TargetCatalog& catalog, std::size_t params) {
+  std::function<std::string(std::size_t)> param = [](std::size_t i) { return "v.p" + std::to_string(i + 1); };
+  return Builder(change, catalog, param).build_group(params);
+}
+
+std::string array_literal(const std::vector<const std::optional<std::string>*>& values) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    if (!*values[i]) {
+      out += "NULL";
+      continue;
+    }
+    out += '"';
+    for (char ch : **values[i]) {
+      if (ch == '"' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    out += '"';
+  }
+  return out + "}";
 }
 
 std::string sql_literal(const std::optional<std::string>& value) {

@@ -45,6 +45,23 @@ std::string statement_shape(const RowChange& change, const TargetCatalog& catalo
 std::string build_statement(const RowChange& change, const TargetCatalog& catalog,
                             const std::function<std::string(std::size_t)>& param);
 
+/// Whether `change` may share one set-based statement with changes of its shape on other rows
+/// (build_group_statement): an insert or update, of a table marked set_based, that does not write
+/// its key, keyed by integers in canonical form (so that distinct key texts are distinct rows).
+bool groupable(const RowChange& change, const TargetCatalog& catalog);
+
+/// The row a groupable change touches, as text: equal for two changes exactly when the row is.
+std::string group_row(const RowChange& change);
+
+/// The set-based statement for groupable changes of `change`'s shape on distinct rows. Parameter
+/// $i+1 is a text[] of the i-th statement_params() value of each change (array_literal), in order.
+/// It returns build_statement's row for each change it applied, plus, last, the change's 1-based
+/// place in the arrays; a change with no row is one the single statement returns no row for.
+std::string build_group_statement(const RowChange& change, const TargetCatalog& catalog, std::size_t params);
+
+/// A text[] in PostgreSQL's array input syntax: every element quoted, NULL for nullopt.
+std::string array_literal(const std::vector<const std::optional<std::string>*>& values);
+
 /// A PostgreSQL string literal ('…' with quotes doubled; the script sets
 /// standard_conforming_strings, so backslashes are plain characters), or NULL.
 std::string sql_literal(const std::optional<std::string>& value);

@@ -22,6 +22,9 @@ struct TargetTable {
   std::vector<std::string> primary_key;
   /// The column a delete sets (the mapping's soft_delete_column), "" when deletes are real.
   std::string soft_delete;
+  /// Changes to distinct rows may share one set-based statement, in any order: no unique key but
+  /// the primary key, no trigger or rule, no foreign key to itself (row_statement.h, groupable).
+  bool set_based = false;
 
   /// nullptr when the table has no such column.
   const TargetColumn* column(const std::string& name) const;

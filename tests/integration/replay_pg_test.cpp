@@ -191,3 +191,64 @@ TEST_CASE("the fixture application's logs replay with its rules", "[pg][replay]"
   CHECK(q(db, "SELECT title FROM portfolios WHERE id = 1") == "Design Portfolio 2025");
   CHECK(q(db, "SELECT deleted_at IS NOT NULL FROM categories WHERE id = 4") == "t");
 }
+
+// Runs of inserts and updates of one shape go to PostgreSQL as one set-based statement (pg_sink.h):
+// the result must be what one statement per change gives, which the --sql script is.
+TEST_CASE("set-based runs give what one statement per change gives: conflicts, drift, a row twice", "[pg][replay]") {
+  std::vector<LogLine> lines;
+  for (int id = 20; id < 30; ++id)  // a run of inserts, one of them an existing key (2)
+    lines.push_back(portfolio("CREATE_PORTFOLIO", "2025-01-15T10:00:01Z", id == 25 ? 2 : id,
+                              R"("title":"P )" + std::to_string(id) + R"( \"q\" \\","userID":"user-alice")"));
+  // updates: a missing row (77), drift (3 is user-bob's), the same row twice (1: 5, then 9)
+  lines.push_back({"BULK_REORDER_CATEGORIES", "2025-01-15T10:00:02Z",
+                   R"("itemCount":5,"items":[{"id":1,"position":5},{"id":2,"position":6},{"id":77,"position":1},)"
+                   R"({"id":3,"position":4},{"id":1,"position":9}],"userID":"user-alice")"});
+  for (int id = 20; id < 30; ++id)
+    lines.push_back(portfolio("UPDATE_PORTFOLIO", "2025-01-15T10:00:03Z",
+                              id == 25   ? 2
+                              : id == 27 ? 3
+                                         : id,
+                              R"("title":"Q )" + std::to_string(id) + R"(","userID":"user-alice")"));
+  auto replayed = test::portfolio_database("replay_set_based");
+  test::ReplayWorkspace ws(replayed, lines);
+  auto r = ws.replay({"--from", kFrom, "--to", kTo, "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains(R"("missing_row": 1)") && Catch::Contains(R"("key": "id=77")") &&
+                        Catch::Contains(R"("inserted": 9)") && Catch::Contains(R"("insert_existing": 1)") &&
+                        Catch::Contains(R"("updated": 10)") && Catch::Contains(R"("conflicts": 1)") &&
+                        Catch::Contains(R"("found": "user-bob")"));
+  CHECK(q(replayed, "SELECT position FROM categories WHERE id = 1") == "9");
+  CHECK(q(replayed, "SELECT title FROM portfolios WHERE id = 24") == "Q 24");
+  CHECK(q(replayed, "SELECT title FROM portfolios WHERE id = 2") == "Q 25");
+  CHECK(q(replayed, "SELECT title FROM portfolios WHERE id = 3") == "Q 27");
+  CHECK(q(replayed, "SELECT created_at = '2025-01-11 11:15:00+00' FROM portfolios WHERE id = 2") == "t");
+
+  std::string script = ws.path() + "/replay.sql";
+  REQUIRE(ws.replay({"--from", kFrom, "--to", kTo, "--sql", script}).exit_code == 0);
+  auto scripted = test::portfolio_database("replay_set_based_scripted");
+  pg::Command psql;
+  psql.program = pg::server_bin_dir() + "/psql";
+  psql.args = {"-X", "-q", "-f", script};
+  psql.env = scripted.child_environment();
+  auto result = pg::PosixProcessRunner().run(psql);
+  INFO(result.stderr_tail);
+  REQUIRE(result.ok());
+  CHECK(test::compare(test::snapshot(replayed), test::snapshot(scripted)) == "");
+}
+
+TEST_CASE("a value too long for varchar(n) in a set-based run is refused, not cut", "[pg][replay]") {
+  auto db = test::portfolio_database("replay_set_based_varchar");
+  std::vector<LogLine> lines;
+  for (int id = 10; id < 14; ++id)
+    lines.push_back({"CREATE_SECTION_CONTENT", "2025-01-15T10:00:01Z",
+                     "\"sectionContentID\":" + std::to_string(id) + R"(,"sectionID":1,"type":")" +
+                         (id == 12 ? "paragraph-long" : "text") + R"(","content":"c","userID":"user-alice")"});
+  test::ReplayWorkspace ws(db, lines);
+  auto r = ws.replay({"--from", kFrom, "--to", kTo, "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains(R"("type": 1)") && Catch::Contains(R"("key": "id=12")"));
+  CHECK(q(db, "SELECT string_agg(id || ':' || type, ',' ORDER BY id) FROM section_contents WHERE id >= 10") ==
+        "10:text,11:text,13:text");
+}
