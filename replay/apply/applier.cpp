@@ -6,6 +6,7 @@
 #include <xxhash.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <thread>
 
@@ -25,7 +26,25 @@ struct PendingEvent {
   std::string operation;
   bool in_margin = false;
   std::string hash;  ///< event_hash of its line
+  /// A change PostgreSQL could never take (a NUL character in a value): the event is a `type`
+  /// conflict without being sent; SIZE_MAX when there is none.
+  std::size_t unsendable = SIZE_MAX;
 };
+
+/// The first change holding a value with a NUL character (JSON's \u0000): PostgreSQL's text cannot
+/// hold one, and libpq would cut the value short at it. SIZE_MAX when there is none.
+std::size_t change_with_nul(const std::vector<RowChange>& changes) {
+  auto has_nul = [](const Value& v) { return v.text.find('\0') != std::string::npos; };
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    for (const auto& k : changes[i].key)
+      if (has_nul(k.value)) return i;
+    for (const auto& s : changes[i].set)
+      if (has_nul(s.value)) return i;
+    for (const auto& e : changes[i].expect)
+      if (has_nul(e.expected)) return i;
+  }
+  return SIZE_MAX;
+}
 
 std::string key_text(const RowChange& change) {
   std::string out;
@@ -145,8 +164,9 @@ class Loop {
       return;
     }
     bool in_margin = o_.margin_end && e.time <= *o_.margin_end;
+    std::size_t unsendable = change_with_nul(r.changes);
     batch_.push_back({std::move(r.changes), e.file ? *e.file : std::string(), e.line_number, std::string(e.operation),
-                      in_margin, event_hash(e.json)});
+                      in_margin, event_hash(e.json), unsendable});
   }
 
   std::string user_of(const AuditEvent& e) const {
@@ -206,11 +226,16 @@ class Loop {
   bool apply_fast(BatchTally& tally) {
     std::vector<const RowChange*> all;
     for (const auto& pe : batch_)
-      for (const auto& c : pe.changes) all.push_back(&c);
+      if (pe.unsendable == SIZE_MAX)
+        for (const auto& c : pe.changes) all.push_back(&c);
     std::vector<ChangeOutcome> outcomes;
     if (!sink_.apply_all(all, outcomes)) return false;
     std::size_t i = 0;
     for (const auto& pe : batch_) {
+      if (pe.unsendable != SIZE_MAX) {
+        record_event(pe, {}, tally);
+        continue;
+      }
       std::vector<ChangeOutcome> mine(outcomes.begin() + i, outcomes.begin() + i + pe.changes.size());
       i += pe.changes.size();
       record_event(pe, mine, tally);
@@ -220,6 +245,10 @@ class Loop {
 
   void apply_by_event(BatchTally& tally) {
     for (const auto& pe : batch_) {
+      if (pe.unsendable != SIZE_MAX) {
+        record_event(pe, {}, tally);
+        continue;
+      }
       std::vector<const RowChange*> changes;
       for (const auto& c : pe.changes) changes.push_back(&c);
       record_event(pe, sink_.apply_event(changes), tally);
@@ -227,6 +256,13 @@ class Loop {
   }
 
   void record_event(const PendingEvent& pe, const std::vector<ChangeOutcome>& outcomes, BatchTally& tally) {
+    if (pe.unsendable != SIZE_MAX) {
+      conflict(pe, pe.changes[pe.unsendable], "type",
+               "a value holds a NUL character (\\u0000), which PostgreSQL's text cannot store", tally);
+      ++tally.skipped_conflict;
+      tally.refused.push_back(pe.hash);
+      return;
+    }
     for (std::size_t i = 0; i < outcomes.size(); ++i)
       if (outcomes[i].kind == ChangeOutcomeKind::refused) {
         conflict(pe, pe.changes[i], outcomes[i].conflict_kind, outcomes[i].detail, tally);

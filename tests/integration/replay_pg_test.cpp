@@ -252,3 +252,29 @@ TEST_CASE("a value too long for varchar(n) in a set-based run is refused, not cu
   CHECK(q(db, "SELECT string_agg(id || ':' || type, ',' ORDER BY id) FROM section_contents WHERE id >= 10") ==
         "10:text,11:text,13:text");
 }
+
+TEST_CASE("a value with a NUL character is a type conflict, not a cut value", "[pg][replay]") {
+  std::vector<LogLine> lines = {
+      portfolio("CREATE_PORTFOLIO", "2025-01-15T10:00:01Z", 16, R"("title":"before\u0000after","userID":"u")"),
+      portfolio("CREATE_PORTFOLIO", "2025-01-15T10:00:02Z", 17, R"("title":"fine","userID":"u")"),
+  };
+  SECTION("skip") {
+    auto db = test::portfolio_database("replay_nul_skip");
+    test::ReplayWorkspace ws(db, lines);
+    auto r = ws.replay({"--from", kFrom, "--to", kTo, "--json"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::Contains(R"("type": 1)") && Catch::Contains("NUL character") &&
+                          Catch::Contains(R"("key": "id=16")"));
+    CHECK(q(db, "SELECT count(*) FROM portfolios WHERE id = 16") == "0");
+    CHECK(q(db, "SELECT title FROM portfolios WHERE id = 17") == "fine");
+  }
+  SECTION("fail") {
+    auto db = test::portfolio_database("replay_nul_fail");
+    test::ReplayWorkspace ws(db, lines);
+    auto r = ws.replay({"--from", kFrom, "--to", kTo, "--on-conflict", "fail"});
+    CHECK(r.exit_code == 3);
+    CHECK_THAT(r.err, Catch::Contains("NUL character") && Catch::Contains("create.log:1"));
+    CHECK(q(db, "SELECT count(*) FROM portfolios WHERE id IN (16, 17)") == "0");
+  }
+}
