@@ -5,6 +5,7 @@
 #include <chrono>
 #include <thread>
 
+#include "replay/apply/row_statement.h"
 #include "replay/log/time_parse.h"
 #include "src/error.h"
 #include "src/pg/connection.h"
@@ -134,21 +135,46 @@ std::set<std::string> load_refused_events(PgSession& session) {
   return hashes;
 }
 
-void advance_key_sequences(PgSession& session, const std::vector<TargetTable>& tables) {
+namespace {
+
+struct KeySequence {
+  const TargetTable* table;
+  std::string sequence;
+};
+
+std::vector<KeySequence> key_sequences(PgSession& session, const std::vector<TargetTable>& tables) {
+  std::vector<KeySequence> found;
   for (const auto& t : tables) {
     if (t.primary_key.size() != 1) continue;
     PgResult seq = session.exec("SELECT pg_get_serial_sequence($1, $2)", {t.quoted(), t.primary_key[0]},
                                 "reading the key sequence of '" + t.name + "'");
-    std::optional<std::string> name = first_value(seq.get());
-    if (!name) continue;
-    // max() of a bigint key: the text goes back as a bound parameter, nothing is spliced.
-    PgResult max = session.exec("SELECT max(" + pg::quote_ident(t.primary_key[0]) + ")::text FROM " + t.quoted(), {},
-                                "reading the highest key of '" + t.name + "'");
-    std::optional<std::string> highest = first_value(max.get());
-    if (!highest) continue;
-    session.exec("SELECT setval($1::regclass, greatest($2::bigint, coalesce(pg_sequence_last_value($1::regclass), 1)))",
-                 {*name, *highest}, "moving the key sequence of '" + t.name + "'");
+    if (std::optional<std::string> name = first_value(seq.get())) found.push_back({&t, *name});
   }
+  return found;
+}
+
+// The one statement both replay (sequence as a parameter) and its script (a literal) run: past the
+// highest key, never back; nothing for an empty table.
+std::string advance_sequence_sql(const TargetTable& t, const std::string& sequence) {
+  std::string key = pg::quote_ident(t.primary_key[0]);
+  return "SELECT setval(" + sequence + "::regclass, greatest(max(" + key +
+         ")::bigint, coalesce(pg_sequence_last_value(" + sequence + "::regclass), 1))) FROM " + t.quoted() +
+         " HAVING max(" + key + ") IS NOT NULL";
+}
+
+}  // namespace
+
+void advance_key_sequences(PgSession& session, const std::vector<TargetTable>& tables) {
+  for (const auto& k : key_sequences(session, tables))
+    session.exec(advance_sequence_sql(*k.table, "$1"), {k.sequence},
+                 "moving the key sequence of '" + k.table->name + "'");
+}
+
+std::string advance_key_sequences_sql(PgSession& session, const std::vector<TargetTable>& tables) {
+  std::string sql;
+  for (const auto& k : key_sequences(session, tables))
+    sql += advance_sequence_sql(*k.table, sql_literal(k.sequence)) + ";\n";
+  return sql;
 }
 
 void lock_replay(PgSession& session) {

@@ -54,6 +54,10 @@ std::set<std::string> load_refused_events(PgSession& session);
 /// highest key, so that the application's next insert does not collide with a replayed row.
 void advance_key_sequences(PgSession& session, const std::vector<TargetTable>& tables);
 
+/// The same as SQL statements for a script (replay --sql), one per table that has a key sequence
+/// in `session`'s database; the sequences' names are literals.
+std::string advance_key_sequences_sql(PgSession& session, const std::vector<TargetTable>& tables);
+
 /// Takes the session's lock that keeps two replays out of one database; runtime Error when taken.
 void lock_replay(PgSession& session);
 

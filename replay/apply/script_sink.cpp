@@ -51,7 +51,8 @@ void ScriptSink::flush() {
   text_.clear();
 }
 
-void ScriptSink::finish() {
+void ScriptSink::finish(const std::string& closing_sql) {
+  text_ += closing_sql;
   text_ += "COMMIT;\n";
   flush();
 }

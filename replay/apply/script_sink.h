@@ -22,8 +22,8 @@ class ScriptSink : public ChangeSink {
   void commit_batch(const ReplayPosition&, uint64_t) override { flush(); }
   void rollback_batch() override {}
 
-  /// Writes the script's end (COMMIT).
-  void finish();
+  /// Writes the script's end: `closing_sql` (the key sequences moved as replay moves them), then COMMIT.
+  void finish(const std::string& closing_sql = {});
 
  private:
   /// Batches statements into one write per batch.

@@ -169,7 +169,7 @@ ReplayReport run_replay(const Config& config, const ReplayOptions& options, cons
                             "auditpitr replay --sql: events after " + replay::format_time(report.from) + " up to " +
                                 replay::format_time(options.to));
     report.summary = apply_all(*events, mapper, sink, apply, report.left_out.unread_files);
-    sink.finish();
+    sink.finish(replay::advance_key_sequences_sql(session, tables));
     file.commit();
   } else {
     if (!options.dry_run) {
