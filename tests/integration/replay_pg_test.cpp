@@ -282,3 +282,23 @@ TEST_CASE("a value with a NUL character is a type conflict, not a cut value", "[
     CHECK(q(db, "SELECT count(*) FROM portfolios WHERE id IN (16, 17)") == "0");
   }
 }
+
+TEST_CASE("progress on a terminal: events done of the total, events/s, ETA; nothing of it elsewhere", "[pg][replay]") {
+  std::vector<LogLine> lines;
+  for (int id = 40; id < 44; ++id)
+    lines.push_back(portfolio("CREATE_PORTFOLIO", "2025-01-15T10:00:0" + std::to_string(id - 39) + "Z", id,
+                              R"("title":"t","userID":"u")"));
+  auto db = test::portfolio_database("replay_progress");
+  test::ReplayWorkspace ws(db, lines);
+  auto terminal =
+      test::run_cli_on_terminal({"-c", ws.config(), "replay", "--from", kFrom, "--to", kTo, "--batch", "1"});
+  INFO(terminal.out);
+  REQUIRE(terminal.exit_code == 0);
+  CHECK_THAT(terminal.out, Catch::Contains("replaying: 1 event of 4") && Catch::Contains("events/s") &&
+                               Catch::Contains("ETA") && Catch::Contains("\r"));
+
+  test::execute(db, "DROP SCHEMA auditpitr CASCADE");
+  auto piped = ws.replay({"--from", kFrom, "--to", kTo, "--batch", "1"});
+  REQUIRE(piped.exit_code == 0);
+  CHECK_THAT(piped.err + piped.out, !Catch::Contains("replaying:") && !Catch::Contains("ETA"));
+}

@@ -163,3 +163,40 @@ CliResult run_cli_in_terminal(const std::vector<std::string>& args, const std::s
 }
 
 }  // namespace auditpitr::test
+
+#include <pty.h>
+
+#include <cerrno>
+
+namespace auditpitr::test {
+
+CliResult run_cli_on_terminal(const std::vector<std::string>& args) {
+  std::vector<std::string> argv_strings{AUDITPITR_BINARY};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& s : argv_strings) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  int master = -1;
+  pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
+  if (pid < 0) return {};
+  if (pid == 0) {
+    ::setenv("NO_COLOR", "1", 1);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  CliResult result;
+  char buffer[4096];
+  for (;;) {  // until the child's side closes: EIO on Linux
+    ssize_t n = ::read(master, buffer, sizeof buffer);
+    if (n > 0) result.out.append(buffer, static_cast<std::size_t>(n));
+    else if (n < 0 && errno == EINTR) continue;
+    else break;
+  }
+  ::close(master);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+}  // namespace auditpitr::test

@@ -24,6 +24,10 @@ CliResult run_cli(const std::vector<std::string>& args, const std::map<std::stri
 
 namespace auditpitr::test {
 
+/// Runs `auditpitr args...` on a pseudo-terminal (stdin, stdout and stderr all the terminal, as a
+/// user's shell): what the terminal showed, both streams mixed, is in `out`.
+CliResult run_cli_on_terminal(const std::vector<std::string>& args);
+
 /// Starts `auditpitr args...` with AUDITPITR_TEST_PAUSE_AT=phase and waits until it stops itself
 /// there. Returns its pid (stopped), or -1 when it exited without reaching the phase.
 int run_cli_until_paused(const std::vector<std::string>& args, const std::string& phase,
