@@ -6,7 +6,8 @@
 # core, so the CPU figure is the steadier measure of one core's speed.
 # auditpitr's scan runs RUNS times (default 5) and the best and median runs are printed: the machine
 # is shared, and the best run is the one least disturbed by others; the ratio to jq uses the median.
-# The .gz scan is compared with zlib's inflate alone on one core (log_scan inflate, RUNS times too),
+# The .gz scan (inflated by ISA-L) is compared with zlib's inflate alone on one core (log_scan inflate,
+# gzread; RUNS times too),
 # the speed the issue holds it to.
 # Then `auditpitr analyze` end to end (process start, the catalog from a throwaway server with the
 # Portfolio Manager schema, reading, mapping with the fixture's rules, coverage, the report) over

@@ -64,7 +64,7 @@ class GzipReader {
 
 /// What went wrong reading a gzip file, for a message that names the file itself ("backup 'x' is
 /// damaged: …"): a damage verdict's reason ("the file ends in the middle of the data (truncated)",
-/// zlib's text), or the whole message of any other error (I/O).
+/// in zlib's words), or the whole message of any other error (I/O).
 std::string gzip_problem(const Error& error);
 
 /// The FCOMMENT of the file's first gzip header; empty when none, "" also for non-gzip files.
