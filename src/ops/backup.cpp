@@ -1,5 +1,5 @@
-// run_backup: per database, snapshot -> (pg_dump | in-process gzip -> temp file) while checksums
-// are computed in the same snapshot -> rename dump -> manifest; once every database is done, the
+// run_backup: per database, snapshot -> (pg_dump | in-process gzip -> temp file) with the checksums
+// computed from the same rows as they pass -> rename dump -> manifest; once every database is done, the
 // latest links -> retention. Each dump's gzip header names all the run's databases, so a run that
 // stops part-way leaves a set the catalog sees as partial.
 #include "src/ops/backup.h"
@@ -8,7 +8,7 @@
 
 #include <chrono>
 #include <ctime>
-#include <future>
+#include <map>
 #include <thread>
 
 #include "src/catalog/catalog.h"
@@ -23,6 +23,7 @@
 #include "src/util/pause_point.h"
 #include "src/util/sha256.h"
 #include "verify/database_checksum.h"
+#include "verify/dump_checksum.h"
 #include "verify/manifest.h"
 
 namespace auditpitr::ops {
@@ -107,24 +108,15 @@ class DatabaseBackupJob {
       pg::rethrow_as_error(e, "taking the snapshot", conn);
     }
     pause_point("backup-snapshot");
-    // The writer first: a file that cannot be created fails now, not after the whole database's
-    // checksums (the future of std::async waits for them when it goes out of scope).
+    // The writer first: a file that cannot be created fails now, not after the whole dump.
     std::string dump_path = join_path(config_.backup_dir, dump_file_name(db_.dbname, stamp_));
     DumpWriter writer(dump_path, config_.compression_level, header_comment_);
-    // Checksums read the same snapshot on this connection while pg_dump reads it on its own.
-    auto checksums = std::async(std::launch::async, [&] { return verify::checksum_tables(tx, tables); });
-    try {
-      dump(pg_dump, conn, snapshot.id, writer);
-      manifest_.tables = checksums.get();
-    } catch (...) {
-      conn.raw().cancel_query();
-      try {
-        checksums.wait();
-        checksums.get();
-      } catch (...) {
-      }
-      throw;
-    }
+    // The manifest's counts and checksums come from the dump's own rows as they pass: the database
+    // is read once. Tables the dump does not carry as the checksum would read them are read
+    // separately, in the same snapshot, which this transaction holds open.
+    verify::DumpChecksummer summer(tables);
+    dump(pg_dump, conn, snapshot.id, writer, summer);
+    manifest_.tables = checksums(tables, summer.finish(), tx, conn);
     pause_point("backup-before-rename");
     writer.file.commit();
     pause_point("backup-before-manifest");
@@ -146,11 +138,13 @@ class DatabaseBackupJob {
   }
 
  private:
-  void dump(const std::string& pg_dump, const pg::Connection& conn, const std::string& snapshot, DumpWriter& writer) {
+  void dump(const std::string& pg_dump, const pg::Connection& conn, const std::string& snapshot, DumpWriter& writer,
+            verify::DumpChecksummer& summer) {
     pg::Command command = pg::pg_dump_command(pg_dump, conn.info(), snapshot);
     auto last_report = Clock::now();
     command.stdout_sink = [&](const char* data, std::size_t size) {
       writer.gzip.write(data, size);
+      summer.feed(data, size);
       if (seconds_since(last_report) > 0.5) {
         last_report = Clock::now();
         reporter_.progress("dumping " + db_.dbname + ": " + human_size(writer.gzip.bytes_in()) + " read");
@@ -164,6 +158,29 @@ class DatabaseBackupJob {
                           "no backup was written; fix the cause and run the backup again", result.stderr_tail);
     }
     writer.gzip.finish();
+  }
+
+  // The tables in list_tables' order: from the dump, or read now for those it did not give.
+  std::vector<verify::TableChecksum> checksums(const std::vector<verify::TableShape>& tables,
+                                               verify::DumpChecksummer::Result read, SnapshotTransaction& tx,
+                                               pg::Connection& conn) {
+    if (!read.unreadable.empty())
+      reporter_.warning("the rows of " + db_.dbname + "'s dump could not be checksummed as they passed (" +
+                        read.unreadable + "): its tables are read a second time for the manifest");
+    std::vector<verify::TableChecksum> separately;
+    try {
+      separately = verify::checksum_tables(tx, read.missing);
+    } catch (const Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      pg::rethrow_as_error(e, "checksumming the tables", conn);
+    }
+    std::map<std::pair<std::string, std::string>, verify::TableChecksum> by_name;
+    for (auto* list : {&read.found, &separately})
+      for (auto& t : *list) by_name.emplace(std::make_pair(t.schema, t.name), std::move(t));
+    std::vector<verify::TableChecksum> ordered;
+    for (const auto& t : tables) ordered.push_back(std::move(by_name.at({t.schema, t.name})));
+    return ordered;
   }
 
   void finish_manifest(const Snapshot& snapshot, DumpWriter& writer, const std::string& dump_path) {

@@ -2,6 +2,7 @@
 #include "src/pg/pg_tools.h"
 
 #include <cctype>
+#include <cstdlib>
 
 #include "src/error.h"
 #include "src/util/fs.h"
@@ -68,6 +69,14 @@ Command pg_dump_command(const std::string& pg_dump, const ConnInfo& info, const 
   command.program = pg_dump;
   command.args = {"--format=custom", "--compress=0", "--no-password", "--snapshot=" + snapshot};
   command.env = info.child_environment();
+  // The manifest's checksums are taken from the rows of this dump (verify/dump_checksum.h): its
+  // session renders values as checksum sessions do (kCanonicalOutputSql). pg_dump itself sets
+  // DateStyle, IntervalStyle and extra_float_digits alike, but leaves TimeZone and bytea_output to
+  // the server's defaults. Timestamps with a time zone are the same instants in any zone.
+  auto options = command.env.find("PGOPTIONS");
+  const char* inherited = std::getenv("PGOPTIONS");
+  std::string base = options != command.env.end() ? options->second : inherited ? inherited : "";
+  command.env["PGOPTIONS"] = base + (base.empty() ? "" : " ") + "-c TimeZone=UTC -c bytea_output=hex";
   return command;
 }
 

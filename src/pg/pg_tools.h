@@ -30,7 +30,7 @@ class PgTools {
 };
 
 /// pg_dump in custom format, uncompressed inside (auditpitr compresses once, outside), from
-/// the exported snapshot, to stdout.
+/// the exported snapshot, to stdout, its session's TimeZone and bytea_output those of checksums.
 Command pg_dump_command(const std::string& pg_dump, const ConnInfo& info, const std::string& snapshot);
 
 /// Server major version from server_version_num: 150018 -> 15.

@@ -71,6 +71,8 @@ TEST_CASE("pg_dump runs with the snapshot, custom format, no compression and no 
   CHECK(c.env.at("PGPORT") == "6543");
   CHECK(c.env.at("PGDATABASE") == "portfolio_db");
   CHECK(c.env.at("PGSSLMODE") == "require");
+  // Rendered as checksum sessions render values: the manifest's checksums come from these rows.
+  CHECK_THAT(c.env.at("PGOPTIONS"), Catch::EndsWith("-c TimeZone=UTC -c bytea_output=hex"));
   CHECK(pg::PgTools::major_of_version_text("pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)") == 15);
   CHECK(pg::PgTools::major_of_version_text("pg_dump (PostgreSQL) 9.6.24") == 9);
 }
