@@ -3,10 +3,14 @@
 // verification against the manifest.
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <future>
+#include <map>
+#include <optional>
 #include <thread>
 
 #include "src/error.h"
@@ -29,27 +33,24 @@ using Clock = std::chrono::steady_clock;
 // compared with what plan_restore checked before pg_restore reads them; pg_restore --jobs needs
 // such a seekable file anyway. Measured against streaming the schema and rows while writing that
 // copy and running only post-data in parallel: loading tables in parallel saves more than
-// inflating first costs, even on two cores (docs/restore.md).
-pg::PgRestoreMessages run_pg_restore(const std::string& pg_restore, const RestoreTarget& target,
-                                     const RestoreRequest& request, const std::string& temporary,
-                                     const std::string& archive, AdminSession& admin, pg::ProcessRunner& runner,
-                                     RestorePhaseTimes& phases) {
+// inflating first costs, even on two cores (docs/restore.md). `sections` empty: all of them.
+void run_pg_restore(const std::string& pg_restore, const RestoreTarget& target, const RestoreRequest& request,
+                    const std::string& temporary, const std::string& archive, AdminSession& admin,
+                    pg::ProcessRunner& runner, const std::vector<std::string>& sections, int jobs,
+                    pg::PgRestoreMessages& messages) {
   pg::PgRestoreOptions options;
   options.english_server_messages = admin.connection().may_set_lc_messages();
   options.target_dbname = temporary;
   options.no_owner = request.no_owner;
-  options.jobs = phases.jobs;  // chosen by restore_into_temporary
+  options.jobs = jobs;  // chosen by restore_into_temporary
   options.input_file = archive;
+  options.sections = sections;
   pg::Command command = pg::pg_restore_command(pg_restore, target.database->connect_info(), options);
-  pg::PgRestoreMessages messages;
   command.stderr_line = [&](const std::string& line) { messages.add_line(line); };
-  auto start = Clock::now();
   pg::ProcessResult result = runner.run(command);
-  phases.pg_restore = std::chrono::duration<double>(Clock::now() - start).count();
   if (!result.ok() && !messages.has_real_errors() && messages.expected.empty())
     throw runtime_error("pg_restore " + result.describe() + " while restoring into '" + temporary + "'",
                         "the database '" + target.target_dbname + "' was not changed", result.stderr_tail);
-  return messages;
 }
 
 void report_real_errors(const pg::PgRestoreMessages& messages, const std::string& temporary, const Reporter& reporter) {
@@ -63,25 +64,80 @@ void report_real_errors(const pg::PgRestoreMessages& messages, const std::string
                       "nothing was swapped; the errors above name the objects concerned");
 }
 
-// With a manifest: every table's rows and checksums. Without one (old-script backups): the
-// tables listed as TABLE DATA in the dump exist, and their rows are counted.
-void verify_restored(const RestoreTarget& target, const std::string& temporary, const std::string& pg_restore,
-                     const std::string& archive, pg::ProcessRunner& runner, DatabaseRestoreResult& result) {
+using KeyMap = std::map<std::pair<std::string, std::string>, std::vector<std::string>>;
+
+KeyMap primary_keys(const std::vector<verify::TableChecksum>& tables) {
+  KeyMap keys;
+  for (const auto& t : tables) keys[{t.schema, t.name}] = t.primary_key;
+  return keys;
+}
+
+KeyMap primary_keys(const std::vector<verify::TableShape>& tables) {
+  KeyMap keys;
+  for (const auto& t : tables) keys[{t.schema, t.name}] = t.primary_key;
+  return keys;
+}
+
+// Every restored table's rows and checksums, each table read in a transaction of its own: the
+// post-data section runs meanwhile, and a lock held on a table already read would stop it there.
+// The primary keys do not exist yet: the column sums are seeded with the manifest's (`expected`),
+// and the keys themselves are read once post-data is done (with_restored_keys).
+std::vector<verify::TableChecksum> checksum_restored(const RestoreTarget& target, const std::string& temporary,
+                                                     const KeyMap& expected) {
   pg::Connection conn(target.database->connect_info().with_dbname(temporary));
   conn.set_canonical_output();
   std::vector<verify::TableChecksum> actual;
   try {
-    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(conn.raw());
-    actual = verify::checksum_tables(tx, verify::list_tables(tx));
+    std::vector<verify::TableShape> tables;
+    {
+      pqxx::read_transaction tx(conn.raw());
+      tables = verify::list_tables(tx);
+    }
+    for (auto& table : tables) {
+      auto key = expected.find({table.schema, table.name});
+      bool usable = key != expected.end();
+      for (const auto& column : usable ? key->second : std::vector<std::string>{})
+        usable = usable && std::find(table.columns.begin(), table.columns.end(), column) != table.columns.end();
+      table.primary_key = usable ? key->second : std::vector<std::string>{};
+      pqxx::read_transaction tx(conn.raw());
+      actual.push_back(verify::checksum_tables(tx, {table}).front());
+    }
+  } catch (const Error&) {
+    throw;
   } catch (const std::exception& e) {
     pg::rethrow_as_error(e, "checksumming the restored tables", conn);
   }
+  return actual;
+}
+
+// The primary keys the restored tables have now that post-data is done, in place of those their
+// sums were seeded with: a key that differs from the manifest's is then reported by the comparison.
+void with_restored_keys(const RestoreTarget& target, const std::string& temporary,
+                        std::vector<verify::TableChecksum>& actual) {
+  pg::Connection conn(target.database->connect_info().with_dbname(temporary));
+  KeyMap keys;
+  try {
+    pqxx::read_transaction tx(conn.raw());
+    keys = primary_keys(verify::list_tables(tx));
+  } catch (const std::exception& e) {
+    pg::rethrow_as_error(e, "reading the restored tables' primary keys", conn);
+  }
+  for (auto& t : actual) {
+    auto key = keys.find({t.schema, t.name});
+    t.primary_key = key != keys.end() ? key->second : std::vector<std::string>{};
+  }
+}
+
+// With a manifest: every table's rows and checksums. Without one (old-script backups): the
+// tables listed as TABLE DATA in the dump exist, and their rows are counted.
+void judge_restored(const RestoreTarget& target, const std::optional<verify::Manifest>& manifest,
+                    const std::vector<verify::TableChecksum>& actual, const std::string& pg_restore,
+                    const std::string& archive, pg::ProcessRunner& runner, DatabaseRestoreResult& result) {
   for (const auto& t : actual) result.rows += t.rows;
   result.tables = actual.size();
   std::string counted = std::to_string(actual.size()) + " tables, " + std::to_string(result.rows) + " rows";
-  if (target.backup.has_manifest) {
-    verify::Manifest manifest = verify::load_manifest(target.backup.manifest_path);
-    auto differences = verify::compare_checksums(manifest.tables, actual);
+  if (manifest) {
+    auto differences = verify::compare_checksums(manifest->tables, actual);
     if (!differences.empty()) {
       std::string listed;
       for (std::size_t i = 0; i < differences.size() && i < 5; ++i)
@@ -104,6 +160,46 @@ void verify_restored(const RestoreTarget& target, const std::string& temporary, 
   result.verification_limited = true;
   result.verification = "limited (old-script backup, no manifest): the table of contents is readable and all " +
                         counted + " of its table data were restored; no checksums to compare";
+}
+
+// pg_restore of the schema and the rows; then its post-data section (indexes, constraints,
+// triggers) while the rows are checksummed, since post-data changes no row. The swap waits for
+// both. Only reading the restored database counts as verification.
+void restore_and_verify(const std::string& pg_restore, const RestoreTarget& target, const RestoreRequest& request,
+                        const std::string& temporary, const std::string& archive, AdminSession& admin,
+                        pg::ProcessRunner& runner, const Reporter& reporter, DatabaseRestoreResult& result) {
+  RestorePhaseTimes& phases = result.phases;
+  pg::PgRestoreMessages messages;
+  auto start = Clock::now();
+  run_pg_restore(pg_restore, target, request, temporary, archive, admin, runner, {"pre-data", "data"}, phases.jobs,
+                 messages);
+  report_real_errors(messages, temporary, reporter);
+  pause_point("data-restored");
+  std::optional<verify::Manifest> manifest;
+  if (target.backup.has_manifest) manifest = verify::load_manifest(target.backup.manifest_path);
+  KeyMap expected_keys = manifest ? primary_keys(manifest->tables) : KeyMap{};
+  reporter.info("Verifying the restored copy of '" + target.target_dbname + "' while its indexes are built...");
+  auto verification = std::async(std::launch::async, [&] {
+    auto started = Clock::now();
+    auto sums = checksum_restored(target, temporary, expected_keys);
+    phases.verification = std::chrono::duration<double>(Clock::now() - started).count();
+    return sums;
+  });
+  try {
+    run_pg_restore(pg_restore, target, request, temporary, archive, admin, runner, {"post-data"}, phases.jobs,
+                   messages);
+    phases.pg_restore = std::chrono::duration<double>(Clock::now() - start).count();
+    report_real_errors(messages, temporary, reporter);
+  } catch (...) {
+    verification.wait();  // its connection ends before the temporary database is dropped
+    throw;
+  }
+  result.pg_restore_summary = messages.summary();
+  if (!result.pg_restore_summary.empty()) reporter.info(result.pg_restore_summary);
+  pause_point("restored");
+  std::vector<verify::TableChecksum> actual = verification.get();
+  with_restored_keys(target, temporary, actual);
+  judge_restored(target, manifest, actual, pg_restore, archive, runner, result);
 }
 
 }  // namespace
@@ -134,16 +230,8 @@ TemporaryRestore restore_into_temporary(const Config& config, const RestoreTarge
     VerifiedDump archive(target.backup.path, target.checked);
     restore.result.phases.inflate = std::chrono::duration<double>(Clock::now() - start_inflating).count();
     pause_point("inflated");
-    pg::PgRestoreMessages messages = run_pg_restore(pg_restore, target, request, restore.temporary, archive.path(),
-                                                    admin, runner, restore.result.phases);
-    report_real_errors(messages, restore.temporary, reporter);
-    restore.result.pg_restore_summary = messages.summary();
-    if (!restore.result.pg_restore_summary.empty()) reporter.info(restore.result.pg_restore_summary);
-    pause_point("restored");
-    reporter.info("Verifying the restored copy of '" + target.target_dbname + "'...");
-    auto start_verification = Clock::now();
-    verify_restored(target, restore.temporary, pg_restore, archive.path(), runner, restore.result);
-    restore.result.phases.verification = std::chrono::duration<double>(Clock::now() - start_verification).count();
+    restore_and_verify(pg_restore, target, request, restore.temporary, archive.path(), admin, runner, reporter,
+                       restore.result);
     pause_point("verified");
     copy_database_properties(admin, target.database->dbname, restore.temporary);
   } catch (...) {

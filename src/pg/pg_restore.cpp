@@ -76,6 +76,7 @@ Command pg_restore_command(const std::string& pg_restore, const ConnInfo& info, 
   if (options.data_only) args.push_back("--data-only");
   if (options.single_transaction) args.push_back("--single-transaction");
   for (const auto& table : options.tables) args.push_back("--table=" + table);
+  for (const auto& section : options.sections) args.push_back("--section=" + section);
   // Absolute: a relative path such as "-f/x.dump" would be read as an option.
   if (!options.input_file.empty()) args.push_back(absolute_path(options.input_file));
   return command;

@@ -18,8 +18,9 @@ struct PgRestoreOptions {
   int jobs = 1;               ///< --jobs, only with input_file (pg_restore needs to seek)
   bool no_owner = false;      ///< --no-owner --no-privileges: for servers without the dump's roles
   bool data_only = false;
-  bool single_transaction = false;  ///< all or nothing (implies --exit-on-error)
-  std::vector<std::string> tables;  ///< -t, repeatable
+  bool single_transaction = false;    ///< all or nothing (implies --exit-on-error)
+  std::vector<std::string> tables;    ///< -t, repeatable
+  std::vector<std::string> sections;  ///< --section (pre-data, data, post-data), repeatable; empty: all
   /// The role may set lc_messages (Connection::may_set_lc_messages): the server then answers pg_restore in English,
   /// the only language PgRestoreMessages can tell expected errors in. Otherwise its messages are
   /// in the server's lc_messages language and any error counts as a real one.

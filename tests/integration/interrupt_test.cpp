@@ -127,7 +127,8 @@ TEST_CASE("SIGINT while the restore's verification COPY waits for a lock cancels
   std::string temporary = "intr_restore_restoring_" + stamp;
   auto files_before = files_in(f.backups());
 
-  int pid = test::run_cli_until_paused({"-c", f.config(), "restore", stamp, "--yes"}, "restored");
+  // Paused with the rows restored: post-data and the verification start once it goes on.
+  int pid = test::run_cli_until_paused({"-c", f.config(), "restore", stamp, "--yes"}, "data-restored");
   REQUIRE(pid > 0);
   Stopped s;
   {

@@ -41,8 +41,8 @@ bool kill_at_phase(const std::vector<std::string>& args, const std::string& phas
 }  // namespace
 
 TEST_CASE("a restore killed at any phase leaves the original serving; a re-run cleans up", "[pg][restore][crash]") {
-  std::string phase =
-      GENERATE(as<std::string>{}, "temp-created", "inflated", "restored", "verified", "swap-begun", "swapped");
+  std::string phase = GENERATE(as<std::string>{}, "temp-created", "inflated", "data-restored", "restored", "verified",
+                               "swap-begun", "swapped");
   test::RestoreFixture f({"rs_crash"});
   auto db = f.db("rs_crash");
   std::string stamp = f.backup();
