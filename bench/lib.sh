@@ -68,15 +68,51 @@ VACUUM ANALYZE;
 SQL
 }
 
-# The setup both backup and restore benchmarks share: a throwaway server, a Portfolio Manager
-# database `bench_db` of about $1 MB, its size in $BENCH_DB_SIZE, a work folder $BENCH_WORK with
-# old/ and an auditpitr.toml (backups in $BENCH_WORK/new). Needs $auditpitr set and built.
+# The compressible data set of issue 14: Portfolio Manager's schema with 270,000 projects and as
+# many section contents whose texts are repeated md5 strings and lorem ipsum (about 300 MB of table
+# data that gzip shrinks about 6-fold).
+bench_make_compressible_db() {
+  local db=$1 root n=270000
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  psql -q -d postgres -c "CREATE DATABASE $db" >/dev/null
+  psql -q -d "$db" -f "$root/fixtures/portfolio-manager/schema.sql" >/dev/null
+  psql -q -d "$db" >/dev/null <<SQL
+INSERT INTO portfolios (created_at, updated_at, title, description, owner_id)
+  SELECT now(), now(), 'Portfolio ' || g, repeat('lorem ipsum ', 4), 'user-' || (g % 97) FROM generate_series(1, $n / 100) g;
+INSERT INTO categories (created_at, updated_at, title, position, owner_id, portfolio_id)
+  SELECT now(), now(), 'Category ' || g, g % 10, 'user-' || (g % 97), 1 + g % ($n / 100) FROM generate_series(1, $n / 10) g;
+INSERT INTO projects (created_at, updated_at, title, description, skills, client, link, position, owner_id, category_id)
+  SELECT now(), now(), 'Project ' || g,
+         repeat(md5(g::text) || ' ', 8) || repeat('lorem ipsum dolor sit amet, consectetur adipiscing elit. ', 3),
+         ARRAY['design', 'web'], 'Client ' || (g % 500), 'https://example.com/p/' || g, g % 100,
+         'user-' || (g % 97), 1 + g % ($n / 10)
+  FROM generate_series(1, $n) g;
+INSERT INTO sections (created_at, updated_at, title, type, position, owner_id, portfolio_id)
+  SELECT now(), now(), 'Section ' || g, 'text', g % 5, 'user-' || (g % 97), 1 + g % ($n / 100) FROM generate_series(1, $n / 10) g;
+INSERT INTO section_contents (created_at, updated_at, section_id, type, content, "order", metadata, owner_id)
+  SELECT now(), now(), 1 + g % ($n / 10), 'text',
+         repeat(md5((g * 7)::text) || ' ', 6) || repeat('sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. ', 3),
+         g % 7, jsonb_build_object('alt', 'image ' || g), 'user-' || (g % 97)
+  FROM generate_series(1, $n) g;
+VACUUM ANALYZE;
+SQL
+}
+
+# The setup both backup and restore benchmarks share: a throwaway server, a database `bench_db`
+# (BENCH_DATA=portfolio: Portfolio Manager's of about $1 MB; BENCH_DATA=compressible: the data set
+# above, $1 ignored), its size in $BENCH_DB_SIZE, a work folder $BENCH_WORK with old/ and an
+# auditpitr.toml (backups in $BENCH_WORK/new). Needs $auditpitr set and built.
 bench_portfolio_setup() {
   local megabytes=$1
   [ -x "$auditpitr" ] || { echo "build auditpitr first (scripts/test or cmake --build build)"; exit 2; }
   bench_start_server
-  echo "generating a Portfolio Manager database of about ${megabytes} MB..."
-  bench_make_portfolio_db bench_db "$megabytes"
+  if [ "${BENCH_DATA:-portfolio}" = compressible ]; then
+    echo "generating the compressible data set (270,000 projects and section contents)..."
+    bench_make_compressible_db bench_db
+  else
+    echo "generating a Portfolio Manager database of about ${megabytes} MB..."
+    bench_make_portfolio_db bench_db "$megabytes"
+  fi
   BENCH_DB_SIZE=$(psql -Atq -d bench_db -c "SELECT pg_size_pretty(pg_database_size('bench_db'))")
   echo "database size: $BENCH_DB_SIZE"
   BENCH_WORK="$BENCH_DIR/work"
