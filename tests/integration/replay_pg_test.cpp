@@ -303,6 +303,53 @@ TEST_CASE("progress on a terminal: events done of the total, events/s, ETA; noth
   CHECK_THAT(piped.err + piped.out, !Catch::Contains("replaying:") && !Catch::Contains("ETA"));
 }
 
+// One batch mixing parents and their new children, a child deleted before its parent's cascade and
+// one after it, updates of rows a cascade reached: the result must be one statement per change in
+// the batch's order, which the --sql script is.
+TEST_CASE("gathering across a batch keeps parents before children and children's own deletion times", "[pg][replay]") {
+  std::vector<LogLine> lines = {
+      {"CREATE_CATEGORY", "2025-01-15T10:00:01Z",
+       R"("categoryID":40,"portfolioID":1,"title":"a","userID":"user-alice")"},
+      portfolio("CREATE_PORTFOLIO", "2025-01-15T10:00:01Z", 41, R"("title":"new","userID":"user-carol")"),
+      {"CREATE_CATEGORY", "2025-01-15T10:00:02Z",
+       R"("categoryID":42,"portfolioID":41,"title":"b","userID":"user-carol")"},
+      {"DELETE_PROJECT", "2025-01-15T10:00:03Z", R"("projectID":1,"categoryID":1,"userID":"user-alice")"},
+      {"DELETE_CATEGORY", "2025-01-15T10:00:04Z", R"("categoryID":1,"portfolioID":1,"userID":"user-alice")"},
+      {"DELETE_CATEGORY", "2025-01-15T10:00:04Z", R"("categoryID":2,"portfolioID":1,"userID":"user-alice")"},
+      {"DELETE_PROJECT", "2025-01-15T10:00:05Z", R"("projectID":2,"categoryID":2,"userID":"user-alice")"},
+      {"UPDATE_CATEGORY_POSITION", "2025-01-15T10:00:05Z",
+       R"("categoryID":3,"oldPosition":1,"newPosition":4,"userID":"user-bob")"},
+      portfolio("DELETE_PORTFOLIO", "2025-01-15T10:00:06Z", 2, R"("userID":"user-bob")"),
+      {"UPDATE_CATEGORY_POSITION", "2025-01-15T10:00:07Z",
+       R"("categoryID":3,"oldPosition":4,"newPosition":6,"userID":"user-bob")"},
+      {"CREATE_CATEGORY", "2025-01-15T10:00:07Z", R"("categoryID":43,"portfolioID":2,"title":"c","userID":"user-bob")"},
+  };
+  auto replayed = test::portfolio_database("replay_waves");
+  test::ReplayWorkspace ws(replayed, lines);
+  auto r = ws.replay({"--from", kFrom, "--to", kTo, "--json"});
+  INFO(r.err << r.out);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains(R"("drift_count": 0)") && Catch::Contains(R"("already_deleted": 1)"));
+  CHECK(q(replayed, "SELECT deleted_at = '2025-01-15T10:00:03Z' FROM projects WHERE id = 1") == "t");  // its own
+  CHECK(q(replayed, "SELECT deleted_at = '2025-01-15T10:00:04Z' FROM projects WHERE id = 2") == "t");  // the cascade's
+  CHECK(q(replayed, "SELECT position || ' ' || (deleted_at = '2025-01-15T10:00:06Z') FROM categories WHERE id = 3") ==
+        "6 true");
+  CHECK(q(replayed, "SELECT deleted_at IS NULL FROM categories WHERE id = 43") == "t");  // created after the cascade
+  CHECK(q(replayed, "SELECT count(*) FROM categories WHERE id IN (40, 42) AND deleted_at IS NULL") == "2");
+
+  std::string script = ws.path() + "/replay.sql";
+  REQUIRE(ws.replay({"--from", kFrom, "--to", kTo, "--sql", script}).exit_code == 0);
+  auto scripted = test::portfolio_database("replay_waves_scripted");
+  pg::Command psql;
+  psql.program = pg::server_bin_dir() + "/psql";
+  psql.args = {"-X", "-q", "-f", script};
+  psql.env = scripted.child_environment();
+  auto result = pg::PosixProcessRunner().run(psql);
+  INFO(result.stderr_tail);
+  REQUIRE(result.ok());
+  CHECK(test::compare(test::snapshot(replayed), test::snapshot(scripted)) == "");
+}
+
 #include "replay/apply/pg_session.h"
 #include "replay/apply/pg_sink.h"
 
