@@ -1,5 +1,5 @@
-# Keep the old Makefile targets working on top of auditpitr: add `include auditpitr.mk`
-# to the application's Makefile (and remove the old db-* targets).
+# Keep the old Makefile targets working on top of auditpitr: add `include contrib/auditpitr.mk`
+# (the path to this file) to the application's Makefile (and remove the old db-* targets).
 #   make db-backup                    -> auditpitr backup
 #   make db-restore BACKUP=latest     -> auditpitr restore latest (asks for 'yes')
 #   make db-list-backups              -> auditpitr list

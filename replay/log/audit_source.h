@@ -20,7 +20,7 @@ struct AuditFileStats {
   uint64_t malformed = 0;     ///< bad JSON, not an object, no operation or no valid time
   std::optional<TimePoint> first;
   std::optional<TimePoint> last;
-  std::vector<std::string> malformed_examples;  ///< "file:line: reason", the first few
+  std::vector<std::string> malformed_examples;  ///< describe(IssueReport) of the first few
   /// The live file's last line, still without its newline (being written): bytes left unread.
   uint64_t unfinished_line_bytes = 0;
 };

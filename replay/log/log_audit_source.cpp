@@ -11,15 +11,14 @@ namespace {
 
 constexpr std::size_t kExamplesPerFile = 5;
 
-// Collects "file:line: reason" for the first few issues of each file.
+// Collects the first few issues of each file, worded as --strict words its error.
 class IssueExamples {
  public:
   std::function<void(const IssueReport&)> callback() {
     return [this](const IssueReport& r) {
       auto& list = by_file_[r.file];
       if (list.size() < kExamplesPerFile)
-        list.push_back(r.file + ":" + std::to_string(r.line_number) + ": " + issue_name(r.issue) +
-                       (r.detail.empty() ? "" : " (" + r.detail + ")"));
+        list.push_back(describe(r));  // as --strict's error says it (docs/log-format.md)
     };
   }
   std::vector<std::string> of(const std::string& file) const {

@@ -21,6 +21,7 @@
 #include "src/ops/recover.h"
 #include "src/pg/connection.h"
 #include "src/pg/local_cluster.h"
+#include "src/util/format.h"
 #include "src/util/fs.h"
 
 namespace auditpitr::cli {
@@ -60,14 +61,23 @@ class Demo {
     disaster();
     bool recovered = recover(moment);
     analyze();
-    out_.line();
-    out_.line("Everything stays in " + folder_ + " (configuration, backups, sample audit logs);");
-    out_.line("the throwaway server stops now. Next: auditpitr -c " + config_path() + " list");
+    closing();
     return sound && recovered ? 0 : 3;
   }
 
  private:
   std::string config_path() const { return join_path(folder_, "auditpitr.toml"); }
+
+  // The server stops with the demo: point only at what works without it, then at the user's own.
+  void closing() {
+    std::string with = "auditpitr -c " + shell_word(config_path());
+    out_.line();
+    out_.line("Everything stays in " + folder_ + " (configuration, backups, sample audit logs), but the");
+    out_.line("throwaway server stops now. Without it, these still work: " + with + " list, " + with +
+              " check latest, " + with + " analyze --backup latest");
+    out_.line("Next: your own database. Write an auditpitr.toml with its conninfo (README, docs/configuration.md),");
+    out_.line("then run: auditpitr backup");
+  }
 
   void command(const std::string& args) {
     out_.line();
@@ -108,6 +118,7 @@ class Demo {
   std::string backup() {
     command("backup");
     ops::BackupResult result = ops::run_backup(config_, {}, runner_, reporter_for(out_));
+    out_.success("Backups written:");  // after retention's "Cleaning up…": these are the new files
     for (const auto& d : result.databases) out_.line("  - " + d.path + " (" + human_size(d.size) + ")");
     return result.stamp;
   }
@@ -230,7 +241,9 @@ void add_demo_command(CLI::App& app, const GlobalOptions&, Action& action) {
               "projects, titles blanked), recover --in-place to the moment before it (verified against the\n"
               "backup and the logs, the replaced database kept for undo), and analyze.\n"
               "The server is removed at the end; the configuration, backups and logs stay in FOLDER,\n"
-              "which must be new or empty.");
+              "which must be new or empty.\n"
+              "Examples: auditpitr demo\n"
+              "          auditpitr demo --dir /tmp/auditpitr-demo-2");
   cmd->add_option("--dir", *folder, "folder for the demo's configuration, backups and logs")->capture_default_str();
   cmd->callback([&action, folder] {
     action = [folder] {

@@ -216,11 +216,29 @@ replay::Mapper open_mapper(const Config& config, const std::string& backup, std:
   return replay::Mapper(std::move(rules), replay::MappingCatalog(std::move(tables)));
 }
 
+namespace {
+
+// The server is only needed for the tables' columns, which a backup's manifest records as well:
+// a failure to reach it (runtime, as rules and names are usage errors) points at --backup latest.
+replay::Mapper open_mapper_or_hint(const Config& config, const std::string& backup, std::string* described) {
+  try {
+    return open_mapper(config, backup, described);
+  } catch (const Error& e) {
+    if (!backup.empty() || e.kind() != ErrorKind::runtime) throw;
+    throw Error(ErrorKind::runtime, e.what(),
+                e.hint() + "; or, without the server, read the tables from the newest backup: " +
+                    "auditpitr analyze --backup latest",
+                e.cause());
+  }
+}
+
+}  // namespace
+
 AnalyzeReport analyze_audit(const Config& config, const AnalyzeOptions& options, const Reporter& reporter) {
   // A wrong folder is said before the server is contacted (which may be down, or slow to refuse).
   std::string dir = audit_dir_of(config, options.audit_dir);
   std::string schema_source;
-  replay::Mapper mapper = open_mapper(config, options.backup, &schema_source);
+  replay::Mapper mapper = open_mapper_or_hint(config, options.backup, &schema_source);
   replay::AuditSourceOptions source_options;
   source_options.strict = options.strict;
   auto events = replay::open_event_logs(dir, source_options);

@@ -87,7 +87,7 @@ void files_text(const AnalyzeReport& r, std::vector<ReportLine>& out) {
   std::vector<std::string> lines = align_columns(rows);
   for (std::size_t i = 0; i < all.size(); ++i) {
     out.push_back({ReportLine::Kind::plain, lines[i]});
-    for (const auto& m : all[i].malformed_examples) out.push_back({ReportLine::Kind::warning, "malformed line " + m});
+    for (const auto& m : all[i].malformed_examples) out.push_back({ReportLine::Kind::warning, m});
   }
   left_out_text(r.left_out, out);
 }

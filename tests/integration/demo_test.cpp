@@ -24,6 +24,15 @@ TEST_CASE("the demo backs up, checks, recovers to the moment before a disaster a
   CHECK_THAT(r.out, Catch::Contains("Verification (backup figures + logged changes"));
   CHECK_THAT(r.out, Catch::Contains("What the logs could not bring back"));
   CHECK_THAT(r.out, Catch::Contains("projects: no create events"));
+  // The new files are not read as retention's victims: a heading of their own after "Cleaning up…".
+  auto cleaning = r.out.find("Cleaning up backups older than");
+  auto written = r.out.find("Backups written:");
+  CHECK(cleaning != std::string::npos);
+  CHECK(written > cleaning);
+  CHECK(written < r.out.find("portfolio_db_", cleaning));
+  // The closing lines point only at what works once the throwaway server has stopped.
+  CHECK_THAT(r.out, !Catch::Contains("Next: auditpitr -c"));
+  CHECK_THAT(r.out, Catch::Contains("analyze --backup latest") && Catch::Contains("Next: your own database"));
   Catalog catalog = Catalog::scan(dir / "demo/backups");
   REQUIRE(catalog.sets().size() == 1);
   CHECK(catalog.sets().front().not_latest_reason().empty());
@@ -33,4 +42,9 @@ TEST_CASE("the demo backs up, checks, recovers to the moment before a disaster a
   auto list = test::run_cli({"-c", dir / "demo/auditpitr.toml", "list"});
   CHECK(list.exit_code == 0);
   CHECK_THAT(list.out, Catch::Contains("Total backups: 1"));
+  // So do the other commands its closing lines suggest.
+  CHECK(test::run_cli({"-c", dir / "demo/auditpitr.toml", "check", "latest"}).exit_code == 0);
+  auto analyze = test::run_cli({"-c", dir / "demo/auditpitr.toml", "analyze", "--backup", "latest"});
+  INFO(analyze.out << analyze.err);
+  CHECK(analyze.exit_code == 0);
 }

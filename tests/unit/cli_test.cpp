@@ -4,6 +4,7 @@
 
 #include "tests/support/cli_runner.h"
 #include "tests/support/temp_dir.h"
+#include "verify/manifest.h"
 
 using namespace auditpitr;
 using test::CliResult;
@@ -162,7 +163,8 @@ TEST_CASE("cli: help lists the commands in the order a user needs them, each wit
     last = at;
   }
   CHECK_THAT(main_help.out, Catch::Contains("Exit codes:"));
-  for (const char* command : {"backup", "list", "check", "restore", "prune", "export"}) {
+  for (const char* command : {"backup", "list", "check", "restore", "recover", "verify", "analyze", "replay", "kept",
+                              "drill", "prune", "export", "demo", "history", "changes"}) {
     CliResult help = run({command, "--help"});
     CHECK(help.exit_code == 0);
     CHECK_THAT(help.out, Catch::Contains("Example") && !Catch::Contains("Exit codes:"));
@@ -190,4 +192,80 @@ TEST_CASE("cli: list --json says null for what is absent, RFC 3339 times and eac
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("\"latest\": null") && Catch::Contains("\"alias\": \"portfolio\""));
   CHECK_THAT(r.out, Catch::Matches(R"([\s\S]*"created": "2025-01-01T00:00:00[+-]\d\d:\d\d"[\s\S]*)"));
+}
+
+namespace {
+
+// A configuration whose server cannot be reached (no socket there), with an [audit] section, and a
+// backup 20250101_000000 of portfolio_db whose manifest describes a table 'portfolios': analyze
+// --backup reads it without a server. The dump itself is one gzip'd byte (analyze never opens it).
+struct AuditWithoutServer {
+  test::TempDir dir;
+  std::string config = dir / "app.toml";
+  explicit AuditWithoutServer(const std::string& create_log) {
+    test::write_text(config,
+                     "[backup]\ndir = \"backups\"\n[[databases]]\nalias = \"portfolio\"\n"
+                     "dbname = \"portfolio_db\"\nconninfo = \"host=" +
+                         (dir / "no-server") +
+                         " port=5432 user=nobody connect_timeout=2\"\n"
+                         "[audit]\ndir = \"audit\"\ndatabase = \"portfolio\"\n");
+    REQUIRE(system(("mkdir -p '" + (dir / "backups") + "' '" + (dir / "audit") + "' && printf x | gzip > '" +
+                    (dir / "backups/portfolio_db_20250101_000000.dump.gz") + "'")
+                       .c_str()) == 0);
+    verify::Manifest m;
+    m.alias = "portfolio";
+    m.dbname = "portfolio_db";
+    m.stamp = "20250101_000000";
+    m.snapshot_time_utc = "2025-01-01T00:00:00.000000Z";
+    m.server_version = "15.0";
+    m.server_version_num = 150000;
+    m.pg_dump_version = "15.0";
+    verify::TableChecksum t;
+    t.schema = "public";
+    t.name = "portfolios";
+    t.primary_key = {"id"};
+    t.column_sums = {{"id", 0}, {"title", 0}};
+    m.tables = {t};
+    m.file_name = "portfolio_db_20250101_000000.dump.gz";
+    m.file_sha256 = std::string(64, '0');
+    test::write_text(dir / "backups/portfolio_db_20250101_000000.manifest.json", verify::manifest_to_json(m));
+    test::write_text(dir / "audit/create.log", create_log);
+  }
+};
+
+const char* kGoodLine =
+    R"({"level":"info","operation":"CREATE_PORTFOLIO","portfolioID":1,"title":"T","time":"2025-01-01T10:00:00Z"})"
+    "\n";
+
+}  // namespace
+
+TEST_CASE("cli: analyze with the server down points at --backup latest", "[cli][analyze]") {
+  AuditWithoutServer f(kGoodLine);
+  CliResult down = run({"analyze", "-c", f.config});
+  CHECK(down.exit_code == 1);
+  CHECK_THAT(down.err, Catch::Contains("unable to connect") && Catch::Contains("auditpitr analyze --backup latest"));
+  CliResult offline = run({"analyze", "--backup", "20250101_000000", "-c", f.config});
+  CHECK(offline.exit_code == 0);
+  CHECK_THAT(offline.out, Catch::Contains("CREATE_PORTFOLIO"));
+}
+
+TEST_CASE("cli: a malformed log line reads the same in the report, in --strict's error and in the docs", "[cli]") {
+  AuditWithoutServer f(std::string(kGoodLine) + "{\"level\":\"info\",\"operation\":\"CREATE_PORTF\n" + kGoodLine);
+  std::string said = "audit log '" + (f.dir / "audit/create.log") + "' line 2: malformed JSON (cut short or broken)";
+  CliResult report = run({"analyze", "--backup", "20250101_000000", "-c", f.config});
+  CHECK(report.exit_code == 0);
+  CHECK_THAT(report.out, Catch::Contains(said));
+  CliResult strict = run({"analyze", "--strict", "--backup", "20250101_000000", "-c", f.config});
+  CHECK(strict.exit_code == 3);
+  CHECK_THAT(strict.err, Catch::Contains(said));
+  std::string docs = test::read_text(std::string(AUDITPITR_SOURCE_DIR) + "/docs/log-format.md");
+  CHECK_THAT(docs, Catch::Contains("`audit log 'audit/create.log' line 12: malformed JSON (cut short or broken)`"));
+}
+
+TEST_CASE("cli: README and contrib/auditpitr.mk say the same include line", "[cli][docs]") {
+  std::string readme = test::read_text(std::string(AUDITPITR_SOURCE_DIR) + "/README.md");
+  std::string makefile = test::read_text(std::string(AUDITPITR_SOURCE_DIR) + "/contrib/auditpitr.mk");
+  CHECK_THAT(readme, Catch::Contains("`include contrib/auditpitr.mk`"));
+  CHECK_THAT(makefile, Catch::Contains("`include contrib/auditpitr.mk`"));
+  CHECK_THAT(makefile, !Catch::Contains("`include auditpitr.mk`"));
 }
