@@ -17,11 +17,13 @@ Error as_stop_if_interrupted(const Error& e) {
   return stop_error(e.what());
 }
 
-int report(const Error& raised, bool verbose) {
+// On stderr always; under --json also on stdout, as the one document a script reads there.
+int report(const Error& raised, bool verbose, bool json) {
   Error e = as_stop_if_interrupted(raised);
   std::cerr << "auditpitr: " << e.what() << "\n";
   if (!e.hint().empty()) std::cerr << "HINT: " << e.hint() << "\n";
   if (verbose && !e.cause().empty()) std::cerr << "cause: " << e.cause() << "\n";
+  if (json) cli::json_error(e);
   return exit_code(e.kind());
 }
 
@@ -60,12 +62,13 @@ int main(int argc, char** argv) {
   cli::add_changes_command(app, global, action);
   cli::add_state_command(app, global, action);
 
+  bool json = cli::json_requested(argc, argv);  // known even when parsing fails
   try {
     if (!cli::parse_command_line(app, global, argc, argv)) return 0;  // --help or --version
     return action ? action() : 0;
   } catch (const Error& e) {
-    return report(e, global.verbose);
+    return report(e, global.verbose, json);
   } catch (const std::exception& e) {
-    return report(runtime_error(std::string("unexpected error: ") + e.what()), global.verbose);
+    return report(runtime_error(std::string("unexpected error: ") + e.what()), global.verbose, json);
   }
 }

@@ -33,17 +33,18 @@ void print_result(const Output& out, const ops::CheckResult& r) {
                 "checks only that every table's data arrives");
 }
 
-std::string to_json(const std::string& stamp, const std::vector<ops::CheckResult>& results,
+std::string to_json(const Config& config, const std::string& stamp, const std::vector<ops::CheckResult>& results,
                     const std::vector<std::string>& missing) {
   JsonWriter w;
   bool sound = missing.empty();
   w.begin_object().field("stamp", stamp).key("files").begin_array();
   for (const auto& r : results) {
     sound = sound && r.sound();
-    w.begin_object().field("dbname", r.dbname).field("path", r.path).field("sound", r.sound());
-    w.field("manifest", r.has_manifest).field("manifest_problem", r.manifest_problem);
+    w.begin_object().field_or_null("alias", config.alias_of(r.dbname)).field("dbname", r.dbname);
+    w.field("path", r.path).field("sound", r.sound());
+    w.field("manifest", r.has_manifest).field_or_null("manifest_problem", r.manifest_problem);
     w.field("gzip_ok", r.gzip_ok).field("sha256_ok", r.sha256_ok);
-    w.field("toc_ok", r.toc_ok).field("toc_entries", r.toc_entries).field("problem", r.problem).end_object();
+    w.field("toc_ok", r.toc_ok).field("toc_entries", r.toc_entries).field_or_null("problem", r.problem).end_object();
   }
   w.end_array().key("missing_databases").begin_array();
   for (const auto& db : missing) w.value(db);
@@ -83,7 +84,7 @@ int run_check(const GlobalOptions& global, const CheckOptions& opts) {
   if (results.empty()) catalog.resolve(stamp, config.databases.front().dbname);  // throws the clear error
   bool sound = missing.empty();
   for (const auto& r : results) sound = sound && r.sound();
-  out.json(to_json(stamp, results, missing));
+  out.json(to_json(config, stamp, results, missing));
   if (!missing.empty()) {
     out.line(out.red("[PARTIAL] ") + "backup " + stamp + ": the run stopped before backing up " + join_names(missing));
     if (!opts.json)

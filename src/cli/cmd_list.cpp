@@ -54,35 +54,23 @@ std::string rfc3339(const std::string& stamp) {
   return out.insert(out.size() - 2, ":");
 }
 
-// A string, or null when there is none (scripts test for null, not for "").
-void field_or_null(JsonWriter& w, const std::string& name, const std::string& value) {
-  w.key(name);
-  value.empty() ? w.null() : w.value(value);
-}
-
-std::string alias_of(const Config& config, const std::string& dbname) {
-  for (const auto& db : config.databases)
-    if (db.dbname == dbname) return db.alias;
-  return "";
-}
-
 std::string to_json(const Catalog& catalog, const Config& config) {
   JsonWriter w;
   std::string latest = catalog.latest_stamp(configured_dbnames(config));
   w.begin_object().field("dir", catalog.dir());
-  field_or_null(w, "latest", latest);
+  w.field_or_null("latest", latest);
   w.key("backups").begin_array();
   for (const auto& set : catalog.sets()) {
     if (!holds_configured(set, config)) continue;
     w.begin_object().field("stamp", set.stamp).field("created", rfc3339(set.stamp));
     w.field("complete", !set.partial()).field("latest", set.stamp == latest);
-    field_or_null(w, "not_latest_reason", set.not_latest_reason());
+    w.field_or_null("not_latest_reason", set.not_latest_reason());
     w.key("missing_databases").begin_array();
     for (const auto& db : set.missing_databases()) w.value(db);
     w.end_array().key("files").begin_array();
     for (const auto& d : set.dumps) {
       w.begin_object();
-      field_or_null(w, "alias", alias_of(config, d.dbname));
+      w.field_or_null("alias", config.alias_of(d.dbname));
       w.field("dbname", d.dbname).field("path", d.path).field("size", d.size);
       w.field("manifest", d.has_manifest).field("manifest_missing", d.manifest_missing()).end_object();
     }

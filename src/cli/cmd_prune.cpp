@@ -18,9 +18,10 @@ struct PruneOptions {
 
 std::string to_json(const ops::PruneResult& r) {
   JsonWriter w;
-  w.begin_object().field("dry_run", r.dry_run).key("deleted_stamps").begin_array();
+  // A dry run deletes nothing: what it would delete has names of its own, so no script reads it as done.
+  w.begin_object().field("dry_run", r.dry_run).key(r.dry_run ? "would_delete_stamps" : "deleted_stamps").begin_array();
   for (const auto& s : r.deleted_stamps) w.value(s);
-  w.end_array().key("deleted_files").begin_array();
+  w.end_array().key(r.dry_run ? "would_delete_files" : "deleted_files").begin_array();
   for (const auto& f : r.deleted_files) w.value(f);
   w.end_array().key("leftovers").begin_array();
   for (const auto& f : r.leftovers) w.begin_object().field("file", f.path).field("reason", f.reason).end_object();

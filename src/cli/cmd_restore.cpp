@@ -33,9 +33,9 @@ std::string to_json(const ops::RestoreResult& r) {
   w.begin_object().key("databases").begin_array();
   for (const auto& d : r.databases) {
     w.begin_object().field("alias", d.alias).field("dbname", d.dbname).field("stamp", d.stamp);
-    w.field("kept_copy", d.kept_copy).field("verification", d.verification);
+    w.field_or_null("kept_copy", d.kept_copy).field("verification", d.verification);
     w.field("verification_limited", d.verification_limited).field("tables", static_cast<uint64_t>(d.tables));
-    w.field("rows", d.rows).field("pg_restore_messages", d.pg_restore_summary).field("seconds", d.seconds);
+    w.field("rows", d.rows).field_or_null("pg_restore_messages", d.pg_restore_summary).field("seconds", d.seconds);
     const auto& p = d.phases;
     w.key("phases").begin_object().field("check", p.check).field("inflate", p.inflate);
     w.field("pg_restore", p.pg_restore).field("verification", p.verification).field("swap", p.swap);

@@ -149,6 +149,12 @@ void add_global_options(CLI::App& app, GlobalOptions& global) {
   app.add_flag("--json", global.json, "print one JSON object (the commands that have --json)");
 }
 
+bool json_requested(int argc, char** argv) {
+  for (int i = 1; i < argc && std::string(argv[i]) != "--"; ++i)
+    if (std::string(argv[i]) == "--json") return true;
+  return false;
+}
+
 bool parse_command_line(CLI::App& app, const GlobalOptions& global, int argc, char** argv) {
   try {
     app.parse(argc, argv);

@@ -16,4 +16,8 @@ void add_global_options(CLI::App& app, GlobalOptions& global);
 /// for any mistake on the command line.
 bool parse_command_line(CLI::App& app, const GlobalOptions& global, int argc, char** argv);
 
+/// Whether --json was given, wherever it stands (before "--"); read from argv itself, so that a
+/// command line that does not parse still gets its error as JSON.
+bool json_requested(int argc, char** argv);
+
 }  // namespace auditpitr::cli

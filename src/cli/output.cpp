@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "src/util/interrupt.h"
+#include "src/util/json_writer.h"
 
 namespace auditpitr::cli {
 
@@ -47,10 +48,49 @@ void Output::clear_progress() const {
   if (progress_) std::cerr << "\r\033[K" << std::flush;
 }
 
-void Output::json(const std::string& document) const {
-  if (!json_) return;
-  std::cout << document << "\n";
+namespace {
+
+bool document_written = false;  // stdout carries one document: the command's, or the error's
+
+// "format" first, so that a script can check it before reading anything else.
+std::string with_format(const std::string& document) {
+  if (document.rfind('{', 0) != 0) return document;
+  bool empty = document.find_first_not_of(" \n", 1) == document.rfind('}');
+  return "{\n  \"format\": 1" + std::string(empty ? "\n}" : "," + document.substr(1));
+}
+
+// ErrorKind as one word a script can compare (kind_name is for people).
+const char* kind_word(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::runtime: return "runtime";
+    case ErrorKind::usage: return "usage";
+    case ErrorKind::verification: return "verification";
+    case ErrorKind::refused: return "refused";
+    case ErrorKind::interrupted: return "interrupted";
+    case ErrorKind::terminated: return "terminated";
+  }
+  return "error";
+}
+
+void write_document(const std::string& document) {
+  std::cout << with_format(document) << "\n";
   std::cout.flush();
+  document_written = true;
+}
+
+}  // namespace
+
+void Output::json(const std::string& document) const {
+  if (json_) write_document(document);
+}
+
+void json_error(const Error& error) {
+  if (document_written) return;
+  JsonWriter w;
+  w.begin_object().key("error").begin_object().field("kind", kind_word(error.kind()));
+  w.field("exit_code", exit_code(error.kind())).field("message", std::string(error.what()));
+  w.field_or_null("hint", error.hint()).end_object().end_object();
+  write_document(w.str());
 }
 
 std::string Output::bold(const std::string& text) const { return colour_ ? "\033[1m" + text + "\033[0m" : text; }

@@ -6,6 +6,7 @@
 #include <iosfwd>
 #include <string>
 
+#include "src/error.h"
 #include "src/util/format.h"
 
 namespace auditpitr::cli {
@@ -24,7 +25,7 @@ class Output {
   /// Transient progress on stderr, only when stderr is a terminal; overwritten by the next one.
   void progress(const std::string& text) const;
   void clear_progress() const;
-  /// The JSON document (json mode only).
+  /// The JSON document (json mode only), an object: "format": 1 is put first (docs/json.md).
   void json(const std::string& document) const;
 
   bool json_mode() const { return json_; }
@@ -45,5 +46,10 @@ class Output {
 
 /// True when stdin is a terminal (for confirmation prompts).
 bool stdin_is_terminal();
+
+/// On failure under --json: the error as the one JSON document on stdout ({"format": 1, "error":
+/// {kind, exit_code, message, hint}}, docs/json.md), unless the command's own document was already
+/// written (then stdout keeps that one document alone).
+void json_error(const Error& error);
 
 }  // namespace auditpitr::cli

@@ -139,6 +139,12 @@ const DatabaseConfig& Config::database(const std::string& alias) const {
   throw usage_error("unknown database alias '" + alias + "'" + suggestion, "the configured aliases are: " + known);
 }
 
+std::string Config::alias_of(const std::string& dbname) const {
+  for (const auto& db : databases)
+    if (db.dbname == dbname) return db.alias;
+  return "";
+}
+
 std::vector<const DatabaseConfig*> Config::select(const std::vector<std::string>& aliases) const {
   std::vector<const DatabaseConfig*> result;
   bool all = aliases.empty();

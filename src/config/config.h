@@ -51,6 +51,8 @@ struct Config {
 
   /// The database with this alias. Throws a usage Error listing the known aliases.
   const DatabaseConfig& database(const std::string& alias) const;
+  /// The alias of the configured database named `dbname`; "" when none is (a backup of another).
+  std::string alias_of(const std::string& dbname) const;
   /// The named databases, or all of them when `aliases` is empty ("all" also means all).
   std::vector<const DatabaseConfig*> select(const std::vector<std::string>& aliases) const;
 };

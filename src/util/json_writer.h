@@ -34,6 +34,12 @@ class JsonWriter {
     return value(v);
   }
 
+  /// key + the string, or null when it is empty (absent: scripts test for null, not for "").
+  JsonWriter& field_or_null(const std::string& name, const std::string& text) {
+    key(name);
+    return text.empty() ? null() : value(text);
+  }
+
   const std::string& str() const { return out_; }
 
  private:

@@ -80,7 +80,9 @@ TEST_CASE("cli: -c, -v and --json work before and after the command", "[cli]") {
   CliResult missing = run({"list", "-c", f.dir / "none.toml", "-v"});
   CHECK(missing.exit_code == 2);
   CHECK_THAT(missing.err, Catch::Contains("none.toml"));
-  check_usage_error(run({"--json", "demo"}), "'auditpitr demo' has no JSON output", "without --json");
+  CliResult demo = run({"--json", "demo"});
+  CHECK(demo.exit_code == 2);
+  CHECK_THAT(demo.err, Catch::StartsWith("auditpitr: 'auditpitr demo' has no JSON output"));
 }
 
 namespace {
@@ -268,4 +270,59 @@ TEST_CASE("cli: README and contrib/auditpitr.mk say the same include line", "[cl
   CHECK_THAT(readme, Catch::Contains("`include contrib/auditpitr.mk`"));
   CHECK_THAT(makefile, Catch::Contains("`include contrib/auditpitr.mk`"));
   CHECK_THAT(makefile, !Catch::Contains("`include auditpitr.mk`"));
+}
+
+namespace {
+
+// A --json failure: stdout is one error document, nothing else; stderr says it as always.
+void check_json_error(const CliResult& r, int code, const std::string& kind, const std::string& message) {
+  CHECK(r.exit_code == code);
+  CHECK_THAT(r.out, Catch::StartsWith("{\n  \"format\": 1,\n  \"error\": {\n    \"kind\": \"" + kind + "\""));
+  CHECK_THAT(r.out, Catch::Contains("\"exit_code\": " + std::to_string(code)) &&
+                        Catch::Contains("\"message\": \"" + message) && Catch::Contains("\"hint\": "));
+  CHECK_THAT(r.out, Catch::EndsWith("}\n"));
+  CHECK(r.out.find("\"format\"", 1) == r.out.rfind("\"format\""));  // one document
+  CHECK_THAT(r.err, Catch::StartsWith("auditpitr: " + message));
+}
+
+}  // namespace
+
+TEST_CASE("cli: every --json document starts with format 1; a failure is one error document", "[cli][json]") {
+  EmptyFolder f;
+  CliResult list = run({"list", "--json", "-c", f.config});
+  CHECK(list.exit_code == 0);
+  CHECK_THAT(list.out, Catch::StartsWith("{\n  \"format\": 1,\n  \"dir\": "));
+  check_json_error(run({"list", "--json", "-c", f.dir / "none.toml"}), 2, "usage", "configuration file '");
+  check_json_error(run({"--json", "bakup"}), 2, "usage", "unknown command 'bakup'");
+  check_json_error(run({"check", "latest", "--json", "-c", f.config}), 1, "runtime", "");
+  CliResult no_json = run({"check", "latest", "-c", f.config});
+  CHECK(no_json.exit_code == 1);
+  CHECK(no_json.out.empty());
+}
+
+TEST_CASE("cli: check --json names the alias and says null for no problem; its verdict is its own document",
+          "[cli][json]") {
+  EmptyFolder f;
+  std::string folder = f.dir / "backups";
+  REQUIRE(
+      system(("mkdir -p '" + folder + "' && printf x | gzip > '" + folder + "/portfolio_db_20250101_000000.dump.gz'")
+                 .c_str()) == 0);
+  CliResult damaged = run({"check", "20250101_000000", "--json", "-c", f.config});
+  CHECK(damaged.exit_code == 3);
+  CHECK_THAT(damaged.out, Catch::StartsWith("{\n  \"format\": 1,\n  \"stamp\": \"20250101_000000\""));
+  CHECK_THAT(damaged.out, Catch::Contains("\"alias\": \"portfolio\",\n      \"dbname\": \"portfolio_db\""));
+  CHECK_THAT(damaged.out, Catch::Contains("\"manifest_problem\": null") && Catch::Contains("\"problem\": \""));
+  CHECK_THAT(damaged.out, !Catch::Contains("\"error\"") && !Catch::Contains("\"\""));
+}
+
+TEST_CASE("cli: prune --dry-run --json reports what it would delete, never deleted_stamps", "[cli][json][prune]") {
+  EmptyFolder f;
+  CliResult dry = run({"prune", "--dry-run", "--json", "-c", f.config});
+  CHECK(dry.exit_code == 0);
+  CHECK_THAT(dry.out, Catch::Contains("\"dry_run\": true") && Catch::Contains("\"would_delete_stamps\": []") &&
+                          Catch::Contains("\"would_delete_files\": []"));
+  CHECK_THAT(dry.out, !Catch::Contains("deleted_stamps") && !Catch::Contains("deleted_files"));
+  CliResult real = run({"prune", "--json", "-c", f.config});
+  CHECK(real.exit_code == 0);
+  CHECK_THAT(real.out, Catch::Contains("\"deleted_stamps\": []") && !Catch::Contains("would_delete"));
 }
