@@ -49,6 +49,39 @@ TEST_CASE("parallel multi-member gzip round-trips and carries the marker", "[gzi
   }
 }
 
+// What zlib wrote: earlier auditpitr versions' dumps (members compressed by zlib's deflate, the
+// first with the marker comment) and gzip(1)'s single member (the old scripts' dumps, rotated logs).
+TEST_CASE("files zlib wrote are read back whole", "[gzip]") {
+  test::TempDir dir;
+  std::string data = sample(6 << 20);
+  std::string members;
+  for (std::size_t at = 0; at < data.size(); at += 4u << 20) {
+    std::string part = data.substr(at, 4u << 20);
+    z_stream zs{};
+    REQUIRE(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) == Z_OK);
+    gz_header header{};
+    std::string comment = "auditpitr backup";
+    header.comment = reinterpret_cast<Bytef*>(comment.data());
+    if (at == 0) deflateSetHeader(&zs, &header);
+    std::string out(deflateBound(&zs, part.size()) + 64, '\0');
+    zs.next_in = reinterpret_cast<Bytef*>(part.data());
+    zs.avail_in = static_cast<uInt>(part.size());
+    zs.next_out = reinterpret_cast<Bytef*>(out.data());
+    zs.avail_out = static_cast<uInt>(out.size());
+    REQUIRE(deflate(&zs, Z_FINISH) == Z_STREAM_END);
+    out.resize(zs.total_out);
+    deflateEnd(&zs);
+    members += out;
+  }
+  test::write_text(dir / "earlier.gz", members);
+  CHECK(decompress(dir / "earlier.gz") == data);
+  CHECK(gzip_header_comment(dir / "earlier.gz") == "auditpitr backup");
+  gzFile gz = gzopen((dir / "single.gz").c_str(), "wb");
+  gzwrite(gz, data.data(), static_cast<unsigned>(data.size()));
+  gzclose(gz);
+  CHECK(decompress(dir / "single.gz") == data);
+}
+
 // Each member zlib would accept: its own inflate (the reader's) over the whole multi-member file,
 // member by member, and compression_level changes the size (1 fast, 6 and 9 smaller).
 TEST_CASE("members are plain gzip at the configured level", "[gzip]") {
