@@ -21,8 +21,10 @@ struct RestoreOptions {
 
 void confirm(const Output& out, const ops::RestorePlan& plan, bool yes) {
   if (yes || !plan.overwrites_live_data()) return;
+  std::string doing = plan.request.data_only ? "add rows to " + ops::target_names(plan)
+                                             : "replace " + ops::target_names(plan) + " with the backup " + plan.stamp;
   if (!stdin_is_terminal())
-    throw refused_error("refusing to overwrite the database(s) without confirmation: nothing was changed",
+    throw refused_error("refusing to " + doing + " without confirmation: nothing was changed",
                         "run it in a terminal and type 'yes', or pass --yes (scripts, cron)");
   if (!out.confirmed("\n" + ops::warning_box(plan) + "\nAre you sure you want to continue?"))
     throw refused_error("restore cancelled: nothing was changed");
@@ -34,12 +36,18 @@ std::string to_json(const ops::RestoreResult& r) {
   for (const auto& d : r.databases) {
     w.begin_object().field("alias", d.alias).field("dbname", d.dbname).field("stamp", d.stamp);
     w.field_or_null("kept_copy", d.kept_copy).field("verification", d.verification);
-    w.field("verification_limited", d.verification_limited).field("tables", static_cast<uint64_t>(d.tables));
-    w.field("rows", d.rows).field_or_null("pg_restore_messages", d.pg_restore_summary).field("seconds", d.seconds);
-    const auto& p = d.phases;
-    w.key("phases").begin_object().field("check", p.check).field("inflate", p.inflate);
-    w.field("pg_restore", p.pg_restore).field("verification", p.verification).field("swap", p.swap);
-    w.field("jobs", p.jobs).end_object();
+    w.field("verification_limited", d.verification_limited).field("data_only", d.data_only);
+    w.field("tables", static_cast<uint64_t>(d.tables)).key("rows");
+    d.rows_known ? w.value(d.rows) : w.null();
+    w.field_or_null("pg_restore_messages", d.pg_restore_summary).field("seconds", d.seconds).key("phases");
+    if (d.data_only) {
+      w.null();  // one pg_restore into the live tables: no temporary database, verification or swap
+    } else {
+      const auto& p = d.phases;
+      w.begin_object().field("check", p.check).field("inflate", p.inflate);
+      w.field("pg_restore", p.pg_restore).field("verification", p.verification).field("swap", p.swap);
+      w.field("jobs", p.jobs).end_object();
+    }
     w.end_object();
   }
   w.end_array().key("cleaned_leftovers").begin_array();
@@ -58,11 +66,23 @@ std::string phase_line(const ops::RestorePhaseTimes& p) {
          human_duration(p.swap);
 }
 
+// --data-only: what was added, and no phases or swap that did not happen.
+void print_data_only(const Output& out, const ops::DatabaseRestoreResult& d) {
+  std::string rows = d.rows_known ? count_text(d.rows, "row") : "the rows (not counted: the backup has no manifest)";
+  out.line("  - " + d.dbname + ": " + rows + " of " + count_text(d.tables, "table") + " added in one transaction, " +
+           human_duration(d.seconds));
+  out.info(d.dbname + ": the tables were not compared with the manifest, as they hold other rows too");
+}
+
 void print_human(const GlobalOptions& global, const Output& out, const ops::RestoreResult& r) {
   std::string stamp;
   for (const auto& d : r.databases) {
     stamp = d.stamp;
-    out.line("  - " + d.dbname + ": " + std::to_string(d.tables) + " tables, " + std::to_string(d.rows) + " rows, " +
+    if (d.data_only) {
+      print_data_only(out, d);
+      continue;
+    }
+    out.line("  - " + d.dbname + ": " + count_text(d.tables, "table") + ", " + count_text(d.rows, "row") + ", " +
              human_duration(d.seconds));
     out.line("    " + phase_line(d.phases));
     if (d.verification_limited) out.warning("verification of " + d.dbname + " was " + d.verification);
@@ -82,22 +102,41 @@ void print_human(const GlobalOptions& global, const Output& out, const ops::Rest
                command_hint(global, "kept --drop " + d.stamp + " --db " + shell_word(d.alias)));
 }
 
+std::string undo_json(const std::vector<ops::UndoResult>& undone, const std::vector<ops::UndoResult>& already) {
+  JsonWriter w;
+  w.begin_object();
+  for (const auto* list : {&undone, &already}) {
+    w.key(list == &undone ? "undone" : "already_undone").begin_array();
+    for (const auto& u : *list)
+      w.begin_object()
+          .field("alias", u.alias)
+          .field("dbname", u.dbname)
+          .field("restored_copy", u.restored_copy)
+          .end_object();
+    w.end_array();
+  }
+  return w.end_object().str();
+}
+
 int run_undo(const GlobalOptions& global, const RestoreOptions& opts) {
   Config config = load(global);
   Output out(opts.json);
-  if (!opts.yes && !stdin_is_terminal())
-    throw refused_error("refusing to undo the restore without confirmation: nothing was changed", "pass --yes");
-  if (!opts.yes &&
-      !out.confirmed("This puts back the databases as they were before the restore " + opts.request.stamp + "."))
+  ops::UndoPlan plan = ops::plan_undo(config, opts.request.stamp, opts.request.aliases);
+  for (const auto& u : plan.already_undone)  // a second --undo: said, nothing to ask or do
+    out.info("the restore " + plan.stamp + " of " + u.dbname + " was already undone: " + u.dbname +
+             " is as it was before it; the restored data is kept as '" + u.restored_copy + "'");
+  std::string names;
+  for (const auto* db : plan.to_undo) names += (names.empty() ? "" : ", ") + db->dbname;
+  if (!plan.to_undo.empty() && !opts.yes && !stdin_is_terminal())
+    throw refused_error(
+        "refusing to undo the restore " + plan.stamp + " of " + names + " without confirmation: nothing was changed",
+        "pass --yes");
+  if (!plan.to_undo.empty() && !opts.yes &&
+      !out.confirmed("This puts back " + names + " as before the restore " + plan.stamp + "."))
     throw refused_error("undo cancelled: nothing was changed");
   pg::PosixProcessRunner runner;
-  auto undone = ops::undo_restore(config, opts.request.stamp, opts.request.aliases, runner, reporter_for(out));
-  JsonWriter w;
-  w.begin_object().key("undone").begin_array();
-  for (const auto& u : undone)
-    w.begin_object().field("dbname", u.dbname).field("restored_copy", u.restored_copy).end_object();
-  w.end_array().end_object();
-  out.json(w.str());
+  auto undone = ops::undo_restore(config, plan, runner, reporter_for(out));
+  out.json(undo_json(undone, plan.already_undone));
   for (const auto& u : undone)
     out.info("When satisfied, drop the undone restore: " +
              command_hint(global, "kept --drop " + opts.request.stamp + " --db " + shell_word(u.alias)));

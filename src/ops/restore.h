@@ -58,8 +58,11 @@ struct RestorePlan {
 RestorePlan plan_restore(const Config& config, const RestoreRequest& request, pg::ProcessRunner& runner,
                          const Reporter& reporter);
 
-/// The text of the old script's warning box for the plan (what is overwritten, from which backup).
+/// The text of the old script's warning box for the plan (what is replaced, or for --data-only
+/// what is added to, from which backup).
 std::string warning_box(const RestorePlan& plan);
+/// The plan's target databases, "a, b".
+std::string target_names(const RestorePlan& plan);
 
 /// Wall-clock seconds of each phase of one database's restore, in the order they run.
 struct RestorePhaseTimes {
@@ -79,7 +82,9 @@ struct DatabaseRestoreResult {
   std::string verification;  ///< "checksums of 5 tables (42 rows) match the manifest" / "limited: ..."
   bool verification_limited = false;
   uint64_t rows = 0;
+  bool rows_known = true;  ///< false: --data-only from a backup without manifest (its rows are not counted)
   std::size_t tables = 0;
+  bool data_only = false;          ///< --table --data-only: rows added to the live tables, no phases, no swap
   std::string pg_restore_summary;  ///< the one-line summary of expected messages, empty when none
   double seconds = 0;              ///< restore into the temporary database and verification
   RestorePhaseTimes phases;
@@ -102,8 +107,16 @@ struct UndoResult {
   std::string restored_copy;  ///< the name the undone restore now has
   std::string alias;
 };
-std::vector<UndoResult> undo_restore(const Config& config, const std::string& stamp,
-                                     const std::vector<std::string>& aliases, pg::ProcessRunner& runner,
+/// What an undo would do, found before asking: the databases whose kept copy is there, and those
+/// whose restore STAMP was already undone (their <dbname>_undone_<STAMP> there, no kept copy).
+/// Throws a usage Error naming the copies looked for when there is neither.
+struct UndoPlan {
+  std::string stamp;
+  std::vector<const DatabaseConfig*> to_undo;
+  std::vector<UndoResult> already_undone;
+};
+UndoPlan plan_undo(const Config& config, const std::string& stamp, const std::vector<std::string>& aliases);
+std::vector<UndoResult> undo_restore(const Config& config, const UndoPlan& plan, pg::ProcessRunner& runner,
                                      const Reporter& reporter);
 
 /// Names derived from the target and the stamp (PostgreSQL truncates names over 63 bytes, so

@@ -1,4 +1,5 @@
 // Phase 1 of a restore: which backup goes where, and is it sound? Nothing is touched here.
+#include <algorithm>
 #include <chrono>
 
 #include "src/error.h"
@@ -86,24 +87,54 @@ RestorePlan plan_restore(const Config& config, const RestoreRequest& request, pg
   return plan;
 }
 
-std::string warning_box(const RestorePlan& plan) {
-  // The old script's box, kept character for character where it can be; the lines naming the
-  // databases and backups are added so nobody confirms blind.
+namespace {
+
+// The old script's box, every line padded to the same width (its text is ASCII, so bytes are columns).
+std::string boxed(const std::vector<std::string>& lines) {
+  constexpr std::size_t kWidth = 63;
+  std::string rule;
+  for (std::size_t i = 0; i < kWidth; ++i) rule += "═";
+  std::string box = "╔" + rule + "╗\n";
+  for (const auto& line : lines) box += "║" + line + std::string(kWidth - std::min(kWidth, line.size()), ' ') + "║\n";
+  return box + "╚" + rule + "╝\n";
+}
+
+std::string quoted_list(const std::vector<std::string>& names) {
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "'" : ", '") + n + "'";
+  return list;
+}
+
+}  // namespace
+
+std::string target_names(const RestorePlan& plan) {
   std::string names;
   for (const auto& t : plan.targets) names += (names.empty() ? "" : ", ") + t.target_dbname;
+  return names;
+}
+
+std::string warning_box(const RestorePlan& plan) {
+  // Said as it is: a whole restore replaces each database and keeps the one it replaced (--undo);
+  // a --data-only restore replaces nothing, it adds rows to the live tables.
   std::string box;
-  box += "╔═══════════════════════════════════════════════════════════════╗\n";
-  box += "║                    ⚠️  WARNING  ⚠️                              ║\n";
-  box += "║                                                               ║\n";
-  box += "║  This will OVERWRITE the current database(s) with the        ║\n";
-  box += "║  backup from " + plan.stamp + std::string(plan.stamp.size() < 48 ? 48 - plan.stamp.size() : 0, ' ') + "║\n";
-  box += "║                                                               ║\n";
-  box += "║  All current data in the database(s) will be LOST!           ║\n";
-  box += "╚═══════════════════════════════════════════════════════════════╝\n";
-  box += "\nDatabases to overwrite: " + names + "\n";
-  for (const auto& t : plan.targets) box += "  " + t.target_dbname + " <- " + base_name(t.backup.path) + "\n";
-  box += "(auditpitr keeps each replaced database as <dbname>_before_restore_" + plan.stamp +
-         ": 'auditpitr restore --undo " + plan.stamp + "' brings it back.)\n";
+  if (plan.request.data_only) {
+    box = boxed({"", "                          WARNING", "",
+                 "  This will ADD the rows of the backup " + plan.stamp + " to live",
+                 "  tables, in one transaction: a row that is already there",
+                 "  rolls all of it back. Nothing is replaced or kept."});
+    box += "\nTables: " + quoted_list(plan.request.tables) + "\nDatabases to add rows to:\n";
+    for (const auto& t : plan.targets) box += "  " + t.target_dbname + " <- " + base_name(t.backup.path) + "\n";
+    return box;
+  }
+  box =
+      boxed({"", "                          WARNING", "", "  This will REPLACE the current database(s) with the backup",
+             "  from " + plan.stamp + ": changes made since then will be gone",
+             "  from them. Each replaced database is kept, and",
+             "  'auditpitr restore --undo " + plan.stamp + "' puts it back."});
+  box += "\nDatabases to replace:\n";
+  for (const auto& t : plan.targets)
+    box += "  " + t.target_dbname + " <- " + base_name(t.backup.path) + " (the current one kept as " +
+           before_restore_name(t.target_dbname, plan.stamp) + ")\n";
   return box;
 }
 

@@ -142,21 +142,34 @@ void swap_into_place(AdminSession& admin, const std::string& dbname, const std::
 
 }  // namespace detail
 
-std::vector<UndoResult> undo_restore(const Config& config, const std::string& stamp,
-                                     const std::vector<std::string>& aliases, pg::ProcessRunner& runner,
-                                     const Reporter& reporter) {
+UndoPlan plan_undo(const Config& config, const std::string& stamp, const std::vector<std::string>& aliases) {
   if (!is_stamp(stamp))
     throw usage_error("'" + stamp + "' is not a restore stamp", "use the stamp the restore printed");
-  std::vector<UndoResult> results;
-  std::vector<const DatabaseConfig*> selected = config.select(aliases);
-  std::vector<const DatabaseConfig*> with_copy;
-  for (const DatabaseConfig* db : selected) {
+  UndoPlan plan;
+  plan.stamp = stamp;
+  std::string looked_for;
+  for (const DatabaseConfig* db : config.select(aliases)) {
     detail::AdminSession admin(db->connect_info());
-    if (admin.database_exists(before_restore_name(db->dbname, stamp))) with_copy.push_back(db);
+    std::string kept = before_restore_name(db->dbname, stamp);
+    looked_for += (looked_for.empty() ? "'" : "', '") + kept;
+    if (admin.database_exists(kept)) {
+      plan.to_undo.push_back(db);
+    } else if (admin.database_exists(undone_name(db->dbname, stamp))) {
+      plan.already_undone.push_back({db->dbname, undone_name(db->dbname, stamp), db->alias});
+    }
   }
-  if (with_copy.empty())
-    throw usage_error("no kept copy named '<dbname>_before_restore_" + stamp + "' exists for the selected database(s)",
-                      "the restore's output names the kept copies; has one been dropped?");
+  if (plan.to_undo.empty() && plan.already_undone.empty())
+    throw usage_error("no kept copy of the restore " + stamp + " exists: " + looked_for + "' not found",
+                      "the restore's output names the kept copies (auditpitr kept lists them); has one been dropped?");
+  return plan;
+}
+
+std::vector<UndoResult> undo_restore(const Config& config, const UndoPlan& plan, pg::ProcessRunner& runner,
+                                     const Reporter& reporter) {
+  const std::string& stamp = plan.stamp;
+  const std::vector<const DatabaseConfig*>& with_copy = plan.to_undo;
+  std::vector<UndoResult> results;
+  if (with_copy.empty()) return results;
   std::string names;
   for (const auto* db : with_copy) names += (names.empty() ? "" : " ") + db->dbname;
   std::map<std::string, std::string> env{{"AUDITPITR_STAMP", stamp}, {"AUDITPITR_DATABASES", names}};

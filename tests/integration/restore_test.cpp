@@ -106,9 +106,21 @@ TEST_CASE("--yes gives exactly the backup's content, keeps the replaced database
   CHECK(again.exit_code == 1);
   CHECK(again.err.find("already exists") != std::string::npos);
 
+  auto refused_undo = f.cli({"restore", "--undo", stamp});
+  CHECK(refused_undo.exit_code == 4);
+  CHECK_THAT(refused_undo.err, Catch::Contains("refusing to undo the restore " + stamp + " of rs_exact"));
   auto undo = f.cli({"restore", "--undo", stamp, "--yes"});
   INFO(undo.out << undo.err);
   REQUIRE(undo.exit_code == 0);
+  // A second undo says it was done, names the copies, changes nothing (and needs no confirmation).
+  auto twice = f.cli({"restore", "--undo", stamp});
+  INFO(twice.out << twice.err);
+  CHECK(twice.exit_code == 0);
+  CHECK_THAT(twice.out, Catch::Contains("the restore " + stamp + " of rs_exact was already undone") &&
+                            Catch::Contains("rs_exact_undone_" + stamp));
+  CHECK_THAT(twice.out + twice.err, !Catch::Contains("<dbname>"));
+  auto twice_json = f.cli({"restore", "--undo", stamp, "--json"});
+  CHECK_THAT(twice_json.out, Catch::Contains("\"undone\": []") && Catch::Contains("\"already_undone\": ["));
   CHECK(title_of(db, 1) == "changed after backup");
   CHECK(test::query_value(db, "SELECT count(*) FROM projects WHERE id = 3") == "0");
   CHECK(test::query_value(db, "SELECT to_regclass('added_after_backup') IS NOT NULL") == "t");
@@ -311,10 +323,25 @@ TEST_CASE("--table --data-only restores rows in one transaction; a conflict roll
   CHECK(conflict.err.find("Key (id)=(") != std::string::npos);
   CHECK(test::query_value(db, "SELECT count(*) FROM projects") == "0");
 
+  // Without a terminal the refusal says what it would have done, and where.
+  auto refused = f.cli({"restore", stamp, "--table", "projects", "--data-only"});
+  CHECK(refused.exit_code == 4);
+  CHECK_THAT(refused.err, Catch::Contains("refusing to add rows to rs_tables without confirmation"));
+  CHECK_THAT(refused.err, !Catch::Contains("overwrite"));
+
   auto ok = f.cli({"restore", stamp, "--table", "projects", "--data-only", "--yes"});
   INFO(ok.out << ok.err);
   REQUIRE(ok.exit_code == 0);
   CHECK(test::query_value(db, "SELECT count(*) FROM projects") == "3");
+  // The report says what happened: the rows added, no phases, no swap, no kept copy.
+  CHECK_THAT(ok.out, Catch::Contains("rs_tables: 3 rows of 1 table added in one transaction"));
+  CHECK_THAT(ok.out, !Catch::Contains("swap") && !Catch::Contains("0 rows") && !Catch::Contains("1 tables") &&
+                         !Catch::Contains("verification of") && !Catch::Contains("kept"));
+  test::execute(db, "DELETE FROM projects");
+  auto json = f.cli({"restore", stamp, "--table", "projects", "--data-only", "--yes", "--json"});
+  CHECK(json.exit_code == 0);
+  CHECK_THAT(json.out, Catch::Contains("\"data_only\": true") && Catch::Contains("\"rows\": 3,") &&
+                           Catch::Contains("\"phases\": null") && Catch::Contains("\"kept_copy\": null"));
 
   CHECK(f.cli({"restore", stamp, "--table", "projects", "--yes"}).exit_code == 2);  // needs --data-only
   auto unknown = f.cli({"restore", stamp, "--table", "nope", "--data-only", "--yes"});
