@@ -79,7 +79,4 @@ class RecoveryCheck {
   replay::Mapper& mapper_;
 };
 
-/// A value's text as COPY writes it: backslash, and the control characters COPY escapes, escaped.
-std::string copy_field(const char* text, std::size_t size);
-
 }  // namespace auditpitr::verify

@@ -9,54 +9,15 @@
 #include "src/ops/verified_dump.h"
 #include "src/pg/pg_restore.h"
 #include "verify/manifest.h"
+#include "verify/row_fold.h"
 
 namespace auditpitr::ops {
 namespace {
 
-/// COPY's text format: \N is NULL; backslash escapes a character, \b \f \n \r \t \v, octal, \xHH.
+/// A COPY text field: nullopt for NULL.
 std::optional<std::string> decode_copy_field(const std::string& f) {
-  if (f == "\\N") return std::nullopt;
-  std::string out;
-  for (std::size_t i = 0; i < f.size(); ++i) {
-    if (f[i] != '\\' || i + 1 == f.size()) {
-      out += f[i];
-      continue;
-    }
-    char c = f[++i];
-    switch (c) {
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
-      case 'v': out += '\v'; break;
-      case 'x': {
-        int v = 0, n = 0;
-        while (n < 2 && i + 1 < f.size() && std::isxdigit(static_cast<unsigned char>(f[i + 1])))
-          v = v * 16 + std::stoi(std::string(1, f[++i]), nullptr, 16), ++n;
-        out += static_cast<char>(v);
-        break;
-      }
-      default:
-        if (c >= '0' && c <= '7') {
-          int v = c - '0', n = 1;
-          while (n < 3 && i + 1 < f.size() && f[i + 1] >= '0' && f[i + 1] <= '7') v = v * 8 + (f[++i] - '0'), ++n;
-          out += static_cast<char>(v);
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
-
-std::vector<std::string> split_tabs(const std::string& text) {
-  std::vector<std::string> out(1);
-  for (char c : text) {
-    if (c == '\t') out.emplace_back();
-    else out.back() += c;
-  }
-  return out;
+  if (f == verify::rows::kNull) return std::nullopt;
+  return verify::rows::copy_unescape(f);
 }
 
 /// The column names of "COPY public.t (id, title, "order") FROM stdin;".
@@ -119,7 +80,7 @@ void CopyRowFinder::line(const std::string& text) {
     return;
   }
   if (found_ || key_index_ == columns_.size()) return;  // found: the rest of the stream is only drained
-  std::vector<std::string> fields = split_tabs(text);
+  std::vector<std::string> fields = verify::rows::split_fields(text);
   if (fields.size() != columns_.size()) return;
   auto key = decode_copy_field(fields[key_index_]);
   if (!key || *key != key_) return;

@@ -1,0 +1,357 @@
+// The pieces a fold of logged changes over real rows is made of, shared by the recovery check
+// (recovery_check.h) and the investigations (src/ops/lost.h): tables seen by column index, logged
+// values rendered by PostgreSQL in their columns' text form (COPY text), rows read by key, and the
+// fold itself by docs/replay.md's semantics. Rows and values are COPY text: "\\N" is NULL.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "replay/apply/applier.h"
+#include "replay/apply/pg_session.h"
+#include "replay/apply/row_statement.h"
+#include "replay/apply/target_catalog.h"
+#include "replay/log/audit_source.h"
+#include "replay/mapping/mapping.h"
+#include "src/error.h"
+#include "src/util/interrupt.h"
+#include "verify/table_checksum.h"
+
+namespace auditpitr::verify {
+
+/// A value's text as COPY writes it: backslash, and the control characters COPY escapes, escaped.
+std::string copy_field(const char* text, std::size_t size);
+
+namespace rows {
+
+using replay::ChangeAction;
+using replay::PgResult;
+using replay::PgSession;
+using replay::RowChange;
+using replay::TargetTable;
+
+constexpr std::size_t kEventsPerChunk = 2000;
+constexpr std::size_t kKeysPerQuery = 5000;
+const std::string kNull = "\\N";
+
+std::string array_literal(const std::vector<std::string>& items);
+
+std::string copy_unescape(const std::string& field);
+
+std::vector<std::string> split_fields(const std::string& line);
+
+std::string join_fields(const std::vector<std::string>& fields);
+
+/// A table as the check sees it: its columns by name, key positions, and which of its columns
+/// cascades look rows up by.
+struct Table {
+  const TargetTable* target = nullptr;
+  TableShape shape;
+  std::map<std::string, std::size_t> column_index;
+  std::vector<std::size_t> key_positions;
+  std::size_t soft_delete = SIZE_MAX;
+
+  std::size_t column(const std::string& name) const {
+    auto it = column_index.find(name);
+    if (it == column_index.end())
+      throw runtime_error("verifying the recovery: table " + shape.qualified() + " has no column '" + name + "'");
+    return it->second;
+  }
+  std::string key_of(const std::vector<std::string>& fields) const {
+    std::vector<std::string> key;
+    for (std::size_t p : key_positions) key.push_back(fields[p]);
+    return join_fields(key);
+  }
+};
+
+class Tables {
+ public:
+  Tables(const std::vector<TargetTable>& targets, replay::Mapper& mapper) {
+    for (const auto& t : targets) {
+      Table table;
+      table.target = &t;
+      table.shape = {t.schema, t.name, {}, t.primary_key};
+      for (const auto& c : t.columns) {
+        table.column_index[c.name] = table.shape.columns.size();
+        table.shape.columns.push_back(c.name);
+      }
+      for (const auto& k : t.primary_key) table.key_positions.push_back(table.column(k));
+      std::string soft = mapper.soft_delete_column(t.name);
+      if (!soft.empty() && table.column_index.count(soft)) table.soft_delete = table.column(soft);
+      by_name_.emplace(t.name, tables_.size());
+      tables_.push_back(std::move(table));
+    }
+  }
+  std::size_t index(const std::string& name) const {
+    auto it = by_name_.find(name);
+    if (it == by_name_.end()) throw runtime_error("verifying the recovery: no table '" + name + "'");
+    return it->second;
+  }
+  Table& operator[](std::size_t i) { return tables_[i]; }
+  std::size_t size() const { return tables_.size(); }
+  std::size_t find_qualified(const std::string& qualified) const {
+    for (std::size_t i = 0; i < tables_.size(); ++i)
+      if (tables_[i].shape.qualified() == qualified) return i;
+    return SIZE_MAX;
+  }
+
+ private:
+  std::vector<Table> tables_;
+  std::map<std::string, std::size_t> by_name_;
+};
+
+/// Logged values in their columns' text form, as PostgreSQL renders them (COPY-escaped), asked for
+/// a chunk of changes at a time: one query per column and conversion.
+class Renderer {
+ public:
+  Renderer(PgSession& db, Tables& tables) : db_(db), tables_(tables) {}
+
+  void request(std::size_t table, std::size_t column, const replay::Value& value) {
+    if (value.is_null()) return;
+    const auto& col = tables_[table].target->columns[column];
+    pending_[{table, column, static_cast<int>(replay::conversion_of(col, value.kind)), value.kind}].insert(value.text);
+  }
+  /// Renders everything requested since the last call.
+  void render() {
+    for (auto& [group, texts] : pending_) render_group(group, texts);
+    pending_.clear();
+  }
+  /// The rendered text; nullopt when PostgreSQL could not convert the value (its event was a conflict).
+  std::optional<std::string> get(std::size_t table, std::size_t column, const replay::Value& value) const {
+    if (value.is_null()) return kNull;
+    const auto& col = tables_[table].target->columns[column];
+    Group group{table, column, static_cast<int>(replay::conversion_of(col, value.kind)), value.kind};
+    auto it = done_.find({group, value.text});
+    if (it == done_.end()) return std::nullopt;
+    return it->second;
+  }
+  void clear() { done_.clear(); }
+
+ private:
+  using Group = std::tuple<std::size_t, std::size_t, int, replay::Value::Kind>;
+
+  void render_group(const Group& group, const std::set<std::string>& texts) {
+    std::vector<std::string> items(texts.begin(), texts.end());
+    for (std::size_t i = 0; i < items.size(); i += kKeysPerQuery) {
+      std::vector<std::string> part(items.begin() + static_cast<long>(i),
+                                    items.begin() + static_cast<long>(std::min(items.size(), i + kKeysPerQuery)));
+      if (!render_batch(group, part))
+        for (const auto& one : part) render_batch(group, {one});  // finds the values that do not convert
+    }
+  }
+
+  bool render_batch(const Group& group, const std::vector<std::string>& items) {
+    const Table& table = tables_[std::get<0>(group)];
+    const auto& col = table.target->columns[std::get<1>(group)];
+    std::string sql = "SELECT " + replay::typed_value_sql(col, std::get<3>(group), "u.x") +
+                      " FROM unnest($1::text[]) WITH ORDINALITY AS u(x, n) ORDER BY n";
+    PgResult r = db_.try_exec(sql, {array_literal(items)});
+    if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) return false;
+    for (int row = 0; row < PQntuples(r.get()); ++row) {
+      std::string text =
+          PQgetisnull(r.get(), row, 0)
+              ? kNull
+              : copy_field(PQgetvalue(r.get(), row, 0), static_cast<std::size_t>(PQgetlength(r.get(), row, 0)));
+      done_[{group, items[static_cast<std::size_t>(row)]}] = std::move(text);
+    }
+    return true;
+  }
+
+  PgSession& db_;
+  Tables& tables_;
+  std::map<Group, std::set<std::string>> pending_;
+  std::map<std::pair<Group, std::string>, std::string> done_;
+};
+
+/// Reads (from, until] of the events, maps them, and hands their row changes over in chunks; the
+/// events whose hash is in `skip` are left out.
+template <typename Fn>
+void for_each_chunk(replay::AuditEventSource& events, replay::Mapper& mapper, replay::TimePoint from,
+                    const std::set<std::string>& skip, Fn fn) {
+  std::vector<RowChange> chunk;
+  std::size_t in_chunk = 0;
+  replay::AuditEvent event;
+  while (events.next(event)) {
+    if (event.time <= from || (!skip.empty() && skip.count(replay::event_hash(event.json)))) continue;
+    replay::MapResult mapped = mapper.map(event);
+    if (mapped.outcome != replay::MapOutcome::mapped) continue;
+    for (auto& c : mapped.changes) chunk.push_back(std::move(c));
+    if (++in_chunk == kEventsPerChunk) {
+      throw_if_interrupted();
+      fn(chunk);
+      chunk.clear();
+      in_chunk = 0;
+    }
+  }
+  if (!chunk.empty()) fn(chunk);
+}
+
+/// Rows of a table read by their keys: `SELECT every column WHERE key IN (...)`, as COPY lines.
+std::vector<std::string> read_rows(PgSession& db, const Table& table, const std::string& where_column,
+                                   const std::vector<std::string>& keys_of_column_or_key);
+
+/// The key of a change's row as the table's key fields in their canonical text; nullopt when a
+/// key value does not convert (PostgreSQL refused the event: a type conflict).
+std::optional<std::string> key_of(const RowChange& c, std::size_t table, Tables& tables, const Renderer& renderer);
+
+void request_cascade_times(const std::vector<replay::CascadeDelete>& cascades, replay::TimePoint time, Tables& tables,
+                           Renderer& renderer);
+
+void request_values(const std::vector<RowChange>& chunk, bool with_set, Tables& tables, Renderer& renderer);
+
+/// One row of the fold: its fields (COPY text) and where each comes from.
+enum class Origin : uint8_t { backup, logged, unknown };
+struct ModelRow {
+  bool existed_before = false;
+  bool exists = false;
+  std::vector<std::string> fields;
+  std::vector<Origin> origin;
+};
+
+/// The logged changes folded onto the captured rows, by docs/replay.md's semantics.
+class Fold {
+ public:
+  Fold(Tables& tables, replay::Mapper& mapper) : tables_(tables), rows_(tables.size()), captured_(tables.size()) {
+    for (std::size_t t = 0; t < tables.size(); ++t) index_cascades(mapper.cascades_of(tables[t].target->name));
+  }
+
+  void load(std::size_t table, const std::string& line) {
+    captured_[table].push_back(line);
+    ModelRow row;
+    row.existed_before = row.exists = true;
+    row.fields = split_fields(line);
+    if (row.fields.size() != tables_[table].shape.columns.size()) return;
+    row.origin.assign(row.fields.size(), Origin::backup);
+    std::string key = tables_[table].key_of(row.fields);
+    for (std::size_t c = 0; c < row.fields.size(); ++c) index_field(table, c, key, {}, row.fields[c]);
+    rows_[table].emplace(std::move(key), std::move(row));
+  }
+
+  void apply(const RowChange& c, const Renderer& renderer) {
+    renderer_ = &renderer;
+    std::size_t t = tables_.index(c.table);
+    auto key = key_of(c, t, tables_, renderer);
+    if (!key) return;  // a key PostgreSQL cannot take: the event was refused
+    ModelRow& row = row_of(t, *key);
+    switch (c.action) {
+      case ChangeAction::insert: {
+        bool created = !row.exists;
+        if (created) {
+          row.exists = true;
+          for (std::size_t i = 0; i < row.fields.size(); ++i) set(t, *key, row, i, std::nullopt);  // defaults
+          for (const auto& k : c.key) logged(t, *key, row, k);
+        }
+        for (const auto& s : c.set) {
+          bool creation_stamp = s.origin == replay::ValueOrigin::event_time && s.column == "created_at";
+          if (created || !creation_stamp) logged(t, *key, row, s);
+        }
+        break;
+      }
+      case ChangeAction::update:
+        if (!row.exists) return;
+        for (const auto& s : c.set) logged(t, *key, row, s);
+        break;
+      case ChangeAction::soft_delete: {
+        if (!row.exists || !alive(t, row)) return;
+        for (const auto& s : c.set) logged(t, *key, row, s);
+        cascade(c.cascade, *key, c.time, renderer);
+        break;
+      }
+      case ChangeAction::remove:
+        if (!row.exists) return;
+        row.exists = false;
+        cascade(c.cascade, *key, c.time, renderer);
+        break;
+    }
+  }
+
+  std::unordered_map<std::string, ModelRow>& rows(std::size_t table) { return rows_[table]; }
+  /// The table's rows as capture() stored them, before the replay.
+  const std::vector<std::string>& captured(std::size_t table) const { return captured_[table]; }
+
+ private:
+  ModelRow& row_of(std::size_t t, const std::string& key) {
+    auto [it, inserted] = rows_[t].try_emplace(key);
+    if (inserted) {
+      it->second.fields.assign(tables_[t].shape.columns.size(), kNull);
+      it->second.origin.assign(tables_[t].shape.columns.size(), Origin::unknown);
+    }
+    return it->second;
+  }
+
+  bool alive(std::size_t t, const ModelRow& row) const {
+    std::size_t soft = tables_[t].soft_delete;
+    // A soft-delete column an insert left to its default is taken as NULL: gorm's default.
+    return soft == SIZE_MAX || row.origin[soft] == Origin::unknown || row.fields[soft] == kNull;
+  }
+
+  void logged(std::size_t t, const std::string& key, ModelRow& row, const replay::ColumnValue& value) {
+    std::size_t column = tables_[t].column(value.column);
+    set(t, key, row, column, renderer_->get(t, column, value.value));
+  }
+
+  void set(std::size_t t, const std::string& key, ModelRow& row, std::size_t column,
+           const std::optional<std::string>& value) {
+    index_field(t, column, key, row.origin[column] == Origin::unknown ? std::string() : row.fields[column],
+                value.value_or(std::string()));
+    row.fields[column] = value.value_or(kNull);
+    row.origin[column] = value ? Origin::logged : Origin::unknown;
+  }
+
+  void cascade(const std::vector<replay::CascadeDelete>& cascades, const std::string& parent_key,
+               replay::TimePoint time, const Renderer& renderer) {
+    for (const auto& c : cascades) {
+      std::size_t t = tables_.index(c.table);
+      std::size_t fk = tables_[t].column(c.foreign_key);
+      auto it = by_fk_.find({t, fk});
+      if (it == by_fk_.end()) continue;
+      auto found = it->second.find(parent_key);
+      if (found == it->second.end()) continue;
+      std::vector<std::string> children(found->second.begin(), found->second.end());
+      for (const auto& child_key : children) {
+        ModelRow& child = rows_[t].at(child_key);
+        if (!child.exists) continue;
+        if (c.soft_delete_column.empty()) {
+          child.exists = false;
+        } else {
+          if (!alive(t, child)) continue;  // deleted earlier: keeps its own time, its children too
+          std::size_t soft = tables_[t].column(c.soft_delete_column);
+          set(t, child_key, child, soft,
+              renderer.get(t, soft, replay::Value::of(replay::Value::Kind::timestamp, replay::format_rfc3339(time))));
+        }
+        cascade(c.children, child_key, time, renderer);
+      }
+    }
+  }
+
+  void index_cascades(const std::vector<replay::CascadeDelete>& cascades) {
+    for (const auto& c : cascades) {
+      std::size_t t = tables_.index(c.table);
+      by_fk_[{t, tables_[t].column(c.foreign_key)}];
+      index_cascades(c.children);
+    }
+  }
+
+  void index_field(std::size_t t, std::size_t column, const std::string& key, const std::string& old_value,
+                   const std::string& new_value) {
+    auto it = by_fk_.find({t, column});
+    if (it == by_fk_.end()) return;
+    if (!old_value.empty()) it->second[old_value].erase(key);
+    if (!new_value.empty() && new_value != kNull) it->second[new_value].insert(key);
+  }
+
+  Tables& tables_;
+  std::vector<std::unordered_map<std::string, ModelRow>> rows_;
+  std::vector<std::vector<std::string>> captured_;
+  std::map<std::pair<std::size_t, std::size_t>, std::unordered_map<std::string, std::set<std::string>>> by_fk_;
+  const Renderer* renderer_ = nullptr;
+};
+
+}  // namespace rows
+}  // namespace auditpitr::verify
