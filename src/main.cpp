@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
   cli::add_history_command(app, global, action);
   cli::add_changes_command(app, global, action);
   cli::add_state_command(app, global, action);
+  cli::add_lost_command(app, global, action);
 
   bool json = cli::json_requested(argc, argv);  // known even when parsing fails
   try {

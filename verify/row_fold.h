@@ -94,6 +94,7 @@ class Tables {
     return it->second;
   }
   Table& operator[](std::size_t i) { return tables_[i]; }
+  const Table& operator[](std::size_t i) const { return tables_[i]; }
   std::size_t size() const { return tables_.size(); }
   std::size_t find_qualified(const std::string& qualified) const {
     for (std::size_t i = 0; i < tables_.size(); ++i)
@@ -210,14 +211,25 @@ enum class Origin : uint8_t { backup, logged, unknown };
 struct ModelRow {
   bool existed_before = false;
   bool exists = false;
+  /// Unknown baseline (lost): first seen through an update or delete, so taken as existing.
+  bool assumed = false;
   std::vector<std::string> fields;
   std::vector<Origin> origin;
+  /// Per column, the event (Fold::set_event) that set it last, kNoEvent when none did; and whether
+  /// that value was the event's time (automatic timestamps, a cascade's deletion time).
+  std::vector<uint32_t> set_by;
+  std::vector<bool> automatic;
+  uint32_t last_event = UINT32_MAX;  ///< the last event that touched the row
 };
+constexpr uint32_t kNoEvent = UINT32_MAX;
 
 /// The logged changes folded onto the captured rows, by docs/replay.md's semantics.
 class Fold {
  public:
-  Fold(Tables& tables, replay::Mapper& mapper) : tables_(tables), rows_(tables.size()), captured_(tables.size()) {
+  /// `unknown_baseline`: no rows are loaded; a row first seen through an update or delete is taken
+  /// as existing before (lost judges the logs alone, the live database is what is examined).
+  Fold(Tables& tables, replay::Mapper& mapper, bool unknown_baseline = false)
+      : tables_(tables), rows_(tables.size()), captured_(tables.size()), unknown_baseline_(unknown_baseline) {
     for (std::size_t t = 0; t < tables.size(); ++t) index_cascades(mapper.cascades_of(tables[t].target->name));
   }
 
@@ -239,9 +251,12 @@ class Fold {
     auto key = key_of(c, t, tables_, renderer);
     if (!key) return;  // a key PostgreSQL cannot take: the event was refused
     ModelRow& row = row_of(t, *key);
+    row.last_event = event_;
+    bool assumed = row.assumed;
+    row.assumed = false;
     switch (c.action) {
       case ChangeAction::insert: {
-        bool created = !row.exists;
+        bool created = !row.exists || assumed;
         if (created) {
           row.exists = true;
           for (std::size_t i = 0; i < row.fields.size(); ++i) set(t, *key, row, i, std::nullopt);  // defaults
@@ -272,6 +287,8 @@ class Fold {
   }
 
   std::unordered_map<std::string, ModelRow>& rows(std::size_t table) { return rows_[table]; }
+  /// The event the next apply() belongs to (an index of the caller's own list of events).
+  void set_event(uint32_t event) { event_ = event; }
   /// The table's rows as capture() stored them, before the replay.
   const std::vector<std::string>& captured(std::size_t table) const { return captured_[table]; }
 
@@ -279,8 +296,12 @@ class Fold {
   ModelRow& row_of(std::size_t t, const std::string& key) {
     auto [it, inserted] = rows_[t].try_emplace(key);
     if (inserted) {
-      it->second.fields.assign(tables_[t].shape.columns.size(), kNull);
-      it->second.origin.assign(tables_[t].shape.columns.size(), Origin::unknown);
+      std::size_t n = tables_[t].shape.columns.size();
+      it->second.fields.assign(n, kNull);
+      it->second.origin.assign(n, Origin::unknown);
+      it->second.set_by.assign(n, kNoEvent);
+      it->second.automatic.assign(n, false);
+      if (unknown_baseline_) it->second.exists = it->second.existed_before = it->second.assumed = true;
     }
     return it->second;
   }
@@ -293,15 +314,18 @@ class Fold {
 
   void logged(std::size_t t, const std::string& key, ModelRow& row, const replay::ColumnValue& value) {
     std::size_t column = tables_[t].column(value.column);
-    set(t, key, row, column, renderer_->get(t, column, value.value));
+    set(t, key, row, column, renderer_->get(t, column, value.value), value.origin == replay::ValueOrigin::event_time);
   }
 
   void set(std::size_t t, const std::string& key, ModelRow& row, std::size_t column,
-           const std::optional<std::string>& value) {
+           const std::optional<std::string>& value, bool automatic = false) {
     index_field(t, column, key, row.origin[column] == Origin::unknown ? std::string() : row.fields[column],
                 value.value_or(std::string()));
     row.fields[column] = value.value_or(kNull);
     row.origin[column] = value ? Origin::logged : Origin::unknown;
+    if (row.set_by.empty()) return;  // a loaded row before any event: nothing to record
+    row.set_by[column] = value ? event_ : kNoEvent;
+    row.automatic[column] = automatic;
   }
 
   void cascade(const std::vector<replay::CascadeDelete>& cascades, const std::string& parent_key,
@@ -319,11 +343,14 @@ class Fold {
         if (!child.exists) continue;
         if (c.soft_delete_column.empty()) {
           child.exists = false;
+          child.last_event = event_;
         } else {
           if (!alive(t, child)) continue;  // deleted earlier: keeps its own time, its children too
           std::size_t soft = tables_[t].column(c.soft_delete_column);
           set(t, child_key, child, soft,
-              renderer.get(t, soft, replay::Value::of(replay::Value::Kind::timestamp, replay::format_rfc3339(time))));
+              renderer.get(t, soft, replay::Value::of(replay::Value::Kind::timestamp, replay::format_rfc3339(time))),
+              true);
+          child.last_event = event_;
         }
         cascade(c.children, child_key, time, renderer);
       }
@@ -351,6 +378,8 @@ class Fold {
   std::vector<std::vector<std::string>> captured_;
   std::map<std::pair<std::size_t, std::size_t>, std::unordered_map<std::string, std::set<std::string>>> by_fk_;
   const Renderer* renderer_ = nullptr;
+  bool unknown_baseline_ = false;
+  uint32_t event_ = kNoEvent;
 };
 
 }  // namespace rows

@@ -3,6 +3,7 @@
 
 #include "src/error.h"
 #include "src/pg/connection.h"
+#include "src/util/suggest.h"
 
 namespace auditpitr::replay {
 
@@ -23,7 +24,14 @@ TargetCatalog::TargetCatalog(std::vector<TargetTable> tables) {
 
 const TargetTable& TargetCatalog::table(const std::string& name) const {
   auto it = tables_.find(name);
-  if (it == tables_.end()) throw usage_error("the target database has no table '" + name + "'");
+  if (it == tables_.end()) {
+    std::vector<std::string> names;
+    for (const auto& [n, t] : tables_) names.push_back(n);
+    std::string list;
+    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+    throw usage_error("the target database has no table '" + name + "'" + did_you_mean(name, names),
+                      "its tables: " + list);
+  }
   return it->second;
 }
 

@@ -33,5 +33,6 @@ void add_drill_command(CLI::App& app, const GlobalOptions& global, Action& actio
 void add_history_command(CLI::App& app, const GlobalOptions& global, Action& action);
 void add_changes_command(CLI::App& app, const GlobalOptions& global, Action& action);
 void add_state_command(CLI::App& app, const GlobalOptions& global, Action& action);
+void add_lost_command(CLI::App& app, const GlobalOptions& global, Action& action);
 
 }  // namespace auditpitr::cli

@@ -1,120 +1,41 @@
-// state: the backup's row (pg_restore -a -t TABLE of the checked dump, its COPY text read as it
+// state: the backup's row (dump_rows.h: one table's COPY text of the checked dump, read as it
 // streams), then history's events from the snapshot to TIME folded in, column by column.
 #include "src/ops/state.h"
 
 #include "src/catalog/catalog.h"
 #include "src/error.h"
 #include "src/ops/backup_at.h"
-#include "src/ops/check.h"
-#include "src/ops/verified_dump.h"
-#include "src/pg/pg_restore.h"
-#include "verify/manifest.h"
+#include "src/ops/dump_rows.h"
 #include "verify/row_fold.h"
 
 namespace auditpitr::ops {
 namespace {
 
-/// A COPY text field: nullopt for NULL.
-std::optional<std::string> decode_copy_field(const std::string& f) {
-  if (f == verify::rows::kNull) return std::nullopt;
-  return verify::rows::copy_unescape(f);
-}
-
-/// The column names of "COPY public.t (id, title, "order") FROM stdin;".
-std::vector<std::string> copy_columns(const std::string& line) {
-  std::vector<std::string> out;
-  std::size_t open = line.find(" (");
-  if (open == std::string::npos) return out;
-  std::string name;
-  bool quoted = false;
-  for (std::size_t i = open + 2; i < line.size(); ++i) {
-    char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        name += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        name += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',' || c == ')') {
-      out.push_back(name);
-      name.clear();
-      if (c == ')') break;
-    } else if (c != ' ') {
-      name += c;
-    }
-  }
-  return out;
-}
-
-const char* kSources[] = {"backup", "event", "unknown"};
-
-}  // namespace
-
-const char* source_name(StateColumn::Source source) { return kSources[static_cast<int>(source)]; }
-
-void CopyRowFinder::feed(const char* data, std::size_t size) {
-  pending_.append(data, size);
-  std::size_t start = 0;
-  for (std::size_t nl; (nl = pending_.find('\n', start)) != std::string::npos; start = nl + 1)
-    line(pending_.substr(start, nl - start));
-  pending_.erase(0, start);
-}
-
-void CopyRowFinder::line(const std::string& text) {
-  if (!in_copy_) {
-    if (text.rfind("COPY ", 0) != 0) return;
-    columns_ = copy_columns(text);
-    key_index_ = columns_.size();
-    for (std::size_t i = 0; i < columns_.size(); ++i)
-      if (columns_[i] == key_column_) key_index_ = i;
-    in_copy_ = saw_copy_ = true;
-    return;
-  }
-  if (text == "\\.") {
-    in_copy_ = false;
-    return;
-  }
-  if (found_ || key_index_ == columns_.size()) return;  // found: the rest of the stream is only drained
-  std::vector<std::string> fields = verify::rows::split_fields(text);
-  if (fields.size() != columns_.size()) return;
-  auto key = decode_copy_field(fields[key_index_]);
-  if (!key || *key != key_) return;
-  DumpRow row;
-  row.columns = columns_;
-  for (const auto& f : fields) row.values.push_back(decode_copy_field(f));
-  found_ = std::move(row);
-}
-
-namespace {
+/// The row of `table` whose `key_column` is `key` in the backup: values in the dump's column order,
+/// nullopt for NULL; nothing when the row is not there.
+struct DumpRow {
+  std::vector<std::string> columns;
+  std::vector<std::optional<std::string>> values;
+};
 
 std::optional<DumpRow> row_from_dump(const Config& config, const BackupAt& chosen, const std::string& table,
                                      const std::string& key_column, const std::string& key, pg::ProcessRunner& runner) {
-  const BackupFile& backup = chosen.file;
-  CheckResult checked = check_backup(config, backup, runner);
-  if (!checked.sound())
-    throw verification_error("backup '" + backup.path + "' is damaged: " + checked.problem,
-                             "pick a moment after a sound backup");
-  int version = backup.has_manifest ? verify::load_manifest(backup.manifest_path).server_version_num : 0;
-  VerifiedDump archive(backup.path, checked.verified);
-  pg::PgRestoreOptions options;
-  options.input_file = archive.path();
-  options.output_file = "-";
-  options.data_only = true;
-  options.tables = {table};
-  const DatabaseConfig& db = config.database(config.audit_database);
-  pg::Command command = pg::pg_restore_command(pg_restore_for(config, version, runner), db.connect_info(), options);
-  CopyRowFinder finder(key_column, key);
-  command.stdout_sink = [&finder](const char* data, std::size_t n) { finder.feed(data, n); };
-  pg::ProcessResult result = runner.run(command);
-  if (!result.ok())
-    throw runtime_error("pg_restore " + result.describe() + " reading table '" + table + "' of '" + backup.path + "'",
-                        "check the backup: auditpitr check " + backup.stamp, result.stderr_tail);
-  return finder.result();
+  std::optional<DumpRow> found;
+  auto decode = [](const std::string& f) -> std::optional<std::string> {
+    if (f == verify::rows::kNull) return std::nullopt;
+    return verify::rows::copy_unescape(f);
+  };
+  read_dump_tables(
+      config, chosen.file, {table}, runner,
+      [&](const std::string&, const std::vector<std::string>& columns, const std::vector<std::string>& fields) {
+        if (found) return;
+        for (std::size_t i = 0; i < columns.size(); ++i) {
+          if (columns[i] != key_column || decode(fields[i]) != key) continue;
+          found = DumpRow{columns, {}};
+          for (const auto& f : fields) found->values.push_back(decode(f));
+        }
+      });
+  return found;
 }
 
 /// Folds one event into the row: its values, or its deletion.
@@ -151,7 +72,11 @@ void fold(StateReport& report, const HistoryEntry& e, const std::string& soft_de
   if (e.action == "soft_delete" || e.action == "cascade_soft_delete") report.status = "deleted";
 }
 
+const char* kSources[] = {"backup", "event", "unknown"};
+
 }  // namespace
+
+const char* source_name(StateColumn::Source source) { return kSources[static_cast<int>(source)]; }
 
 StateReport row_state(const Config& config, const StateOptions& options, pg::ProcessRunner& runner,
                       const Reporter& reporter) {

@@ -46,32 +46,6 @@ struct StateReport {
   std::vector<std::string> unjudged;  ///< cascades history could not judge (see docs/history.md)
 };
 
-/// One table's row as COPY text from a custom-format dump: finds `key` in column `key_column`.
-/// Columns and values are returned in the dump's order; nothing when the row is not there.
-struct DumpRow {
-  std::vector<std::string> columns;
-  std::vector<std::optional<std::string>> values;  ///< nullopt: NULL
-};
-/// Feeds pg_restore's plain output (data only, one table) line by line; keeps the row whose key matches.
-class CopyRowFinder {
- public:
-  CopyRowFinder(std::string key_column, std::string key) : key_column_(std::move(key_column)), key_(std::move(key)) {}
-  void feed(const char* data, std::size_t size);
-  /// The row, once the output ended (nullopt: not in the dump); a runtime Error when no COPY of the
-  /// table was seen at all.
-  std::optional<DumpRow> result() const { return found_; }
-  bool saw_copy() const { return saw_copy_; }
-
- private:
-  void line(const std::string& text);
-  std::string key_column_, key_;
-  std::string pending_;
-  bool in_copy_ = false, saw_copy_ = false;
-  std::size_t key_index_ = 0;
-  std::vector<std::string> columns_;
-  std::optional<DumpRow> found_;
-};
-
 StateReport row_state(const Config& config, const StateOptions& options, pg::ProcessRunner& runner,
                       const Reporter& reporter);
 

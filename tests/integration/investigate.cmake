@@ -8,3 +8,8 @@ auditpitr_add_test(pg_investigate_tests
 auditpitr_add_test(pg_state_tests
   SOURCES integration/state_pg_test.cpp integration/replay_support.cpp
   LIBS auditpitr_ops)
+
+# lost: rows deleted and changed behind the logs' back, found, scripted and restored.
+auditpitr_add_test(pg_lost_tests
+  SOURCES integration/lost_pg_test.cpp integration/replay_support.cpp
+  LIBS auditpitr_ops)

@@ -1,0 +1,484 @@
+// lost: one pass over the logs folds their changes (verify/row_fold.h, the baseline unknown), the
+// touched rows are compared with the live ones by key, then one pass over the backup's tables finds
+// its rows the live database lacks and supplies the backup's values of the rows to bring back.
+#include "src/ops/lost.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "replay/apply/pg_sink.h"
+#include "replay/apply/replay_state.h"
+#include "src/error.h"
+#include "src/ops/backup_at.h"
+#include "src/ops/dump_rows.h"
+#include "src/ops/history.h"
+#include "src/ops/replay.h"
+#include "src/pg/connection.h"
+#include "src/util/fs.h"
+#include "src/util/interrupt.h"
+#include "verify/row_fold.h"
+
+namespace auditpitr::ops {
+namespace {
+
+using verify::rows::Fold;
+using verify::rows::kNull;
+using verify::rows::ModelRow;
+using verify::rows::Origin;
+using verify::rows::Renderer;
+using verify::rows::Tables;
+
+constexpr std::size_t kEventsPerChunk = 2000;
+constexpr std::size_t kRowsPerQuery = 5000;
+
+/// The baseline: a backup's STAMP, the newest backup at or before a TIME, or the newest backup.
+BackupAt baseline_of(const Config& config, const std::string& dbname, const std::string& since) {
+  Catalog catalog = Catalog::scan(config.backup_dir);
+  for (const auto& set : catalog.sets()) {
+    const BackupFile* dump = set.dump_of(dbname);
+    if (!dump || !(since.empty() || set.stamp == since)) continue;
+    BackupAt chosen{*dump, {}, false};
+    chosen.snapshot = snapshot_of(*dump, chosen.from_stamp);
+    return chosen;
+  }
+  replay::TimePoint at = since.empty() ? std::chrono::time_point_cast<replay::TimePoint::duration>(
+                                             std::chrono::system_clock::now())
+                                       : replay::parse_cli_time(since, "--since");
+  return newest_backup_at(catalog, config.backup_dir, dbname, at,
+                          "lost compares with a backup's rows and the logs after it; make one with `auditpitr backup`");
+}
+
+/// Events kept for the findings: strings interned, so a million events cost little.
+class EventBook {
+ public:
+  uint32_t add(const replay::AuditEvent& e, const std::string& user) {
+    events_.push_back({intern(std::string(e.operation)), intern(user), intern(e.file ? *e.file : std::string("?")),
+                       e.line_number, e.time});
+    return static_cast<uint32_t>(events_.size() - 1);
+  }
+  std::optional<LostEvent> get(uint32_t id) const {
+    if (id == verify::rows::kNoEvent) return std::nullopt;
+    const Entry& e = events_[id];
+    return LostEvent{*e.operation, *e.user, *e.file, e.line, e.time};
+  }
+  const std::string& user(uint32_t id) const { return *events_[id].user; }
+
+ private:
+  struct Entry {
+    const std::string *operation, *user, *file;
+    uint64_t line;
+    replay::TimePoint time;
+  };
+  const std::string* intern(const std::string& s) { return &*strings_.insert(s).first; }
+  std::set<std::string> strings_;
+  std::vector<Entry> events_;
+};
+
+/// A row found lost so far, with what is known of it (indexes into Tables).
+struct Candidate {
+  std::size_t table;
+  std::string key;
+  std::string kind;
+  const ModelRow* logged = nullptr;          ///< the fold's row, when the logs touched it
+  std::vector<std::string> backup;           ///< the backup's fields in the table's order, when in it
+  std::vector<std::size_t> differing;        ///< changed: the columns
+  std::vector<std::string> live;             ///< changed: the live fields
+};
+
+/// Cascade links: the child table's foreign key column holding the parent table's key.
+struct Link {
+  std::size_t parent, child, column;
+};
+
+void collect_links(Tables& tables, std::size_t parent, const std::vector<replay::CascadeDelete>& cascades,
+                   std::vector<Link>& out) {
+  for (const auto& c : cascades) {
+    std::size_t child = tables.index(c.table);
+    out.push_back({parent, child, tables[child].column(c.foreign_key)});
+    collect_links(tables, child, c.children, out);
+  }
+}
+
+/// Tables in an order where a table comes after the tables its foreign keys point to.
+std::vector<std::size_t> parents_first(replay::PgSession& db, Tables& tables) {
+  replay::PgResult r = db.exec(
+      "SELECT cn.nspname || '.' || cr.relname, pn.nspname || '.' || pr.relname FROM pg_constraint k "
+      "JOIN pg_class cr ON cr.oid = k.conrelid JOIN pg_namespace cn ON cn.oid = cr.relnamespace "
+      "JOIN pg_class pr ON pr.oid = k.confrelid JOIN pg_namespace pn ON pn.oid = pr.relnamespace "
+      "WHERE k.contype = 'f' AND k.conrelid <> k.confrelid",
+      {}, "reading the foreign keys");
+  std::vector<std::set<std::size_t>> needs(tables.size());
+  for (int i = 0; i < PQntuples(r.get()); ++i) {
+    std::size_t child = tables.find_qualified(PQgetvalue(r.get(), i, 0));
+    std::size_t parent = tables.find_qualified(PQgetvalue(r.get(), i, 1));
+    if (child != SIZE_MAX && parent != SIZE_MAX) needs[child].insert(parent);
+  }
+  std::vector<std::size_t> order;
+  std::vector<bool> placed(tables.size(), false);
+  while (order.size() < tables.size()) {
+    bool progress = false;
+    for (std::size_t t = 0; t < tables.size(); ++t) {
+      if (placed[t]) continue;
+      bool ready = std::all_of(needs[t].begin(), needs[t].end(), [&](std::size_t p) { return placed[p]; });
+      if (!ready) continue;
+      placed[t] = progress = true;
+      order.push_back(t);
+    }
+    if (progress) continue;
+    for (std::size_t t = 0; t < tables.size(); ++t)  // a cycle: the rest in catalog order
+      if (!placed[t]) placed[t] = true, order.push_back(t);
+  }
+  return order;
+}
+
+class LostSearch {
+ public:
+  LostSearch(const Config& config, const LostOptions& options, LostReport& report)
+      : config_(config), options_(options), report_(report), db_(config.database(config.audit_database).connect_info()) {
+    db_.exec(pg::kCanonicalOutputSql, {}, "setting the session's output format");
+    report_.tables = replay::read_target_tables(db_);
+    mapper_.emplace(mapper_for(config, report_.tables));
+    for (auto& t : report_.tables) t.soft_delete = mapper_->soft_delete_column(t.name);
+    replay::TargetCatalog catalog(report_.tables);
+    for (const auto& name : options.tables) catalog.table(name);  // usage Error naming the tables
+    tables_.emplace(report_.tables, *mapper_);
+    renderer_.emplace(db_, *tables_);
+    fold_.emplace(*tables_, *mapper_, true);
+    for (std::size_t t = 0; t < tables_->size(); ++t)
+      collect_links(*tables_, t, mapper_->cascades_of((*tables_)[t].target->name), links_);
+    report_.user_field = mapper_->rules().user_field;
+  }
+
+  void read_logs(replay::AuditEventSource& events) {
+    std::vector<replay::RowChange> chunk;
+    std::vector<uint32_t> chunk_events;
+    std::size_t in_chunk = 0;
+    replay::AuditEvent e;
+    while (events.next(e)) {
+      if (e.time <= report_.snapshot) continue;
+      ++report_.events;
+      replay::MapResult mapped = mapper_->map(e);
+      if (mapped.outcome != replay::MapOutcome::mapped) continue;
+      uint32_t id = book_.add(e, report_.user_field.empty() ? std::string() : acting_user(e, report_.user_field));
+      for (auto& c : mapped.changes) {
+        chunk.push_back(std::move(c));
+        chunk_events.push_back(id);
+      }
+      if (++in_chunk < kEventsPerChunk) continue;
+      throw_if_interrupted();
+      fold_chunk(chunk, chunk_events);
+      in_chunk = 0;
+    }
+    fold_chunk(chunk, chunk_events);
+    report_.left_out.add_unfinished(events.file_stats());
+  }
+
+  /// The touched rows against the live ones: missing, or changed in a logged column.
+  void compare_touched() {
+    for (std::size_t t = 0; t < tables_->size(); ++t) {
+      auto& rows = fold_->rows(t);
+      report_.touched_rows += rows.size();
+      std::vector<std::string> keys;
+      for (const auto& [key, row] : rows) keys.push_back(key);
+      std::sort(keys.begin(), keys.end());
+      for (std::size_t i = 0; i < keys.size(); i += kRowsPerQuery) {
+        std::vector<std::string> part(keys.begin() + static_cast<long>(i),
+                                      keys.begin() + static_cast<long>(std::min(keys.size(), i + kRowsPerQuery)));
+        std::map<std::string, std::vector<std::string>> live = live_rows(t, part);
+        for (const auto& key : part) judge_touched(t, key, rows.at(key), live);
+      }
+    }
+  }
+
+  /// The backup's rows of the tables in scope: those gone from the live database without a
+  /// logged delete, and the backup's values of the touched rows found missing.
+  void read_backup(pg::ProcessRunner& runner) {
+    std::vector<std::string> names;
+    for (std::size_t t = 0; t < tables_->size(); ++t)
+      if (in_scope(t)) names.push_back((*tables_)[t].target->name);
+    if (names.empty()) return;
+    std::map<std::string, std::vector<std::size_t>> positions;  // per COPY block: dump column -> table column
+    read_dump_tables(config_, backup_, names, runner,
+                     [&](const std::string& table, const std::vector<std::string>& columns,
+                         const std::vector<std::string>& fields) {
+                       std::size_t t = tables_->find_qualified(table);
+                       if (t == SIZE_MAX || !in_scope(t)) return;
+                       ++report_.backup_rows;
+                       std::vector<std::string> row((*tables_)[t].shape.columns.size(), kNull);
+                       for (std::size_t i = 0; i < columns.size(); ++i) {
+                         auto at = (*tables_)[t].column_index.find(columns[i]);
+                         if (at != (*tables_)[t].column_index.end()) row[at->second] = fields[i];
+                       }
+                       backup_row(t, std::move(row));
+                     });
+    for (auto& [t, batch] : pending_) check_untouched(t, batch);
+  }
+
+  void finish(replay::PgSession& db) {
+    std::vector<std::size_t> order = parents_first(db, *tables_);
+    std::vector<std::size_t> rank(order.size());
+    for (std::size_t i = 0; i < order.size(); ++i) rank[order[i]] = i;
+    std::vector<Candidate*> kept;
+    for (auto& [id, c] : candidates_)
+      if (!explained(c) && wanted(c)) kept.push_back(&c);
+      else if (c.kind != "changed" && explained(c)) ++report_.explained;
+    std::sort(kept.begin(), kept.end(), [&](const Candidate* a, const Candidate* b) {
+      return std::tie(rank[a->table], a->key) < std::tie(rank[b->table], b->key);
+    });
+    for (const Candidate* c : kept) report_.rows.push_back(row_of(*c));
+  }
+
+  replay::PgSession& db() { return db_; }
+  void set_backup(const BackupFile& backup) { backup_ = backup; }
+
+ private:
+  void fold_chunk(std::vector<replay::RowChange>& chunk, std::vector<uint32_t>& chunk_events) {
+    if (chunk.empty()) return;
+    verify::rows::request_values(chunk, true, *tables_, *renderer_);
+    for (std::size_t i = 0; i < chunk.size(); ++i) {
+      fold_->set_event(chunk_events[i]);
+      fold_->apply(chunk[i], *renderer_);
+    }
+    renderer_->clear();
+    chunk.clear();
+    chunk_events.clear();
+  }
+
+  std::map<std::string, std::vector<std::string>> live_rows(std::size_t t, const std::vector<std::string>& keys) {
+    std::map<std::string, std::vector<std::string>> out;
+    for (const auto& line : verify::rows::read_rows(db_, (*tables_)[t], "", keys)) {
+      std::vector<std::string> fields = verify::rows::split_fields(line);
+      out.emplace((*tables_)[t].key_of(fields), std::move(fields));
+    }
+    return out;
+  }
+
+  void judge_touched(std::size_t t, const std::string& key, const ModelRow& row,
+                     const std::map<std::string, std::vector<std::string>>& live) {
+    if (!row.exists) return;  // deleted by the logs: its absence is as logged
+    auto found = live.find(key);
+    if (found == live.end()) {
+      candidates_[{t, key}] = Candidate{t, key, "missing", &row, {}, {}, {}};
+      return;
+    }
+    std::vector<std::size_t> differing;
+    for (std::size_t c = 0; c < row.fields.size(); ++c) {
+      if (row.origin[c] != Origin::logged) continue;
+      const std::string& is = found->second[c];
+      bool same = row.automatic[c] ? (is == kNull) == (row.fields[c] == kNull) : is == row.fields[c];
+      if (!same) differing.push_back(c);
+    }
+    if (!differing.empty()) candidates_[{t, key}] = Candidate{t, key, "changed", &row, {}, differing, found->second};
+  }
+
+  void backup_row(std::size_t t, std::vector<std::string> fields) {
+    std::string key = (*tables_)[t].key_of(fields);
+    if (fold_->rows(t).count(key)) {
+      auto it = candidates_.find({t, key});
+      if (it != candidates_.end()) it->second.backup = std::move(fields);
+      return;
+    }
+    auto& batch = pending_[t];
+    batch.push_back(std::move(fields));
+    if (batch.size() == kRowsPerQuery) check_untouched(t, batch);
+  }
+
+  void check_untouched(std::size_t t, std::vector<std::vector<std::string>>& batch) {
+    std::vector<std::string> keys;
+    for (const auto& f : batch) keys.push_back((*tables_)[t].key_of(f));
+    auto live = live_rows(t, keys);
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      if (!live.count(keys[i]))
+        candidates_[{t, keys[i]}] = Candidate{t, keys[i], "deleted_unlogged", nullptr, std::move(batch[i]), {}, {}};
+    batch.clear();
+  }
+
+  bool in_scope(std::size_t t) const {
+    if (options_.tables.empty()) return true;
+    const std::string& name = (*tables_)[t].target->name;
+    return std::find(options_.tables.begin(), options_.tables.end(), name) != options_.tables.end();
+  }
+
+  /// An absent row whose parent the logs deleted for good, or whose parent's absence is itself so
+  /// explained: the cascade took it.
+  bool explained(const Candidate& c) {
+    if (c.kind == "changed") return false;
+    for (const auto& link : links_) {
+      if (link.child != c.table) continue;
+      const std::string& fk = field(c, link.column);
+      if (fk == kNull || fk.empty()) continue;
+      auto& parents = fold_->rows(link.parent);
+      auto logged = parents.find(fk);
+      if (logged != parents.end() && !logged->second.exists) return true;
+      auto absent = candidates_.find({link.parent, fk});
+      if (absent != candidates_.end() && explained(absent->second)) return true;
+    }
+    return false;
+  }
+
+  const std::string& field(const Candidate& c, std::size_t column) const {
+    if (c.logged && c.logged->origin[column] == Origin::logged) return c.logged->fields[column];
+    if (!c.backup.empty()) return c.backup[column];
+    return c.logged ? c.logged->fields[column] : kNull;
+  }
+
+  bool wanted(const Candidate& c) const {
+    if (!in_scope(c.table)) return false;
+    if (options_.users.empty()) return true;
+    auto user_is_wanted = [&](uint32_t id) {
+      return id != verify::rows::kNoEvent &&
+             std::find(options_.users.begin(), options_.users.end(), book_.user(id)) != options_.users.end();
+    };
+    if (!c.logged) return false;
+    if (c.kind == "missing") return user_is_wanted(c.logged->last_event);
+    return std::any_of(c.differing.begin(), c.differing.end(),
+                       [&](std::size_t col) { return user_is_wanted(c.logged->set_by[col]); });
+  }
+
+  LostRow row_of(const Candidate& c) const {
+    const auto& table = (*tables_)[c.table];
+    LostRow row{table.shape.qualified(), c.key, c.kind, !c.backup.empty(), std::nullopt, {}};
+    if (c.logged) row.event = book_.get(c.logged->last_event);
+    for (std::size_t col = 0; col < table.shape.columns.size(); ++col) {
+      LostValue v;
+      v.column = table.shape.columns[col];
+      bool logged = c.logged && c.logged->origin[col] == Origin::logged;
+      if (c.kind == "changed") {
+        if (std::find(c.differing.begin(), c.differing.end(), col) == c.differing.end()) continue;
+        v.live = c.live[col];
+      } else if (!logged && c.backup.empty()) {
+        continue;  // left to the column's default
+      }
+      v.value = logged ? c.logged->fields[col] : c.backup[col];
+      v.source = logged ? "log" : "backup";
+      if (logged) {
+        v.event = book_.get(c.logged->set_by[col]);
+        v.automatic = c.logged->automatic[col];
+      }
+      row.values.push_back(std::move(v));
+    }
+    return row;
+  }
+
+  const Config& config_;
+  const LostOptions& options_;
+  LostReport& report_;
+  replay::PgSession db_;
+  BackupFile backup_;
+  std::optional<replay::Mapper> mapper_;
+  std::optional<Tables> tables_;
+  std::optional<Renderer> renderer_;
+  std::optional<Fold> fold_;
+  std::vector<Link> links_;
+  EventBook book_;
+  std::map<std::pair<std::size_t, std::string>, Candidate> candidates_;
+  std::map<std::size_t, std::vector<std::vector<std::string>>> pending_;
+};
+
+// ---- writing the rows back ----
+
+struct Statement {
+  std::string sql;
+  replay::Params params;
+};
+
+std::optional<std::string> raw_value(const std::string& copy_text) {
+  if (copy_text == kNull) return std::nullopt;
+  return verify::rows::copy_unescape(copy_text);
+}
+
+const replay::TargetTable& target_of(const LostReport& report, const std::string& qualified) {
+  for (const auto& t : report.tables)
+    if (t.schema + "." + t.name == qualified) return t;
+  throw runtime_error("lost: no table '" + qualified + "' in the catalog");
+}
+
+/// The statement bringing back `row`; values become placeholders with their parameters, or, for the
+/// script, literals. Each is cast to its column's type (the catalog's format_type text).
+Statement statement_of(const LostReport& report, const LostRow& row, bool literals) {
+  const replay::TargetTable& t = target_of(report, row.table);
+  Statement s;
+  auto value = [&](const std::string& column, const std::string& copy_text) {
+    std::optional<std::string> raw = raw_value(copy_text);
+    std::string text = literals ? replay::sql_literal(raw) : "$" + std::to_string(s.params.size() + 1);
+    if (!literals) s.params.push_back(std::move(raw));
+    return text + "::" + t.column(column)->type;
+  };
+  std::string first, second;
+  if (row.kind != "changed") {
+    for (const auto& v : row.values) {
+      first += (first.empty() ? "" : ", ") + pg::quote_ident(v.column);
+      second += (second.empty() ? "" : ", ") + value(v.column, v.value);
+    }
+    s.sql = "INSERT INTO " + t.quoted() + " (" + first + ") VALUES (" + second + ")";
+    return s;
+  }
+  for (const auto& v : row.values)
+    first += (first.empty() ? "" : ", ") + pg::quote_ident(v.column) + " = " + value(v.column, v.value);
+  std::vector<std::string> key = verify::rows::split_fields(row.key);
+  for (std::size_t i = 0; i < t.primary_key.size() && i < key.size(); ++i)
+    second += (second.empty() ? "" : " AND ") + pg::quote_ident(t.primary_key[i]) + " = " + value(t.primary_key[i], key[i]);
+  s.sql = "UPDATE " + t.quoted() + " SET " + first + " WHERE " + second;
+  return s;
+}
+
+}  // namespace
+
+LostReport find_lost(const Config& config, const LostOptions& options, pg::ProcessRunner& runner,
+                     const Reporter& reporter) {
+  LostReport report;
+  report.options = options;
+  report.audit_dir = audit_dir_of(config, options.audit_dir);
+  const DatabaseConfig& db = config.database(config.audit_database);
+  report.database = db.dbname;
+  BackupAt baseline = baseline_of(config, db.dbname, options.since);
+  report.backup_stamp = baseline.file.stamp;
+  report.snapshot = baseline.snapshot;
+  report.snapshot_from_stamp = baseline.from_stamp;
+
+  LostSearch search(config, report.options, report);
+  search.set_backup(baseline.file);
+  reporter.info("Reading the audit logs after backup " + baseline.file.stamp + "...");
+  replay::AuditSourceOptions source_options;
+  source_options.strict = options.strict;
+  auto events = replay::open_event_logs(report.audit_dir, source_options);
+  search.read_logs(*events);
+  report.left_out.unread_files = replay::unread_log_files(report.audit_dir, kReplayedLogs);
+  reporter.info("Comparing " + std::to_string(report.events) + " events' rows with " + search.db().describe() + "...");
+  search.compare_touched();
+  reporter.info("Reading the rows of backup " + baseline.file.stamp + "...");
+  search.read_backup(runner);
+  search.finish(search.db());
+  return report;
+}
+
+void restore_lost(const Config& config, LostReport& report) {
+  replay::PgSession db(config.database(config.audit_database).connect_info());
+  db.exec("BEGIN", {}, "bringing back the lost rows");
+  for (const auto& row : report.rows) {
+    Statement s = statement_of(report, row, false);
+    db.exec(s.sql, s.params, "bringing back " + row.table + " " + row.key);
+    ++report.statements;
+  }
+  replay::advance_key_sequences(db, report.tables);
+  throw_if_interrupted();
+  db.exec("COMMIT", {}, "bringing back the lost rows");
+  report.restored = true;
+}
+
+void write_lost_sql(LostReport& report, const std::string& path) {
+  std::string script =
+      "-- auditpitr lost --sql: the rows of " + report.database + " lost since backup " + report.backup_stamp +
+      ", brought back in one transaction.\n-- Review, then: psql -v ON_ERROR_STOP=1 -1 -f " + base_name(path) +
+      "\nSET standard_conforming_strings = on;\nBEGIN;\n";
+  for (const auto& row : report.rows) {
+    script += statement_of(report, row, true).sql + ";\n";
+    ++report.statements;
+  }
+  script += "COMMIT;\n";
+  write_file_atomically(path, script, 0600);
+  report.sql_file = path;
+}
+
+}  // namespace auditpitr::ops
