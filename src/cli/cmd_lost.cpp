@@ -20,8 +20,8 @@ void confirm(const Output& out, const ops::LostReport& report, bool yes) {
   if (!stdin_is_terminal())
     throw refused_error("refusing to write " + what + " without confirmation: nothing was changed",
                         "run it in a terminal and type 'yes', or pass --yes (scripts); --sql FILE writes a script");
-  std::string question = "\nThis writes back " + what +
-                         " listed above, in one transaction.\nEvery other row is left as it is.";
+  std::string question =
+      "\nThis writes back " + what + " listed above, in one transaction.\nEvery other row is left as it is.";
   if (!out.confirmed(question)) throw refused_error("lost --restore cancelled: nothing was changed");
 }
 

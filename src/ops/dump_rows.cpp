@@ -17,12 +17,9 @@ std::vector<std::string> identifiers(const std::string& text, std::size_t pos, c
   for (std::size_t i = pos; i < text.size(); ++i) {
     char c = text[i];
     if (quoted) {
-      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"')
-        out.back() += text[++i];
-      else if (c == '"')
-        quoted = false;
-      else
-        out.back() += c;
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') out.back() += text[++i];
+      else if (c == '"') quoted = false;
+      else out.back() += c;
     } else if (c == '"') {
       quoted = true;
     } else if (c == separator) {

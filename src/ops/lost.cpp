@@ -42,9 +42,9 @@ BackupAt baseline_of(const Config& config, const std::string& dbname, const std:
     chosen.snapshot = snapshot_of(*dump, chosen.from_stamp);
     return chosen;
   }
-  replay::TimePoint at = since.empty() ? std::chrono::time_point_cast<replay::TimePoint::duration>(
-                                             std::chrono::system_clock::now())
-                                       : replay::parse_cli_time(since, "--since");
+  replay::TimePoint at =
+      since.empty() ? std::chrono::time_point_cast<replay::TimePoint::duration>(std::chrono::system_clock::now())
+                    : replay::parse_cli_time(since, "--since");
   return newest_backup_at(catalog, config.backup_dir, dbname, at,
                           "lost compares with a backup's rows and the logs after it; make one with `auditpitr backup`");
 }
@@ -80,10 +80,10 @@ struct Candidate {
   std::size_t table;
   std::string key;
   std::string kind;
-  const ModelRow* logged = nullptr;          ///< the fold's row, when the logs touched it
-  std::vector<std::string> backup;           ///< the backup's fields in the table's order, when in it
-  std::vector<std::size_t> differing;        ///< changed: the columns
-  std::vector<std::string> live;             ///< changed: the live fields
+  const ModelRow* logged = nullptr;    ///< the fold's row, when the logs touched it
+  std::vector<std::string> backup;     ///< the backup's fields in the table's order, when in it
+  std::vector<std::size_t> differing;  ///< changed: the columns
+  std::vector<std::string> live;       ///< changed: the live fields
 };
 
 /// Cascade links: the child table's foreign key column holding the parent table's key.
@@ -135,7 +135,10 @@ std::vector<std::size_t> parents_first(replay::PgSession& db, Tables& tables) {
 class LostSearch {
  public:
   LostSearch(const Config& config, const LostOptions& options, LostReport& report)
-      : config_(config), options_(options), report_(report), db_(config.database(config.audit_database).connect_info()) {
+      : config_(config),
+        options_(options),
+        report_(report),
+        db_(config.database(config.audit_database).connect_info()) {
     db_.exec(pg::kCanonicalOutputSql, {}, "setting the session's output format");
     report_.tables = replay::read_target_tables(db_);
     mapper_.emplace(mapper_for(config, report_.tables));
@@ -199,19 +202,19 @@ class LostSearch {
       if (in_scope(t)) names.push_back((*tables_)[t].target->name);
     if (names.empty()) return;
     std::map<std::string, std::vector<std::size_t>> positions;  // per COPY block: dump column -> table column
-    read_dump_tables(config_, backup_, names, runner,
-                     [&](const std::string& table, const std::vector<std::string>& columns,
-                         const std::vector<std::string>& fields) {
-                       std::size_t t = tables_->find_qualified(table);
-                       if (t == SIZE_MAX || !in_scope(t)) return;
-                       ++report_.backup_rows;
-                       std::vector<std::string> row((*tables_)[t].shape.columns.size(), kNull);
-                       for (std::size_t i = 0; i < columns.size(); ++i) {
-                         auto at = (*tables_)[t].column_index.find(columns[i]);
-                         if (at != (*tables_)[t].column_index.end()) row[at->second] = fields[i];
-                       }
-                       backup_row(t, std::move(row));
-                     });
+    read_dump_tables(
+        config_, backup_, names, runner,
+        [&](const std::string& table, const std::vector<std::string>& columns, const std::vector<std::string>& fields) {
+          std::size_t t = tables_->find_qualified(table);
+          if (t == SIZE_MAX || !in_scope(t)) return;
+          ++report_.backup_rows;
+          std::vector<std::string> row((*tables_)[t].shape.columns.size(), kNull);
+          for (std::size_t i = 0; i < columns.size(); ++i) {
+            auto at = (*tables_)[t].column_index.find(columns[i]);
+            if (at != (*tables_)[t].column_index.end()) row[at->second] = fields[i];
+          }
+          backup_row(t, std::move(row));
+        });
     for (auto& [t, batch] : pending_) check_untouched(t, batch);
   }
 
@@ -418,7 +421,8 @@ Statement statement_of(const LostReport& report, const LostRow& row, bool litera
     first += (first.empty() ? "" : ", ") + pg::quote_ident(v.column) + " = " + value(v.column, v.value);
   std::vector<std::string> key = verify::rows::split_fields(row.key);
   for (std::size_t i = 0; i < t.primary_key.size() && i < key.size(); ++i)
-    second += (second.empty() ? "" : " AND ") + pg::quote_ident(t.primary_key[i]) + " = " + value(t.primary_key[i], key[i]);
+    second +=
+        (second.empty() ? "" : " AND ") + pg::quote_ident(t.primary_key[i]) + " = " + value(t.primary_key[i], key[i]);
   s.sql = "UPDATE " + t.quoted() + " SET " + first + " WHERE " + second;
   return s;
 }
@@ -468,10 +472,10 @@ void restore_lost(const Config& config, LostReport& report) {
 }
 
 void write_lost_sql(LostReport& report, const std::string& path) {
-  std::string script =
-      "-- auditpitr lost --sql: the rows of " + report.database + " lost since backup " + report.backup_stamp +
-      ", brought back in one transaction.\n-- Review, then: psql -v ON_ERROR_STOP=1 -1 -f " + base_name(path) +
-      "\nSET standard_conforming_strings = on;\nBEGIN;\n";
+  std::string script = "-- auditpitr lost --sql: the rows of " + report.database + " lost since backup " +
+                       report.backup_stamp +
+                       ", brought back in one transaction.\n-- Review, then: psql -v ON_ERROR_STOP=1 -1 -f " +
+                       base_name(path) + "\nSET standard_conforming_strings = on;\nBEGIN;\n";
   for (const auto& row : report.rows) {
     script += statement_of(report, row, true).sql + ";\n";
     ++report.statements;

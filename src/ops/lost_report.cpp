@@ -90,16 +90,16 @@ std::string lost_json(const LostReport& r) {
 
 std::vector<ReportLine> lost_text(const LostReport& r) {
   std::vector<ReportLine> out;
-  out.push_back({ReportLine::Kind::heading,
-                 "Lost rows of " + r.database + " since backup " + r.backup_stamp + " (snapshot " +
-                     display_time(r.snapshot) + (r.snapshot_from_stamp ? ", its stamp: no manifest" : "") +
-                     "; times in UTC)"});
+  out.push_back({ReportLine::Kind::heading, "Lost rows of " + r.database + " since backup " + r.backup_stamp +
+                                                " (snapshot " + display_time(r.snapshot) +
+                                                (r.snapshot_from_stamp ? ", its stamp: no manifest" : "") +
+                                                "; times in UTC)"});
   out.push_back({ReportLine::Kind::info, grouped(r.events) + " logged events after the snapshot reach " +
                                              grouped(r.touched_rows) + " rows; " + grouped(r.backup_rows) +
                                              " rows of the backup read"});
   if (r.explained)
-    out.push_back({ReportLine::Kind::info, count_text(r.explained, "absent row") +
-                                               " explained by a logged delete's cascade (not lost)"});
+    out.push_back({ReportLine::Kind::info,
+                   count_text(r.explained, "absent row") + " explained by a logged delete's cascade (not lost)"});
   if (r.rows.empty())
     out.push_back({ReportLine::Kind::plain, "Nothing is lost: the database holds what the backup and the logs say."});
   for (const auto& row : r.rows) {
@@ -107,18 +107,18 @@ std::vector<ReportLine> lost_text(const LostReport& r) {
     if (row.event) out.push_back({ReportLine::Kind::plain, "    last logged: " + where(*row.event)});
     std::vector<std::vector<std::string>> lines;
     for (const auto& v : row.values) {
-      std::string source = v.source == "log" && v.event ? "logged: " + v.event->operation + " " +
-                                                              base_name(v.event->file) + ":" +
-                                                              std::to_string(v.event->line_number)
-                                                        : "from the backup";
+      std::string source = v.source == "log" && v.event
+                               ? "logged: " + v.event->operation + " " + base_name(v.event->file) + ":" +
+                                     std::to_string(v.event->line_number)
+                               : "from the backup";
       if (v.live) lines.push_back({v.column, shown(v.value), "database has " + shown(*v.live), source});
       else lines.push_back({v.column, shown(v.value), source});
     }
     for (const auto& line : align_columns(lines)) out.push_back({ReportLine::Kind::plain, "    " + line});
   }
   if (r.restored)
-    out.push_back({ReportLine::Kind::plain, "Brought back " + count_text(r.rows.size(), "row") + " into " +
-                                                r.database + " in one transaction."});
+    out.push_back({ReportLine::Kind::plain, "Brought back " + count_text(r.rows.size(), "row") + " into " + r.database +
+                                                " in one transaction."});
   if (!r.sql_file.empty())
     out.push_back({ReportLine::Kind::plain, "Wrote " + count_text(r.statements, "statement") + " to " + r.sql_file +
                                                 " (one transaction): psql -v ON_ERROR_STOP=1 -f " + r.sql_file});

@@ -41,10 +41,10 @@ std::set<std::string> findings(const std::string& json) {
 
 void tamper(const pg::ConnInfo& db) {
   test::execute(db,
-                "DELETE FROM categories WHERE id = 20; "                        // created by the logs
-                "UPDATE portfolios SET title = 'Tampered' WHERE id = 1; "      // a logged column
+                "DELETE FROM categories WHERE id = 20; "                         // created by the logs
+                "UPDATE portfolios SET title = 'Tampered' WHERE id = 1; "        // a logged column
                 "UPDATE portfolios SET description = 'unlogged' WHERE id = 2; "  // not a logged value: no finding
-                "DELETE FROM projects WHERE id = 1; "                          // in the backup, never logged
+                "DELETE FROM projects WHERE id = 1; "                            // in the backup, never logged
                 "DELETE FROM categories WHERE id = 21");  // logged created, its portfolio deleted in the logs
 }
 
