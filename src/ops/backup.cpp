@@ -50,6 +50,14 @@ std::string fresh_stamp(const Config& config, const std::vector<const DatabaseCo
   }
 }
 
+std::string session_default(pg::Connection& conn, const std::string& setting) {
+  try {
+    return conn.raw().get_variable(setting);
+  } catch (const std::exception& e) {
+    pg::rethrow_as_error(e, "reading the session's " + setting, conn);
+  }
+}
+
 struct Snapshot {
   std::string id;
   std::string time_utc;
@@ -91,6 +99,8 @@ class DatabaseBackupJob {
   DatabaseBackup run() {
     auto start = Clock::now();
     pg::Connection conn(db_.connect_info());
+    // pg_dump's session gets the same defaults as this one has before it is made canonical.
+    bool escape_bytea = session_default(conn, "bytea_output") != "hex";
     conn.set_canonical_output();
     pg::PgTools tools(runner_, config_.pg_bin_dir);
     std::string pg_dump = tools.find("pg_dump", conn.server_version_num(), conn.info().server_address());
@@ -115,7 +125,7 @@ class DatabaseBackupJob {
     // is read once. Tables the dump does not carry as the checksum would read them are read
     // separately, in the same snapshot, which this transaction holds open.
     verify::DumpChecksummer summer(tables);
-    dump(pg_dump, conn, snapshot.id, writer, summer);
+    dump(pg_dump, conn, snapshot.id, escape_bytea, writer, summer);
     manifest_.tables = checksums(tables, summer.finish(), tx, conn);
     pause_point("backup-before-rename");
     writer.file.commit();
@@ -138,9 +148,9 @@ class DatabaseBackupJob {
   }
 
  private:
-  void dump(const std::string& pg_dump, const pg::Connection& conn, const std::string& snapshot, DumpWriter& writer,
-            verify::DumpChecksummer& summer) {
-    pg::Command command = pg::pg_dump_command(pg_dump, conn.info(), snapshot);
+  void dump(const std::string& pg_dump, const pg::Connection& conn, const std::string& snapshot, bool escape_bytea,
+            DumpWriter& writer, verify::DumpChecksummer& summer) {
+    pg::Command command = pg::pg_dump_command(pg_dump, conn.info(), snapshot, escape_bytea);
     auto last_report = Clock::now();
     command.stdout_sink = [&](const char* data, std::size_t size) {
       writer.gzip.write(data, size);

@@ -64,7 +64,8 @@ std::string PgTools::find(const std::string& tool, int server_version_num, const
                       fix);
 }
 
-Command pg_dump_command(const std::string& pg_dump, const ConnInfo& info, const std::string& snapshot) {
+Command pg_dump_command(const std::string& pg_dump, const ConnInfo& info, const std::string& snapshot,
+                        bool force_hex_bytea) {
   Command command;
   command.program = pg_dump;
   command.args = {"--format=custom", "--compress=0", "--no-password", "--snapshot=" + snapshot};
@@ -72,11 +73,16 @@ Command pg_dump_command(const std::string& pg_dump, const ConnInfo& info, const 
   // The manifest's checksums are taken from the rows of this dump (verify/dump_checksum.h): its
   // session renders values as checksum sessions do (kCanonicalOutputSql). pg_dump itself sets
   // DateStyle, IntervalStyle and extra_float_digits alike, but leaves TimeZone and bytea_output to
-  // the server's defaults. Timestamps with a time zone are the same instants in any zone.
-  auto options = command.env.find("PGOPTIONS");
-  const char* inherited = std::getenv("PGOPTIONS");
-  std::string base = options != command.env.end() ? options->second : inherited ? inherited : "";
-  command.env["PGOPTIONS"] = base + (base.empty() ? "" : " ") + "-c TimeZone=UTC -c bytea_output=hex";
+  // the defaults. TimeZone travels as PGTZ, a startup parameter poolers such as pgbouncer accept
+  // (a timestamptz is the same instant in any zone); bytea_output only when its default is not
+  // already hex, as a startup option (PGOPTIONS), which pgbouncer refuses unless configured to.
+  command.env["PGTZ"] = "UTC";
+  if (force_hex_bytea) {
+    auto options = command.env.find("PGOPTIONS");
+    const char* inherited = std::getenv("PGOPTIONS");
+    std::string base = options != command.env.end() ? options->second : inherited ? inherited : "";
+    command.env["PGOPTIONS"] = base + (base.empty() ? "" : " ") + "-c bytea_output=hex";
+  }
   return command;
 }
 

@@ -30,8 +30,10 @@ class PgTools {
 };
 
 /// pg_dump in custom format, uncompressed inside (auditpitr compresses once, outside), from
-/// the exported snapshot, to stdout, its session's TimeZone and bytea_output those of checksums.
-Command pg_dump_command(const std::string& pg_dump, const ConnInfo& info, const std::string& snapshot);
+/// the exported snapshot, to stdout, its session's TimeZone UTC and, with `force_hex_bytea` (the
+/// session default of bytea_output is not hex), its bytea_output hex: as checksum sessions have them.
+Command pg_dump_command(const std::string& pg_dump, const ConnInfo& info, const std::string& snapshot,
+                        bool force_hex_bytea);
 
 /// Server major version from server_version_num: 150018 -> 15.
 int server_major(int server_version_num);

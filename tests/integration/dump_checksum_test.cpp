@@ -49,7 +49,11 @@ pg::ConnInfo awkward_database(const std::string& name) {
 verify::DumpChecksummer::Result checksum_dump(const pg::ConnInfo& info, const std::string& snapshot,
                                               const std::vector<verify::TableShape>& tables, std::size_t piece) {
   verify::DumpChecksummer summer(tables);
-  pg::Command command = pg::pg_dump_command(pg::server_bin_dir() + "/pg_dump", info, snapshot);
+  // As the backup decides it: from the default of a session not yet made canonical (escape here).
+  pg::Connection fresh(info);
+  bool escape_bytea = fresh.raw().get_variable("bytea_output") != "hex";
+  CHECK(escape_bytea);
+  pg::Command command = pg::pg_dump_command(pg::server_bin_dir() + "/pg_dump", info, snapshot, escape_bytea);
   command.stdout_sink = [&](const char* data, std::size_t size) {
     for (std::size_t at = 0; at < size; at += piece) summer.feed(data + at, std::min(piece, size - at));
   };
