@@ -13,6 +13,8 @@
 # The foreign-key columns the cascades follow get indexes, as a DBA would add (gorm creates none):
 # without them every cascade is a sequential scan, for both sides alike.
 # Usage: bench/replay_bench.sh [EVENTS] [MB]   (default 200000 events, a database of about 50 MB of rows)
+# AUDITPITR_BASELINE=/path/to/an/earlier/auditpitr also times that binary on a fourth copy, in the
+# same run (the machine's load changes from one run to the next: compare within a run).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/bench/lib.sh"
@@ -29,7 +31,10 @@ bench_replay_workload "$events"
 work=$BENCH_WORK config=$BENCH_CONFIG stamp=$BENCH_STAMP backup_time=$BENCH_BACKUP_TIME last_event=$BENCH_LAST_EVENT
 for f in create update delete; do echo "  $f.log: $(wc -l <"$work/audit/$f.log") lines, $(du -h "$work/audit/$f.log" | cut -f1)"; done
 
-for db in truth_db peer_db replay_db; do
+baseline=${AUDITPITR_BASELINE:-}   # another auditpitr binary (an earlier build) timed in the same run
+dbs="truth_db peer_db replay_db"
+[ -n "$baseline" ] && dbs="$dbs baseline_db"
+for db in $dbs; do
   "$auditpitr" -c "$config" restore "$stamp" --db bench --into "$db" >/dev/null
 done
 q() { printf '%q' "$1"; }
@@ -50,6 +55,11 @@ if "$auditpitr" --help | grep -q '^  replay '; then
 else
   echo "auditpitr replay: not in this build yet ('$auditpitr --help' lists no replay); its run is skipped"
 fi
+if [ -n "$baseline" ]; then
+  timed baseline "$(q "$baseline") -c $(q "$config") replay --from $backup_time --to $last_event --into baseline_db \
+    --json >$(q "$work/baseline.json")"
+  echo "baseline replay ($baseline): $baseline_s s, peak RSS $((baseline_rss / 1024)) MB"
+fi
 
 # count and md5 of one table's rows in id order, as text.
 digest() { psql -XAtq -d "$1" -c "SELECT count(*) || ' ' || coalesce(md5(string_agg(t::text, E'\n' ORDER BY id)), '-') FROM $2 t"; }
@@ -66,6 +76,7 @@ compare() {
 }
 compare peer_db
 $replay_ran && compare replay_db
+[ -n "$baseline" ] && compare baseline_db
 [ $differs = 0 ] && echo "results: every table equal to the truth (row counts and md5 of all rows)"
 
 rate() { echo "$events $1" | awk '{printf "%.0f", $1 / $2}'; }
@@ -76,4 +87,5 @@ if $replay_ran; then
   echo "  auditpitr replay:  $replay_s s, $(rate "$replay_s") events/s, peak RSS $((replay_rss / 1024)) MB"
   echo "  ratio peer/auditpitr: $(echo "$peer_s $replay_s" | awk '{printf "%.1f", $1 / $2}')x (target >= 20x, >= 50000 events/s)"
 fi
+[ -n "$baseline" ] && echo "  baseline replay:   $baseline_s s, $(rate "$baseline_s") events/s, peak RSS $((baseline_rss / 1024)) MB"
 exit $((differs * 3))
