@@ -159,22 +159,39 @@ void reject_cascade_cycles(const RulesReader& r, const MappingRules& rules) {
   for (const auto& [name, rule] : rules.tables) visit(name, rule.line);
 }
 
+// [tables] or [operations]: null when absent, or (a problem) when not a table.
+const toml::table* section(const RulesReader& r, const toml::table& root, const std::string& name,
+                           ErrorCollector& problems) {
+  const toml::node* n = root.get(name);
+  if (n && !n->is_table()) problems.attempt([&] { r.fail(n, "'" + name + "' must be a table ([" + name + ".NAME])"); });
+  return n ? n->as_table() : nullptr;
+}
+
+// Each section, table and operation is read on its own, so that one run reports every mistake.
 void read_sections(const RulesReader& r, const toml::table& root, MappingRules& rules) {
-  r.reject_unknown_keys(root, "the top level", {"user_field", "fields", "ignore", "tables", "operations"});
-  if (const toml::node* n = root.get("user_field")) rules.user_field = r.string_of(*n, "'user_field'");
-  rules.fields = r.field_map(root.get("fields"), "[fields]");
-  rules.ignore = r.plain_names(root.get("ignore"), "'ignore'");
-  if (const toml::node* n = root.get("tables")) {
-    if (!n->is_table()) r.fail(n, "'tables' must be a table ([tables.NAME])");
-    for (const auto& [name, node] : *n->as_table())
-      rules.tables[std::string(name.str())] = parse_table(r, std::string(name.str()), node);
-  }
-  if (const toml::node* n = root.get("operations")) {
-    if (!n->is_table()) r.fail(n, "'operations' must be a table ([operations.NAME])");
-    for (const auto& [name, node] : *n->as_table())
-      rules.operations[std::string(name.str())] = parse_operation(r, std::string(name.str()), node);
-  }
-  reject_cascade_cycles(r, rules);
+  ErrorCollector problems("the mapping rules '" + rules.path + "'");
+  problems.attempt([&] {
+    r.reject_unknown_keys(root, "the top level", {"user_field", "fields", "ignore", "tables", "operations"});
+  });
+  problems.attempt([&] {
+    if (const toml::node* n = root.get("user_field")) rules.user_field = r.string_of(*n, "'user_field'");
+  });
+  problems.attempt([&] { rules.fields = r.field_map(root.get("fields"), "[fields]"); });
+  problems.attempt([&] { rules.ignore = r.plain_names(root.get("ignore"), "'ignore'"); });
+  if (const toml::table* tables = section(r, root, "tables", problems))
+    for (auto&& entry : *tables) {
+      std::string name(entry.first.str());
+      const toml::node& node = entry.second;
+      problems.attempt([&] { rules.tables[name] = parse_table(r, name, node); });
+    }
+  if (const toml::table* operations = section(r, root, "operations", problems))
+    for (auto&& entry : *operations) {
+      std::string name(entry.first.str());
+      const toml::node& node = entry.second;
+      problems.attempt([&] { rules.operations[name] = parse_operation(r, name, node); });
+    }
+  problems.attempt([&] { reject_cascade_cycles(r, rules); });
+  problems.raise();
 }
 
 }  // namespace

@@ -3,13 +3,18 @@
 #include "replay/mapping/mapping_conventions.h"
 #include "replay/mapping/mapping_rules.h"
 #include "src/error.h"
+#include "src/util/toml_reader.h"
 
 namespace auditpitr::replay {
 namespace {
 
 class Validator {
  public:
-  Validator(const MappingRules& rules, const MappingCatalog& catalog) : rules_(rules), catalog_(catalog) {}
+  Validator(const MappingRules& rules, const MappingCatalog& catalog)
+      : problems_("the mapping rules '" + rules.path + "'"), rules_(rules), catalog_(catalog) {}
+
+  /// Every rule is checked, each name on its own: one run names every mistake.
+  mutable ErrorCollector problems_;
 
   void table(const std::string& rule, int line, const std::string& name) const {
     if (!catalog_.table(name))
@@ -31,23 +36,24 @@ class Validator {
            "add table = \"...\" to the rule, or action = \"ignore\"");
     table(rule, op.line, target);
     for (const auto& k : op.key)
-      if (!k.column.empty()) column(rule, k.line, target, k.column);
+      if (!k.column.empty()) problems_.attempt([&] { column(rule, k.line, target, k.column); });
     if (op.key.size() == 1 && op.key[0].column.empty() && catalog_.table(target)->primary_key.size() != 1)
       fail(rule, op.key[0].line, "gives one key field but table '" + target + "' has no single-column primary key",
            "map each key field to its column: key = { fieldA = \"col_a\", fieldB = \"col_b\" }");
     for (const auto* list : {&op.fields, &op.expect, &op.event_time})
-      for (const auto& f : *list) column(rule, f.line, target, f.column);
-    for (const auto& c : op.constants) column(rule, c.line, target, c.column);
+      for (const auto& f : *list) problems_.attempt([&] { column(rule, f.line, target, f.column); });
+    for (const auto& c : op.constants) problems_.attempt([&] { column(rule, c.line, target, c.column); });
   }
 
   void table_rule(const TableRule& t) const {
     std::string rule = "table rule '" + t.table + "'";
     table(rule, t.line, t.table);
     if (t.soft_delete && !t.soft_delete->empty()) column(rule, t.line, t.table, *t.soft_delete);
-    for (const auto& c : t.cascade) {
-      table(rule, c.line, c.child_table);
-      column(rule, c.line, c.child_table, c.foreign_key);
-    }
+    for (const auto& c : t.cascade)
+      problems_.attempt([&] {
+        table(rule, c.line, c.child_table);
+        column(rule, c.line, c.child_table, c.foreign_key);
+      });
   }
 
   void global_field(const FieldColumn& f) const {
@@ -86,9 +92,10 @@ std::string conventional_table(const std::string& operation, const MappingCatalo
 
 void validate_mapping_rules(const MappingRules& rules, const MappingCatalog& catalog) {
   Validator v(rules, catalog);
-  for (const auto& f : rules.fields) v.global_field(f);
-  for (const auto& [name, t] : rules.tables) v.table_rule(t);
-  for (const auto& [name, op] : rules.operations) v.operation(op);
+  for (const auto& f : rules.fields) v.problems_.attempt([&] { v.global_field(f); });
+  for (const auto& table : rules.tables) v.problems_.attempt([&] { v.table_rule(table.second); });
+  for (const auto& op : rules.operations) v.problems_.attempt([&] { v.operation(op.second); });
+  v.problems_.raise();
 }
 
 }  // namespace auditpitr::replay

@@ -107,6 +107,15 @@ void TomlReader::fail_at(int line, const std::string& what, const std::string& h
   throw usage_error("invalid " + kind_ + " '" + where + "': " + what, hint.empty() ? default_hint_ : hint);
 }
 
+void ErrorCollector::raise() const {
+  if (errors_.empty()) return;
+  if (errors_.size() == 1) throw errors_.front();
+  std::string message = std::to_string(errors_.size()) + " problems in " + what_ + ":";
+  for (const Error& e : errors_)
+    message += "\n  - " + std::string(e.what()) + (e.hint().empty() ? "" : "\n    (" + e.hint() + ")");
+  throw usage_error(message, "fix them all, then run the command again");
+}
+
 void TomlReader::reject_unknown_keys(const toml::table& table, const std::string& context,
                                      const std::set<std::string>& known) const {
   for (const auto& [key, node] : table) {

@@ -6,6 +6,9 @@
 
 #include <set>
 #include <string>
+#include <vector>
+
+#include "src/error.h"
 
 namespace auditpitr {
 
@@ -28,6 +31,31 @@ class TomlReader {
 
  private:
   std::string kind_, path_, default_hint_;
+};
+
+/// The usage Errors of one file, gathered so that one run reports all of them (a person fixes the
+/// file once, not once per run). Other kinds of Error pass through at once.
+class ErrorCollector {
+ public:
+  /// `what` names the file in the combined message: "the mapping rules '/app/mapping.toml'".
+  explicit ErrorCollector(std::string what) : what_(std::move(what)) {}
+
+  template <typename F>
+  void attempt(F&& f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::usage) throw;
+      errors_.push_back(e);
+    }
+  }
+  /// Throws nothing when there was no error, the error itself when there was one, and otherwise one
+  /// usage Error listing every message with its hint.
+  void raise() const;
+
+ private:
+  std::string what_;
+  std::vector<Error> errors_;
 };
 
 /// The text of one of our TOML files (`kind`: "configuration", "mapping rules"). A missing file is

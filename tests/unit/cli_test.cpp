@@ -204,13 +204,15 @@ namespace {
 struct AuditWithoutServer {
   test::TempDir dir;
   std::string config = dir / "app.toml";
-  explicit AuditWithoutServer(const std::string& create_log) {
+  explicit AuditWithoutServer(const std::string& create_log, const std::string& mapping = {}) {
     test::write_text(config,
                      "[backup]\ndir = \"backups\"\n[[databases]]\nalias = \"portfolio\"\n"
                      "dbname = \"portfolio_db\"\nconninfo = \"host=" +
                          (dir / "no-server") +
                          " port=5432 user=nobody connect_timeout=2\"\n"
-                         "[audit]\ndir = \"audit\"\ndatabase = \"portfolio\"\n");
+                         "[audit]\ndir = \"audit\"\ndatabase = \"portfolio\"\n" +
+                         (mapping.empty() ? "" : "mapping = \"mapping.toml\"\n"));
+    if (!mapping.empty()) test::write_text(dir / "mapping.toml", mapping);
     REQUIRE(system(("mkdir -p '" + (dir / "backups") + "' '" + (dir / "audit") + "' && printf x | gzip > '" +
                     (dir / "backups/portfolio_db_20250101_000000.dump.gz") + "'")
                        .c_str()) == 0);
@@ -262,6 +264,34 @@ TEST_CASE("cli: a malformed log line reads the same in the report, in --strict's
   CHECK_THAT(strict.err, Catch::Contains(said));
   std::string docs = test::read_text(std::string(AUDITPITR_SOURCE_DIR) + "/docs/log-format.md");
   CHECK_THAT(docs, Catch::Contains("`audit log 'audit/create.log' line 12: malformed JSON (cut short or broken)`"));
+}
+
+TEST_CASE("cli: every mistake of a mapping rules file is named in one run", "[cli][mapping]") {
+  // Structure: an unknown key, an unknown action and a misspelt table option, in three rules.
+  AuditWithoutServer structure(kGoodLine,
+                               "[operations.CREATE_PORTFOLIO]\ntabel = \"portfolios\"\n"
+                               "[operations.MOVE_THING]\ntable = \"portfolios\"\naction = \"shove\"\n"
+                               "[tables.portfolios]\nsoft_delet = \"x\"\n");
+  std::string at = structure.dir / "mapping.toml";
+  CliResult r = run({"analyze", "--backup", "20250101_000000", "-c", structure.config});
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK_THAT(r.err, Catch::StartsWith("auditpitr: 3 problems in the mapping rules '" + at + "':"));
+  CHECK_THAT(r.err, Catch::Contains(at + ":2': unknown key 'tabel' in [operations.CREATE_PORTFOLIO]") &&
+                        Catch::Contains(at + ":5': unknown action 'shove'") &&
+                        Catch::Contains(at + ":7': unknown key 'soft_delet' in [tables.portfolios]"));
+  CHECK_THAT(r.err, Catch::Contains("\nHINT: fix them all"));
+
+  // Names against the tables (here a backup's manifest: portfolios has id and title).
+  AuditWithoutServer names(kGoodLine,
+                           "[operations.UPDATE_PORTFOLIO]\nfields = { titel = \"titel\", nam = \"name\" }\n"
+                           "[tables.portfolios]\nsoft_delete = \"gone_at\"\n");
+  at = names.dir / "mapping.toml";
+  CliResult n = run({"analyze", "--backup", "20250101_000000", "-c", names.config});
+  CHECK(n.exit_code == 2);
+  CHECK_THAT(n.err, Catch::StartsWith("auditpitr: 3 problems in the mapping rules '" + at + "':"));
+  CHECK_THAT(n.err, Catch::Contains("unknown column 'titel'") && Catch::Contains("unknown column 'name'") &&
+                        Catch::Contains("unknown column 'gone_at'"));
 }
 
 TEST_CASE("cli: README and contrib/auditpitr.mk say the same include line", "[cli][docs]") {
