@@ -35,6 +35,7 @@ TEST_CASE("history on the command line: text, --json, and its exit codes", "[pg]
   simdjson::dom::parser parser;
   simdjson::dom::element doc = parser.parse(json.out);
   CHECK(doc["entries"].get_array().size() == 3);
+  CHECK(test::json_keys_against_docs(json.out, "history.md") == "");
   CHECK(std::string(doc["schema_source"].get_string().value()).find("database") != std::string::npos);
 
   auto unknown_table = cli(ws, {"history", "category", "4"});
@@ -63,6 +64,7 @@ TEST_CASE("changes on the command line: by user, --json, and its exit codes", "[
   simdjson::dom::parser parser;
   simdjson::dom::element doc = parser.parse(json.out);
   CHECK(doc["groups"].get_array().size() == 11);
+  CHECK(test::json_keys_against_docs(json.out, "changes.md") == "");
   auto unknown_table =
       cli(ws, {"changes", "--from", "2025-01-15T00:00:00Z", "--to", "2025-01-16T00:00:00Z", "--table", "category"});
   CHECK(unknown_table.exit_code == 2);

@@ -94,6 +94,7 @@ TEST_CASE("lost finds rows deleted or changed behind the logs' back, and brings 
   INFO(found.out << found.err);
   CHECK(found.exit_code == 3);
   CHECK(findings(found.out) == expected);
+  CHECK(test::json_keys_against_docs(found.out, "lost.md") == "");
   simdjson::dom::parser parser;
   simdjson::dom::element doc = parser.parse(found.out);
   for (simdjson::dom::element row : doc["rows"].get_array()) {

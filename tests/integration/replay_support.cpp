@@ -1,12 +1,16 @@
 // Replay test support: logs, configuration, snapshots.
 #include "tests/integration/replay_support.h"
 
+#include <simdjson.h>
 #include <zlib.h>
 
 #include <filesystem>
+#include <set>
+#include <sstream>
 #include <stdexcept>
 
 #include "src/pg/connection.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_cluster.h"
 #include "verify/database_checksum.h"
 
@@ -94,6 +98,31 @@ std::string compare(const std::vector<verify::TableChecksum>& a, const std::vect
     if (a[i].row_sum != b[i].row_sum) return a[i].qualified() + " rows differ";
   }
   return {};
+}
+
+std::string json_keys_against_docs(const std::string& json, const std::string& doc) {
+  std::set<std::string> documented, actual;
+  std::istringstream lines(read_text(source_path("docs/" + doc)));
+  bool in_json = false;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("## ", 0) == 0) in_json = line.find("`--json`") != std::string::npos;
+    if (!in_json || line.rfind("| `", 0) != 0) continue;
+    std::string cell = line.substr(1, line.find('|', 1) - 1);
+    for (std::size_t open = cell.find('`'); open != std::string::npos; open = cell.find('`', open)) {
+      std::size_t close = cell.find('`', open + 1);
+      documented.insert(cell.substr(open + 1, close - open - 1));
+      open = close + 1;
+    }
+  }
+  simdjson::dom::parser parser;
+  for (auto field : parser.parse(json).get_object())
+    if (field.key != "format") actual.insert(std::string(field.key));
+  std::string diff;
+  for (const auto& k : actual)
+    if (!documented.count(k)) diff += " undocumented: " + k;
+  for (const auto& k : documented)
+    if (!actual.count(k)) diff += " documented but absent: " + k;
+  return diff;
 }
 
 }  // namespace auditpitr::test

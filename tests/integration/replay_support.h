@@ -54,4 +54,9 @@ std::vector<verify::TableChecksum> snapshot(const pg::ConnInfo& info);
 /// Empty when equal; else which table and column differ.
 std::string compare(const std::vector<verify::TableChecksum>& a, const std::vector<verify::TableChecksum>& b);
 
+/// Empty when the top-level keys of `json` (but "format", docs/json.md's) are exactly those the
+/// `--json` table of docs/`doc` lists (the backticked names of its first column); else the
+/// difference, for the test's message.
+std::string json_keys_against_docs(const std::string& json, const std::string& doc);
+
 }  // namespace auditpitr::test

@@ -71,6 +71,7 @@ TEST_CASE("state of a row before its creation, after an update, after a cascade 
   INFO(updated.out << updated.err);
   REQUIRE(updated.exit_code == 0);
   simdjson::dom::element doc = parser.parse(updated.out);
+  CHECK(test::json_keys_against_docs(updated.out, "state.md") == "");
   CHECK(std::string(doc["status"].get_string().value()) == "existed");
   CHECK(doc["backup"]["row_in_backup"].get_bool().value());
   Column title = column(doc, "title");
