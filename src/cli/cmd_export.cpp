@@ -36,6 +36,7 @@ void add_export_command(CLI::App& app, const GlobalOptions& global, Action& acti
       ops::ExportResult r = ops::export_sql(config, *opts, runner, reporter_for(out));
       JsonWriter w;
       w.begin_object()
+          .field_or_null("alias", config.alias_of(r.dbname))
           .field("dbname", r.dbname)
           .field("stamp", r.stamp)
           .field("file", r.sql_file)

@@ -356,3 +356,30 @@ TEST_CASE("cli: prune --dry-run --json reports what it would delete, never delet
   CHECK(real.exit_code == 0);
   CHECK_THAT(real.out, Catch::Contains("\"deleted_stamps\": []") && !Catch::Contains("would_delete"));
 }
+
+TEST_CASE("cli: restore latest with no backup at all is a runtime error (exit 1), before any server is asked",
+          "[cli][restore]") {
+  EmptyFolder f;
+  CliResult r = run({"restore", "latest", "--yes", "-c", f.config});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("there is none") && !Catch::Contains("unable to connect"));
+  CHECK(r.out.empty());  // nothing was checked, nothing started
+}
+
+TEST_CASE("cli: odd names and absurd TOML are refused with a clear message, never a crash", "[cli][config]") {
+  test::TempDir dir;
+  CliResult newline = list_with(dir, "[backup]\n[[databases]]\ndbname = \"app\\ndb\"\n");
+  CHECK(newline.exit_code == 2);
+  CHECK_THAT(newline.err, Catch::Contains("app.toml:3") && Catch::Contains("dbname 'app\\x0adb' contains a control "
+                                                                           "character"));
+  std::string header = "[a";
+  for (int i = 0; i < 50000; ++i) header += ".a";
+  CliResult deep = list_with(dir, std::string(kOneDatabase) + header + "]\n");
+  CHECK(deep.exit_code == 2);
+  CHECK(deep.term_signal == 0);
+  CHECK_THAT(deep.err, Catch::Contains("app.toml:6") && Catch::Contains("nested more than 100 levels"));
+  AuditWithoutServer rules(kGoodLine, "[operations.X" + header.substr(2) + "]\n");
+  CliResult deep_rules = run({"analyze", "--backup", "20250101_000000", "-c", rules.config});
+  CHECK(deep_rules.exit_code == 2);
+  CHECK_THAT(deep_rules.err, Catch::Contains("mapping.toml:1") && Catch::Contains("nested more than 100 levels"));
+}
