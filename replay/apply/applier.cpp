@@ -198,7 +198,7 @@ class Loop {
     }
     merge(tally);
     batch_.clear();
-    if (o_.progress) o_.progress(s_.read, last_->time);
+    if (o_.progress) o_.progress(s_.before_position + s_.in_window, last_->time);
     throw_if_interrupted();
   }
 

@@ -30,7 +30,8 @@ struct ApplyOptions {
   ConflictPolicy on_conflict = ConflictPolicy::skip;
   std::size_t batch_events = 5000;  ///< events consumed per batch (transaction)
   std::optional<ReplayPosition> resume_after;
-  /// Called after each committed batch with the events consumed so far and the last one's time.
+  /// Called after each committed batch with the window's events done so far (an earlier run's
+  /// included; those before `from` are not) and the last one's time.
   std::function<void(uint64_t events, TimePoint at)> progress;
   /// Called when a batch failed in a way worth retrying and is applied again (attempt 2, 3...).
   std::function<void(const Error& failure, int next_attempt, int attempts)> retrying;

@@ -284,7 +284,10 @@ TEST_CASE("a value with a NUL character is a type conflict, not a cut value", "[
 }
 
 TEST_CASE("progress on a terminal: events done of the total, events/s, ETA; nothing of it elsewhere", "[pg][replay]") {
-  std::vector<LogLine> lines;
+  std::vector<LogLine> lines = {
+      // before the window: read, neither applied nor counted
+      portfolio("CREATE_PORTFOLIO", "2025-01-14T10:00:00Z", 38, R"("title":"t","userID":"u")"),
+      portfolio("CREATE_PORTFOLIO", "2025-01-14T10:00:01Z", 39, R"("title":"t","userID":"u")")};
   for (int id = 40; id < 44; ++id)
     lines.push_back(portfolio("CREATE_PORTFOLIO", "2025-01-15T10:00:0" + std::to_string(id - 39) + "Z", id,
                               R"("title":"t","userID":"u")"));
@@ -296,6 +299,8 @@ TEST_CASE("progress on a terminal: events done of the total, events/s, ETA; noth
   REQUIRE(terminal.exit_code == 0);
   CHECK_THAT(terminal.out, Catch::Contains("replaying: 1 event of 4") && Catch::Contains("events/s") &&
                                Catch::Contains("ETA") && Catch::Contains("\r"));
+  CHECK_THAT(terminal.out, Catch::Contains("replaying: 4 events of 4"));
+  CHECK_THAT(terminal.out, !Catch::Contains("5 events of 4") && !Catch::Contains("6 events of 4"));
 
   test::execute(db, "DROP SCHEMA auditpitr CASCADE");
   auto piped = ws.replay({"--from", kFrom, "--to", kTo, "--batch", "1"});
