@@ -29,7 +29,7 @@ using verify::rows::Origin;
 using verify::rows::Renderer;
 using verify::rows::Tables;
 
-constexpr std::size_t kEventsPerChunk = 2000;
+constexpr std::size_t kEventsPerChunk = 20000;  // values rendered per chunk: fewer, larger queries
 constexpr std::size_t kRowsPerQuery = 5000;
 
 /// The baseline: a backup's STAMP, the newest backup at or before a TIME, or the newest backup.
