@@ -38,8 +38,8 @@ void operation_json(JsonWriter& w, const OperationSummary& s) {
   if (s.target.outcome == replay::MapOutcome::mapped) {
     w.field("table", s.target.table).field("action", replay::action_name(s.target.action));
   }
-  w.field("from_rule", s.target.from_rule).field("reason", s.target.reason);
-  w.field("invalid", s.invalid).field("first_invalid", s.first_invalid).end_object();
+  w.field("from_rule", s.target.from_rule).field_or_null("reason", s.target.reason);
+  w.field("invalid", s.invalid).field_or_null("first_invalid", s.first_invalid).end_object();
 }
 
 void coverage_json(JsonWriter& w, const replay::TableCoverage& t) {
@@ -200,7 +200,7 @@ void left_out_text(const LogsLeftOut& left_out, std::vector<ReportLine>& out) {
 void left_out_json(JsonWriter& w, const LogsLeftOut& left_out) {
   w.key("unread_files").begin_array();
   for (const auto& u : left_out.unread_files)
-    w.begin_object().field("path", u.path).field("reason", u.reason).field("hint", u.hint).end_object();
+    w.begin_object().field("path", u.path).field("reason", u.reason).field_or_null("hint", u.hint).end_object();
   w.end_array();
   w.key("unfinished_lines").begin_array();
   for (const auto& f : left_out.unfinished_lines)
@@ -217,7 +217,7 @@ std::string display_time(replay::TimePoint time) {
 
 std::string analyze_json(const AnalyzeReport& r) {
   JsonWriter w;
-  w.begin_object().field("audit_dir", r.audit_dir).field("database", r.database).field("mapping", r.mapping);
+  w.begin_object().field("audit_dir", r.audit_dir).field("database", r.database).field_or_null("mapping", r.mapping);
   w.field("schema_source", r.schema_source);
   time_field(w, "since", r.options.since);
   time_field(w, "until", r.options.until);

@@ -251,6 +251,11 @@ TEST_CASE("cli: analyze with the server down points at --backup latest", "[cli][
   CliResult offline = run({"analyze", "--backup", "20250101_000000", "-c", f.config});
   CHECK(offline.exit_code == 0);
   CHECK_THAT(offline.out, Catch::Contains("CREATE_PORTFOLIO"));
+  // Its --json says null for what is absent (no rules file, no reason, no invalid line), never "".
+  CliResult json = run({"analyze", "--backup", "20250101_000000", "--json", "-c", f.config});
+  CHECK(json.exit_code == 0);
+  CHECK_THAT(json.out, Catch::Contains("\"mapping\": null") && Catch::Contains("\"first_invalid\": null") &&
+                           !Catch::Contains("\"\""));
 }
 
 TEST_CASE("cli: a malformed log line reads the same in the report, in --strict's error and in the docs", "[cli]") {
