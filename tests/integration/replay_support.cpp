@@ -100,6 +100,14 @@ std::string compare(const std::vector<verify::TableChecksum>& a, const std::vect
   return {};
 }
 
+std::string rfc3339(std::time_t t) {
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[40];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
 std::string json_keys_against_docs(const std::string& json, const std::string& doc) {
   std::set<std::string> documented, actual;
   std::istringstream lines(read_text(source_path("docs/" + doc)));

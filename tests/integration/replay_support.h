@@ -2,6 +2,7 @@
 // test database, the built binary run on them, and database snapshots to compare.
 #pragma once
 
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,9 @@ class ReplayWorkspace {
 std::vector<verify::TableChecksum> snapshot(const pg::ConnInfo& info);
 /// Empty when equal; else which table and column differ.
 std::string compare(const std::vector<verify::TableChecksum>& a, const std::vector<verify::TableChecksum>& b);
+
+/// `t` as RFC 3339 in UTC, to the second: "2025-01-15T10:00:01Z".
+std::string rfc3339(std::time_t t);
 
 /// Empty when the top-level keys of `json` (but "format", docs/json.md's) are exactly those the
 /// `--json` table of docs/`doc` lists (the backticked names of its first column); else the

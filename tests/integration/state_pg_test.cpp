@@ -14,13 +14,7 @@ using test::LogLine;
 
 namespace {
 
-std::string rfc3339(std::time_t t) {
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[40];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
+using test::rfc3339;
 
 /// The column `name` of state's JSON: {value, source, operation of its event}.
 struct Column {
