@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
   cli::add_changes_command(app, global, action);
   cli::add_state_command(app, global, action);
   cli::add_lost_command(app, global, action);
+  for (CLI::App* command : app.get_subcommands([](CLI::App*) { return true; })) command->group("Commands");
 
   bool json = cli::json_requested(argc, argv);  // known even when parsing fails
   try {

@@ -142,7 +142,9 @@ void pass_json_to(CLI::App& cmd) {
 
 void add_global_options(CLI::App& app, GlobalOptions& global) {
   app.fallthrough();  // inherited by the subcommands: 'auditpitr list -c FILE' works as 'auditpitr -c FILE list'
+  app.get_formatter()->label("SUBCOMMAND", "COMMAND");  // the docs' word, and the hints' ('auditpitr COMMAND --help')
   app.add_option("-c,--config", global.config_path, "configuration file (TOML)")
+      ->type_name("FILE")
       ->capture_default_str()
       ->envname("AUDITPITR_CONFIG");
   app.add_flag("-v,--verbose", global.verbose, "show the underlying cause of errors");

@@ -165,6 +165,10 @@ TEST_CASE("cli: help lists the commands in the order a user needs them, each wit
     last = at;
   }
   CHECK_THAT(main_help.out, Catch::Contains("Exit codes:"));
+  // The words the docs and the hints use: COMMAND, FILE.
+  CHECK_THAT(main_help.out, Catch::Contains("Usage: auditpitr [OPTIONS] COMMAND\n") &&
+                                Catch::Contains("\nCommands:\n") && Catch::Contains("-c,--config FILE"));
+  CHECK_THAT(main_help.out, !Catch::Contains("SUBCOMMAND") && !Catch::Contains("Subcommands"));
   for (const char* command : {"backup", "list", "check", "restore", "recover", "verify", "analyze", "replay", "kept",
                               "drill", "prune", "export", "demo", "history", "changes"}) {
     CliResult help = run({command, "--help"});
