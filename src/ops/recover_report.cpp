@@ -43,7 +43,7 @@ void verification_json(JsonWriter& w, const verify::RecoveryVerification& v) {
     w.begin_object().field("table", t.table).field("ok", t.ok()).field("expected_rows", t.expected_rows);
     w.field("actual_rows", t.actual_rows).field("touched_rows", t.touched_rows);
     w.field("missing_rows", t.missing_rows).field("extra_rows", t.extra_rows);
-    w.field("untouched_rows_equal", t.untouched_equal).field("note", t.note);
+    w.field("untouched_rows_equal", t.untouched_equal).field_or_null("note", t.note);
     w.key("columns").begin_array();
     for (const auto& c : t.columns) {
       w.begin_object().field("column", c.column).field("state", verify::state_name(c.state)).field("rows", c.rows);

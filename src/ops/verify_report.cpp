@@ -195,8 +195,8 @@ std::string verify_json(const VerifyReport& r) {
   JsonWriter w;
   w.begin_object().field("actual", r.actual).key("expected").begin_object();
   w.field("kind", r.against_backup ? "backup" : "database").field("description", r.expected);
-  w.field("stamp", r.stamp).field("snapshot_time_utc", r.snapshot_time_utc).end_object();
-  w.field("note", r.note).field("columns_only", r.columns_only).field("diff", r.diff);
+  w.field_or_null("stamp", r.stamp).field_or_null("snapshot_time_utc", r.snapshot_time_utc).end_object();
+  w.field_or_null("note", r.note).field("columns_only", r.columns_only).field("diff", r.diff);
   w.field("max_keys", static_cast<uint64_t>(r.max_keys));
   w.field("equal", r.comparison.equal()).field("tables_compared", static_cast<uint64_t>(r.comparison.tables.size()));
   w.field("tables_differing", static_cast<uint64_t>(r.comparison.differing_tables()));

@@ -104,6 +104,10 @@ TEST_CASE("verify --diff --json: keys and columns per table, in one object", "[p
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   REQUIRE(!parser.parse(r.out).get(root));
+  CHECK(uint64_t(root["format"].get_uint64()) == 1);
+  CHECK(root["error"].error() == simdjson::NO_SUCH_FIELD);  // its verdict, exit 3, is its own document
+  CHECK(root["note"].is_null());                            // absent is null, not ""
+  CHECK(root["expected"]["stamp"].is_null());
   CHECK(!bool(root["equal"].get_bool()));
   CHECK(uint64_t(root["tables_differing"].get_uint64()) == 1);
   CHECK(std::string_view(root["expected"]["kind"].get_string()) == "database");
