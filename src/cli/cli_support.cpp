@@ -42,6 +42,12 @@ const char* const kExitCodesHelp =
     "or damaged backup, 4 refused (destructive action without confirmation), 130 interrupted (Ctrl-C),\n"
     "143 terminated (SIGTERM).";
 
-void set_details(CLI::App* command, const std::string& details) { command->footer(details); }  // exit codes: main help
+// The options every command takes are the main app's (CLI11 lists them only there): named here
+// too, so that 'auditpitr list --help' says how to point it at a configuration. Exit codes: main help.
+void set_details(CLI::App* command, const std::string& details) {
+  command->footer(details +
+                  "\nAlso, before or after the command's name: -c,--config FILE (default auditpitr.toml), "
+                  "-v,--verbose.");
+}
 
 }  // namespace auditpitr::cli

@@ -174,6 +174,7 @@ TEST_CASE("cli: help lists the commands in the order a user needs them, each wit
     CliResult help = run({command, "--help"});
     CHECK(help.exit_code == 0);
     CHECK_THAT(help.out, Catch::Contains("Example") && !Catch::Contains("Exit codes:"));
+    CHECK_THAT(help.out, Catch::Contains("-c,--config FILE"));  // the options it inherits are named too
   }
 }
 
