@@ -30,7 +30,7 @@ std::string changes_json(const ChangesReport& r) {
     w.key("rows").begin_array();
     for (const auto& row : g.rows) {
       w.begin_object().field("key", row.key).field("time", replay::format_time(row.time));
-      w.field("operation", row.operation).field("user", row.user);
+      w.field("operation", row.operation).field_or_null("user", row.user);
       values_json(w, "set", row.set);
       values_json(w, "from", row.from);
       w.field("file", row.file).field("line", row.line_number).end_object();

@@ -28,7 +28,7 @@ void event_json(JsonWriter& w, const std::string& name, const std::optional<Lost
     return;
   }
   w.begin_object().field("operation", e->operation).field("time", replay::format_time(e->time));
-  w.field("user", e->user).field("file", e->file).field("line", e->line_number).end_object();
+  w.field_or_null("user", e->user).field("file", e->file).field("line", e->line_number).end_object();
 }
 
 std::string where(const LostEvent& e) {

@@ -74,3 +74,19 @@ TEST_CASE("changes on the command line: by user, --json, and its exit codes", "[
   auto reversed = cli(ws, {"changes", "--from", "2025-01-16T00:00:00Z", "--to", "2025-01-15T00:00:00Z"});
   CHECK(reversed.exit_code == 2);
 }
+
+TEST_CASE("an event without an acting user says null, not an empty string", "[pg][history]") {
+  auto db = test::portfolio_database("investigate_no_user");
+  test::ReplayWorkspace ws(db, {{"CREATE_PORTFOLIO", "2025-01-15T10:00:00Z", R"("portfolioID":10,"title":"Ten")"}});
+  auto json = test::run_cli({"-c", ws.config(), "history", "portfolios", "10", "--json"});
+  INFO(json.err);
+  REQUIRE(json.exit_code == 0);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(json.out);
+  REQUIRE(doc["entries"].get_array().size() == 1);
+  CHECK(doc["entries"].at(0)["user"].is_null());
+  auto changes = test::run_cli(
+      {"-c", ws.config(), "changes", "--from", "2025-01-15T00:00:00Z", "--to", "2025-01-16T00:00:00Z", "--json"});
+  REQUIRE(changes.exit_code == 0);
+  CHECK(parser.parse(changes.out)["groups"].at(0)["rows"].at(0)["user"].is_null());
+}
