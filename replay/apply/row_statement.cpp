@@ -283,6 +283,12 @@ void append_cascade_shape(std::string& out, const std::vector<CascadeDelete>& ch
   }
 }
 
+bool sets_deletion_time(const std::vector<CascadeDelete>& cascades) {
+  for (const auto& c : cascades)
+    if (!c.soft_delete_column.empty() || sets_deletion_time(c.children)) return true;
+  return false;
+}
+
 }  // namespace
 
 Conversion conversion_of(const TargetColumn& column, Value::Kind kind) {
@@ -302,6 +308,8 @@ std::string typed_value_sql(const TargetColumn& column, Value::Kind kind, const 
 }
 
 std::vector<std::optional<std::string>> statement_params(const RowChange& change) {
+  // The event time is a parameter only where a cascade soft-deletes: real deletes do not use it,
+  // and a parameter the statement does not use is refused.
   std::vector<std::optional<std::string>> params;
   params.reserve(change.key.size() + change.set.size() + change.expect.size() + 1);
   auto add = [&](const Value& v) { params.push_back(v.is_null() ? std::nullopt : std::optional<std::string>(v.text)); };
@@ -310,7 +318,7 @@ std::vector<std::optional<std::string>> statement_params(const RowChange& change
   // PostgreSQL counts a statement's parameters by the highest one it uses: only what is used.
   if (change.action != ChangeAction::insert)
     for (const auto& e : change.expect) add(e.expected);
-  if (!change.cascade.empty()) params.push_back(format_time(change.time));
+  if (sets_deletion_time(change.cascade)) params.push_back(format_time(change.time));
   return params;
 }
 

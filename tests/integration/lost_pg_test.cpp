@@ -147,3 +147,34 @@ TEST_CASE("lost finds rows deleted or changed behind the logs' back, and brings 
   auto no_logs = cli({"lost", "--audit-dir", ws.path() + "/nowhere"});
   CHECK(no_logs.exit_code == 2);
 }
+
+TEST_CASE("lost does not count rows a logged real delete's cascade removed", "[pg][lost]") {
+  auto db = test::portfolio_database("investigate_lost_cascade");
+  // Without a soft-delete column, deletes of categories and projects are real, and a category's
+  // delete cascades to its projects (the fixture's rules).
+  test::execute(db, "ALTER TABLE categories DROP COLUMN deleted_at; ALTER TABLE projects DROP COLUMN deleted_at");
+  std::time_t base = std::time(nullptr) + 120;
+  test::ReplayWorkspace ws(
+      db, {{"DELETE_CATEGORY", rfc3339(base), R"("categoryID":1,"portfolioID":1,"userID":"user-alice")"}});
+  auto cli = [&ws](std::vector<std::string> args) {
+    args.insert(args.begin(), {"-c", ws.config()});
+    return test::run_cli(args);
+  };
+  REQUIRE(cli({"backup"}).exit_code == 0);
+  REQUIRE(test::query_value(db, "SELECT count(*) FROM projects WHERE category_id = 1") == "1");
+  auto replayed = ws.replay({"--from", rfc3339(base - 60), "--to", rfc3339(base + 60)});
+  INFO(replayed.out << replayed.err);
+  REQUIRE(replayed.exit_code == 0);
+  REQUIRE(test::query_value(db, "SELECT count(*) FROM projects WHERE category_id = 1") == "0");
+
+  auto found = cli({"lost", "--json"});
+  INFO(found.out << found.err);
+  CHECK(found.exit_code == 0);
+  CHECK(findings(found.out).empty());
+  simdjson::dom::parser parser;
+  CHECK(parser.parse(found.out)["explained_by_cascades"].get_uint64().value() == 1);
+
+  // the same project gone while its category is still there is a loss
+  test::execute(db, "DELETE FROM projects WHERE id = 2");
+  CHECK(findings(cli({"lost", "--json"}).out) == std::set<std::string>{"public.projects 2 deleted_unlogged"});
+}
