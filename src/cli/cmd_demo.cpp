@@ -18,6 +18,8 @@
 #include "src/ops/analyze.h"
 #include "src/ops/backup.h"
 #include "src/ops/check.h"
+#include "src/ops/history.h"
+#include "src/ops/lost.h"
 #include "src/ops/recover.h"
 #include "src/pg/connection.h"
 #include "src/pg/local_cluster.h"
@@ -60,9 +62,10 @@ class Demo {
     replay::TimePoint moment = activity();
     disaster();
     bool recovered = recover(moment);
+    bool brought_back = investigate();
     analyze();
     closing();
-    return sound && recovered ? 0 : 3;
+    return sound && recovered && brought_back ? 0 : 3;
   }
 
  private:
@@ -217,6 +220,28 @@ class Demo {
     return report.ok();
   }
 
+  /// A row deleted by hand, behind the logs' back: lost finds it, brings exactly it back, and
+  /// history tells its story.
+  bool investigate() {
+    out_.line();
+    out_.warning(
+        "A week later, a support ticket: user-carol's category 'Iceland' is gone (someone ran a DELETE by hand)");
+    cluster_->execute("portfolio_db", "DELETE FROM categories WHERE id = 10");
+    command("lost");
+    ops::LostReport report = ops::find_lost(config_, {}, runner_, reporter_for(out_));
+    print_report(out_, ops::lost_text(report));
+    command("lost --restore --yes");
+    ops::restore_lost(config_, report);
+    out_.success("category 10 after lost --restore: '" + query("SELECT title FROM categories WHERE id = 10") +
+                 "', every other row left as it was");
+    command("history categories 10");
+    ops::HistoryOptions history;
+    history.table = "categories";
+    history.key = "10";
+    print_report(out_, ops::history_text(ops::history(config_, history)));
+    return report.rows.size() == 1 && report.restored;
+  }
+
   void analyze() {
     command("analyze");
     print_report(out_, ops::analyze_text(ops::analyze_audit(config_, {}, reporter_for(out_))));
@@ -239,7 +264,8 @@ void add_demo_command(CLI::App& app, const GlobalOptions&, Action& action) {
               "data and audit logs, write a configuration into FOLDER, then run for real: backup, check,\n"
               "more activity (logged as the application logs it), a simulated disaster (DELETE FROM\n"
               "projects, titles blanked), recover --in-place to the moment before it (verified against the\n"
-              "backup and the logs, the replaced database kept for undo), and analyze.\n"
+              "backup and the logs, the replaced database kept for undo), a row deleted by hand found by\n"
+              "lost and brought back alone (lost --restore), its history, and analyze.\n"
               "The server is removed at the end; the configuration, backups and logs stay in FOLDER,\n"
               "which must be new or empty.\n"
               "Examples: auditpitr demo\n"

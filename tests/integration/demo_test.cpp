@@ -23,6 +23,8 @@ TEST_CASE("the demo backs up, checks, recovers to the moment before a disaster a
                                     "'Design Portfolio 2026'"));
   CHECK_THAT(r.out, Catch::Contains("Verification (backup figures + logged changes"));
   CHECK_THAT(r.out, Catch::Contains("What the logs could not bring back"));
+  CHECK_THAT(r.out, Catch::Contains("public.categories 10: missing") &&
+                        Catch::Contains("category 10 after lost --restore: 'Iceland'"));
   CHECK_THAT(r.out, Catch::Contains("projects: no create events"));
   // The new files are not read as retention's victims: a heading of their own after "Cleaning up…".
   auto cleaning = r.out.find("Cleaning up backups older than");
