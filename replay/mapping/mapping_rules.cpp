@@ -167,9 +167,12 @@ const toml::table* section(const RulesReader& r, const toml::table& root, const 
   return n ? n->as_table() : nullptr;
 }
 
-// Each section, table and operation is read on its own, so that one run reports every mistake.
+std::string problems_in(const MappingRules& rules) { return "the mapping rules '" + rules.path + "'"; }
+
+// Each section, table and operation is read on its own, so that one run reports every mistake; a
+// broken one is left out of `rules` and its mistake kept in rules.problems.
 void read_sections(const RulesReader& r, const toml::table& root, MappingRules& rules) {
-  ErrorCollector problems("the mapping rules '" + rules.path + "'");
+  ErrorCollector problems(problems_in(rules));
   problems.attempt([&] {
     r.reject_unknown_keys(root, "the top level", {"user_field", "fields", "ignore", "tables", "operations"});
   });
@@ -191,7 +194,7 @@ void read_sections(const RulesReader& r, const toml::table& root, MappingRules& 
       problems.attempt([&] { rules.operations[name] = parse_operation(r, name, node); });
     }
   problems.attempt([&] { reject_cascade_cycles(r, rules); });
-  problems.raise();
+  rules.problems = problems.errors();
 }
 
 }  // namespace
@@ -216,7 +219,9 @@ const TableRule* MappingRules::table(const std::string& name) const {
   return it == tables.end() ? nullptr : &it->second;
 }
 
-MappingRules parse_mapping_rules(const std::string& text, const std::string& path) {
+namespace {
+
+MappingRules parse_leniently(const std::string& text, const std::string& path) {
   RulesReader r(path);
   toml::table root = r.parse(text);
   MappingRules rules;
@@ -225,11 +230,31 @@ MappingRules parse_mapping_rules(const std::string& text, const std::string& pat
   return rules;
 }
 
-MappingRules load_mapping_rules(const std::string& path) {
-  return parse_mapping_rules(
+}  // namespace
+
+void raise_problems(const MappingRules& rules) {
+  ErrorCollector problems(problems_in(rules));
+  problems.add(rules.problems);
+  problems.raise();
+}
+
+MappingRules parse_mapping_rules(const std::string& text, const std::string& path) {
+  MappingRules rules = parse_leniently(text, path);
+  raise_problems(rules);
+  return rules;
+}
+
+MappingRules read_mapping_rules(const std::string& path) {
+  return parse_leniently(
       read_toml_file(path, "mapping rules",
                      "fix [audit] mapping in the configuration, or remove it to use the conventions alone"),
       path);
+}
+
+MappingRules load_mapping_rules(const std::string& path) {
+  MappingRules rules = read_mapping_rules(path);
+  raise_problems(rules);
+  return rules;
 }
 
 }  // namespace auditpitr::replay

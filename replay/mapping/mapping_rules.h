@@ -10,6 +10,7 @@
 
 #include "replay/mapping/mapping_catalog.h"
 #include "replay/mapping/mapping_value.h"
+#include "src/error.h"
 
 namespace auditpitr::replay {
 
@@ -67,6 +68,9 @@ struct MappingRules {
   std::vector<std::string> ignore;    ///< top-level ignore = [...]: in every operation
   std::map<std::string, TableRule> tables;
   std::map<std::string, OperationRule> operations;
+  /// Structure mistakes of a leniently read file (read_mapping_rules), whose entries are left out:
+  /// validate_mapping_rules reports them together with the unknown names of the sound entries.
+  std::vector<Error> problems;
 
   const OperationRule* operation(const std::string& name) const;
   const TableRule* table(const std::string& name) const;
@@ -78,9 +82,15 @@ struct MappingRules {
 MappingRules parse_mapping_rules(const std::string& text, const std::string& path);
 /// Reads and parses the file (usage Error when missing).
 MappingRules load_mapping_rules(const std::string& path);
+/// Reads the file leniently: a broken entry is left out and its mistake kept in `problems`, so
+/// that one run names it together with the unknown names of the rest (a TOML syntax error, a
+/// missing file still throw at once). Throw them yourself with raise_problems where no catalog
+/// check follows.
+MappingRules read_mapping_rules(const std::string& path);
+void raise_problems(const MappingRules& rules);
 
 /// Checks every table and column the rules name against the catalog: usage Error naming the rule
-/// and its line, with the known names as a hint.
+/// and its line, with the known names as a hint; the rules' structure `problems` come first in it.
 void validate_mapping_rules(const MappingRules& rules, const MappingCatalog& catalog);
 
 /// The table an operation lands in by convention (plural snake case, else singular, when the

@@ -92,6 +92,7 @@ std::string conventional_table(const std::string& operation, const MappingCatalo
 
 void validate_mapping_rules(const MappingRules& rules, const MappingCatalog& catalog) {
   Validator v(rules, catalog);
+  v.problems_.add(rules.problems);  // the structure's first, as in the file's own check
   for (const auto& f : rules.fields) v.problems_.attempt([&] { v.global_field(f); });
   for (const auto& table : rules.tables) v.problems_.attempt([&] { v.table_rule(table.second); });
   for (const auto& op : rules.operations) v.problems_.attempt([&] { v.operation(op.second); });

@@ -205,13 +205,19 @@ std::string audit_dir_of(const Config& config, const std::string& override_dir) 
 
 replay::Mapper open_mapper(const Config& config, const std::string& backup, std::string* described) {
   require_audit_section(config);
-  // Rules first: a broken rules file is reported without needing the server.
+  // Rules first; their structure mistakes are named with the unknown names (the Mapper checks
+  // both), or alone when the tables cannot be had: a broken file is reported without the server.
   replay::MappingRules rules;
-  if (!config.audit_mapping.empty()) rules = replay::load_mapping_rules(config.audit_mapping);
+  if (!config.audit_mapping.empty()) rules = replay::read_mapping_rules(config.audit_mapping);
   const DatabaseConfig& db = config.database(config.audit_database);
   std::string from = "database '" + db.dbname + "'";
-  std::vector<verify::TableShape> tables =
-      backup.empty() ? tables_of_database(db) : tables_of_backup(config, db, backup, from);
+  std::vector<verify::TableShape> tables;
+  try {
+    tables = backup.empty() ? tables_of_database(db) : tables_of_backup(config, db, backup, from);
+  } catch (const Error&) {
+    replay::raise_problems(rules);
+    throw;
+  }
   if (described) *described = from;
   return replay::Mapper(std::move(rules), replay::MappingCatalog(std::move(tables)));
 }

@@ -93,7 +93,8 @@ replay::ApplySummary apply_all(replay::AuditEventSource& events, replay::Mapper&
 
 replay::Mapper mapper_for(const Config& config, const std::vector<replay::TargetTable>& tables) {
   replay::MappingRules rules;
-  if (!config.audit_mapping.empty()) rules = replay::load_mapping_rules(config.audit_mapping);
+  // Read leniently: the Mapper names the structure mistakes together with the unknown names.
+  if (!config.audit_mapping.empty()) rules = replay::read_mapping_rules(config.audit_mapping);
   std::vector<verify::TableShape> shapes;
   for (const auto& t : tables) {
     verify::TableShape shape{t.schema, t.name, {}, t.primary_key};

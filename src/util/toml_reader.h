@@ -49,6 +49,9 @@ class ErrorCollector {
       errors_.push_back(e);
     }
   }
+  /// Takes in usage Errors gathered elsewhere (an earlier stage of checking the same file).
+  void add(const std::vector<Error>& errors) { errors_.insert(errors_.end(), errors.begin(), errors.end()); }
+  const std::vector<Error>& errors() const { return errors_; }
   /// Throws nothing when there was no error, the error itself when there was one, and otherwise one
   /// usage Error listing every message with its hint.
   void raise() const;

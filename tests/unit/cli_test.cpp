@@ -302,6 +302,25 @@ TEST_CASE("cli: every mistake of a mapping rules file is named in one run", "[cl
   CHECK_THAT(n.err, Catch::StartsWith("auditpitr: 3 problems in the mapping rules '" + at + "':"));
   CHECK_THAT(n.err, Catch::Contains("unknown column 'titel'") && Catch::Contains("unknown column 'name'") &&
                         Catch::Contains("unknown column 'gone_at'"));
+
+  // Both kinds at once: the broken rule is left out, the sound one's names are still checked.
+  AuditWithoutServer both(kGoodLine,
+                          "[operations.CREATE_PORTFOLIO]\ntabel = \"portfolios\"\n"
+                          "[operations.UPDATE_PORTFOLIO]\nfields = { titel = \"titel\" }\n");
+  at = both.dir / "mapping.toml";
+  CliResult b = run({"analyze", "--backup", "20250101_000000", "-c", both.config});
+  CHECK(b.exit_code == 2);
+  CHECK_THAT(b.err, Catch::StartsWith("auditpitr: 2 problems in the mapping rules '" + at +
+                                      "':\n  - invalid "
+                                      "mapping rules '" +
+                                      at + ":2': unknown key 'tabel'"));
+  CHECK_THAT(b.err, Catch::Contains("mapping rules '" + at +
+                                    ":4': operation 'UPDATE_PORTFOLIO' names unknown "
+                                    "column 'titel' of table 'portfolios'"));
+  // Without the tables (no server, no --backup) the structure mistake is still named, alone.
+  CliResult down = run({"analyze", "-c", both.config});
+  CHECK(down.exit_code == 2);
+  CHECK_THAT(down.err, Catch::StartsWith("auditpitr: invalid mapping rules '" + at + ":2': unknown key 'tabel'"));
 }
 
 TEST_CASE("cli: README and contrib/auditpitr.mk say the same include line", "[cli][docs]") {
