@@ -133,9 +133,9 @@ void request_cascade_times(const std::vector<replay::CascadeDelete>& cascades, r
                            Renderer& renderer) {
   for (const auto& c : cascades) {
     std::size_t t = tables.index(c.table);
-    if (!c.soft_delete_column.empty())
-      renderer.request(t, tables[t].column(c.soft_delete_column),
-                       replay::Value::of(replay::Value::Kind::timestamp, replay::format_rfc3339(time)));
+    replay::Value deleted_at = replay::Value::of(replay::Value::Kind::timestamp, replay::format_rfc3339(time));
+    if (!c.soft_delete_column.empty()) renderer.request(t, tables[t].column(c.soft_delete_column), deleted_at);
+    for (const auto& touched : c.soft_delete_touches) renderer.request(t, tables[t].column(touched), deleted_at);
     request_cascade_times(c.children, time, tables, renderer);
   }
 }

@@ -346,10 +346,13 @@ class Fold {
           child.last_event = event_;
         } else {
           if (!alive(t, child)) continue;  // deleted earlier: keeps its own time, its children too
+          replay::Value deleted_at = replay::Value::of(replay::Value::Kind::timestamp, replay::format_rfc3339(time));
           std::size_t soft = tables_[t].column(c.soft_delete_column);
-          set(t, child_key, child, soft,
-              renderer.get(t, soft, replay::Value::of(replay::Value::Kind::timestamp, replay::format_rfc3339(time))),
-              true);
+          set(t, child_key, child, soft, renderer.get(t, soft, deleted_at), true);
+          for (const auto& name : c.soft_delete_touches) {
+            std::size_t touched = tables_[t].column(name);
+            set(t, child_key, child, touched, renderer.get(t, touched, deleted_at), true);
+          }
           child.last_event = event_;
         }
         cascade(c.children, child_key, time, renderer);

@@ -244,12 +244,19 @@ class Builder {
       sql += ", " + name + " AS (";
       if (child.soft_delete_column.empty()) sql += "DELETE FROM " + table.quoted() + " AS x WHERE x." + fk;
       else
-        sql += "UPDATE " + table.quoted() + " AS x SET " + quote_ident(child.soft_delete_column) + " = (" +
-               param_(time_index()) + ")::timestamptz WHERE x." + quote_ident(child.soft_delete_column) +
-               " IS NULL AND x." + fk;
+        sql += "UPDATE " + table.quoted() + " AS x SET " + deletion_time_sets(child) + " WHERE x." +
+               quote_ident(child.soft_delete_column) + " IS NULL AND x." + fk;
       sql += " IN (SELECT " + quote_ident(parent_pk) + " FROM " + parent + ") RETURNING " + returning + ")";
       add_cascades(child.children, name, pk, sql, counted);
     }
+  }
+
+  // "deleted_at = ($n)::timestamptz", and the same for each column the child's soft delete touches.
+  std::string deletion_time_sets(const CascadeDelete& child) const {
+    std::string time = "(" + param_(time_index()) + ")::timestamptz";
+    std::string sets = quote_ident(child.soft_delete_column) + " = " + time;
+    for (const auto& touched : child.soft_delete_touches) sets += ", " + quote_ident(touched) + " = " + time;
+    return sets;
   }
 
   // The primary-key column children refer to; "" when not `needed`.
@@ -278,6 +285,7 @@ void append_shape(std::string& out, const ColumnValue& v, const TargetTable& t) 
 void append_cascade_shape(std::string& out, const std::vector<CascadeDelete>& children) {
   for (const auto& c : children) {
     out += '(' + c.table + ':' + c.foreign_key + ':' + c.soft_delete_column;
+    for (const auto& touched : c.soft_delete_touches) out += ',' + touched;
     append_cascade_shape(out, c.children);
     out += ')';
   }

@@ -174,6 +174,7 @@ void ChangeBuilder::add_automatic_values() {
   } else if (op_->soft_delete) {
     action_ = ChangeAction::soft_delete;
     stamp(op_->soft_delete_column);
+    for (uint32_t touched : op_->soft_delete_touches) stamp(touched);
   }
 }
 

@@ -128,6 +128,9 @@ void Mapper::plan(KnownOperation& op) {
   std::string soft = soft_delete_column(shape.name);
   op.soft_delete = !soft.empty();
   if (op.soft_delete) op.soft_delete_column = column_index(op.table, soft);
+  if (op.soft_delete)
+    for (const auto& touched : soft_delete_touches(shape.name))
+      op.soft_delete_touches.push_back(column_index(op.table, touched));
 }
 
 // The plan of `field`, trying first the plan the field at `position` had in the previous line:
@@ -293,12 +296,18 @@ std::string Mapper::soft_delete_column(const std::string& table) const {
   return catalog_.has_column(table, "deleted_at") ? "deleted_at" : "";
 }
 
+std::vector<std::string> Mapper::soft_delete_touches(const std::string& table) const {
+  const TableRule* rule = rules_.table(table);
+  return rule ? rule->soft_delete_touches : std::vector<std::string>{};
+}
+
 std::vector<CascadeDelete> Mapper::cascades_of(const std::string& table) const {
   std::vector<CascadeDelete> result;
   const TableRule* rule = rules_.table(table);
   if (!rule) return result;
   for (const auto& c : rule->cascade)  // cycles were rejected when the rules were loaded
-    result.push_back({c.child_table, c.foreign_key, soft_delete_column(c.child_table), cascades_of(c.child_table)});
+    result.push_back({c.child_table, c.foreign_key, soft_delete_column(c.child_table), cascades_of(c.child_table),
+                      soft_delete_touches(c.child_table)});
   return result;
 }
 

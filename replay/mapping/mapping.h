@@ -47,6 +47,7 @@ struct CascadeDelete {
   std::string foreign_key;
   std::string soft_delete_column;  ///< empty: real delete
   std::vector<CascadeDelete> children;
+  std::vector<std::string> soft_delete_touches;  ///< set to the deletion time too (soft deletes only)
 };
 
 struct RowChange {
@@ -190,6 +191,8 @@ class Mapper {
 
   /// The column a delete of `table` sets, "" for a real delete.
   std::string soft_delete_column(const std::string& table) const;
+  /// The other columns a soft delete of `table` sets to the event time (rules' soft_delete_touches).
+  std::vector<std::string> soft_delete_touches(const std::string& table) const;
   std::vector<CascadeDelete> cascades_of(const std::string& table) const;
 
  private:
@@ -233,6 +236,7 @@ class Mapper {
     uint32_t created_at = npos, updated_at = npos;
     bool soft_delete = false;  ///< deletes are soft, setting soft_delete_column (npos: a column the table lacks)
     uint32_t soft_delete_column = npos;
+    std::vector<uint32_t> soft_delete_touches;
     std::shared_ptr<LinePlan> line_plan;  ///< the last mapped line's shape, for the next lines
   };
 

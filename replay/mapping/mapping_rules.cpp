@@ -116,13 +116,21 @@ OperationRule parse_operation(const RulesReader& r, const std::string& name, con
 TableRule parse_table(const RulesReader& r, const std::string& name, const toml::node& node) {
   const toml::table* t = node.as_table();
   if (!t) r.fail(&node, "table '" + name + "' must be a table ([tables." + name + "])");
-  r.reject_unknown_keys(*t, "[tables." + name + "]", {"soft_delete", "cascade"});
+  r.reject_unknown_keys(*t, "[tables." + name + "]", {"soft_delete", "soft_delete_touches", "cascade"});
   TableRule rule;
   rule.table = name;
   rule.line = line_of(&node);
   if (const toml::node* n = t->get("soft_delete")) {
     if (!n->is_string()) r.fail(n, "'soft_delete' must be a column name, or \"\" for real deletes");
     rule.soft_delete = n->value<std::string>().value();
+  }
+  if (const toml::node* n = t->get("soft_delete_touches")) {
+    const toml::array* list = n->as_array();
+    if (!list) r.fail(n, "'soft_delete_touches' must be a list of column names, e.g. [\"updated_at\"]");
+    for (const auto& item : *list) {
+      if (!item.is_string()) r.fail(&item, "'soft_delete_touches' must list column names");
+      rule.soft_delete_touches.push_back(item.value<std::string>().value());
+    }
   }
   if (const toml::node* n = t->get("cascade")) {
     const toml::array* list = n->as_array();

@@ -43,6 +43,9 @@ struct TableRule {
   /// Column set to the event time by a delete. Unset: `deleted_at` when the table has it;
   /// "" : rows are really deleted.
   std::optional<std::string> soft_delete;
+  /// Columns a soft delete (its own or a cascade's) also sets to the event time, such as
+  /// updated_at. Default none: gorm sets only the soft-delete column.
+  std::vector<std::string> soft_delete_touches;
   std::vector<CascadeRule> cascade;
 };
 

@@ -49,6 +49,8 @@ class Validator {
     std::string rule = "table rule '" + t.table + "'";
     table(rule, t.line, t.table);
     if (t.soft_delete && !t.soft_delete->empty()) column(rule, t.line, t.table, *t.soft_delete);
+    for (const auto& touched : t.soft_delete_touches)
+      problems_.attempt([&] { column(rule, t.line, t.table, touched); });
     for (const auto& c : t.cascade)
       problems_.attempt([&] {
         table(rule, c.line, c.child_table);

@@ -38,8 +38,9 @@ std::optional<DumpRow> row_from_dump(const Config& config, const BackupAt& chose
   return found;
 }
 
-/// Folds one event into the row: its values, or its deletion.
-void fold(StateReport& report, const HistoryEntry& e, const std::string& soft_delete_column,
+/// Folds one event into the row: its values, or its deletion. `deletion_columns`: what a
+/// cascade's soft delete sets to its time (the soft-delete column and those it touches).
+void fold(StateReport& report, const HistoryEntry& e, const std::vector<std::string>& deletion_columns,
           const std::vector<std::string>& table_columns) {
   auto column = [&report](const std::string& name) -> StateColumn& {
     for (auto& c : report.columns)
@@ -67,8 +68,8 @@ void fold(StateReport& report, const HistoryEntry& e, const std::string& soft_de
     return;
   }
   for (const auto& v : e.set) set(v.column, v.value, v.is_null);
-  if (e.action == "cascade_soft_delete" && !soft_delete_column.empty())
-    set(soft_delete_column, replay::format_time(e.time), false);
+  if (e.action == "cascade_soft_delete")
+    for (const auto& name : deletion_columns) set(name, replay::format_time(e.time), false);
   if (e.action == "soft_delete" || e.action == "cascade_soft_delete") report.status = "deleted";
 }
 
@@ -128,7 +129,10 @@ StateReport row_state(const Config& config, const StateOptions& options, pg::Pro
       if (c.name == soft && !c.is_null) report.status = "deleted";
   }
   const std::vector<std::string>& table_columns = mapper.catalog().table(options.table)->columns;
-  for (const auto& e : history.entries) fold(report, e, soft, table_columns);
+  std::vector<std::string> deletion_columns;
+  if (!soft.empty()) deletion_columns.push_back(soft);
+  for (const auto& touched : mapper.soft_delete_touches(options.table)) deletion_columns.push_back(touched);
+  for (const auto& e : history.entries) fold(report, e, deletion_columns, table_columns);
   if (report.status == "absent") report.columns.clear();
   return report;
 }

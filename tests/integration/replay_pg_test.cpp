@@ -7,6 +7,7 @@
 #include "src/pg/local_cluster.h"
 #include "src/pg/process_runner.h"
 #include "tests/integration/replay_support.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_cluster.h"
 
 using namespace auditpitr;
@@ -390,4 +391,45 @@ TEST_CASE("the sink's prepared statements run on generic plans, never planned ag
   INFO(PQgetvalue(r.get(), 0, 0) << " statements");
   CHECK(std::string(PQgetvalue(r.get(), 0, 1)) != "0");
   CHECK(std::string(PQgetvalue(r.get(), 0, 2)) == "0");
+}
+
+TEST_CASE("what a soft delete touches is a mapping setting, followed by the cascades too", "[pg][replay]") {
+  const std::string deleted = "2025-01-15 10:00:01+00";
+  std::vector<LogLine> lines = {portfolio("DELETE_PORTFOLIO", "2025-01-15T10:00:01Z", 1, R"("userID":"user-alice")")};
+  // Default (gorm's): only the soft-delete column.
+  auto plain = test::portfolio_database("replay_soft_default");
+  test::ReplayWorkspace plain_ws(plain, lines);
+  REQUIRE(plain_ws.replay({"--from", kFrom, "--to", kTo}).exit_code == 0);
+  CHECK(q(plain, "SELECT deleted_at = '" + deleted + "' AND updated_at <> deleted_at FROM portfolios WHERE id = 1") ==
+        "t");
+
+  // soft_delete_touches = ["updated_at"] for portfolios and categories, not for projects.
+  auto db = test::portfolio_database("replay_soft_touches");
+  test::ReplayWorkspace ws(db, lines);
+  std::string rules = test::read_text(test::source_path("fixtures/portfolio-manager/mapping.toml"));
+  for (const std::string table : {"portfolios", "categories"}) {
+    std::string header = "[tables." + table + "]\n";
+    rules.replace(rules.find(header), header.size(), header + "soft_delete_touches = [\"updated_at\"]\n");
+  }
+  std::string rules_path = ws.path() + "/rules.toml";
+  test::write_text(rules_path, rules);
+  std::string config = test::read_text(ws.config());
+  std::string fixture = test::source_path("fixtures/portfolio-manager/mapping.toml");
+  config.replace(config.find(fixture), fixture.size(), rules_path);
+  test::write_text(ws.config(), config);
+  auto r = ws.replay({"--from", kFrom, "--to", kTo});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(q(db, "SELECT deleted_at = '" + deleted + "' AND updated_at = deleted_at FROM portfolios WHERE id = 1") == "t");
+  CHECK(q(db, "SELECT count(*) FROM categories WHERE portfolio_id = 1 AND deleted_at = '" + deleted + "'") ==
+        q(db, "SELECT count(*) FROM categories WHERE portfolio_id = 1 AND updated_at = '" + deleted + "'"));
+  CHECK(q(db, "SELECT count(*) FROM categories WHERE portfolio_id = 1 AND updated_at = '" + deleted + "'") != "0");
+  CHECK(q(db, "SELECT count(*) FROM projects WHERE deleted_at = '" + deleted + "'") != "0");
+  CHECK(q(db, "SELECT count(*) FROM projects WHERE updated_at = '" + deleted + "'") == "0");
+
+  // an unknown column in the setting is named
+  test::write_text(rules_path, rules + "\n[tables.projects]\nsoft_delete_touches = [\"updated_att\"]\n");
+  auto bad = ws.replay({"--from", kFrom, "--to", kTo});
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("updated_att"));
 }
