@@ -57,23 +57,19 @@ TEST_CASE("lost finds rows deleted or changed behind the logs' back, and brings 
       {"DELETE_PORTFOLIO", rfc3339(base + 5), R"("portfolioID":11,"userID":"user-bob")"},
   };
   test::ReplayWorkspace ws(db, lines);
-  auto cli = [&ws](std::vector<std::string> args) {
-    args.insert(args.begin(), {"-c", ws.config()});
-    return test::run_cli(args);
-  };
 
-  auto none = cli({"lost"});
+  auto none = ws.cli({"lost"});
   CHECK(none.exit_code == 2);
   CHECK_THAT(none.err, Catch::Contains("no backup"));
 
-  auto backup = cli({"backup"});
+  auto backup = ws.cli({"backup"});
   INFO(backup.err);
   REQUIRE(backup.exit_code == 0);
   auto replayed = ws.replay({"--from", rfc3339(base - 60), "--to", rfc3339(base + 60)});
   INFO(replayed.out << replayed.err);
   REQUIRE(replayed.exit_code == 0);
 
-  auto clean = cli({"lost"});
+  auto clean = ws.cli({"lost"});
   INFO(clean.out << clean.err);
   CHECK(clean.exit_code == 0);
   CHECK_THAT(clean.out, Catch::Contains("Nothing is lost"));
@@ -84,7 +80,7 @@ TEST_CASE("lost finds rows deleted or changed behind the logs' back, and brings 
   tamper(db);
   std::set<std::string> expected = {"public.categories 20 missing", "public.categories 21 missing",
                                     "public.portfolios 1 changed", "public.projects 1 deleted_unlogged"};
-  auto found = cli({"lost", "--json"});
+  auto found = ws.cli({"lost", "--json"});
   INFO(found.out << found.err);
   CHECK(found.exit_code == 3);
   CHECK(findings(found.out) == expected);
@@ -101,16 +97,16 @@ TEST_CASE("lost finds rows deleted or changed behind the logs' back, and brings 
     CHECK(std::string(title["event"]["user"].get_string().value()) == "user-alice");
   }
 
-  CHECK(findings(cli({"lost", "--json", "--user", "user-alice"}).out) ==
+  CHECK(findings(ws.cli({"lost", "--json", "--user", "user-alice"}).out) ==
         std::set<std::string>{"public.portfolios 1 changed"});
-  CHECK(findings(cli({"lost", "--json", "--table", "projects"}).out) ==
+  CHECK(findings(ws.cli({"lost", "--json", "--table", "projects"}).out) ==
         std::set<std::string>{"public.projects 1 deleted_unlogged"});
-  auto text = cli({"lost"});
+  auto text = ws.cli({"lost"});
   CHECK_THAT(text.out, Catch::Contains("deleted without a logged delete") && Catch::Contains("Tampered"));
 
   // --sql, applied by psql, brings back exactly what was lost
   std::string script = ws.path() + "/lost.sql";
-  auto sql = cli({"lost", "--sql", script});
+  auto sql = ws.cli({"lost", "--sql", script});
   INFO(sql.out << sql.err);
   REQUIRE(sql.exit_code == 0);
   pg::Command psql;
@@ -120,31 +116,31 @@ TEST_CASE("lost finds rows deleted or changed behind the logs' back, and brings 
   auto applied = pg::PosixProcessRunner().run(psql);
   INFO(applied.stderr_tail);
   REQUIRE(applied.ok());
-  CHECK(cli({"lost"}).exit_code == 0);
+  CHECK(ws.cli({"lost"}).exit_code == 0);
   CHECK(test::query_value(db, "SELECT description FROM portfolios WHERE id = 2") == "unlogged");  // left alone
   test::execute(db, "UPDATE portfolios SET description = NULL WHERE id = 2");
   CHECK(test::compare(intact, test::snapshot(db)) == "");
 
   // --restore: refused without an answer, then exactly the lost rows, every other row untouched
   tamper(db);
-  auto refused = cli({"lost", "--restore"});
+  auto refused = ws.cli({"lost", "--restore"});
   CHECK(refused.exit_code == 4);
-  CHECK(findings(cli({"lost", "--json"}).out) == expected);
-  auto restored = cli({"lost", "--restore", "--yes"});
+  CHECK(findings(ws.cli({"lost", "--json"}).out) == expected);
+  auto restored = ws.cli({"lost", "--restore", "--yes"});
   INFO(restored.out << restored.err);
   REQUIRE(restored.exit_code == 0);
   auto after_restore = test::snapshot(db);
-  auto again = cli({"lost", "--restore", "--yes"});
+  auto again = ws.cli({"lost", "--restore", "--yes"});
   CHECK(again.exit_code == 0);
   CHECK_THAT(again.out, Catch::Contains("Nothing is lost"));
   CHECK(test::compare(after_restore, test::snapshot(db)) == "");  // a second run changes nothing
   test::execute(db, "UPDATE portfolios SET description = NULL WHERE id = 2");
   CHECK(test::compare(intact, test::snapshot(db)) == "");
 
-  auto unknown = cli({"lost", "--table", "projekts"});
+  auto unknown = ws.cli({"lost", "--table", "projekts"});
   CHECK(unknown.exit_code == 2);
   CHECK_THAT(unknown.err, Catch::Contains("projects"));
-  auto no_logs = cli({"lost", "--audit-dir", ws.path() + "/nowhere"});
+  auto no_logs = ws.cli({"lost", "--audit-dir", ws.path() + "/nowhere"});
   CHECK(no_logs.exit_code == 2);
 }
 
@@ -156,18 +152,14 @@ TEST_CASE("lost does not count rows a logged real delete's cascade removed", "[p
   std::time_t base = std::time(nullptr) + 120;
   test::ReplayWorkspace ws(
       db, {{"DELETE_CATEGORY", rfc3339(base), R"("categoryID":1,"portfolioID":1,"userID":"user-alice")"}});
-  auto cli = [&ws](std::vector<std::string> args) {
-    args.insert(args.begin(), {"-c", ws.config()});
-    return test::run_cli(args);
-  };
-  REQUIRE(cli({"backup"}).exit_code == 0);
+  REQUIRE(ws.cli({"backup"}).exit_code == 0);
   REQUIRE(test::query_value(db, "SELECT count(*) FROM projects WHERE category_id = 1") == "1");
   auto replayed = ws.replay({"--from", rfc3339(base - 60), "--to", rfc3339(base + 60)});
   INFO(replayed.out << replayed.err);
   REQUIRE(replayed.exit_code == 0);
   REQUIRE(test::query_value(db, "SELECT count(*) FROM projects WHERE category_id = 1") == "0");
 
-  auto found = cli({"lost", "--json"});
+  auto found = ws.cli({"lost", "--json"});
   INFO(found.out << found.err);
   CHECK(found.exit_code == 0);
   CHECK(findings(found.out).empty());
@@ -176,5 +168,5 @@ TEST_CASE("lost does not count rows a logged real delete's cascade removed", "[p
 
   // the same project gone while its category is still there is a loss
   test::execute(db, "DELETE FROM projects WHERE id = 2");
-  CHECK(findings(cli({"lost", "--json"}).out) == std::set<std::string>{"public.projects 2 deleted_unlogged"});
+  CHECK(findings(ws.cli({"lost", "--json"}).out) == std::set<std::string>{"public.projects 2 deleted_unlogged"});
 }

@@ -56,7 +56,12 @@ ReplayWorkspace::ReplayWorkspace(const pg::ConnInfo& info, const std::vector<Log
 }
 
 CliResult ReplayWorkspace::replay(std::vector<std::string> args) const {
-  args.insert(args.begin(), {"-c", config(), "replay"});
+  args.insert(args.begin(), "replay");
+  return cli(std::move(args));
+}
+
+CliResult ReplayWorkspace::cli(std::vector<std::string> args) const {
+  args.insert(args.begin(), {"-c", config()});
   return run_cli(args);
 }
 

@@ -34,6 +34,8 @@ class ReplayWorkspace {
 
   /// Runs `auditpitr -c <config> replay args...`.
   CliResult replay(std::vector<std::string> args) const;
+  /// Runs `auditpitr -c <config> args...`.
+  CliResult cli(std::vector<std::string> args) const;
   std::string config() const { return dir_.path() + "/auditpitr.toml"; }
   std::string audit_dir() const { return dir_.path() + "/audit"; }
   std::string path() const { return dir_.path(); }

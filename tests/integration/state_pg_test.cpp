@@ -47,21 +47,17 @@ TEST_CASE("state of a row before its creation, after an update, after a cascade 
       {"DELETE_PORTFOLIO", rfc3339(base + 3), R"("portfolioID":10,"userID":"user-carol")"},
   };
   test::ReplayWorkspace ws(db, lines);
-  auto cli = [&ws](std::vector<std::string> args) {
-    args.insert(args.begin(), {"-c", ws.config()});
-    return test::run_cli(args);
-  };
-  auto backup = cli({"backup"});
+  auto backup = ws.cli({"backup"});
   INFO(backup.err);
   REQUIRE(backup.exit_code == 0);
   simdjson::dom::parser parser;
 
-  auto before = cli({"state", "categories", "20", "--at", rfc3339(base)});
+  auto before = ws.cli({"state", "categories", "20", "--at", rfc3339(base)});
   INFO(before.out << before.err);
   REQUIRE(before.exit_code == 0);
   CHECK_THAT(before.out, Catch::Contains("did not exist"));
 
-  auto updated = cli({"state", "portfolios", "1", "--at", rfc3339(base + 2), "--json"});
+  auto updated = ws.cli({"state", "portfolios", "1", "--at", rfc3339(base + 2), "--json"});
   INFO(updated.out << updated.err);
   REQUIRE(updated.exit_code == 0);
   simdjson::dom::element doc = parser.parse(updated.out);
@@ -76,11 +72,11 @@ TEST_CASE("state of a row before its creation, after an update, after a cascade 
   CHECK(description.value == "Selected work");
   CHECK(description.source == "backup");
   // a moment earlier the update had not happened
-  auto earlier = cli({"state", "portfolios", "1", "--at", rfc3339(base + 1), "--json"});
+  auto earlier = ws.cli({"state", "portfolios", "1", "--at", rfc3339(base + 1), "--json"});
   REQUIRE(earlier.exit_code == 0);
   CHECK(column(parser.parse(earlier.out), "title").value == "Design Portfolio");
 
-  auto deleted = cli({"state", "categories", "20", "--at", rfc3339(base + 10), "--json"});
+  auto deleted = ws.cli({"state", "categories", "20", "--at", rfc3339(base + 10), "--json"});
   INFO(deleted.out << deleted.err);
   REQUIRE(deleted.exit_code == 0);
   doc = parser.parse(deleted.out);
@@ -89,13 +85,13 @@ TEST_CASE("state of a row before its creation, after an update, after a cascade 
   CHECK(column(doc, "deleted_at").operation == "DELETE_PORTFOLIO");
   CHECK(column(doc, "title").value == "Twenty");
   CHECK(column(doc, "description").source == "unknown");
-  auto text = cli({"state", "categories", "20", "--at", rfc3339(base + 10)});
+  auto text = ws.cli({"state", "categories", "20", "--at", rfc3339(base + 10)});
   CHECK_THAT(text.out, Catch::Contains("not vouched for") && Catch::Contains("set by DELETE_PORTFOLIO"));
 
-  auto too_early = cli({"state", "portfolios", "1", "--at", "2000-01-01T00:00:00Z"});
+  auto too_early = ws.cli({"state", "portfolios", "1", "--at", "2000-01-01T00:00:00Z"});
   CHECK(too_early.exit_code == 2);
   CHECK_THAT(too_early.err, Catch::Contains("no backup"));
-  auto unknown = cli({"state", "portfolio", "1", "--at", rfc3339(base)});
+  auto unknown = ws.cli({"state", "portfolio", "1", "--at", rfc3339(base)});
   CHECK(unknown.exit_code == 2);
   CHECK_THAT(unknown.err, Catch::Contains("portfolios"));
 }
