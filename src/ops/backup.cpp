@@ -14,6 +14,7 @@
 #include "src/catalog/catalog.h"
 #include "src/catalog/stamp.h"
 #include "src/error.h"
+#include "src/ops/verified_dump.h"
 #include "src/pg/connection.h"
 #include "src/pg/pg_tools.h"
 #include "src/util/format.h"
@@ -48,6 +49,25 @@ std::string fresh_stamp(const Config& config, const std::vector<const DatabaseCo
     throw_if_interrupted();
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
+}
+
+// The next backup is about as large as the last: refused before anything is written when the folder
+// cannot hold it, rather than after a long dump fills the disk. A first backup has nothing to go by.
+void require_room_for_backup(const Config& config, const std::vector<const DatabaseConfig*>& dbs) {
+  Catalog catalog = Catalog::scan(config.backup_dir);
+  uint64_t needed = 0;
+  std::string last;
+  for (const auto* db : dbs) {
+    std::string stamp = catalog.latest_stamp({db->dbname});
+    if (stamp.empty()) continue;
+    needed += catalog.find(stamp)->dump_of(db->dbname)->size;
+    last += (last.empty() ? "" : ", ") + db->dbname + "'s of " + stamp;
+  }
+  if (last.empty()) return;
+  require_free_space(
+      config.backup_dir, needed, "the backup (as large as the last: " + last + ")",
+      "nothing was written; free some space there (auditpitr prune applies the retention policy, auditpitr list shows "
+      "the backups), or set [backup] dir to a larger disk");
 }
 
 std::string session_default(pg::Connection& conn, const std::string& setting) {
@@ -223,6 +243,7 @@ BackupResult run_backup(const Config& config, const std::vector<std::string>& al
   if (!exposed.empty()) reporter.warning(exposed);
   ensure_directory(config.backup_dir, 0700);
   DirectoryLock lock(config.backup_dir, "two backups of the same folder");
+  require_room_for_backup(config, dbs);
   BackupResult result;
   result.stamp = fresh_stamp(config, dbs);
   std::vector<std::string> dbnames;

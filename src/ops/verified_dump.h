@@ -35,7 +35,13 @@ class VerifiedDump {
   AtomicFile copy_;  // never committed
 };
 
-/// Throws a runtime Error naming `folder` when it has less than `bytes` (plus a small margin) free.
-void require_free_space(const std::string& folder, uint64_t bytes, const std::string& what);
+/// Throws a runtime Error naming `folder`, the space needed and free, when it has less than
+/// `bytes` (plus a small margin) free; `hint` says what to do (a default when empty).
+void require_free_space(const std::string& folder, uint64_t bytes, const std::string& what,
+                        const std::string& hint = "");
+
+/// The check itself, with the free space given: the seam tests use, since a disk is hard to fill.
+void require_room(const std::string& folder, uint64_t free_bytes, uint64_t bytes, const std::string& what,
+                  const std::string& hint = "");
 
 }  // namespace auditpitr::ops

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -155,4 +156,30 @@ TEST_CASE("a backup killed at any moment leaves nothing taken for a valid backup
   CHECK(c.sets().back().stamp == good);
   CHECK(c.sets().front().stamp == whole_without_manifest);
   CHECK(c.latest_stamp({"bk_kill"}) == good);
+}
+
+TEST_CASE("a backup larger than the free space, going by the last one, is refused before writing",
+          "[pg][backup][errors]") {
+  test::portfolio_database("bk_room");
+  test::BackupSetup setup({"bk_room"});
+  REQUIRE(setup.cli({"backup"}).exit_code == 0);
+  std::string stamp = test::newest_stamp(setup.backups());
+  // The last dump made (sparsely) larger than the free space: the next one is expected as large.
+  struct statvfs fs {};
+  REQUIRE(::statvfs(setup.backups().c_str(), &fs) == 0);
+  uint64_t absurd = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize + (uint64_t{1} << 30);
+  std::string dump = setup.backups() + "/" + dump_file_name("bk_room", stamp);
+  if (::truncate(dump.c_str(), static_cast<off_t>(absurd)) != 0) {
+    WARN("cannot make a sparse file of " << absurd << " bytes here; skipped");
+    return;
+  }
+  std::size_t entries = Catalog::scan(setup.backups()).sets().size();
+  auto r = setup.cli({"backup"});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("not enough free space in '" + setup.backups() + "'") &&
+                        Catch::Contains("as large as the last: bk_room's of " + stamp) && Catch::Contains("are free") &&
+                        Catch::Contains("HINT: nothing was written; free some space there"));
+  Catalog after = Catalog::scan(setup.backups());
+  CHECK(after.sets().size() == entries);
+  CHECK(after.temporary_files().empty());
 }

@@ -102,3 +102,17 @@ TEST_CASE("a link in place of the dump is not followed", "[verified_dump]") {
   CHECK_THROWS_AS(ops::VerifiedDump(dump, expected), Error);
   CHECK(entries_in(dir.path()) == 2);
 }
+
+TEST_CASE("the free-space check names the folder, what is needed and free, and a hint", "[verified_dump]") {
+  const uint64_t margin = 64u << 20;
+  CHECK_NOTHROW(ops::require_room("/b", 100 + margin, 100, "it"));
+  try {
+    ops::require_room("/b", 99 + margin, 100, "the backup", "free some space in /b");
+    FAIL("a byte short was accepted");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::runtime);
+    CHECK_THAT(e.what(), Catch::Contains("not enough free space in '/b' for the backup: it needs 100B") &&
+                             Catch::Contains("are free"));
+    CHECK(e.hint() == "free some space in /b");
+  }
+}
