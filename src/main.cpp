@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
   cli::add_kept_command(app, global, action);
   cli::add_drill_command(app, global, action);
   cli::add_prune_command(app, global, action);
+  cli::add_schedule_command(app, global, action);
   cli::add_export_command(app, global, action);
   cli::add_demo_command(app, global, action);
   cli::add_history_command(app, global, action);

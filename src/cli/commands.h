@@ -34,5 +34,6 @@ void add_history_command(CLI::App& app, const GlobalOptions& global, Action& act
 void add_changes_command(CLI::App& app, const GlobalOptions& global, Action& action);
 void add_state_command(CLI::App& app, const GlobalOptions& global, Action& action);
 void add_lost_command(CLI::App& app, const GlobalOptions& global, Action& action);
+void add_schedule_command(CLI::App& app, const GlobalOptions& global, Action& action);
 
 }  // namespace auditpitr::cli

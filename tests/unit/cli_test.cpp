@@ -1,6 +1,9 @@
 // The command line as a new user meets it, through the built binary: every parse error in the
 // house format (auditpitr: … / HINT: …, exit 2), global options before or after the command.
 #include <catch2/catch.hpp>
+#include <cstdlib>
+#include <map>
+#include <sstream>
 
 #include "tests/support/cli_runner.h"
 #include "tests/support/temp_dir.h"
@@ -170,7 +173,7 @@ TEST_CASE("cli: help lists the commands in the order a user needs them, each wit
                                 Catch::Contains("\nCommands:\n") && Catch::Contains("-c,--config FILE"));
   CHECK_THAT(main_help.out, !Catch::Contains("SUBCOMMAND") && !Catch::Contains("Subcommands"));
   for (const char* command : {"backup", "list", "check", "restore", "recover", "verify", "analyze", "replay", "kept",
-                              "drill", "prune", "export", "demo", "history", "changes"}) {
+                              "drill", "prune", "export", "demo", "history", "changes", "schedule"}) {
     CliResult help = run({command, "--help"});
     CHECK(help.exit_code == 0);
     CHECK_THAT(help.out, Catch::Contains("Example") && !Catch::Contains("Exit codes:"));
@@ -411,4 +414,124 @@ TEST_CASE("cli: odd names and absurd TOML are refused with a clear message, neve
   CliResult deep_rules = run({"analyze", "--backup", "20250101_000000", "-c", rules.config});
   CHECK(deep_rules.exit_code == 2);
   CHECK_THAT(deep_rules.err, Catch::Contains("mapping.toml:1") && Catch::Contains("nested more than 100 levels"));
+}
+
+namespace {
+
+std::vector<std::string> words_of(const std::string& line) {
+  std::vector<std::string> words;
+  std::istringstream in(line);
+  for (std::string w; in >> w;) words.push_back(w);
+  return words;
+}
+
+// A cron time field as crontab(5) reads it here: '*' or a number within its range.
+bool cron_field_ok(const std::string& field, int low, int high) {
+  if (field == "*") return true;
+  if (field.empty() || field.find_first_not_of("0123456789") != std::string::npos) return false;
+  int n = std::stoi(field);
+  return n >= low && n <= high;
+}
+
+// The systemd output's files, split at their "# NAME" headings.
+std::map<std::string, std::string> units_of(const std::string& out) {
+  std::map<std::string, std::string> units;
+  std::string name;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("# auditpitr-", 0) == 0) name = line.substr(2);
+    else if (!name.empty()) units[name] += line + "\n";
+  }
+  return units;
+}
+
+}  // namespace
+
+TEST_CASE("cli: schedule --print cron gives crontab lines of 5 time fields and the absolute command",
+          "[cli][schedule]") {
+  EmptyFolder f;
+  CliResult r = run({"schedule", "--print", "cron", "-c", f.config, "--backup", "weekly@sat@23:05"});
+  REQUIRE(r.exit_code == 0);
+  int jobs = 0;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    auto w = words_of(line);
+    REQUIRE(w.size() >= 6);
+    CHECK((cron_field_ok(w[0], 0, 59) && cron_field_ok(w[1], 0, 23) && cron_field_ok(w[2], 1, 31) &&
+           cron_field_ok(w[3], 1, 12) && cron_field_ok(w[4], 0, 7)));
+    CHECK(std::vector<std::string>(w.begin(), w.begin() + 5) == std::vector<std::string>{"5", "23", "*", "*", "6"});
+    CHECK(w[5] == "flock");
+    CHECK(w[6] == "-n");
+    CHECK(w[7].rfind("/run/lock/auditpitr-backup-", 0) == 0);
+    CHECK(w[8][0] == '/');
+    CHECK(w[8].substr(w[8].size() - 10) == "/auditpitr");
+    CHECK(std::vector<std::string>(w.begin() + 9, w.end()) == std::vector<std::string>{"-c", f.config, "backup"});
+    ++jobs;
+  }
+  CHECK(jobs == 1);
+  CliResult daily = run({"schedule", "--print", "cron", "-c", f.config});
+  CHECK_THAT(daily.out, Catch::Contains("\n0 2 * * * flock -n "));
+  CliResult monthly = run({"schedule", "--print", "cron", "-c", f.config, "--backup", "monthly"});
+  CHECK_THAT(monthly.out, Catch::Contains("\n0 4 1 * * flock -n "));
+}
+
+TEST_CASE("cli: schedule --print systemd gives a oneshot service to the journal and a persistent timer",
+          "[cli][schedule]") {
+  EmptyFolder f;
+  CliResult r = run({"schedule", "--print", "systemd", "-c", f.config, "--backup", "weekly"});
+  REQUIRE(r.exit_code == 0);
+  auto units = units_of(r.out);
+  REQUIRE(units.size() == 2);
+  const std::string& service = units["auditpitr-backup.service"];
+  const std::string& timer = units["auditpitr-backup.timer"];
+  CHECK_THAT(service, Catch::Contains("\n[Service]\n") && Catch::Contains("\nType=oneshot\n") &&
+                          Catch::Contains("\nStandardOutput=journal\n") &&
+                          Catch::Contains("\nStandardError=journal\n") && Catch::Contains("\nUser=") &&
+                          Catch::Contains("/auditpitr -c " + f.config + " backup\n"));
+  CHECK_THAT(service, Catch::Contains("\nExecStart=/"));
+  CHECK_THAT(timer,
+             Catch::Contains("\n[Timer]\nOnCalendar=Sun *-*-* 03:00:00\n") && Catch::Contains("\nPersistent=true\n") &&
+                 Catch::Contains("\nUnit=auditpitr-backup.service\n") && Catch::Contains("\nWantedBy=timers.target\n"));
+  // The units as systemd reads them, when systemd-analyze is here: no warning, no error.
+  if (std::system("command -v systemd-analyze >/dev/null 2>&1") != 0) {
+    WARN("systemd-analyze is not installed: the units were not verified by systemd");
+    return;
+  }
+  for (const auto& [name, content] : units) test::write_text(f.dir / name, content);
+  std::string log = f.dir / "verify.log";
+  int rc =
+      std::system(("cd '" + f.dir.path() +
+                   "' && systemd-analyze verify ./auditpitr-backup.service ./auditpitr-backup.timer >verify.log 2>&1")
+                      .c_str());
+  INFO(test::read_text(log));
+  CHECK(rc == 0);
+  CHECK(test::read_text(log).empty());
+}
+
+TEST_CASE("cli: schedule --json carries the units as strings", "[cli][schedule][json]") {
+  EmptyFolder f;
+  CliResult r = run({"schedule", "--print", "systemd", "--json", "-c", f.config});
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::StartsWith("{\n  \"format\": 1,\n  \"print\": \"systemd\"") &&
+                        Catch::Contains("\"when\": \"daily@02:00\"") &&
+                        Catch::Contains("\"name\": \"auditpitr-backup.timer\"") &&
+                        Catch::Contains("OnCalendar=*-*-* 02:00:00\\n"));
+}
+
+TEST_CASE("cli: schedule refuses a bad WHEN, an unknown format, and the jobs it cannot run yet", "[cli][schedule]") {
+  EmptyFolder f;
+  check_usage_error(run({"schedule", "--print", "cron", "-c", f.config, "--backup", "daily@25:00"}),
+                    "invalid schedule 'daily@25:00' for --backup: '25:00' is not a time HH:MM", "daily@HH:MM");
+  check_usage_error(run({"schedule", "--print", "cron", "-c", f.config, "--backup", "weekly@Funday"}),
+                    "invalid schedule 'weekly@Funday' for --backup: 'Funday' is not a day", "weekly@DAY@HH:MM");
+  check_usage_error(run({"schedule", "--print", "cron", "-c", f.config, "--backup", "hourly"}),
+                    "invalid schedule 'hourly' for --backup: it starts with daily, weekly or monthly", "monthly@HH:MM");
+  check_usage_error(run({"schedule", "--print", "anacron", "-c", f.config}), "--print takes cron or systemd",
+                    "--print cron");
+  check_usage_error(run({"schedule", "--print", "cron", "-c", f.config, "--push", "daily@03:00"}),
+                    "--push cannot be scheduled yet: 'auditpitr push' (off-site copies) is not built", "off-site");
+  check_usage_error(run({"schedule", "--print", "cron", "-c", f.config, "--drill", "monthly"}),
+                    "--drill cannot be scheduled yet", "docs/drill.md");
+  check_usage_error(run({"schedule", "-c", f.config}), "", "--help");
 }
