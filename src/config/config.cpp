@@ -201,8 +201,11 @@ Config parse_config(const std::string& text, const std::string& path) {
     check_audit_alias(r, *audit, config);
   }
   if (const toml::table* tools = r.section(root, "tools")) {
-    r.reject_unknown_keys(*tools, "[tools]", {"bin_dir"});
-    config.pg_bin_dir = resolve(config.folder, r.string_at(*tools, "bin_dir", "[tools]"));
+    r.reject_unknown_keys(*tools, "[tools]", {"bin_dir", "exec"});
+    config.pg_exec = r.argv_at(*tools, "exec", "[tools]");
+    // With exec, bin_dir is a folder inside the container: not relative to this file.
+    std::string bin_dir = r.string_at(*tools, "bin_dir", "[tools]");
+    config.pg_bin_dir = config.pg_exec.empty() ? resolve(config.folder, bin_dir) : bin_dir;
   }
   return config;
 }

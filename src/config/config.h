@@ -48,6 +48,8 @@ struct Config {
   int audit_skew_margin_seconds = 5;
 
   std::string pg_bin_dir;  ///< [tools] bin_dir: where pg_dump/pg_restore live; empty: automatic
+  /// [tools] exec: argv prefix pg_dump/pg_restore run through (`podman exec -i NAME`); empty: on this host
+  std::vector<std::string> pg_exec;
 
   /// The database with this alias. Throws a usage Error listing the known aliases.
   const DatabaseConfig& database(const std::string& alias) const;

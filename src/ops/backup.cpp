@@ -122,8 +122,8 @@ class DatabaseBackupJob {
     // pg_dump's session gets the same defaults as this one has before it is made canonical.
     bool escape_bytea = session_default(conn, "bytea_output") != "hex";
     conn.set_canonical_output();
-    pg::PgTools tools(runner_, config_.pg_bin_dir);
-    std::string pg_dump = tools.find("pg_dump", conn.server_version_num(), conn.info().server_address());
+    pg::PgTools tools(runner_, config_.pg_bin_dir, config_.pg_exec);
+    pg::Tool pg_dump = tools.find("pg_dump", conn.server_version_num(), conn.info().server_address());
     manifest_.pg_dump_version = tools.version_text(pg_dump);
     manifest_.server_version = conn.server_version();
     manifest_.server_version_num = conn.server_version_num();
@@ -168,7 +168,7 @@ class DatabaseBackupJob {
   }
 
  private:
-  void dump(const std::string& pg_dump, const pg::Connection& conn, const std::string& snapshot, bool escape_bytea,
+  void dump(const pg::Tool& pg_dump, const pg::Connection& conn, const std::string& snapshot, bool escape_bytea,
             DumpWriter& writer, verify::DumpChecksummer& summer) {
     pg::Command command = pg::pg_dump_command(pg_dump, conn.info(), snapshot, escape_bytea);
     auto last_report = Clock::now();

@@ -50,13 +50,15 @@ std::string hash_file(const std::string& path, uint64_t& size) {
 
 }  // namespace
 
-std::string pg_restore_for(const Config& config, int server_version_num, pg::ProcessRunner& runner,
-                           const std::string& server) {
+pg::Tool pg_restore_for(const Config& config, int server_version_num, pg::ProcessRunner& runner,
+                        const std::string& server) {
   if (server_version_num > 0) {
-    pg::PgTools tools(runner, config.pg_bin_dir);
+    pg::PgTools tools(runner, config.pg_bin_dir, config.pg_exec);
     return tools.find("pg_restore", server_version_num, server);
   }
-  if (!config.pg_bin_dir.empty()) return join_path(config.pg_bin_dir, "pg_restore");
+  std::string in_folder = config.pg_bin_dir.empty() ? "" : join_path(config.pg_bin_dir, "pg_restore");
+  if (!config.pg_exec.empty()) return pg::Tool(in_folder.empty() ? "pg_restore" : in_folder, config.pg_exec);
+  if (!in_folder.empty()) return in_folder;
   std::string path = pg::find_program("pg_restore");
   if (path.empty()) throw runtime_error("pg_restore not found", "install postgresql-client or set [tools] bin_dir");
   return path;
@@ -79,7 +81,7 @@ CheckResult check_backup(const Config& config, const BackupFile& backup, pg::Pro
   } else if (backup.written_by_auditpitr) {
     r.manifest_problem = "its manifest '" + base_name(backup.manifest_path) + "' is missing";
   }
-  std::string pg_restore = pg_restore_for(config, r.has_manifest ? manifest.server_version_num : 0, runner);
+  pg::Tool pg_restore = pg_restore_for(config, r.has_manifest ? manifest.server_version_num : 0, runner);
 
   r.crc_deferred = depth == CheckDepth::before_restore && r.has_manifest;
   GzipReader reader(backup.path);
@@ -104,9 +106,7 @@ CheckResult check_backup(const Config& config, const BackupFile& backup, pg::Pro
       return 0;
     }
   };
-  pg::Command list;
-  list.program = pg_restore;
-  list.args = {"--list"};
+  pg::Command list = pg_restore.command({"--list"});
   list.capture_stdout = true;
   list.stdin_source = read_some;
   pg::ProcessResult listed = runner.run(list);

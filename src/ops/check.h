@@ -8,6 +8,7 @@
 #include "src/catalog/catalog.h"
 #include "src/config/config.h"
 #include "src/ops/verified_dump.h"
+#include "src/pg/pg_tools.h"
 #include "src/pg/process_runner.h"
 
 namespace auditpitr::ops {
@@ -47,9 +48,9 @@ struct CheckResult {
 CheckResult check_backup(const Config& config, const BackupFile& backup, pg::ProcessRunner& runner,
                          CheckDepth depth = CheckDepth::full);
 
-/// pg_restore's path for a server of `server_version_num` (0: unknown, the one in PATH); `server`
-/// names that server in the error when no pg_restore of its major version is found.
-std::string pg_restore_for(const Config& config, int server_version_num, pg::ProcessRunner& runner,
-                           const std::string& server = "of the backup");
+/// pg_restore for a server of `server_version_num` (0: unknown, the one in PATH, or through
+/// [tools] exec); `server` names that server in the error when no pg_restore of its major version is found.
+pg::Tool pg_restore_for(const Config& config, int server_version_num, pg::ProcessRunner& runner,
+                        const std::string& server = "of the backup");
 
 }  // namespace auditpitr::ops

@@ -34,7 +34,7 @@ using Clock = std::chrono::steady_clock;
 // such a seekable file anyway. Measured against streaming the schema and rows while writing that
 // copy and running only post-data in parallel: loading tables in parallel saves more than
 // inflating first costs, even on two cores (docs/restore.md). `sections` empty: all of them.
-void run_pg_restore(const std::string& pg_restore, const RestoreTarget& target, const RestoreRequest& request,
+void run_pg_restore(const pg::Tool& pg_restore, const RestoreTarget& target, const RestoreRequest& request,
                     const std::string& temporary, const std::string& archive, AdminSession& admin,
                     pg::ProcessRunner& runner, const std::vector<std::string>& sections, int jobs,
                     pg::PgRestoreMessages& messages) {
@@ -131,7 +131,7 @@ void with_restored_keys(const RestoreTarget& target, const std::string& temporar
 // With a manifest: every table's rows and checksums. Without one (old-script backups): the
 // tables listed as TABLE DATA in the dump exist, and their rows are counted.
 void judge_restored(const RestoreTarget& target, const std::optional<verify::Manifest>& manifest,
-                    const std::vector<verify::TableChecksum>& actual, const std::string& pg_restore,
+                    const std::vector<verify::TableChecksum>& actual, const pg::Tool& pg_restore,
                     const std::string& archive, pg::ProcessRunner& runner, DatabaseRestoreResult& result) {
   for (const auto& t : actual) result.rows += t.rows;
   result.tables = actual.size();
@@ -165,7 +165,7 @@ void judge_restored(const RestoreTarget& target, const std::optional<verify::Man
 // pg_restore of the schema and the rows; then its post-data section (indexes, constraints,
 // triggers) while the rows are checksummed, since post-data changes no row. The swap waits for
 // both. Only reading the restored database counts as verification.
-void restore_and_verify(const std::string& pg_restore, const RestoreTarget& target, const RestoreRequest& request,
+void restore_and_verify(const pg::Tool& pg_restore, const RestoreTarget& target, const RestoreRequest& request,
                         const std::string& temporary, const std::string& archive, AdminSession& admin,
                         pg::ProcessRunner& runner, const Reporter& reporter, DatabaseRestoreResult& result) {
   RestorePhaseTimes& phases = result.phases;
@@ -204,7 +204,7 @@ void restore_and_verify(const std::string& pg_restore, const RestoreTarget& targ
 
 }  // namespace
 
-std::string pg_restore_for_server(const Config& config, AdminSession& admin) {
+pg::Tool pg_restore_for_server(const Config& config, AdminSession& admin) {
   pg::PosixProcessRunner probe;  // a `--version` probe: not among the commands a caller's runner is asked to run
   return pg_restore_for(config, admin.server_version_num(), probe, admin.connection().info().server_address());
 }
@@ -220,7 +220,7 @@ TemporaryRestore restore_into_temporary(const Config& config, const RestoreTarge
   restore.result.stamp = target.backup.stamp;
   reporter.info("Restoring " + base_name(target.backup.path) + " into the temporary database '" + restore.temporary +
                 "'...");
-  std::string pg_restore = pg_restore_for_server(config, admin);  // restores, then lists the dump to verify
+  pg::Tool pg_restore = pg_restore_for_server(config, admin);  // restores, then lists the dump to verify
   admin.create_marked_database(restore.temporary, target.database->dbname,
                                {CopyKind::restoring, target.backup.stamp, std::time(nullptr)});
   try {

@@ -9,6 +9,7 @@
 #include "src/ops/database_marks.h"
 #include "src/ops/restore.h"
 #include "src/pg/connection.h"
+#include "src/pg/pg_tools.h"
 
 namespace auditpitr::ops::detail {
 
@@ -93,11 +94,11 @@ TemporaryRestore restore_into_temporary(const Config& config, const RestoreTarge
 
 /// `pg_restore --list` of an inflated archive (a VerifiedDump's copy): the TABLE DATA entries, as
 /// "schema name owner".
-std::vector<std::string> table_data_entries(const std::string& pg_restore, const std::string& archive_path,
+std::vector<std::string> table_data_entries(const pg::Tool& pg_restore, const std::string& archive_path,
                                             pg::ProcessRunner& runner);
 
 /// pg_restore of the target server's major version.
-std::string pg_restore_for_server(const Config& config, AdminSession& admin);
+pg::Tool pg_restore_for_server(const Config& config, AdminSession& admin);
 
 /// Runs a configured hook (argv) with its output shown through the reporter. Returns the exit
 /// status; throws only when it cannot be started.

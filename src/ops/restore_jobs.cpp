@@ -41,6 +41,11 @@ int pg_restore_jobs(const Config& config, const RestoreRequest& request, AdminSe
   int cores = usable_cores();
   int wanted = request.jobs > 0 ? request.jobs : std::min(cores, kAutomaticMaximum);
   if (wanted == 1) return 1;
+  if (!config.pg_exec.empty()) {  // through a container, the archive arrives on stdin: no seeking, one job
+    if (request.jobs > 1)
+      reporter.warning("pg_restore runs with one job: through [tools] exec it reads the dump from stdin");
+    return 1;
+  }
   auto slots = admin.connection_slots();
   int kept_free = (slots.usable * config.free_connections_percent + 99) / 100;
   int allowed = slots.usable - slots.in_use - kept_free;

@@ -140,11 +140,11 @@ std::string warning_box(const RestorePlan& plan) {
 
 namespace detail {
 
-std::vector<std::string> table_data_entries(const std::string& pg_restore, const std::string& archive_path,
+std::vector<std::string> table_data_entries(const pg::Tool& pg_restore, const std::string& archive_path,
                                             pg::ProcessRunner& runner) {
-  pg::Command list;
-  list.program = pg_restore;
-  list.args = {"--list", absolute_path(archive_path)};  // absolute: never read as an option
+  pg::Command list = pg_restore.command({"--list"});
+  if (pg_restore.through_exec()) list.stdin_file = absolute_path(archive_path);  // the container sees no host file
+  else list.args.push_back(absolute_path(archive_path));                         // absolute: never read as an option
   list.capture_stdout = true;
   pg::ProcessResult listed = runner.run(list);
   if (!listed.ok())

@@ -99,7 +99,7 @@ DatabaseRestoreResult restore_tables(const Config& config, const RestoreTarget& 
                                      pg::ProcessRunner& runner, const Reporter& reporter) {
   auto start = std::chrono::steady_clock::now();
   AdminSession admin(target.database->connect_info());
-  std::string pg_restore = pg_restore_for_server(config, admin);
+  pg::Tool pg_restore = pg_restore_for_server(config, admin);
   std::string dump = base_name(target.backup.path);          // its tables were checked by check_table_targets
   VerifiedDump archive(target.backup.path, target.checked);  // the live database gets only checked bytes
 

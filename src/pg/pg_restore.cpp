@@ -49,9 +49,9 @@ std::string expected_kind(const std::string& message) {
 
 std::string conninfo_dbname(const std::string& dbname) { return "dbname=" + quote_conninfo_value(dbname); }
 
-Command pg_restore_command(const std::string& pg_restore, const ConnInfo& info, const PgRestoreOptions& options) {
-  Command command;
-  command.program = pg_restore;
+Command pg_restore_command(const Tool& pg_restore, const ConnInfo& info, const PgRestoreOptions& options) {
+  bool host_files = !pg_restore.through_exec();
+  Command command = pg_restore.command({});
   command.env = info.child_environment();
   command.env["LC_ALL"] = "C";
   if (options.english_server_messages) {
@@ -63,11 +63,13 @@ Command pg_restore_command(const std::string& pg_restore, const ConnInfo& info, 
   auto& args = command.args;
   args.push_back("--no-password");
   if (!options.output_file.empty()) {
-    args.push_back("--file=" + (options.output_file == "-" ? "-" : absolute_path(options.output_file)));
+    bool to_stdout = options.output_file == "-" || !host_files;
+    args.push_back("--file=" + (to_stdout ? "-" : absolute_path(options.output_file)));
+    if (!host_files && options.output_file != "-") command.stdout_file = absolute_path(options.output_file);
   } else {
     args.push_back("--dbname=" + conninfo_dbname(options.target_dbname));
   }
-  if (options.jobs > 1 && !options.input_file.empty() && !options.single_transaction)
+  if (options.jobs > 1 && !options.input_file.empty() && host_files && !options.single_transaction)
     args.push_back("--jobs=" + std::to_string(options.jobs));
   if (options.no_owner) {
     args.push_back("--no-owner");
@@ -78,7 +80,8 @@ Command pg_restore_command(const std::string& pg_restore, const ConnInfo& info, 
   for (const auto& table : options.tables) args.push_back("--table=" + table);
   for (const auto& section : options.sections) args.push_back("--section=" + section);
   // Absolute: a relative path such as "-f/x.dump" would be read as an option.
-  if (!options.input_file.empty()) args.push_back(absolute_path(options.input_file));
+  if (!options.input_file.empty() && host_files) args.push_back(absolute_path(options.input_file));
+  if (!options.input_file.empty() && !host_files) command.stdin_file = absolute_path(options.input_file);
   return command;
 }
 

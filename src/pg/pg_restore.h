@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "src/pg/conninfo.h"
+#include "src/pg/pg_tools.h"
 #include "src/pg/process_runner.h"
 
 namespace auditpitr::pg {
@@ -15,7 +16,7 @@ struct PgRestoreOptions {
   std::string target_dbname;  ///< restore into this database; empty with output_file
   std::string output_file;    ///< write a plain SQL script here instead (export); "-": stdout
   std::string input_file;     ///< a seekable dump file; empty: the dump arrives on stdin
-  int jobs = 1;               ///< --jobs, only with input_file (pg_restore needs to seek)
+  int jobs = 1;               ///< --jobs, only with input_file on this host (pg_restore needs to seek)
   bool no_owner = false;      ///< --no-owner --no-privileges: for servers without the dump's roles
   bool data_only = false;
   bool single_transaction = false;    ///< all or nothing (implies --exit-on-error)
@@ -30,8 +31,9 @@ struct PgRestoreOptions {
 /// The pg_restore command for `options`. Connection settings travel in PG* variables from `info`;
 /// the target database goes in a quoted conninfo and files as absolute paths, so that no name can
 /// be taken for options. pg_restore runs with LC_ALL=C: its own lines, read back by
-/// PgRestoreMessages, are in English whatever the user's locale.
-Command pg_restore_command(const std::string& pg_restore, const ConnInfo& info, const PgRestoreOptions& options);
+/// PgRestoreMessages, are in English whatever the user's locale. Through an exec prefix the files
+/// stay on this host: input_file becomes stdin, output_file stdout, and --jobs one job.
+Command pg_restore_command(const Tool& pg_restore, const ConnInfo& info, const PgRestoreOptions& options);
 
 /// `dbname='...'` with libpq quoting, for -d.
 std::string conninfo_dbname(const std::string& dbname);

@@ -5,3 +5,4 @@ auditpitr_add_test(pg_restore_prompt_tests SOURCES integration/restore_prompt_te
 auditpitr_add_test(pg_restore_server_tests SOURCES integration/restore_server_test.cpp integration/restore_fixture.cpp LIBS auditpitr_ops)
 auditpitr_add_test(pg_kept_tests SOURCES integration/kept_test.cpp integration/restore_fixture.cpp LIBS auditpitr_ops)
 auditpitr_add_test(pg_backup_files_tests SOURCES integration/backup_files_test.cpp integration/restore_fixture.cpp LIBS auditpitr_ops)
+auditpitr_add_test(pg_exec_prefix_tests SOURCES integration/exec_prefix_test.cpp integration/restore_fixture.cpp LIBS auditpitr_ops)

@@ -56,6 +56,17 @@ TEST_CASE("a valid configuration is read with relative paths resolved", "[config
   CHECK(c.select({"authentik"}).front()->alias == "authentik");
 }
 
+TEST_CASE("[tools] exec is an argv prefix; bin_dir is then a folder inside the container", "[config]") {
+  std::string base = "[backup]\ndir = \"b\"\n[[databases]]\ndbname = \"x\"\n[tools]\n";
+  Config c = parse_config(base + "exec = [\"podman\", \"exec\", \"-i\", \"pg\"]\nbin_dir = \"pgbin\"\n",
+                          "/etc/app/auditpitr.toml");
+  CHECK(c.pg_exec == std::vector<std::string>{"podman", "exec", "-i", "pg"});
+  CHECK(c.pg_bin_dir == "pgbin");
+  CHECK(parse_config(base + "bin_dir = \"pgbin\"\n", "/etc/app/auditpitr.toml").pg_bin_dir == "/etc/app/pgbin");
+  CHECK_THAT(error_of(base + "exec = \"podman exec -i pg\"\n"), Catch::Contains("list of strings"));
+  CHECK_THAT(error_of(base + "exek = [\"podman\"]\n"), Catch::Contains("unknown key 'exek'"));
+}
+
 TEST_CASE("configuration errors name the file, the line and the key", "[config]") {
   CHECK_THAT(error_of("[backup]\nretention_dayz = 3\n[[databases]]\ndbname = \"x\"\n"),
              Catch::Contains("auditpitr.toml:2") && Catch::Contains("unknown key 'retention_dayz'"));

@@ -27,6 +27,28 @@ TEST_CASE("a full restore from a decompressed file runs in parallel into the nam
   CHECK(c.env.at("PGPASSWORD") == "secret");
 }
 
+TEST_CASE("through an exec prefix the archive is stdin, the SQL stdout, one job, the password not in argv",
+          "[pg_restore][exec]") {
+  pg::Tool tool("pg_restore", {"podman", "exec", "-i", "-e", "PGPASSWORD", "pg"});
+  pg::PgRestoreOptions o;
+  o.target_dbname = "x";
+  o.input_file = "/b/x.dump.tmp-42";
+  o.jobs = 4;
+  auto c = pg::pg_restore_command(tool, server(), o);
+  CHECK(c.program == "podman");
+  CHECK(c.args == Args{"exec", "-i", "-e", "PGPASSWORD", "pg", "pg_restore", "--no-password", "--dbname=dbname='x'"});
+  CHECK(c.stdin_file == "/b/x.dump.tmp-42");
+  for (const auto& a : c.args) CHECK(a.find("secret") == std::string::npos);
+  CHECK(c.env.at("PGPASSWORD") == "secret");
+
+  pg::PgRestoreOptions sql;
+  sql.input_file = "/b/x.dump.tmp-42";
+  sql.output_file = "/out/x.sql.tmp";
+  auto e = pg::pg_restore_command(tool, server(), sql);
+  CHECK(e.args.back() == "--file=-");
+  CHECK(e.stdout_file == "/out/x.sql.tmp");
+}
+
 TEST_CASE("streaming from stdin never asks for jobs; --no-owner adds --no-privileges", "[pg_restore]") {
   pg::PgRestoreOptions o;
   o.target_dbname = "x";
