@@ -169,5 +169,5 @@ TEST_CASE("a pg_dump of another major version is refused, naming what was found"
                         Catch::Contains("is 'pg_dump (PostgreSQL) 14.11'"));
   CHECK(runner.commands().back().args == std::vector<std::string>{"--version"});
   runner.script(dir / "pg_dump", {0, "pg_dump (PostgreSQL) 16.2\n", ""});
-  CHECK(tools.find("pg_dump", 160002, "db:5432") == dir / "pg_dump");
+  CHECK(tools.find("pg_dump", 160002, "db:5432").path == dir / "pg_dump");
 }
