@@ -23,9 +23,11 @@ namespace {
 
 const std::regex kDumpName(R"(^(.+)_(\d{8}_\d{6})\.dump\.gz$)");
 const std::regex kManifestName(R"(^(.+)_(\d{8}_\d{6})\.manifest\.json$)");
-const std::regex kUploadsName(R"(^uploads_(\d{8}_\d{6})\.tar\.gz$)");
+const std::regex kArchiveName(R"(^(.+)_(\d{8}_\d{6})\.tar\.gz$)");
+const std::regex kArchiveManifestName(R"(^(.+)_(\d{8}_\d{6})\.tar\.gz\.manifest\.json$)");
 const std::regex kLatestLinkName(R"(^.+_latest\.dump\.gz$)");
 const std::string kRunDatabases = "; databases=";
+const std::string kRunFiles = "; files=";
 
 // Database names may hold any byte but NUL: percent-encoded, they fit a gzip comment and a list.
 std::string percent_encode(const std::string& text) {
@@ -63,11 +65,17 @@ void read_dump_comment(const std::string& comment, BackupFile& file) {
                               (comment.size() == marker.size() || comment.compare(marker.size(), 2, "; ") == 0);
   if (!file.written_by_auditpitr || comment.compare(marker.size(), kRunDatabases.size(), kRunDatabases) != 0) return;
   std::string list = comment.substr(marker.size() + kRunDatabases.size());
-  for (std::size_t start = 0; start <= list.size();) {
-    std::size_t end = std::min(list.find(',', start), list.size());
-    if (end > start) file.run_databases.push_back(percent_decode(list.substr(start, end - start)));
-    start = end + 1;
+  std::string files;  // percent-encoding leaves no ';' or ' ' in a name: the separator is unambiguous
+  if (std::size_t at = list.find(kRunFiles); at != std::string::npos) {
+    files = list.substr(at + kRunFiles.size());
+    list.resize(at);
   }
+  for (auto [text, out] : {std::make_pair(&list, &file.run_databases), std::make_pair(&files, &file.run_files)})
+    for (std::size_t start = 0; start <= text->size();) {
+      std::size_t end = std::min(text->find(',', start), text->size());
+      if (end > start) out->push_back(percent_decode(text->substr(start, end - start)));
+      start = end + 1;
+    }
 }
 
 BackupFile read_dump(const std::string& dir, const std::string& path, const std::smatch& name, const struct stat& st) {
@@ -84,9 +92,11 @@ BackupFile read_dump(const std::string& dir, const std::string& path, const std:
 
 }  // namespace
 
-std::string dump_comment(const std::vector<std::string>& run_databases) {
+std::string dump_comment(const std::vector<std::string>& run_databases, const std::vector<std::string>& run_files) {
   std::string comment = std::string(kDumpMarker) + kRunDatabases;
   for (std::size_t i = 0; i < run_databases.size(); ++i) comment += (i ? "," : "") + percent_encode(run_databases[i]);
+  if (!run_files.empty()) comment += kRunFiles;
+  for (std::size_t i = 0; i < run_files.size(); ++i) comment += (i ? "," : "") + percent_encode(run_files[i]);
   return comment;
 }
 
@@ -97,6 +107,12 @@ std::string manifest_file_name(const std::string& dbname, const std::string& sta
   return dbname + "_" + stamp + ".manifest.json";
 }
 std::string latest_link_name(const std::string& dbname) { return dbname + "_latest.dump.gz"; }
+std::string archive_file_name(const std::string& name, const std::string& stamp) {
+  return name + "_" + stamp + ".tar.gz";
+}
+std::string archive_manifest_file_name(const std::string& name, const std::string& stamp) {
+  return archive_file_name(name, stamp) + ".manifest.json";
+}
 
 std::string join_names(const std::vector<std::string>& names) {
   std::string text;
@@ -108,6 +124,12 @@ std::string join_names(const std::vector<std::string>& names) {
 const BackupFile* BackupSet::dump_of(const std::string& dbname) const {
   for (const auto& d : dumps)
     if (d.dbname == dbname) return &d;
+  return nullptr;
+}
+
+const ArchiveFile* BackupSet::archive_of(const std::string& name) const {
+  for (const auto& a : archives)
+    if (a.name == name) return &a;
   return nullptr;
 }
 
@@ -126,11 +148,31 @@ std::vector<std::string> BackupSet::missing_databases() const {
   return missing;
 }
 
+std::vector<std::string> BackupSet::missing_archives() const {
+  std::vector<std::string> missing;
+  for (const auto& d : dumps)
+    for (const auto& planned : d.run_files)
+      if (!archive_of(planned) && std::find(missing.begin(), missing.end(), planned) == missing.end())
+        missing.push_back(planned);
+  return missing;
+}
+
+std::string BackupSet::partial_reason() const {
+  auto dbs = missing_databases();
+  auto files = missing_archives();
+  if (dbs.empty() && files.empty()) return "";
+  std::string what = dbs.empty() ? "" : "backing up " + join_names(dbs);
+  if (!files.empty()) what += (what.empty() ? "" : " and ") + ("archiving " + join_names(files));
+  return "the run stopped before " + what;
+}
+
 std::string BackupSet::not_latest_reason() const {
-  auto missing = missing_databases();
-  if (!missing.empty()) return "partial: the run stopped before backing up " + join_names(missing);
+  if (partial()) return "partial: " + partial_reason();
   for (const auto& d : dumps)
     if (d.manifest_missing()) return "the manifest of '" + d.dbname + "' is missing: the run is not proven finished";
+  for (const auto& a : archives)
+    if (a.manifest_missing())
+      return "the manifest of the archive '" + a.name + "' is missing: the run is not proven finished";
   return "";
 }
 
@@ -161,9 +203,20 @@ Catalog Catalog::scan(const std::string& dir) {
       by_stamp[f.stamp].dumps.push_back(std::move(f));
     } else if (regular && std::regex_match(name, m, kManifestName) && is_stamp(m[2])) {
       manifests[path] = m[2];
-    } else if (regular && std::regex_match(name, m, kUploadsName) && is_stamp(m[1])) {
-      by_stamp[m[1]].stamp = m[1];
-      by_stamp[m[1]].other_files.push_back(path);
+    } else if (regular && std::regex_match(name, m, kArchiveName) && is_stamp(m[2])) {
+      ArchiveFile a;
+      a.name = m[1];
+      a.stamp = m[2];
+      a.path = path;
+      a.manifest_path = join_path(dir, archive_manifest_file_name(a.name, a.stamp));
+      a.size = static_cast<uint64_t>(st.st_size);
+      a.mtime = st.st_mtime;
+      std::string comment = gzip_header_comment(path);
+      a.written_by_auditpitr = comment.rfind(kArchiveMarker, 0) == 0;
+      by_stamp[a.stamp].stamp = a.stamp;
+      by_stamp[a.stamp].archives.push_back(std::move(a));
+    } else if (regular && std::regex_match(name, m, kArchiveManifestName) && is_stamp(m[2])) {
+      manifests[path] = m[2];
     } else if (!(S_ISLNK(st.st_mode) && std::regex_match(name, kLatestLinkName))) {
       catalog.unrecognised_.push_back(path);
     }
@@ -172,7 +225,10 @@ Catalog Catalog::scan(const std::string& dir) {
   for (auto& [stamp, set] : by_stamp) {
     for (auto& f : set.dumps)
       if (manifests.erase(f.manifest_path)) f.has_manifest = true;
+    for (auto& a : set.archives)
+      if (manifests.erase(a.manifest_path)) a.has_manifest = true;
     std::sort(set.dumps.begin(), set.dumps.end(), [](auto& a, auto& b) { return a.dbname < b.dbname; });
+    std::sort(set.archives.begin(), set.archives.end(), [](auto& a, auto& b) { return a.name < b.name; });
   }
   for (auto& [path, stamp] : manifests) {  // a manifest whose dump is not there
     by_stamp[stamp].stamp = stamp;

@@ -13,9 +13,13 @@ namespace auditpitr {
 /// Text at the start of the gzip header comment of every dump auditpitr writes.
 constexpr const char* kDumpMarker = "auditpitr backup";
 
-/// The gzip header comment of a dump written by a run that backs up `run_databases`: the marker,
-/// then the databases, so that a dump tells which set it belongs to even without its manifest.
-std::string dump_comment(const std::vector<std::string>& run_databases);
+/// Text of the gzip header comment of every file archive auditpitr writes.
+constexpr const char* kArchiveMarker = "auditpitr archive";
+
+/// The gzip header comment of a dump written by a run that backs up `run_databases` and archives
+/// the [[files]] `run_files`: the marker, then both lists, so that a dump tells which set it
+/// belongs to even without its manifest ("; files=" only when there are archives).
+std::string dump_comment(const std::vector<std::string>& run_databases, const std::vector<std::string>& run_files = {});
 
 struct BackupFile {
   std::string dbname;
@@ -27,9 +31,23 @@ struct BackupFile {
   bool has_manifest = false;
   bool written_by_auditpitr = false;       ///< the gzip header starts with kDumpMarker
   std::vector<std::string> run_databases;  ///< what the run that wrote it backed up (empty: not recorded)
+  std::vector<std::string> run_files;      ///< the [[files]] archives that run made (empty: none or not recorded)
   uint64_t size = 0;
   std::time_t mtime = 0;
   /// Written by auditpitr, which always writes a manifest, but none is there.
+  bool manifest_missing() const { return written_by_auditpitr && !has_manifest; }
+};
+
+/// A folder's archive in a set: <name>_<stamp>.tar.gz ([[files]], or the old scripts' uploads).
+struct ArchiveFile {
+  std::string name;  ///< the [[files]] name ("uploads")
+  std::string stamp;
+  std::string path;           ///< <dir>/<name>_<stamp>.tar.gz
+  std::string manifest_path;  ///< <dir>/<name>_<stamp>.tar.gz.manifest.json (may not exist)
+  bool has_manifest = false;
+  bool written_by_auditpitr = false;  ///< the gzip header starts with kArchiveMarker
+  uint64_t size = 0;
+  std::time_t mtime = 0;
   bool manifest_missing() const { return written_by_auditpitr && !has_manifest; }
 };
 
@@ -37,17 +55,22 @@ struct BackupFile {
 struct BackupSet {
   std::string stamp;
   std::vector<BackupFile> dumps;            ///< one per database, by name
-  std::vector<std::string> other_files;     ///< uploads_<stamp>.tar.gz of the old scripts
-  std::vector<std::string> lone_manifests;  ///< manifests whose dump is not there
+  std::vector<ArchiveFile> archives;        ///< one per [[files]] name (old scripts: uploads), by name
+  std::vector<std::string> lone_manifests;  ///< manifests whose dump or archive is not there
   const BackupFile* dump_of(const std::string& dbname) const;
+  const ArchiveFile* archive_of(const std::string& name) const;
   std::time_t newest_mtime() const;
   /// Databases the run meant to back up whose dump is not there: it stopped part-way (or is still
   /// running). Empty for a whole set, and for the old scripts' sets, which record no plan.
   std::vector<std::string> missing_databases() const;
-  bool partial() const { return !missing_databases().empty(); }
-  /// Why this set cannot be `latest` ("" when it can): dumps missing, or a dump of auditpitr's
-  /// without its manifest (the run stopped before writing it, or it was lost: either way the run
-  /// is not proven finished).
+  /// [[files]] archives the run meant to make that are not there (it stopped before them).
+  std::vector<std::string> missing_archives() const;
+  bool partial() const { return !missing_databases().empty() || !missing_archives().empty(); }
+  /// "the run stopped before backing up 'b' and archiving 'uploads'" ("" when whole).
+  std::string partial_reason() const;
+  /// Why this set cannot be `latest` ("" when it can): dumps or archives missing, or a dump or
+  /// archive of auditpitr's without its manifest (the run stopped before writing it, or it was
+  /// lost: either way the run is not proven finished).
   std::string not_latest_reason() const;
 };
 
@@ -102,6 +125,8 @@ class Catalog {
 std::string dump_file_name(const std::string& dbname, const std::string& stamp);
 std::string manifest_file_name(const std::string& dbname, const std::string& stamp);
 std::string latest_link_name(const std::string& dbname);
+std::string archive_file_name(const std::string& name, const std::string& stamp);
+std::string archive_manifest_file_name(const std::string& name, const std::string& stamp);
 
 /// "a, b and c".
 std::string join_names(const std::vector<std::string>& names);

@@ -67,7 +67,13 @@ class Sorter {
           plan.leftovers.push_back({d.path, "written by auditpitr, no manifest, and " + facts_.cut_short.at(d.path)});
         }
       }
-      for (const auto& m : set.lone_manifests) plan.ignored.push_back({m, "a manifest whose dump is not there"});
+      for (const auto& a : set.archives) {
+        if (archive_is_ours(a.name, facts_)) continue;
+        plan.ignored.push_back({a.path, "no [[files]] entry is named '" + a.name + "'"});
+        if (a.has_manifest) plan.ignored.push_back({a.manifest_path, "no [[files]] entry is named '" + a.name + "'"});
+      }
+      for (const auto& m : set.lone_manifests)
+        plan.ignored.push_back({m, "a manifest whose dump or archive is not there"});
     }
     for (const auto& t : catalog_.temporary_files()) sort_temporary(t, plan);
     for (const auto& path : catalog_.unrecognised()) plan.ignored.push_back({path, "not a file auditpitr writes"});
@@ -78,14 +84,16 @@ class Sorter {
   // for a configured database, which no running process holds.
   void sort_temporary(const TemporaryFile& t, PrunePlan& plan) const {
     static const std::regex ours(R"(^(.+)_(\d{8}_\d{6}\.(dump\.gz|dump|manifest\.json)|latest\.dump\.gz)$)");
+    static const std::regex archive(R"(^(.+)_\d{8}_\d{6}\.(tar\.gz|tar\.gz\.manifest\.json)$)");
     std::smatch m;
     std::string target = base_name(t.target);
     struct stat st {};
-    if (!std::regex_match(target, m, ours) || !configured(m[1])) {
+    bool ours_archive = std::regex_match(target, m, archive) && archive_is_ours(m[1], facts_);
+    if (!ours_archive && (!std::regex_match(target, m, ours) || !configured(m[1]))) {
       plan.ignored.push_back({t.path, "not a temporary name auditpitr uses for a configured database"});
       return;
     }
-    bool link_temp = m[3].length() == 0;  // replace_symlink's temporary is itself a symlink
+    bool link_temp = !ours_archive && m[3].length() == 0;  // replace_symlink's temporary is itself a symlink
     if (::lstat(t.path.c_str(), &st) != 0 || !(S_ISREG(st.st_mode) || (link_temp && S_ISLNK(st.st_mode)))) {
       plan.ignored.push_back({t.path, "named like a temporary file of auditpitr's but not a file it writes"});
     } else if (file_being_written(t.path)) {
@@ -102,15 +110,23 @@ class Sorter {
 
 }  // namespace
 
-std::vector<std::string> files_to_delete(const BackupSet& set, const std::vector<std::string>& databases) {
+bool archive_is_ours(const std::string& name, const PruneFacts& facts) {
+  return name == "uploads" || std::find(facts.files.begin(), facts.files.end(), name) != facts.files.end();
+}
+
+std::vector<std::string> files_to_delete(const BackupSet& set, const PruneFacts& facts) {
   std::vector<std::string> manifests, dumps;
   for (const auto& d : set.dumps) {
-    if (std::find(databases.begin(), databases.end(), d.dbname) == databases.end()) continue;
+    if (std::find(facts.databases.begin(), facts.databases.end(), d.dbname) == facts.databases.end()) continue;
     if (d.has_manifest) manifests.push_back(d.manifest_path);
     dumps.push_back(d.path);
   }
+  for (const auto& a : set.archives) {
+    if (!archive_is_ours(a.name, facts)) continue;
+    if (a.has_manifest) manifests.push_back(a.manifest_path);
+    dumps.push_back(a.path);
+  }
   manifests.insert(manifests.end(), dumps.begin(), dumps.end());
-  manifests.insert(manifests.end(), set.other_files.begin(), set.other_files.end());
   return manifests;
 }
 

@@ -17,6 +17,9 @@ namespace auditpitr {
 /// What prune knows beyond the folder's names.
 struct PruneFacts {
   std::vector<std::string> databases;  ///< the configured database names: nothing else is touched
+  /// The configured [[files]] names: their archives go with their set, as do the old scripts'
+  /// uploads_<stamp>.tar.gz; other archives are left alone.
+  std::vector<std::string> files;
   /// Dumps of auditpitr without a manifest whose gzip stream was read and found cut short: path ->
   /// why. Only these dumps are leftovers; a whole one is a backup whose manifest was lost.
   std::map<std::string, std::string> cut_short;
@@ -40,10 +43,15 @@ PrunePlan plan_prune(const Catalog& catalog, const RetentionPolicy& policy, std:
 PrunePlan plan_prune(Catalog&& catalog, const RetentionPolicy& policy, std::time_t now,
                      const PruneFacts& facts) = delete;
 
-/// The files of an expired set that prune deletes: those of the configured databases and the old
-/// scripts' uploads. Manifests come before their dumps, so that a prune killed half-way leaves a
-/// dump without manifest (judged by its content) rather than a manifest without its dump.
-std::vector<std::string> files_to_delete(const BackupSet& set, const std::vector<std::string>& databases);
+/// The files of an expired set that prune deletes: those of the configured databases, the archives
+/// of the configured [[files]] and the old scripts' uploads. Manifests come before their dumps and
+/// archives, so that a prune killed half-way leaves a dump without manifest (judged by its content)
+/// rather than a manifest without its dump.
+std::vector<std::string> files_to_delete(const BackupSet& set, const PruneFacts& facts);
+
+/// Whether prune deletes an archive named `name` with its set: a configured [[files]] name, or the
+/// old scripts' "uploads".
+bool archive_is_ours(const std::string& name, const PruneFacts& facts);
 
 /// "30 days", "30 days; keep 7 daily, 4 weekly, 12 monthly", "forever".
 std::string describe_policy(const RetentionPolicy& policy);

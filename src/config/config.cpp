@@ -1,6 +1,8 @@
 // Loading auditpitr.toml with toml++, with messages that point at file:line and the key.
 #include "src/config/config.h"
 
+#include <cctype>
+
 #include "src/error.h"
 #include "src/util/format.h"
 #include "src/util/fs.h"
@@ -104,6 +106,38 @@ void read_databases(const Reader& r, const toml::table& root, Config& config) {
   }
 }
 
+// [[files]]: the name is a file prefix beside the dumps, so it must not read as one of theirs.
+void read_files(const Reader& r, const toml::table& root, Config& config) {
+  const toml::node* node = root.get("files");
+  if (!node) return;
+  const toml::array* list = node->as_array();
+  if (!list || !list->is_array_of_tables()) r.fail(node, "'files' must be written as [[files]] tables");
+  std::set<std::string> names;
+  for (const auto& item : *list) {
+    const toml::table& t = *item.as_table();
+    r.reject_unknown_keys(t, "[[files]]", {"name", "path"});
+    FilesConfig files;
+    files.name = r.string_at(t, "name", "[[files]]", true);
+    files.path = resolve(config.folder, r.string_at(t, "path", "[[files]]", true));
+    while (files.path.size() > 1 && files.path.back() == '/') files.path.pop_back();
+    bool plain = !files.name.empty();
+    for (char c : files.name) plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
+    if (!plain || files.name == "latest")
+      r.fail(t.get("name"), "files name '" + printable(files.name) + "' cannot be used as an archive file prefix",
+             "use letters, digits, '_' and '-', e.g. name = \"uploads\"");
+    if (files.path.empty() || base_name(files.path).empty() || base_name(files.path) == "." ||
+        base_name(files.path) == "..")
+      r.fail(t.get("path"), "path '" + printable(files.path) + "' in [[files]] must name a folder",
+             "e.g. path = \"uploads\" (relative to this file)");
+    if (!names.insert(files.name).second) r.fail(&t, "files name '" + files.name + "' is used twice");
+    for (const auto& db : config.databases)
+      if (db.dbname == files.name)
+        r.fail(t.get("name"), "files name '" + files.name + "' is also a database's dbname",
+               "archives and dumps share the backup folder: choose another name");
+    config.files.push_back(files);
+  }
+}
+
 // [audit] database names an alias; a dbname there is the usual slip, so it is matched first.
 void check_audit_alias(const Reader& r, const toml::table& audit, const Config& config) {
   std::vector<std::string> aliases;
@@ -145,6 +179,12 @@ std::string Config::alias_of(const std::string& dbname) const {
   return "";
 }
 
+const FilesConfig* Config::files_named(const std::string& name) const {
+  for (const auto& f : files)
+    if (f.name == name) return &f;
+  return nullptr;
+}
+
 std::vector<const DatabaseConfig*> Config::select(const std::vector<std::string>& aliases) const {
   std::vector<const DatabaseConfig*> result;
   bool all = aliases.empty();
@@ -168,7 +208,7 @@ Config parse_config(const std::string& text, const std::string& path) {
   Config config;
   config.path = path;
   config.folder = parent_path(path);
-  r.reject_unknown_keys(root, "the top level", {"backup", "databases", "restore", "hooks", "audit", "tools"});
+  r.reject_unknown_keys(root, "the top level", {"backup", "databases", "files", "restore", "hooks", "audit", "tools"});
 
   const toml::table* backup = r.section(root, "backup");
   if (!backup) r.fail(&root, "missing [backup] section", "add [backup] with dir = \"backups\"");
@@ -182,6 +222,7 @@ Config parse_config(const std::string& text, const std::string& path) {
   config.compression_level = r.int_at(*backup, "compression_level", "[backup]", 6, 1, 9);
 
   read_databases(r, root, config);
+  read_files(r, root, config);
 
   if (const toml::table* restore = r.section(root, "restore")) {
     r.reject_unknown_keys(*restore, "[restore]", {"free_connections_percent"});

@@ -25,6 +25,12 @@ struct DatabaseConfig {
   pg::ConnInfo connect_info() const;
 };
 
+/// [[files]]: a folder archived with every backup as <name>_<stamp>.tar.gz (docs/configuration.md).
+struct FilesConfig {
+  std::string name;  ///< the archive's file prefix ("uploads": the old scripts' uploads_<stamp>.tar.gz)
+  std::string path;  ///< the folder archived, and where `restore --files` puts it back
+};
+
 struct Config {
   std::string path;    ///< the file it came from
   std::string folder;  ///< its folder: base of relative paths
@@ -34,6 +40,7 @@ struct Config {
   int compression_level = 6;  ///< gzip level of the .dump.gz files (1-9)
 
   std::vector<DatabaseConfig> databases;
+  std::vector<FilesConfig> files;  ///< [[files]], in the file's order; empty when none
 
   /// [restore]: the share (percent) of the server's connections a restore's pg_restore jobs leave free.
   int free_connections_percent = 50;
@@ -57,6 +64,8 @@ struct Config {
   std::string alias_of(const std::string& dbname) const;
   /// The named databases, or all of them when `aliases` is empty ("all" also means all).
   std::vector<const DatabaseConfig*> select(const std::vector<std::string>& aliases) const;
+  /// The [[files]] entry named `name`; nullptr when none is.
+  const FilesConfig* files_named(const std::string& name) const;
 };
 
 /// Reads and validates the file. Errors (exit 2) name the file, the line and the key.

@@ -41,6 +41,7 @@ std::string cut_short_reason(const std::string& path) {
 PruneFacts read_facts(const Config& config, const Catalog& catalog) {
   PruneFacts facts;
   for (const auto& db : config.databases) facts.databases.push_back(db.dbname);
+  for (const auto& f : config.files) facts.files.push_back(f.name);
   for (const auto& set : catalog.sets())
     for (const auto& d : set.dumps) {
       bool configured = std::find(facts.databases.begin(), facts.databases.end(), d.dbname) != facts.databases.end();
@@ -75,7 +76,7 @@ PruneResult prune_backups(const Config& config, bool dry_run, std::time_t now, c
   }
   for (const BackupSet* set : plan.expired) {
     result.deleted_stamps.push_back(set->stamp);
-    for (const auto& file : files_to_delete(*set, facts.databases))
+    for (const auto& file : files_to_delete(*set, facts))
       delete_file(
           file, "backup " + set->stamp + " is not kept by the retention policy: " + describe_policy(config.retention));
   }

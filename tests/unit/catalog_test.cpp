@@ -56,7 +56,7 @@ TEST_CASE("the catalog groups files by stamp and knows old-script backups and lo
   CHECK(c.sets()[1].not_latest_reason().empty());
   CHECK(c.sets()[2].dumps[0].written_by_auditpitr == false);
   CHECK_FALSE(c.sets()[2].dumps[0].manifest_missing());
-  CHECK(c.sets()[2].other_files.size() == 1);
+  CHECK(c.sets()[2].archives.size() == 1);
   REQUIRE(c.temporary_files().size() == 1);
   CHECK(c.temporary_files()[0].target == dir / "portfolio_db_20250125_080000.dump.gz");
   CHECK(c.unrecognised() == std::vector<std::string>{dir / "notes.txt"});

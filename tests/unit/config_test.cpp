@@ -156,3 +156,18 @@ TEST_CASE("absurd nesting or size is refused before toml++ parses it", "[config]
                      "/x.toml")
             .databases.size() == 1);
 }
+
+TEST_CASE("[[files]] names a folder archived with each backup; its name must be a safe prefix", "[config]") {
+  std::string text = std::string(kValid) + "\n[[files]]\nname = \"uploads\"\npath = \"uploads/\"\n";
+  Config c = parse_config(text, "/etc/app/auditpitr.toml");
+  REQUIRE(c.files.size() == 1);
+  CHECK(c.files[0].name == "uploads");
+  CHECK(c.files[0].path == "/etc/app/uploads");
+  CHECK(c.files_named("uploads") == &c.files[0]);
+  CHECK(c.files_named("static") == nullptr);
+  CHECK_THAT(error_of(std::string(kValid) + "\n[[files]]\nname = \"../up\"\npath = \"uploads\"\n"),
+             Catch::Contains("cannot be used as an archive file prefix"));
+  CHECK_THAT(error_of(std::string(kValid) + "\n[[files]]\nname = \"authentik\"\npath = \"x\"\n"),
+             Catch::Contains("also a database's dbname"));
+  CHECK_THAT(error_of(std::string(kValid) + "\n[[files]]\nname = \"up\"\n"), Catch::Contains("missing key 'path'"));
+}

@@ -144,7 +144,8 @@ TEST_CASE("prune touches only what it can prove it wrote, and names what it leav
   for (const auto& v : plan.ignored) CHECK_FALSE(v.reason.empty());
   for (const auto& v : plan.leftovers) CHECK_THAT(v.reason, Catch::Contains("stopped before finishing"));
   for (const BackupSet* s : plan.expired)
-    CHECK(files_to_delete(*s, {"app"}) == std::vector<std::string>{dir / "app_20250101_020000.dump.gz"});
+    CHECK(files_to_delete(*s, PruneFacts{{"app"}, {}, {}}) ==
+          std::vector<std::string>{dir / "app_20250101_020000.dump.gz"});
 }
 
 TEST_CASE("a temporary file a running process holds is not a leftover", "[retention]") {
