@@ -24,6 +24,12 @@ std::string to_json(const ops::BackupResult& r) {
     w.field("tables", static_cast<uint64_t>(d.tables)).field("rows", d.rows);
     w.field("snapshot_time_utc", d.snapshot_time_utc).field("seconds", d.seconds).end_object();
   }
+  w.end_array().key("files").begin_array();
+  for (const auto& f : r.files) {
+    w.begin_object().field("name", f.name).field("source_path", f.source_path).field("file", f.path);
+    w.field("manifest", f.manifest_path).field("size", f.size).field("file_count", f.file_count);
+    w.field("content_size", f.content_bytes).field("sha256", f.sha256).field("seconds", f.seconds).end_object();
+  }
   w.end_array().key("retention").begin_object().key("deleted").begin_array();
   for (const auto& f : r.retention.deleted_files) w.value(f);
   w.end_array().end_object();
@@ -34,6 +40,8 @@ std::string to_json(const ops::BackupResult& r) {
 void print_human(const Output& out, const Config& config, const ops::BackupResult& r) {
   out.success("Backups written:");
   for (const auto& d : r.databases) out.line("  - " + base_name(d.path) + " (" + human_size(d.size) + ")");
+  for (const auto& f : r.files)
+    out.line("  - " + base_name(f.path) + " (" + human_size(f.size) + ", " + count_text(f.file_count, "file") + ")");
   std::size_t deleted = r.retention.deleted_stamps.size();
   if (deleted > 0) {
     out.success("Deleted " + std::to_string(deleted) + " old backup(s)");
@@ -59,6 +67,7 @@ void add_backup_command(CLI::App& app, const GlobalOptions& global, Action& acti
               "  <dbname>_<YYYYMMDD_HHMMSS>.dump.gz   pg_dump custom format in gzip (gunzip | pg_restore works)\n"
               "  <dbname>_<YYYYMMDD_HHMMSS>.manifest.json   row counts and checksums of the snapshot, sha256\n"
               "  <dbname>_latest.dump.gz              link to the newest\n"
+              "  <name>_<YYYYMMDD_HHMMSS>.tar.gz      each [[files]] folder (uploads), with a .manifest.json\n"
               "then apply retention. Example: auditpitr backup --db portfolio");
   cmd->add_option("--db", opts->aliases, "database alias to back up (repeatable; default: all)");
   cmd->add_flag("--json", opts->json, "print one JSON object instead of the report");

@@ -21,14 +21,24 @@ std::string size_cell(const BackupSet& set, const std::string& dbname) {
   return std::find(missing.begin(), missing.end(), dbname) != missing.end() ? "missing" : "-";
 }
 
+std::string archive_cell(const BackupSet& set, const std::string& name) {
+  if (const ArchiveFile* a = set.archive_of(name)) return human_size(a->size);
+  auto missing = set.missing_archives();
+  return std::find(missing.begin(), missing.end(), name) != missing.end() ? "missing" : "-";
+}
+
 std::string manifest_cell(const BackupSet& set) {
   std::size_t with = 0, lost = 0;
   for (const auto& d : set.dumps) {
     with += d.has_manifest ? 1 : 0;
     lost += d.manifest_missing() ? 1 : 0;
   }
+  for (const auto& a : set.archives) {
+    with += a.has_manifest ? 1 : 0;
+    lost += a.manifest_missing() ? 1 : 0;
+  }
   if (lost > 0) return "missing";
-  if (with == set.dumps.size()) return "yes";
+  if (with == set.dumps.size() + set.archives.size()) return "yes";
   return with == 0 ? "no" : "partly";
 }
 
@@ -42,6 +52,19 @@ bool holds_configured(const BackupSet& set, const Config& config) {
   for (const auto& db : config.databases)
     if (set.dump_of(db.dbname)) return true;
   return false;
+}
+
+// The archive columns: the configured [[files]], then any other archive name the listed sets hold
+// (the old scripts' uploads before a [[files]] entry names it).
+std::vector<std::string> archive_names(const Catalog& catalog, const Config& config) {
+  std::vector<std::string> names;
+  for (const auto& f : config.files) names.push_back(f.name);
+  for (const auto& set : catalog.sets()) {
+    if (!holds_configured(set, config)) continue;
+    for (const auto& a : set.archives)
+      if (std::find(names.begin(), names.end(), a.name) == names.end()) names.push_back(a.name);
+  }
+  return names;
 }
 
 // "2025-01-23T14:05:30+01:00": the stamp's local time with its offset (RFC 3339).
@@ -67,12 +90,21 @@ std::string to_json(const Catalog& catalog, const Config& config) {
     w.field_or_null("not_latest_reason", set.not_latest_reason());
     w.key("missing_databases").begin_array();
     for (const auto& db : set.missing_databases()) w.value(db);
+    w.end_array().key("missing_archives").begin_array();
+    for (const auto& name : set.missing_archives()) w.value(name);
     w.end_array().key("files").begin_array();
     for (const auto& d : set.dumps) {
       w.begin_object();
       w.field_or_null("alias", config.alias_of(d.dbname));
       w.field("dbname", d.dbname).field("path", d.path).field("size", d.size);
       w.field("manifest", d.has_manifest).field("manifest_missing", d.manifest_missing()).end_object();
+    }
+    w.end_array().key("archives").begin_array();
+    for (const auto& a : set.archives) {
+      w.begin_object().field("name", a.name).field("configured", config.files_named(a.name) != nullptr);
+      w.field("path", a.path).field("size", a.size).field("manifest", a.has_manifest);
+      w.field("manifest_missing", a.manifest_missing()).field("written_by_auditpitr", a.written_by_auditpitr);
+      w.end_object();
     }
     w.end_array().end_object();
   }
@@ -96,11 +128,15 @@ void print_human(const Output& out, const GlobalOptions& global, const Catalog& 
     out.line("  Timestamp: " + latest);
     out.line("  Created:   " + stamp_display(latest));
     for (const auto& db : config.databases) out.line("  " + pad(db.alias + ":", 11) + size_cell(*set, db.dbname));
+    for (const auto& name : archive_names(catalog, config))
+      if (set->archive_of(name)) out.line("  " + pad(name + ":", 11) + archive_cell(*set, name));
     out.line();
   }
   out.line("All Available Backups:");
   std::string header = pad("Timestamp", 17) + pad("Created", 21);
   for (const auto& db : config.databases) header += pad(db.alias, 12);
+  const std::vector<std::string> archives = archive_names(catalog, config);
+  for (const auto& name : archives) header += pad(name, 12);
   header += "Manifest";
   out.line(header);
   out.line(std::string(header.size() + 4, '-'));
@@ -108,9 +144,10 @@ void print_human(const Output& out, const GlobalOptions& global, const Catalog& 
     if (!holds_configured(set, config)) continue;
     std::string row = pad(set.stamp, 17) + pad(stamp_display(set.stamp), 21);
     for (const auto& db : config.databases) row += pad(size_cell(set, db.dbname), 12);
+    for (const auto& name : archives) row += pad(archive_cell(set, name), 12);
     row += manifest_cell(set);
     if (set.stamp == latest) row += "  <- latest";
-    if (set.partial()) row += "  partial: the run stopped before backing up " + join_names(set.missing_databases());
+    if (set.partial()) row += "  partial: " + set.partial_reason();
     out.line(row);
   }
   out.line();
@@ -134,7 +171,8 @@ void add_list_command(CLI::App& app, const GlobalOptions& global, Action& action
   CLI::App* cmd = app.add_subcommand("list", "List the backups, newest first (like 'make db-list-backups')");
   set_details(cmd,
               "List the backups in the backup folder, newest first: one row per stamp with the size of\n"
-              "each database's dump and whether it has a manifest. Backups made by the old scripts\n"
+              "each database's dump and file archive ([[files]], the old scripts' uploads) and whether\n"
+              "they have a manifest. Backups made by the old scripts\n"
               "(no manifest) are listed too. A run that stopped part-way is marked 'partial' ('missing'\n"
               "in the column of a database it did not reach) and is never the latest; a dump of auditpitr's\n"
               "whose manifest is gone shows 'missing' in the Manifest column.\n"

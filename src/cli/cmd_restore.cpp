@@ -21,8 +21,10 @@ struct RestoreOptions {
 
 void confirm(const Output& out, const ops::RestorePlan& plan, bool yes) {
   if (yes || !plan.overwrites_live_data()) return;
-  std::string doing = plan.request.data_only ? "add rows to " + ops::target_names(plan)
-                                             : "replace " + ops::target_names(plan) + " with the backup " + plan.stamp;
+  std::string names = ops::target_names(plan);
+  for (const auto& f : plan.files) names += (names.empty() ? "" : ", ") + f.files->path;
+  std::string doing =
+      plan.request.data_only ? "add rows to " + names : "replace " + names + " with the backup " + plan.stamp;
   if (!stdin_is_terminal())
     throw refused_error("refusing to " + doing + " without confirmation: nothing was changed",
                         "run it in a terminal and type 'yes', or pass --yes (scripts, cron)");
@@ -49,6 +51,11 @@ std::string to_json(const ops::RestoreResult& r) {
       w.field("jobs", p.jobs).end_object();
     }
     w.end_object();
+  }
+  w.end_array().key("files").begin_array();
+  for (const auto& f : r.files) {
+    w.begin_object().field("name", f.name).field("path", f.path).field("stamp", f.stamp);
+    w.field_or_null("kept_copy", f.kept_copy).field("file_count", f.file_count).end_object();
   }
   w.end_array().key("cleaned_leftovers").begin_array();
   for (const auto& name : r.cleaned_leftovers) w.value(name);
@@ -87,24 +94,44 @@ void print_human(const GlobalOptions& global, const Output& out, const ops::Rest
     out.line("    " + phase_line(d.phases));
     if (d.verification_limited) out.warning("verification of " + d.dbname + " was " + d.verification);
   }
+  for (const auto& f : r.files) {
+    out.line("  - " + f.path + ": " + count_text(f.file_count, "file"));
+    stamp = f.stamp;
+  }
   out.success("Restore completed successfully!");
-  bool kept = false;
+  bool kept = false, kept_files = false;
   for (const auto& d : r.databases) kept = kept || !d.kept_copy.empty();
-  if (!kept) return;
-  out.line();
-  out.line("The replaced database(s) are kept:");
+  for (const auto& f : r.files) kept_files = kept_files || !f.kept_copy.empty();
+  if (kept_files) {
+    out.line();
+    out.line("The replaced folder(s) are kept:");
+    for (const auto& f : r.files)
+      if (!f.kept_copy.empty()) out.line("  " + f.path + " -> " + f.kept_copy);
+  }
+  if (!kept && !kept_files) return;
+  if (kept) {
+    out.line();
+    out.line("The replaced database(s) are kept:");
+  }
   for (const auto& d : r.databases)
     if (!d.kept_copy.empty()) out.line("  " + d.dbname + " -> " + d.kept_copy);
-  out.info("To undo this restore, run: " + command_hint(global, "restore --undo " + stamp));
+  out.info("To undo this restore, run: " +
+           command_hint(global, "restore --undo " + stamp + (kept_files ? " --files" : "")));
+  for (const auto& f : r.files)
+    if (!f.kept_copy.empty()) out.info("When satisfied, remove the kept folder: rm -r " + shell_word(f.kept_copy));
   for (const auto& d : r.databases)
     if (!d.kept_copy.empty())
       out.info("When satisfied, drop the kept copy: " +
                command_hint(global, "kept --drop " + d.stamp + " --db " + shell_word(d.alias)));
 }
 
-std::string undo_json(const std::vector<ops::UndoResult>& undone, const std::vector<ops::UndoResult>& already) {
+std::string undo_json(const std::vector<ops::UndoResult>& undone, const std::vector<ops::UndoResult>& already,
+                      const std::vector<ops::FilesUndoResult>& files) {
   JsonWriter w;
-  w.begin_object();
+  w.begin_object().key("files").begin_array();
+  for (const auto& f : files)
+    w.begin_object().field("name", f.name).field("path", f.path).field("restored_copy", f.restored_copy).end_object();
+  w.end_array();
   for (const auto* list : {&undone, &already}) {
     w.key(list == &undone ? "undone" : "already_undone").begin_array();
     for (const auto& u : *list)
@@ -121,22 +148,42 @@ std::string undo_json(const std::vector<ops::UndoResult>& undone, const std::vec
 int run_undo(const GlobalOptions& global, const RestoreOptions& opts) {
   Config config = load(global);
   Output out(opts.json);
-  ops::UndoPlan plan = ops::plan_undo(config, opts.request.stamp, opts.request.aliases);
+  // --files: the folders kept by that restore go back too; a restore may have kept folders only.
+  std::vector<const FilesConfig*> folders;
+  if (opts.request.files || opts.request.files_only) {
+    for (const auto& f : config.files) {  // a restore of them stopped half-way is finished first
+      std::string left = ops::recover_files_leftover(f.path);
+      if (!left.empty()) out.info(left);
+    }
+    folders = ops::files_to_undo(config, opts.request.stamp);
+  }
+  ops::UndoPlan plan;
+  plan.stamp = opts.request.stamp;
+  try {
+    plan = ops::plan_undo(config, opts.request.stamp, opts.request.aliases);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::usage || folders.empty()) throw;
+  }
   for (const auto& u : plan.already_undone)  // a second --undo: said, nothing to ask or do
     out.info("the restore " + plan.stamp + " of " + u.dbname + " was already undone: " + u.dbname +
              " is as it was before it; the restored data is kept as '" + u.restored_copy + "'");
   std::string names;
   for (const auto* db : plan.to_undo) names += (names.empty() ? "" : ", ") + db->dbname;
-  if (!plan.to_undo.empty() && !opts.yes && !stdin_is_terminal())
+  for (const auto* f : folders) names += (names.empty() ? "" : ", ") + f->path;
+  bool something = !plan.to_undo.empty() || !folders.empty();
+  if (something && !opts.yes && !stdin_is_terminal())
     throw refused_error(
         "refusing to undo the restore " + plan.stamp + " of " + names + " without confirmation: nothing was changed",
         "pass --yes");
-  if (!plan.to_undo.empty() && !opts.yes &&
+  if (something && !opts.yes &&
       !out.confirmed("This puts back " + names + " as before the restore " + plan.stamp + "."))
     throw refused_error("undo cancelled: nothing was changed");
   pg::PosixProcessRunner runner;
-  auto undone = ops::undo_restore(config, plan, runner, reporter_for(out));
-  out.json(undo_json(undone, plan.already_undone));
+  std::vector<ops::UndoResult> undone;
+  if (!plan.to_undo.empty()) undone = ops::undo_restore(config, plan, runner, reporter_for(out));
+  std::vector<ops::FilesUndoResult> files;
+  if (!folders.empty()) files = ops::undo_files(config, plan.stamp, reporter_for(out));
+  out.json(undo_json(undone, plan.already_undone, files));
   for (const auto& u : undone)
     out.info("When satisfied, drop the undone restore: " +
              command_hint(global, "kept --drop " + opts.request.stamp + " --db " + shell_word(u.alias)));
@@ -173,6 +220,7 @@ void add_restore_command(CLI::App& app, const GlobalOptions& global, Action& act
               "Examples: auditpitr restore latest\n"
               "          auditpitr restore 20250123_140530 --db portfolio --into portfolio_inspect\n"
               "          auditpitr restore 20250123_140530 --db portfolio --table portfolios --data-only\n"
+              "          auditpitr restore latest --files      (the uploads folder too)\n"
               "          auditpitr restore --undo 20250123_140530");
   cmd->add_option("STAMP", opts->request.stamp,
                   "backup stamp (YYYYMMDD_HHMMSS), a backup's file name, or 'latest'; with --undo the restored stamp")
@@ -187,6 +235,11 @@ void add_restore_command(CLI::App& app, const GlobalOptions& global, Action& act
   opts->jobs = cmd->add_option("-j,--jobs", opts->request.jobs,
                                "parallel pg_restore jobs (default: cores, at most 4; never more than the cores, nor "
                                "than leaves [restore] free_connections_percent of the server's connections free)");
+  cmd->add_flag("--files", opts->request.files,
+                "also put the set's [[files]] archives back into their folders (the current contents kept beside "
+                "them as <path>_before_restore_<STAMP>); with --undo, put those folders back");
+  cmd->add_flag("--files-only", opts->request.files_only,
+                "put the set's [[files]] archives back as --files does, and touch no database");
   cmd->add_flag("--undo", opts->undo, "put back the databases kept by the restore STAMP");
   cmd->add_flag("--json", opts->json, "print one JSON object instead of the report");
   cmd->callback([&global, &action, opts] { action = [&global, opts] { return run(global, *opts); }; });

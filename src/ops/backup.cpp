@@ -45,6 +45,8 @@ std::string fresh_stamp(const Config& config, const std::vector<const DatabaseCo
     bool taken = false;
     for (const auto* db : dbs)
       taken = taken || path_exists(join_path(config.backup_dir, dump_file_name(db->dbname, stamp)));
+    for (const auto& f : config.files)
+      taken = taken || path_exists(join_path(config.backup_dir, archive_file_name(f.name, stamp)));
     if (!taken) return stamp;
     throw_if_interrupted();
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -63,6 +65,13 @@ void require_room_for_backup(const Config& config, const std::vector<const Datab
     needed += catalog.find(stamp)->dump_of(db->dbname)->size;
     last += (last.empty() ? "" : ", ") + db->dbname + "'s of " + stamp;
   }
+  for (const auto& f : config.files)  // the newest archive of each [[files]] folder
+    for (const auto& set : catalog.sets())
+      if (const ArchiveFile* a = set.archive_of(f.name)) {
+        needed += a->size;
+        last += (last.empty() ? "" : ", ") + ("'" + f.name + "' of " + set.stamp);
+        break;
+      }
   if (last.empty()) return;
   require_free_space(
       config.backup_dir, needed, "the backup (as large as the last: " + last + ")",
@@ -246,9 +255,13 @@ BackupResult run_backup(const Config& config, const std::vector<std::string>& al
   require_room_for_backup(config, dbs);
   BackupResult result;
   result.stamp = fresh_stamp(config, dbs);
-  std::vector<std::string> dbnames;
+  std::vector<std::string> dbnames, file_names;
   for (const DatabaseConfig* db : dbs) dbnames.push_back(db->dbname);
-  const std::string header_comment = dump_comment(dbnames);
+  for (const auto& f : config.files) {
+    require_archivable(f);  // before any dump: a missing folder is found in a second, not after the dumps
+    file_names.push_back(f.name);
+  }
+  const std::string header_comment = dump_comment(dbnames, file_names);
   reporter.info("Starting database backup...");
   for (const DatabaseConfig* db : dbs) {
     reporter.info("Backing up " + db->dbname + "...");
@@ -259,6 +272,13 @@ BackupResult run_backup(const Config& config, const std::vector<std::string>& al
                      std::to_string(done.rows) + " rows, snapshot " + done.snapshot_time_utc + " (" +
                      human_duration(done.seconds) + ")");
     result.databases.push_back(done);
+  }
+  for (const auto& f : config.files) {
+    reporter.info("Archiving " + f.path + "...");
+    FilesBackup done = archive_folder(config, f, result.stamp, reporter);
+    reporter.success(f.name + " archived: " + count_text(done.file_count, "file") + ", " +
+                     human_size(done.content_bytes) + " (" + human_duration(done.seconds) + ")");
+    result.files.push_back(done);
   }
   // Only now, with the whole set written: the links of the old scripts' layout.
   for (const auto& name : dbnames)

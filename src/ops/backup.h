@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "src/config/config.h"
+#include "src/ops/file_archive.h"
 #include "src/ops/prune.h"
 #include "src/ops/reporter.h"
 #include "src/pg/process_runner.h"
@@ -28,10 +29,12 @@ struct DatabaseBackup {
 struct BackupResult {
   std::string stamp;
   std::vector<DatabaseBackup> databases;
+  std::vector<FilesBackup> files;  ///< the [[files]] archives, made after the dumps
   PruneResult retention;
 };
 
-/// Backs up the selected databases (all when `aliases` is empty) under one stamp, moves the
+/// Backs up the selected databases (all when `aliases` is empty) under one stamp, archives every
+/// [[files]] folder after them (so that the files the dumps refer to are in the set), moves the
 /// `_latest` links once all of them are written, then applies retention. On any failure, files of
 /// the failing database are removed and the Error is rethrown: the databases done before it stay,
 /// as a set the catalog lists as partial and never takes for `latest`.

@@ -141,7 +141,24 @@ RestoreResult run_restore(const Config& config, const RestorePlan& plan, pg::Pro
         }
       }
     } else {
-      restore_databases(config, plan, runner, reporter, result);
+      // Archives are extracted beside their folders first, databases restored and swapped, and the
+      // folders swapped last: a failure before that leaves every folder as it was.
+      std::vector<StagedFiles> staged;
+      try {
+        for (const auto& target : plan.files) staged.push_back(stage_files(target, reporter));
+        if (!plan.targets.empty()) restore_databases(config, plan, runner, reporter, result);
+      } catch (...) {
+        for (const auto& s : staged) discard_staged(s);
+        throw;
+      }
+      for (std::size_t i = 0; i < staged.size(); ++i) {
+        try {
+          result.files.push_back(swap_in_files(staged[i], reporter));
+        } catch (...) {
+          for (std::size_t j = i; j < staged.size(); ++j) discard_staged(staged[j]);
+          throw;
+        }
+      }
     }
   } catch (...) {
     env["AUDITPITR_RESTORE_RESULT"] = "failure";

@@ -13,6 +13,7 @@
 #include "src/catalog/catalog.h"
 #include "src/config/config.h"
 #include "src/ops/database_marks.h"
+#include "src/ops/file_archive.h"
 #include "src/ops/reporter.h"
 #include "src/ops/verified_dump.h"
 #include "src/pg/pg_restore.h"
@@ -32,6 +33,10 @@ struct RestoreRequest {
   bool no_owner = false;
   int jobs = 0;  ///< pg_restore --jobs; 0: automatic (cores, at most 4, within the
                  ///< server's free connections)
+  /// --files: the set's archives of the configured [[files]] go back into their folders too, the
+  /// replaced contents kept beside them as <path>_before_restore_<STAMP>.
+  bool files = false;
+  bool files_only = false;  ///< --files-only: the archives alone, no database touched (implies files)
 };
 
 /// One database of the plan: which backup goes where.
@@ -47,7 +52,8 @@ struct RestoreTarget {
 struct RestorePlan {
   RestoreRequest request;
   std::vector<RestoreTarget> targets;
-  std::string stamp;  ///< the resolved stamp, one for every target
+  std::string stamp;               ///< the resolved stamp, one for every target
+  std::vector<FilesTarget> files;  ///< --files: the archives to put back, each checked
   /// True when configured databases will be overwritten: the CLI must have a confirmation.
   bool overwrites_live_data() const { return request.into.empty(); }
 };
@@ -92,6 +98,7 @@ struct DatabaseRestoreResult {
 
 struct RestoreResult {
   std::vector<DatabaseRestoreResult> databases;
+  std::vector<FilesRestoreResult> files;       ///< --files: the folders put back
   std::vector<std::string> cleaned_leftovers;  ///< what a previous, killed restore had left and was fixed
 };
 

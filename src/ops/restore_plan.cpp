@@ -24,6 +24,56 @@ void validate_request(const Config& config, const RestoreRequest& request) {
     throw usage_error("--into restores one database: name it with --db",
                       "e.g. --db portfolio --into portfolio_db_inspect");
   if (request.jobs < 0) throw usage_error("--jobs must be 1 or more");
+  if ((request.files || request.files_only) && (!request.into.empty() || !request.tables.empty()))
+    throw usage_error("--files cannot be combined with --into or --table",
+                      "--files puts the set's archives back into their configured folders, with the databases");
+  if ((request.files || request.files_only) && config.files.empty())
+    throw usage_error("--files needs a [[files]] entry in the configuration",
+                      "add one naming the folder the archive goes back to, e.g. [[files]] name = \"uploads\" "
+                      "path = \"uploads\" (docs/configuration.md)");
+}
+
+// --files: each configured [[files]] archive of the set, checked whole before anything is touched.
+void plan_files(const Catalog& catalog, const Config& config, RestorePlan& plan, const Reporter& reporter) {
+  const BackupSet* set = catalog.find(plan.stamp);
+  for (const auto& a : set->archives)
+    if (!config.files_named(a.name))
+      reporter.warning(base_name(a.path) + " is not restored: no [[files]] entry is named '" + a.name + "'");
+  for (const auto& f : config.files) {
+    const ArchiveFile* archive = set->archive_of(f.name);
+    if (!archive) {
+      reporter.warning("backup " + plan.stamp + " holds no archive of '" + f.name + "': " + f.path +
+                       " is left as it is");
+      continue;
+    }
+    FilesTarget target;
+    target.files = &f;
+    target.archive = *archive;
+    target.kept = kept_folder_name(f.path, plan.stamp);
+    std::string left = recover_files_leftover(f.path);
+    if (!left.empty()) reporter.info(left);
+    if (path_exists(target.kept))
+      throw runtime_error(
+          "'" + target.kept + "' already exists: it is the kept copy of an earlier restore of this backup",
+          "undo that restore (auditpitr restore --undo " + plan.stamp +
+              " --files) or move the copy away, then run this again");
+    reporter.info("Checking " + base_name(archive->path) + "...");
+    target.checked = check_archive(*archive);
+    if (!target.checked.sound())
+      throw verification_error(
+          "archive '" + base_name(archive->path) + "' is damaged: " + target.checked.problem + "; nothing was changed",
+          "use another backup (auditpitr list), e.g. auditpitr restore <older stamp> --files");
+    if (!target.checked.manifest_problem.empty())
+      reporter.warning(base_name(archive->path) + ": " + target.checked.manifest_problem +
+                       "; it is judged by its content alone, like an old-script archive");
+    reporter.success(base_name(archive->path) + " is sound (" + std::to_string(target.checked.file_count) + " files" +
+                     (target.checked.has_manifest ? ", sha256 matches its manifest)" : ", no manifest)"));
+    plan.files.push_back(target);
+  }
+  if (plan.files.empty())
+    throw usage_error(
+        "backup " + plan.stamp + " holds no archive of the configured [[files]]: nothing to restore with --files",
+        "leave out --files, or choose a backup that has one (auditpitr list)");
 }
 
 }  // namespace
@@ -62,6 +112,12 @@ RestorePlan plan_restore(const Config& config, const RestoreRequest& request, pg
     plan.targets.push_back(target);
   }
   plan.stamp = plan.targets.front().backup.stamp;
+  if (request.files_only) {  // the set's archives alone: its dumps are neither checked nor restored
+    plan.targets.clear();
+    plan_files(catalog, config, plan, reporter);
+    pause_point("checked");
+    return plan;
+  }
   for (auto& target : plan.targets) {
     reporter.info("Checking " + base_name(target.backup.path) + "...");
     auto start = std::chrono::steady_clock::now();
@@ -81,8 +137,10 @@ RestorePlan plan_restore(const Config& config, const RestoreRequest& request, pg
                       : checked.manifest_problem.empty() ? " (old-script backup: no manifest)"
                                                          : " (judged by its content: no valid manifest)"));
   }
-  // Every database is checked before the first one is written to.
+  // Every database (and archive) is checked before the first one is written to.
   if (!request.tables.empty()) detail::check_table_targets(config, plan.targets, request, runner);
+  if (request.files) plan_files(catalog, config, plan, reporter);
+
   pause_point("checked");
   return plan;
 }
@@ -131,10 +189,15 @@ std::string warning_box(const RestorePlan& plan) {
              "  from " + plan.stamp + ": changes made since then will be gone",
              "  from them. Each replaced database is kept, and",
              "  'auditpitr restore --undo " + plan.stamp + "' puts it back."});
-  box += "\nDatabases to replace:\n";
+  if (!plan.targets.empty()) box += "\nDatabases to replace:\n";
+  else box += "\n";
   for (const auto& t : plan.targets)
     box += "  " + t.target_dbname + " <- " + base_name(t.backup.path) + " (the current one kept as " +
            before_restore_name(t.target_dbname, plan.stamp) + ")\n";
+  if (!plan.files.empty()) box += "Folders to replace:\n";
+  for (const auto& f : plan.files)
+    box +=
+        "  " + f.files->path + " <- " + base_name(f.archive.path) + " (the current contents kept as " + f.kept + ")\n";
   return box;
 }
 
