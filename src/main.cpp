@@ -57,6 +57,8 @@ int main(int argc, char** argv) {
   cli::add_drill_command(app, global, action);
   cli::add_prune_command(app, global, action);
   cli::add_schedule_command(app, global, action);
+  cli::add_push_command(app, global, action);
+  cli::add_pull_command(app, global, action);
   cli::add_export_command(app, global, action);
   cli::add_demo_command(app, global, action);
   cli::add_history_command(app, global, action);

@@ -240,6 +240,16 @@ Catalog Catalog::scan(const std::string& dir) {
   return catalog;
 }
 
+Catalog Catalog::of_sets(std::string dir, std::vector<BackupSet> sets) {
+  Catalog catalog;
+  catalog.dir_ = std::move(dir);
+  catalog.sets_ = std::move(sets);
+  for (auto& set : catalog.sets_)
+    std::sort(set.dumps.begin(), set.dumps.end(), [](auto& a, auto& b) { return a.dbname < b.dbname; });
+  std::sort(catalog.sets_.begin(), catalog.sets_.end(), [](auto& a, auto& b) { return a.stamp > b.stamp; });
+  return catalog;
+}
+
 const BackupSet* Catalog::find(const std::string& stamp) const {
   for (const auto& s : sets_)
     if (s.stamp == stamp) return &s;

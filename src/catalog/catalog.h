@@ -84,6 +84,8 @@ class Catalog {
  public:
   /// Reads the folder (a missing folder is an empty catalog).
   static Catalog scan(const std::string& dir);
+  /// A catalog of sets known otherwise (an off-site copy's records): `dir` names where they are.
+  static Catalog of_sets(std::string dir, std::vector<BackupSet> sets);
 
   const std::string& dir() const { return dir_; }
   /// Newest first.

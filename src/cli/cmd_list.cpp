@@ -8,6 +8,8 @@
 #include "src/catalog/catalog.h"
 #include "src/catalog/stamp.h"
 #include "src/cli/cli_support.h"
+#include "src/remote/rclone_store.h"
+#include "src/remote/remote_catalog.h"
 #include "src/util/format.h"
 #include "src/util/json_writer.h"
 
@@ -164,10 +166,78 @@ void print_human(const Output& out, const GlobalOptions& global, const Catalog& 
   out.line("  auditpitr check " + latest + "     # Verify a backup without restoring it");
 }
 
+uint64_t total_size(const std::vector<remote::RemoteObject>& objects) {
+  uint64_t total = 0;
+  for (const auto& o : objects) total += o.size;
+  return total;
+}
+
+std::string remote_json(const remote::RemoteListing& listing, const RemoteConfig& rm, const Config& config) {
+  JsonWriter w;
+  w.begin_object().field("remote", rm.name).field("rclone", rm.rclone);
+  w.field_or_null("latest", listing.latest(configured_dbnames(config)));
+  w.key("backups").begin_array();
+  for (const auto& set : listing.sets) {
+    w.begin_object().field("stamp", set.stamp).field("created", rfc3339(set.stamp));
+    w.field("complete", set.complete()).field("state", set.state());
+    w.field_or_null("pushed_at", set.record ? set.record->pushed_at : "");
+    w.field_or_null("verified_by", set.record ? set.record->verified_by : "");
+    w.key("problems").begin_array();
+    for (const auto& p : set.problems) w.value(p);
+    w.end_array().key("files").begin_array();
+    for (const auto& f : set.files) {
+      const remote::PushedFile* recorded = set.record ? set.record->file(f.path) : nullptr;
+      w.begin_object().field("name", f.path).field("size", f.size);
+      w.field_or_null("sha256", recorded ? recorded->sha256 : "").end_object();
+    }
+    w.end_array().end_object();
+  }
+  w.end_array().key("logs").begin_object();
+  w.field("files", static_cast<uint64_t>(listing.logs.size())).field("bytes", total_size(listing.logs)).end_object();
+  w.key("temporary").begin_array();
+  for (const auto& t : listing.temporary) w.value(t.path);
+  w.end_array().key("other").begin_array();
+  for (const auto& o : listing.other) w.value(o.path);
+  w.end_array().end_object();
+  return w.str();
+}
+
+void print_remote(const Output& out, const remote::RemoteListing& listing, const Config& config) {
+  out.line(out.bold("Backups on remote ") + listing.where);
+  out.line("===============================================");
+  std::string header = pad("Timestamp", 17) + pad("Created", 21);
+  for (const auto& db : config.databases) header += pad(db.alias, 12);
+  out.line(header + "State");
+  out.line(std::string(header.size() + 10, '-'));
+  std::string latest = listing.latest(configured_dbnames(config));
+  for (const auto& set : listing.sets) {
+    std::string row = pad(set.stamp, 17) + pad(stamp_display(set.stamp), 21);
+    for (const auto& db : config.databases) {
+      const remote::RemoteObject* dump = nullptr;
+      for (const auto& f : set.files) dump = f.path == dump_file_name(db.dbname, set.stamp) ? &f : dump;
+      row += pad(dump ? human_size(dump->size) : "-", 12);
+    }
+    row += set.state();
+    if (set.complete() && set.record) row += " (verified by " + set.record->verified_by + ")";
+    if (set.stamp == latest) row += "  <- latest";
+    out.line(row);
+  }
+  out.line();
+  out.line("Total backups: " + std::to_string(listing.sets.size()) + "; audit logs: " +
+           std::to_string(listing.logs.size()) + " file(s), " + human_size(total_size(listing.logs)));
+  for (const auto& t : listing.temporary)
+    out.line("Temporary file of a push that stopped part-way: " + t.path +
+             " (the next push leaves it; delete it "
+             "with rclone when no push runs)");
+  for (const auto& o : listing.other) out.line("Not a file of auditpitr's: " + o.path);
+  if (!latest.empty()) out.line("Bring one back with: auditpitr pull " + latest);
+}
+
 }  // namespace
 
 void add_list_command(CLI::App& app, const GlobalOptions& global, Action& action) {
   auto json = std::make_shared<bool>(false);
+  auto remote_name = std::make_shared<std::string>();
   CLI::App* cmd = app.add_subcommand("list", "List the backups, newest first (like 'make db-list-backups')");
   set_details(cmd,
               "List the backups in the backup folder, newest first: one row per stamp with the size of\n"
@@ -176,13 +246,30 @@ void add_list_command(CLI::App& app, const GlobalOptions& global, Action& action
               "(no manifest) are listed too. A run that stopped part-way is marked 'partial' ('missing'\n"
               "in the column of a database it did not reach) and is never the latest; a dump of auditpitr's\n"
               "whose manifest is gone shows 'missing' in the Manifest column.\n"
+              "With --remote NAME: what a [[remotes]] entry holds (docs/push.md), each set complete,\n"
+              "incomplete (its push did not finish) or damaged (a file missing or of another size).\n"
               "Examples: auditpitr list\n"
+              "          auditpitr list --remote offsite\n"
               "          auditpitr list --json -c /etc/auditpitr.toml");
   cmd->add_flag("--json", *json, "print one JSON object instead of the table");
-  cmd->callback([&global, &action, json] {
-    action = [&global, json] {
+  cmd->add_option("--remote", *remote_name, "list what this [[remotes]] entry holds instead of the backup folder");
+  cmd->callback([&global, &action, json, remote_name] {
+    action = [&global, json, remote_name] {
       Config config = load(global);
       Output out(*json);
+      if (!remote_name->empty()) {
+        const RemoteConfig& rm = config.remote(*remote_name);
+        remote::require_rclone();
+        pg::PosixProcessRunner runner;
+        remote::RcloneStore store(rm, runner);
+        remote::RemoteListing listing = remote::read_remote(store);
+        if (*json) {
+          out.json(remote_json(listing, rm, config));
+        } else {
+          print_remote(out, listing, config);
+        }
+        return 0;
+      }
       Catalog catalog = Catalog::scan(config.backup_dir);
       if (*json) {
         out.json(to_json(catalog, config));

@@ -35,5 +35,7 @@ void add_changes_command(CLI::App& app, const GlobalOptions& global, Action& act
 void add_state_command(CLI::App& app, const GlobalOptions& global, Action& action);
 void add_lost_command(CLI::App& app, const GlobalOptions& global, Action& action);
 void add_schedule_command(CLI::App& app, const GlobalOptions& global, Action& action);
+void add_push_command(CLI::App& app, const GlobalOptions& global, Action& action);
+void add_pull_command(CLI::App& app, const GlobalOptions& global, Action& action);
 
 }  // namespace auditpitr::cli

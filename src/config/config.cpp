@@ -155,7 +155,62 @@ void check_audit_alias(const Reader& r, const toml::table& audit, const Config& 
          "[audit] database names the alias of a [[databases]] entry: " + known);
 }
 
+// rclone's path: "name:path" for a configured remote, else a local folder (relative to this file).
+std::string resolve_remote_path(const std::string& folder, const std::string& path) {
+  std::size_t colon = path.find(':');
+  bool remote = colon != std::string::npos && path.find('/') > colon;
+  return remote ? path : resolve(folder, path);
+}
+
+void read_remotes(const Reader& r, const toml::table& root, Config& config) {
+  const toml::node* node = root.get("remotes");
+  if (!node) return;
+  const toml::array* list = node->as_array();
+  if (!list || !list->is_array_of_tables()) r.fail(node, "'remotes' must be written as [[remotes]] tables");
+  for (const auto& item : *list) {
+    const toml::table& t = *item.as_table();
+    r.reject_unknown_keys(t, "[[remotes]]",
+                          {"name", "rclone", "config", "retention_days", "keep_daily", "keep_weekly", "keep_monthly"});
+    RemoteConfig remote;
+    remote.name = r.string_at(t, "name", "[[remotes]]", true);
+    std::string path = r.string_at(t, "rclone", "[[remotes]]", true);
+    if (remote.name.empty() || printable(remote.name) != remote.name)
+      r.fail(&t, "remote name '" + printable(remote.name) + "' is not allowed", "name it with letters and digits");
+    if (path.empty() || path[0] == '-' || printable(path) != path)
+      r.fail(t.get("rclone"), "rclone path '" + printable(path) + "' of remote '" + remote.name + "' is not usable",
+             "e.g. rclone = \"s3remote:bucket/portfolio\" (a remote of rclone.conf) or a folder");
+    remote.rclone = resolve_remote_path(config.folder, path);
+    remote.config_file = resolve(config.folder, r.string_at(t, "config", "[[remotes]]"));
+    std::string section = "[[remotes]] '" + remote.name + "'";
+    remote.retention.retention_days = r.int_at(t, "retention_days", section, 0, 0, 100000);
+    remote.retention.keep_daily = r.int_at(t, "keep_daily", section, 0, 0, 100000);
+    remote.retention.keep_weekly = r.int_at(t, "keep_weekly", section, 0, 0, 100000);
+    remote.retention.keep_monthly = r.int_at(t, "keep_monthly", section, 0, 0, 100000);
+    for (const auto& other : config.remotes)
+      if (other.name == remote.name) r.fail(&t, "remote name '" + remote.name + "' is used twice");
+    config.remotes.push_back(remote);
+  }
+}
+
 }  // namespace
+
+const RemoteConfig& Config::remote(const std::string& name) const {
+  std::string known;
+  std::vector<std::string> names;
+  for (const auto& rm : remotes) {
+    if (rm.name == name || (name.empty() && remotes.size() == 1)) return rm;
+    known += (known.empty() ? "" : ", ") + rm.name;
+    names.push_back(rm.name);
+  }
+  if (remotes.empty())
+    throw usage_error(
+        "no remote is configured",
+        "add one to the configuration: [[remotes]] name = \"offsite\" rclone = \"s3remote:bucket/portfolio\" "
+        "(docs/push.md)");
+  if (name.empty()) throw usage_error("several remotes are configured: name one with --remote", "they are: " + known);
+  throw usage_error("unknown remote '" + name + "'" + did_you_mean(name, names, "remote"),
+                    "the configured remotes are: " + known);
+}
 
 pg::ConnInfo DatabaseConfig::connect_info() const { return pg::ConnInfo::parse(conninfo, dbname); }
 
@@ -208,7 +263,8 @@ Config parse_config(const std::string& text, const std::string& path) {
   Config config;
   config.path = path;
   config.folder = parent_path(path);
-  r.reject_unknown_keys(root, "the top level", {"backup", "databases", "files", "restore", "hooks", "audit", "tools"});
+  r.reject_unknown_keys(root, "the top level",
+                        {"backup", "databases", "files", "restore", "hooks", "audit", "tools", "remotes"});
 
   const toml::table* backup = r.section(root, "backup");
   if (!backup) r.fail(&root, "missing [backup] section", "add [backup] with dir = \"backups\"");
@@ -223,6 +279,7 @@ Config parse_config(const std::string& text, const std::string& path) {
 
   read_databases(r, root, config);
   read_files(r, root, config);
+  read_remotes(r, root, config);
 
   if (const toml::table* restore = r.section(root, "restore")) {
     r.reject_unknown_keys(*restore, "[restore]", {"free_connections_percent"});

@@ -31,6 +31,14 @@ struct FilesConfig {
   std::string path;  ///< the folder archived, and where `restore --files` puts it back
 };
 
+/// [[remotes]]: an off-site copy of the backup folder (and the audit logs) on any rclone remote.
+struct RemoteConfig {
+  std::string name;           ///< what --remote names
+  std::string rclone;         ///< rclone's path: "s3remote:bucket/portfolio", "sftpbox:backups", or a local folder
+  std::string config_file;    ///< rclone.conf holding the remote's credentials; empty: rclone's own default
+  RetentionPolicy retention;  ///< applied by push and 'prune --remote'; default: keep forever
+};
+
 struct Config {
   std::string path;    ///< the file it came from
   std::string folder;  ///< its folder: base of relative paths
@@ -57,6 +65,12 @@ struct Config {
   std::string pg_bin_dir;  ///< [tools] bin_dir: where pg_dump/pg_restore live; empty: automatic
   /// [tools] exec: argv prefix pg_dump/pg_restore run through (`podman exec -i NAME`); empty: on this host
   std::vector<std::string> pg_exec;
+
+  std::vector<RemoteConfig> remotes;
+
+  /// The remote with this name, or the only one when `name` is empty. Throws a usage Error naming
+  /// the configured remotes (or saying there is none).
+  const RemoteConfig& remote(const std::string& name) const;
 
   /// The database with this alias. Throws a usage Error listing the known aliases.
   const DatabaseConfig& database(const std::string& alias) const;

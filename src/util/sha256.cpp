@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <memory>
 
 #include "src/error.h"
 
@@ -35,6 +36,38 @@ std::string Sha256::hex_digest() {
     out += hex[digest[i] & 15];
   }
   return out;
+}
+
+namespace {
+
+std::string hex(const unsigned char* digest, unsigned int length) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) {
+    out += digits[digest[i] >> 4];
+    out += digits[digest[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string file_digest(const std::string& path, const std::string& algorithm) {
+  const EVP_MD* md = EVP_get_digestbyname(algorithm.c_str());
+  if (!md) throw runtime_error("unknown digest '" + algorithm + "'");
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1)
+    throw runtime_error("unable to initialise digest '" + algorithm + "'");
+  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
+  if (!f) throw system_error("unable to open '" + path + "'", errno);
+  static thread_local char buffer[1 << 16];
+  std::size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, f.get())) > 0) EVP_DigestUpdate(ctx.get(), buffer, n);
+  if (std::ferror(f.get())) throw runtime_error("unable to read '" + path + "'");
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(ctx.get(), digest, &length);
+  return hex(digest, length);
 }
 
 std::string sha256_of_file(const std::string& path) {

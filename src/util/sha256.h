@@ -25,4 +25,9 @@ class Sha256 {
 /// SHA-256 of a whole file, read in blocks.
 std::string sha256_of_file(const std::string& path);
 
+/// Lower-case hex digest of a whole file by one of OpenSSL's digest names ("md5", "sha1", "sha256"):
+/// for comparing a file with a copy whose store computes only those. Throws a runtime Error for an
+/// unknown name or an unreadable file.
+std::string file_digest(const std::string& path, const std::string& algorithm);
+
 }  // namespace auditpitr

@@ -1,0 +1,2 @@
+# Off-site stores without a remote: [[remotes]] configuration, RcloneStore's argv through a recording runner.
+auditpitr_add_test(unit_remote_tests SOURCES unit/remote_store_test.cpp LIBS auditpitr_ops)
