@@ -301,10 +301,9 @@ PushResult push_backups(const Config& config, const RemoteConfig& remote, remote
       bool expired = false;
       for (const BackupSet* e : plan.expired) expired = expired || e->stamp == set->stamp;
       if (expired)
-        result.not_pushed.emplace_back(set->stamp, "the remote's retention (" + describe_policy(remote.retention) +
-                                                       ") would delete it at once");
-      else
-        kept.push_back(set);
+        result.not_pushed.emplace_back(
+            set->stamp, "the remote's retention (" + describe_policy(remote.retention) + ") would delete it at once");
+      else kept.push_back(set);
     }
     candidates = kept;
   }

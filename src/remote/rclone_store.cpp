@@ -70,11 +70,11 @@ pg::ProcessResult RcloneStore::run(const pg::Command& c, const std::string& what
   pg::ProcessResult r = runner_.run(c);
   if (r.ok() || (missing_ok && (r.exit_code == kDirectoryNotFound || r.exit_code == kFileNotFound))) return r;
   std::string last = r.last_stderr_line();
-  throw runtime_error("rclone could not " + what + " on remote " + describe() + ": rclone " + r.describe() +
-                          (last.empty() ? "" : " (" + last + ")"),
-                      "run 'rclone lsd " + remote_.rclone +
-                          "' with the same RCLONE_CONFIG to see whether rclone reaches the remote",
-                      r.stderr_tail);
+  throw runtime_error(
+      "rclone could not " + what + " on remote " + describe() + ": rclone " + r.describe() +
+          (last.empty() ? "" : " (" + last + ")"),
+      "run 'rclone lsd " + remote_.rclone + "' with the same RCLONE_CONFIG to see whether rclone reaches the remote",
+      r.stderr_tail);
 }
 
 std::vector<RemoteObject> RcloneStore::list(const std::string& folder) {

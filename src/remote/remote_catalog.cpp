@@ -179,7 +179,8 @@ RemoteListing read_remote(RemoteStore& store) {
     if (!temporary_file_target(o.path).empty()) listing.temporary.push_back(o);
   listing.logs = store.list(kAuditFolder);
   std::string text;
-  store.read(kPushedFolder, [&](const char* d, std::size_t n) { text.append(d, n); }, "*.json");
+  store.read(
+      kPushedFolder, [&](const char* d, std::size_t n) { text.append(d, n); }, "*.json");
   for (std::size_t start = 0; start < text.size();) {
     std::size_t end = std::min(text.find('\n', start), text.size());
     std::string_view line(text.data() + start, end - start);
@@ -198,8 +199,7 @@ RemoteListing read_remote(RemoteStore& store) {
     if (set.record)
       for (const auto& f : set.record->files) {
         auto o = std::find_if(set.files.begin(), set.files.end(), [&](auto& x) { return x.path == f.name; });
-        if (o == set.files.end())
-          set.problems.push_back("'" + f.name + "' is missing");
+        if (o == set.files.end()) set.problems.push_back("'" + f.name + "' is missing");
         else if (o->size != f.size)
           set.problems.push_back("'" + f.name + "' is " + std::to_string(o->size) + " bytes, push recorded " +
                                  std::to_string(f.size));

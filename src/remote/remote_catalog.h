@@ -48,8 +48,8 @@ std::string record_json(const PushRecord& record);
 
 struct RemoteSet {
   std::string stamp;
-  std::optional<PushRecord> record;  ///< none: the push did not finish
-  std::vector<RemoteObject> files;   ///< backup files at the root with this stamp
+  std::optional<PushRecord> record;   ///< none: the push did not finish
+  std::vector<RemoteObject> files;    ///< backup files at the root with this stamp
   std::vector<std::string> problems;  ///< why a recorded set is not whole there (a file missing or resized)
   bool complete() const { return record && problems.empty(); }
   /// "complete", "incomplete: the push did not finish (no record)", "damaged: …".
@@ -57,8 +57,8 @@ struct RemoteSet {
 };
 
 struct RemoteListing {
-  std::string where;               ///< the store's description
-  std::vector<RemoteSet> sets;     ///< newest first
+  std::string where;                    ///< the store's description
+  std::vector<RemoteSet> sets;          ///< newest first
   std::vector<RemoteObject> temporary;  ///< temporary names of a push (or pull) that stopped part-way
   std::vector<RemoteObject> other;      ///< anything else at the root
   std::vector<RemoteObject> logs;       ///< audit/ files

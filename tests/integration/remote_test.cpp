@@ -59,9 +59,7 @@ std::vector<std::string> files_in(const std::string& dir) {
   return names;
 }
 
-void remove_tree(const std::string& dir) {
-  REQUIRE(run_program("rm", {"-rf", dir}).ok());
-}
+void remove_tree(const std::string& dir) { REQUIRE(run_program("rm", {"-rf", dir}).ok()); }
 
 std::string obscured(const std::string& password) {
   std::string out = run_program("rclone", {"obscure", password}).stdout_text;
@@ -98,7 +96,7 @@ class RcloneServer {
     pid_ = ::fork();
     if (pid_ == 0) {
       ::setenv("XDG_CACHE_HOME", cache.c_str(), 1);  // serve sftp keeps its host keys there
-      std::string log = cache + ".log";  // its notices stay out of the test's output
+      std::string log = cache + ".log";              // its notices stay out of the test's output
       int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
       if (fd >= 0) ::dup2(fd, 2);
       std::string addr = "127.0.0.1:" + std::to_string(port);

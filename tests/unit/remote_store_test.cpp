@@ -11,8 +11,7 @@ using namespace auditpitr;
 
 namespace {
 
-const std::string kBase =
-    "[backup]\ndir = \"backups\"\n[[databases]]\nalias = \"app\"\ndbname = \"app_db\"\n";
+const std::string kBase = "[backup]\ndir = \"backups\"\n[[databases]]\nalias = \"app\"\ndbname = \"app_db\"\n";
 
 }  // namespace
 
@@ -26,7 +25,7 @@ TEST_CASE("[[remotes]]: name, rclone path, config file relative to the configura
   CHECK(c.remote("offsite").rclone == "s3remote:bucket/portfolio");
   CHECK(c.remote("offsite").config_file == "/etc/auditpitr/rclone.conf");
   CHECK(c.remote("offsite").retention.keep_daily == 7);
-  CHECK(c.remote("offsite").retention.retention_days == 0);  // a remote keeps forever unless told
+  CHECK(c.remote("offsite").retention.retention_days == 0);    // a remote keeps forever unless told
   CHECK(c.remote("nas").rclone == "/etc/auditpitr/nas-copy");  // a local folder, relative to the file
   CHECK(c.remote("nas").config_file.empty());
   CHECK_THROWS_WITH(c.remote(""), Catch::Contains("several remotes"));
@@ -46,8 +45,9 @@ TEST_CASE("RcloneStore: argv only, RCLONE_CONFIG in the environment, a missing f
   test::RecordingProcessRunner runner;
   remote::RcloneStore store(remote, runner);
 
-  runner.script("rclone", {0, "[{\"Path\":\"a_20250123_140530.dump.gz\",\"Size\":12,\"IsDir\":false},"
-                              "{\"Path\":\"pushed\",\"Size\":-1,\"IsDir\":true}]",
+  runner.script("rclone", {0,
+                           "[{\"Path\":\"a_20250123_140530.dump.gz\",\"Size\":12,\"IsDir\":false},"
+                           "{\"Path\":\"pushed\",\"Size\":-1,\"IsDir\":true}]",
                            ""});
   auto objects = store.list("");
   REQUIRE(objects.size() == 1);
@@ -63,9 +63,9 @@ TEST_CASE("RcloneStore: argv only, RCLONE_CONFIG in the environment, a missing f
   REQUIRE(stat);
   CHECK(stat->hash == "abc");
   CHECK(stat->path == "audit/x");
-  CHECK(runner.commands().back().args ==
-        std::vector<std::string>{"lsjson", "--files-only", "--no-mimetype", "--no-modtime", "--hash-type", "sha1",
-                                 "s3remote:bucket/portfolio/audit/x"});
+  CHECK(runner.commands().back().args == std::vector<std::string>{"lsjson", "--files-only", "--no-mimetype",
+                                                                  "--no-modtime", "--hash-type", "sha1",
+                                                                  "s3remote:bucket/portfolio/audit/x"});
 
   runner.script("rclone", {3, "", "directory not found"});  // rclone's "directory not found"
   CHECK(store.list("audit").empty());
