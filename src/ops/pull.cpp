@@ -91,12 +91,12 @@ PullResult pull_backup(const Config& config, const RemoteConfig& remote, remote:
     });
     std::string digest = sha.hex_digest();
     if (size != f.size || digest != f.sha256)
-      throw verification_error("the copy of '" + f.name + "' on remote " + listing.where + " is damaged: " +
-                                   (size != f.size ? std::to_string(size) + " bytes, push recorded " +
-                                                         std::to_string(f.size)
-                                                   : "its sha256 is " + digest + ", push recorded " + f.sha256),
-                               "nothing was written to the backup folder; pull another backup (" +
-                                   list_hint(remote) + "), or push this one again from the machine that made it");
+      throw verification_error(
+          "the copy of '" + f.name + "' on remote " + listing.where + " is damaged: " +
+              (size != f.size ? std::to_string(size) + " bytes, push recorded " + std::to_string(f.size)
+                              : "its sha256 is " + digest + ", push recorded " + f.sha256),
+          "nothing was written to the backup folder; pull another backup (" + list_hint(remote) +
+              "), or push this one again from the machine that made it");
     result.bytes += size;
     result.downloaded.push_back({f.name, size, digest});
     downloads.push_back(std::move(d));
@@ -120,10 +120,9 @@ PullResult pull_backup(const Config& config, const RemoteConfig& remote, remote:
       reporter.info("checking " + f.name + "...");
       ArchiveCheck check = check_archive(a);
       if (!check.sound())
-        throw verification_error("the copy of '" + f.name + "' on remote " + listing.where +
-                                     " is damaged: " + check.problem,
-                                 "nothing was written to the backup folder; pull another backup (" +
-                                     list_hint(remote) + ")");
+        throw verification_error(
+            "the copy of '" + f.name + "' on remote " + listing.where + " is damaged: " + check.problem,
+            "nothing was written to the backup folder; pull another backup (" + list_hint(remote) + ")");
       ++result.checked_archives;
       continue;
     }
@@ -142,14 +141,14 @@ PullResult pull_backup(const Config& config, const RemoteConfig& remote, remote:
     reporter.info("checking " + f.name + "...");
     CheckResult check = check_backup(config, b, runner, CheckDepth::full);
     if (!check.sound())
-      throw verification_error("the copy of '" + f.name + "' on remote " + listing.where + " is damaged: " +
-                                   check.problem,
-                               "nothing was written to the backup folder; pull another backup (" +
-                                   list_hint(remote) + ")");
+      throw verification_error(
+          "the copy of '" + f.name + "' on remote " + listing.where + " is damaged: " + check.problem,
+          "nothing was written to the backup folder; pull another backup (" + list_hint(remote) + ")");
     ++result.checked_dumps;
   }
   // Dumps and uploads first, manifests last: as a backup commits them.
-  std::stable_partition(downloads.begin(), downloads.end(), [](const Download& d) { return d.file->kind == "dump" || d.file->kind == "archive"; });
+  std::stable_partition(downloads.begin(), downloads.end(),
+                        [](const Download& d) { return d.file->kind == "dump" || d.file->kind == "archive"; });
   for (auto& d : downloads) d.temporary->commit(AtomicFile::Replace::never);
   reporter.success("pulled backup " + record.stamp + " from " + listing.where + " into " + config.backup_dir +
                    " and checked it (" + std::to_string(result.checked_dumps) + " dump(s) sound)");

@@ -111,8 +111,8 @@ CopiedFile copy_file(remote::RemoteStore& store, const std::string& method, cons
   return file;
 }
 
-PushedSet push_set(const BackupSet& set, const PruneFacts& facts, remote::RemoteStore& store,
-                   const std::string& method, std::time_t now, const Reporter& reporter) {
+PushedSet push_set(const BackupSet& set, const PruneFacts& facts, remote::RemoteStore& store, const std::string& method,
+                   std::time_t now, const Reporter& reporter) {
   PushedSet pushed;
   pushed.stamp = set.stamp;
   remote::PushRecord record;

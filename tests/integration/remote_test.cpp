@@ -160,11 +160,18 @@ TEST_CASE("push, list --remote and pull against a local folder remote; a damaged
   test::TempDir tmp;
   std::string remote = tmp / "remote";
   test::write_text(tmp / "rclone.conf", "");
-  test::BackupSetup setup({"rm_db"}, remote_section(remote, tmp / "rclone.conf"));
-  REQUIRE(setup.cli({"backup"}).exit_code == 0);
+  test::BackupSetup setup(
+      {"rm_db"}, "[[files]]\nname = \"uploads\"\npath = \"uploads\"\n" + remote_section(remote, tmp / "rclone.conf"));
+  ensure_directory(setup.dir / "uploads", 0700);
+  test::write_text(setup.dir / "uploads/logo.png", "not really a picture");
+  auto backup = setup.cli({"backup"});
+  INFO(backup.out << backup.err);
+  REQUIRE(backup.exit_code == 0);
   std::string stamp = test::newest_stamp(setup.backups());
   std::string dump = "rm_db_" + stamp + ".dump.gz";
   std::string manifest = "rm_db_" + stamp + ".manifest.json";
+  std::string archive = "uploads_" + stamp + ".tar.gz";
+  REQUIRE(path_exists(setup.backups() + "/" + archive));
   std::string local_sha = sha256_of_file(setup.backups() + "/" + dump);
 
   auto push = setup.cli({"push", "--json"});
@@ -180,6 +187,8 @@ TEST_CASE("push, list --remote and pull against a local folder remote; a damaged
   CHECK(std::string(doc["pushed"].at(0)["stamp"].get_string().value()) == stamp);
   CHECK(sha256_of_file(remote + "/" + dump) == local_sha);
   CHECK(path_exists(remote + "/" + manifest));
+  CHECK(path_exists(remote + "/" + archive));
+  CHECK(path_exists(remote + "/" + archive + ".manifest.json"));
   CHECK(path_exists(remote + "/pushed/" + stamp + ".json"));
   for (const auto& name : files_in(remote)) CHECK(temporary_file_target(name).empty());
 
@@ -205,12 +214,14 @@ TEST_CASE("push, list --remote and pull against a local folder remote; a damaged
     auto pulled = parse(parser, pull.out);
     CHECK(keys_of(pulled) == documented_keys("auditpitr pull"));
     CHECK(pulled["checked_dumps"].get_int64().value() == 1);
+    CHECK(pulled["checked_archives"].get_int64().value() == 1);
+    CHECK(path_exists(setup.backups() + "/" + archive));
     CHECK(sha256_of_file(setup.backups() + "/" + dump) == local_sha);
     CHECK(path_exists(setup.backups() + "/" + manifest));
     CHECK(setup.cli({"check", "latest"}).exit_code == 0);
     auto twice = setup.cli({"pull", stamp, "--json"});  // identical files: nothing to do
     REQUIRE(twice.exit_code == 0);
-    CHECK(parse(parser, twice.out)["already_here"].get_array().size() == 2);
+    CHECK(parse(parser, twice.out)["already_here"].get_array().size() == 4);
   }
   SECTION("a damaged remote copy: pull exits 3 naming the file and leaves nothing behind") {
     flip_byte_in_middle(remote + "/" + dump);
