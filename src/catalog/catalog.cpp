@@ -225,8 +225,11 @@ Catalog Catalog::scan(const std::string& dir) {
   for (auto& [stamp, set] : by_stamp) {
     for (auto& f : set.dumps)
       if (manifests.erase(f.manifest_path)) f.has_manifest = true;
-    for (auto& a : set.archives)
+    for (auto& a : set.archives) {
       if (manifests.erase(a.manifest_path)) a.has_manifest = true;
+      set.other_files.push_back(a.path);
+      if (a.has_manifest) set.other_files.push_back(a.manifest_path);
+    }
     std::sort(set.dumps.begin(), set.dumps.end(), [](auto& a, auto& b) { return a.dbname < b.dbname; });
     std::sort(set.archives.begin(), set.archives.end(), [](auto& a, auto& b) { return a.name < b.name; });
   }

@@ -57,6 +57,9 @@ struct BackupSet {
   std::vector<BackupFile> dumps;            ///< one per database, by name
   std::vector<ArchiveFile> archives;        ///< one per [[files]] name (old scripts: uploads), by name
   std::vector<std::string> lone_manifests;  ///< manifests whose dump or archive is not there
+  /// Every archive of the set and each archive's manifest (paths): what a copy of the whole set
+  /// takes beside its dumps and their manifests.
+  std::vector<std::string> other_files;
   const BackupFile* dump_of(const std::string& dbname) const;
   const ArchiveFile* archive_of(const std::string& name) const;
   std::time_t newest_mtime() const;

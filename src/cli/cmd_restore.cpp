@@ -22,7 +22,7 @@ struct RestoreOptions {
 void confirm(const Output& out, const ops::RestorePlan& plan, bool yes) {
   if (yes || !plan.overwrites_live_data()) return;
   std::string names = ops::target_names(plan);
-  for (const auto& f : plan.files) names += (names.empty() ? "" : ", ") + f.files->path;
+  for (const auto& f : plan.files) names += (names.empty() ? "" : ", ") + f.path;
   std::string doing =
       plan.request.data_only ? "add rows to " + names : "replace " + names + " with the backup " + plan.stamp;
   if (!stdin_is_terminal())
@@ -152,7 +152,7 @@ int run_undo(const GlobalOptions& global, const RestoreOptions& opts) {
   std::vector<const FilesConfig*> folders;
   if (opts.request.files || opts.request.files_only) {
     for (const auto& f : config.files) {  // a restore of them stopped half-way is finished first
-      std::string left = ops::recover_files_leftover(f.path);
+      std::string left = ops::recover_files_leftover(ops::files_folder(f.path));
       if (!left.empty()) out.info(left);
     }
     folders = ops::files_to_undo(config, opts.request.stamp);

@@ -94,10 +94,15 @@ ArchiveCheck check_archive(const ArchiveFile& archive);
 /// Where an archive's contents go back: the [[files]] path, and the names around it.
 struct FilesTarget {
   const FilesConfig* files = nullptr;
+  /// The folder put back: the configured path, or the folder it links to (a link stays a link).
+  std::string path;
   ArchiveFile archive;
   ArchiveCheck checked;
   std::string kept;  ///< <path>_before_restore_<STAMP>, beside it
 };
+
+/// The folder a [[files]] path stands for: itself, or the folder a symbolic link there points to.
+std::string files_folder(const std::string& path);
 
 /// <path>_before_restore_<stamp> and <path>_undone_<stamp>, beside the folder.
 std::string kept_folder_name(const std::string& path, const std::string& stamp);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "src/error.h"
@@ -250,6 +251,16 @@ class Extractor {
 
 }  // namespace
 
+std::string files_folder(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return path;
+  char* resolved = ::realpath(path.c_str(), nullptr);
+  if (!resolved) return path;  // a dangling link: replaced by the folder, the link kept aside
+  std::string folder = resolved;
+  std::free(resolved);
+  return is_folder(folder) ? folder : path;
+}
+
 std::string kept_folder_name(const std::string& path, const std::string& stamp) {
   return path + "_before_restore_" + stamp;
 }
@@ -286,7 +297,7 @@ std::string recover_files_leftover(const std::string& path) {
 StagedFiles stage_files(const FilesTarget& target, const Reporter& reporter) {
   StagedFiles staged;
   staged.target = target;
-  const std::string& path = target.files->path;
+  const std::string& path = target.path;
   staged.work = work_folder(path);
   staged.incoming = join_path(staged.work, "incoming");
   ensure_directory(parent_path(path), 0755);
@@ -335,7 +346,7 @@ void discard_staged(const StagedFiles& staged) noexcept {
 }
 
 FilesRestoreResult swap_in_files(const StagedFiles& staged, const Reporter& reporter) {
-  const std::string& path = staged.target.files->path;
+  const std::string& path = staged.target.path;
   FilesRestoreResult r;
   r.name = staged.target.files->name;
   r.path = path;
@@ -355,31 +366,32 @@ FilesRestoreResult swap_in_files(const StagedFiles& staged, const Reporter& repo
 std::vector<const FilesConfig*> files_to_undo(const Config& config, const std::string& stamp) {
   std::vector<const FilesConfig*> found;
   for (const auto& f : config.files)
-    if (is_folder(kept_folder_name(f.path, stamp))) found.push_back(&f);
+    if (is_folder(kept_folder_name(files_folder(f.path), stamp))) found.push_back(&f);
   return found;
 }
 
 std::vector<FilesUndoResult> undo_files(const Config& config, const std::string& stamp, const Reporter& reporter) {
   std::vector<FilesUndoResult> done;
   for (const FilesConfig* f : files_to_undo(config, stamp)) {
-    std::string left = recover_files_leftover(f->path);
+    const std::string path = files_folder(f->path);
+    std::string left = recover_files_leftover(path);
     if (!left.empty()) reporter.info(left);
-    std::string kept = kept_folder_name(f->path, stamp);
-    std::string undone = undone_folder_name(f->path, stamp);
+    std::string kept = kept_folder_name(path, stamp);
+    std::string undone = undone_folder_name(path, stamp);
     if (path_exists(undone) || is_folder(undone))
       throw runtime_error("'" + undone + "' already exists: the restore " + stamp + " of it was undone before",
                           "move it away, then run this again");
-    std::string work = work_folder(f->path);
+    std::string work = work_folder(path);
     if (::mkdir(work.c_str(), 0700) != 0) throw system_error("unable to create '" + work + "'", errno);
     struct stat st {};
     if (::stat(kept.c_str(), &st) != 0) throw system_error("unable to read '" + kept + "'", errno);
-    Journal j{f->path, undone, kept, static_cast<uint64_t>(st.st_ino)};
+    Journal j{path, undone, kept, static_cast<uint64_t>(st.st_ino)};
     write_journal(work, j);  // before the kept copy moves: a stop now puts it back
     rename_or_throw(kept, join_path(work, "incoming"));
     exchange_into_place(work, j);
-    reporter.success(f->path + " is back as before the restore " + stamp + "; the restored contents are in '" + undone +
+    reporter.success(path + " is back as before the restore " + stamp + "; the restored contents are in '" + undone +
                      "'");
-    done.push_back({f->name, f->path, undone});
+    done.push_back({f->name, path, undone});
   }
   return done;
 }

@@ -48,9 +48,10 @@ void plan_files(const Catalog& catalog, const Config& config, RestorePlan& plan,
     }
     FilesTarget target;
     target.files = &f;
+    target.path = files_folder(f.path);
     target.archive = *archive;
-    target.kept = kept_folder_name(f.path, plan.stamp);
-    std::string left = recover_files_leftover(f.path);
+    target.kept = kept_folder_name(target.path, plan.stamp);
+    std::string left = recover_files_leftover(target.path);
     if (!left.empty()) reporter.info(left);
     if (path_exists(target.kept))
       throw runtime_error(
@@ -184,6 +185,17 @@ std::string warning_box(const RestorePlan& plan) {
     for (const auto& t : plan.targets) box += "  " + t.target_dbname + " <- " + base_name(t.backup.path) + "\n";
     return box;
   }
+  if (plan.targets.empty()) {  // --files-only
+    box = boxed({"", "                          WARNING", "",
+                 "  This will REPLACE the current folder(s) with the archives",
+                 "  of the backup " + plan.stamp + ". Each replaced folder is kept",
+                 "  beside it, and 'auditpitr restore --undo " + plan.stamp + " --files'",
+                 "  puts it back. No database is touched."});
+    box += "\nFolders to replace:\n";
+    for (const auto& f : plan.files)
+      box += "  " + f.path + " <- " + base_name(f.archive.path) + " (the current contents kept as " + f.kept + ")\n";
+    return box;
+  }
   box =
       boxed({"", "                          WARNING", "", "  This will REPLACE the current database(s) with the backup",
              "  from " + plan.stamp + ": changes made since then will be gone",
@@ -196,8 +208,7 @@ std::string warning_box(const RestorePlan& plan) {
            before_restore_name(t.target_dbname, plan.stamp) + ")\n";
   if (!plan.files.empty()) box += "Folders to replace:\n";
   for (const auto& f : plan.files)
-    box +=
-        "  " + f.files->path + " <- " + base_name(f.archive.path) + " (the current contents kept as " + f.kept + ")\n";
+    box += "  " + f.path + " <- " + base_name(f.archive.path) + " (the current contents kept as " + f.kept + ")\n";
   return box;
 }
 

@@ -218,3 +218,46 @@ TEST_CASE("a restore of files killed around its swap leaves the old or the new c
   CHECK(test::read_text(setup.dir / "uploads/a.jpg") == "changed a");
   CHECK_FALSE(path_exists(work));
 }
+
+TEST_CASE("a backup stopped before its archive is partial, and its temporary archive a leftover", "[pg][files]") {
+  test::portfolio_database("files_partial_db");
+  test::BackupSetup setup({"portfolio=files_partial_db"}, kFiles);
+  make_uploads(setup.dir);
+  int pid = test::run_cli_until_paused({"-c", setup.config, "backup"}, "files-before-rename");
+  REQUIRE(pid > 0);
+  test::kill_and_reap(pid);
+  std::string stamp = test::newest_stamp(setup.backups());
+
+  auto lj = setup.cli({"list", "--json"});
+  simdjson::dom::parser parser;
+  auto set = parser.parse(lj.out).value()["backups"].at(0);
+  CHECK_FALSE(set["complete"].get_bool().value());
+  CHECK(set["missing_archives"].at(0).get_string().value() == "uploads");
+  CHECK(parser.parse(lj.out).value()["latest"].is_null());
+  auto check = setup.cli({"check", stamp});
+  CHECK(check.exit_code == 3);
+  CHECK_THAT(check.out, Catch::Contains("[PARTIAL]") && Catch::Contains("before archiving 'uploads'"));
+  auto prune = setup.cli({"prune"});
+  INFO(prune.out << prune.err);
+  CHECK(prune.exit_code == 0);
+  CHECK_THAT(prune.out, Catch::Contains("uploads_" + stamp + ".tar.gz.tmp-") &&
+                            Catch::Contains("stopped before finishing uploads_" + stamp + ".tar.gz"));
+}
+
+TEST_CASE("a [[files]] path that is a link: the folder it points to is restored, the link stays", "[pg][files]") {
+  test::portfolio_database("files_link_db");
+  test::BackupSetup setup({"portfolio=files_link_db"}, kFiles);
+  ensure_directory(setup.dir / "data", 0755);
+  make_uploads(setup.dir);
+  REQUIRE(::rename((setup.dir / "uploads").c_str(), (setup.dir / "data/uploads").c_str()) == 0);
+  REQUIRE(::symlink("data/uploads", (setup.dir / "uploads").c_str()) == 0);
+  REQUIRE(setup.cli({"backup"}).exit_code == 0);
+  std::string stamp = test::newest_stamp(setup.backups());
+  test::write_text(setup.dir / "uploads/a.jpg", "changed a");
+  auto restored = setup.cli({"restore", stamp, "--files-only", "--yes"});
+  INFO(restored.out << restored.err);
+  REQUIRE(restored.exit_code == 0);
+  CHECK(link_target(setup.dir / "uploads") == "data/uploads");
+  CHECK(test::read_text(setup.dir / "data/uploads/a.jpg") == "original a");
+  CHECK(test::read_text(setup.dir / ("data/uploads_before_restore_" + stamp + "/a.jpg")) == "changed a");
+}

@@ -57,6 +57,7 @@ TEST_CASE("the catalog groups files by stamp and knows old-script backups and lo
   CHECK(c.sets()[2].dumps[0].written_by_auditpitr == false);
   CHECK_FALSE(c.sets()[2].dumps[0].manifest_missing());
   CHECK(c.sets()[2].archives.size() == 1);
+  CHECK(c.sets()[2].other_files == std::vector<std::string>{dir / "uploads_20250120_120000.tar.gz"});
   REQUIRE(c.temporary_files().size() == 1);
   CHECK(c.temporary_files()[0].target == dir / "portfolio_db_20250125_080000.dump.gz");
   CHECK(c.unrecognised() == std::vector<std::string>{dir / "notes.txt"});
@@ -144,4 +145,33 @@ TEST_CASE("a dump's header names its run's databases, whatever their names", "[c
   CHECK(f.written_by_auditpitr);
   CHECK(f.run_databases == names);
   CHECK(c.sets().front().missing_databases() == std::vector<std::string>{"a,b", "odd name%"});
+}
+
+TEST_CASE("a run's planned file archives are in its dumps' comment: a set without one is partial", "[catalog]") {
+  test::TempDir dir;
+  const std::string stamp = "20250123_140530";
+  write_gzip(dir / ("portfolio_db_" + stamp + ".dump.gz"), dump_comment({"portfolio_db"}, {"uploads", "static-1"}));
+  test::write_text(dir / ("portfolio_db_" + stamp + ".manifest.json"), "{}");
+  write_gzip(dir / ("static-1_" + stamp + ".tar.gz"), kArchiveMarker);
+  test::write_text(dir / ("static-1_" + stamp + ".tar.gz.manifest.json"), "{}");
+  Catalog c = Catalog::scan(dir.path());
+  REQUIRE(c.sets().size() == 1);
+  const BackupSet& set = c.sets()[0];
+  CHECK(set.dumps[0].run_databases == std::vector<std::string>{"portfolio_db"});
+  CHECK(set.dumps[0].run_files == std::vector<std::string>{"uploads", "static-1"});
+  REQUIRE(set.archives.size() == 1);
+  CHECK(set.archives[0].written_by_auditpitr);
+  CHECK(set.archives[0].has_manifest);
+  CHECK(set.lone_manifests.empty());
+  CHECK(set.missing_archives() == std::vector<std::string>{"uploads"});
+  CHECK(set.partial());
+  CHECK_THAT(set.not_latest_reason(), Catch::Contains("the run stopped before archiving 'uploads'"));
+  CHECK(c.latest_stamp({"portfolio_db"}).empty());
+
+  write_gzip(dir / ("uploads_" + stamp + ".tar.gz"), kArchiveMarker);  // its manifest not written yet
+  Catalog c2 = Catalog::scan(dir.path());
+  CHECK_FALSE(c2.sets()[0].partial());
+  CHECK_THAT(c2.sets()[0].not_latest_reason(), Catch::Contains("manifest of the archive 'uploads' is missing"));
+  // Without files, the comment is the one older versions wrote.
+  CHECK(dump_comment({"a", "b"}) == std::string(kDumpMarker) + "; databases=a,b");
 }
