@@ -60,7 +60,7 @@ struct Download {
 
 PullResult pull_backup(const Config& config, const RemoteConfig& remote, remote::RemoteStore& store,
                        const std::string& stamp_or_latest, pg::ProcessRunner& runner, const Reporter& reporter) {
-  remote::RemoteListing listing = remote::read_remote(store);
+  remote::RemoteListing listing = remote::read_remote(store, false);
   const remote::RemoteSet& set = find_set(config, remote, listing, stamp_or_latest);
   const remote::PushRecord& record = *set.record;
   PullResult result;

@@ -270,7 +270,7 @@ PushResult push_backups(const Config& config, const RemoteConfig& remote, remote
   PruneFacts facts = configured_facts(config);
   const std::vector<std::string>& dbs = facts.databases;
   Catalog local = Catalog::scan(config.backup_dir);
-  remote::RemoteListing listing = remote::read_remote(store);
+  remote::RemoteListing listing = remote::read_remote(store, logs);
   result.verified_by = verification_method(store);
 
   std::vector<const BackupSet*> candidates;
@@ -328,7 +328,7 @@ RemotePrune prune_remote(const Config& config, const RemoteConfig& remote, remot
   RemotePrune result;
   result.dry_run = dry_run;
   result.policy = describe_policy(remote.retention);
-  remote::RemoteListing listing = remote::read_remote(store);
+  remote::RemoteListing listing = remote::read_remote(store, false);
   Catalog catalog = listing.catalog();
   PruneFacts facts = configured_facts(config);
   PrunePlan plan = plan_prune(catalog, remote.retention, now, facts);

@@ -160,7 +160,7 @@ Catalog RemoteListing::catalog() const {
   return Catalog::of_sets(where, std::move(complete));
 }
 
-RemoteListing read_remote(RemoteStore& store) {
+RemoteListing read_remote(RemoteStore& store, bool details) {
   RemoteListing listing;
   listing.where = store.describe();
   std::map<std::string, RemoteSet, std::greater<std::string>> by_stamp;
@@ -175,9 +175,11 @@ RemoteListing read_remote(RemoteStore& store) {
       listing.other.push_back(o);
     }
   }
-  for (auto& o : store.list(kPushedFolder))
-    if (!temporary_file_target(o.path).empty()) listing.temporary.push_back(o);
-  listing.logs = store.list(kAuditFolder);
+  if (details) {
+    for (auto& o : store.list(kPushedFolder))
+      if (!temporary_file_target(o.path).empty()) listing.temporary.push_back(o);
+    listing.logs = store.list(kAuditFolder);
+  }
   std::string text;
   store.read(
       kPushedFolder, [&](const char* d, std::size_t n) { text.append(d, n); }, "*.json");

@@ -70,7 +70,9 @@ struct RemoteListing {
   Catalog catalog() const;
 };
 
-RemoteListing read_remote(RemoteStore& store);
+/// The remote's sets (one listing of the root, one read of every record). With `details`, also the
+/// audit logs and the temporary names in pushed/ (two more listings: each is a program start).
+RemoteListing read_remote(RemoteStore& store, bool details = true);
 
 /// A set as the catalog sees it, from its record (paths are the record's names).
 BackupSet backup_set_of(const PushRecord& record);
