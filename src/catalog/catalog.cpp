@@ -194,6 +194,8 @@ Catalog Catalog::scan(const std::string& dir) {
     std::string path = join_path(dir, name);
     struct stat st {};
     bool regular = ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+    // auditpitr's own records (ops/outcome_record.h): a real folder, never a link.
+    if (name == ".auditpitr" && S_ISDIR(st.st_mode)) continue;
     std::string target = temporary_file_target(path);
     if (!target.empty()) {
       catalog.temporary_files_.push_back({path, target});

@@ -14,6 +14,7 @@
 #include "src/catalog/catalog.h"
 #include "src/catalog/stamp.h"
 #include "src/error.h"
+#include "src/ops/outcome_record.h"
 #include "src/ops/verified_dump.h"
 #include "src/pg/connection.h"
 #include "src/pg/pg_tools.h"
@@ -56,25 +57,10 @@ std::string fresh_stamp(const Config& config, const std::vector<const DatabaseCo
 // The next backup is about as large as the last: refused before anything is written when the folder
 // cannot hold it, rather than after a long dump fills the disk. A first backup has nothing to go by.
 void require_room_for_backup(const Config& config, const std::vector<const DatabaseConfig*>& dbs) {
-  Catalog catalog = Catalog::scan(config.backup_dir);
-  uint64_t needed = 0;
-  std::string last;
-  for (const auto* db : dbs) {
-    std::string stamp = catalog.latest_stamp({db->dbname});
-    if (stamp.empty()) continue;
-    needed += catalog.find(stamp)->dump_of(db->dbname)->size;
-    last += (last.empty() ? "" : ", ") + db->dbname + "'s of " + stamp;
-  }
-  for (const auto& f : config.files)  // the newest archive of each [[files]] folder
-    for (const auto& set : catalog.sets())
-      if (const ArchiveFile* a = set.archive_of(f.name)) {
-        needed += a->size;
-        last += (last.empty() ? "" : ", ") + ("'" + f.name + "' of " + set.stamp);
-        break;
-      }
-  if (last.empty()) return;
+  RoomNeeded needed = room_needed_for_backup(config, Catalog::scan(config.backup_dir), dbs);
+  if (needed.from.empty()) return;
   require_free_space(
-      config.backup_dir, needed, "the backup (as large as the last: " + last + ")",
+      config.backup_dir, needed.bytes, "the backup (as large as the last: " + needed.from + ")",
       "nothing was written; free some space there (auditpitr prune applies the retention policy, auditpitr list shows "
       "the backups), or set [backup] dir to a larger disk");
 }
@@ -245,15 +231,34 @@ class DatabaseBackupJob {
 
 }  // namespace
 
-BackupResult run_backup(const Config& config, const std::vector<std::string>& aliases, pg::ProcessRunner& runner,
-                        const Reporter& reporter) {
-  std::vector<const DatabaseConfig*> dbs = config.select(aliases);
+RoomNeeded room_needed_for_backup(const Config& config, const Catalog& catalog,
+                                  const std::vector<const DatabaseConfig*>& dbs) {
+  RoomNeeded needed;
+  for (const auto* db : dbs) {
+    std::string stamp = catalog.latest_stamp({db->dbname});
+    if (stamp.empty()) continue;
+    needed.bytes += catalog.find(stamp)->dump_of(db->dbname)->size;
+    needed.from += (needed.from.empty() ? "" : ", ") + db->dbname + "'s of " + stamp;
+  }
+  for (const auto& f : config.files)  // the newest archive of each [[files]] folder
+    for (const auto& set : catalog.sets())
+      if (const ArchiveFile* a = set.archive_of(f.name)) {
+        needed.bytes += a->size;
+        needed.from += (needed.from.empty() ? "" : ", ") + ("'" + f.name + "' of " + set.stamp);
+        break;
+      }
+  return needed;
+}
+
+namespace {
+
+void backup_databases(const Config& config, const std::vector<const DatabaseConfig*>& dbs, pg::ProcessRunner& runner,
+                      const Reporter& reporter, BackupResult& result) {
   std::string exposed = require_private_folder(config.backup_dir);
   if (!exposed.empty()) reporter.warning(exposed);
   ensure_directory(config.backup_dir, 0700);
   DirectoryLock lock(config.backup_dir, "two backups of the same folder");
   require_room_for_backup(config, dbs);
-  BackupResult result;
   result.stamp = fresh_stamp(config, dbs);
   std::vector<std::string> dbnames, file_names;
   for (const DatabaseConfig* db : dbs) dbnames.push_back(db->dbname);
@@ -285,6 +290,39 @@ BackupResult run_backup(const Config& config, const std::vector<std::string>& al
     replace_symlink(dump_file_name(name, result.stamp), join_path(config.backup_dir, latest_link_name(name)));
   reporter.info("Cleaning up backups older than the retention policy (" + describe_policy(config.retention) + ")...");
   result.retention = prune_backups(config, false, std::time(nullptr), reporter);
+}
+
+}  // namespace
+
+BackupResult run_backup(const Config& config, const std::vector<std::string>& aliases, pg::ProcessRunner& runner,
+                        const Reporter& reporter) {
+  std::vector<const DatabaseConfig*> dbs = config.select(aliases);
+  OutcomeRecord record{"backup", false, std::time(nullptr), 0, "", "", 0};
+  BackupResult result;
+  // The one place errors leave a backup: `auditpitr status` shows that the last one failed, and why.
+  try {
+    backup_databases(config, dbs, runner, reporter, result);
+  } catch (const std::exception& e) {
+    record.finished = std::time(nullptr);
+    record.stamp = result.stamp;
+    record.detail = e.what();
+    record_outcome(config.backup_dir, record);
+    throw;
+  }
+  record.ok = true;
+  record.finished = std::time(nullptr);
+  record.stamp = result.stamp;
+  std::vector<std::string> names;
+  for (const auto& d : result.databases) {
+    record.bytes += d.size;
+    names.push_back(d.dbname);
+  }
+  for (const auto& f : result.files) {
+    record.bytes += f.size;
+    names.push_back(f.name);
+  }
+  record.detail = "backed up " + join_names(names);
+  record_outcome(config.backup_dir, record);
   return result;
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "src/catalog/catalog.h"
 #include "src/config/config.h"
 #include "src/ops/file_archive.h"
 #include "src/ops/prune.h"
@@ -40,6 +41,18 @@ struct BackupResult {
 /// as a set the catalog lists as partial and never takes for `latest`.
 BackupResult run_backup(const Config& config, const std::vector<std::string>& aliases, pg::ProcessRunner& runner,
                         const Reporter& reporter);
+
+/// What the next backup of `dbs` is expected to need: the sizes of each one's newest complete
+/// backup in `catalog` and of each [[files]] folder's newest archive (a first backup has nothing to go by: 0), and
+/// which backups those are
+/// ("portfolio_db's of 20250123_020000, ..."; empty when none). backup refuses to start, and status
+/// says ATTENTION, when the backup folder's free space cannot hold it (room_for).
+struct RoomNeeded {
+  uint64_t bytes = 0;
+  std::string from;
+};
+RoomNeeded room_needed_for_backup(const Config& config, const Catalog& catalog,
+                                  const std::vector<const DatabaseConfig*>& dbs);
 
 /// Version of auditpitr written into manifests.
 extern const char* const kToolVersion;

@@ -3,6 +3,7 @@
 #include "src/ops/drill.h"
 
 #include "src/error.h"
+#include "src/ops/outcome_record.h"
 #include "src/ops/restore_internal.h"
 #include "src/util/format.h"
 #include "src/util/json_writer.h"
@@ -56,8 +57,10 @@ DrillTable judge(const verify::TableComparison& t, const RecoverReport& recovery
 
 }  // namespace
 
-DrillReport run_drill(const Config& config, const DrillOptions& options, pg::ProcessRunner& runner,
-                      const Reporter& reporter) {
+namespace {
+
+DrillReport drill(const Config& config, const DrillOptions& options, pg::ProcessRunner& runner,
+                  const Reporter& reporter) {
   require_audit_section(config);
   const DatabaseConfig& db = config.database(config.audit_database);
   Catalog catalog = Catalog::scan(config.backup_dir);
@@ -94,6 +97,34 @@ DrillReport run_drill(const Config& config, const DrillOptions& options, pg::Pro
     detail::AdminSession admin(db.connect_info());
     admin.drop_marked_database(plan.work_dbname, CopyKind::recovering, plan.recovery_stamp);
   }
+  return report;
+}
+
+}  // namespace
+
+DrillReport run_drill(const Config& config, const DrillOptions& options, pg::ProcessRunner& runner,
+                      const Reporter& reporter) {
+  // Its result, for `auditpitr status`: passed, failed (what the logs should carry was not
+  // reproduced), or could not run.
+  OutcomeRecord record{"drill", false, std::time(nullptr), 0, "", "", 0};
+  DrillReport report;
+  try {
+    report = drill(config, options, runner, reporter);
+  } catch (const std::exception& e) {
+    record.finished = std::time(nullptr);
+    record.stamp = options.to_stamp;
+    record.detail = std::string("the drill did not finish: ") + e.what();
+    record_outcome(config.backup_dir, record);
+    throw;
+  }
+  record.ok = report.ok();
+  record.finished = std::time(nullptr);
+  record.stamp = report.to_stamp;
+  record.detail = "from " + report.from_stamp + " to " + report.to_stamp + ": " + grouped(report.reproduced) + " of " +
+                  grouped(report.columns) + " columns reproduced exactly";
+  if (!report.failures.empty())
+    record.detail += "; " + std::to_string(report.failures.size()) + " failure(s), first: " + report.failures.front();
+  record_outcome(config.backup_dir, record);
   return report;
 }
 

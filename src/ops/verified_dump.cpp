@@ -55,9 +55,20 @@ std::string copy_name(const std::string& dump_path, uint64_t uncompressed_size) 
 
 }  // namespace
 
+uint64_t free_space_margin() { return kFreeSpaceMargin; }
+
+bool room_for(uint64_t free_bytes, uint64_t bytes) { return free_bytes >= bytes + kFreeSpaceMargin; }
+
+uint64_t free_space(const std::string& folder) {
+  struct statvfs fs {};
+  if (::statvfs(folder.c_str(), &fs) != 0)
+    throw system_error("unable to read the free space of '" + folder + "'", errno);
+  return static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+}
+
 void require_room(const std::string& folder, uint64_t free_bytes, uint64_t bytes, const std::string& what,
                   const std::string& hint) {
-  if (free_bytes < bytes + kFreeSpaceMargin)
+  if (!room_for(free_bytes, bytes))
     throw runtime_error("not enough free space in '" + folder + "' for " + what + ": it needs " + human_size(bytes) +
                             " (and a margin of " + human_size(kFreeSpaceMargin) + "), " + human_size(free_bytes) +
                             " are free",
@@ -65,10 +76,7 @@ void require_room(const std::string& folder, uint64_t free_bytes, uint64_t bytes
 }
 
 void require_free_space(const std::string& folder, uint64_t bytes, const std::string& what, const std::string& hint) {
-  struct statvfs fs {};
-  if (::statvfs(folder.c_str(), &fs) != 0)
-    throw system_error("unable to read the free space of '" + folder + "'", errno);
-  require_room(folder, static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize, bytes, what, hint);
+  require_room(folder, free_space(folder), bytes, what, hint);
 }
 
 VerifiedDump::VerifiedDump(const std::string& dump_path, const DumpExpectation& expected)

@@ -40,6 +40,15 @@ class VerifiedDump {
 void require_free_space(const std::string& folder, uint64_t bytes, const std::string& what,
                         const std::string& hint = "");
 
+/// The free space of the file system holding `folder` (statvfs: what an unprivileged writer may
+/// use); throws a runtime Error naming the folder when it cannot be read.
+uint64_t free_space(const std::string& folder);
+
+/// The arithmetic of every free-space check: `bytes` plus a small margin fit in `free_bytes`.
+bool room_for(uint64_t free_bytes, uint64_t bytes);
+/// The margin room_for keeps free beyond the bytes asked for.
+uint64_t free_space_margin();
+
 /// The check itself, with the free space given: the seam tests use, since a disk is hard to fill.
 void require_room(const std::string& folder, uint64_t free_bytes, uint64_t bytes, const std::string& what,
                   const std::string& hint = "");

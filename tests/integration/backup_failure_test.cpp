@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "src/catalog/catalog.h"
+#include "src/ops/outcome_record.h"
 #include "src/pg/connection.h"
 #include "src/pg/local_cluster.h"
 #include "src/util/fs.h"
@@ -43,6 +44,12 @@ TEST_CASE("an unreachable server is named by host and port", "[pg][backup][error
   CHECK_THAT(r.err, Catch::Contains("127.0.0.1:" + std::to_string(port)) && Catch::Contains("unable to connect"));
   CHECK_THAT(r.err, Catch::Contains("HINT:"));
   CHECK(no_valid_backup(dir / "backups"));
+  // auditpitr status shows that the last backup failed, and why.
+  auto record = ops::read_outcome(dir / "backups", "backup");
+  REQUIRE(record);
+  CHECK_FALSE(record->ok);
+  CHECK_THAT(record->detail, Catch::Contains("unable to connect"));
+  CHECK(record->finished >= record->started);
 }
 
 TEST_CASE("a wrong password is reported without showing it", "[pg][backup][errors]") {

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
+#include "src/ops/outcome_record.h"
 #include "src/pg/connection.h"
 #include "src/util/fs.h"
 #include "src/util/gzip.h"
@@ -82,6 +83,13 @@ TEST_CASE("backup writes old-script-compatible files with an exact manifest", "[
   CHECK(manifest.total_rows() == 13);
   CHECK(verify::compare_checksums(manifest.tables, test::checksums_of(info)).empty());
   CHECK(manifest.snapshot_time_utc.size() == 27);
+  auto record = ops::read_outcome(setup.backups(), "backup");
+  REQUIRE(record);
+  CHECK(record->ok);
+  CHECK(record->stamp == stamp);
+  CHECK(record->bytes ==
+        manifest.file_size + test::read_text(setup.backups() + "/bk_files_auth_" + stamp + ".dump.gz").size());
+  CHECK(record->detail == "backed up 'bk_files' and 'bk_files_auth'");
 
   // The same dump restored with plain pg_restore holds exactly what the manifest says.
   auto restored = restore_with_pg_restore(dump, "bk_files_restored");

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "replay/log/time_parse.h"
+#include "src/ops/outcome_record.h"
 #include "tests/integration/replay_support.h"
 #include "tests/integration/workload_support.h"
 #include "tests/support/test_cluster.h"
@@ -68,6 +69,11 @@ TEST_CASE("drill: logs that carry every change reproduce every column", "[pg][dr
   CHECK_THAT(r.out, Catch::Contains(R"("failures": [])"));
   CHECK_THAT(r.out, Catch::Matches(R"([\s\S]*"columns": (\d+),\s*"columns_reproduced": \1,[\s\S]*)"));
   CHECK(test::query_value(db, "SELECT count(*) FROM pg_database WHERE datname LIKE 'drl_full_drill_%'") == "0");
+  auto record = ops::read_outcome(ws.path() + "/backups", "drill");  // what auditpitr status shows
+  REQUIRE(record);
+  CHECK(record->ok);
+  CHECK(record->stamp == second);
+  CHECK_THAT(record->detail, Catch::StartsWith("from " + first + " to " + second + ": "));
 
   auto text = test::run_cli({"-c", ws.config(), "drill", "--from", first, "--to", second, "--keep"});
   CHECK(text.exit_code == 0);
@@ -111,4 +117,8 @@ TEST_CASE("drill names what the fixture application's logs do not reproduce", "[
   INFO(failed.out << failed.err);
   CHECK(failed.exit_code == 3);
   CHECK_THAT(failed.out, Catch::Contains("public.portfolios.title differs, though the logs carry it"));
+  auto record = ops::read_outcome(ws.path() + "/backups", "drill");
+  REQUIRE(record);
+  CHECK_FALSE(record->ok);
+  CHECK_THAT(record->detail, Catch::Contains("public.portfolios.title differs"));
 }
