@@ -395,3 +395,20 @@ TEST_CASE("a remote's own retention: push skips what it would delete, prune --re
   CHECK(doc["not_pushed"].get_array().size() == 2);
   CHECK_THAT(std::string(doc["not_pushed"].at(0)["reason"].get_string().value()), Catch::Contains("retention"));
 }
+
+TEST_CASE("a remote rclone cannot reach: exit 1 naming the remote and rclone's own error", "[pg][remote]") {
+  REQUIRE(have_rclone());
+  test::TempDir tmp;
+  test::write_text(tmp / "rclone.conf", "");
+  test::BackupSetup setup({"ru_db"}, remote_section("nosuch:bucket/portfolio", tmp / "rclone.conf"));
+  for (auto args :
+       std::vector<std::vector<std::string>>{{"push"}, {"pull", "latest"}, {"list", "--remote", "offsite"}}) {
+    auto r = setup.cli(args);
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("remote 'offsite' (nosuch:bucket/portfolio)") && Catch::Contains("rclone"));
+  }
+  auto json = setup.cli({"push", "--json"});
+  simdjson::dom::parser parser;
+  CHECK(parse(parser, json.out)["error"]["exit_code"].get_int64().value() == 1);
+}
