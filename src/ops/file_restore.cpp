@@ -146,9 +146,10 @@ class Extractor {
 
   void add(const TarEntry& entry, std::vector<std::string> parts, TarReader& tar) {
     if (parts.empty()) {  // the root: its mode and time, at the end
-      folders_.push_back({"", entry});
+      folders_.push_back({{}, entry});
       return;
     }
+    const std::vector<std::string> full = parts;  // where it goes (an archive's top folder taken off)
     std::string last = parts.back();
     parts.pop_back();
     Fd parent = open_folder(parts, entry.name);
@@ -157,7 +158,7 @@ class Extractor {
         throw system_error("unable to create '" + join_path(root_path_, entry.name) + "'", errno);
       Fd check(::openat(parent.get(), last.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (check.get() < 0) fail(entry.name, "it is both a folder and something else in the archive");
-      folders_.push_back({entry.name, entry});
+      folders_.push_back({full, entry});
     } else if (entry.type == TarEntry::Type::symlink) {
       replace_file(parent.get(), last, entry.name);
       if (::symlinkat(entry.link.c_str(), parent.get(), last.c_str()) != 0)
@@ -176,8 +177,6 @@ class Extractor {
           done += static_cast<std::size_t>(w);
         }
       }
-      if (::fsync(out.get()) != 0)
-        throw system_error("unable to write '" + join_path(root_path_, entry.name) + "'", errno);
       ::fchmod(out.get(), entry.mode & 0777);
       struct timespec times[2] = {{entry.mtime, 0}, {entry.mtime, 0}};
       ::futimens(out.get(), times);
@@ -190,10 +189,7 @@ class Extractor {
   void finish(mode_t root_mode) {
     bool root_given = false;
     for (auto it = folders_.rbegin(); it != folders_.rend(); ++it) {
-      std::vector<std::string> parts;
-      std::string why;
-      if (!it->first.empty()) parts = safe_member_name(it->first, why);
-      Fd fd = open_folder(parts, it->first);
+      Fd fd = open_folder(it->first, it->second.name);
       ::fchmod(fd.get(), it->second.mode & 0777);
       struct timespec times[2] = {{it->second.mtime, 0}, {it->second.mtime, 0}};
       ::futimens(fd.get(), times);
@@ -201,6 +197,9 @@ class Extractor {
       root_given = root_given || it->first.empty();
     }
     if (!root_given) ::fchmod(root_.get(), root_mode);
+    // Everything on disk before the swap: one syncfs for the whole tree (a fsync per file made a
+    // restore of 1,500 images four times slower than tar xzf).
+    if (::syncfs(root_.get()) != 0) throw system_error("unable to write the files into '" + root_path_ + "'", errno);
   }
 
   uint64_t files() const { return files_; }
@@ -245,7 +244,7 @@ class Extractor {
   std::string root_path_;
   bool restore_owner_;
   Fd root_;
-  std::vector<std::pair<std::string, TarEntry>> folders_;
+  std::vector<std::pair<std::vector<std::string>, TarEntry>> folders_;
   uint64_t files_ = 0;
 };
 

@@ -110,6 +110,10 @@ TEST_CASE("uploads are archived, listed, checked, restored and pruned with their
   CHECK(test::read_text(setup.dir / "uploads/portfolio/7/cover.png") == std::string(100000, 'c'));
   CHECK(link_target(setup.dir / "uploads/latest.jpg") == "a.jpg");
   CHECK_FALSE(path_exists(setup.dir / "uploads/new.jpg"));
+  CHECK_FALSE(path_exists(setup.dir / "uploads/uploads"));  // the archive's top folder is the folder itself
+  struct stat sub {};
+  REQUIRE(::stat((setup.dir / "uploads/portfolio/7").c_str(), &sub) == 0);
+  CHECK((sub.st_mode & 0777) == 0755);  // folders' modes come back
   std::string kept = setup.dir / ("uploads_before_restore_" + stamp);
   CHECK(test::read_text(kept + "/new.jpg") == "new");
   simdjson::dom::parser rp;
@@ -177,6 +181,7 @@ TEST_CASE("an old-script uploads archive is listed, checked and restored as it i
   CHECK(test::read_text(setup.dir / "uploads/a.jpg") == "original a");
   CHECK(link_target(setup.dir / "uploads/latest.jpg") == "a.jpg");
   CHECK(test::read_text(setup.dir / "uploads_before_restore_20250120_120000/a.jpg") == "changed a");
+  CHECK_FALSE(path_exists(setup.dir / "uploads/uploads"));
 
   // Cut short, the old archive is damage: exit 3, named.
   std::string path = setup.backups() + "/uploads_20250120_120000.tar.gz";
