@@ -1,8 +1,11 @@
 // auditpitr push and pull: off-site copies of the backup folder through rclone.
+#include <algorithm>
 #include <ctime>
 #include <memory>
 
 #include "src/cli/cli_support.h"
+#include "src/error.h"
+#include "src/ops/outcome_record.h"
 #include "src/ops/push.h"
 #include "src/remote/rclone_store.h"
 #include "src/util/format.h"
@@ -90,11 +93,29 @@ int run_push(const GlobalOptions& global, const PushOptions& opts) {
   remote::require_rclone();
   pg::PosixProcessRunner runner;
   std::vector<ops::PushResult> results;
+  // One record per run, for 'auditpitr status': ok only when every remote got its copies.
+  ops::OutcomeRecord record;
+  record.operation = "push";
+  record.started = std::time(nullptr);
   for (const RemoteConfig* r : remotes) {
     remote::RcloneStore store(*r, runner);
     out.info("Pushing " + config.backup_dir + (opts.logs ? " and the audit logs" : "") + " to " + store.describe());
-    results.push_back(ops::push_backups(config, *r, store, opts.logs, std::time(nullptr), reporter_for(out)));
+    try {
+      results.push_back(ops::push_backups(config, *r, store, opts.logs, std::time(nullptr), reporter_for(out)));
+    } catch (const std::exception& e) {
+      record.finished = std::time(nullptr);
+      record.detail += (record.detail.empty() ? "" : "; ") + ("remote '" + r->name + "' failed: " + e.what());
+      ops::record_outcome(config.backup_dir, record);
+      throw;
+    }
     const ops::PushResult& result = results.back();
+    for (const auto& p : result.pushed) record.stamp = std::max(record.stamp, p.stamp);
+    for (const auto& s : result.already_there) record.stamp = std::max(record.stamp, s);
+    record.bytes += result.bytes;
+    record.detail += (record.detail.empty() ? "" : "; ") +
+                     ("remote '" + r->name + "': " + std::to_string(result.pushed.size()) + " pushed, " +
+                      std::to_string(result.already_there.size()) + " already there" +
+                      (result.logs ? ", " + std::to_string(result.logs->uploaded.size()) + " log file(s)" : ""));
     for (const auto& [stamp, why] : result.not_pushed) out.line("  not pushing " + stamp + " (" + why + ")");
     if (result.prune)
       for (const auto& s : result.prune->deleted_stamps)
@@ -105,6 +126,9 @@ int run_push(const GlobalOptions& global, const PushOptions& opts) {
                 (result.verified_by == "download" ? "reading it back (sha256): the remote computes no hash"
                                                   : "its " + result.verified_by + " computed by the remote"));
   }
+  record.ok = true;
+  record.finished = std::time(nullptr);
+  ops::record_outcome(config.backup_dir, record);
   out.json(push_json(results));
   return 0;
 }

@@ -192,6 +192,12 @@ TEST_CASE("push, list --remote and pull against a local folder remote; a damaged
   CHECK(path_exists(remote + "/pushed/" + stamp + ".json"));
   for (const auto& name : files_in(remote)) CHECK(temporary_file_target(name).empty());
 
+  // What 'auditpitr status' shows as the last push.
+  auto outcome = parse(parser, test::read_text(setup.backups() + "/.auditpitr/last-push.json"));
+  CHECK(outcome["ok"].get_bool().value());
+  CHECK(std::string(outcome["stamp"].get_string().value()) == stamp);
+  CHECK_THAT(std::string(outcome["detail"].get_string().value()), Catch::Contains("remote 'offsite': 1 pushed"));
+
   auto again = setup.cli({"push", "--json"});
   REQUIRE(again.exit_code == 0);
   auto again_doc = parse(parser, again.out)["remotes"].at(0);
@@ -408,7 +414,11 @@ TEST_CASE("a remote rclone cannot reach: exit 1 naming the remote and rclone's o
     CHECK(r.exit_code == 1);
     CHECK_THAT(r.err, Catch::Contains("remote 'offsite' (nosuch:bucket/portfolio)") && Catch::Contains("rclone"));
   }
+  ensure_directory(setup.backups(), 0700);
   auto json = setup.cli({"push", "--json"});
   simdjson::dom::parser parser;
   CHECK(parse(parser, json.out)["error"]["exit_code"].get_int64().value() == 1);
+  auto outcome = parse(parser, test::read_text(setup.backups() + "/.auditpitr/last-push.json"));
+  CHECK_FALSE(outcome["ok"].get_bool().value());
+  CHECK_THAT(std::string(outcome["detail"].get_string().value()), Catch::Contains("remote 'offsite' failed"));
 }
