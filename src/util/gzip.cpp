@@ -128,6 +128,7 @@ void GzipWriter::finish() {
 struct GzipReader::Impl {
   std::string path;
   FILE* file = nullptr;
+  GzipReader::Source source;  // when set, instead of `file`
   inflate_state zs{};
   std::vector<char> input = std::vector<char>(1 << 16);
   bool member_open = true;  // inside a member (or expecting the first one)
@@ -178,6 +179,11 @@ GzipReader::GzipReader(int fd, const std::string& path) : impl_(std::make_unique
   impl_->open(path);
 }
 
+GzipReader::GzipReader(Source source, const std::string& path) : impl_(std::make_unique<Impl>()) {
+  impl_->source = std::move(source);
+  impl_->open(path);
+}
+
 GzipReader::~GzipReader() {
   if (impl_->file) std::fclose(impl_->file);
 }
@@ -188,9 +194,10 @@ std::size_t GzipReader::read(char* buffer, std::size_t capacity) {
   s.zs.avail_out = static_cast<uint32_t>(capacity);
   while (s.zs.avail_out == capacity) {
     if (s.zs.avail_in == 0 && !s.eof) {
-      std::size_t n = std::fread(s.input.data(), 1, s.input.size(), s.file);
+      std::size_t n =
+          s.source ? s.source(s.input.data(), s.input.size()) : std::fread(s.input.data(), 1, s.input.size(), s.file);
       if (n == 0) {
-        if (std::ferror(s.file)) throw system_error("unable to read '" + s.path + "'", errno);
+        if (!s.source && std::ferror(s.file)) throw system_error("unable to read '" + s.path + "'", errno);
         s.eof = true;
       } else {
         compressed_bytes_ += n;

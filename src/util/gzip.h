@@ -40,6 +40,10 @@ class GzipReader {
   explicit GzipReader(const std::string& path);
   /// Reads an already open file (and closes it): `path` only names it in messages.
   GzipReader(int fd, const std::string& path);
+  /// Reads the compressed bytes from `source` (returns 0 at their end; its Errors pass through,
+  /// as from a decryption): `path` only names the stream in messages.
+  using Source = std::function<std::size_t(char* buffer, std::size_t capacity)>;
+  GzipReader(Source source, const std::string& path);
   ~GzipReader();
   GzipReader(const GzipReader&) = delete;
   GzipReader& operator=(const GzipReader&) = delete;
