@@ -46,6 +46,18 @@ uint64_t get_hex(simdjson::dom::element e, const char* key, const std::string& p
   return v;
 }
 
+std::vector<std::string> get_strings(simdjson::dom::element e, const char* key, const std::string& path) {
+  simdjson::dom::array items;
+  if (e[key].get_array().get(items)) invalid(path, std::string("missing or non-list '") + key + "'");
+  std::vector<std::string> out;
+  for (auto item : items) {
+    std::string_view v;
+    if (item.get_string().get(v)) invalid(path, std::string("'") + key + "' holds something other than text");
+    out.emplace_back(v);
+  }
+  return out;
+}
+
 TableChecksum read_table(simdjson::dom::element e, const std::string& path) {
   TableChecksum t;
   t.schema = get_string(e, "schema", path);
@@ -87,7 +99,20 @@ std::string manifest_to_json(const Manifest& m) {
   w.key("file").begin_object();
   w.field("name", m.file_name).field("size", m.file_size).field("uncompressed_size", m.uncompressed_size);
   w.field("sha256", m.file_sha256);
+  if (m.encrypted()) {
+    w.key("encryption").begin_object().field("method", m.encryption.method).key("recipients").begin_array();
+    for (const auto& r : m.encryption.recipients) w.value(r);
+    w.end_array().field("gzip_size", m.encryption.gzip_size).field("gzip_sha256", m.encryption.gzip_sha256);
+    w.end_object();
+  } else {
+    w.key("encryption").null();
+  }
   w.end_object();
+  w.key("run_databases").begin_array();
+  for (const auto& db : m.run_databases) w.value(db);
+  w.end_array().key("run_files").begin_array();
+  for (const auto& name : m.run_files) w.value(name);
+  w.end_array();
   w.field("total_rows", m.total_rows());
   w.key("tables").begin_array();
   for (const auto& t : m.tables) write_table(w, t);
@@ -117,6 +142,18 @@ Manifest parse_manifest(const std::string& text, const std::string& path) {
   m.file_size = get_uint(file, "size", path);
   m.uncompressed_size = get_uint(file, "uncompressed_size", path);
   m.file_sha256 = get_string(file, "sha256", path);
+  simdjson::dom::element encryption;
+  if (!file["encryption"].get(encryption) && !encryption.is_null()) {
+    m.encryption.method = get_string(encryption, "method", path);
+    if (m.encryption.method != "age")
+      invalid(path, "encryption method '" + m.encryption.method + "' is not one this auditpitr reads (age)");
+    m.encryption.recipients = get_strings(encryption, "recipients", path);
+    m.encryption.gzip_size = get_uint(encryption, "gzip_size", path);
+    m.encryption.gzip_sha256 = get_string(encryption, "gzip_sha256", path);
+  }
+  if (root["run_databases"].error() != simdjson::NO_SUCH_FIELD)
+    m.run_databases = get_strings(root, "run_databases", path);
+  if (root["run_files"].error() != simdjson::NO_SUCH_FIELD) m.run_files = get_strings(root, "run_files", path);
   simdjson::dom::array tables;
   if (root["tables"].get_array().get(tables)) invalid(path, "missing 'tables'");
   for (auto t : tables) m.tables.push_back(read_table(t, path));

@@ -26,8 +26,21 @@ struct Manifest {
   std::string file_name;
   uint64_t file_size = 0;
   uint64_t uncompressed_size = 0;
-  std::string file_sha256;
+  std::string file_sha256;  ///< of the file as it is on disk (encrypted, when it is)
+  /// The databases the run that wrote it backed up, as the gzip header comment says (for encrypted
+  /// files, whose header cannot be read without the key, the catalog reads them here). Empty in
+  /// manifests written before it was recorded.
+  std::vector<std::string> run_databases;
+  std::vector<std::string> run_files;  ///< likewise, the run's [[files]] archives
+  /// How the file is encrypted: empty `method` when it is not (a plain .dump.gz).
+  struct Encryption {
+    std::string method;                   ///< "age"
+    std::vector<std::string> recipients;  ///< the public keys it was encrypted to
+    uint64_t gzip_size = 0;               ///< the gzip stream inside, once decrypted
+    std::string gzip_sha256;
+  } encryption;
 
+  bool encrypted() const { return !encryption.method.empty(); }
   uint64_t total_rows() const;
 };
 

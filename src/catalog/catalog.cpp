@@ -3,6 +3,7 @@
 #include "src/catalog/catalog.h"
 
 #include <dirent.h>
+#include <simdjson.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,11 +22,11 @@
 namespace auditpitr {
 namespace {
 
-const std::regex kDumpName(R"(^(.+)_(\d{8}_\d{6})\.dump\.gz$)");
+const std::regex kDumpName(R"(^(.+)_(\d{8}_\d{6})\.dump\.gz(\.age)?$)");
 const std::regex kManifestName(R"(^(.+)_(\d{8}_\d{6})\.manifest\.json$)");
 const std::regex kArchiveName(R"(^(.+)_(\d{8}_\d{6})\.tar\.gz$)");
 const std::regex kArchiveManifestName(R"(^(.+)_(\d{8}_\d{6})\.tar\.gz\.manifest\.json$)");
-const std::regex kLatestLinkName(R"(^.+_latest\.dump\.gz$)");
+const std::regex kLatestLinkName(R"(^.+_latest\.dump\.gz(\.age)?$)");
 const std::string kRunDatabases = "; databases=";
 const std::string kRunFiles = "; files=";
 
@@ -86,8 +87,35 @@ BackupFile read_dump(const std::string& dir, const std::string& path, const std:
   f.manifest_path = join_path(dir, manifest_file_name(f.dbname, f.stamp));
   f.size = static_cast<uint64_t>(st.st_size);
   f.mtime = st.st_mtime;
-  read_dump_comment(gzip_header_comment(path), f);
+  f.encrypted = name[3].matched;
+  // Only auditpitr writes .age backups; their gzip header is inside the encryption: the run's
+  // databases are read from the manifest (read_run_databases).
+  if (f.encrypted) f.written_by_auditpitr = true;
+  else read_dump_comment(gzip_header_comment(path), f);
   return f;
+}
+
+// The run's databases and archives as an encrypted dump's manifest records them (its gzip comment
+// is inside the encryption); none when it cannot be read (check says why: here it only means the
+// set's completeness is not known from this dump).
+void read_run_from_manifest(BackupFile& file) {
+  auto strings = [](simdjson::dom::element list, std::vector<std::string>& out) {
+    simdjson::dom::array items;
+    if (list.get_array().get(items)) return;
+    for (auto item : items) {
+      std::string_view name;
+      if (!item.get_string().get(name)) out.emplace_back(name);
+    }
+  };
+  try {
+    simdjson::dom::parser parser;
+    simdjson::dom::object root;
+    if (parser.parse(read_small_file(file.manifest_path)).get_object().get(root)) return;
+    simdjson::dom::element list;
+    if (!root["run_databases"].get(list)) strings(list, file.run_databases);
+    if (!root["run_files"].get(list)) strings(list, file.run_files);
+  } catch (const Error&) {
+  }
 }
 
 }  // namespace
@@ -100,13 +128,15 @@ std::string dump_comment(const std::vector<std::string>& run_databases, const st
   return comment;
 }
 
-std::string dump_file_name(const std::string& dbname, const std::string& stamp) {
-  return dbname + "_" + stamp + ".dump.gz";
+std::string dump_file_name(const std::string& dbname, const std::string& stamp, bool encrypted) {
+  return dbname + "_" + stamp + ".dump.gz" + (encrypted ? kEncryptedSuffix : "");
 }
 std::string manifest_file_name(const std::string& dbname, const std::string& stamp) {
   return dbname + "_" + stamp + ".manifest.json";
 }
-std::string latest_link_name(const std::string& dbname) { return dbname + "_latest.dump.gz"; }
+std::string latest_link_name(const std::string& dbname, bool encrypted) {
+  return dbname + "_latest.dump.gz" + (encrypted ? kEncryptedSuffix : "");
+}
 std::string archive_file_name(const std::string& name, const std::string& stamp) {
   return name + "_" + stamp + ".tar.gz";
 }
@@ -226,7 +256,10 @@ Catalog Catalog::scan(const std::string& dir) {
   ::closedir(d);
   for (auto& [stamp, set] : by_stamp) {
     for (auto& f : set.dumps)
-      if (manifests.erase(f.manifest_path)) f.has_manifest = true;
+      if (manifests.erase(f.manifest_path)) {
+        f.has_manifest = true;
+        if (f.encrypted) read_run_from_manifest(f);
+      }
     for (auto& a : set.archives) {
       if (manifests.erase(a.manifest_path)) a.has_manifest = true;
       set.other_files.push_back(a.path);

@@ -24,14 +24,17 @@ std::string dump_comment(const std::vector<std::string>& run_databases, const st
 struct BackupFile {
   std::string dbname;
   std::string stamp;
-  std::string path;           ///< <dir>/<dbname>_<stamp>.dump.gz
+  std::string path;           ///< <dir>/<dbname>_<stamp>.dump.gz[.age]
   std::string manifest_path;  ///< <dir>/<dbname>_<stamp>.manifest.json (may not exist)
   /// The manifest file exists. Whether it is valid is known only once read: a damaged one is
   /// treated as missing (ops::check_backup says so), never as a reason to distrust the dump.
   bool has_manifest = false;
-  bool written_by_auditpitr = false;       ///< the gzip header starts with kDumpMarker
-  std::vector<std::string> run_databases;  ///< what the run that wrote it backed up (empty: not recorded)
-  std::vector<std::string> run_files;      ///< the [[files]] archives that run made (empty: none or not recorded)
+  bool written_by_auditpitr = false;  ///< the gzip header starts with kDumpMarker, or it is encrypted
+  bool encrypted = false;             ///< <dbname>_<stamp>.dump.gz.age: age-encrypted (docs/encryption.md)
+  /// What the run that wrote it backed up (empty: not recorded): from the gzip header comment, or for
+  /// an encrypted dump from its manifest.
+  std::vector<std::string> run_databases;
+  std::vector<std::string> run_files;  ///< the [[files]] archives that run made (empty: none or not recorded)
   uint64_t size = 0;
   std::time_t mtime = 0;
   /// Written by auditpitr, which always writes a manifest, but none is there.
@@ -126,10 +129,14 @@ class Catalog {
   std::vector<std::string> unrecognised_;
 };
 
+/// Appended to the names of encrypted backup files and their latest links: the old scripts'
+/// "*.dump.gz" never matches them, so none of their gunzips is handed an encrypted file.
+constexpr const char* kEncryptedSuffix = ".age";
+
 /// File names, one place for the scheme shared with the old scripts.
-std::string dump_file_name(const std::string& dbname, const std::string& stamp);
+std::string dump_file_name(const std::string& dbname, const std::string& stamp, bool encrypted = false);
 std::string manifest_file_name(const std::string& dbname, const std::string& stamp);
-std::string latest_link_name(const std::string& dbname);
+std::string latest_link_name(const std::string& dbname, bool encrypted = false);
 std::string archive_file_name(const std::string& name, const std::string& stamp);
 std::string archive_manifest_file_name(const std::string& name, const std::string& stamp);
 

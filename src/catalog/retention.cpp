@@ -83,7 +83,8 @@ class Sorter {
   // Ours: a regular file (or the link's temporary symlink) named after a file auditpitr writes
   // for a configured database, which no running process holds.
   void sort_temporary(const TemporaryFile& t, PrunePlan& plan) const {
-    static const std::regex ours(R"(^(.+)_(\d{8}_\d{6}\.(dump\.gz|dump|manifest\.json)|latest\.dump\.gz)$)");
+    static const std::regex ours(
+        R"(^(.+)_(\d{8}_\d{6}\.(dump\.gz(\.age)?|dump|manifest\.json)|latest\.dump\.gz(\.age)?)$)");
     static const std::regex archive(R"(^(.+)_\d{8}_\d{6}\.(tar\.gz|tar\.gz\.manifest\.json)$)");
     std::smatch m;
     std::string target = base_name(t.target);

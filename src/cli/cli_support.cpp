@@ -2,10 +2,18 @@
 #include "src/cli/cli_support.h"
 
 #include "src/util/format.h"
+#include "src/util/fs.h"
 
 namespace auditpitr::cli {
 
-Config load(const GlobalOptions& global) { return load_config(global.config_path); }
+Config load(const GlobalOptions& global) {
+  Config config = load_config(global.config_path);
+  if (!global.identity_path.empty()) {
+    config.identity_file = absolute_path(global.identity_path);
+    config.identity_origin = "--identity";
+  }
+  return config;
+}
 
 std::string command_hint(const GlobalOptions& global, const std::string& args) {
   GlobalOptions defaults;
@@ -47,7 +55,7 @@ const char* const kExitCodesHelp =
 void set_details(CLI::App* command, const std::string& details) {
   command->footer(details +
                   "\nAlso, before or after the command's name: -c,--config FILE (default auditpitr.toml), "
-                  "-v,--verbose.");
+                  "-v,--verbose, --identity FILE (encrypted backups).");
 }
 
 }  // namespace auditpitr::cli

@@ -68,7 +68,9 @@ void add_backup_command(CLI::App& app, const GlobalOptions& global, Action& acti
               "  <dbname>_<YYYYMMDD_HHMMSS>.manifest.json   row counts and checksums of the snapshot, sha256\n"
               "  <dbname>_latest.dump.gz              link to the newest\n"
               "  <name>_<YYYYMMDD_HHMMSS>.tar.gz      each [[files]] folder (uploads), with a .manifest.json\n"
-              "then apply retention. Example: auditpitr backup --db portfolio");
+              "then apply retention. With [backup] encrypt_to, the dumps are encrypted with age:\n"
+              "<dbname>_<stamp>.dump.gz.age and <dbname>_latest.dump.gz.age (docs/encryption.md).\n"
+              "Example: auditpitr backup --db portfolio");
   cmd->add_option("--db", opts->aliases, "database alias to back up (repeatable; default: all)");
   cmd->add_flag("--json", opts->json, "print one JSON object instead of the report");
   cmd->callback([&global, &action, opts] {

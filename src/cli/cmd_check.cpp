@@ -26,8 +26,14 @@ void print_result(const Output& out, const ops::CheckResult& r) {
   }
   std::string vouched = r.has_manifest ? "sha256 matches the manifest, "
                                        : (r.manifest_problem.empty() ? "no manifest (old-script backup), " : "");
-  out.success(base_name(r.path) + ": gzip CRC ok, " + vouched + std::to_string(r.toc_entries) +
-              " table-of-contents entries readable by pg_restore");
+  if (r.contents_unverified) {
+    out.success(base_name(r.path) + ": age header ok, " + (r.has_manifest ? "size and " + vouched : vouched) +
+                "encrypted");
+    out.warning(base_name(r.path) + ": " + r.not_verified);
+  } else {
+    out.success(base_name(r.path) + ": " + (r.encrypted ? "decrypted (age), " : "") + "gzip CRC ok, " + vouched +
+                std::to_string(r.toc_entries) + " table-of-contents entries readable by pg_restore");
+  }
   if (!r.manifest_problem.empty())
     out.warning(base_name(r.path) + ": " + r.manifest_problem +
                 ". It was judged by its content alone (a whole gzip stream whose archive pg_restore can read), "
@@ -54,16 +60,24 @@ std::string to_json(const Config& config, const std::string& stamp, const std::v
                     const std::vector<std::string>& missing, const std::vector<ops::ArchiveCheck>& archives,
                     const std::vector<std::string>& missing_archives) {
   JsonWriter w;
-  bool sound = missing.empty() && missing_archives.empty();
+  bool sound = missing.empty() && missing_archives.empty(), all_verified = true;
   for (const auto& a : archives) sound = sound && a.sound();
   w.begin_object().field("stamp", stamp).key("files").begin_array();
   for (const auto& r : results) {
     sound = sound && r.sound();
+    all_verified = all_verified && !r.contents_unverified;
     w.begin_object().field_or_null("alias", config.alias_of(r.dbname)).field("dbname", r.dbname);
     w.field("path", r.path).field("sound", r.sound());
     w.field("manifest", r.has_manifest).field_or_null("manifest_problem", r.manifest_problem);
-    w.field("gzip_ok", r.gzip_ok).field("sha256_ok", r.sha256_ok);
-    w.field("toc_ok", r.toc_ok).field("toc_entries", r.toc_entries).field_or_null("problem", r.problem).end_object();
+    w.field("encrypted", r.encrypted).field("contents_verified", !r.contents_unverified);
+    w.field_or_null("not_verified", r.not_verified);
+    if (r.contents_unverified) {  // not known: null, not false
+      w.key("gzip_ok").null().field("sha256_ok", r.sha256_ok).key("toc_ok").null().key("toc_entries").null();
+    } else {
+      w.field("gzip_ok", r.gzip_ok).field("sha256_ok", r.sha256_ok);
+      w.field("toc_ok", r.toc_ok).field("toc_entries", r.toc_entries);
+    }
+    w.field_or_null("problem", r.problem).end_object();
   }
   w.end_array().key("missing_databases").begin_array();
   for (const auto& db : missing) w.value(db);
@@ -76,7 +90,7 @@ std::string to_json(const Config& config, const std::string& stamp, const std::v
   }
   w.end_array().key("missing_archives").begin_array();
   for (const auto& name : missing_archives) w.value(name);
-  w.end_array().field("sound", sound).end_object();
+  w.end_array().field("sound", sound).field("contents_verified", all_verified).end_object();
   return w.str();
 }
 
@@ -142,6 +156,13 @@ int run_check(const GlobalOptions& global, const CheckOptions& opts) {
     if (!opts.json) out.line("Backup " + stamp + " is damaged: do not restore it; use another (auditpitr list).");
     return 3;
   }
+  bool unverified = std::any_of(results.begin(), results.end(), [](auto& r) { return r.contents_unverified; });
+  if (unverified) {
+    out.success("Backup " + stamp +
+                " is sound as far as it could be checked without the identity: its encrypted "
+                "files are those the backup wrote; their contents were not verified (--identity FILE checks them)");
+    return 0;
+  }
   out.success("Backup " + stamp + " is sound");
   return 0;
 }
@@ -155,7 +176,10 @@ void add_check_command(CLI::App& app, const GlobalOptions& global, Action& actio
               "Verify a backup without restoring it: a full gzip CRC pass, the sha256 and size recorded in\n"
               "the manifest, and pg_restore reading the dump's table of contents; without --db, the set's\n"
               "file archives too (tar readable, names safe, sha256 and file count against their manifest).\n"
-              "Exit 0 when sound, 3 when damaged (with the reason). Example: auditpitr check latest --db portfolio");
+              "Exit 0 when sound, 3 when damaged (with the reason). An encrypted backup (.age) is decrypted with\n"
+              "the identity file ([backup] identity_file or --identity FILE); without one, its age header and\n"
+              "its sha256 and size are checked and the output says its contents were not.\n"
+              "Example: auditpitr check latest --db portfolio");
   cmd->add_option("STAMP", opts->stamp, "backup stamp (YYYYMMDD_HHMMSS), a backup's file name, or 'latest'")
       ->required();
   cmd->add_option("--db", opts->aliases, "database alias (repeatable; default: all in the backup)");

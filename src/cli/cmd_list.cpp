@@ -18,7 +18,7 @@ namespace {
 
 std::string size_cell(const BackupSet& set, const std::string& dbname) {
   const BackupFile* f = set.dump_of(dbname);
-  if (f) return human_size(f->size);
+  if (f) return human_size(f->size) + (f->encrypted ? " (age)" : "");
   auto missing = set.missing_databases();
   return std::find(missing.begin(), missing.end(), dbname) != missing.end() ? "missing" : "-";
 }
@@ -99,7 +99,8 @@ std::string to_json(const Catalog& catalog, const Config& config) {
       w.begin_object();
       w.field_or_null("alias", config.alias_of(d.dbname));
       w.field("dbname", d.dbname).field("path", d.path).field("size", d.size);
-      w.field("manifest", d.has_manifest).field("manifest_missing", d.manifest_missing()).end_object();
+      w.field("manifest", d.has_manifest).field("manifest_missing", d.manifest_missing());
+      w.field("encrypted", d.encrypted).end_object();
     }
     w.end_array().key("archives").begin_array();
     for (const auto& a : set.archives) {

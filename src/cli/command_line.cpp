@@ -148,6 +148,10 @@ void add_global_options(CLI::App& app, GlobalOptions& global) {
       ->capture_default_str()
       ->envname("AUDITPITR_CONFIG");
   app.add_flag("-v,--verbose", global.verbose, "show the underlying cause of errors");
+  app.add_option("--identity", global.identity_path,
+                 "age identity file that decrypts encrypted backups (a path, never the key; replaces [backup] "
+                 "identity_file)")
+      ->type_name("FILE");
   app.add_flag("--json", global.json, "print one JSON object (the commands that have --json)");
 }
 

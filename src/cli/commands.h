@@ -11,7 +11,8 @@ namespace auditpitr::cli {
 struct GlobalOptions {
   std::string config_path = "auditpitr.toml";
   bool verbose = false;
-  bool json = false;  ///< --json before the command's name, passed on to the command's own --json
+  bool json = false;          ///< --json before the command's name, passed on to the command's own --json
+  std::string identity_path;  ///< --identity FILE: the age identity file, instead of [backup] identity_file
 };
 
 /// A registered command's action, run after parsing; returns the exit code.

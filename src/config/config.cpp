@@ -64,6 +64,22 @@ class Reader : public TomlReader {
   }
 };
 
+// What age accepts as a recipient ("age1…" X25519 keys, "ssh-ed25519 …", "ssh-rsa …"): "" when it is
+// one, else why not. A secret key pasted here by mistake is named as such.
+std::string recipient_problem(const std::string& recipient) {
+  if (recipient.rfind("age1", 0) == 0) {
+    for (char c : recipient)
+      if (!std::isalnum(static_cast<unsigned char>(c))) return "an age1 key holds only letters and digits";
+    return recipient.size() == 62 ? "" : "an age1 X25519 key is 62 characters long";
+  }
+  if (recipient.rfind("ssh-ed25519 ", 0) == 0 || recipient.rfind("ssh-rsa ", 0) == 0)
+    return recipient.find('\n') == std::string::npos ? "" : "it spans several lines";
+  if (recipient.rfind("AGE-SECRET-KEY-", 0) == 0)
+    return "it is a secret key, not a recipient: never put it in the configuration (age-keygen -y FILE prints the "
+           "public key)";
+  return "not an age recipient (\"age1…\", as age-keygen prints, or an \"ssh-ed25519 …\" public key)";
+}
+
 std::string resolve(const std::string& folder, const std::string& path) {
   if (path.empty() || path[0] == '/') return path;
   return join_path(folder, path);
@@ -136,6 +152,28 @@ void read_files(const Reader& r, const toml::table& root, Config& config) {
                "archives and dumps share the backup folder: choose another name");
     config.files.push_back(files);
   }
+}
+
+// [backup] encrypt_to (public keys: the backup never needs a secret) and identity_file (a path to
+// the secret, for reading encrypted backups back; the key itself is never in this file).
+void read_encryption(const Reader& r, const toml::table& backup, Config& config) {
+  if (const toml::node* node = backup.get("encrypt_to")) {
+    const toml::array* array = node->as_array();
+    if (!array)
+      r.fail(node, "'encrypt_to' in [backup] must be a list of age recipients", "e.g. encrypt_to = [\"age1…\"]");
+    for (const auto& item : *array) {
+      std::string recipient = item.is_string() ? item.value<std::string>().value() : "";
+      std::string problem = item.is_string() ? recipient_problem(recipient) : "not a string";
+      bool secret = recipient.rfind("AGE-SECRET-KEY-", 0) == 0;  // only its well-known prefix is shown
+      if (!problem.empty())
+        r.fail(&item,
+               "'encrypt_to' in [backup]: '" + printable(recipient.substr(0, secret ? 15 : 20)) + "…' " + problem,
+               "age-keygen -o key.txt prints the public key (age1…) to put here; keep key.txt elsewhere");
+      config.encrypt_to.push_back(recipient);
+    }
+  }
+  config.identity_file = resolve(config.folder, r.string_at(backup, "identity_file", "[backup]"));
+  if (!config.identity_file.empty()) config.identity_origin = "[backup] identity_file in '" + config.path + "'";
 }
 
 // [audit] database names an alias; a dbname there is the usual slip, so it is matched first.
@@ -269,13 +307,15 @@ Config parse_config(const std::string& text, const std::string& path) {
   const toml::table* backup = r.section(root, "backup");
   if (!backup) r.fail(&root, "missing [backup] section", "add [backup] with dir = \"backups\"");
   r.reject_unknown_keys(*backup, "[backup]",
-                        {"dir", "retention_days", "keep_daily", "keep_weekly", "keep_monthly", "compression_level"});
+                        {"dir", "retention_days", "keep_daily", "keep_weekly", "keep_monthly", "compression_level",
+                         "encrypt_to", "identity_file"});
   config.backup_dir = resolve(config.folder, r.string_at(*backup, "dir", "[backup]", false, "backups"));
   config.retention.retention_days = r.int_at(*backup, "retention_days", "[backup]", 30, 0, 100000);
   config.retention.keep_daily = r.int_at(*backup, "keep_daily", "[backup]", 0, 0, 100000);
   config.retention.keep_weekly = r.int_at(*backup, "keep_weekly", "[backup]", 0, 0, 100000);
   config.retention.keep_monthly = r.int_at(*backup, "keep_monthly", "[backup]", 0, 0, 100000);
   config.compression_level = r.int_at(*backup, "compression_level", "[backup]", 6, 1, 9);
+  read_encryption(r, *backup, config);
 
   read_databases(r, root, config);
   read_files(r, root, config);

@@ -46,6 +46,13 @@ struct Config {
   std::string backup_dir;
   RetentionPolicy retention;
   int compression_level = 6;  ///< gzip level of the .dump.gz files (1-9)
+  /// [backup] encrypt_to: age recipients (public keys); when set, backup files are encrypted
+  /// (docs/encryption.md). Empty: plain .dump.gz.
+  std::vector<std::string> encrypt_to;
+  /// The age identity file that decrypts encrypted backups: [backup] identity_file, or --identity
+  /// (which replaces it). Empty when neither is given.
+  std::string identity_file;
+  std::string identity_origin;  ///< which of the two named it, for messages
 
   std::vector<DatabaseConfig> databases;
   std::vector<FilesConfig> files;  ///< [[files]], in the file's order; empty when none

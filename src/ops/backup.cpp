@@ -4,8 +4,10 @@
 // stops part-way leaves a set the catalog sees as partial.
 #include "src/ops/backup.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <ctime>
 #include <map>
@@ -14,6 +16,7 @@
 #include "src/catalog/catalog.h"
 #include "src/catalog/stamp.h"
 #include "src/error.h"
+#include "src/ops/backup_file.h"
 #include "src/ops/outcome_record.h"
 #include "src/ops/verified_dump.h"
 #include "src/pg/connection.h"
@@ -45,7 +48,8 @@ std::string fresh_stamp(const Config& config, const std::vector<const DatabaseCo
     std::string stamp = time_to_stamp(std::time(nullptr));
     bool taken = false;
     for (const auto* db : dbs)
-      taken = taken || path_exists(join_path(config.backup_dir, dump_file_name(db->dbname, stamp)));
+      for (bool encrypted : {false, true})
+        taken = taken || path_exists(join_path(config.backup_dir, dump_file_name(db->dbname, stamp, encrypted)));
     for (const auto& f : config.files)
       taken = taken || path_exists(join_path(config.backup_dir, archive_file_name(f.name, stamp)));
     if (!taken) return stamp;
@@ -63,6 +67,18 @@ void require_room_for_backup(const Config& config, const std::vector<const Datab
       config.backup_dir, needed.bytes, "the backup (as large as the last: " + needed.from + ")",
       "nothing was written; free some space there (auditpitr prune applies the retention policy, auditpitr list shows "
       "the backups), or set [backup] dir to a larger disk");
+}
+
+// <dbname>_latest.dump.gz[.age] -> the new dump. The link of the other kind is removed: a
+// _latest.dump.gz left on an older plain dump would be restored by the old scripts as the latest.
+void update_latest_links(const Config& config, const std::string& dbname, const std::string& stamp) {
+  bool encrypted = !config.encrypt_to.empty();
+  replace_symlink(dump_file_name(dbname, stamp, encrypted),
+                  join_path(config.backup_dir, latest_link_name(dbname, encrypted)));
+  std::string other = join_path(config.backup_dir, latest_link_name(dbname, !encrypted));
+  struct stat st {};
+  if (::lstat(other.c_str(), &st) == 0 && S_ISLNK(st.st_mode) && ::unlink(other.c_str()) != 0 && errno != ENOENT)
+    throw system_error("unable to remove the link '" + other + "'", errno);
 }
 
 std::string session_default(pg::Connection& conn, const std::string& setting) {
@@ -85,29 +101,28 @@ Snapshot export_snapshot(SnapshotTransaction& tx) {
   return {row[0].as<std::string>(), row[1].as<std::string>()};
 }
 
-// Streams pg_dump's output through gzip into the temporary file, hashing what is written.
+// Streams pg_dump's output through gzip into the backup file (encrypted there when configured).
 struct DumpWriter {
-  AtomicFile file;
-  Sha256 sha;
+  BackupFileWriter file;
   GzipWriter gzip;
-  DumpWriter(const std::string& path, int level, const std::string& header_comment)
-      : file(path, 0600),
-        gzip([this](const char* d, std::size_t n) { write_compressed(d, n); }, level,
+  DumpWriter(const std::string& path, const Config& config, pg::ProcessRunner& runner,
+             const std::string& header_comment)
+      : file(path, config.encrypt_to, runner),
+        gzip([this](const char* d, std::size_t n) { file.write(d, n); }, config.compression_level,
              std::max(1u, std::min(4u, std::thread::hardware_concurrency())), header_comment) {}
-  void write_compressed(const char* d, std::size_t n) {
-    sha.update(d, n);
-    file.write(d, n);
-  }
 };
 
 class DatabaseBackupJob {
  public:
   DatabaseBackupJob(const Config& config, const DatabaseConfig& db, const std::string& stamp,
-                    const std::string& header_comment, pg::ProcessRunner& runner, const Reporter& reporter)
+                    const std::vector<std::string>& run_databases, const std::vector<std::string>& run_files,
+                    pg::ProcessRunner& runner, const Reporter& reporter)
       : config_(config),
         db_(db),
         stamp_(stamp),
-        header_comment_(header_comment),
+        run_databases_(run_databases),
+        run_files_(run_files),
+        header_comment_(dump_comment(run_databases, run_files)),
         runner_(runner),
         reporter_(reporter) {}
 
@@ -134,8 +149,9 @@ class DatabaseBackupJob {
     }
     pause_point("backup-snapshot");
     // The writer first: a file that cannot be created fails now, not after the whole dump.
-    std::string dump_path = join_path(config_.backup_dir, dump_file_name(db_.dbname, stamp_));
-    DumpWriter writer(dump_path, config_.compression_level, header_comment_);
+    std::string dump_path =
+        join_path(config_.backup_dir, dump_file_name(db_.dbname, stamp_, !config_.encrypt_to.empty()));
+    DumpWriter writer(dump_path, config_, runner_, header_comment_);
     // The manifest's counts and checksums come from the dump's own rows as they pass: the database
     // is read once. Tables the dump does not carry as the checksum would read them are read
     // separately, in the same snapshot, which this transaction holds open.
@@ -143,9 +159,9 @@ class DatabaseBackupJob {
     dump(pg_dump, conn, snapshot.id, escape_bytea, writer, summer);
     manifest_.tables = checksums(tables, summer.finish(), tx, conn);
     pause_point("backup-before-rename");
-    writer.file.commit();
+    writer.file.commit();  // age's last bytes, fsync, rename
     pause_point("backup-before-manifest");
-    finish_manifest(snapshot, writer, dump_path);
+    finish_manifest(snapshot, writer);
     std::string manifest_path = join_path(config_.backup_dir, manifest_file_name(db_.dbname, stamp_));
     write_file_atomically(manifest_path, verify::manifest_to_json(manifest_));
 
@@ -208,22 +224,24 @@ class DatabaseBackupJob {
     return ordered;
   }
 
-  void finish_manifest(const Snapshot& snapshot, DumpWriter& writer, const std::string& dump_path) {
+  void finish_manifest(const Snapshot& snapshot, DumpWriter& writer) {
     manifest_.tool_version = kToolVersion;
     manifest_.alias = db_.alias;
     manifest_.dbname = db_.dbname;
     manifest_.stamp = stamp_;
     manifest_.snapshot_time_utc = snapshot.time_utc;
-    manifest_.file_name = base_name(dump_path);
-    manifest_.file_size = writer.file.bytes_written();
+    manifest_.run_databases = run_databases_;
+    manifest_.run_files = run_files_;
+    writer.file.describe(manifest_);
     manifest_.uncompressed_size = writer.gzip.bytes_in();
-    manifest_.file_sha256 = writer.sha.hex_digest();
   }
 
   const Config& config_;
   const DatabaseConfig& db_;
   const std::string& stamp_;
-  const std::string& header_comment_;
+  const std::vector<std::string>& run_databases_;
+  const std::vector<std::string>& run_files_;
+  const std::string header_comment_;
   pg::ProcessRunner& runner_;
   const Reporter& reporter_;
   verify::Manifest manifest_;
@@ -266,11 +284,10 @@ void backup_databases(const Config& config, const std::vector<const DatabaseConf
     require_archivable(f);  // before any dump: a missing folder is found in a second, not after the dumps
     file_names.push_back(f.name);
   }
-  const std::string header_comment = dump_comment(dbnames, file_names);
   reporter.info("Starting database backup...");
   for (const DatabaseConfig* db : dbs) {
     reporter.info("Backing up " + db->dbname + "...");
-    DatabaseBackup done = DatabaseBackupJob(config, *db, result.stamp, header_comment, runner, reporter).run();
+    DatabaseBackup done = DatabaseBackupJob(config, *db, result.stamp, dbnames, file_names, runner, reporter).run();
     pause_point("backup-database-done");
     reporter.progress("");
     reporter.success(db->dbname + " dumped successfully: " + std::to_string(done.tables) + " tables, " +
@@ -286,8 +303,7 @@ void backup_databases(const Config& config, const std::vector<const DatabaseConf
     result.files.push_back(done);
   }
   // Only now, with the whole set written: the links of the old scripts' layout.
-  for (const auto& name : dbnames)
-    replace_symlink(dump_file_name(name, result.stamp), join_path(config.backup_dir, latest_link_name(name)));
+  for (const auto& name : dbnames) update_latest_links(config, name, result.stamp);
   reporter.info("Cleaning up backups older than the retention policy (" + describe_policy(config.retention) + ")...");
   result.retention = prune_backups(config, false, std::time(nullptr), reporter);
 }

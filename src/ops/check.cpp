@@ -7,8 +7,10 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <exception>
 
 #include "src/error.h"
+#include "src/ops/dump_reader.h"
 #include "src/pg/pg_tools.h"
 #include "src/util/fs.h"
 #include "src/util/gzip.h"
@@ -64,6 +66,46 @@ pg::Tool pg_restore_for(const Config& config, int server_version_num, pg::Proces
   return path;
 }
 
+namespace {
+
+// What the file's name and its manifest say about its encryption, when they disagree ("" otherwise).
+std::string encryption_mismatch(const BackupFile& backup, const verify::Manifest& manifest) {
+  if (manifest.encrypted() == backup.encrypted) return "";
+  return manifest.encrypted() ? "its manifest says it is encrypted (" + manifest.encryption.method +
+                                    ") but its name does not end in .age: renamed?"
+                              : "its name ends in .age but its manifest says it is not encrypted: renamed?";
+}
+
+// An encrypted file without the key: its age header, and its size and sha256 against the manifest.
+CheckResult check_without_identity(CheckResult r, const BackupFile& backup, const verify::Manifest& manifest) {
+  r.contents_unverified = true;
+  r.not_verified =
+      "its contents (gzip CRCs, pg_restore reading its table of contents) were not verified: no identity to "
+      "decrypt it with (set [backup] identity_file or pass --identity FILE)";
+  AgeHeader header = read_age_header(backup.path);
+  uint64_t file_size = 0;
+  std::string digest = hash_file(backup.path, file_size);
+  r.sha256_ok = r.has_manifest && digest == manifest.file_sha256 && file_size == manifest.file_size;
+  std::size_t recipients = manifest.encryption.recipients.size();
+  if (!header.problem.empty()) {
+    r.problem = header.problem;
+  } else if (r.has_manifest && file_size != manifest.file_size) {
+    r.problem =
+        "size is " + std::to_string(file_size) + " bytes, the manifest says " + std::to_string(manifest.file_size);
+  } else if (r.has_manifest && digest != manifest.file_sha256) {
+    r.problem = "sha256 " + digest + " does not match the manifest's " + manifest.file_sha256;
+  } else if (r.has_manifest && !encryption_mismatch(backup, manifest).empty()) {
+    r.problem = encryption_mismatch(backup, manifest);
+  } else if (r.has_manifest && header.stanza_types.size() != recipients) {
+    r.problem = "its age header names " + std::to_string(header.stanza_types.size()) + " recipients, the manifest " +
+                std::to_string(recipients);
+  }
+  r.verified = {file_size, digest, manifest.uncompressed_size, true, {}};
+  return r;
+}
+
+}  // namespace
+
 CheckResult check_backup(const Config& config, const BackupFile& backup, pg::ProcessRunner& runner, CheckDepth depth) {
   CheckResult r;
   r.dbname = backup.dbname;
@@ -81,16 +123,25 @@ CheckResult check_backup(const Config& config, const BackupFile& backup, pg::Pro
   } else if (backup.written_by_auditpitr) {
     r.manifest_problem = "its manifest '" + base_name(backup.manifest_path) + "' is missing";
   }
+  r.encrypted = backup.encrypted;
+  IdentitySource identity = identity_of(config);
+  if (backup.encrypted) {
+    if (identity.path.empty() && depth == CheckDepth::full) return check_without_identity(r, backup, manifest);
+    require_identity(identity, "reading backup '" + base_name(backup.path) + "'");
+  }
   pg::Tool pg_restore = pg_restore_for(config, r.has_manifest ? manifest.server_version_num : 0, runner);
 
   r.crc_deferred = depth == CheckDepth::before_restore && r.has_manifest;
-  GzipReader reader(backup.path);
-  Sha256 sha;
-  if (!r.crc_deferred) reader.on_raw([&](const char* d, std::size_t n) { sha.update(d, n); });
+  DumpReader reader(open_backup_file(backup.path), backup.path, backup.encrypted, identity, runner);
+  Sha256 sha, gzip_sha;
+  if (!r.crc_deferred) reader.on_file_bytes([&](const char* d, std::size_t n) { sha.update(d, n); });
+  if (!r.crc_deferred && backup.encrypted)
+    reader.on_gzip_bytes([&](const char* d, std::size_t n) { gzip_sha.update(d, n); });
   std::string gzip_error;
+  std::exception_ptr not_damage;  // the identity does not fit, a stop: for the caller, not a verdict on the file
   auto read_some = [&](char* buffer, std::size_t capacity) -> std::size_t {
     throw_if_interrupted();  // outside the try: a stop is not damage
-    if (!gzip_error.empty()) return 0;
+    if (!gzip_error.empty() || not_damage) return 0;
     try {
       std::size_t n = reader.read(buffer, capacity);
       r.uncompressed_size += n;
@@ -102,7 +153,10 @@ CheckResult check_backup(const Config& config, const BackupFile& backup, pg::Pro
       }
       return n;
     } catch (const Error& e) {
-      gzip_error = gzip_problem(e);
+      if (e.kind() == ErrorKind::usage || e.kind() == ErrorKind::refused || e.kind() == ErrorKind::interrupted ||
+          e.kind() == ErrorKind::terminated)
+        not_damage = std::current_exception();
+      else gzip_error = gzip_problem(e);
       return 0;
     }
   };
@@ -110,6 +164,7 @@ CheckResult check_backup(const Config& config, const BackupFile& backup, pg::Pro
   list.capture_stdout = true;
   list.stdin_source = read_some;
   pg::ProcessResult listed = runner.run(list);
+  if (not_damage) std::rethrow_exception(not_damage);
   uint64_t file_size = 0;
   std::string digest;
   if (r.crc_deferred) {
@@ -118,9 +173,11 @@ CheckResult check_backup(const Config& config, const BackupFile& backup, pg::Pro
     static thread_local char rest[1 << 16];
     while (read_some(rest, sizeof rest) > 0) {
     }
+    if (not_damage) std::rethrow_exception(not_damage);
     digest = sha.hex_digest();
-    file_size = reader.compressed_bytes();
+    file_size = reader.file_bytes();
   }
+  std::string gzip_digest = backup.encrypted && !r.crc_deferred ? gzip_sha.hex_digest() : "";
   r.gzip_ok = gzip_error.empty();
   r.toc_ok = listed.ok();
   r.toc_entries = count_toc_entries(listed.stdout_text);
@@ -139,10 +196,16 @@ CheckResult check_backup(const Config& config, const BackupFile& backup, pg::Pro
         "size is " + std::to_string(file_size) + " bytes, the manifest says " + std::to_string(manifest.file_size);
   } else if (r.has_manifest && digest != manifest.file_sha256) {
     r.problem = "sha256 " + digest + " does not match the manifest's " + manifest.file_sha256;
+  } else if (r.has_manifest && !encryption_mismatch(backup, manifest).empty()) {
+    r.problem = encryption_mismatch(backup, manifest);
+  } else if (r.has_manifest && !gzip_digest.empty() && gzip_digest != manifest.encryption.gzip_sha256) {
+    r.problem = "decrypted, its gzip stream's sha256 " + gzip_digest + " does not match the manifest's " +
+                manifest.encryption.gzip_sha256;
   } else if (!r.toc_ok) {
     r.problem = "pg_restore cannot read the dump's table of contents: " + listed.last_stderr_line();
   }
-  r.verified = {file_size, digest, r.has_manifest ? manifest.uncompressed_size : r.uncompressed_size};
+  r.verified = {file_size, digest, r.has_manifest ? manifest.uncompressed_size : r.uncompressed_size, backup.encrypted,
+                identity};
   return r;
 }
 

@@ -36,6 +36,11 @@ struct CheckResult {
   bool sha256_ok = false;     ///< meaningful only with a manifest
   bool toc_ok = false;
   int toc_entries = 0;
+  bool encrypted = false;  ///< a .dump.gz.age
+  /// Encrypted and no identity to decrypt it with: its age header and its sha256 and size against the
+  /// manifest were checked, not its contents (gzip CRCs, pg_restore's table of contents).
+  bool contents_unverified = false;
+  std::string not_verified;  ///< what was not verified and why ("" when everything was)
   uint64_t uncompressed_size = 0;
   /// When sound: the file as checked (size, sha256, the most it inflates to), for VerifiedDump.
   DumpExpectation verified;
@@ -45,6 +50,9 @@ struct CheckResult {
 
 /// Checks one backup file; never throws for a damaged backup (the problem is in the result). A
 /// missing or damaged manifest is no damage of the dump: the dump is then judged by its content.
+/// An encrypted file is decrypted with the configuration's identity; without one, CheckDepth::full
+/// checks what it can (contents_unverified says so) and before_restore throws a usage Error naming
+/// the setting. A wrong identity is a usage Error, one others may read a refused Error.
 CheckResult check_backup(const Config& config, const BackupFile& backup, pg::ProcessRunner& runner,
                          CheckDepth depth = CheckDepth::full);
 

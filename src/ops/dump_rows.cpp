@@ -69,7 +69,7 @@ void read_dump_tables(const Config& config, const BackupFile& backup, const std:
     throw verification_error("backup '" + backup.path + "' is damaged: " + checked.problem,
                              "pick another backup: auditpitr list");
   int version = backup.has_manifest ? verify::load_manifest(backup.manifest_path).server_version_num : 0;
-  VerifiedDump archive(backup.path, checked.verified);
+  VerifiedDump archive(backup.path, checked.verified, runner);
   pg::PgRestoreOptions options;
   options.input_file = archive.path();
   options.output_file = "-";

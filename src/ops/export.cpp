@@ -86,7 +86,7 @@ ExportResult export_sql(const Config& config, const ExportRequest& request, pg::
   pause_point("checked");
 
   int dump_version = backup.has_manifest ? verify::load_manifest(backup.manifest_path).server_version_num : 0;
-  VerifiedDump archive(backup.path, checked.verified);
+  VerifiedDump archive(backup.path, checked.verified, runner);
   std::unique_ptr<AtomicFile> out;
   uint64_t size = 0;
   pg::PgRestoreOptions options;

@@ -45,7 +45,8 @@ PruneFacts read_facts(const Config& config, const Catalog& catalog) {
   for (const auto& set : catalog.sets())
     for (const auto& d : set.dumps) {
       bool configured = std::find(facts.databases.begin(), facts.databases.end(), d.dbname) != facts.databases.end();
-      if (!d.manifest_missing() || !configured) continue;
+      // An encrypted dump is renamed into place only once age has written its last byte: never cut short.
+      if (!d.manifest_missing() || !configured || d.encrypted) continue;
       std::string reason = cut_short_reason(d.path);
       if (!reason.empty()) facts.cut_short[d.path] = reason;
     }

@@ -37,7 +37,7 @@ std::vector<std::string> table_problems(const Config& config, const RestoreTarge
                                         std::string& available) {
   AdminSession admin(target.database->connect_info());
   std::string dump = base_name(target.backup.path);
-  VerifiedDump archive(target.backup.path, target.checked);  // listed from the checked bytes too
+  VerifiedDump archive(target.backup.path, target.checked, runner);  // listed from the checked bytes too
   auto entries = table_data_entries(pg_restore_for_server(config, admin), archive.path(), runner);
   std::vector<std::string> problems;
   for (const auto& table : request.tables) {
@@ -100,8 +100,8 @@ DatabaseRestoreResult restore_tables(const Config& config, const RestoreTarget& 
   auto start = std::chrono::steady_clock::now();
   AdminSession admin(target.database->connect_info());
   pg::Tool pg_restore = pg_restore_for_server(config, admin);
-  std::string dump = base_name(target.backup.path);          // its tables were checked by check_table_targets
-  VerifiedDump archive(target.backup.path, target.checked);  // the live database gets only checked bytes
+  std::string dump = base_name(target.backup.path);                  // its tables were checked by check_table_targets
+  VerifiedDump archive(target.backup.path, target.checked, runner);  // the live database gets only checked bytes
 
   std::string listed;
   for (const auto& t : request.tables) listed += (listed.empty() ? "'" : ", '") + t + "'";

@@ -1,14 +1,13 @@
 // VerifiedDump: open without following links, inflate into an AtomicFile while hashing, compare.
 #include "src/ops/verified_dump.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <unistd.h>
 
 #include <cerrno>
 
+#include "src/catalog/catalog.h"
 #include "src/error.h"
+#include "src/ops/dump_reader.h"
 #include "src/util/format.h"
 #include "src/util/gzip.h"
 #include "src/util/interrupt.h"
@@ -19,31 +18,15 @@ namespace {
 
 constexpr uint64_t kFreeSpaceMargin = 64u << 20;  // what the file system and the server's own writes may need meanwhile
 
-// The dump itself, never a link (the catalog lists plain files only: a link appearing since is not ours).
-int open_dump(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    throw system_error("unable to open backup '" + path + "'", errno,
-                       errno == ELOOP ? "it was a plain file when it was checked and is now a link: look at who can "
-                                        "write into the backup folder"
-                                      : "");
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    throw verification_error("backup '" + path + "' is no longer a plain file",
-                             "look at who can write into the folder");
-  }
-  return fd;
-}
-
-std::string without_gz(const std::string& path) {
-  return path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0 ? path.substr(0, path.size() - 3) : path;
+std::string without_suffix(const std::string& path, const std::string& suffix) {
+  bool has = path.size() > suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return has ? path.substr(0, path.size() - suffix.size()) : path;
 }
 
 // Where the copy goes (beside the dump, as "<dbname>_<stamp>.dump"), once there is room for it.
 std::string copy_name(const std::string& dump_path, uint64_t uncompressed_size) {
   require_free_space(parent_path(dump_path), uncompressed_size, "the inflated copy of '" + base_name(dump_path) + "'");
-  return without_gz(dump_path);
+  return without_suffix(without_suffix(dump_path, kEncryptedSuffix), ".gz");
 }
 
 [[noreturn]] void changed(const std::string& dump, const std::string& what) {
@@ -79,11 +62,12 @@ void require_free_space(const std::string& folder, uint64_t bytes, const std::st
   require_room(folder, free_space(folder), bytes, what, hint);
 }
 
-VerifiedDump::VerifiedDump(const std::string& dump_path, const DumpExpectation& expected)
+VerifiedDump::VerifiedDump(const std::string& dump_path, const DumpExpectation& expected, pg::ProcessRunner& runner)
     : copy_(copy_name(dump_path, expected.uncompressed_size), 0600) {
-  GzipReader reader(open_dump(dump_path), dump_path);
+  if (expected.encrypted) require_identity(expected.identity, "reading backup '" + base_name(dump_path) + "'");
+  DumpReader reader(open_backup_file(dump_path), dump_path, expected.encrypted, expected.identity, runner);
   Sha256 sha;
-  reader.on_raw([&](const char* data, std::size_t size) { sha.update(data, size); });
+  reader.on_file_bytes([&](const char* data, std::size_t size) { sha.update(data, size); });
   static thread_local char buffer[1 << 17];
   uint64_t inflated = 0;
   try {
@@ -99,10 +83,12 @@ VerifiedDump::VerifiedDump(const std::string& dump_path, const DumpExpectation& 
   } catch (const Error& e) {
     if (e.kind() != ErrorKind::verification || e.cause().empty()) throw;  // not the reader's damage verdict
     throw verification_error("backup '" + base_name(dump_path) + "' is damaged: " + gzip_problem(e),
-                             "use another backup (auditpitr list shows them); gunzip -t gives the same verdict");
+                             expected.encrypted ? "use another backup (auditpitr list shows them)"
+                                                : "use another backup (auditpitr list shows them); gunzip -t gives the "
+                                                  "same verdict");
   }
-  if (reader.compressed_bytes() != expected.file_size)
-    changed(dump_path, "its size is " + std::to_string(reader.compressed_bytes()) + " bytes, the check found " +
+  if (reader.file_bytes() != expected.file_size)
+    changed(dump_path, "its size is " + std::to_string(reader.file_bytes()) + " bytes, the check found " +
                            std::to_string(expected.file_size));
   std::string digest = sha.hex_digest();
   if (digest != expected.file_sha256)

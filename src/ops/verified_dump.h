@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "src/ops/age_stream.h"
+#include "src/pg/process_runner.h"
 #include "src/util/fs.h"
 
 namespace auditpitr::ops {
@@ -14,17 +16,19 @@ struct DumpExpectation {
   uint64_t file_size = 0;          ///< compressed bytes
   std::string file_sha256;         ///< of the compressed bytes
   uint64_t uncompressed_size = 0;  ///< the manifest's (or, without one, what the check inflated): the most inflated
+  bool encrypted = false;          ///< a .dump.gz.age: decrypted with `identity` on the way
+  IdentitySource identity;
 };
 
-/// The dump inflated beside itself under a temporary name (0600, unguessable, created exclusively;
-/// prune recognises it and the destructor removes it). The file is opened once, without following
-/// links; its compressed bytes are hashed as they are inflated, inflating stops as soon as it goes
+/// The dump (decrypted when encrypted, through `runner`) inflated beside itself under a temporary name (0600,
+/// unguessable, created exclusively; prune recognises it and the destructor removes it). The file is opened once,
+/// without following links; its compressed bytes are hashed as they are inflated, inflating stops as soon as it goes
 /// past `expected.uncompressed_size`, and the free space is checked before anything is written.
 /// Throws a verification Error when the bytes are not those that were checked (size, sha256, too
 /// long, gzip damage), a runtime Error when the copy cannot be written.
 class VerifiedDump {
  public:
-  VerifiedDump(const std::string& dump_path, const DumpExpectation& expected);
+  VerifiedDump(const std::string& dump_path, const DumpExpectation& expected, pg::ProcessRunner& runner);
   VerifiedDump(const VerifiedDump&) = delete;
   VerifiedDump& operator=(const VerifiedDump&) = delete;
 

@@ -15,6 +15,8 @@ using namespace auditpitr;
 
 namespace {
 
+pg::PosixProcessRunner runner;  // plain dumps: it is never asked to run anything
+
 // A .dump.gz of `content` written as backups write it; returns what its check would find.
 ops::DumpExpectation write_dump(const std::string& path, const std::string& content) {
   std::string compressed;
@@ -43,7 +45,7 @@ TEST_CASE("the copy holds the checked bytes, in a private temporary file removed
   auto expected = write_dump(dump, "PGDMP archive bytes");
   std::string copy;
   {
-    ops::VerifiedDump verified(dump, expected);
+    ops::VerifiedDump verified(dump, expected, runner);
     copy = verified.path();
     CHECK(test::read_text(copy) == "PGDMP archive bytes");
     CHECK(temporary_file_target(copy) == dir / "db_20250123_140530.dump");
@@ -58,7 +60,7 @@ TEST_CASE("a file other than the one checked is refused and leaves nothing", "[v
   auto swapped = write_dump(dump, "the checked archive, B");  // whole and valid, of the same size
   REQUIRE(swapped.file_size == checked.file_size);
   try {
-    ops::VerifiedDump verified(dump, checked);
+    ops::VerifiedDump verified(dump, checked, runner);
     FAIL("the swapped file was accepted");
   } catch (const Error& e) {
     CHECK(e.kind() == ErrorKind::verification);
@@ -80,7 +82,7 @@ TEST_CASE("inflating stops past the size that was checked", "[verified_dump]") {
   std::string bytes = test::read_text(dump);
   sha.update(bytes.data(), bytes.size());
   ops::DumpExpectation forged{bytes.size(), sha.hex_digest(), checked.uncompressed_size};
-  CHECK_THROWS_WITH(ops::VerifiedDump(dump, forged), Catch::Contains("inflates to more than the 11 bytes"));
+  CHECK_THROWS_WITH(ops::VerifiedDump(dump, forged, runner), Catch::Contains("inflates to more than the 11 bytes"));
   CHECK(entries_in(dir.path()) == 1);
 }
 
@@ -89,7 +91,7 @@ TEST_CASE("without room for the inflated copy nothing is written", "[verified_du
   std::string dump = dir / "db_20250123_140530.dump.gz";
   auto expected = write_dump(dump, "x");
   expected.uncompressed_size = uint64_t{1} << 60;  // an exabyte
-  CHECK_THROWS_WITH(ops::VerifiedDump(dump, expected),
+  CHECK_THROWS_WITH(ops::VerifiedDump(dump, expected, runner),
                     Catch::Contains("not enough free space in '" + dir.path() + "'"));
   CHECK(entries_in(dir.path()) == 1);
 }
@@ -99,7 +101,7 @@ TEST_CASE("a link in place of the dump is not followed", "[verified_dump]") {
   auto expected = write_dump(dir / "elsewhere.gz", "x");
   std::string dump = dir / "db_20250123_140530.dump.gz";
   REQUIRE(::symlink((dir / "elsewhere.gz").c_str(), dump.c_str()) == 0);
-  CHECK_THROWS_AS(ops::VerifiedDump(dump, expected), Error);
+  CHECK_THROWS_AS(ops::VerifiedDump(dump, expected, runner), Error);
   CHECK(entries_in(dir.path()) == 2);
 }
 
