@@ -7,3 +7,6 @@ auditpitr_add_test(pg_backup_tests
 # The disk-full backup: its own binary, since it needs root (a tmpfs mount) and exits 77 (skipped) without.
 auditpitr_add_test(pg_backup_disk_full_tests
   SOURCES integration/backup_support.cpp integration/backup_disk_full_test.cpp LIBS auditpitr_ops)
+# Encryption at rest with age: backup, check with and without the identity, restore, refusals.
+auditpitr_add_test(pg_backup_encryption_tests
+  SOURCES integration/backup_support.cpp integration/backup_encryption_test.cpp LIBS auditpitr_ops)

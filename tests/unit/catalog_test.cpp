@@ -77,6 +77,27 @@ TEST_CASE("the catalog groups files by stamp and knows old-script backups and lo
   }
 }
 
+TEST_CASE("encrypted dumps (.dump.gz.age) are auditpitr's; their run's databases come from the manifest",
+          "[catalog]") {
+  test::TempDir dir;
+  test::write_text(dir / "a_20250123_140530.dump.gz.age", "age-encryption.org/v1\n");
+  test::write_text(dir / "a_20250123_140530.manifest.json", "{\"run_databases\": [\"a\", \"b\"]}");
+  test::write_text(dir / "a_20250124_140530.dump.gz.age", "age-encryption.org/v1\n");  // manifest lost
+  REQUIRE(::symlink("a_20250123_140530.dump.gz.age", (dir / "a_latest.dump.gz.age").c_str()) == 0);
+  Catalog c = Catalog::scan(dir.path());
+  CHECK(c.unrecognised().empty());
+  REQUIRE(c.sets().size() == 2);
+  const BackupSet& older = c.sets().back();
+  REQUIRE(older.dumps.size() == 1);
+  CHECK(older.dumps.front().encrypted);
+  CHECK(older.dumps.front().written_by_auditpitr);
+  CHECK(older.missing_databases() == std::vector<std::string>{"b"});
+  CHECK(c.sets().front().dumps.front().manifest_missing());
+  CHECK(c.latest_stamp({"a"}).empty());  // one partial, one without its manifest
+  CHECK(dump_file_name("a", "20250123_140530", true) == "a_20250123_140530.dump.gz.age");
+  CHECK(latest_link_name("a", true) == "a_latest.dump.gz.age");
+}
+
 TEST_CASE("latest comes from the catalog, not from a link that may be broken or repointed", "[catalog]") {
   test::TempDir dir;
   write_gzip(dir / "authentik_20250121_183045.dump.gz", "");

@@ -67,6 +67,27 @@ TEST_CASE("[tools] exec is an argv prefix; bin_dir is then a folder inside the c
   CHECK_THAT(error_of(base + "exek = [\"podman\"]\n"), Catch::Contains("unknown key 'exek'"));
 }
 
+TEST_CASE("[backup] encrypt_to holds age recipients and identity_file a path; a secret key is refused unechoed",
+          "[config]") {
+  const std::string key = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+  std::string dbs = "[[databases]]\ndbname = \"x\"\n";
+  Config c = parse_config("[backup]\nencrypt_to = [\"" + key + "\", \"ssh-ed25519 AAAAC3Nz a@b\"]\n" +
+                              "identity_file = \"keys/backup.txt\"\n" + dbs,
+                          "/etc/app/auditpitr.toml");
+  CHECK(c.encrypt_to == std::vector<std::string>{key, "ssh-ed25519 AAAAC3Nz a@b"});
+  CHECK(c.identity_file == "/etc/app/keys/backup.txt");
+  CHECK_THAT(c.identity_origin, Catch::Contains("[backup] identity_file"));
+  CHECK(parse_config("[backup]\n" + dbs, "/etc/app/auditpitr.toml").encrypt_to.empty());
+  CHECK_THAT(error_of("[backup]\nencrypt_to = [\"bogus\"]\n" + dbs),
+             Catch::Contains("auditpitr.toml:2") && Catch::Contains("not an age recipient"));
+  CHECK_THAT(error_of("[backup]\nencrypt_to = \"" + key + "\"\n" + dbs), Catch::Contains("must be a list"));
+  const std::string secret = "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ7SECRET";
+  std::string refused = error_of("[backup]\nencrypt_to = [\"" + secret + "\"]\n" + dbs);
+  CHECK_THAT(refused, Catch::Contains("secret key"));
+  CHECK(refused.find("7SECRET") == std::string::npos);
+  CHECK(refused.find("1QQQ") == std::string::npos);
+}
+
 TEST_CASE("configuration errors name the file, the line and the key", "[config]") {
   CHECK_THAT(error_of("[backup]\nretention_dayz = 3\n[[databases]]\ndbname = \"x\"\n"),
              Catch::Contains("auditpitr.toml:2") && Catch::Contains("unknown key 'retention_dayz'"));
