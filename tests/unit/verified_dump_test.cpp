@@ -26,7 +26,7 @@ ops::DumpExpectation write_dump(const std::string& path, const std::string& cont
   test::write_text(path, compressed);
   Sha256 sha;
   sha.update(compressed.data(), compressed.size());
-  return {compressed.size(), sha.hex_digest(), content.size()};
+  return {compressed.size(), sha.hex_digest(), content.size(), false, {}};
 }
 
 int entries_in(const std::string& folder) {
@@ -81,7 +81,7 @@ TEST_CASE("inflating stops past the size that was checked", "[verified_dump]") {
   Sha256 sha;
   std::string bytes = test::read_text(dump);
   sha.update(bytes.data(), bytes.size());
-  ops::DumpExpectation forged{bytes.size(), sha.hex_digest(), checked.uncompressed_size};
+  ops::DumpExpectation forged{bytes.size(), sha.hex_digest(), checked.uncompressed_size, false, {}};
   CHECK_THROWS_WITH(ops::VerifiedDump(dump, forged, runner), Catch::Contains("inflates to more than the 11 bytes"));
   CHECK(entries_in(dir.path()) == 1);
 }
