@@ -75,7 +75,8 @@ struct Abandoned {};
 
 std::string find_age() {
   std::string path = pg::find_program("age");
-  if (path.empty()) throw runtime_error("the 'age' program is not installed (needed for encrypted backups)", kInstallHint);
+  if (path.empty())
+    throw runtime_error("the 'age' program is not installed (needed for encrypted backups)", kInstallHint);
   return path;
 }
 
@@ -85,7 +86,8 @@ std::string age_error_line(const pg::ProcessResult& result) {
   std::size_t at = result.stderr_tail.rfind(prefix);
   if (at == std::string::npos) return result.last_stderr_line();
   std::size_t end = result.stderr_tail.find('\n', at);
-  return result.stderr_tail.substr(at + prefix.size(), end == std::string::npos ? std::string::npos : end - at - prefix.size());
+  return result.stderr_tail.substr(at + prefix.size(),
+                                   end == std::string::npos ? std::string::npos : end - at - prefix.size());
 }
 
 std::string octal_mode(unsigned mode) {
@@ -98,15 +100,20 @@ bool contains(const std::string& text, const char* part) { return text.find(part
 
 Error decryption_failure(const pg::ProcessResult& result, const IdentitySource& identity, const std::string& what) {
   std::string reason = age_error_line(result);
-  std::string message = "age " + result.describe() + " while decrypting " + what + (reason.empty() ? "" : ": " + reason);
+  std::string message =
+      "age " + result.describe() + " while decrypting " + what + (reason.empty() ? "" : ": " + reason);
   if (contains(reason, "no identity matched"))
-    return Error(ErrorKind::usage, "the identity file '" + identity.path + "' (" + identity.origin + ") cannot decrypt " + what +
-                                       ": it holds none of the keys the backup was encrypted to",
+    return Error(ErrorKind::usage,
+                 "the identity file '" + identity.path + "' (" + identity.origin + ") cannot decrypt " + what +
+                     ": it holds none of the keys the backup was encrypted to",
                  "name the identity file of one of the recipients its manifest lists (encryption.recipients), with " +
                      std::string("[backup] identity_file or --identity FILE"),
                  result.stderr_tail);
   if (contains(reason, "identity") || contains(reason, "reading \""))
-    return Error(ErrorKind::usage, message, "check " + identity.origin + " ('" + identity.path + "'): it must be an age identity file (age-keygen writes one)", result.stderr_tail);
+    return Error(ErrorKind::usage, message,
+                 "check " + identity.origin + " ('" + identity.path +
+                     "'): it must be an age identity file (age-keygen writes one)",
+                 result.stderr_tail);
   if (contains(reason, "header") || contains(reason, "payload") || contains(reason, "unexpected EOF") ||
       contains(reason, "trailing data") || contains(reason, "stream"))
     return Error(ErrorKind::verification, what + " is damaged: " + reason,
@@ -160,9 +167,12 @@ void require_identity(const IdentitySource& identity, const std::string& what) {
     throw usage_error("the identity file '" + identity.path + "' (" + identity.origin + ") is not a plain file",
                       "name the file age-keygen wrote");
   if (st.st_mode & 077)
-    throw refused_error("the identity file '" + identity.path + "' (" + identity.origin + ") may be read or written by "
-                            "users other than its owner (mode " + octal_mode(st.st_mode & 07777u) + "): it is not used",
-                        "a private key must be private: chmod 600 '" + identity.path + "' (and look at who may have read it)");
+    throw refused_error(
+        "the identity file '" + identity.path + "' (" + identity.origin +
+            ") may be read or written by "
+            "users other than its owner (mode " +
+            octal_mode(st.st_mode & 07777u) + "): it is not used",
+        "a private key must be private: chmod 600 '" + identity.path + "' (and look at who may have read it)");
 }
 
 // ---- encryption ----
@@ -296,8 +306,7 @@ AgeHeader read_age_header(const std::string& path) {
       // A 16-byte nonce, then at least one chunk with its 16-byte tag.
       if (size < 0 || static_cast<std::size_t>(size) < pos + 32)
         header.problem = "it ends right after its age header (no encrypted data)";
-      else if (header.stanza_types.empty())
-        header.problem = "its age header names no recipient";
+      else if (header.stanza_types.empty()) header.problem = "its age header names no recipient";
       return header;
     }
     if (line.rfind("-> ", 0) != 0) break;

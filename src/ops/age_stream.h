@@ -74,9 +74,9 @@ class AgeDecryptor {
 
 /// What an age file's header says, read without any key.
 struct AgeHeader {
-  std::string problem;                     ///< empty when it is a well-formed age v1 header
-  std::vector<std::string> stanza_types;   ///< one per recipient ("X25519", "ssh-ed25519", …)
-  std::size_t header_bytes = 0;            ///< where the payload starts
+  std::string problem;                    ///< empty when it is a well-formed age v1 header
+  std::vector<std::string> stanza_types;  ///< one per recipient ("X25519", "ssh-ed25519", …)
+  std::size_t header_bytes = 0;           ///< where the payload starts
 };
 
 /// Reads the header of the age file `path` (the first 64 KiB at most).

@@ -110,7 +110,8 @@ TEST_CASE("an encrypted backup is checked and restored with the identity, and re
     CHECK_THAT(check.out, Catch::Contains("age header ok") && Catch::Contains("sha256 matches the manifest"));
     CHECK_THAT(check.out + check.err, Catch::Contains("were not verified") && Catch::Contains("identity_file"));
     auto json = setup.cli({"check", "latest", "--json"});
-    CHECK_THAT(json.out, Catch::Contains("\"contents_verified\": false") || Catch::Contains("\"contents_verified\":false"));
+    CHECK_THAT(json.out,
+               Catch::Contains("\"contents_verified\": false") || Catch::Contains("\"contents_verified\":false"));
     CHECK_THAT(json.out, Catch::Contains("\"encrypted\": true") || Catch::Contains("\"encrypted\":true"));
 
     flip_byte(dump);
@@ -156,8 +157,8 @@ TEST_CASE("an encrypted backup is checked and restored with the identity, and re
   }
 
   SECTION("[backup] identity_file serves every reader: export decrypts with it") {
-    test::BackupSetup with_identity({"portfolio=enc_db"}, "encrypt_to = [\"" + recipient + "\"]\nidentity_file = \"" +
-                                                              key + "\"");
+    test::BackupSetup with_identity({"portfolio=enc_db"},
+                                    "encrypt_to = [\"" + recipient + "\"]\nidentity_file = \"" + key + "\"");
     REQUIRE(with_identity.cli({"backup"}).exit_code == 0);
     std::string sql = with_identity.dir / "out.sql";
     auto exported = with_identity.cli({"export", "latest", "--sql", sql});

@@ -77,8 +77,7 @@ TEST_CASE("the catalog groups files by stamp and knows old-script backups and lo
   }
 }
 
-TEST_CASE("encrypted dumps (.dump.gz.age) are auditpitr's; their run's databases come from the manifest",
-          "[catalog]") {
+TEST_CASE("encrypted dumps (.dump.gz.age) are auditpitr's; their run's databases come from the manifest", "[catalog]") {
   test::TempDir dir;
   test::write_text(dir / "a_20250123_140530.dump.gz.age", "age-encryption.org/v1\n");
   test::write_text(dir / "a_20250123_140530.manifest.json", "{\"run_databases\": [\"a\", \"b\"]}");
