@@ -99,14 +99,7 @@ std::string manifest_to_json(const Manifest& m) {
   w.key("file").begin_object();
   w.field("name", m.file_name).field("size", m.file_size).field("uncompressed_size", m.uncompressed_size);
   w.field("sha256", m.file_sha256);
-  if (m.encrypted()) {
-    w.key("encryption").begin_object().field("method", m.encryption.method).key("recipients").begin_array();
-    for (const auto& r : m.encryption.recipients) w.value(r);
-    w.end_array().field("gzip_size", m.encryption.gzip_size).field("gzip_sha256", m.encryption.gzip_sha256);
-    w.end_object();
-  } else {
-    w.key("encryption").null();
-  }
+  write_encryption(w, m.encryption);
   w.end_object();
   w.key("run_databases").begin_array();
   for (const auto& db : m.run_databases) w.value(db);
@@ -119,6 +112,28 @@ std::string manifest_to_json(const Manifest& m) {
   w.end_array();
   w.end_object();
   return w.str() + "\n";
+}
+
+void write_encryption(JsonWriter& w, const Manifest::Encryption& e) {
+  if (e.method.empty()) {
+    w.key("encryption").null();
+    return;
+  }
+  w.key("encryption").begin_object().field("method", e.method).key("recipients").begin_array();
+  for (const auto& r : e.recipients) w.value(r);
+  w.end_array().field("gzip_size", e.gzip_size).field("gzip_sha256", e.gzip_sha256).end_object();
+}
+
+Manifest::Encryption read_encryption(const simdjson::dom::element& holder, const std::string& path) {
+  Manifest::Encryption e;
+  simdjson::dom::element value;
+  if (holder["encryption"].get(value) || value.is_null()) return e;
+  e.method = get_string(value, "method", path);
+  if (e.method != "age") invalid(path, "encryption method '" + e.method + "' is not one this auditpitr reads (age)");
+  e.recipients = get_strings(value, "recipients", path);
+  e.gzip_size = get_uint(value, "gzip_size", path);
+  e.gzip_sha256 = get_string(value, "gzip_sha256", path);
+  return e;
 }
 
 Manifest parse_manifest(const std::string& text, const std::string& path) {
@@ -142,15 +157,7 @@ Manifest parse_manifest(const std::string& text, const std::string& path) {
   m.file_size = get_uint(file, "size", path);
   m.uncompressed_size = get_uint(file, "uncompressed_size", path);
   m.file_sha256 = get_string(file, "sha256", path);
-  simdjson::dom::element encryption;
-  if (!file["encryption"].get(encryption) && !encryption.is_null()) {
-    m.encryption.method = get_string(encryption, "method", path);
-    if (m.encryption.method != "age")
-      invalid(path, "encryption method '" + m.encryption.method + "' is not one this auditpitr reads (age)");
-    m.encryption.recipients = get_strings(encryption, "recipients", path);
-    m.encryption.gzip_size = get_uint(encryption, "gzip_size", path);
-    m.encryption.gzip_sha256 = get_string(encryption, "gzip_sha256", path);
-  }
+  m.encryption = read_encryption(file, path);
   if (root["run_databases"].error() != simdjson::NO_SUCH_FIELD)
     m.run_databases = get_strings(root, "run_databases", path);
   if (root["run_files"].error() != simdjson::NO_SUCH_FIELD) m.run_files = get_strings(root, "run_files", path);

@@ -9,6 +9,14 @@
 
 #include "verify/table_checksum.h"
 
+namespace simdjson::dom {
+class element;
+}
+
+namespace auditpitr {
+class JsonWriter;
+}
+
 namespace auditpitr::verify {
 
 struct Manifest {
@@ -49,6 +57,12 @@ struct Manifest {
 constexpr std::size_t kMaxManifestBytes = 16u << 20;
 
 std::string manifest_to_json(const Manifest& manifest);
+
+/// The "encryption" value of dump and archive manifests: null for a plain file, else method,
+/// recipients, gzip_size and gzip_sha256. read_encryption reads it from the object that holds it
+/// (absent or null: plain); a verification Error naming `path` when it is malformed.
+void write_encryption(JsonWriter& w, const Manifest::Encryption& encryption);
+Manifest::Encryption read_encryption(const simdjson::dom::element& holder, const std::string& path);
 /// Parses a manifest; a verification Error naming `path` when it is not a valid one.
 Manifest parse_manifest(const std::string& text, const std::string& path);
 /// Reads and parses a manifest; a verification Error naming `path` when it is not valid or is larger

@@ -24,7 +24,7 @@ namespace {
 
 const std::regex kDumpName(R"(^(.+)_(\d{8}_\d{6})\.dump\.gz(\.age)?$)");
 const std::regex kManifestName(R"(^(.+)_(\d{8}_\d{6})\.manifest\.json$)");
-const std::regex kArchiveName(R"(^(.+)_(\d{8}_\d{6})\.tar\.gz$)");
+const std::regex kArchiveName(R"(^(.+)_(\d{8}_\d{6})\.tar\.gz(\.age)?$)");
 const std::regex kArchiveManifestName(R"(^(.+)_(\d{8}_\d{6})\.tar\.gz\.manifest\.json$)");
 const std::regex kLatestLinkName(R"(^.+_latest\.dump\.gz(\.age)?$)");
 const std::string kRunDatabases = "; databases=";
@@ -137,8 +137,8 @@ std::string manifest_file_name(const std::string& dbname, const std::string& sta
 std::string latest_link_name(const std::string& dbname, bool encrypted) {
   return dbname + "_latest.dump.gz" + (encrypted ? kEncryptedSuffix : "");
 }
-std::string archive_file_name(const std::string& name, const std::string& stamp) {
-  return name + "_" + stamp + ".tar.gz";
+std::string archive_file_name(const std::string& name, const std::string& stamp, bool encrypted) {
+  return name + "_" + stamp + ".tar.gz" + (encrypted ? kEncryptedSuffix : "");
 }
 std::string archive_manifest_file_name(const std::string& name, const std::string& stamp) {
   return archive_file_name(name, stamp) + ".manifest.json";
@@ -243,8 +243,8 @@ Catalog Catalog::scan(const std::string& dir) {
       a.manifest_path = join_path(dir, archive_manifest_file_name(a.name, a.stamp));
       a.size = static_cast<uint64_t>(st.st_size);
       a.mtime = st.st_mtime;
-      std::string comment = gzip_header_comment(path);
-      a.written_by_auditpitr = comment.rfind(kArchiveMarker, 0) == 0;
+      a.encrypted = m[3].matched;  // only auditpitr writes them; the gzip header is inside the encryption
+      a.written_by_auditpitr = a.encrypted || gzip_header_comment(path).rfind(kArchiveMarker, 0) == 0;
       by_stamp[a.stamp].stamp = a.stamp;
       by_stamp[a.stamp].archives.push_back(std::move(a));
     } else if (regular && std::regex_match(name, m, kArchiveManifestName) && is_stamp(m[2])) {

@@ -45,10 +45,11 @@ struct BackupFile {
 struct ArchiveFile {
   std::string name;  ///< the [[files]] name ("uploads")
   std::string stamp;
-  std::string path;           ///< <dir>/<name>_<stamp>.tar.gz
+  std::string path;           ///< <dir>/<name>_<stamp>.tar.gz[.age]
   std::string manifest_path;  ///< <dir>/<name>_<stamp>.tar.gz.manifest.json (may not exist)
   bool has_manifest = false;
-  bool written_by_auditpitr = false;  ///< the gzip header starts with kArchiveMarker
+  bool written_by_auditpitr = false;  ///< the gzip header starts with kArchiveMarker, or it is encrypted
+  bool encrypted = false;             ///< <name>_<stamp>.tar.gz.age (docs/encryption.md)
   uint64_t size = 0;
   std::time_t mtime = 0;
   bool manifest_missing() const { return written_by_auditpitr && !has_manifest; }
@@ -137,7 +138,7 @@ constexpr const char* kEncryptedSuffix = ".age";
 std::string dump_file_name(const std::string& dbname, const std::string& stamp, bool encrypted = false);
 std::string manifest_file_name(const std::string& dbname, const std::string& stamp);
 std::string latest_link_name(const std::string& dbname, bool encrypted = false);
-std::string archive_file_name(const std::string& name, const std::string& stamp);
+std::string archive_file_name(const std::string& name, const std::string& stamp, bool encrypted = false);
 std::string archive_manifest_file_name(const std::string& name, const std::string& stamp);
 
 /// "a, b and c".

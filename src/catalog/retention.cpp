@@ -85,7 +85,7 @@ class Sorter {
   void sort_temporary(const TemporaryFile& t, PrunePlan& plan) const {
     static const std::regex ours(
         R"(^(.+)_(\d{8}_\d{6}\.(dump\.gz(\.age)?|dump|manifest\.json)|latest\.dump\.gz(\.age)?)$)");
-    static const std::regex archive(R"(^(.+)_\d{8}_\d{6}\.(tar\.gz|tar\.gz\.manifest\.json)$)");
+    static const std::regex archive(R"(^(.+)_\d{8}_\d{6}\.(tar\.gz(\.age)?|tar\.gz\.manifest\.json)$)");
     std::smatch m;
     std::string target = base_name(t.target);
     struct stat st {};

@@ -5,6 +5,7 @@
 #include "src/cli/cli_support.h"
 #include "src/error.h"
 #include "src/ops/check.h"
+#include "src/ops/dump_reader.h"
 #include "src/ops/file_archive.h"
 #include "src/util/format.h"
 #include "src/util/fs.h"
@@ -46,10 +47,16 @@ void print_archive(const Output& out, const ops::ArchiveCheck& r) {
     out.line(out.red("[DAMAGED] ") + base_name(r.path) + ": " + r.problem);
     return;
   }
+  if (r.contents_unverified) {
+    out.success(base_name(r.path) + ": age header ok, " +
+                (r.has_manifest ? "size and sha256 match the manifest, " : "") + "encrypted");
+    out.warning(base_name(r.path) + ": " + r.not_verified);
+    return;
+  }
   std::string vouched = r.has_manifest ? "sha256 and file count match the manifest, "
                                        : (r.manifest_problem.empty() ? "no manifest (old-script archive), " : "");
-  out.success(base_name(r.path) + ": gzip CRC ok, " + vouched + count_text(r.file_count, "file") +
-              " readable, every name safe to extract");
+  out.success(base_name(r.path) + ": " + (r.encrypted ? "decrypted (age), " : "") + "gzip CRC ok, " + vouched +
+              count_text(r.file_count, "file") + " readable, every name safe to extract");
   if (!r.manifest_problem.empty())
     out.warning(base_name(r.path) + ": " + r.manifest_problem +
                 ". It was judged by its content alone (a whole gzip stream holding a readable tar archive), like an "
@@ -61,7 +68,7 @@ std::string to_json(const Config& config, const std::string& stamp, const std::v
                     const std::vector<std::string>& missing_archives) {
   JsonWriter w;
   bool sound = missing.empty() && missing_archives.empty(), all_verified = true;
-  for (const auto& a : archives) sound = sound && a.sound();
+  for (const auto& a : archives) sound = sound && a.sound(), all_verified = all_verified && !a.contents_unverified;
   w.begin_object().field("stamp", stamp).key("files").begin_array();
   for (const auto& r : results) {
     sound = sound && r.sound();
@@ -85,7 +92,11 @@ std::string to_json(const Config& config, const std::string& stamp, const std::v
   for (const auto& a : archives) {
     w.begin_object().field("name", a.name).field("path", a.path).field("sound", a.sound());
     w.field("manifest", a.has_manifest).field_or_null("manifest_problem", a.manifest_problem);
-    w.field("sha256_ok", a.sha256_ok).field("file_count", a.file_count).field_or_null("problem", a.problem);
+    w.field("encrypted", a.encrypted).field("contents_verified", !a.contents_unverified);
+    w.field_or_null("not_verified", a.not_verified).field("sha256_ok", a.sha256_ok);
+    if (a.contents_unverified) w.key("file_count").null();
+    else w.field("file_count", a.file_count);
+    w.field_or_null("problem", a.problem);
     w.end_object();
   }
   w.end_array().key("missing_archives").begin_array();
@@ -131,7 +142,7 @@ int run_check(const GlobalOptions& global, const CheckOptions& opts) {
     missing_archives = set->missing_archives();
     for (const auto& a : set->archives) {
       out.info("Checking " + base_name(a.path) + "...");
-      archives.push_back(ops::check_archive(a));
+      archives.push_back(ops::check_archive(a, ops::identity_of(config), runner));
       print_archive(out, archives.back());
     }
   }
@@ -156,7 +167,8 @@ int run_check(const GlobalOptions& global, const CheckOptions& opts) {
     if (!opts.json) out.line("Backup " + stamp + " is damaged: do not restore it; use another (auditpitr list).");
     return 3;
   }
-  bool unverified = std::any_of(results.begin(), results.end(), [](auto& r) { return r.contents_unverified; });
+  bool unverified = std::any_of(results.begin(), results.end(), [](auto& r) { return r.contents_unverified; }) ||
+                    std::any_of(archives.begin(), archives.end(), [](auto& a) { return a.contents_unverified; });
   if (unverified) {
     out.success("Backup " + stamp +
                 " is sound as far as it could be checked without the identity: its encrypted "

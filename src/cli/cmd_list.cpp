@@ -107,6 +107,7 @@ std::string to_json(const Catalog& catalog, const Config& config) {
       w.begin_object().field("name", a.name).field("configured", config.files_named(a.name) != nullptr);
       w.field("path", a.path).field("size", a.size).field("manifest", a.has_manifest);
       w.field("manifest_missing", a.manifest_missing()).field("written_by_auditpitr", a.written_by_auditpitr);
+      w.field("encrypted", a.encrypted);
       w.end_object();
     }
     w.end_array().end_object();

@@ -51,7 +51,8 @@ std::string fresh_stamp(const Config& config, const std::vector<const DatabaseCo
       for (bool encrypted : {false, true})
         taken = taken || path_exists(join_path(config.backup_dir, dump_file_name(db->dbname, stamp, encrypted)));
     for (const auto& f : config.files)
-      taken = taken || path_exists(join_path(config.backup_dir, archive_file_name(f.name, stamp)));
+      for (bool encrypted : {false, true})
+        taken = taken || path_exists(join_path(config.backup_dir, archive_file_name(f.name, stamp, encrypted)));
     if (!taken) return stamp;
     throw_if_interrupted();
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -297,7 +298,7 @@ void backup_databases(const Config& config, const std::vector<const DatabaseConf
   }
   for (const auto& f : config.files) {
     reporter.info("Archiving " + f.path + "...");
-    FilesBackup done = archive_folder(config, f, result.stamp, reporter);
+    FilesBackup done = archive_folder(config, f, result.stamp, runner, reporter);
     reporter.success(f.name + " archived: " + count_text(done.file_count, "file") + ", " +
                      human_size(done.content_bytes) + " (" + human_duration(done.seconds) + ")");
     result.files.push_back(done);

@@ -39,12 +39,12 @@ void BackupFileWriter::describe(verify::Manifest& manifest) const {
   manifest.file_name = base_name(file_.final_path());
   manifest.file_size = file_.bytes_written();
   manifest.file_sha256 = file_digest_;
-  manifest.encryption = {};
-  if (!age_) return;
-  manifest.encryption.method = kAgeMethod;
-  manifest.encryption.recipients = recipients_;
-  manifest.encryption.gzip_size = gzip_size_;
-  manifest.encryption.gzip_sha256 = gzip_digest_;
+  manifest.encryption = encryption();
+}
+
+verify::Manifest::Encryption BackupFileWriter::encryption() const {
+  if (!age_) return {};
+  return {kAgeMethod, recipients_, gzip_size_, gzip_digest_};
 }
 
 }  // namespace auditpitr::ops

@@ -34,7 +34,11 @@ class BackupFileWriter {
   /// The file as on disk, and what it says in a manifest (name, size, sha256, encryption).
   const std::string& final_path() const { return file_.final_path(); }
   uint64_t file_size() const { return file_.bytes_written(); }
+  /// After commit(): the sha256 of the file as on disk, and what the manifest records of it.
+  const std::string& file_sha256() const { return file_digest_; }
   void describe(verify::Manifest& manifest) const;
+  /// The encryption as manifests record it (method empty when plain), after commit().
+  verify::Manifest::Encryption encryption() const;
 
  private:
   AtomicFile file_;

@@ -16,6 +16,8 @@
 
 #include "src/error.h"
 #include "src/ops/backup.h"
+#include "src/ops/backup_file.h"
+#include "src/ops/dump_reader.h"
 #include "src/util/format.h"
 #include "src/util/fs.h"
 #include "src/util/gzip.h"
@@ -122,20 +124,34 @@ class FolderWalker {
   FolderCounts& counts_;
 };
 
-// Streams the folder through tar, gzip and sha256 into the archive's temporary file.
+// Streams the folder through tar and gzip into the backup file (encrypted there when configured).
 struct ArchiveWriter {
-  AtomicFile file;
-  Sha256 sha;
+  BackupFileWriter file;
   GzipWriter gzip;
-  ArchiveWriter(const std::string& path, int level)
-      : file(path, 0600),
-        gzip([this](const char* d, std::size_t n) { write_compressed(d, n); }, level,
+  ArchiveWriter(const std::string& path, const Config& config, pg::ProcessRunner& runner)
+      : file(path, config.encrypt_to, runner),
+        gzip([this](const char* d, std::size_t n) { file.write(d, n); }, config.compression_level,
              std::max(1u, std::min(4u, std::thread::hardware_concurrency())), kArchiveMarker) {}
-  void write_compressed(const char* d, std::size_t n) {
-    sha.update(d, n);
-    file.write(d, n);
-  }
 };
+
+// An encrypted archive without the key: its age header, and its size and sha256 against the manifest.
+void check_encrypted_file(ArchiveCheck& r, const ArchiveFile& archive, const ArchiveManifest& manifest) {
+  r.contents_unverified = true;
+  r.not_verified =
+      "its contents (gzip CRCs, the tar stream, its file count) were not verified: no identity to decrypt it with "
+      "(set [backup] identity_file or pass --identity FILE)";
+  AgeHeader header = read_age_header(archive.path);
+  uint64_t size = file_size(archive.path);
+  std::string digest = sha256_of_file(archive.path);
+  r.sha256_ok = r.has_manifest && digest == manifest.file_sha256 && size == manifest.file_size;
+  if (!header.problem.empty()) r.problem = header.problem;
+  else if (r.has_manifest && size != manifest.file_size)
+    r.problem = "size is " + std::to_string(size) + " bytes, the manifest says " + std::to_string(manifest.file_size);
+  else if (r.has_manifest && digest != manifest.file_sha256)
+    r.problem = "sha256 " + digest + " does not match the manifest's " + manifest.file_sha256;
+  else if (r.has_manifest && manifest.encryption.method.empty())
+    r.problem = "its name ends in .age but its manifest says it is not encrypted: renamed?";
+}
 
 }  // namespace
 
@@ -145,7 +161,9 @@ std::string archive_manifest_to_json(const ArchiveManifest& m) {
   w.field("name", m.name).field("stamp", m.stamp).field("source_path", m.source_path);
   w.field("file_name", m.file_name).field("file_size", m.file_size).field("file_sha256", m.file_sha256);
   w.field("uncompressed_size", m.uncompressed_size).field("file_count", m.file_count);
-  w.field("directory_count", m.directory_count).field("symlink_count", m.symlink_count).end_object();
+  w.field("directory_count", m.directory_count).field("symlink_count", m.symlink_count);
+  verify::write_encryption(w, m.encryption);
+  w.end_object();
   return w.str() + "\n";
 }
 
@@ -169,6 +187,7 @@ ArchiveManifest load_archive_manifest(const std::string& path) {
   m.file_count = get_uint(doc, "file_count", path);
   m.directory_count = get_uint(doc, "directory_count", path);
   m.symlink_count = get_uint(doc, "symlink_count", path);
+  m.encryption = verify::read_encryption(doc, path);
   return m;
 }
 
@@ -194,29 +213,30 @@ void require_archivable(const FilesConfig& files) {
 }
 
 FilesBackup archive_folder(const Config& config, const FilesConfig& files, const std::string& stamp,
-                           const Reporter& reporter) {
+                           pg::ProcessRunner& runner, const Reporter& reporter) {
   auto start = std::chrono::steady_clock::now();
   FilesBackup result;
   result.name = files.name;
   result.source_path = files.path;
-  result.path = join_path(config.backup_dir, archive_file_name(files.name, stamp));
+  result.path = join_path(config.backup_dir, archive_file_name(files.name, stamp, !config.encrypt_to.empty()));
   result.manifest_path = join_path(config.backup_dir, archive_manifest_file_name(files.name, stamp));
-  ArchiveWriter writer(result.path, config.compression_level);
+  ArchiveWriter writer(result.path, config, runner);
   FolderCounts counts = write_folder_tar(files.path, base_name(files.path),
                                          [&](const char* d, std::size_t n) { writer.gzip.write(d, n); });
   writer.gzip.finish();
   for (const auto& p : counts.skipped) reporter.warning("not archived (not a file, folder or link): " + p);
   for (const auto& p : counts.changed) reporter.warning("changed while it was archived: " + p);
   pause_point("files-before-rename");
-  writer.file.commit();
+  writer.file.commit();  // age's last bytes, fsync, rename
   ArchiveManifest m;
   m.tool_version = kToolVersion;
   m.name = files.name;
   m.stamp = stamp;
   m.source_path = files.path;
   m.file_name = base_name(result.path);
-  m.file_size = writer.file.bytes_written();
-  m.file_sha256 = writer.sha.hex_digest();
+  m.file_size = writer.file.file_size();
+  m.file_sha256 = writer.file.file_sha256();
+  m.encryption = writer.file.encryption();
   m.uncompressed_size = writer.gzip.bytes_in();
   m.file_count = counts.files;
   m.directory_count = counts.directories;
@@ -230,7 +250,8 @@ FilesBackup archive_folder(const Config& config, const FilesConfig& files, const
   return result;
 }
 
-ArchiveCheck check_archive(const ArchiveFile& archive) {
+ArchiveCheck check_archive(const ArchiveFile& archive, const IdentitySource& identity, pg::ProcessRunner& runner,
+                           bool need_contents) {
   ArchiveCheck r;
   r.name = archive.name;
   r.stamp = archive.stamp;
@@ -247,13 +268,21 @@ ArchiveCheck check_archive(const ArchiveFile& archive) {
   } else if (archive.written_by_auditpitr) {
     r.manifest_problem = "its manifest '" + base_name(archive.manifest_path) + "' is missing";
   }
+  r.encrypted = archive.encrypted;
+  if (archive.encrypted) {
+    if (identity.path.empty() && !need_contents) {
+      check_encrypted_file(r, archive, manifest);
+      return r;
+    }
+    require_identity(identity, "reading archive '" + base_name(archive.path) + "'");
+  }
   Sha256 sha;
   uint64_t compressed = 0;
   std::string top;
   bool single_top = true;
   try {
-    GzipReader gzip(archive.path);
-    gzip.on_raw([&](const char* d, std::size_t n) { sha.update(d, n); });
+    DumpReader gzip(open_backup_file(archive.path), archive.path, archive.encrypted, identity, runner);
+    gzip.on_file_bytes([&](const char* d, std::size_t n) { sha.update(d, n); });
     auto source = [&](char* buffer, std::size_t capacity) {
       throw_if_interrupted();
       std::size_t n = gzip.read(buffer, capacity);
@@ -282,10 +311,13 @@ ArchiveCheck check_archive(const ArchiveFile& archive) {
     }
     while (source(buffer, sizeof buffer) > 0) {  // the rest (tar's padding) for the gzip CRC
     }
-    compressed = gzip.compressed_bytes();
+    compressed = gzip.file_bytes();
     r.top = single_top && any ? top : "";
   } catch (const Error& e) {
-    if (e.kind() == ErrorKind::interrupted) throw;
+    // A stop, or an identity that does not fit: for the caller, not a verdict on the archive.
+    if (e.kind() == ErrorKind::interrupted || e.kind() == ErrorKind::terminated || e.kind() == ErrorKind::usage ||
+        e.kind() == ErrorKind::refused)
+      throw;
     std::string what = e.what();
     std::string prefix = "'" + base_name(archive.path) + "' ";
     r.problem = what.rfind(prefix, 0) == 0 ? what.substr(prefix.size()) : gzip_problem(e);

@@ -11,8 +11,11 @@
 
 #include "src/catalog/catalog.h"
 #include "src/config/config.h"
+#include "src/ops/age_stream.h"
 #include "src/ops/reporter.h"
+#include "src/pg/process_runner.h"
 #include "src/util/tar.h"
+#include "verify/manifest.h"
 
 namespace auditpitr::ops {
 
@@ -30,6 +33,7 @@ struct ArchiveManifest {
   uint64_t file_count = 0;         ///< regular files
   uint64_t directory_count = 0;    ///< folders, the top one included
   uint64_t symlink_count = 0;
+  verify::Manifest::Encryption encryption;  ///< method empty: a plain .tar.gz
 };
 
 std::string archive_manifest_to_json(const ArchiveManifest& manifest);
@@ -65,10 +69,10 @@ struct FilesBackup {
 };
 
 /// Archives one [[files]] folder for the set `stamp`: temporary name, 0600, fsync, rename, then
-/// its manifest. `header_comment` is kArchiveMarker-led. Throws a runtime Error naming the folder
-/// when it cannot be read (the temporary file is removed).
+/// its manifest. With [backup] encrypt_to, encrypted with age (<name>_<stamp>.tar.gz.age). `header_comment` is
+/// kArchiveMarker-led. Throws a runtime Error naming the folder when it cannot be read (the temporary file is removed).
 FilesBackup archive_folder(const Config& config, const FilesConfig& files, const std::string& stamp,
-                           const Reporter& reporter);
+                           pg::ProcessRunner& runner, const Reporter& reporter);
 
 /// Throws a runtime Error naming the folder and its [[files]] entry when it is not a readable folder.
 void require_archivable(const FilesConfig& files);
@@ -84,12 +88,20 @@ struct ArchiveCheck {
   uint64_t uncompressed_size = 0;
   std::string top;      ///< the single folder every member is under ("uploads"), "" when they are not
   std::string problem;  ///< empty when sound
+  bool encrypted = false;
+  /// Encrypted and no identity: its age header, size and sha256 were checked, not its contents.
+  bool contents_unverified = false;
+  std::string not_verified;  ///< what was not verified and why ("" when everything was)
   bool sound() const { return problem.empty(); }
 };
 
 /// Reads the whole archive: gzip CRCs, a tar stream whose every member is safe to extract, and
-/// with a manifest its size, sha256 and file count. Never throws for a damaged archive.
-ArchiveCheck check_archive(const ArchiveFile& archive);
+/// with a manifest its size, sha256 and file count. Never throws for a damaged archive. An encrypted
+/// one is decrypted with `identity`; without one only its age header, size and sha256 are checked
+/// (contents_unverified), unless `need_contents` (a restore), which then throws require_identity's
+/// usage Error. A wrong identity is a usage Error too.
+ArchiveCheck check_archive(const ArchiveFile& archive, const IdentitySource& identity, pg::ProcessRunner& runner,
+                           bool need_contents = false);
 
 /// Where an archive's contents go back: the [[files]] path, and the names around it.
 struct FilesTarget {
@@ -98,7 +110,8 @@ struct FilesTarget {
   std::string path;
   ArchiveFile archive;
   ArchiveCheck checked;
-  std::string kept;  ///< <path>_before_restore_<STAMP>, beside it
+  IdentitySource identity;  ///< decrypts an encrypted archive
+  std::string kept;         ///< <path>_before_restore_<STAMP>, beside it
 };
 
 /// The folder a [[files]] path stands for: itself, or the folder a symbolic link there points to.
@@ -124,7 +137,7 @@ std::string recover_files_leftover(const std::string& path);
 
 /// Extracts the archive into the work folder beside its target. Throws (and removes the work folder)
 /// when it cannot; the target is untouched.
-StagedFiles stage_files(const FilesTarget& target, const Reporter& reporter);
+StagedFiles stage_files(const FilesTarget& target, pg::ProcessRunner& runner, const Reporter& reporter);
 /// Removes a staged folder that will not be swapped in.
 void discard_staged(const StagedFiles& staged) noexcept;
 

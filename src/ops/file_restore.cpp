@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "src/error.h"
+#include "src/ops/dump_reader.h"
 #include "src/ops/file_archive.h"
 #include "src/util/fs.h"
 #include "src/util/gzip.h"
@@ -293,7 +294,7 @@ std::string recover_files_leftover(const std::string& path) {
   return done;
 }
 
-StagedFiles stage_files(const FilesTarget& target, const Reporter& reporter) {
+StagedFiles stage_files(const FilesTarget& target, pg::ProcessRunner& runner, const Reporter& reporter) {
   StagedFiles staged;
   staged.target = target;
   const std::string& path = target.path;
@@ -312,7 +313,8 @@ StagedFiles stage_files(const FilesTarget& target, const Reporter& reporter) {
     mode_t root_mode = is_folder(path, &old) ? (old.st_mode & 0777) : 0755;
     Extractor extractor(staged.incoming, ::geteuid() == 0);
     reporter.info("Extracting " + base_name(target.archive.path) + " beside " + path + "...");
-    GzipReader gzip(target.archive.path);
+    DumpReader gzip(open_backup_file(target.archive.path), target.archive.path, target.archive.encrypted,
+                    target.identity, runner);
     TarReader tar([&](char* b, std::size_t n) { return gzip.read(b, n); }, base_name(target.archive.path));
     // The single folder every member is under (ours: the folder's name; the old scripts': uploads)
     // is the folder itself; an archive of its contents alone is taken as it is.

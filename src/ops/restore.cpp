@@ -145,7 +145,7 @@ RestoreResult run_restore(const Config& config, const RestorePlan& plan, pg::Pro
       // folders swapped last: a failure before that leaves every folder as it was.
       std::vector<StagedFiles> staged;
       try {
-        for (const auto& target : plan.files) staged.push_back(stage_files(target, reporter));
+        for (const auto& target : plan.files) staged.push_back(stage_files(target, runner, reporter));
         if (!plan.targets.empty()) restore_databases(config, plan, runner, reporter, result);
       } catch (...) {
         for (const auto& s : staged) discard_staged(s);

@@ -5,6 +5,7 @@
 #include "src/error.h"
 #include "src/ops/check.h"
 #include "src/ops/database_marks.h"
+#include "src/ops/dump_reader.h"
 #include "src/ops/restore_internal.h"
 #include "src/util/fs.h"
 #include "src/util/pause_point.h"
@@ -34,7 +35,8 @@ void validate_request(const Config& config, const RestoreRequest& request) {
 }
 
 // --files: each configured [[files]] archive of the set, checked whole before anything is touched.
-void plan_files(const Catalog& catalog, const Config& config, RestorePlan& plan, const Reporter& reporter) {
+void plan_files(const Catalog& catalog, const Config& config, RestorePlan& plan, pg::ProcessRunner& runner,
+                const Reporter& reporter) {
   const BackupSet* set = catalog.find(plan.stamp);
   for (const auto& a : set->archives)
     if (!config.files_named(a.name))
@@ -59,7 +61,8 @@ void plan_files(const Catalog& catalog, const Config& config, RestorePlan& plan,
           "undo that restore (auditpitr restore --undo " + plan.stamp +
               " --files) or move the copy away, then run this again");
     reporter.info("Checking " + base_name(archive->path) + "...");
-    target.checked = check_archive(*archive);
+    target.identity = identity_of(config);
+    target.checked = check_archive(*archive, target.identity, runner, true);
     if (!target.checked.sound())
       throw verification_error(
           "archive '" + base_name(archive->path) + "' is damaged: " + target.checked.problem + "; nothing was changed",
@@ -115,7 +118,7 @@ RestorePlan plan_restore(const Config& config, const RestoreRequest& request, pg
   plan.stamp = plan.targets.front().backup.stamp;
   if (request.files_only) {  // the set's archives alone: its dumps are neither checked nor restored
     plan.targets.clear();
-    plan_files(catalog, config, plan, reporter);
+    plan_files(catalog, config, plan, runner, reporter);
     pause_point("checked");
     return plan;
   }
@@ -140,7 +143,7 @@ RestorePlan plan_restore(const Config& config, const RestoreRequest& request, pg
   }
   // Every database (and archive) is checked before the first one is written to.
   if (!request.tables.empty()) detail::check_table_targets(config, plan.targets, request, runner);
-  if (request.files) plan_files(catalog, config, plan, reporter);
+  if (request.files) plan_files(catalog, config, plan, runner, reporter);
 
   pause_point("checked");
   return plan;

@@ -213,3 +213,50 @@ TEST_CASE("switching encryption on removes the plain latest link; a stopped encr
   CHECK(prune.exit_code == 0);
   CHECK(prune.out.find("not a file auditpitr writes") == std::string::npos);
 }
+
+TEST_CASE("an encrypted set's file archive is encrypted too: checked with and without the identity, restored with it",
+          "[pg][backup][encryption][files]") {
+  if (pg::find_program("age").empty()) FAIL("the 'age' program is missing: scripts/install-deps installs it");
+  test::portfolio_database("enc_files");
+  test::TempDir keys;
+  std::string key = keys / "key.txt";
+  std::string recipient = make_identity(key);
+  test::BackupSetup setup({"portfolio=enc_files"},
+                          "encrypt_to = [\"" + recipient + "\"]\n[[files]]\nname = \"uploads\"\npath = \"uploads\"\n");
+  std::string uploads = setup.dir / "uploads";
+  REQUIRE(::mkdir(uploads.c_str(), 0755) == 0);
+  test::write_text(uploads + "/portrait.jpg", "not really a jpeg");
+  auto r = setup.cli({"backup"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  std::string stamp = test::newest_stamp(setup.backups());
+  std::string archive = setup.backups() + "/uploads_" + stamp + ".tar.gz.age";
+  REQUIRE(path_exists(archive));
+  CHECK_FALSE(path_exists(setup.backups() + "/uploads_" + stamp + ".tar.gz"));
+  CHECK(mode_of(archive) == 0600);
+  CHECK_FALSE(gunzip_reads(archive));
+  CHECK(test::read_text(archive).find("not really a jpeg") == std::string::npos);
+  std::string manifest = test::read_text(setup.backups() + "/uploads_" + stamp + ".tar.gz.manifest.json");
+  CHECK_THAT(manifest, Catch::Contains("\"method\"") && Catch::Contains(recipient));
+  CHECK_THAT(manifest, Catch::Contains(sha256_of_file(archive)));
+
+  auto unverified = setup.cli({"check", "latest"});
+  INFO(unverified.out << unverified.err);
+  CHECK(unverified.exit_code == 0);
+  CHECK_THAT(unverified.out, Catch::Contains("uploads_" + stamp + ".tar.gz.age: age header ok"));
+  CHECK_THAT(unverified.out + unverified.err, Catch::Contains("(gzip CRCs, the tar stream, its file count) were not"));
+  auto verified = setup.cli({"check", "latest", "--identity", key});
+  INFO(verified.out << verified.err);
+  CHECK(verified.exit_code == 0);
+  CHECK_THAT(verified.out, Catch::Contains("uploads_" + stamp + ".tar.gz.age: decrypted (age), gzip CRC ok"));
+
+  test::write_text(uploads + "/portrait.jpg", "changed after the backup");
+  auto refused = setup.cli({"restore", "latest", "--files", "--yes"});
+  CHECK(refused.exit_code == 2);
+  CHECK_THAT(refused.err, Catch::Contains("identity_file"));
+  CHECK(test::read_text(uploads + "/portrait.jpg") == "changed after the backup");
+  auto restored = setup.cli({"restore", "latest", "--files", "--yes", "--identity", key});
+  INFO(restored.out << restored.err);
+  REQUIRE(restored.exit_code == 0);
+  CHECK(test::read_text(uploads + "/portrait.jpg") == "not really a jpeg");
+}
