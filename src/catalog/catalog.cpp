@@ -134,6 +134,11 @@ std::string dump_file_name(const std::string& dbname, const std::string& stamp, 
 std::string manifest_file_name(const std::string& dbname, const std::string& stamp) {
   return dbname + "_" + stamp + ".manifest.json";
 }
+bool encrypted_name(const std::string& name) {
+  const std::string suffix = kEncryptedSuffix;
+  return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 std::string latest_link_name(const std::string& dbname, bool encrypted) {
   return dbname + "_latest.dump.gz" + (encrypted ? kEncryptedSuffix : "");
 }

@@ -133,6 +133,8 @@ class Catalog {
 /// Appended to the names of encrypted backup files and their latest links: the old scripts'
 /// "*.dump.gz" never matches them, so none of their gunzips is handed an encrypted file.
 constexpr const char* kEncryptedSuffix = ".age";
+/// Whether a backup file's name says it is encrypted (ends in kEncryptedSuffix).
+bool encrypted_name(const std::string& name);
 
 /// File names, one place for the scheme shared with the old scripts.
 std::string dump_file_name(const std::string& dbname, const std::string& stamp, bool encrypted = false);

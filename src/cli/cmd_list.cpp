@@ -216,7 +216,9 @@ void print_remote(const Output& out, const remote::RemoteListing& listing, const
     std::string row = pad(set.stamp, 17) + pad(stamp_display(set.stamp), 21);
     for (const auto& db : config.databases) {
       const remote::RemoteObject* dump = nullptr;
-      for (const auto& f : set.files) dump = f.path == dump_file_name(db.dbname, set.stamp) ? &f : dump;
+      for (const auto& f : set.files)
+        for (bool encrypted : {false, true})
+          dump = f.path == dump_file_name(db.dbname, set.stamp, encrypted) ? &f : dump;
       row += pad(dump ? human_size(dump->size) : "-", 12);
     }
     row += set.state();

@@ -7,6 +7,7 @@
 #include "src/catalog/stamp.h"
 #include "src/error.h"
 #include "src/ops/check.h"
+#include "src/ops/dump_reader.h"
 #include "src/ops/file_archive.h"
 #include "src/ops/push.h"
 #include "src/util/format.h"
@@ -116,9 +117,10 @@ PullResult pull_backup(const Config& config, const RemoteConfig& remote, remote:
       a.has_manifest = record.file(manifest) != nullptr;
       a.manifest_path = temporary_of(manifest);
       a.written_by_auditpitr = f.written_by_auditpitr;
+      a.encrypted = encrypted_name(f.name);
       a.size = f.size;
       reporter.info("checking " + f.name + "...");
-      ArchiveCheck check = check_archive(a);
+      ArchiveCheck check = check_archive(a, identity_of(config), runner);
       if (!check.sound())
         throw verification_error(
             "the copy of '" + f.name + "' on remote " + listing.where + " is damaged: " + check.problem,
@@ -135,6 +137,7 @@ PullResult pull_backup(const Config& config, const RemoteConfig& remote, remote:
     b.has_manifest = record.file(manifest) != nullptr;
     b.manifest_path = temporary_of(manifest);
     b.written_by_auditpitr = f.written_by_auditpitr;
+    b.encrypted = encrypted_name(f.name);
     b.run_databases = f.run_databases;
     b.run_files = f.run_files;
     b.size = f.size;

@@ -15,7 +15,8 @@
 namespace auditpitr::remote {
 namespace {
 
-const std::regex kBackupName(R"(^(.+_)?(\d{8}_\d{6})\.(dump\.gz|manifest\.json|tar\.gz|tar\.gz\.manifest\.json)$)");
+const std::regex kBackupName(
+    R"(^(.+_)?(\d{8}_\d{6})\.(dump\.gz(\.age)?|manifest\.json|tar\.gz(\.age)?|tar\.gz\.manifest\.json)$)");
 
 std::optional<PushRecord> parse_record(std::string_view line) {
   simdjson::dom::parser parser;
@@ -134,6 +135,7 @@ BackupSet backup_set_of(const PushRecord& record) {
       a.written_by_auditpitr = f.written_by_auditpitr;
       a.size = f.size;
       a.mtime = f.mtime;
+      a.encrypted = encrypted_name(f.name);
       set.archives.push_back(std::move(a));
     }
     if (f.kind != "dump") continue;
@@ -144,6 +146,7 @@ BackupSet backup_set_of(const PushRecord& record) {
     d.manifest_path = manifest_file_name(f.dbname, record.stamp);
     d.has_manifest = record.file(d.manifest_path) != nullptr;
     d.written_by_auditpitr = f.written_by_auditpitr;
+    d.encrypted = encrypted_name(f.name);
     d.run_databases = f.run_databases;
     d.run_files = f.run_files;
     d.size = f.size;
