@@ -190,6 +190,17 @@ TEST_CASE("an old-script uploads archive is listed, checked and restored as it i
   auto cut = setup.cli({"check", "20250120_120000"});
   CHECK(cut.exit_code == 3);
   CHECK_THAT(cut.out, Catch::Contains("[DAMAGED] uploads_20250120_120000.tar.gz"));
+
+  // An archive of the folder's contents (tar czf X -C uploads .): its members go in as they are.
+  test::old_script_backup("files_old_db", setup.backups(), "20250121_120000");
+  REQUIRE(run_tar({"czf", setup.backups() + "/uploads_20250121_120000.tar.gz", "-C", "uploads", "."}, setup.dir.path())
+              .ok());
+  test::write_text(setup.dir / "uploads/a.jpg", "changed again");
+  auto contents = setup.cli({"restore", "20250121_120000", "--files-only", "--yes"});
+  INFO(contents.out << contents.err);
+  REQUIRE(contents.exit_code == 0);
+  CHECK(test::read_text(setup.dir / "uploads/a.jpg") == "original a");
+  CHECK(test::read_text(setup.dir / "uploads/portfolio/7/cover.png") == std::string(100000, 'c'));
 }
 
 TEST_CASE("a restore of files killed around its swap leaves the old or the new contents", "[pg][files]") {
