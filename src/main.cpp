@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   cli::Action action;
   // In the order a user needs them: the help lists them so.
   cli::add_backup_command(app, global, action);
+  cli::add_status_command(app, global, action);
   cli::add_list_command(app, global, action);
   cli::add_check_command(app, global, action);
   cli::add_restore_command(app, global, action);

@@ -38,5 +38,6 @@ void add_lost_command(CLI::App& app, const GlobalOptions& global, Action& action
 void add_schedule_command(CLI::App& app, const GlobalOptions& global, Action& action);
 void add_push_command(CLI::App& app, const GlobalOptions& global, Action& action);
 void add_pull_command(CLI::App& app, const GlobalOptions& global, Action& action);
+void add_status_command(CLI::App& app, const GlobalOptions& global, Action& action);
 
 }  // namespace auditpitr::cli

@@ -95,6 +95,7 @@ void json_error(const Error& error) {
 
 std::string Output::bold(const std::string& text) const { return colour_ ? "\033[1m" + text + "\033[0m" : text; }
 std::string Output::red(const std::string& text) const { return colour_ ? "\033[31m" + text + "\033[0m" : text; }
+std::string Output::green(const std::string& text) const { return colour_ ? "\033[32m" + text + "\033[0m" : text; }
 
 bool Output::confirmed(const std::string& question) const {
   std::ostream& ask = json_ ? std::cerr : human_;

@@ -35,6 +35,7 @@ class Output {
   bool confirmed(const std::string& question) const;
   std::string bold(const std::string& text) const;
   std::string red(const std::string& text) const;
+  std::string green(const std::string& text) const;
 
  private:
   void tagged(const char* tag, const char* colour, const std::string& text) const;

@@ -56,6 +56,18 @@ class Reader : public TomlReader {
     return result;
   }
 
+  int64_t duration_at(const toml::table& table, const char* key, const std::string& section, int64_t fallback) const {
+    const toml::node* node = table.get(key);
+    if (!node) return fallback;
+    std::string what = "'" + std::string(key) + "' in " + section;
+    if (!node->is_string()) fail(node, what + " must be a duration in quotes, e.g. \"26h\"");
+    try {
+      return parse_duration_setting(node->value<std::string>().value(), what);
+    } catch (const Error& e) {
+      fail(node, e.what(), e.hint());
+    }
+  }
+
   const toml::table* section(const toml::table& root, const char* name) const {
     const toml::node* node = root.get(name);
     if (!node) return nullptr;
@@ -302,7 +314,7 @@ Config parse_config(const std::string& text, const std::string& path) {
   config.path = path;
   config.folder = parent_path(path);
   r.reject_unknown_keys(root, "the top level",
-                        {"backup", "databases", "files", "restore", "hooks", "audit", "tools", "remotes"});
+                        {"backup", "databases", "files", "restore", "hooks", "audit", "tools", "remotes", "status"});
 
   const toml::table* backup = r.section(root, "backup");
   if (!backup) r.fail(&root, "missing [backup] section", "add [backup] with dir = \"backups\"");
@@ -345,7 +357,31 @@ Config parse_config(const std::string& text, const std::string& path) {
     std::string bin_dir = r.string_at(*tools, "bin_dir", "[tools]");
     config.pg_bin_dir = config.pg_exec.empty() ? resolve(config.folder, bin_dir) : bin_dir;
   }
+  if (const toml::table* status = r.section(root, "status")) {
+    r.reject_unknown_keys(*status, "[status]", {"max_backup_age", "max_log_lag"});
+    config.status.max_backup_age_seconds =
+        r.duration_at(*status, "max_backup_age", "[status]", config.status.max_backup_age_seconds);
+    config.status.max_log_lag_seconds =
+        r.duration_at(*status, "max_log_lag", "[status]", config.status.max_log_lag_seconds);
+  }
   return config;
+}
+
+int64_t parse_duration_setting(const std::string& text, const std::string& what) {
+  const std::string hint = "a whole number and a unit: s, m, h or d (\"26h\", \"90m\"), or \"0\" to turn the check off";
+  if (text == "0") return 0;
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0 || digits > 9 || digits + 1 != text.size())
+    throw usage_error(what + " is not a duration: '" + text + "'", hint);
+  int64_t n = std::stoll(text.substr(0, digits));
+  switch (text.back()) {
+    case 's': return n;
+    case 'm': return n * 60;
+    case 'h': return n * 3600;
+    case 'd': return n * 86400;
+  }
+  throw usage_error(what + " is not a duration: '" + text + "'", hint);
 }
 
 Config load_config(const std::string& path) {

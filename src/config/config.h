@@ -2,6 +2,7 @@
 // Relative paths resolve against the configuration file's folder.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,14 @@ struct RetentionPolicy {
   int keep_weekly = 0;
   int keep_monthly = 0;
   bool uses_generations() const { return keep_daily > 0 || keep_weekly > 0 || keep_monthly > 0; }
+};
+
+/// [status]: when `auditpitr status` says ATTENTION (docs/status.md). 0 turns a check off.
+struct StatusLimits {
+  int64_t max_backup_age_seconds = 26 * 3600;  ///< a daily backup, with two hours of slack
+  /// The longest the audit logs may be silent in the window since the newest backup (between its
+  /// snapshot and the first event, between events, and from the newest event to now).
+  int64_t max_log_lag_seconds = 48 * 3600;
 };
 
 struct DatabaseConfig {
@@ -72,6 +81,7 @@ struct Config {
   std::string pg_bin_dir;  ///< [tools] bin_dir: where pg_dump/pg_restore live; empty: automatic
   /// [tools] exec: argv prefix pg_dump/pg_restore run through (`podman exec -i NAME`); empty: on this host
   std::vector<std::string> pg_exec;
+  StatusLimits status;
 
   std::vector<RemoteConfig> remotes;
 
@@ -88,6 +98,10 @@ struct Config {
   /// The [[files]] entry named `name`; nullptr when none is.
   const FilesConfig* files_named(const std::string& name) const;
 };
+
+/// "26h", "90m", "45s", "2d" (one whole number and a unit), or "0" (off): the seconds. Throws a
+/// usage Error naming `what` otherwise.
+int64_t parse_duration_setting(const std::string& text, const std::string& what);
 
 /// Reads and validates the file. Errors (exit 2) name the file, the line and the key.
 Config load_config(const std::string& path);

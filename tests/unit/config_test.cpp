@@ -192,3 +192,21 @@ TEST_CASE("[[files]] names a folder archived with each backup; its name must be 
              Catch::Contains("also a database's dbname"));
   CHECK_THAT(error_of(std::string(kValid) + "\n[[files]]\nname = \"up\"\n"), Catch::Contains("missing key 'path'"));
 }
+
+TEST_CASE("[status] limits are durations with a unit, or 0 for off", "[config]") {
+  Config plain = parse_config(kValid, "/etc/app/auditpitr.toml");
+  CHECK(plain.status.max_backup_age_seconds == 26 * 3600);
+  CHECK(plain.status.max_log_lag_seconds == 48 * 3600);
+  Config c = parse_config(std::string(kValid) + "[status]\nmax_backup_age = \"90m\"\nmax_log_lag = \"0\"\n",
+                          "/etc/app/auditpitr.toml");
+  CHECK(c.status.max_backup_age_seconds == 90 * 60);
+  CHECK(c.status.max_log_lag_seconds == 0);
+  CHECK(parse_duration_setting("2d", "x") == 2 * 86400);
+  CHECK(parse_duration_setting("45s", "x") == 45);
+  CHECK_THAT(error_of(std::string(kValid) + "[status]\nmax_backup_age = \"26 hours\"\n"),
+             Catch::Contains("auditpitr.toml:19': 'max_backup_age'") &&
+                 Catch::Contains("'max_backup_age' in [status] is not a duration: '26 hours'"));
+  CHECK_THAT(error_of(std::string(kValid) + "[status]\nmax_log_lag = 26\n"),
+             Catch::Contains("must be a duration in quotes"));
+  CHECK_THAT(error_of(std::string(kValid) + "[status]\nmax_age = \"1h\"\n"), Catch::Contains("max_age"));
+}
