@@ -6,6 +6,7 @@
 #include "src/config/config.h"
 #include "src/ops/analyze.h"
 #include "src/ops/reporter.h"
+#include "src/ops/status.h"
 
 namespace auditpitr::cli {
 
@@ -22,6 +23,10 @@ void set_details(CLI::App* command, const std::string& details);
 
 /// Prints a report made of headings, info, warnings and plain lines (analyze's text report).
 void print_report(const Output& out, const std::vector<ops::ReportLine>& lines);
+
+/// status's report: one line per check, OK / ATTENTION (coloured on a terminal), then the verdict
+/// (defined in cmd_status.cpp; the demo prints it too).
+void print_status(const Output& out, const ops::StatusReport& report);
 
 /// The exit-code summary, once, at the end of the main help (docs/exit-codes.md has the table).
 extern const char* const kExitCodesHelp;

@@ -64,6 +64,7 @@ class Demo {
     bool recovered = recover(moment);
     bool brought_back = investigate();
     analyze();
+    status();
     closing();
     return sound && recovered && brought_back ? 0 : 3;
   }
@@ -77,7 +78,7 @@ class Demo {
     out_.line();
     out_.line("Everything stays in " + folder_ + " (configuration, backups, sample audit logs), but the");
     out_.line("throwaway server stops now. Without it, these still work: " + with + " list, " + with +
-              " check latest, " + with + " analyze --backup latest");
+              " check latest, " + with + " status, " + with + " analyze --backup latest");
     out_.line("Next: your own database. Write an auditpitr.toml with its conninfo (README, docs/configuration.md),");
     out_.line("then run: auditpitr backup");
   }
@@ -247,6 +248,12 @@ class Demo {
     print_report(out_, ops::analyze_text(ops::analyze_audit(config_, {}, reporter_for(out_))));
   }
 
+  // What a monitoring cron job would see now: the backup, the free space, the logs since it.
+  void status() {
+    command("status");
+    print_status(out_, ops::collect_status(config_, std::time(nullptr)));
+  }
+
   const Output& out_;
   std::string folder_;
   pg::PosixProcessRunner runner_;
@@ -265,7 +272,7 @@ void add_demo_command(CLI::App& app, const GlobalOptions&, Action& action) {
               "more activity (logged as the application logs it), a simulated disaster (DELETE FROM\n"
               "projects, titles blanked), recover --in-place to the moment before it (verified against the\n"
               "backup and the logs, the replaced database kept for undo), a row deleted by hand found by\n"
-              "lost and brought back alone (lost --restore), its history, and analyze.\n"
+              "lost and brought back alone (lost --restore), its history, analyze, and status.\n"
               "The server is removed at the end; the configuration, backups and logs stay in FOLDER,\n"
               "which must be new or empty.\n"
               "Examples: auditpitr demo\n"

@@ -8,14 +8,7 @@
 #include "src/util/fs.h"
 
 namespace auditpitr::cli {
-namespace {
-
-struct StatusArgs {
-  bool json = false;
-  std::string metrics;
-};
-
-void print_lines(const Output& out, const ops::StatusReport& report) {
+void print_status(const Output& out, const ops::StatusReport& report) {
   out.line(out.bold("auditpitr status of " + report.backup_dir));
   for (const auto& l : ops::status_lines(report)) {
     std::string tag = l.info ? pad("-", 10) : l.ok ? out.green(pad("OK", 10)) : out.red(pad("ATTENTION", 10));
@@ -26,6 +19,13 @@ void print_lines(const Output& out, const ops::StatusReport& report) {
   out.line(n == 0 ? "Healthy." : count_text(n, "thing") + " need" + (n == 1 ? "s" : "") + " attention (exit 3).");
 }
 
+namespace {
+
+struct StatusArgs {
+  bool json = false;
+  std::string metrics;
+};
+
 int run_status(const GlobalOptions& global, const StatusArgs& args) {
   Config config = load(global);
   Output out(args.json);
@@ -33,7 +33,7 @@ int run_status(const GlobalOptions& global, const StatusArgs& args) {
   // Written before anything is printed: a scrape sees the state even when stdout is a closed pipe.
   if (!args.metrics.empty()) write_file_atomically(absolute_path(args.metrics), ops::status_metrics(report), 0644);
   if (args.json) out.json(ops::status_json(report));
-  else print_lines(out, report);
+  else print_status(out, report);
   return report.healthy() ? 0 : 3;
 }
 

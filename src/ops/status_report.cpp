@@ -139,7 +139,7 @@ std::vector<StatusLine> status_lines(const StatusReport& r) {
     std::string line = "audit logs: " + count_text(l.events, "event") + " since backup " + l.since_stamp;
     if (l.newest) line += ", newest " + ago(r.now, unix_seconds(*l.newest));
     line += " (" + count_text(l.files_read, "file") + " read";
-    if (l.malformed_lines) line += ", " + grouped(l.malformed_lines) + " malformed lines";
+    if (l.malformed_lines) line += ", " + count_text(l.malformed_lines, "malformed line");
     line += ")";
     if (l.ok()) out.push_back({true, false, line});
     else

@@ -26,6 +26,7 @@ TEST_CASE("the demo backs up, checks, recovers to the moment before a disaster a
   CHECK_THAT(r.out, Catch::Contains("public.categories 10: missing") &&
                         Catch::Contains("category 10 after lost --restore: 'Iceland'"));
   CHECK_THAT(r.out, Catch::Contains("projects: no create events"));
+  CHECK_THAT(r.out, Catch::Contains("auditpitr status of ") && Catch::Contains("OK        audit logs: "));
   // The new files are not read as retention's victims: a heading of their own after "Cleaning up…".
   auto cleaning = r.out.find("Cleaning up backups older than");
   auto written = r.out.find("Backups written:");

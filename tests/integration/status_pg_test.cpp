@@ -155,6 +155,11 @@ TEST_CASE("status is healthy after a backup with the logs running on; --json and
   pg::PosixProcessRunner runner;
   if (std::system("command -v promtool >/dev/null 2>&1") == 0) CHECK(runner.run(promtool).ok());
 
+  // On a terminal, with NO_COLOR (which the test runner sets): the same lines, no escape codes.
+  auto terminal = test::run_cli_on_terminal({"-c", s.ws.config(), "status"});
+  CHECK(terminal.exit_code == 0);
+  CHECK_THAT(terminal.out, Catch::Contains("OK        backup st_ok: ") && !Catch::Contains("\033["));
+
   auto json = s.ws.cli({"status", "--json"});
   CHECK(json.exit_code == 0);
   CHECK(test::json_keys_against_docs(json.out, "status.md") == "");
