@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "src/catalog/catalog.h"
+#include "src/ops/outcome_record.h"
 #include "src/pg/process_runner.h"
 #include "tests/integration/replay_support.h"
 #include "tests/support/test_cluster.h"
@@ -272,4 +273,26 @@ TEST_CASE("status reads only the log files written since the backup", "[pg][stat
   INFO(r.out << r.err);
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains(R"("files_skipped": 1)") && Catch::Contains(R"("malformed_lines": 0)"));
+}
+
+TEST_CASE("status shows the last drill and push from their records; a failed push needs attention", "[pg][status]") {
+  StatusWorkspace s("st_push");
+  std::time_t now = std::time(nullptr);
+  ops::record_outcome(s.backups(), {"drill", true, now - 300, now - 240, s.stamp, "from A to B: 5 of 5 columns", 0});
+  ops::record_outcome(s.backups(), {"push", false, now - 60, now - 50, s.stamp, "rclone exited with 1", 0});
+  auto r = s.ws.cli({"status", "--metrics", s.ws.path() + "/m.prom"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 3);
+  CHECK_THAT(r.out, Catch::Contains("OK        last drill: succeeded 4 min ago (60 s): from A to B: 5 of 5 columns"));
+  CHECK(attention_of(r) == "ATTENTION last push: FAILED 50 s ago (10 s): rclone exited with 1\n");
+  std::string text = test::read_text(s.ws.path() + "/m.prom");
+  CHECK(prometheus_problem(text) == "");
+  CHECK(metric(text, "auditpitr_last_drill_success") == "1");
+  CHECK(metric(text, "auditpitr_last_push_success") == "0");
+  CHECK(metric(text, "auditpitr_last_push_duration_seconds") == "10");
+
+  test::write_text(s.backups() + "/.auditpitr/last-push.json", "{");  // a damaged record is named, not fatal
+  auto damaged = s.ws.cli({"status"});
+  CHECK(damaged.exit_code == 3);
+  CHECK_THAT(attention_of(damaged), Catch::Contains("last-push.json' is not a JSON object"));
 }
