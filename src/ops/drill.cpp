@@ -111,6 +111,8 @@ DrillReport run_drill(const Config& config, const DrillOptions& options, pg::Pro
   try {
     report = drill(config, options, runner, reporter);
   } catch (const std::exception& e) {
+    auto* error = dynamic_cast<const Error*>(&e);
+    if (error && error->kind() == ErrorKind::usage) throw;  // a mistyped stamp is no drill result: nothing ran
     record.finished = std::time(nullptr);
     record.stamp = options.to_stamp;
     record.detail = std::string("the drill did not finish: ") + e.what();

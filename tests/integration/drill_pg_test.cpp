@@ -74,6 +74,9 @@ TEST_CASE("drill: logs that carry every change reproduce every column", "[pg][dr
   CHECK(record->ok);
   CHECK(record->stamp == second);
   CHECK_THAT(record->detail, Catch::StartsWith("from " + first + " to " + second + ": "));
+  // A mistyped stamp is a usage error, not a drill result: the record stays.
+  CHECK(test::run_cli({"-c", ws.config(), "drill", "--from", first, "--to", "20990101_000000"}).exit_code == 2);
+  CHECK(ops::read_outcome(ws.path() + "/backups", "drill")->ok);
 
   auto text = test::run_cli({"-c", ws.config(), "drill", "--from", first, "--to", second, "--keep"});
   CHECK(text.exit_code == 0);
