@@ -44,10 +44,14 @@ void add_drill_command(CLI::App& app, const GlobalOptions& global, Action& actio
               "reproduced exactly; rows created without a log line: projects 164\") and names what the logs\n"
               "do not bring back. Exit 3 when something the logs' coverage says they carry is not reproduced.\n"
               "Nothing configured is touched; the scratch database is dropped unless --keep. docs/drill.md.\n"
-              "Example:\n"
+              "Without --to the latest backup is the one compared with; without --from the drill starts\n"
+              "from the newest complete backup before it, so a scheduled 'auditpitr drill' drills the last\n"
+              "two backups (auditpitr schedule --drill).\n"
+              "Examples:\n"
+              "  auditpitr drill                                            # the last two backups\n"
               "  auditpitr drill --from 20250101_020000 --to 20250201_020000");
-  cmd->add_option("--from", args->from, "the backup to start from (a stamp)")->required();
-  cmd->add_option("--to", args->to, "the later backup to compare with (a stamp, or latest)")->required();
+  cmd->add_option("--from", args->from, "the backup to start from (a stamp; default: the one before --to)");
+  cmd->add_option("--to", args->to, "the later backup to compare with (a stamp, or latest; default latest)");
   cmd->add_flag("--keep", args->keep, "keep the scratch database <dbname>_drill_<STAMP2> for inspection");
   cmd->add_option("--audit-dir", args->audit_dir, "read the logs from DIR instead of [audit] dir");
   cmd->add_flag("--json", args->json, "print one JSON object");

@@ -55,6 +55,16 @@ DrillTable judge(const verify::TableComparison& t, const RecoverReport& recovery
   return table;
 }
 
+/// Without --from: the newest complete set older than the target that holds the database's dump, so
+/// that `auditpitr drill` alone (a scheduled job) drills the last two backups.
+std::string previous_backup(const Catalog& catalog, const BackupFile& target) {
+  for (const auto& set : catalog.sets())  // newest first
+    if (set.stamp < target.stamp && !set.partial() && set.dump_of(target.dbname)) return set.stamp;
+  throw usage_error("no complete backup of " + target.dbname + " older than " + target.stamp +
+                        ": a drill starts from an earlier backup and compares with a later one",
+                    "make another backup later (auditpitr backup), or name both: --from STAMP1 --to STAMP2");
+}
+
 }  // namespace
 
 namespace {
@@ -64,7 +74,7 @@ DrillReport drill(const Config& config, const DrillOptions& options, pg::Process
   require_audit_section(config);
   const DatabaseConfig& db = config.database(config.audit_database);
   Catalog catalog = Catalog::scan(config.backup_dir);
-  const BackupFile& target = catalog.resolve(options.to_stamp, db.dbname);
+  const BackupFile& target = catalog.resolve(options.to_stamp.empty() ? "latest" : options.to_stamp, db.dbname);
   if (!target.has_manifest)
     throw usage_error("backup " + target.stamp + " has no manifest: drill compares the recovery with its figures",
                       "choose as --to a backup auditpitr made (auditpitr list)");
@@ -74,7 +84,7 @@ DrillReport drill(const Config& config, const DrillOptions& options, pg::Process
 
   RecoverOptions recover;
   recover.to = *snapshot;
-  recover.backup_stamp = options.from_stamp;
+  recover.backup_stamp = options.from_stamp.empty() ? previous_backup(catalog, target) : options.from_stamp;
   recover.keep_marked = true;
   recover.audit_dir = options.audit_dir;
   recover.progress_total = options.progress_total;

@@ -13,9 +13,10 @@
 namespace auditpitr::ops {
 
 struct DrillOptions {
-  std::string from_stamp, to_stamp;
-  bool keep = false;      ///< keep the scratch database
-  std::string audit_dir;  ///< overrides [audit] dir when not empty
+  std::string to_stamp;    ///< empty: the latest backup
+  std::string from_stamp;  ///< empty: the newest complete backup older than to_stamp
+  bool keep = false;       ///< keep the scratch database
+  std::string audit_dir;   ///< overrides [audit] dir when not empty
   bool progress_total = false;
 };
 

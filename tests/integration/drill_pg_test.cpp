@@ -56,6 +56,11 @@ TEST_CASE("drill: logs that carry every change reproduce every column", "[pg][dr
   auto db = test::portfolio_database("drl_full");
   test::ReplayWorkspace ws(db, {});
   std::string first = backup(ws, "drl_full");
+  // One backup: nothing to start a drill from (without --from, the backup before the latest).
+  auto alone = test::run_cli({"-c", ws.config(), "drill"});
+  CHECK(alone.exit_code == 2);
+  CHECK_THAT(alone.err, Catch::StartsWith("auditpitr: no complete backup of drl_full older than " + first));
+  CHECK_FALSE(ops::read_outcome(ws.path() + "/backups", "drill"));  // a usage error is no drill result
   run_steps(db, ws,
             {create_portfolio(now_text(), 10, "Ten"), create_category(now_text(), 20, 10, "Twenty"),
              update_portfolio(now_text(), 1, "user-alice", "Design v2"), delete_category(now_text(), 2, 1),
@@ -77,6 +82,13 @@ TEST_CASE("drill: logs that carry every change reproduce every column", "[pg][dr
   // A mistyped stamp is a usage error, not a drill result: the record stays.
   CHECK(test::run_cli({"-c", ws.config(), "drill", "--from", first, "--to", "20990101_000000"}).exit_code == 2);
   CHECK(ops::read_outcome(ws.path() + "/backups", "drill")->ok);
+
+  // Without --from and --to: the last two backups, as a scheduled drill runs it.
+  auto defaults = test::run_cli({"-c", ws.config(), "drill", "--json"});
+  INFO(defaults.err);
+  CHECK(defaults.exit_code == 0);
+  CHECK_THAT(defaults.out,
+             Catch::Contains("\"from\": \"" + first + "\",\n") && Catch::Contains("\"to\": \"" + second + "\",\n"));
 
   auto text = test::run_cli({"-c", ws.config(), "drill", "--from", first, "--to", second, "--keep"});
   CHECK(text.exit_code == 0);
