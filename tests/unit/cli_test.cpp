@@ -519,7 +519,8 @@ TEST_CASE("cli: schedule --json carries the units as strings", "[cli][schedule][
                         Catch::Contains("OnCalendar=*-*-* 02:00:00\\n"));
 }
 
-TEST_CASE("cli: schedule refuses a bad WHEN, an unknown format, and the jobs it cannot run yet", "[cli][schedule]") {
+TEST_CASE("cli: schedule refuses a bad WHEN, an unknown format, and jobs the configuration cannot run",
+          "[cli][schedule]") {
   EmptyFolder f;
   check_usage_error(run({"schedule", "--print", "cron", "-c", f.config, "--backup", "daily@25:00"}),
                     "invalid schedule 'daily@25:00' for --backup: '25:00' is not a time HH:MM", "daily@HH:MM");
@@ -530,8 +531,50 @@ TEST_CASE("cli: schedule refuses a bad WHEN, an unknown format, and the jobs it 
   check_usage_error(run({"schedule", "--print", "anacron", "-c", f.config}), "--print takes cron or systemd",
                     "--print cron");
   check_usage_error(run({"schedule", "--print", "cron", "-c", f.config, "--push", "daily@03:00"}),
-                    "--push cannot be scheduled yet: 'auditpitr push' (off-site copies) is not built", "off-site");
+                    "--push needs a [[remotes]] section in " + f.config + ": there is nowhere to push to",
+                    "docs/push.md");
   check_usage_error(run({"schedule", "--print", "cron", "-c", f.config, "--drill", "monthly"}),
-                    "--drill cannot be scheduled yet", "docs/drill.md");
+                    "no [audit] section in '" + f.config + "'", "[audit]");
   check_usage_error(run({"schedule", "-c", f.config}), "", "--help");
+}
+
+namespace {
+
+// EmptyFolder's configuration with an [audit] section and an off-site remote: push and drill can run.
+struct WithRemoteAndAudit {
+  EmptyFolder f;
+  WithRemoteAndAudit() {
+    test::write_text(f.config, test::read_text(f.config) +
+                                   "[audit]\ndir = \"audit\"\ndatabase = \"portfolio\"\n"
+                                   "[[remotes]]\nname = \"offsite\"\nrclone = \"/srv/offsite\"\n");
+  }
+};
+
+}  // namespace
+
+TEST_CASE("cli: schedule --push and --drill add their jobs beside the backup", "[cli][schedule]") {
+  WithRemoteAndAudit w;
+  const std::string& config = w.f.config;
+  CliResult cron =
+      run({"schedule", "--print", "cron", "-c", config, "--push", "daily@03:00", "--drill", "monthly@05:30"});
+  REQUIRE(cron.exit_code == 0);
+  CHECK_THAT(cron.out, Catch::Contains("\n0 2 * * * flock -n /run/lock/auditpitr-backup-") &&
+                           Catch::Contains(" -c " + config + " backup\n"));
+  CHECK_THAT(cron.out, Catch::Contains("\n0 3 * * * flock -n /run/lock/auditpitr-push-") &&
+                           Catch::Contains(" -c " + config + " push --logs\n"));
+  CHECK_THAT(cron.out, Catch::Contains("\n30 5 1 * * flock -n /run/lock/auditpitr-drill-") &&
+                           Catch::Contains(" -c " + config + " drill\n"));
+  check_usage_error(run({"schedule", "--print", "cron", "-c", config, "--drill", "yearly"}),
+                    "invalid schedule 'yearly' for --drill", "monthly@HH:MM");
+
+  CliResult systemd =
+      run({"schedule", "--print", "systemd", "-c", config, "--push", "daily@03:00", "--drill", "monthly"});
+  REQUIRE(systemd.exit_code == 0);
+  auto units = units_of(systemd.out);
+  REQUIRE(units.size() == 6);
+  CHECK_THAT(units["auditpitr-push.service"], Catch::Contains("/auditpitr -c " + config + " push --logs\n"));
+  CHECK_THAT(units["auditpitr-push.timer"], Catch::Contains("\nOnCalendar=*-*-* 03:00:00\n"));
+  CHECK_THAT(units["auditpitr-drill.service"], Catch::Contains("/auditpitr -c " + config + " drill\n"));
+  CHECK_THAT(units["auditpitr-drill.timer"],
+             Catch::Contains("\nOnCalendar=*-*-01 04:00:00\n") && Catch::Contains("\nPersistent=true\n"));
 }
