@@ -8,6 +8,24 @@
 #include "src/util/json_writer.h"
 
 namespace auditpitr::verify {
+
+void invalid_manifest(const std::string& path, const std::string& why) {
+  throw verification_error("manifest '" + path + "' is not valid: " + why,
+                           "it may be damaged; 'auditpitr check' on the backup tells more");
+}
+
+std::string manifest_string(const simdjson::dom::element& e, const char* key, const std::string& path) {
+  std::string_view v;
+  if (e[key].get_string().get(v)) invalid_manifest(path, std::string("missing or non-text '") + key + "'");
+  return std::string(v);
+}
+
+uint64_t manifest_uint(const simdjson::dom::element& e, const char* key, const std::string& path) {
+  uint64_t v = 0;
+  if (e[key].get_uint64().get(v)) invalid_manifest(path, std::string("missing or non-numeric '") + key + "'");
+  return v;
+}
+
 namespace {
 
 void write_table(JsonWriter& w, const TableChecksum& t) {
@@ -23,36 +41,20 @@ void write_table(JsonWriter& w, const TableChecksum& t) {
   w.end_object();
 }
 
-[[noreturn]] void invalid(const std::string& path, const std::string& why) {
-  throw verification_error("manifest '" + path + "' is not valid: " + why,
-                           "it may be damaged; 'auditpitr check' on the backup tells more");
-}
-
-std::string get_string(simdjson::dom::element e, const char* key, const std::string& path) {
-  std::string_view v;
-  if (e[key].get_string().get(v)) invalid(path, std::string("missing or non-text '") + key + "'");
-  return std::string(v);
-}
-
-uint64_t get_uint(simdjson::dom::element e, const char* key, const std::string& path) {
-  uint64_t v = 0;
-  if (e[key].get_uint64().get(v)) invalid(path, std::string("missing or non-numeric '") + key + "'");
-  return v;
-}
-
 uint64_t get_hex(simdjson::dom::element e, const char* key, const std::string& path) {
   uint64_t v = 0;
-  if (!from_hex(get_string(e, key, path), v)) invalid(path, std::string("'") + key + "' is not 16 hex digits");
+  if (!from_hex(manifest_string(e, key, path), v))
+    invalid_manifest(path, std::string("'") + key + "' is not 16 hex digits");
   return v;
 }
 
 std::vector<std::string> get_strings(simdjson::dom::element e, const char* key, const std::string& path) {
   simdjson::dom::array items;
-  if (e[key].get_array().get(items)) invalid(path, std::string("missing or non-list '") + key + "'");
+  if (e[key].get_array().get(items)) invalid_manifest(path, std::string("missing or non-list '") + key + "'");
   std::vector<std::string> out;
   for (auto item : items) {
     std::string_view v;
-    if (item.get_string().get(v)) invalid(path, std::string("'") + key + "' holds something other than text");
+    if (item.get_string().get(v)) invalid_manifest(path, std::string("'") + key + "' holds something other than text");
     out.emplace_back(v);
   }
   return out;
@@ -60,20 +62,20 @@ std::vector<std::string> get_strings(simdjson::dom::element e, const char* key, 
 
 TableChecksum read_table(simdjson::dom::element e, const std::string& path) {
   TableChecksum t;
-  t.schema = get_string(e, "schema", path);
-  t.name = get_string(e, "name", path);
-  t.rows = get_uint(e, "rows", path);
+  t.schema = manifest_string(e, "schema", path);
+  t.name = manifest_string(e, "name", path);
+  t.rows = manifest_uint(e, "rows", path);
   t.row_sum = get_hex(e, "checksum", path);
   simdjson::dom::array keys;
-  if (e["primary_key"].get_array().get(keys)) invalid(path, "missing 'primary_key' of " + t.qualified());
+  if (e["primary_key"].get_array().get(keys)) invalid_manifest(path, "missing 'primary_key' of " + t.qualified());
   for (auto k : keys) t.primary_key.emplace_back(std::string_view(k.get_string().value_unsafe()));
   simdjson::dom::object columns;
-  if (e["columns"].get_object().get(columns)) invalid(path, "missing 'columns' of " + t.qualified());
+  if (e["columns"].get_object().get(columns)) invalid_manifest(path, "missing 'columns' of " + t.qualified());
   for (auto field : columns) {
     uint64_t v = 0;
     std::string_view hex;
     if (field.value.get_string().get(hex) || !from_hex(std::string(hex), v))
-      invalid(path, "column checksum of " + t.qualified() + " is not 16 hex digits");
+      invalid_manifest(path, "column checksum of " + t.qualified() + " is not 16 hex digits");
     t.column_sums[std::string(field.key)] = v;
   }
   return t;
@@ -128,49 +130,51 @@ Manifest::Encryption read_encryption(const simdjson::dom::element& holder, const
   Manifest::Encryption e;
   simdjson::dom::element value;
   if (holder["encryption"].get(value) || value.is_null()) return e;
-  e.method = get_string(value, "method", path);
-  if (e.method != "age") invalid(path, "encryption method '" + e.method + "' is not one this auditpitr reads (age)");
+  e.method = manifest_string(value, "method", path);
+  if (e.method != "age")
+    invalid_manifest(path, "encryption method '" + e.method + "' is not one this auditpitr reads (age)");
   e.recipients = get_strings(value, "recipients", path);
-  e.gzip_size = get_uint(value, "gzip_size", path);
-  e.gzip_sha256 = get_string(value, "gzip_sha256", path);
+  e.gzip_size = manifest_uint(value, "gzip_size", path);
+  e.gzip_sha256 = manifest_string(value, "gzip_sha256", path);
   return e;
 }
 
 Manifest parse_manifest(const std::string& text, const std::string& path) {
   simdjson::dom::parser parser;
   simdjson::dom::element root;
-  if (parser.parse(text).get(root)) invalid(path, "not JSON");
+  if (parser.parse(text).get(root)) invalid_manifest(path, "not JSON");
   Manifest m;
-  m.format = static_cast<int>(get_uint(root, "format", path));
-  if (m.format != 1) invalid(path, "format " + std::to_string(m.format) + " is newer than this auditpitr understands");
-  m.alias = get_string(root, "alias", path);
-  m.dbname = get_string(root, "dbname", path);
-  m.stamp = get_string(root, "stamp", path);
-  m.snapshot_time_utc = get_string(root, "snapshot_time_utc", path);
-  m.server_version = get_string(root, "server_version", path);
-  m.server_version_num = static_cast<int>(get_uint(root, "server_version_num", path));
-  m.pg_dump_version = get_string(root, "pg_dump_version", path);
-  m.checksum_algorithm = get_string(root, "checksum_algorithm", path);
+  m.format = static_cast<int>(manifest_uint(root, "format", path));
+  if (m.format != 1)
+    invalid_manifest(path, "format " + std::to_string(m.format) + " is newer than this auditpitr understands");
+  m.alias = manifest_string(root, "alias", path);
+  m.dbname = manifest_string(root, "dbname", path);
+  m.stamp = manifest_string(root, "stamp", path);
+  m.snapshot_time_utc = manifest_string(root, "snapshot_time_utc", path);
+  m.server_version = manifest_string(root, "server_version", path);
+  m.server_version_num = static_cast<int>(manifest_uint(root, "server_version_num", path));
+  m.pg_dump_version = manifest_string(root, "pg_dump_version", path);
+  m.checksum_algorithm = manifest_string(root, "checksum_algorithm", path);
   simdjson::dom::element file;
-  if (root["file"].get(file)) invalid(path, "missing 'file'");
-  m.file_name = get_string(file, "name", path);
-  m.file_size = get_uint(file, "size", path);
-  m.uncompressed_size = get_uint(file, "uncompressed_size", path);
-  m.file_sha256 = get_string(file, "sha256", path);
+  if (root["file"].get(file)) invalid_manifest(path, "missing 'file'");
+  m.file_name = manifest_string(file, "name", path);
+  m.file_size = manifest_uint(file, "size", path);
+  m.uncompressed_size = manifest_uint(file, "uncompressed_size", path);
+  m.file_sha256 = manifest_string(file, "sha256", path);
   m.encryption = read_encryption(file, path);
   if (root["run_databases"].error() != simdjson::NO_SUCH_FIELD)
     m.run_databases = get_strings(root, "run_databases", path);
   if (root["run_files"].error() != simdjson::NO_SUCH_FIELD) m.run_files = get_strings(root, "run_files", path);
   simdjson::dom::array tables;
-  if (root["tables"].get_array().get(tables)) invalid(path, "missing 'tables'");
+  if (root["tables"].get_array().get(tables)) invalid_manifest(path, "missing 'tables'");
   for (auto t : tables) m.tables.push_back(read_table(t, path));
   return m;
 }
 
 Manifest load_manifest(const std::string& path) {
   if (file_size(path) > kMaxManifestBytes)
-    invalid(path, "it is larger than " + std::to_string(kMaxManifestBytes >> 20) +
-                      " MiB, more than any manifest auditpitr writes");
+    invalid_manifest(path, "it is larger than " + std::to_string(kMaxManifestBytes >> 20) +
+                               " MiB, more than any manifest auditpitr writes");
   return parse_manifest(read_small_file(path, kMaxManifestBytes), path);
 }
 

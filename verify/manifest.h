@@ -63,6 +63,11 @@ std::string manifest_to_json(const Manifest& manifest);
 /// (absent or null: plain); a verification Error naming `path` when it is malformed.
 void write_encryption(JsonWriter& w, const Manifest::Encryption& encryption);
 Manifest::Encryption read_encryption(const simdjson::dom::element& holder, const std::string& path);
+/// A field of a manifest's JSON (dumps' and archives'); a verification Error naming `path` and the
+/// key when it is missing or of another type. invalid_manifest throws that Error for any reason.
+[[noreturn]] void invalid_manifest(const std::string& path, const std::string& why);
+std::string manifest_string(const simdjson::dom::element& e, const char* key, const std::string& path);
+uint64_t manifest_uint(const simdjson::dom::element& e, const char* key, const std::string& path);
 /// Parses a manifest; a verification Error naming `path` when it is not a valid one.
 Manifest parse_manifest(const std::string& text, const std::string& path);
 /// Reads and parses a manifest; a verification Error naming `path` when it is not valid or is larger

@@ -29,22 +29,9 @@
 namespace auditpitr::ops {
 namespace {
 
-[[noreturn]] void invalid(const std::string& path, const std::string& why) {
-  throw verification_error("manifest '" + path + "' is not valid: " + why,
-                           "it may be damaged; 'auditpitr check' on the backup tells more");
-}
-
-std::string get_string(simdjson::dom::element e, const char* key, const std::string& path) {
-  std::string_view v;
-  if (e[key].get_string().get(v)) invalid(path, std::string("missing or non-text '") + key + "'");
-  return std::string(v);
-}
-
-uint64_t get_uint(simdjson::dom::element e, const char* key, const std::string& path) {
-  uint64_t v = 0;
-  if (e[key].get_uint64().get(v)) invalid(path, std::string("missing or non-numeric '") + key + "'");
-  return v;
-}
+using verify::invalid_manifest;
+using verify::manifest_string;
+using verify::manifest_uint;
 
 class FolderWalker {
  public:
@@ -171,22 +158,22 @@ ArchiveManifest load_archive_manifest(const std::string& path) {
   std::string text = read_small_file(path, 1u << 20);
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
-  if (parser.parse(text).get(doc)) invalid(path, "not JSON");
+  if (parser.parse(text).get(doc)) invalid_manifest(path, "not JSON");
   ArchiveManifest m;
-  m.format = static_cast<int>(get_uint(doc, "format", path));
-  if (m.format != 1) invalid(path, "format " + std::to_string(m.format) + " is not known to this version");
-  if (get_string(doc, "kind", path) != "files") invalid(path, "not the manifest of a file archive");
-  m.tool_version = get_string(doc, "tool_version", path);
-  m.name = get_string(doc, "name", path);
-  m.stamp = get_string(doc, "stamp", path);
-  m.source_path = get_string(doc, "source_path", path);
-  m.file_name = get_string(doc, "file_name", path);
-  m.file_size = get_uint(doc, "file_size", path);
-  m.file_sha256 = get_string(doc, "file_sha256", path);
-  m.uncompressed_size = get_uint(doc, "uncompressed_size", path);
-  m.file_count = get_uint(doc, "file_count", path);
-  m.directory_count = get_uint(doc, "directory_count", path);
-  m.symlink_count = get_uint(doc, "symlink_count", path);
+  m.format = static_cast<int>(manifest_uint(doc, "format", path));
+  if (m.format != 1) invalid_manifest(path, "format " + std::to_string(m.format) + " is not known to this version");
+  if (manifest_string(doc, "kind", path) != "files") invalid_manifest(path, "not the manifest of a file archive");
+  m.tool_version = manifest_string(doc, "tool_version", path);
+  m.name = manifest_string(doc, "name", path);
+  m.stamp = manifest_string(doc, "stamp", path);
+  m.source_path = manifest_string(doc, "source_path", path);
+  m.file_name = manifest_string(doc, "file_name", path);
+  m.file_size = manifest_uint(doc, "file_size", path);
+  m.file_sha256 = manifest_string(doc, "file_sha256", path);
+  m.uncompressed_size = manifest_uint(doc, "uncompressed_size", path);
+  m.file_count = manifest_uint(doc, "file_count", path);
+  m.directory_count = manifest_uint(doc, "directory_count", path);
+  m.symlink_count = manifest_uint(doc, "symlink_count", path);
   m.encryption = verify::read_encryption(doc, path);
   return m;
 }
