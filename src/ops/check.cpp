@@ -76,6 +76,15 @@ std::string encryption_mismatch(const BackupFile& backup, const verify::Manifest
                               : "its name ends in .age but its manifest says it is not encrypted: renamed?";
 }
 
+// The file's size and sha256 against its manifest's, the size first: "" when both agree.
+std::string file_mismatch(uint64_t file_size, const std::string& digest, const verify::Manifest& manifest) {
+  if (file_size != manifest.file_size)
+    return "size is " + std::to_string(file_size) + " bytes, the manifest says " + std::to_string(manifest.file_size);
+  if (digest != manifest.file_sha256)
+    return "sha256 " + digest + " does not match the manifest's " + manifest.file_sha256;
+  return "";
+}
+
 // An encrypted file without the key: its age header, and its size and sha256 against the manifest.
 CheckResult check_without_identity(CheckResult r, const BackupFile& backup, const verify::Manifest& manifest) {
   r.contents_unverified = true;
@@ -87,13 +96,11 @@ CheckResult check_without_identity(CheckResult r, const BackupFile& backup, cons
   std::string digest = hash_file(backup.path, file_size);
   r.sha256_ok = r.has_manifest && digest == manifest.file_sha256 && file_size == manifest.file_size;
   std::size_t recipients = manifest.encryption.recipients.size();
+  std::string mismatch = r.has_manifest ? file_mismatch(file_size, digest, manifest) : "";
   if (!header.problem.empty()) {
     r.problem = header.problem;
-  } else if (r.has_manifest && file_size != manifest.file_size) {
-    r.problem =
-        "size is " + std::to_string(file_size) + " bytes, the manifest says " + std::to_string(manifest.file_size);
-  } else if (r.has_manifest && digest != manifest.file_sha256) {
-    r.problem = "sha256 " + digest + " does not match the manifest's " + manifest.file_sha256;
+  } else if (!mismatch.empty()) {
+    r.problem = mismatch;
   } else if (r.has_manifest && !encryption_mismatch(backup, manifest).empty()) {
     r.problem = encryption_mismatch(backup, manifest);
   } else if (r.has_manifest && header.stanza_types.size() != recipients) {
@@ -183,19 +190,14 @@ CheckResult check_backup(const Config& config, const BackupFile& backup, pg::Pro
   r.toc_entries = count_toc_entries(listed.stdout_text);
   r.sha256_ok = r.has_manifest && digest == manifest.file_sha256 && file_size == manifest.file_size;
 
+  std::string mismatch = r.has_manifest ? file_mismatch(file_size, digest, manifest) : "";
   // A size or sha256 mismatch is the better diagnosis than the gzip error it may also cause.
-  if (r.crc_deferred && file_size != manifest.file_size) {
-    r.problem =
-        "size is " + std::to_string(file_size) + " bytes, the manifest says " + std::to_string(manifest.file_size);
-  } else if (r.crc_deferred && digest != manifest.file_sha256) {
-    r.problem = "sha256 " + digest + " does not match the manifest's " + manifest.file_sha256;
+  if (r.crc_deferred && !mismatch.empty()) {
+    r.problem = mismatch;
   } else if (!r.gzip_ok) {
     r.problem = gzip_error;
-  } else if (r.has_manifest && file_size != manifest.file_size) {
-    r.problem =
-        "size is " + std::to_string(file_size) + " bytes, the manifest says " + std::to_string(manifest.file_size);
-  } else if (r.has_manifest && digest != manifest.file_sha256) {
-    r.problem = "sha256 " + digest + " does not match the manifest's " + manifest.file_sha256;
+  } else if (!mismatch.empty()) {
+    r.problem = mismatch;
   } else if (r.has_manifest && !encryption_mismatch(backup, manifest).empty()) {
     r.problem = encryption_mismatch(backup, manifest);
   } else if (r.has_manifest && !gzip_digest.empty() && gzip_digest != manifest.encryption.gzip_sha256) {
