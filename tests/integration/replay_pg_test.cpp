@@ -3,12 +3,16 @@
 // policies, drift, filters, dry run, the SQL script through psql, an injection attempt, the
 // fixture application's own logs.
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
 
+#include "replay/log/time_parse.h"
 #include "src/pg/local_cluster.h"
 #include "src/pg/process_runner.h"
 #include "tests/integration/replay_support.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_cluster.h"
+#include "verify/manifest.h"
 
 using namespace auditpitr;
 using test::LogLine;
@@ -432,4 +436,44 @@ TEST_CASE("what a soft delete touches is a mapping setting, followed by the casc
   auto bad = ws.replay({"--from", kFrom, "--to", kTo});
   CHECK(bad.exit_code == 2);
   CHECK_THAT(bad.err, Catch::Contains("updated_att"));
+}
+
+TEST_CASE("without --from, replay over a restored backup starts the skew margin before its snapshot", "[pg][replay]") {
+  auto db = test::portfolio_database("replay_margin");
+  test::ReplayWorkspace ws(db, {});
+  // What the backup holds: changes made before it, one of them never logged.
+  test::execute(db,
+                "UPDATE portfolios SET title = 'In the backup' WHERE id = 1; "
+                "UPDATE categories SET position = 3 WHERE id = 1");
+  auto backup = ws.cli({"backup"});
+  INFO(backup.err);
+  REQUIRE(backup.exit_code == 0);
+  std::string manifest_path;
+  for (const auto& e : std::filesystem::directory_iterator(ws.path() + "/backups"))
+    if (e.path().string().find(".manifest.json") != std::string::npos) manifest_path = e.path().string();
+  REQUIRE(!manifest_path.empty());
+  verify::Manifest manifest = verify::load_manifest(manifest_path);
+  auto snapshot = replay::parse_rfc3339(manifest.snapshot_time_utc);
+  REQUIRE(snapshot);
+  std::time_t snap = std::chrono::system_clock::to_time_t(*snapshot);
+  // The logs, as the application's clock wrote them: a change well before the snapshot (outside
+  // the margin: the backup holds what came after it), one in the margin that the backup already
+  // holds (its logged old position is not what the backup has), and one after the snapshot.
+  ws.append({portfolio("UPDATE_PORTFOLIO", test::rfc3339(snap - 60), 1, R"("title":"Logged long before")"),
+             {"UPDATE_CATEGORY_POSITION", test::rfc3339(snap - 2),
+              R"("categoryID":1,"oldPosition":5,"newPosition":3,"userID":"user-alice")"},
+             portfolio("UPDATE_PORTFOLIO", test::rfc3339(snap + 2), 2, R"("title":"After the backup")")});
+  auto restored = ws.cli({"restore", manifest.stamp, "--yes"});
+  INFO(restored.err);
+  REQUIRE(restored.exit_code == 0);
+
+  auto r = ws.replay({"--to", test::rfc3339(snap + 10), "--json"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("\"from\": \"" + replay::format_time(*snapshot - std::chrono::seconds(5)) + "\"") &&
+                        Catch::Contains(R"("skew_margin_seconds": 5)") && Catch::Contains(R"("applied": 2)") &&
+                        Catch::Contains(R"("drift_in_margin_count": 1)") && Catch::Contains(R"("drift_count": 0)"));
+  CHECK(q(db, "SELECT title FROM portfolios WHERE id = 1") == "In the backup");
+  CHECK(q(db, "SELECT position FROM categories WHERE id = 1") == "3");
+  CHECK(q(db, "SELECT title FROM portfolios WHERE id = 2") == "After the backup");
 }
