@@ -1,5 +1,8 @@
 #include "verify/row_fold.h"
 
+#include <cerrno>
+#include <cstdlib>
+
 #include "src/pg/connection.h"
 
 namespace auditpitr::verify {
@@ -78,9 +81,114 @@ std::string join_fields(const std::vector<std::string>& fields) {
   return out;
 }
 
-std::vector<std::string> read_rows(PgSession& db, const Table& table, const std::string& where_column,
-                                   const std::vector<std::string>& keys_of_column_or_key) {
-  std::vector<std::string> lines;
+namespace {
+
+/// Strict UTF-8 (no overlong forms, surrogates or code points past U+10FFFF) without NUL.
+bool valid_utf8_without_nul(const std::string& text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  std::size_t n = text.size(), i = 0;
+  while (i < n) {
+    unsigned char c = p[i];
+    if (c == 0) return false;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+    if (len == 0 || c > 0xF4 || i + len > n) return false;
+    for (std::size_t k = 1; k < len; ++k)
+      if ((p[i + k] & 0xC0) != 0x80) return false;
+    if (c == 0xE0 && p[i + 1] < 0xA0) return false;   // overlong
+    if (c == 0xED && p[i + 1] >= 0xA0) return false;  // surrogates
+    if (c == 0xF0 && p[i + 1] < 0x90) return false;   // overlong
+    if (c == 0xF4 && p[i + 1] >= 0x90) return false;  // past U+10FFFF
+    i += len;
+  }
+  return true;
+}
+
+bool canonical_integer_in(const std::string& t, long long low, long long high) {
+  std::size_t start = !t.empty() && t[0] == '-' ? 1 : 0;
+  std::size_t digits = t.size() - start;
+  if (digits == 0 || digits > 19) return false;
+  if (t[start] == '0' && (digits > 1 || start == 1)) return false;  // a leading zero, or "-0"
+  if (t.find_first_not_of("0123456789", start) != std::string::npos) return false;
+  errno = 0;
+  long long v = std::strtoll(t.c_str(), nullptr, 10);
+  return errno != ERANGE && v >= low && v <= high;
+}
+
+/// "YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z" as PostgreSQL shows it in UTC, ISO style: "YYYY-MM-DD
+/// HH:MM:SS[.f without trailing zeros]" and "+00" with a time zone; nullopt for anything else.
+std::optional<std::string> iso_timestamp(const std::string& t, bool with_zone) {
+  auto digits = [&](std::size_t at, std::size_t n, int& out) {
+    out = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+      if (i >= t.size() || t[i] < '0' || t[i] > '9') return false;
+      out = out * 10 + (t[i] - '0');
+    }
+    return true;
+  };
+  int year, month, day, hour, minute, second;
+  if (t.size() < 20 || t.back() != 'Z' || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':')
+    return std::nullopt;
+  if (!digits(0, 4, year) || !digits(5, 2, month) || !digits(8, 2, day) || !digits(11, 2, hour) ||
+      !digits(14, 2, minute) || !digits(17, 2, second))
+    return std::nullopt;
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (year < 1000 || month < 1 || month > 12 || day < 1 || day > kDays[month - 1] + (month == 2 && leap ? 1 : 0) ||
+      hour > 23 || minute > 59 || second > 59)
+    return std::nullopt;
+  std::string fraction;
+  if (t.size() > 20) {
+    if (t[19] != '.' || t.size() < 22 || t.size() > 27) return std::nullopt;
+    fraction = t.substr(20, t.size() - 21);
+    if (fraction.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
+  }
+  std::string out = t.substr(0, 10) + " " + t.substr(11, 8);
+  if (!fraction.empty()) out += "." + fraction;
+  if (with_zone) out += "+00";
+  return out;
+}
+
+}  // namespace
+
+Renderer::Renderer(PgSession& db, Tables& tables) : db_(db), tables_(tables) {
+  PgResult r = db_.exec(
+      "SELECT current_setting('server_encoding') = 'UTF8' AND current_setting('client_encoding') = 'UTF8', "
+      "current_setting('TimeZone') = 'UTC' AND current_setting('DateStyle') LIKE 'ISO,%'",
+      {}, "reading the session's encodings and time style");
+  utf8_ = PQntuples(r.get()) == 1 && std::string(PQgetvalue(r.get(), 0, 0)) == "t";
+  utc_iso_ = PQntuples(r.get()) == 1 && std::string(PQgetvalue(r.get(), 0, 1)) == "t";
+}
+
+std::optional<std::string> Renderer::local_rendering(const replay::TargetColumn& column,
+                                                     const replay::Value& value) const {
+  if (replay::conversion_of(column, value.kind) != replay::Conversion::plain) return std::nullopt;
+  const std::string& type = column.type;
+  if (type == "text" || type == "character varying") {
+    if (!utf8_ || !valid_utf8_without_nul(value.text)) return std::nullopt;
+    return copy_field(value.text.data(), value.text.size());
+  }
+  if (value.kind == replay::Value::Kind::timestamp) {
+    if (!utc_iso_) return std::nullopt;
+    if (type == "timestamp with time zone") return iso_timestamp(value.text, true);
+    if (type == "timestamp without time zone") return iso_timestamp(value.text, false);
+    return std::nullopt;
+  }
+  if (value.kind != replay::Value::Kind::integer) return std::nullopt;
+  bool fits = (type == "bigint" && canonical_integer_in(value.text, INT64_MIN, INT64_MAX)) ||
+              (type == "integer" && canonical_integer_in(value.text, INT32_MIN, INT32_MAX)) ||
+              (type == "smallint" && canonical_integer_in(value.text, INT16_MIN, INT16_MAX));
+  if (!fits) return std::nullopt;
+  return value.text;
+}
+
+void for_each_row(PgSession& db, const Table& table, const std::string& where_column,
+                  const std::vector<std::string>& keys_of_column_or_key, std::size_t per_query,
+                  const std::function<void(const PGresult* result, int row)>& on_row) {
   const TargetTable& t = *table.target;
   std::string columns;
   for (std::size_t i = 0; i < t.columns.size(); ++i) columns += (i ? ", " : "") + pg::quote_ident(t.columns[i].name);
@@ -95,9 +203,9 @@ std::vector<std::string> read_rows(PgSession& db, const Table& table, const std:
   }
   std::string sql = "SELECT " + columns + " FROM " + t.quoted() + " WHERE (" + left + ") IN (SELECT " + right +
                     " FROM unnest(" + unnest_args + ") AS u(" + names + "))";
-  for (std::size_t start = 0; start < keys_of_column_or_key.size(); start += kKeysPerQuery) {
+  for (std::size_t start = 0; start < keys_of_column_or_key.size(); start += per_query) {
     std::vector<std::vector<std::string>> parts(match.size());
-    for (std::size_t k = start; k < std::min(keys_of_column_or_key.size(), start + kKeysPerQuery); ++k) {
+    for (std::size_t k = start; k < std::min(keys_of_column_or_key.size(), start + per_query); ++k) {
       auto fields = split_fields(keys_of_column_or_key[k]);
       if (fields.size() != match.size()) continue;
       for (std::size_t i = 0; i < match.size(); ++i) parts[i].push_back(copy_unescape(fields[i]));
@@ -105,21 +213,34 @@ std::vector<std::string> read_rows(PgSession& db, const Table& table, const std:
     replay::Params params;
     for (auto& p : parts) params.push_back(array_literal(p));
     PgResult r = db.exec(sql, params, "reading rows of " + table.shape.qualified());
-    for (int row = 0; row < PQntuples(r.get()); ++row) {
-      std::vector<std::string> fields;
-      for (int c = 0; c < PQnfields(r.get()); ++c)
-        fields.push_back(
-            PQgetisnull(r.get(), row, c)
-                ? kNull
-                : copy_field(PQgetvalue(r.get(), row, c), static_cast<std::size_t>(PQgetlength(r.get(), row, c))));
-      lines.push_back(join_fields(fields));
-    }
+    for (int row = 0; row < PQntuples(r.get()); ++row) on_row(r.get(), row);
   }
+}
+
+std::string field_of(const PGresult* result, int row, int column) {
+  if (PQgetisnull(result, row, column)) return kNull;
+  return copy_field(PQgetvalue(result, row, column), static_cast<std::size_t>(PQgetlength(result, row, column)));
+}
+
+std::vector<std::string> read_rows(PgSession& db, const Table& table, const std::string& where_column,
+                                   const std::vector<std::string>& keys_of_column_or_key) {
+  std::vector<std::string> lines;
+  for_each_row(db, table, where_column, keys_of_column_or_key, kKeysPerQuery, [&](const PGresult* r, int row) {
+    std::vector<std::string> fields;
+    for (int c = 0; c < PQnfields(r); ++c) fields.push_back(field_of(r, row, c));
+    lines.push_back(join_fields(fields));
+  });
   return lines;
 }
 
 std::optional<std::string> key_of(const RowChange& c, std::size_t table, Tables& tables, const Renderer& renderer) {
   const Table& t = tables[table];
+  if (c.key.size() == 1 && t.key_positions.size() == 1) {  // the usual case, without a row's worth of fields
+    if (t.column(c.key[0].column) != t.key_positions[0])
+      return renderer.get(table, t.column(c.key[0].column), c.key[0].value) ? std::optional<std::string>(std::string())
+                                                                            : std::nullopt;
+    return renderer.get(table, t.key_positions[0], c.key[0].value);
+  }
   std::vector<std::string> fields(t.shape.columns.size());
   for (const auto& k : c.key) {
     auto text = renderer.get(table, t.column(k.column), k.value);

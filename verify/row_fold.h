@@ -5,12 +5,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "replay/apply/applier.h"
@@ -53,7 +55,7 @@ std::string join_fields(const std::vector<std::string>& fields);
 struct Table {
   const TargetTable* target = nullptr;
   TableShape shape;
-  std::map<std::string, std::size_t> column_index;
+  std::unordered_map<std::string, std::size_t> column_index;
   std::vector<std::size_t> key_positions;
   std::size_t soft_delete = SIZE_MAX;
 
@@ -104,19 +106,21 @@ class Tables {
 
  private:
   std::vector<Table> tables_;
-  std::map<std::string, std::size_t> by_name_;
+  std::unordered_map<std::string, std::size_t> by_name_;
 };
 
 /// Logged values in their columns' text form, as PostgreSQL renders them (COPY-escaped), asked for
-/// a chunk of changes at a time: one query per column and conversion.
+/// a chunk of changes at a time: one query per column and conversion. Values whose rendering
+/// follows from their logged text alone are not sent (local_rendering).
 class Renderer {
  public:
-  Renderer(PgSession& db, Tables& tables) : db_(db), tables_(tables) {}
+  Renderer(PgSession& db, Tables& tables);
 
   void request(std::size_t table, std::size_t column, const replay::Value& value) {
     if (value.is_null()) return;
     const auto& col = tables_[table].target->columns[column];
-    pending_[{table, column, static_cast<int>(replay::conversion_of(col, value.kind)), value.kind}].insert(value.text);
+    if (local_rendering(col, value)) return;
+    pending_[group_of(table, column, col, value.kind)].insert(value.text);
   }
   /// Renders everything requested since the last call.
   void render() {
@@ -127,17 +131,33 @@ class Renderer {
   std::optional<std::string> get(std::size_t table, std::size_t column, const replay::Value& value) const {
     if (value.is_null()) return kNull;
     const auto& col = tables_[table].target->columns[column];
-    Group group{table, column, static_cast<int>(replay::conversion_of(col, value.kind)), value.kind};
-    auto it = done_.find({group, value.text});
-    if (it == done_.end()) return std::nullopt;
+    if (auto local = local_rendering(col, value)) return local;
+    auto group = done_.find(group_of(table, column, col, value.kind));
+    if (group == done_.end()) return std::nullopt;
+    auto it = group->second.find(value.text);
+    if (it == group->second.end()) return std::nullopt;
     return it->second;
   }
   void clear() { done_.clear(); }
 
+  /// PostgreSQL's rendering of `value` in `column` when it follows from the text alone, so that
+  /// no query is needed: a canonical integer (no sign but '-', no leading zero, not "-0") within
+  /// the range of a smallint, integer or bigint column; when the server and client encodings are
+  /// both UTF8, any value of a `text` or unbounded `character varying` column that is valid UTF-8
+  /// without a NUL (text input and output keep it as it is, COPY-escaped); when the session shows
+  /// times in UTC, ISO style, a logged timestamp (`YYYY-MM-DDTHH:MM:SS[.ffffff]Z`, years 1000 to
+  /// 9999, a valid date and time) in a `timestamp with time zone` or `timestamp without time
+  /// zone` column. nullopt: ask PostgreSQL.
+  std::optional<std::string> local_rendering(const replay::TargetColumn& column, const replay::Value& value) const;
+
  private:
   using Group = std::tuple<std::size_t, std::size_t, int, replay::Value::Kind>;
+  static Group group_of(std::size_t table, std::size_t column, const replay::TargetColumn& col,
+                        replay::Value::Kind kind) {
+    return {table, column, static_cast<int>(replay::conversion_of(col, kind)), kind};
+  }
 
-  void render_group(const Group& group, const std::set<std::string>& texts) {
+  void render_group(const Group& group, const std::unordered_set<std::string>& texts) {
     std::vector<std::string> items(texts.begin(), texts.end());
     for (std::size_t i = 0; i < items.size(); i += kKeysPerQuery) {
       std::vector<std::string> part(items.begin() + static_cast<long>(i),
@@ -154,20 +174,23 @@ class Renderer {
                       " FROM unnest($1::text[]) WITH ORDINALITY AS u(x, n) ORDER BY n";
     PgResult r = db_.try_exec(sql, {array_literal(items)});
     if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) return false;
+    auto& done = done_[group];
     for (int row = 0; row < PQntuples(r.get()); ++row) {
       std::string text =
           PQgetisnull(r.get(), row, 0)
               ? kNull
               : copy_field(PQgetvalue(r.get(), row, 0), static_cast<std::size_t>(PQgetlength(r.get(), row, 0)));
-      done_[{group, items[static_cast<std::size_t>(row)]}] = std::move(text);
+      done[items[static_cast<std::size_t>(row)]] = std::move(text);
     }
     return true;
   }
 
   PgSession& db_;
   Tables& tables_;
-  std::map<Group, std::set<std::string>> pending_;
-  std::map<std::pair<Group, std::string>, std::string> done_;
+  bool utf8_ = false;     ///< server and client encodings are UTF8
+  bool utc_iso_ = false;  ///< TimeZone UTC, DateStyle ISO
+  std::map<Group, std::unordered_set<std::string>> pending_;
+  std::map<Group, std::unordered_map<std::string, std::string>> done_;
 };
 
 /// Reads (from, until] of the events, maps them, and hands their row changes over in chunks; the
@@ -192,6 +215,15 @@ void for_each_chunk(replay::AuditEventSource& events, replay::Mapper& mapper, re
   }
   if (!chunk.empty()) fn(chunk);
 }
+
+/// Rows of a table read by their keys: `SELECT every column WHERE key IN (...)`, `per_query` keys
+/// a query, each result row handed to `on_row` (columns in the table's order).
+void for_each_row(PgSession& db, const Table& table, const std::string& where_column,
+                  const std::vector<std::string>& keys_of_column_or_key, std::size_t per_query,
+                  const std::function<void(const PGresult* result, int row)>& on_row);
+
+/// A result's field as COPY text ("\\N" for NULL).
+std::string field_of(const PGresult* result, int row, int column);
 
 /// Rows of a table read by their keys: `SELECT every column WHERE key IN (...)`, as COPY lines.
 std::vector<std::string> read_rows(PgSession& db, const Table& table, const std::string& where_column,
@@ -219,6 +251,9 @@ struct ModelRow {
   /// that value was the event's time (automatic timestamps, a cascade's deletion time).
   std::vector<uint32_t> set_by;
   std::vector<bool> automatic;
+  /// Fold::defer_values: per column, 0 when `fields` holds the rendered value, else 1 + the
+  /// Value::Kind of the logged text it holds until Fold::render_deferred. Empty otherwise.
+  std::vector<uint8_t> deferred;
   uint32_t last_event = UINT32_MAX;  ///< the last event that touched the row
 };
 constexpr uint32_t kNoEvent = UINT32_MAX;
@@ -231,6 +266,72 @@ class Fold {
   Fold(Tables& tables, replay::Mapper& mapper, bool unknown_baseline = false)
       : tables_(tables), rows_(tables.size()), captured_(tables.size()), unknown_baseline_(unknown_baseline) {
     for (std::size_t t = 0; t < tables.size(); ++t) index_cascades(mapper.cascades_of(tables[t].target->name));
+  }
+
+  /// From now on only the values rows are found and judged alive by (the key columns, the columns
+  /// cascades follow, the soft-delete columns) are rendered as changes are applied; every other
+  /// logged value is kept as logged, and only the last one of each column of each row is rendered,
+  /// by render_deferred(). request() asks for exactly what apply() then needs.
+  void defer_values() {
+    eager_.assign(tables_.size(), {});
+    for (std::size_t t = 0; t < tables_.size(); ++t) {
+      eager_[t].assign(tables_[t].shape.columns.size(), false);
+      for (std::size_t k : tables_[t].key_positions) eager_[t][k] = true;
+      if (tables_[t].soft_delete != SIZE_MAX) eager_[t][tables_[t].soft_delete] = true;
+    }
+    for (const auto& [at, index] : by_fk_) eager_[at.first][at.second] = true;
+    for (const auto& [t, column] : cascade_soft_) eager_[t][column] = true;
+  }
+
+  /// The values a chunk of changes needs rendered before apply(): all of them, or with
+  /// defer_values() the eager ones only.
+  void request(const std::vector<RowChange>& chunk, Renderer& renderer) const {
+    for (const auto& c : chunk) {
+      std::size_t t = tables_.index(c.table);
+      for (const auto& k : c.key) renderer.request(t, tables_[t].column(k.column), k.value);
+      for (const auto& s : c.set) {
+        std::size_t column = tables_[t].column(s.column);
+        if (eager_.empty() || eager_[t][column]) renderer.request(t, column, s.value);
+      }
+      request_cascade_times(c.cascade, c.time, renderer);
+    }
+    renderer.render();
+  }
+
+  /// With defer_values(): renders the values kept as logged of the rows that exist, `per_query`
+  /// values at a time at most, as apply() would have (a value PostgreSQL refuses leaves its column
+  /// unknown). Rows the logs deleted keep their logged texts: nothing judges them by value.
+  void render_deferred(Renderer& renderer, std::size_t per_render = 50000) {
+    std::vector<std::pair<std::size_t, ModelRow*>> batch;
+    std::size_t values = 0;
+    auto flush = [&]() {
+      throw_if_interrupted();
+      renderer.render();
+      for (auto& [t, row] : batch) resolve_deferred(t, *row, renderer);
+      renderer.clear();
+      batch.clear();
+      values = 0;
+    };
+    for (std::size_t t = 0; t < tables_.size(); ++t) {
+      for (auto& [key, row] : rows_[t]) {
+        if (!row.exists || row.deferred.empty()) continue;
+        std::size_t before = values;
+        for (std::size_t c = 0; c < row.deferred.size(); ++c) {
+          if (!row.deferred[c]) continue;
+          replay::Value value = deferred_value(row, c);
+          if (auto local = renderer.local_rendering(tables_[t].target->columns[c], value)) {
+            row.fields[c] = std::move(*local);
+            row.deferred[c] = 0;
+          } else {
+            renderer.request(t, c, value);
+            ++values;
+          }
+        }
+        if (values != before) batch.emplace_back(t, &row);
+        if (values >= per_render) flush();
+      }
+    }
+    flush();
   }
 
   void load(std::size_t table, const std::string& line) {
@@ -301,6 +402,7 @@ class Fold {
       it->second.origin.assign(n, Origin::unknown);
       it->second.set_by.assign(n, kNoEvent);
       it->second.automatic.assign(n, false);
+      if (!eager_.empty()) it->second.deferred.assign(n, 0);
       if (unknown_baseline_) it->second.exists = it->second.existed_before = it->second.assumed = true;
     }
     return it->second;
@@ -314,6 +416,10 @@ class Fold {
 
   void logged(std::size_t t, const std::string& key, ModelRow& row, const replay::ColumnValue& value) {
     std::size_t column = tables_[t].column(value.column);
+    if (!eager_.empty() && !eager_[t][column] && !value.value.is_null()) {
+      defer(row, column, value.value, value.origin == replay::ValueOrigin::event_time);
+      return;
+    }
     set(t, key, row, column, renderer_->get(t, column, value.value), value.origin == replay::ValueOrigin::event_time);
   }
 
@@ -323,6 +429,7 @@ class Fold {
                 value.value_or(std::string()));
     row.fields[column] = value.value_or(kNull);
     row.origin[column] = value ? Origin::logged : Origin::unknown;
+    if (!row.deferred.empty()) row.deferred[column] = 0;
     if (row.set_by.empty()) return;  // a loaded row before any event: nothing to record
     row.set_by[column] = value ? event_ : kNoEvent;
     row.automatic[column] = automatic;
@@ -351,7 +458,8 @@ class Fold {
           set(t, child_key, child, soft, renderer.get(t, soft, deleted_at), true);
           for (const auto& name : c.soft_delete_touches) {
             std::size_t touched = tables_[t].column(name);
-            set(t, child_key, child, touched, renderer.get(t, touched, deleted_at), true);
+            if (!eager_.empty() && !eager_[t][touched]) defer(child, touched, deleted_at, true);
+            else set(t, child_key, child, touched, renderer.get(t, touched, deleted_at), true);
           }
           child.last_event = event_;
         }
@@ -360,10 +468,54 @@ class Fold {
     }
   }
 
+  /// A logged value kept as logged (defer_values): the column's origin, event and automatic flag
+  /// as set() records them.
+  void defer(ModelRow& row, std::size_t column, const replay::Value& value, bool automatic) {
+    row.fields[column] = value.text;
+    row.origin[column] = Origin::logged;
+    row.deferred[column] = static_cast<uint8_t>(1 + static_cast<int>(value.kind));
+    row.set_by[column] = event_;
+    row.automatic[column] = automatic;
+  }
+
+  static replay::Value deferred_value(const ModelRow& row, std::size_t column) {
+    return replay::Value::of(static_cast<replay::Value::Kind>(row.deferred[column] - 1), row.fields[column]);
+  }
+
+  void resolve_deferred(std::size_t t, ModelRow& row, const Renderer& renderer) {
+    for (std::size_t c = 0; c < row.deferred.size(); ++c) {
+      if (!row.deferred[c]) continue;
+      std::optional<std::string> text = renderer.get(t, c, deferred_value(row, c));
+      row.deferred[c] = 0;
+      if (text) {
+        row.fields[c] = std::move(*text);
+        continue;
+      }
+      row.fields[c] = kNull;  // as set() records a value PostgreSQL refused
+      row.origin[c] = Origin::unknown;
+      row.set_by[c] = kNoEvent;
+    }
+  }
+
+  void request_cascade_times(const std::vector<replay::CascadeDelete>& cascades, replay::TimePoint time,
+                             Renderer& renderer) const {
+    for (const auto& c : cascades) {
+      std::size_t t = tables_.index(c.table);
+      replay::Value deleted_at = replay::Value::of(replay::Value::Kind::timestamp, replay::format_rfc3339(time));
+      if (!c.soft_delete_column.empty()) renderer.request(t, tables_[t].column(c.soft_delete_column), deleted_at);
+      for (const auto& touched : c.soft_delete_touches) {
+        std::size_t column = tables_[t].column(touched);
+        if (eager_.empty() || eager_[t][column]) renderer.request(t, column, deleted_at);
+      }
+      request_cascade_times(c.children, time, renderer);
+    }
+  }
+
   void index_cascades(const std::vector<replay::CascadeDelete>& cascades) {
     for (const auto& c : cascades) {
       std::size_t t = tables_.index(c.table);
       by_fk_[{t, tables_[t].column(c.foreign_key)}];
+      if (!c.soft_delete_column.empty()) cascade_soft_.insert({t, tables_[t].column(c.soft_delete_column)});
       index_cascades(c.children);
     }
   }
@@ -380,6 +532,8 @@ class Fold {
   std::vector<std::unordered_map<std::string, ModelRow>> rows_;
   std::vector<std::vector<std::string>> captured_;
   std::map<std::pair<std::size_t, std::size_t>, std::unordered_map<std::string, std::set<std::string>>> by_fk_;
+  std::set<std::pair<std::size_t, std::size_t>> cascade_soft_;  ///< (table, column) cascades soft-delete
+  std::vector<std::vector<bool>> eager_;  ///< defer_values(): per table, the columns rendered at once
   const Renderer* renderer_ = nullptr;
   bool unknown_baseline_ = false;
   uint32_t event_ = kNoEvent;

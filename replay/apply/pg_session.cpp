@@ -90,6 +90,24 @@ PgResult PgSession::exec(const std::string& sql, const Params& params, const std
   return r;
 }
 
+void PgSession::copy_out(const std::string& sql, const std::function<void(const char* line, std::size_t size)>& on_line,
+                         const std::string& doing) {
+  PgResult started = run(sql, {}, doing);
+  if (PQresultStatus(started.get()) != PGRES_COPY_OUT) fail(started.get(), doing);
+  char* buffer = nullptr;
+  int size = 0;
+  while ((size = PQgetCopyData(conn_, &buffer, 0)) > 0) {
+    std::unique_ptr<char, decltype(&PQfreemem)> owned(buffer, &PQfreemem);
+    std::size_t n = static_cast<std::size_t>(size);
+    if (n > 0 && buffer[n - 1] == '\n') --n;
+    on_line(buffer, n);
+  }
+  if (size == -2) lost(doing, false);
+  PgResult finished(PQgetResult(conn_));
+  if (PQresultStatus(finished.get()) != PGRES_COMMAND_OK) fail(finished.get(), doing);
+  for (PGresult* more; (more = PQgetResult(conn_)) != nullptr;) PQclear(more);
+}
+
 void PgSession::fail(const PGresult* result, const std::string& doing) const {
   if (PQstatus(conn_) == CONNECTION_BAD) lost(doing, false);
   std::string state = sqlstate_of(result);

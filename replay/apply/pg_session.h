@@ -5,6 +5,7 @@
 
 #include <libpq-fe.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,6 +39,11 @@ class PgSession {
   PgResult exec(const std::string& sql, const Params& params = {}, const std::string& doing = "running a statement");
   /// Same, but a failed result is returned instead of thrown (the connection must still be fine).
   PgResult try_exec(const std::string& sql, const Params& params = {});
+
+  /// Runs `COPY (…) TO STDOUT` (text format) and hands each row's line, without its newline, to
+  /// `on_line` as it streams (valid during the call); runtime Error (naming `doing`) on failure.
+  void copy_out(const std::string& sql, const std::function<void(const char* line, std::size_t size)>& on_line,
+                const std::string& doing);
 
   /// The Error for a failed result or a broken connection while `doing` something, classified by
   /// pg::classify_sqlstate (src/pg/connection.h).

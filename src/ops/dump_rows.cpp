@@ -37,20 +37,22 @@ std::vector<std::string> identifiers(const std::string& text, std::size_t pos, c
 
 void CopyTextReader::feed(const char* data, std::size_t size) {
   pending_.append(data, size);
+  std::string_view all(pending_);
   std::size_t start = 0;
-  for (std::size_t nl; (nl = pending_.find('\n', start)) != std::string::npos; start = nl + 1)
-    line(pending_.substr(start, nl - start));
+  for (std::size_t nl; (nl = all.find('\n', start)) != std::string::npos; start = nl + 1)
+    line(all.substr(start, nl - start));
   pending_.erase(0, start);
 }
 
-void CopyTextReader::line(const std::string& text) {
+void CopyTextReader::line(std::string_view text) {
   if (!in_copy_) {
-    if (text.rfind("COPY ", 0) != 0) return;
-    std::vector<std::string> name = identifiers(text, 5, '.', ' ');
+    if (text.substr(0, 5) != "COPY ") return;
+    std::string header(text);
+    std::vector<std::string> name = identifiers(header, 5, '.', ' ');
     table_.clear();
     for (const auto& part : name) table_ += (table_.empty() ? "" : ".") + part;
-    std::size_t open = text.find(" (");
-    columns_ = open == std::string::npos ? std::vector<std::string>{} : identifiers(text, open + 2, ',', ')');
+    std::size_t open = header.find(" (");
+    columns_ = open == std::string::npos ? std::vector<std::string>{} : identifiers(header, open + 2, ',', ')');
     in_copy_ = saw_copy_ = true;
     return;
   }
@@ -58,12 +60,20 @@ void CopyTextReader::line(const std::string& text) {
     in_copy_ = false;
     return;
   }
-  std::vector<std::string> fields = verify::rows::split_fields(text);
-  if (fields.size() == columns_.size()) on_row_(table_, columns_, fields);
+  on_line_(table_, columns_, text);
 }
 
 void read_dump_tables(const Config& config, const BackupFile& backup, const std::vector<std::string>& tables,
                       pg::ProcessRunner& runner, const DumpRowFn& on_row) {
+  read_dump_lines(config, backup, tables, runner,
+                  [&](const std::string& table, const std::vector<std::string>& columns, std::string_view line) {
+                    std::vector<std::string> fields = verify::rows::split_fields(std::string(line));
+                    if (fields.size() == columns.size()) on_row(table, columns, fields);
+                  });
+}
+
+void read_dump_lines(const Config& config, const BackupFile& backup, const std::vector<std::string>& tables,
+                     pg::ProcessRunner& runner, const DumpLineFn& on_line) {
   CheckResult checked = check_backup(config, backup, runner);
   if (!checked.sound())
     throw verification_error("backup '" + backup.path + "' is damaged: " + checked.problem,
@@ -77,7 +87,7 @@ void read_dump_tables(const Config& config, const BackupFile& backup, const std:
   options.tables = tables;
   const DatabaseConfig& db = config.database(config.audit_database);
   pg::Command command = pg::pg_restore_command(pg_restore_for(config, version, runner), db.connect_info(), options);
-  CopyTextReader reader(on_row);
+  CopyTextReader reader(on_line);
   command.stdout_sink = [&reader](const char* data, std::size_t n) { reader.feed(data, n); };
   pg::ProcessResult result = runner.run(command);
   if (!result.ok())

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "src/catalog/catalog.h"
@@ -18,16 +19,20 @@ namespace auditpitr::ops {
 using DumpRowFn = std::function<void(const std::string& table, const std::vector<std::string>& columns,
                                      const std::vector<std::string>& fields)>;
 
+/// The same row as its line of COPY text, fields separated by tabs, not split (valid during the call).
+using DumpLineFn =
+    std::function<void(const std::string& table, const std::vector<std::string>& columns, std::string_view line)>;
+
 /// Parses pg_restore's plain output: `COPY schema.table (a, "b c") FROM stdin;`, rows, `\.`.
 class CopyTextReader {
  public:
-  explicit CopyTextReader(DumpRowFn on_row) : on_row_(std::move(on_row)) {}
+  explicit CopyTextReader(DumpLineFn on_line) : on_line_(std::move(on_line)) {}
   void feed(const char* data, std::size_t size);
   bool saw_copy() const { return saw_copy_; }
 
  private:
-  void line(const std::string& text);
-  DumpRowFn on_row_;
+  void line(std::string_view text);
+  DumpLineFn on_line_;
   std::string pending_, table_;
   std::vector<std::string> columns_;
   bool in_copy_ = false, saw_copy_ = false;
@@ -37,5 +42,8 @@ class CopyTextReader {
 /// after checking the backup (a verification Error, exit 3, when it is damaged).
 void read_dump_tables(const Config& config, const BackupFile& backup, const std::vector<std::string>& tables,
                       pg::ProcessRunner& runner, const DumpRowFn& on_row);
+/// Same, each row handed over as its line (rows whose field count is not the block's included).
+void read_dump_lines(const Config& config, const BackupFile& backup, const std::vector<std::string>& tables,
+                     pg::ProcessRunner& runner, const DumpLineFn& on_line);
 
 }  // namespace auditpitr::ops

@@ -1,11 +1,15 @@
-// lost: one pass over the logs folds their changes (verify/row_fold.h, the baseline unknown), the
-// touched rows are compared with the live ones by key, then one pass over the backup's tables finds
-// its rows the live database lacks and supplies the backup's values of the rows to bring back.
+// lost: one pass over the logs folds their changes (verify/row_fold.h, the baseline unknown; only
+// the keys and what cascades follow rendered as it goes, each row's final values rendered once at
+// the end), the touched rows are compared with the live ones by key, then one pass over the
+// backup's tables, each checked against one streamed list of the live table's keys, finds its rows
+// the live database lacks and supplies the backup's values of the rows to bring back.
 #include "src/ops/lost.h"
 
 #include <algorithm>
 #include <map>
 #include <set>
+#include <string_view>
+#include <unordered_set>
 
 #include "replay/apply/pg_sink.h"
 #include "replay/apply/replay_state.h"
@@ -29,8 +33,8 @@ using verify::rows::Origin;
 using verify::rows::Renderer;
 using verify::rows::Tables;
 
-constexpr std::size_t kEventsPerChunk = 20000;  // values rendered per chunk: fewer, larger queries
-constexpr std::size_t kRowsPerQuery = 5000;
+constexpr std::size_t kEventsPerChunk = 20000;  // keys rendered per chunk: fewer, larger queries
+constexpr std::size_t kRowsPerQuery = 20000;    // touched rows read by key per query
 
 /// The baseline: a backup's STAMP, the newest backup at or before a TIME, or the newest backup.
 BackupAt baseline_of(const Config& config, const std::string& dbname, const std::string& since) {
@@ -71,7 +75,7 @@ class EventBook {
     replay::TimePoint time;
   };
   const std::string* intern(const std::string& s) { return &*strings_.insert(s).first; }
-  std::set<std::string> strings_;
+  std::unordered_set<std::string> strings_;  // nodes: the pointers stay valid
   std::vector<Entry> events_;
 };
 
@@ -148,6 +152,7 @@ class LostSearch {
     tables_.emplace(report_.tables, *mapper_);
     renderer_.emplace(db_, *tables_);
     fold_.emplace(*tables_, *mapper_, true);
+    fold_->defer_values();
     for (std::size_t t = 0; t < tables_->size(); ++t)
       collect_links(*tables_, t, mapper_->cascades_of((*tables_)[t].target->name), links_);
     report_.user_field = mapper_->rules().user_field;
@@ -156,6 +161,8 @@ class LostSearch {
   void read_logs(replay::AuditEventSource& events) {
     std::vector<replay::RowChange> chunk;
     std::vector<uint32_t> chunk_events;
+    chunk.reserve(2 * kEventsPerChunk);
+    chunk_events.reserve(2 * kEventsPerChunk);
     std::size_t in_chunk = 0;
     replay::AuditEvent e;
     while (events.next(e)) {
@@ -174,6 +181,7 @@ class LostSearch {
       in_chunk = 0;
     }
     fold_chunk(chunk, chunk_events);
+    fold_->render_deferred(*renderer_);
     report_.left_out.add_unfinished(events.file_stats());
   }
 
@@ -183,39 +191,73 @@ class LostSearch {
       auto& rows = fold_->rows(t);
       report_.touched_rows += rows.size();
       std::vector<std::string> keys;
-      for (const auto& [key, row] : rows) keys.push_back(key);
+      for (const auto& [key, row] : rows)
+        if (row.exists) keys.push_back(key);  // a row the logs deleted is absent as logged
       std::sort(keys.begin(), keys.end());
-      for (std::size_t i = 0; i < keys.size(); i += kRowsPerQuery) {
-        std::vector<std::string> part(keys.begin() + static_cast<long>(i),
-                                      keys.begin() + static_cast<long>(std::min(keys.size(), i + kRowsPerQuery)));
-        std::map<std::string, std::vector<std::string>> live = live_rows(t, part);
-        for (const auto& key : part) judge_touched(t, key, rows.at(key), live);
-      }
+      const verify::rows::Table& table = (*tables_)[t];
+      std::vector<std::string> key_fields(table.key_positions.size());
+      std::unordered_set<std::string> found;
+      verify::rows::for_each_row(db_, table, "", keys, kRowsPerQuery, [&](const PGresult* r, int i) {
+        for (std::size_t k = 0; k < key_fields.size(); ++k)
+          key_fields[k] = verify::rows::field_of(r, i, static_cast<int>(table.key_positions[k]));
+        std::string key = verify::rows::join_fields(key_fields);
+        auto row = rows.find(key);
+        if (row == rows.end()) return;
+        judge_live(t, key, row->second, r, i);
+        found.insert(std::move(key));
+      });
+      for (const auto& key : keys)
+        if (!found.count(key)) candidates_[{t, key}] = Candidate{t, key, "missing", &rows.at(key), {}, {}, {}};
     }
   }
 
   /// The backup's rows of the tables in scope: those gone from the live database without a
-  /// logged delete, and the backup's values of the touched rows found missing.
+  /// logged delete, and the backup's values of the touched rows found missing. Each table's rows
+  /// are checked against its live keys, read once (`COPY (SELECT key) TO STDOUT`) when the dump's
+  /// block of the table begins; only the rows that matter are split into fields.
   void read_backup(pg::ProcessRunner& runner) {
     std::vector<std::string> names;
     for (std::size_t t = 0; t < tables_->size(); ++t)
       if (in_scope(t)) names.push_back((*tables_)[t].target->name);
     if (names.empty()) return;
-    std::map<std::string, std::vector<std::size_t>> positions;  // per COPY block: dump column -> table column
-    read_dump_tables(
-        config_, backup_, names, runner,
-        [&](const std::string& table, const std::vector<std::string>& columns, const std::vector<std::string>& fields) {
-          std::size_t t = tables_->find_qualified(table);
-          if (t == SIZE_MAX || !in_scope(t)) return;
-          ++report_.backup_rows;
-          std::vector<std::string> row((*tables_)[t].shape.columns.size(), kNull);
-          for (std::size_t i = 0; i < columns.size(); ++i) {
-            auto at = (*tables_)[t].column_index.find(columns[i]);
-            if (at != (*tables_)[t].column_index.end()) row[at->second] = fields[i];
-          }
-          backup_row(t, std::move(row));
-        });
-    for (auto& [t, batch] : pending_) check_untouched(t, batch);
+    std::string block_table;
+    std::size_t t = SIZE_MAX;
+    std::vector<std::size_t> to_table, key_at;  // dump column -> table column; key column -> dump column
+    std::vector<std::string> live;              // the block's table's live keys, sorted
+    std::vector<std::string_view> fields;
+    std::vector<std::string> key_fields;
+    read_dump_lines(config_, backup_, names, runner,
+                    [&](const std::string& table, const std::vector<std::string>& columns, std::string_view line) {
+                      if (table != block_table) {
+                        if (t != SIZE_MAX) confirm_absent(t);
+                        block_table = table;
+                        t = tables_->find_qualified(table);
+                        if (t != SIZE_MAX && !in_scope(t)) t = SIZE_MAX;
+                        if (t != SIZE_MAX) begin_block(t, columns, to_table, key_at, live);
+                      }
+                      if (t == SIZE_MAX) return;
+                      split_view(line, fields);
+                      if (fields.size() != columns.size()) return;
+                      ++report_.backup_rows;
+                      key_fields.resize(key_at.size());
+                      for (std::size_t k = 0; k < key_at.size(); ++k)
+                        key_fields[k] = key_at[k] == SIZE_MAX ? kNull : std::string(fields[key_at[k]]);
+                      std::string key = verify::rows::join_fields(key_fields);
+                      if (fold_->rows(t).count(key)) {
+                        auto it = candidates_.find({t, key});
+                        if (it != candidates_.end()) it->second.backup = backup_fields(t, to_table, fields);
+                        return;
+                      }
+                      if (std::binary_search(live.begin(), live.end(), key)) return;
+                      absent_.emplace_back(std::move(key), backup_fields(t, to_table, fields));
+                      if (absent_.size() == kRowsPerQuery) confirm_absent(t);
+                    });
+    if (t != SIZE_MAX) confirm_absent(t);
+  }
+
+  /// Whether a finding so far is one the options keep (--user: the backup can add none).
+  bool any_wanted() const {
+    return std::any_of(candidates_.begin(), candidates_.end(), [&](const auto& c) { return wanted(c.second); });
   }
 
   void finish(replay::PgSession& db) {
@@ -238,7 +280,7 @@ class LostSearch {
  private:
   void fold_chunk(std::vector<replay::RowChange>& chunk, std::vector<uint32_t>& chunk_events) {
     if (chunk.empty()) return;
-    verify::rows::request_values(chunk, true, *tables_, *renderer_);
+    fold_->request(chunk, *renderer_);
     for (std::size_t i = 0; i < chunk.size(); ++i) {
       fold_->set_event(chunk_events[i]);
       fold_->apply(chunk[i], *renderer_);
@@ -248,53 +290,79 @@ class LostSearch {
     chunk_events.clear();
   }
 
-  std::map<std::string, std::vector<std::string>> live_rows(std::size_t t, const std::vector<std::string>& keys) {
-    std::map<std::string, std::vector<std::string>> out;
-    for (const auto& line : verify::rows::read_rows(db_, (*tables_)[t], "", keys)) {
-      std::vector<std::string> fields = verify::rows::split_fields(line);
-      out.emplace((*tables_)[t].key_of(fields), std::move(fields));
-    }
-    return out;
-  }
-
-  void judge_touched(std::size_t t, const std::string& key, const ModelRow& row,
-                     const std::map<std::string, std::vector<std::string>>& live) {
-    if (!row.exists) return;  // deleted by the logs: its absence is as logged
-    auto found = live.find(key);
-    if (found == live.end()) {
-      candidates_[{t, key}] = Candidate{t, key, "missing", &row, {}, {}, {}};
-      return;
-    }
+  /// A touched row the database holds: changed when a logged column differs.
+  void judge_live(std::size_t t, const std::string& key, const ModelRow& row, const PGresult* r, int i) {
     std::vector<std::size_t> differing;
     for (std::size_t c = 0; c < row.fields.size(); ++c) {
       if (row.origin[c] != Origin::logged) continue;
-      const std::string& is = found->second[c];
+      std::string is = verify::rows::field_of(r, i, static_cast<int>(c));
       bool same = row.automatic[c] ? (is == kNull) == (row.fields[c] == kNull) : is == row.fields[c];
       if (!same) differing.push_back(c);
     }
-    if (!differing.empty()) candidates_[{t, key}] = Candidate{t, key, "changed", &row, {}, differing, found->second};
+    if (differing.empty()) return;
+    std::vector<std::string> live;
+    for (int c = 0; c < PQnfields(r); ++c) live.push_back(verify::rows::field_of(r, i, c));
+    candidates_[{t, key}] = Candidate{t, key, "changed", &row, {}, differing, std::move(live)};
   }
 
-  void backup_row(std::size_t t, std::vector<std::string> fields) {
-    std::string key = (*tables_)[t].key_of(fields);
-    if (fold_->rows(t).count(key)) {
-      auto it = candidates_.find({t, key});
-      if (it != candidates_.end()) it->second.backup = std::move(fields);
-      return;
+  /// A COPY block of table `t` begins: where its columns go, where its key is, and the live keys.
+  void begin_block(std::size_t t, const std::vector<std::string>& columns, std::vector<std::size_t>& to_table,
+                   std::vector<std::size_t>& key_at, std::vector<std::string>& live) {
+    const verify::rows::Table& table = (*tables_)[t];
+    to_table.assign(columns.size(), SIZE_MAX);
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      auto at = table.column_index.find(columns[i]);
+      if (at != table.column_index.end()) to_table[i] = at->second;
     }
-    auto& batch = pending_[t];
-    batch.push_back(std::move(fields));
-    if (batch.size() == kRowsPerQuery) check_untouched(t, batch);
+    key_at.assign(table.key_positions.size(), SIZE_MAX);
+    for (std::size_t k = 0; k < key_at.size(); ++k)
+      for (std::size_t i = 0; i < columns.size(); ++i)
+        if (to_table[i] == table.key_positions[k]) key_at[k] = i;
+    live.clear();
+    std::string keys;
+    for (const auto& k : table.target->primary_key) keys += (keys.empty() ? "" : ", ") + pg::quote_ident(k);
+    db_.copy_out(
+        "COPY (SELECT " + keys + " FROM " + table.target->quoted() + ") TO STDOUT",
+        [&](const char* line, std::size_t size) { live.emplace_back(line, size); },
+        "reading the keys of " + table.shape.qualified());
+    std::sort(live.begin(), live.end());
+    throw_if_interrupted();
   }
 
-  void check_untouched(std::size_t t, std::vector<std::vector<std::string>>& batch) {
+  /// The backup's rows whose keys the live list lacks, looked up by key (the dump's text cast to
+  /// the key's type): those the database does not hold are deleted_unlogged.
+  void confirm_absent(std::size_t t) {
+    if (absent_.empty()) return;
+    const verify::rows::Table& table = (*tables_)[t];
     std::vector<std::string> keys;
-    for (const auto& f : batch) keys.push_back((*tables_)[t].key_of(f));
-    auto live = live_rows(t, keys);
-    for (std::size_t i = 0; i < batch.size(); ++i)
-      if (!live.count(keys[i]))
-        candidates_[{t, keys[i]}] = Candidate{t, keys[i], "deleted_unlogged", nullptr, std::move(batch[i]), {}, {}};
-    batch.clear();
+    for (const auto& [key, fields] : absent_) keys.push_back(key);
+    std::unordered_set<std::string> found;
+    std::vector<std::string> key_fields(table.key_positions.size());
+    verify::rows::for_each_row(db_, table, "", keys, kRowsPerQuery, [&](const PGresult* r, int i) {
+      for (std::size_t k = 0; k < key_fields.size(); ++k)
+        key_fields[k] = verify::rows::field_of(r, i, static_cast<int>(table.key_positions[k]));
+      found.insert(verify::rows::join_fields(key_fields));
+    });
+    for (auto& [key, fields] : absent_)
+      if (!found.count(key))
+        candidates_[{t, key}] = Candidate{t, key, "deleted_unlogged", nullptr, std::move(fields), {}, {}};
+    absent_.clear();
+  }
+
+  static void split_view(std::string_view line, std::vector<std::string_view>& out) {
+    out.clear();
+    std::size_t start = 0;
+    for (std::size_t tab; (tab = line.find('\t', start)) != std::string_view::npos; start = tab + 1)
+      out.push_back(line.substr(start, tab - start));
+    out.push_back(line.substr(start));
+  }
+
+  std::vector<std::string> backup_fields(std::size_t t, const std::vector<std::size_t>& to_table,
+                                         const std::vector<std::string_view>& fields) const {
+    std::vector<std::string> row((*tables_)[t].shape.columns.size(), kNull);
+    for (std::size_t i = 0; i < fields.size(); ++i)
+      if (to_table[i] != SIZE_MAX) row[to_table[i]] = std::string(fields[i]);
+    return row;
   }
 
   bool in_scope(std::size_t t) const {
@@ -376,7 +444,7 @@ class LostSearch {
   std::vector<Link> links_;
   EventBook book_;
   std::map<std::pair<std::size_t, std::string>, Candidate> candidates_;
-  std::map<std::size_t, std::vector<std::vector<std::string>>> pending_;
+  std::vector<std::pair<std::string, std::vector<std::string>>> absent_;  ///< read_backup: to look up
 };
 
 // ---- writing the rows back ----
@@ -451,8 +519,12 @@ LostReport find_lost(const Config& config, const LostOptions& options, pg::Proce
   report.left_out.unread_files = replay::unread_log_files(report.audit_dir, kReplayedLogs);
   reporter.info("Comparing " + std::to_string(report.events) + " events' rows with " + search.db().describe() + "...");
   search.compare_touched();
-  reporter.info("Reading the rows of backup " + baseline.file.stamp + "...");
-  search.read_backup(runner);
+  // --user: the backup only adds deleted_unlogged rows (which have no user) and the backup's values
+  // of rows already found; with nothing found for the users there is nothing to read it for.
+  if (options.users.empty() || search.any_wanted()) {
+    reporter.info("Reading the rows of backup " + baseline.file.stamp + "...");
+    search.read_backup(runner);
+  }
   search.finish(search.db());
   return report;
 }

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 #include <ctime>
+#include <map>
 #include <set>
 
 #include "src/pg/local_cluster.h"
@@ -18,6 +19,12 @@ using test::LogLine;
 namespace {
 
 using test::rfc3339;
+
+/// rfc3339(t) with .1205 of a second: "…:SS.120500Z".
+std::string fraction_of_second(std::time_t t) {
+  std::string text = rfc3339(t);
+  return text.substr(0, text.size() - 1) + ".120500Z";
+}
 
 /// "table key kind" of each row lost's JSON lists.
 std::set<std::string> findings(const std::string& json) {
@@ -55,6 +62,10 @@ TEST_CASE("lost finds rows deleted or changed behind the logs' back, and brings 
       {"CREATE_PORTFOLIO", rfc3339(base + 3), R"("portfolioID":11,"title":"Eleven","userID":"user-bob")"},
       {"CREATE_CATEGORY", rfc3339(base + 4), R"("categoryID":21,"portfolioID":11,"title":"Gone","userID":"user-bob")"},
       {"DELETE_PORTFOLIO", rfc3339(base + 5), R"("portfolioID":11,"userID":"user-bob")"},
+      // rendered without PostgreSQL (verify/row_fold.h, local_rendering): a fraction of a second,
+      // a backslash, a newline and non-ASCII text, which must read as PostgreSQL renders them
+      {"UPDATE_CATEGORY", fraction_of_second(base + 6),
+       R"("categoryID":20,"title":"Back\\slash\nline \u00e9 \u2713","userID":"user-dave")"},
   };
   test::ReplayWorkspace ws(db, lines);
 
@@ -97,8 +108,26 @@ TEST_CASE("lost finds rows deleted or changed behind the logs' back, and brings 
     CHECK(std::string(title["event"]["user"].get_string().value()) == "user-alice");
   }
 
-  CHECK(findings(ws.cli({"lost", "--json", "--user", "user-alice"}).out) ==
-        std::set<std::string>{"public.portfolios 1 changed"});
+  for (simdjson::dom::element row : doc["rows"].get_array()) {
+    if (std::string(row["table"].get_string().value()) != "public.categories" ||
+        std::string(row["key"].at(0).get_string().value()) != "20")
+      continue;
+    std::map<std::string, std::string> values;
+    for (simdjson::dom::element v : row["values"].get_array())
+      values[std::string(v["column"].get_string().value())] = std::string(v["value"].get_string().value());
+    std::string stamp = rfc3339(base + 6);
+    CHECK(values["updated_at"] == stamp.substr(0, 10) + " " + stamp.substr(11, 8) + ".1205+00");
+    CHECK(values["title"] == "Back\\slash\nline \xc3\xa9 \xe2\x9c\x93");
+  }
+
+  auto alice = ws.cli({"lost", "--json", "--user", "user-alice"});
+  CHECK(findings(alice.out) == std::set<std::string>{"public.portfolios 1 changed"});
+  CHECK(parser.parse(alice.out)["backup_rows_read"].get_uint64().value() > 0);  // in_backup of its finding
+  // --user with nothing found for the user: the backup has nothing to add, and is not read
+  auto nobody = ws.cli({"lost", "--json", "--user", "user-nobody"});
+  CHECK(nobody.exit_code == 0);
+  CHECK(findings(nobody.out).empty());
+  CHECK(parser.parse(nobody.out)["backup_rows_read"].get_uint64().value() == 0);
   CHECK(findings(ws.cli({"lost", "--json", "--table", "projects"}).out) ==
         std::set<std::string>{"public.projects 1 deleted_unlogged"});
   auto text = ws.cli({"lost"});
