@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <string_view>
 
 #include "src/util/interrupt.h"
 #include "src/util/json_writer.h"
@@ -82,6 +83,22 @@ void write_document(const std::string& document) {
 
 void Output::json(const std::string& document) const {
   if (json_) write_document(document);
+}
+
+void Output::json_streamed(const std::function<void(const std::function<void(const std::string&)>&)>& write) const {
+  if (!json_) return;
+  // From the first piece on stdout carries this document: a failure midway is reported on stderr
+  // only (and by the exit code), not as a second document after a truncated one.
+  bool first = true;
+  write([&first](const std::string& piece) {
+    if (piece.empty()) return;
+    if (first && piece[0] == '{') std::cout << "{\n  \"format\": 1," << std::string_view(piece).substr(1);
+    else std::cout << piece;
+    first = false;
+    document_written = true;
+  });
+  std::cout << "\n";
+  std::cout.flush();
 }
 
 void json_error(const Error& error) {

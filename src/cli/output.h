@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <string>
 
@@ -27,6 +28,9 @@ class Output {
   void clear_progress() const;
   /// The JSON document (json mode only), an object: "format": 1 is put first (docs/json.md).
   void json(const std::string& document) const;
+  /// The same for a document too large to hold: `write` hands it to the function it is given piece
+  /// by piece, each written out at once. The pieces make one object with at least one key.
+  void json_streamed(const std::function<void(const std::function<void(const std::string&)>&)>& write) const;
 
   bool json_mode() const { return json_; }
   /// Asks `question` ("... Type 'yes' to proceed:" is added) and reads the answer: true only for

@@ -31,7 +31,7 @@ std::string json_quote(const std::string& text) {
 void JsonWriter::newline() {
   if (indent_ <= 0) return;
   out_ += '\n';
-  out_.append(first_.size() * static_cast<std::size_t>(indent_), ' ');
+  out_.append((static_cast<std::size_t>(depth_) + first_.size()) * static_cast<std::size_t>(indent_), ' ');
 }
 
 void JsonWriter::before_value() {
@@ -110,7 +110,7 @@ JsonWriter& JsonWriter::value(bool flag) {
   return *this;
 }
 
-JsonWriter& JsonWriter::json(const std::string& document) {
+JsonWriter& JsonWriter::json(std::string_view document) {
   before_value();
   out_ += document;
   return *this;

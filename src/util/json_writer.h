@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace auditpitr {
@@ -11,6 +12,9 @@ class JsonWriter {
  public:
   /// `indent` > 0 pretty-prints with that many spaces; 0 writes one line.
   explicit JsonWriter(int indent = 2) : indent_(indent) {}
+  /// A fragment to be inserted with json() `depth` containers deep in a document written with the
+  /// same `indent`: its lines are indented as they would be there.
+  JsonWriter(int indent, int depth) : indent_(indent), depth_(depth) {}
 
   JsonWriter& begin_object();
   JsonWriter& end_object();
@@ -26,7 +30,7 @@ class JsonWriter {
   JsonWriter& value(bool flag);
   JsonWriter& null();
   /// A value that is already a JSON document (another writer's str()), inserted as it is.
-  JsonWriter& json(const std::string& document);
+  JsonWriter& json(std::string_view document);
   /// key + value in one call.
   template <typename T>
   JsonWriter& field(const std::string& name, const T& v) {
@@ -41,6 +45,13 @@ class JsonWriter {
   }
 
   const std::string& str() const { return out_; }
+  /// Hands over the text written so far and forgets it, the writer's place kept: a document far
+  /// larger than the memory can go out piece by piece.
+  std::string take() {
+    std::string piece;
+    piece.swap(out_);
+    return piece;
+  }
 
  private:
   void before_value();
@@ -48,6 +59,7 @@ class JsonWriter {
   JsonWriter& close(char bracket);
   void newline();
   int indent_;
+  int depth_ = 0;  // containers around the fragment (see the constructor)
   std::string out_;
   std::vector<bool> first_;  // per open container: no element written yet
   bool after_key_ = false;
