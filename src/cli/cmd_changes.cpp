@@ -22,12 +22,13 @@ int run_changes(const GlobalOptions& global, const ChangesArgs& args) {
   options.tables = args.tables;
   options.users = args.users;
   options.strict = args.strict;
+  options.all_rows = args.json;  // the text form lists the first rows of each group only
   options.from = replay::parse_cli_time(args.from, "--from");
   options.to = replay::parse_cli_time(args.to, "--to");
   if (options.to < options.from) throw usage_error("--to " + args.to + " is before --from " + args.from, "swap them");
   Output out(args.json);
   ops::ChangesReport report = ops::changes(config, options);
-  if (args.json) out.json(ops::changes_json(report));
+  if (args.json) out.json_streamed([&report](const auto& write) { ops::changes_json(report, write); });
   else print_report(out, ops::changes_text(report));
   return 0;
 }
@@ -43,6 +44,8 @@ void add_changes_command(CLI::App& app, const GlobalOptions& global, Action& act
               "counts and the rows: key, time (UTC), operation, acting user (the rules' user_field), values,\n"
               "file:line. --table and --user (repeatable) keep only those tables or users: '--user alice'\n"
               "answers \"what did alice do\". A bulk reorder line counts once per row it names.\n"
+              "The memory used does not grow with the window: --json keeps the rows beyond 4 MB in a\n"
+              "temporary file in $TMPDIR (/tmp by default; removed at once, never left behind).\n"
               "Only the logs are read: the tables come from the [audit] database, or with --backup from a\n"
               "backup's manifest (the server is then not contacted).\n"
               "Times: RFC 3339 (2025-01-23T14:05:30Z), local '2025-01-23 14:05:30' or a stamp 20250123_140530.\n"

@@ -1,5 +1,6 @@
 // changes: one pass over the events of [from, to]; each mapped row change that passes the table and
-// user filters lands in its (table, action) group.
+// user filters is counted in its (table, action) group, kept when it is among the group's first
+// rows, and with all_rows rendered as JSON into the group's bucket (memory, then a temporary file).
 #include "src/ops/changes.h"
 
 #include <algorithm>
@@ -46,6 +47,9 @@ ChangesReport changes_events(replay::AuditEventSource& events, replay::Mapper& m
   report.options = options;
   report.schema_source = schema_source;
   report.user_field = mapper.rules().user_field;
+  if (options.all_rows)
+    report.rows = std::make_shared<SpillBuckets>("changes' rows", "narrow the window (--from, --to, --table, --user)",
+                                                 options.memory_budget);
   std::set<std::string> tables(options.tables.begin(), options.tables.end());
   std::set<std::string> users(options.users.begin(), options.users.end());
   std::map<std::pair<std::string, std::string>, ChangeGroup> groups;
@@ -63,12 +67,27 @@ ChangesReport changes_events(replay::AuditEventSource& events, replay::Mapper& m
       const std::string& table = mapper.catalog().tables()[c.table].name;
       if (!tables.empty() && !tables.count(table)) continue;
       replay::RowChange r = mapper.to_row_change(e, mapped, c);
-      ChangeGroup& g = groups[{table, replay::change_action_name(r.action)}];
-      g.table = table;
-      g.action = replay::change_action_name(r.action);
-      g.rows.push_back({key_text(r), e.time, std::string(e.operation), user, values_of(r.set), values_of(r.expect),
-                        e.file ? *e.file : std::string(), e.line_number});
+      const char* action = replay::change_action_name(r.action);
+      auto [at, added] = groups.try_emplace({table, action});
+      ChangeGroup& g = at->second;
+      if (added) {
+        g.table = table;
+        g.action = action;
+        if (report.rows) g.bucket = report.rows->add_bucket();
+      }
+      ++g.count;
       matched = true;
+      if (g.first_rows.size() >= kChangesRowsShown && !report.rows) continue;
+      ChangedRow row{key_text(r),
+                     e.time,
+                     std::string(e.operation),
+                     user,
+                     values_of(r.set),
+                     values_of(r.expect),
+                     e.file ? *e.file : std::string(),
+                     e.line_number};
+      if (report.rows) report.rows->append(g.bucket, changed_row_json(row));
+      if (g.first_rows.size() < kChangesRowsShown) g.first_rows.push_back(std::move(row));
     }
     if (matched) ++report.matched_events;
   }

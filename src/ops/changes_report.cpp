@@ -1,4 +1,7 @@
-// changes' renderings: one JSON object (docs/changes.md) and per-group aligned lines.
+// changes' renderings: one JSON object (docs/changes.md), streamed with the rows read back from
+// their buckets, and per-group aligned lines from the groups' first rows.
+#include <stdexcept>
+
 #include "src/ops/changes.h"
 #include "src/util/format.h"
 #include "src/util/fs.h"
@@ -7,7 +10,8 @@
 namespace auditpitr::ops {
 namespace {
 
-constexpr std::size_t kRowsShown = 20;  // per group in the text form; --json lists them all
+constexpr int kRowDepth = 4;                    // document > groups > group > rows > the row
+constexpr std::size_t kPieceBytes = 64u << 10;  // what changes_json hands over at a time
 
 void strings_json(JsonWriter& w, const std::string& name, const std::vector<std::string>& values) {
   w.key(name).begin_array();
@@ -17,7 +21,18 @@ void strings_json(JsonWriter& w, const std::string& name, const std::vector<std:
 
 }  // namespace
 
-std::string changes_json(const ChangesReport& r) {
+std::string changed_row_json(const ChangedRow& row) {
+  JsonWriter w(2, kRowDepth);
+  w.begin_object().field("key", row.key).field("time", replay::format_time(row.time));
+  w.field("operation", row.operation).field_or_null("user", row.user);
+  values_json(w, "set", row.set);
+  values_json(w, "from", row.from);
+  w.field("file", row.file).field("line", row.line_number).end_object();
+  return w.str();
+}
+
+void changes_json(const ChangesReport& r, const std::function<void(const std::string&)>& write) {
+  if (!r.rows) throw std::logic_error("changes_json needs a report made with all_rows");
   JsonWriter w;
   w.begin_object().field("audit_dir", r.audit_dir).field("schema_source", r.schema_source);
   w.field("from", replay::format_time(r.options.from)).field("to", replay::format_time(r.options.to));
@@ -26,21 +41,24 @@ std::string changes_json(const ChangesReport& r) {
   w.field("user_field", r.user_field).field("events", r.events).field("matched_events", r.matched_events);
   w.key("groups").begin_array();
   for (const auto& g : r.groups) {
-    w.begin_object().field("table", g.table).field("action", g.action).field("count", uint64_t(g.rows.size()));
+    w.begin_object().field("table", g.table).field("action", g.action).field("count", g.count);
     w.key("rows").begin_array();
-    for (const auto& row : g.rows) {
-      w.begin_object().field("key", row.key).field("time", replay::format_time(row.time));
-      w.field("operation", row.operation).field_or_null("user", row.user);
-      values_json(w, "set", row.set);
-      values_json(w, "from", row.from);
-      w.field("file", row.file).field("line", row.line_number).end_object();
-    }
+    r.rows->read(g.bucket, [&](std::string_view row) {
+      w.json(std::string(row));
+      if (w.str().size() >= kPieceBytes) write(w.take());
+    });
     w.end_array().end_object();
   }
   w.end_array();
   left_out_json(w, r.left_out);
   w.end_object();
-  return w.str();
+  write(w.take());
+}
+
+std::string changes_json(const ChangesReport& r) {
+  std::string out;
+  changes_json(r, [&out](const std::string& piece) { out += piece; });
+  return out;
 }
 
 std::vector<ReportLine> changes_text(const ChangesReport& r) {
@@ -54,21 +72,19 @@ std::vector<ReportLine> changes_text(const ChangesReport& r) {
                                                 " in the window)"});
   if (r.groups.empty()) out.push_back({ReportLine::Kind::info, "no logged change matches"});
   std::vector<std::vector<std::string>> summary;
-  for (const auto& g : r.groups) summary.push_back({"  " + g.table, g.action, grouped(g.rows.size())});
+  for (const auto& g : r.groups) summary.push_back({"  " + g.table, g.action, grouped(g.count)});
   for (const auto& line : align_columns(summary)) out.push_back({ReportLine::Kind::plain, line});
   for (const auto& g : r.groups) {
-    out.push_back({ReportLine::Kind::heading, g.table + " " + g.action + " (" + grouped(g.rows.size()) + ")"});
+    out.push_back({ReportLine::Kind::heading, g.table + " " + g.action + " (" + grouped(g.count) + ")"});
     std::vector<std::vector<std::string>> rows{{"KEY", "TIME", "OPERATION", "USER", "AT", "VALUES"}};
-    for (std::size_t i = 0; i < g.rows.size() && i < kRowsShown; ++i) {
-      const ChangedRow& row = g.rows[i];
+    for (const ChangedRow& row : g.first_rows)
       rows.push_back({printable(cut_text(row.key, 24)), display_time(row.time), row.operation,
                       printable(cut_text(row.user, 24)), base_name(row.file) + ":" + std::to_string(row.line_number),
                       values_text(row.set, row.from)});
-    }
     for (const auto& line : align_columns(rows)) out.push_back({ReportLine::Kind::plain, "  " + line});
-    if (g.rows.size() > kRowsShown)
+    if (g.count > kChangesRowsShown)
       out.push_back({ReportLine::Kind::info,
-                     "and " + count_text(g.rows.size() - kRowsShown, "more row") + " (--json lists them all)"});
+                     "and " + count_text(g.count - kChangesRowsShown, "more row") + " (--json lists them all)"});
   }
   left_out_text(r.left_out, out);
   return out;
