@@ -2,13 +2,13 @@
 // unlinked temporary file, and each bucket remembers where its chunks went.
 #include "src/util/spill.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
 
 #include "src/error.h"
 #include "src/util/format.h"

@@ -122,7 +122,7 @@ TEST_CASE("a temporary file that cannot be written or created is named, with wha
     for (int i = 0; i < 10; ++i) spill.append(b, record(0, i));
     FAIL("no error");
   } catch (const Error& e) {
-    CHECK_THAT(std::string(e.what()), Catch::Contains("unable to create a temporary file in '" + tmp.path() +
-                                                      "/missing' for test records"));
+    CHECK_THAT(std::string(e.what()),
+               Catch::Contains("unable to create a temporary file in '" + tmp.path() + "/missing' for test records"));
   }
 }
