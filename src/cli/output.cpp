@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
-#include <string_view>
 
 #include "src/util/interrupt.h"
 #include "src/util/json_writer.h"
@@ -92,8 +91,7 @@ void Output::json_streamed(const std::function<void(const std::function<void(con
   bool first = true;
   write([&first](const std::string& piece) {
     if (piece.empty()) return;
-    if (first && piece[0] == '{') std::cout << "{\n  \"format\": 1," << std::string_view(piece).substr(1);
-    else std::cout << piece;
+    std::cout << (first ? with_format(piece) : piece);
     first = false;
     document_written = true;
   });

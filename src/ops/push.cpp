@@ -183,8 +183,7 @@ PushedSet push_set(const BackupSet& set, const PruneFacts& facts, remote::Remote
 class Snapshot {
  public:
   Snapshot(const std::string& path, uint64_t size) {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/auditpitr-push-XXXXXX";
+    std::string pattern = temporary_folder() + "/auditpitr-push-XXXXXX";
     int fd = ::mkstemp(pattern.data());
     if (fd < 0) throw system_error("unable to create a temporary file in '" + parent_path(pattern) + "'", errno);
     path_ = pattern;

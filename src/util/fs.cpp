@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
 
 #include "src/error.h"
 
@@ -37,6 +38,11 @@ std::string random_letters() {
 }
 
 }  // namespace
+
+std::string temporary_folder() {
+  const char* tmp = std::getenv("TMPDIR");
+  return tmp && *tmp ? tmp : "/tmp";
+}
 
 std::string temporary_name_for(const std::string& final_path) {
   return final_path + kTemporaryInfix + random_letters();

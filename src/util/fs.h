@@ -11,6 +11,9 @@ namespace auditpitr {
 /// temporary_file_target below recognises it.
 std::string temporary_name_for(const std::string& final_path);
 
+/// Where scratch files that are not backups go: $TMPDIR, or /tmp when it is unset or empty.
+std::string temporary_folder();
+
 /// Creates `path`, which must not exist: never follows or reuses a planted file or link
 /// (O_CREAT|O_EXCL|O_NOFOLLOW), and sets exactly `mode` whatever the umask. Returns the open
 /// descriptor (write-only, close-on-exec), or -1 with errno EEXIST when something has that name;

@@ -7,22 +7,17 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 
 #include "src/error.h"
 #include "src/util/format.h"
+#include "src/util/fs.h"
 
 namespace auditpitr {
 namespace {
 
 constexpr std::size_t kMaxChunk = 64u << 10;
 constexpr std::size_t kLengthBytes = sizeof(uint64_t);
-
-std::string temporary_folder() {
-  const char* tmp = std::getenv("TMPDIR");
-  return tmp && *tmp ? tmp : "/tmp";
-}
 
 }  // namespace
 
