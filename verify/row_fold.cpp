@@ -63,16 +63,18 @@ std::string copy_unescape(const std::string& field) {
   return out;
 }
 
-std::vector<std::string> split_fields(const std::string& line) {
-  std::vector<std::string> fields;
+void split_field_views(std::string_view line, std::vector<std::string_view>& out) {
+  out.clear();
   std::size_t start = 0;
-  for (std::size_t i = 0; i <= line.size(); ++i) {
-    if (i == line.size() || line[i] == '\t') {
-      fields.push_back(line.substr(start, i - start));
-      start = i + 1;
-    }
-  }
-  return fields;
+  for (std::size_t tab; (tab = line.find('\t', start)) != std::string_view::npos; start = tab + 1)
+    out.push_back(line.substr(start, tab - start));
+  out.push_back(line.substr(start));
+}
+
+std::vector<std::string> split_fields(const std::string& line) {
+  std::vector<std::string_view> views;
+  split_field_views(line, views);
+  return std::vector<std::string>(views.begin(), views.end());
 }
 
 std::string join_fields(const std::vector<std::string>& fields) {
@@ -220,6 +222,12 @@ void for_each_row(PgSession& db, const Table& table, const std::string& where_co
 std::string field_of(const PGresult* result, int row, int column) {
   if (PQgetisnull(result, row, column)) return kNull;
   return copy_field(PQgetvalue(result, row, column), static_cast<std::size_t>(PQgetlength(result, row, column)));
+}
+
+std::string key_of_result(const Table& table, const PGresult* result, int row) {
+  std::vector<std::string> key;
+  for (std::size_t p : table.key_positions) key.push_back(field_of(result, row, static_cast<int>(p)));
+  return join_fields(key);
 }
 
 std::vector<std::string> read_rows(PgSession& db, const Table& table, const std::string& where_column,

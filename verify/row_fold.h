@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
@@ -47,6 +48,8 @@ std::string array_literal(const std::vector<std::string>& items);
 std::string copy_unescape(const std::string& field);
 
 std::vector<std::string> split_fields(const std::string& line);
+/// The same split as views into `line` (`out` reused: no allocation per row on a long read).
+void split_field_views(std::string_view line, std::vector<std::string_view>& out);
 
 std::string join_fields(const std::vector<std::string>& fields);
 
@@ -224,6 +227,8 @@ void for_each_row(PgSession& db, const Table& table, const std::string& where_co
 
 /// A result's field as COPY text ("\\N" for NULL).
 std::string field_of(const PGresult* result, int row, int column);
+/// The key (join_fields of the key columns) of a result row holding all of `table`'s columns.
+std::string key_of_result(const Table& table, const PGresult* result, int row);
 
 /// Rows of a table read by their keys: `SELECT every column WHERE key IN (...)`, as COPY lines.
 std::vector<std::string> read_rows(PgSession& db, const Table& table, const std::string& where_column,

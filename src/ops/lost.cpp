@@ -195,12 +195,9 @@ class LostSearch {
         if (row.exists) keys.push_back(key);  // a row the logs deleted is absent as logged
       std::sort(keys.begin(), keys.end());
       const verify::rows::Table& table = (*tables_)[t];
-      std::vector<std::string> key_fields(table.key_positions.size());
       std::unordered_set<std::string> found;
       verify::rows::for_each_row(db_, table, "", keys, kRowsPerQuery, [&](const PGresult* r, int i) {
-        for (std::size_t k = 0; k < key_fields.size(); ++k)
-          key_fields[k] = verify::rows::field_of(r, i, static_cast<int>(table.key_positions[k]));
-        std::string key = verify::rows::join_fields(key_fields);
+        std::string key = verify::rows::key_of_result(table, r, i);
         auto row = rows.find(key);
         if (row == rows.end()) return;
         judge_live(t, key, row->second, r, i);
@@ -236,7 +233,7 @@ class LostSearch {
                         if (t != SIZE_MAX) begin_block(t, columns, to_table, key_at, live);
                       }
                       if (t == SIZE_MAX) return;
-                      split_view(line, fields);
+                      verify::rows::split_field_views(line, fields);
                       if (fields.size() != columns.size()) return;
                       ++report_.backup_rows;
                       key_fields.resize(key_at.size());
@@ -337,24 +334,13 @@ class LostSearch {
     std::vector<std::string> keys;
     for (const auto& [key, fields] : absent_) keys.push_back(key);
     std::unordered_set<std::string> found;
-    std::vector<std::string> key_fields(table.key_positions.size());
     verify::rows::for_each_row(db_, table, "", keys, kRowsPerQuery, [&](const PGresult* r, int i) {
-      for (std::size_t k = 0; k < key_fields.size(); ++k)
-        key_fields[k] = verify::rows::field_of(r, i, static_cast<int>(table.key_positions[k]));
-      found.insert(verify::rows::join_fields(key_fields));
+      found.insert(verify::rows::key_of_result(table, r, i));
     });
     for (auto& [key, fields] : absent_)
       if (!found.count(key))
         candidates_[{t, key}] = Candidate{t, key, "deleted_unlogged", nullptr, std::move(fields), {}, {}};
     absent_.clear();
-  }
-
-  static void split_view(std::string_view line, std::vector<std::string_view>& out) {
-    out.clear();
-    std::size_t start = 0;
-    for (std::size_t tab; (tab = line.find('\t', start)) != std::string_view::npos; start = tab + 1)
-      out.push_back(line.substr(start, tab - start));
-    out.push_back(line.substr(start));
   }
 
   std::vector<std::string> backup_fields(std::size_t t, const std::vector<std::size_t>& to_table,
