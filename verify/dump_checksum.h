@@ -1,25 +1,11 @@
 // Checksums of the tables in a pg_dump custom-format archive, taken from its bytes as they stream
 // past (the backup reads the database once: the dump's rows are the manifest's rows).
 //
-// The archive must be uncompressed (pg_dump -F c -Z0). What is read of the format, as pg_dump's
-// pg_backup_archiver.c and pg_backup_custom.c write it to a pipe (no seeking back):
-//   header: "PGDMP", version bytes (major, minor, revision), int size, offset size, format (1 =
-//     custom); before 1.15 an int compression level, from 1.15 (PostgreSQL 16) a compression
-//     algorithm byte; 7 ints of creation time; strings: database name, server version, pg_dump
-//     version.
-//   table of contents: an int count, then per entry dumpId, hadDumper, tableoid, oid, tag, desc,
-//     section, defn, dropStmt, copyStmt, namespace, tablespace, tableam (1.14), relkind (an int,
-//     1.16 = PostgreSQL 17), owner, "with oids", the dependency strings up to a null one, and
-//     the custom format's data offset (a flag byte and offset-size bytes).
-//   data: per entry with data a block type byte (1 = data, 3 = large objects) and the dumpId,
-//     then chunks (an int length and that many bytes) up to a zero length; a large-object block
-//     holds (oid, chunks) pairs up to oid 0.
-// Ints are a sign byte and int-size little-endian bytes; strings an int length (-1: null) and the
-// bytes. The rows of a TABLE DATA entry are the COPY text of `COPY table (columns) TO stdout`,
-// each ending with a newline, then "\.\n\n\n" (pg_dump.c's dumpTableData_copy).
-// Versions 1.14 (PostgreSQL 13-15, tested), 1.15 (16) and 1.16 (17) are read; anything the reader
-// does not expect makes it stop reading (never a wrong checksum): those tables are then read
-// separately, as before.
+// The archive must be uncompressed (pg_dump -F c -Z0); its format is read by pg::ArchiveWalker
+// (src/pg/custom_archive.h). The rows of a TABLE DATA entry are the COPY text of
+// `COPY table (columns) TO stdout`, each ending with a newline, then "\.\n\n\n" (pg_dump.c's
+// dumpTableData_copy). Anything the reader does not expect makes it stop reading (never a wrong
+// checksum): those tables are then read separately, as before.
 #pragma once
 
 #include <cstddef>

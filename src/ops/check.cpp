@@ -140,6 +140,7 @@ CheckResult check_backup(const Config& config, const BackupFile& backup, pg::Pro
 
   r.crc_deferred = depth == CheckDepth::before_restore && r.has_manifest;
   DumpReader reader(open_backup_file(backup.path), backup.path, backup.encrypted, identity, runner);
+  PlainArchiveReader archive(reader);
   Sha256 sha, gzip_sha;
   if (!r.crc_deferred) reader.on_file_bytes([&](const char* d, std::size_t n) { sha.update(d, n); });
   if (!r.crc_deferred && backup.encrypted)
@@ -150,7 +151,7 @@ CheckResult check_backup(const Config& config, const BackupFile& backup, pg::Pro
     throw_if_interrupted();  // outside the try: a stop is not damage
     if (!gzip_error.empty() || not_damage) return 0;
     try {
-      std::size_t n = reader.read(buffer, capacity);
+      std::size_t n = archive.read(buffer, capacity);
       r.uncompressed_size += n;
       // No more than the manifest promises: a dump grown with compressed zeros stops here.
       if (r.has_manifest && r.uncompressed_size > manifest.uncompressed_size) {

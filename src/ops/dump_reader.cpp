@@ -1,11 +1,13 @@
-// DumpReader: fd -> (observer) -> [age -d] -> GzipReader.
+// DumpReader: fd -> (observer) -> [age -d] -> GzipReader; PlainArchiveReader: -> ArchiveInflater.
 #include "src/ops/dump_reader.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include "src/error.h"
 #include "src/util/fs.h"
@@ -56,6 +58,29 @@ std::size_t DumpReader::read(char* buffer, std::size_t capacity) {
         runner_, identity_, [this](char* b, std::size_t n) { return read_file(b, n); },
         "backup '" + base_name(path_) + "'");
   return gzip_->read(buffer, capacity);
+}
+
+PlainArchiveReader::PlainArchiveReader(DumpReader& reader)
+    : reader_(reader), inflater_([this](const char* d, std::size_t n) { pending_.append(d, n); }, reader.path()) {}
+
+std::size_t PlainArchiveReader::read(char* buffer, std::size_t capacity) {
+  // Small reads bound what one of them can inflate to (deflate's ratio is at most about 1032).
+  static thread_local char compressed[1 << 14];
+  while (pending_at_ == pending_.size() && !ended_) {
+    pending_.clear();
+    pending_at_ = 0;
+    std::size_t n = reader_.read(compressed, sizeof compressed);
+    if (n == 0) {
+      inflater_.finish();
+      ended_ = true;
+    } else {
+      inflater_.write(compressed, n);
+    }
+  }
+  std::size_t n = std::min(capacity, pending_.size() - pending_at_);
+  std::memcpy(buffer, pending_.data() + pending_at_, n);
+  pending_at_ += n;
+  return n;
 }
 
 std::size_t DumpReader::read_file(char* buffer, std::size_t capacity) {

@@ -11,6 +11,7 @@
 #include "src/catalog/catalog.h"
 #include "src/config/config.h"
 #include "src/ops/age_stream.h"
+#include "src/pg/custom_archive.h"
 #include "src/pg/process_runner.h"
 #include "src/util/gzip.h"
 
@@ -39,6 +40,7 @@ class DumpReader {
   /// the whole file. GzipReader's Errors for gzip damage; AgeDecryptor's for the decryption.
   std::size_t read(char* buffer, std::size_t capacity);
   uint64_t file_bytes() const { return file_bytes_; }
+  const std::string& path() const { return path_; }
   uint64_t gzip_bytes() const { return gzip_->compressed_bytes(); }
   bool cut_short() const { return gzip_->cut_short(); }
 
@@ -53,6 +55,23 @@ class DumpReader {
   uint64_t file_bytes_ = 0;
   std::unique_ptr<AgeDecryptor> age_;
   std::unique_ptr<GzipReader> gzip_;
+};
+
+/// A database dump's archive as pg_restore reads it fastest: DumpReader's bytes with each table's
+/// compressed data inflated here (ISA-L), so that pg_restore does not inflate it with zlib. Archives
+/// whose data is not zlib-compressed pass unchanged (pg::ArchiveInflater).
+class PlainArchiveReader {
+ public:
+  explicit PlainArchiveReader(DumpReader& reader);
+  /// As DumpReader::read, plus ArchiveInflater's verification Error for damaged table data.
+  std::size_t read(char* buffer, std::size_t capacity);
+
+ private:
+  DumpReader& reader_;
+  pg::ArchiveInflater inflater_;
+  std::string pending_;  // inflated, not yet read
+  std::size_t pending_at_ = 0;
+  bool ended_ = false;
 };
 
 /// Opens a backup file for DumpReader: read-only, never through a link (a link appearing since the

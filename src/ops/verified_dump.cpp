@@ -66,12 +66,13 @@ VerifiedDump::VerifiedDump(const std::string& dump_path, const DumpExpectation& 
     : copy_(copy_name(dump_path, expected.uncompressed_size), 0600) {
   if (expected.encrypted) require_identity(expected.identity, "reading backup '" + base_name(dump_path) + "'");
   DumpReader reader(open_backup_file(dump_path), dump_path, expected.encrypted, expected.identity, runner);
+  PlainArchiveReader archive(reader);
   Sha256 sha;
   reader.on_file_bytes([&](const char* data, std::size_t size) { sha.update(data, size); });
   static thread_local char buffer[1 << 17];
   uint64_t inflated = 0;
   try {
-    for (std::size_t n; (n = reader.read(buffer, sizeof buffer)) > 0;) {
+    for (std::size_t n; (n = archive.read(buffer, sizeof buffer)) > 0;) {
       inflated += n;
       // Stops a file grown with compressed zeros before it fills the disk.
       if (inflated > expected.uncompressed_size)

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <regex>
 
 #include "src/util/fs.h"
 #include "src/util/gzip.h"
@@ -113,6 +114,22 @@ TEST_CASE("inflating stops at the manifest's uncompressed size; a huge manifest 
     edit(manifest, "\"size\": " + std::to_string(original.size()),
          "\"size\": " + std::to_string(original.size() + zeros.size()));
 
+    auto checked = f.cli({"check", stamp});
+    INFO(checked.out << checked.err);
+    CHECK(checked.exit_code == 3);
+    // Bytes after the archive's end: the archive reader stops there, before the size does.
+    CHECK((checked.out + checked.err).find("unexpected bytes after the archive's data") != std::string::npos);
+    auto restored = f.cli({"restore", stamp, "--yes"});
+    INFO(restored.out << restored.err);
+    CHECK(restored.exit_code == 3);
+    CHECK(title_of(db) == "live data");
+    CHECK(temporary_files_in(f.backups()) == 0);
+  }
+  SECTION("the manifest's uncompressed size made smaller than what the dump inflates to") {
+    std::string text = test::read_text(manifest);
+    std::smatch size;
+    REQUIRE(std::regex_search(text, size, std::regex("\"uncompressed_size\": ([0-9]+)")));
+    edit(manifest, size[0], "\"uncompressed_size\": " + std::to_string(std::stoull(size[1]) / 2));
     auto checked = f.cli({"check", stamp});
     INFO(checked.out << checked.err);
     CHECK(checked.exit_code == 3);

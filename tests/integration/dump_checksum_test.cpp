@@ -3,11 +3,16 @@
 #include "verify/dump_checksum.h"
 
 #include <catch2/catch.hpp>
+#include <cstring>
+#include <sstream>
 
+#include "src/error.h"
 #include "src/pg/connection.h"
+#include "src/pg/custom_archive.h"
 #include "src/pg/local_cluster.h"
 #include "src/pg/pg_tools.h"
 #include "src/pg/process_runner.h"
+#include "src/util/sha256.h"
 #include "tests/support/test_cluster.h"
 #include "verify/compare.h"
 #include "verify/database_checksum.h"
@@ -142,4 +147,126 @@ TEST_CASE("pg_dump's COPY statements are parsed with their quoted identifiers", 
   CHECK(columns.empty());
   CHECK_FALSE(verify::parse_copy_statement("COPY public.t (a FROM stdin;\n", schema, name, columns));
   CHECK_FALSE(verify::parse_copy_statement("INSERT INTO public.t VALUES (1);\n", schema, name, columns));
+}
+
+namespace {
+
+// The whole output of pg_dump -F c with `compress` ("0", or "6" as the old scripts' default).
+std::string dump_archive(const pg::ConnInfo& info, const std::string& compress) {
+  pg::Command command;
+  command.program = pg::server_bin_dir() + "/pg_dump";
+  command.args = {"--format=custom", "--compress=" + compress};
+  command.env = info.child_environment();
+  std::string out;
+  command.stdout_sink = [&](const char* data, std::size_t size) { out.append(data, size); };
+  pg::PosixProcessRunner runner;
+  auto r = runner.run(command);
+  INFO(r.stderr_tail);
+  REQUIRE(r.ok());
+  return out;
+}
+
+// `archive` through a re-writer, fed in pieces of `piece` bytes.
+template <typename Rewriter, typename... Args>
+std::string rewrite(const std::string& archive, std::size_t piece, Args... args) {
+  std::string out;
+  Rewriter rewriter([&](const char* data, std::size_t size) { out.append(data, size); }, args...);
+  for (std::size_t at = 0; at < archive.size(); at += piece)
+    rewriter.write(archive.data() + at, std::min(piece, archive.size() - at));
+  rewriter.finish();
+  return out;
+}
+
+// Compared this way, a difference does not print megabytes.
+std::string fingerprint(const std::string& bytes) {
+  Sha256 sha;
+  sha.update(bytes.data(), bytes.size());
+  return std::to_string(bytes.size()) + " bytes, sha256 " + sha.hex_digest();
+}
+
+// What pg_restore makes of an archive given on its stdin: the SQL script, data included, without
+// the random key of its \restrict lines (pg_restore 15.14 and later).
+std::string restore_script(const std::string& archive) {
+  pg::Command command;
+  command.program = pg::server_bin_dir() + "/pg_restore";
+  command.args = {"--file=-"};
+  command.capture_stdout = true;
+  std::size_t at = 0;
+  command.stdin_source = [&](char* buffer, std::size_t capacity) {
+    std::size_t n = std::min(capacity, archive.size() - at);
+    std::memcpy(buffer, archive.data() + at, n);
+    at += n;
+    return n;
+  };
+  pg::PosixProcessRunner runner;
+  auto r = runner.run(command);
+  INFO(r.stderr_tail);
+  REQUIRE(r.ok());
+  std::istringstream lines(r.stdout_text);
+  std::string script;
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("\\restrict ", 0) != 0 && line.rfind("\\unrestrict ", 0) != 0) script += line + "\n";
+  return script;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a plain archive's data compressed inside is restored by pg_restore as the plain one, and inflates back byte for "
+    "byte",
+    "[pg][dump][archive]") {
+  auto info = awkward_database("archive_codec");
+  std::string plain = dump_archive(info, "0");
+  std::string script = restore_script(plain);
+  REQUIRE(script.find("COPY public.t ") != std::string::npos);
+  REQUIRE(script.find("lo_open") != std::string::npos);  // the large object's data
+  for (std::size_t piece : {std::size_t(1) << 20, std::size_t(4093), std::size_t(7)}) {
+    INFO("fed in pieces of " << piece << " bytes");
+    std::string compressed = rewrite<pg::ArchiveCompressor>(plain, piece);
+    CHECK(compressed.size() < plain.size() / 4);
+    CHECK(fingerprint(restore_script(compressed)) == fingerprint(script));
+    // The same archive again, its data in other chunks.
+    std::string inflated = rewrite<pg::ArchiveInflater>(compressed, piece, std::string("test archive"));
+    CHECK(inflated.size() < plain.size());
+    CHECK(fingerprint(restore_script(inflated)) == fingerprint(script));
+    // Already compressed: passes unchanged.
+    CHECK(fingerprint(rewrite<pg::ArchiveCompressor>(compressed, piece)) == fingerprint(compressed));
+  }
+}
+
+TEST_CASE("an archive pg_dump compressed itself (the old scripts') inflates to a plain one pg_restore reads the same",
+          "[pg][dump][archive]") {
+  auto info = awkward_database("archive_inflate");
+  std::string compressed = dump_archive(info, "6");
+  std::string plain = rewrite<pg::ArchiveInflater>(compressed, 65536, std::string("old.dump"));
+  CHECK(plain.size() > compressed.size() * 4);
+  // The header's compression level (1.14: an int after the format byte, its value from byte 12).
+  CHECK(compressed[12] == 6);
+  CHECK(plain[12] == 0);
+  CHECK(fingerprint(restore_script(plain)) == fingerprint(restore_script(compressed)));
+  // Plain archives pass unchanged.
+  CHECK(fingerprint(rewrite<pg::ArchiveInflater>(plain, 4093, std::string("plain.dump"))) == fingerprint(plain));
+}
+
+TEST_CASE("damaged compressed data is a verification error; archives the reader does not know pass unchanged",
+          "[pg][dump][archive]") {
+  auto info = awkward_database("archive_damage");
+  std::string compressed = rewrite<pg::ArchiveCompressor>(dump_archive(info, "0"), 1 << 16);
+  std::size_t data_at = compressed.find("COPY public.t ");  // in the head; the data comes after it
+  REQUIRE(data_at != std::string::npos);
+  std::string flipped = compressed;
+  std::size_t middle = data_at + (compressed.size() - data_at) / 2;
+  for (std::size_t i = middle; i < middle + 64; ++i) flipped[i] = static_cast<char>(flipped[i] ^ 0x5a);
+  try {
+    rewrite<pg::ArchiveInflater>(flipped, 1 << 16, std::string("flipped.dump"));
+    FAIL("damage not found");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::verification);
+    CHECK_THAT(e.what(), Catch::Contains("'flipped.dump' is damaged"));
+  }
+  CHECK_THROWS_AS(rewrite<pg::ArchiveInflater>(compressed.substr(0, middle), 1 << 16, std::string("cut.dump")), Error);
+  for (std::string unknown : {std::string("PGDMP\x01\x63\x00", 8), std::string("not an archive"), std::string()}) {
+    CHECK(rewrite<pg::ArchiveInflater>(unknown, 3, std::string("x")) == unknown);
+    CHECK(rewrite<pg::ArchiveCompressor>(unknown, 3) == unknown);
+  }
 }
