@@ -48,7 +48,7 @@ std::string to_json(const ops::RestoreResult& r) {
       const auto& p = d.phases;
       w.begin_object().field("check", p.check).field("inflate", p.inflate);
       w.field("pg_restore", p.pg_restore).field("verification", p.verification).field("swap", p.swap);
-      w.field("jobs", p.jobs).end_object();
+      w.field("jobs", p.jobs).field("verified_while_loading", p.verified_while_loading).end_object();
     }
     w.end_object();
   }

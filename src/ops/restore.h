@@ -75,9 +75,10 @@ struct RestorePhaseTimes {
   double check = 0;         ///< sha256 and size against the manifest, table of contents (plan_restore)
   double inflate = 0;       ///< with jobs: inflating the dump to a seekable copy; 0 when streamed
   double pg_restore = 0;    ///< pg_restore into the temporary database
-  double verification = 0;  ///< checksums (or, without manifest, the TOC's table data) of the restored copy
+  double verification = 0;  ///< reading the restored copy's checksums (during pg_restore: the seconds spent reading)
   double swap = 0;          ///< ending sessions and the two renames
   int jobs = 1;             ///< pg_restore --jobs (1: streamed into its stdin)
+  int verified_while_loading = 0;  ///< tables checksummed while pg_restore was loading others
 };
 
 struct DatabaseRestoreResult {

@@ -5,11 +5,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <future>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -29,6 +32,39 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The tables whose data pg_restore reports loaded, handed from its stderr to the verification,
+// which reads them while the others are still loading.
+class LoadedTables {
+ public:
+  void announce(const std::string& name) {
+    if (name.empty()) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    names_.push_back(name);
+    changed_.notify_one();
+  }
+  /// The data section is over (or failed): nothing more will be announced.
+  void close() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    closed_ = true;
+    changed_.notify_one();
+  }
+  /// The next table announced; empty once closed and all were taken.
+  std::string next() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [&] { return closed_ || !names_.empty(); });
+    if (names_.empty()) return "";
+    std::string name = std::move(names_.front());
+    names_.pop_front();
+    return name;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<std::string> names_;
+  bool closed_ = false;
+};
+
 // The dump is inflated (CRC-checked) next to the backup into a VerifiedDump, whose bytes are
 // compared with what plan_restore checked before pg_restore reads them; pg_restore --jobs needs
 // such a seekable file anyway. Measured against streaming the schema and rows while writing that
@@ -37,7 +73,7 @@ using Clock = std::chrono::steady_clock;
 void run_pg_restore(const pg::Tool& pg_restore, const RestoreTarget& target, const RestoreRequest& request,
                     const std::string& temporary, const std::string& archive, AdminSession& admin,
                     pg::ProcessRunner& runner, const std::vector<std::string>& sections, int jobs,
-                    pg::PgRestoreMessages& messages) {
+                    pg::PgRestoreMessages& messages, LoadedTables* loaded = nullptr) {
   pg::PgRestoreOptions options;
   options.english_server_messages = admin.connection().may_set_lc_messages();
   options.target_dbname = temporary;
@@ -45,8 +81,12 @@ void run_pg_restore(const pg::Tool& pg_restore, const RestoreTarget& target, con
   options.jobs = jobs;  // chosen by restore_into_temporary
   options.input_file = archive;
   options.sections = sections;
+  options.verbose = loaded != nullptr;
   pg::Command command = pg::pg_restore_command(pg_restore, target.database->connect_info(), options);
-  command.stderr_line = [&](const std::string& line) { messages.add_line(line); };
+  command.stderr_line = [&](const std::string& line) {
+    messages.add_line(line);
+    if (loaded) loaded->announce(pg::loaded_table_data(line));
+  };
   pg::ProcessResult result = runner.run(command);
   if (!result.ok() && !messages.has_real_errors() && messages.expected.empty())
     throw runtime_error("pg_restore " + result.describe() + " while restoring into '" + temporary + "'",
@@ -80,33 +120,55 @@ KeyMap primary_keys(const std::vector<verify::TableShape>& tables) {
 
 // Every restored table's rows and checksums, each table read in a transaction of its own: the
 // post-data section runs meanwhile, and a lock held on a table already read would stop it there.
-// The primary keys do not exist yet: the column sums are seeded with the manifest's (`expected`),
-// and the keys themselves are read once post-data is done (with_restored_keys).
+// A table pg_restore announces loaded is read at once, while the others load (its name must be
+// unique among the tables); the rest once `loaded` is closed. The primary keys do not exist yet:
+// the column sums are seeded with the manifest's (`expected`), and the keys themselves are read
+// once post-data is done (with_restored_keys). `busy`: the seconds spent reading.
 std::vector<verify::TableChecksum> checksum_restored(const RestoreTarget& target, const std::string& temporary,
-                                                     const KeyMap& expected) {
+                                                     const KeyMap& expected, LoadedTables& loaded,
+                                                     RestorePhaseTimes& phases) {
   pg::Connection conn(target.database->connect_info().with_dbname(temporary));
   conn.set_canonical_output();
-  std::vector<verify::TableChecksum> actual;
+  std::vector<verify::TableShape> tables;
+  std::vector<std::optional<verify::TableChecksum>> sums;
+  auto list = [&] {
+    pqxx::read_transaction tx(conn.raw());
+    tables = verify::list_tables(tx);
+    sums.assign(tables.size(), std::nullopt);
+  };
+  auto checksum = [&](std::size_t i) {
+    auto started = Clock::now();
+    verify::TableShape table = tables[i];
+    auto key = expected.find({table.schema, table.name});
+    bool usable = key != expected.end();
+    for (const auto& column : usable ? key->second : std::vector<std::string>{})
+      usable = usable && std::find(table.columns.begin(), table.columns.end(), column) != table.columns.end();
+    table.primary_key = usable ? key->second : std::vector<std::string>{};
+    pqxx::read_transaction tx(conn.raw());
+    sums[i] = verify::checksum_tables(tx, {table}).front();
+    phases.verification += std::chrono::duration<double>(Clock::now() - started).count();
+  };
   try {
-    std::vector<verify::TableShape> tables;
-    {
-      pqxx::read_transaction tx(conn.raw());
-      tables = verify::list_tables(tx);
+    // pre-data is over when the first table's data is announced.
+    for (std::string name; !(name = loaded.next()).empty();) {
+      if (tables.empty()) list();
+      std::vector<std::size_t> named;
+      for (std::size_t i = 0; i < tables.size(); ++i)
+        if (tables[i].name == name) named.push_back(i);
+      if (named.size() != 1 || sums[named.front()]) continue;
+      checksum(named.front());
+      ++phases.verified_while_loading;
     }
-    for (auto& table : tables) {
-      auto key = expected.find({table.schema, table.name});
-      bool usable = key != expected.end();
-      for (const auto& column : usable ? key->second : std::vector<std::string>{})
-        usable = usable && std::find(table.columns.begin(), table.columns.end(), column) != table.columns.end();
-      table.primary_key = usable ? key->second : std::vector<std::string>{};
-      pqxx::read_transaction tx(conn.raw());
-      actual.push_back(verify::checksum_tables(tx, {table}).front());
-    }
+    if (tables.empty()) list();
+    for (std::size_t i = 0; i < tables.size(); ++i)
+      if (!sums[i]) checksum(i);
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
     pg::rethrow_as_error(e, "checksumming the restored tables", conn);
   }
+  std::vector<verify::TableChecksum> actual;
+  for (auto& sum : sums) actual.push_back(std::move(*sum));
   return actual;
 }
 
@@ -162,35 +224,36 @@ void judge_restored(const RestoreTarget& target, const std::optional<verify::Man
                         counted + " of its table data were restored; no checksums to compare";
 }
 
-// pg_restore of the schema and the rows; then its post-data section (indexes, constraints,
-// triggers) while the rows are checksummed, since post-data changes no row. The swap waits for
-// both. Only reading the restored database counts as verification.
+// pg_restore of the schema and the rows, each table checksummed as soon as its data is loaded
+// (with --jobs); then its post-data section (indexes, constraints, triggers) while the rest are,
+// since post-data changes no row. The swap waits for both. Only reading the restored database
+// counts as verification.
 void restore_and_verify(const pg::Tool& pg_restore, const RestoreTarget& target, const RestoreRequest& request,
                         const std::string& temporary, const std::string& archive, AdminSession& admin,
                         pg::ProcessRunner& runner, const Reporter& reporter, DatabaseRestoreResult& result) {
   RestorePhaseTimes& phases = result.phases;
   pg::PgRestoreMessages messages;
-  auto start = Clock::now();
-  run_pg_restore(pg_restore, target, request, temporary, archive, admin, runner, {"pre-data", "data"}, phases.jobs,
-                 messages);
-  report_real_errors(messages, temporary, reporter);
-  pause_point("data-restored");
   std::optional<verify::Manifest> manifest;
   if (target.backup.has_manifest) manifest = verify::load_manifest(target.backup.manifest_path);
   KeyMap expected_keys = manifest ? primary_keys(manifest->tables) : KeyMap{};
-  reporter.info("Verifying the restored copy of '" + target.target_dbname + "' while its indexes are built...");
-  auto verification = std::async(std::launch::async, [&] {
-    auto started = Clock::now();
-    auto sums = checksum_restored(target, temporary, expected_keys);
-    phases.verification = std::chrono::duration<double>(Clock::now() - started).count();
-    return sums;
-  });
+  LoadedTables loaded;
+  auto verification = std::async(std::launch::async,
+                                 [&] { return checksum_restored(target, temporary, expected_keys, loaded, phases); });
+  auto start = Clock::now();
   try {
+    // Only a parallel pg_restore says which table's data it has loaded.
+    run_pg_restore(pg_restore, target, request, temporary, archive, admin, runner, {"pre-data", "data"}, phases.jobs,
+                   messages, phases.jobs > 1 ? &loaded : nullptr);
+    loaded.close();
+    report_real_errors(messages, temporary, reporter);
+    pause_point("data-restored");
+    reporter.info("Verifying the restored copy of '" + target.target_dbname + "' while its indexes are built...");
     run_pg_restore(pg_restore, target, request, temporary, archive, admin, runner, {"post-data"}, phases.jobs,
                    messages);
     phases.pg_restore = std::chrono::duration<double>(Clock::now() - start).count();
     report_real_errors(messages, temporary, reporter);
   } catch (...) {
+    loaded.close();
     verification.wait();  // its connection ends before the temporary database is dropped
     throw;
   }

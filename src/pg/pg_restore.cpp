@@ -79,10 +79,22 @@ Command pg_restore_command(const Tool& pg_restore, const ConnInfo& info, const P
   if (options.single_transaction) args.push_back("--single-transaction");
   for (const auto& table : options.tables) args.push_back("--table=" + table);
   for (const auto& section : options.sections) args.push_back("--section=" + section);
+  if (options.verbose) args.push_back("--verbose");
   // Absolute: a relative path such as "-f/x.dump" would be read as an option.
   if (!options.input_file.empty() && host_files) args.push_back(absolute_path(options.input_file));
   if (!options.input_file.empty() && !host_files) command.stdin_file = absolute_path(options.input_file);
   return command;
+}
+
+std::string loaded_table_data(const std::string& line) {
+  static const std::string kFinished = "pg_restore: finished item ";
+  static const std::string kTableData = " TABLE DATA ";
+  if (!starts_with(line, kFinished)) return "";
+  std::size_t digits = line.find_first_not_of("0123456789", kFinished.size());
+  if (digits == kFinished.size() || digits == std::string::npos ||
+      line.compare(digits, kTableData.size(), kTableData) != 0)
+    return "";
+  return line.substr(digits + kTableData.size());
 }
 
 std::string PgRestoreError::describe() const {

@@ -22,6 +22,8 @@ struct PgRestoreOptions {
   bool single_transaction = false;    ///< all or nothing (implies --exit-on-error)
   std::vector<std::string> tables;    ///< -t, repeatable
   std::vector<std::string> sections;  ///< --section (pre-data, data, post-data), repeatable; empty: all
+  /// --verbose: with --jobs, a line says when each table's data is loaded (loaded_table_data).
+  bool verbose = false;
   /// The role may set lc_messages (Connection::may_set_lc_messages): the server then answers pg_restore in English,
   /// the only language PgRestoreMessages can tell expected errors in. Otherwise its messages are
   /// in the server's lc_messages language and any error counts as a real one.
@@ -34,6 +36,10 @@ struct PgRestoreOptions {
 /// PgRestoreMessages, are in English whatever the user's locale. Through an exec prefix the files
 /// stay on this host: input_file becomes stdin, output_file stdout, and --jobs one job.
 Command pg_restore_command(const Tool& pg_restore, const ConnInfo& info, const PgRestoreOptions& options);
+
+/// The table whose data a parallel pg_restore --verbose reports loaded and committed ("pg_restore:
+/// finished item 3372 TABLE DATA projects": the name without its schema); empty for other lines.
+std::string loaded_table_data(const std::string& line);
 
 /// `dbname='...'` with libpq quoting, for -d.
 std::string conninfo_dbname(const std::string& dbname);

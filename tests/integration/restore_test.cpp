@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <regex>
 
 #include "src/util/fs.h"
 #include "src/util/sha256.h"
@@ -155,9 +156,19 @@ TEST_CASE("with jobs or with one, from the verified inflated copy: same content,
     CHECK(one.out.find("\"phases\"") != std::string::npos);
     CHECK(one.out.find("\"inflate\": 0,") == std::string::npos);
     CHECK(one.out.find("\"jobs\": 1") != std::string::npos);
+    CHECK(one.out.find("\"verified_while_loading\": 0") != std::string::npos);
     auto copy = test::cluster().connect_info("rs_jobs_one");
     CHECK(same_as_manifest(copy, manifest_path(f, "rs_jobs", stamp)));
     CHECK(schema_of(copy) == schema);
+  }
+  SECTION("two jobs: tables are checksummed as soon as pg_restore has loaded them") {
+    auto two = f.cli({"restore", stamp, "--db", "rs_jobs", "--into", "rs_jobs_two", "--jobs", "2", "--json"});
+    INFO(two.out << two.err);
+    REQUIRE(two.exit_code == 0);
+    std::smatch early;
+    REQUIRE(std::regex_search(two.out, early, std::regex("\"verified_while_loading\": ([0-9]+)")));
+    CHECK(std::stoi(early[1]) >= 1);
+    CHECK(same_as_manifest(test::cluster().connect_info("rs_jobs_two"), manifest_path(f, "rs_jobs", stamp)));
   }
   SECTION("more jobs than the machine has cores or the server connections: capped, with a warning") {
     auto many = f.cli({"restore", stamp, "--db", "rs_jobs", "--into", "rs_jobs_many", "--jobs", "100000"});

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <climits>
 
@@ -117,6 +118,36 @@ TEST_CASE("expected messages are counted by kind, real errors keep their object"
   CHECK(m.has_real_errors());
   CHECK(m.errors[0].describe() ==
         "TABLE DATA public projects: invalid input syntax for type bigint: \"x\" (COPY projects, line 3)");
+}
+
+TEST_CASE("--verbose's lines say which table's data is loaded, and are no errors", "[pg_restore]") {
+  pg::PgRestoreMessages m;
+  std::vector<std::string> loaded;
+  for (const char* line : {
+           "pg_restore: connecting to database for restore",
+           "pg_restore: creating TABLE \"public.projects\"",
+           "pg_restore: entering main parallel loop",
+           "pg_restore: launching item 3372 TABLE DATA projects",
+           "pg_restore: processing data for table \"public.projects\"",
+           "pg_restore: finished item 3372 TABLE DATA projects",
+           "pg_restore: finished item 3373 TABLE DATA my table",
+           "pg_restore: finished item 3380 SEQUENCE SET projects_id_seq",
+           "pg_restore: finished item TABLE DATA nothing",
+           "pg_restore: finished main parallel loop",
+       }) {
+    m.add_line(line);
+    if (!pg::loaded_table_data(line).empty()) loaded.push_back(pg::loaded_table_data(line));
+  }
+  CHECK(loaded == std::vector<std::string>{"projects", "my table"});
+  CHECK_FALSE(m.has_real_errors());
+  CHECK(m.summary().empty());
+  pg::PgRestoreOptions options;
+  options.target_dbname = "x";
+  options.input_file = "/b/x.dump";
+  options.jobs = 2;
+  options.verbose = true;
+  auto args = pg::pg_restore_command("/usr/bin/pg_restore", server(), options).args;
+  CHECK(std::find(args.begin(), args.end(), "--verbose") != args.end());
 }
 
 TEST_CASE("a COPY conflict says which key conflicted", "[pg_restore]") {
