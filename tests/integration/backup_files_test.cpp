@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <regex>
 
+#include "src/pg/custom_archive.h"
 #include "src/util/fs.h"
 #include "src/util/gzip.h"
 #include "src/util/sha256.h"
@@ -149,6 +150,36 @@ TEST_CASE("inflating stops at the manifest's uncompressed size; a huge manifest 
     CHECK((checked.out + checked.err).find("larger than 16 MiB") != std::string::npos);
     CHECK(checked.exit_code == 0);
   }
+}
+
+TEST_CASE("a backup of an earlier version (its data not compressed inside the archive) restores and verifies",
+          "[pg][restore][files]") {
+  RestoreFixture f({"fs_earlier"});
+  auto db = f.db("fs_earlier");
+  std::string stamp = f.backup();
+  test::execute(db, "UPDATE portfolios SET title = 'live data' WHERE id = 1");
+  std::string dump = dump_of(f, "fs_earlier", stamp);
+  std::string manifest = manifest_of(f, "fs_earlier", stamp);
+  // As versions before issue 14 wrote it: pg_dump -Z0's archive, gzip'd.
+  std::string now = test::read_text(dump), archive, earlier;
+  GzipReader reader(dump);
+  pg::ArchiveInflater inflater([&](const char* d, std::size_t n) { archive.append(d, n); }, dump);
+  char buffer[1 << 16];
+  for (std::size_t n; (n = reader.read(buffer, sizeof buffer)) > 0;) inflater.write(buffer, n);
+  inflater.finish();
+  GzipWriter gzip([&](const char* d, std::size_t n) { earlier.append(d, n); }, 6, 1, "");
+  gzip.write(archive.data(), archive.size());
+  gzip.finish();
+  REQUIRE(earlier != now);
+  test::write_text(dump, earlier);
+  edit(manifest, sha256_of(now), sha256_of(earlier));
+  edit(manifest, "\"size\": " + std::to_string(now.size()), "\"size\": " + std::to_string(earlier.size()));
+
+  auto restored = f.cli({"restore", stamp, "--yes"});
+  INFO(restored.out << restored.err);
+  REQUIRE(restored.exit_code == 0);
+  CHECK_THAT(restored.out, Catch::Contains("match the manifest"));
+  CHECK(title_of(db) != "live data");
 }
 
 TEST_CASE("export replaces no file unless told to, never one of the backup folder, and writes to stdout with -",
