@@ -290,7 +290,9 @@ TemporaryRestore restore_into_temporary(const Config& config, const RestoreTarge
     pause_point("temp-created");
     restore.result.phases.jobs = pg_restore_jobs(config, request, admin, reporter);
     auto start_inflating = Clock::now();
-    VerifiedDump archive(target.backup.path, target.checked, runner);
+    VerifiedDump archive(
+        target.backup.path, target.checked, runner,
+        restore.result.phases.jobs > 1 ? VerifiedDump::Data::as_archived : VerifiedDump::Data::inflated);
     restore.result.phases.inflate = std::chrono::duration<double>(Clock::now() - start_inflating).count();
     pause_point("inflated");
     restore_and_verify(pg_restore, target, request, restore.temporary, archive.path(), admin, runner, reporter,

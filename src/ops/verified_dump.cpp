@@ -62,7 +62,8 @@ void require_free_space(const std::string& folder, uint64_t bytes, const std::st
   require_room(folder, free_space(folder), bytes, what, hint);
 }
 
-VerifiedDump::VerifiedDump(const std::string& dump_path, const DumpExpectation& expected, pg::ProcessRunner& runner)
+VerifiedDump::VerifiedDump(const std::string& dump_path, const DumpExpectation& expected, pg::ProcessRunner& runner,
+                           Data data)
     : copy_(copy_name(dump_path, expected.uncompressed_size), 0600) {
   if (expected.encrypted) require_identity(expected.identity, "reading backup '" + base_name(dump_path) + "'");
   DumpReader reader(open_backup_file(dump_path), dump_path, expected.encrypted, expected.identity, runner);
@@ -72,7 +73,10 @@ VerifiedDump::VerifiedDump(const std::string& dump_path, const DumpExpectation& 
   static thread_local char buffer[1 << 17];
   uint64_t inflated = 0;
   try {
-    for (std::size_t n; (n = archive.read(buffer, sizeof buffer)) > 0;) {
+    auto read = [&] {
+      return data == Data::inflated ? archive.read(buffer, sizeof buffer) : reader.read(buffer, sizeof buffer);
+    };
+    for (std::size_t n; (n = read()) > 0;) {
       inflated += n;
       // Stops a file grown with compressed zeros before it fills the disk.
       if (inflated > expected.uncompressed_size)

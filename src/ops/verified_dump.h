@@ -28,11 +28,16 @@ struct DumpExpectation {
 /// long, gzip damage), a runtime Error when the copy cannot be written.
 class VerifiedDump {
  public:
-  VerifiedDump(const std::string& dump_path, const DumpExpectation& expected, pg::ProcessRunner& runner);
+  /// How the tables' data is in the copy (docs/backup.md, "Compression"): inflated here (ISA-L), for
+  /// one pg_restore process; or compressed as archived, for pg_restore --jobs, whose workers then
+  /// inflate it in parallel with their loading (measured faster on two cores than inflating here first).
+  enum class Data { inflated, as_archived };
+  VerifiedDump(const std::string& dump_path, const DumpExpectation& expected, pg::ProcessRunner& runner,
+               Data data = Data::inflated);
   VerifiedDump(const VerifiedDump&) = delete;
   VerifiedDump& operator=(const VerifiedDump&) = delete;
 
-  /// The inflated copy (a plain custom-format archive pg_restore can seek in).
+  /// The inflated copy (a custom-format archive pg_restore can seek in).
   const std::string& path() const { return copy_.temp_path(); }
 
  private:
