@@ -36,11 +36,12 @@ using Clock = std::chrono::steady_clock;
 // which reads them while the others are still loading.
 class LoadedTables {
  public:
-  void announce(const std::string& name) {
-    if (name.empty()) return;
+  /// How many were announced so far, this one included.
+  int announce(const std::string& name) {
     std::lock_guard<std::mutex> lock(mutex_);
     names_.push_back(name);
     changed_.notify_one();
+    return ++announced_;
   }
   /// The data section is over (or failed): nothing more will be announced.
   void close() {
@@ -48,11 +49,21 @@ class LoadedTables {
     closed_ = true;
     changed_.notify_one();
   }
-  /// The next table announced; empty once closed and all were taken.
+  /// pg_restore failed or was stopped: nothing more is to be read.
+  void abandon() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    closed_ = abandoned_ = true;
+    changed_.notify_one();
+  }
+  bool abandoned() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return abandoned_;
+  }
+  /// The next table announced; empty once closed and all were taken, or abandoned.
   std::string next() {
     std::unique_lock<std::mutex> lock(mutex_);
     changed_.wait(lock, [&] { return closed_ || !names_.empty(); });
-    if (names_.empty()) return "";
+    if (names_.empty() || abandoned_) return "";
     std::string name = std::move(names_.front());
     names_.pop_front();
     return name;
@@ -62,7 +73,9 @@ class LoadedTables {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<std::string> names_;
+  int announced_ = 0;
   bool closed_ = false;
+  bool abandoned_ = false;
 };
 
 // The dump is inflated (CRC-checked) next to the backup into a VerifiedDump, whose bytes are
@@ -85,7 +98,8 @@ void run_pg_restore(const pg::Tool& pg_restore, const RestoreTarget& target, con
   pg::Command command = pg::pg_restore_command(pg_restore, target.database->connect_info(), options);
   command.stderr_line = [&](const std::string& line) {
     messages.add_line(line);
-    if (loaded) loaded->announce(pg::loaded_table_data(line));
+    std::string table = loaded ? pg::loaded_table_data(line) : "";
+    if (!table.empty() && loaded->announce(table) == 1) pause_point("data-restored");
   };
   pg::ProcessResult result = runner.run(command);
   if (!result.ok() && !messages.has_real_errors() && messages.expected.empty())
@@ -159,6 +173,7 @@ std::vector<verify::TableChecksum> checksum_restored(const RestoreTarget& target
       checksum(named.front());
       ++phases.verified_while_loading;
     }
+    if (loaded.abandoned()) return {};
     if (tables.empty()) list();
     for (std::size_t i = 0; i < tables.size(); ++i)
       if (!sums[i]) checksum(i);
@@ -224,10 +239,10 @@ void judge_restored(const RestoreTarget& target, const std::optional<verify::Man
                         counted + " of its table data were restored; no checksums to compare";
 }
 
-// pg_restore of the schema and the rows, each table checksummed as soon as its data is loaded
-// (with --jobs); then its post-data section (indexes, constraints, triggers) while the rest are,
-// since post-data changes no row. The swap waits for both. Only reading the restored database
-// counts as verification.
+// With --jobs, one pg_restore, each table checksummed as soon as its data is loaded; with one job,
+// the schema and the rows, then the post-data section (indexes, constraints, triggers) while the
+// tables are checksummed. Post-data changes no row. The swap waits for both. Only reading the
+// restored database counts as verification.
 void restore_and_verify(const pg::Tool& pg_restore, const RestoreTarget& target, const RestoreRequest& request,
                         const std::string& temporary, const std::string& archive, AdminSession& admin,
                         pg::ProcessRunner& runner, const Reporter& reporter, DatabaseRestoreResult& result) {
@@ -241,19 +256,25 @@ void restore_and_verify(const pg::Tool& pg_restore, const RestoreTarget& target,
                                  [&] { return checksum_restored(target, temporary, expected_keys, loaded, phases); });
   auto start = Clock::now();
   try {
-    // Only a parallel pg_restore says which table's data it has loaded.
-    run_pg_restore(pg_restore, target, request, temporary, archive, admin, runner, {"pre-data", "data"}, phases.jobs,
-                   messages, phases.jobs > 1 ? &loaded : nullptr);
-    loaded.close();
-    report_real_errors(messages, temporary, reporter);
-    pause_point("data-restored");
-    reporter.info("Verifying the restored copy of '" + target.target_dbname + "' while its indexes are built...");
-    run_pg_restore(pg_restore, target, request, temporary, archive, admin, runner, {"post-data"}, phases.jobs,
-                   messages);
+    if (phases.jobs > 1) {
+      // One parallel pg_restore of every section: it says when each table's data is loaded (read
+      // then, while the others load) and builds a table's indexes as soon as its rows are in.
+      reporter.info("Verifying the restored copy of '" + target.target_dbname + "' as its tables are loaded...");
+      run_pg_restore(pg_restore, target, request, temporary, archive, admin, runner, {}, phases.jobs, messages,
+                     &loaded);
+      loaded.close();
+    } else {
+      run_pg_restore(pg_restore, target, request, temporary, archive, admin, runner, {"pre-data", "data"}, 1, messages);
+      loaded.close();
+      report_real_errors(messages, temporary, reporter);
+      pause_point("data-restored");
+      reporter.info("Verifying the restored copy of '" + target.target_dbname + "' while its indexes are built...");
+      run_pg_restore(pg_restore, target, request, temporary, archive, admin, runner, {"post-data"}, 1, messages);
+    }
     phases.pg_restore = std::chrono::duration<double>(Clock::now() - start).count();
     report_real_errors(messages, temporary, reporter);
   } catch (...) {
-    loaded.close();
+    loaded.abandon();
     verification.wait();  // its connection ends before the temporary database is dropped
     throw;
   }

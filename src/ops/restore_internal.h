@@ -15,8 +15,9 @@ namespace auditpitr::ops::detail {
 
 // Test-only crash points (src/util/pause_point.h) of a restore: checked (every backup checked,
 // nothing opened for the restore yet), temp-created, inflated (the verified copy written,
-// pg_restore not started), data-restored (schema and rows restored; neither post-data nor the
-// verification started), restored (post-data done), verified, swap-begun (inside the swap
+// pg_restore not started), data-restored (with one job: schema and rows restored, neither post-data
+// nor the verification started; with --jobs: the first table's rows loaded, pg_restore going on),
+// restored (pg_restore done), verified, swap-begun (inside the swap
 // transaction, after the first rename), swapped.
 
 /// A connection to the server's maintenance database (`postgres`) for CREATE/DROP/RENAME DATABASE,
