@@ -50,6 +50,6 @@ echo
 echo "data set: ${BENCH_DATA:-portfolio}; database: $size; rounds: $rounds (alternating, old first)"
 printf 'old method (gunzip -c | pg_restore --clean --if-exists): median %.2f s\n' "$old_median"
 printf 'auditpitr restore --yes (check, restore, verification, swap): median %.2f s\n' "$new_median"
-printf '  phases: check %.2f s, inflate %.2f s, pg_restore %.2f s, verification %.2f s (during post-data) (medians)\n' \
+printf '  phases: check %.2f s, inflate %.2f s, pg_restore %.2f s, verification %.2f s (during pg_restore) (medians)\n' \
   "$(bench_median "${check_times[@]}")" "$(bench_median "${inflate_times[@]}")" "$(bench_median "${restore_times[@]}")" "$verify_median"
 printf 'ratio auditpitr/old: %.2f (target <= 1.10)\n' "$(echo "$new_median / $old_median" | bc -l)"

@@ -280,6 +280,8 @@ std::string rewritten_head(const ArchiveHead& head, std::string bytes, bool comp
   return bytes;
 }
 
+constexpr std::size_t kChunkBytes = 1 << 18;
+
 // What both re-writers share: the framing written again around data they transform, or every
 // byte passed on unchanged when the archive is not theirs to change.
 class ArchiveRewriter : public ArchiveVisitor {
@@ -304,6 +306,26 @@ class ArchiveRewriter : public ArchiveVisitor {
   /// A block breaking off: the output would not be an archive.
   [[noreturn]] virtual void broken(const std::string& why) = 0;
 
+  /// Points an ISA-L stream's output at the empty chunk buffer.
+  template <typename Stream>
+  void aim(Stream& zs) {
+    zs.next_out = reinterpret_cast<uint8_t*>(out_.data());
+    zs.avail_out = static_cast<uint32_t>(out_.size());
+  }
+  /// After a step of the stream: a full buffer goes out as one chunk.
+  template <typename Stream>
+  void pass_full(Stream& zs) {
+    if (zs.avail_out > 0) return;
+    chunk(out_.data(), out_.size());
+    aim(zs);
+  }
+  /// At the data's end: what the buffer holds.
+  template <typename Stream>
+  void pass_rest(const Stream& zs) {
+    chunk(out_.data(), out_.size() - zs.avail_out);
+  }
+
+ private:
   /// One chunk of transformed data (never empty: a zero length ends the data).
   void chunk(const char* p, std::size_t n) {
     if (n == 0) return;
@@ -313,7 +335,6 @@ class ArchiveRewriter : public ArchiveVisitor {
     sink_(p, n);
   }
 
- private:
   bool head(const ArchiveHead& head, const std::string& bytes) override {
     if (!takes(head)) {
       passing_ = true;
@@ -353,13 +374,12 @@ class ArchiveRewriter : public ArchiveVisitor {
   }
 
   ArchiveSink sink_;
+  std::vector<char> out_ = std::vector<char>(kChunkBytes);
   ArchiveWalker walker_;
   bool passing_ = false;
   std::size_t int_size_ = 4;
   std::string framing_;
 };
-
-constexpr std::size_t kChunkBytes = 1 << 18;
 
 }  // namespace
 
@@ -369,7 +389,6 @@ constexpr std::size_t kChunkBytes = 1 << 18;
 struct ArchiveCompressor::Impl : ArchiveRewriter {
   isal_zstream zs{};
   std::vector<uint8_t> level_buffer = std::vector<uint8_t>(ISAL_DEF_LVL2_DEFAULT);
-  std::vector<char> out = std::vector<char>(kChunkBytes);
 
   explicit Impl(ArchiveSink sink) : ArchiveRewriter(std::move(sink)) {}
 
@@ -381,7 +400,7 @@ struct ArchiveCompressor::Impl : ArchiveRewriter {
     zs.level_buf = level_buffer.data();
     zs.level_buf_size = static_cast<uint32_t>(level_buffer.size());
     zs.gzip_flag = IGZIP_ZLIB;
-    aim_output();
+    aim(zs);
   }
   void transform(const char* p, std::size_t n) override {
     zs.next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(p));
@@ -392,7 +411,7 @@ struct ArchiveCompressor::Impl : ArchiveRewriter {
     zs.end_of_stream = 1;
     zs.avail_in = 0;
     while (zs.internal_state.state != ZSTATE_END) deflate_once();
-    chunk(out.data(), out.size() - zs.avail_out);
+    pass_rest(zs);
   }
   [[noreturn]] void broken(const std::string& why) override {
     throw runtime_error("pg_dump's output could not be read as an archive (" + why + ")",
@@ -400,14 +419,7 @@ struct ArchiveCompressor::Impl : ArchiveRewriter {
   }
   void deflate_once() {
     if (isal_deflate(&zs) != COMP_OK) throw runtime_error("ISA-L could not compress the dump's data");
-    if (zs.avail_out == 0) {
-      chunk(out.data(), out.size());
-      aim_output();
-    }
-  }
-  void aim_output() {
-    zs.next_out = reinterpret_cast<uint8_t*>(out.data());
-    zs.avail_out = static_cast<uint32_t>(out.size());
+    pass_full(zs);
   }
 };
 
@@ -419,7 +431,6 @@ void ArchiveCompressor::finish() { impl_->finish(); }
 struct ArchiveInflater::Impl : ArchiveRewriter {
   std::string name;
   inflate_state zs{};
-  std::vector<char> out = std::vector<char>(kChunkBytes);
 
   Impl(ArchiveSink sink, std::string n) : ArchiveRewriter(std::move(sink)), name(std::move(n)) {}
 
@@ -428,7 +439,7 @@ struct ArchiveInflater::Impl : ArchiveRewriter {
   void start_data() override {
     isal_inflate_init(&zs);
     zs.crc_flag = ISAL_ZLIB;  // the zlib header and Adler-32 checked
-    aim_output();
+    aim(zs);
   }
   void transform(const char* p, std::size_t n) override {
     zs.next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(p));
@@ -444,18 +455,11 @@ struct ArchiveInflater::Impl : ArchiveRewriter {
       inflate_once();
       if (zs.avail_out == room && zs.block_state != ISAL_BLOCK_FINISH) damaged("a table's compressed data ends early");
     }
-    chunk(out.data(), out.size() - zs.avail_out);
+    pass_rest(zs);
   }
   void inflate_once() {
     if (isal_inflate(&zs) < 0) damaged("a table's compressed data is invalid");
-    if (zs.avail_out == 0) {
-      chunk(out.data(), out.size());
-      aim_output();
-    }
-  }
-  void aim_output() {
-    zs.next_out = reinterpret_cast<uint8_t*>(out.data());
-    zs.avail_out = static_cast<uint32_t>(out.size());
+    pass_full(zs);
   }
   [[noreturn]] void broken(const std::string& why) override { damaged(why); }
   [[noreturn]] void damaged(const std::string& why) const {
