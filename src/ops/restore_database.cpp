@@ -135,9 +135,10 @@ KeyMap primary_keys(const std::vector<verify::TableShape>& tables) {
 // Every restored table's rows and checksums, each table read in a transaction of its own: the
 // post-data section runs meanwhile, and a lock held on a table already read would stop it there.
 // A table pg_restore announces loaded is read at once, while the others load (its name must be
-// unique among the tables); the rest once `loaded` is closed. The primary keys do not exist yet:
+// unique among the tables); the rest once `loaded` is closed. The primary keys may not exist yet:
 // the column sums are seeded with the manifest's (`expected`), and the keys themselves are read
-// once post-data is done (with_restored_keys). `busy`: the seconds spent reading.
+// once post-data is done (with_restored_keys). The seconds spent reading add up in
+// `phases.verification`.
 std::vector<verify::TableChecksum> checksum_restored(const RestoreTarget& target, const std::string& temporary,
                                                      const KeyMap& expected, LoadedTables& loaded,
                                                      RestorePhaseTimes& phases) {

@@ -256,8 +256,6 @@ void ArchiveWalker::finish() {
     s.fail("the archive ends inside a data block");
 }
 
-bool ArchiveWalker::failed() const { return impl_->state == Impl::State::failed; }
-
 namespace {
 
 // The head with its compression field set to `compressed` and every data offset forgotten (data
@@ -329,9 +327,7 @@ class ArchiveRewriter : public ArchiveVisitor {
   /// One chunk of transformed data (never empty: a zero length ends the data).
   void chunk(const char* p, std::size_t n) {
     if (n == 0) return;
-    framing_.clear();
-    append_archive_int(framing_, static_cast<int64_t>(n), int_size_);
-    sink_(framing_.data(), framing_.size());
+    put_int(static_cast<int64_t>(n));
     sink_(p, n);
   }
 
@@ -348,9 +344,9 @@ class ArchiveRewriter : public ArchiveVisitor {
   }
   void passed(const char* p, std::size_t n) override { sink_(p, n); }
   void block(unsigned char type, int64_t dump_id) override {
-    framing_.assign(1, static_cast<char>(type));
-    append_archive_int(framing_, dump_id, int_size_);
-    sink_(framing_.data(), framing_.size());
+    char type_byte = static_cast<char>(type);
+    sink_(&type_byte, 1);
+    put_int(dump_id);
     if (type == kArchiveBlockData) start_data();
   }
   void object(int64_t oid) override {

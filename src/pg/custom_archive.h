@@ -79,7 +79,6 @@ class ArchiveWalker {
   void feed(const char* data, std::size_t size);
   /// After the last byte: an archive ending inside its head or a block is reported unreadable.
   void finish();
-  bool failed() const;
 
  private:
   struct Impl;

@@ -53,6 +53,14 @@ void edit(const std::string& path, const std::string& from, const std::string& t
   test::write_text(path, text);
 }
 
+// Writes `bytes` as the dump and makes its manifest's sha256 and size match them.
+void replace_dump_keeping_manifest(const std::string& dump, const std::string& manifest, const std::string& bytes) {
+  std::string original = test::read_text(dump);
+  test::write_text(dump, bytes);
+  edit(manifest, sha256_of(original), sha256_of(bytes));
+  edit(manifest, "\"size\": " + std::to_string(original.size()), "\"size\": " + std::to_string(bytes.size()));
+}
+
 // Runs `auditpitr args` until it has checked the backup `checked`, moves the dump of `other` over
 // it, lets it go on and returns its exit status.
 int swap_after_check(const RestoreFixture& f, const std::string& db, const std::string& checked,
@@ -110,10 +118,7 @@ TEST_CASE("inflating stops at the manifest's uncompressed size; a huge manifest 
     std::string block(1u << 20, '\0');
     for (int i = 0; i < 256; ++i) gzip.write(block.data(), block.size());  // 256 MiB inflated
     gzip.finish();
-    test::write_text(dump, original + zeros);
-    edit(manifest, sha256_of(original), sha256_of(original + zeros));
-    edit(manifest, "\"size\": " + std::to_string(original.size()),
-         "\"size\": " + std::to_string(original.size() + zeros.size()));
+    replace_dump_keeping_manifest(dump, manifest, original + zeros);
 
     auto checked = f.cli({"check", stamp});
     INFO(checked.out << checked.err);
@@ -171,9 +176,7 @@ TEST_CASE("a backup of an earlier version (its data not compressed inside the ar
   gzip.write(archive.data(), archive.size());
   gzip.finish();
   REQUIRE(earlier != now);
-  test::write_text(dump, earlier);
-  edit(manifest, sha256_of(now), sha256_of(earlier));
-  edit(manifest, "\"size\": " + std::to_string(now.size()), "\"size\": " + std::to_string(earlier.size()));
+  replace_dump_keeping_manifest(dump, manifest, earlier);
 
   auto restored = f.cli({"restore", stamp, "--yes"});
   INFO(restored.out << restored.err);
