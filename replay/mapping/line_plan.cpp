@@ -28,7 +28,8 @@ bool LinePlan::same_shape(const JsonDocument& doc) const {
   return i == fields_.size();
 }
 
-void LinePlan::learn(const JsonDocument& doc, const MappedEvent& out, const std::vector<uint32_t>& unmapped) {
+void LinePlan::learn(const JsonDocument& doc, const MappedEvent& out, const std::vector<uint32_t>& unmapped,
+                     std::string_view user_field) {
   if (valid_ && same_shape(doc)) return;  // another line of the same shape, say with an escape
   valid_ = false;
   fields_.clear();
@@ -53,6 +54,9 @@ void LinePlan::learn(const JsonDocument& doc, const MappedEvent& out, const std:
     }
     slots_.push_back(slot);
   }
+  user_ = npos;
+  for (uint32_t i = 0; i < fields_.size() && user_ == npos; ++i)
+    if (!user_field.empty() && fields_[i].name == user_field) user_ = i;
   change_ = out.changes[0];
   unmapped_ = unmapped;
   valid_ = true;
@@ -109,6 +113,7 @@ bool LinePlan::apply(std::string_view json, TimePoint time, Mapper& mapper, Mapp
   while (p != end && json_scan::is_space(*p)) ++p;
   if (p != end || (non_ascii && !simdjson::validate_utf8(json.data(), json.size()))) return false;
   out.changes.push_back(change_);
+  if (user_ != npos) out.user.assign(texts_[user_]);
   for (const Slot& slot : slots_) {
     out.values.push_back(slot.value);
     if (slot.field != npos) out.values.back().text = texts_[slot.field];

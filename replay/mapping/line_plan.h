@@ -21,7 +21,8 @@ class LinePlan {
   /// Learns from a line the general path mapped into `out`: `doc` is its tree, `unmapped` the
   /// unmapped_ entries it counted. A line with nested values, escaped names or a fan-out leaves
   /// the plan empty.
-  void learn(const JsonDocument& doc, const MappedEvent& out, const std::vector<uint32_t>& unmapped);
+  void learn(const JsonDocument& doc, const MappedEvent& out, const std::vector<uint32_t>& unmapped,
+             std::string_view user_field);
   /// Maps `json` into `out` (empty) when it fits the plan; false leaves `out` untouched.
   bool apply(std::string_view json, TimePoint time, Mapper& mapper, MappedEvent& out);
 
@@ -44,6 +45,7 @@ class LinePlan {
   std::vector<Slot> slots_;
   CompactChange change_;
   std::vector<uint32_t> unmapped_;
+  uint32_t user_ = npos;  ///< the field naming the acting user (MappedEvent::user), when the lines have it
   bool valid_ = false;
   std::vector<std::string_view> texts_;  ///< per line: each field's value
 };

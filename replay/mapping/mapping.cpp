@@ -199,6 +199,7 @@ void Mapper::map_compact(const AuditEvent& event, MappedEvent& out) {
   out.reason = op.op.target.reason;
   out.changes.clear();
   out.values.clear();
+  out.user.clear();
   if (out.outcome != MapOutcome::mapped) return;
   texts_used_ = 0;
   if (op.line_plan && op.line_plan->apply(event.json, event.time, *this, out)) {
@@ -210,7 +211,9 @@ void Mapper::map_compact(const AuditEvent& event, MappedEvent& out) {
   try {
     if (!doc_.parse(event.json, error)) throw InvalidLine{"invalid JSON: " + error};
     builder_->build(*this, op, event, doc_, out);
-    if (op.line_plan) op.line_plan->learn(doc_, out, builder_->counted_unmapped());
+    uint32_t user = rules_.user_field.empty() ? JsonDocument::npos : doc_.find(JsonDocument::root, rules_.user_field);
+    if (user != JsonDocument::npos) out.user = doc_.value(user).text;
+    if (op.line_plan) op.line_plan->learn(doc_, out, builder_->counted_unmapped(), rules_.user_field);
   } catch (const InvalidLine& invalid) {
     out.outcome = MapOutcome::invalid;
     out.reason = invalid.reason;
@@ -224,6 +227,7 @@ MapResult Mapper::map(const AuditEvent& event) {
   MapResult result;
   result.outcome = scratch_.outcome;
   result.reason = scratch_.reason;
+  result.user = scratch_.user;
   for (const auto& change : scratch_.changes) result.changes.push_back(to_row_change(event, scratch_, change));
   return result;
 }

@@ -82,6 +82,7 @@ struct MapResult {
   MapOutcome outcome = MapOutcome::not_an_event;
   std::vector<RowChange> changes;
   std::string reason;  ///< why, for every outcome but mapped
+  std::string user;    ///< MappedEvent::user
 };
 
 /// A log field that lands nowhere: reported once per operation and field.
@@ -141,6 +142,9 @@ struct MappedEvent {
   MapOutcome outcome = MapOutcome::not_an_event;
   std::string reason;  ///< why, for every outcome but mapped
   const MappedOperation* operation = nullptr;
+  /// The acting user (the value of MappingRules::user_field, as JsonDocument::value gives it);
+  /// empty when the line has no such field, and for every outcome but mapped.
+  std::string user;
   std::vector<CompactChange> changes;
   std::vector<CompactValue> values;
 

@@ -60,7 +60,7 @@ ChangesReport changes_events(replay::AuditEventSource& events, replay::Mapper& m
     ++report.events;
     mapper.map_compact(e, mapped);
     if (mapped.outcome != replay::MapOutcome::mapped) continue;
-    std::string user = acting_user(e, report.user_field);
+    const std::string& user = mapped.user;
     if (!users.empty() && !users.count(user)) continue;
     bool matched = false;
     for (const auto& c : mapped.changes) {

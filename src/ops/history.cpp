@@ -171,7 +171,7 @@ class HistoryScan {
     h.time = e.time;
     h.operation = std::string(e.operation);
     h.action = replay::change_action_name(r.action);
-    h.user = acting_user(e, mapper_.rules().user_field);
+    h.user = mapped_.user;
     for (const auto& v : r.set) h.set.push_back(history_value(v.column, v.value, v.field));
     for (const auto& v : r.expect) h.from.push_back(history_value(v.column, v.expected, v.field));
     h.file = e.file ? *e.file : std::string();
@@ -231,14 +231,6 @@ class HistoryScan {
 };
 
 }  // namespace
-
-std::string acting_user(const replay::AuditEvent& e, const std::string& user_field) {
-  replay::JsonDocument doc;
-  std::string error;
-  if (!doc.parse(e.json, error)) return {};
-  uint32_t user = doc.find(replay::JsonDocument::root, user_field);
-  return user == replay::JsonDocument::npos ? std::string() : doc.value(user).text;
-}
 
 HistoryReport history_events(replay::AuditEventSource& events, replay::Mapper& mapper, const HistoryOptions& options,
                              const std::string& schema_source) {

@@ -75,9 +75,6 @@ HistoryReport history(const Config& config, const HistoryOptions& options);
 std::string history_json(const HistoryReport& report);
 std::vector<ReportLine> history_text(const HistoryReport& report);
 
-/// The acting user of an event: its `user_field` (the rules'), "" when the line has none.
-std::string acting_user(const replay::AuditEvent& event, const std::string& user_field);
-
 /// `text` cut to `width` bytes (at a UTF-8 character boundary) with an ellipsis when longer.
 std::string cut_text(const std::string& text, std::size_t width);
 /// `name`: [{column, value, field}] (value null for SQL NULL), as history and changes write them.

@@ -20,6 +20,7 @@
 #include "src/ops/replay.h"
 #include "src/pg/connection.h"
 #include "src/util/fs.h"
+#include "src/util/handoff.h"
 #include "src/util/interrupt.h"
 #include "verify/row_fold.h"
 
@@ -159,29 +160,15 @@ class LostSearch {
     report_.user_field = mapper_->rules().user_field;
   }
 
+  /// Reading and mapping the events on a thread of their own, folding them on this one.
   void read_logs(replay::AuditEventSource& events) {
-    std::vector<replay::RowChange> chunk;
-    std::vector<uint32_t> chunk_events;
-    chunk.reserve(2 * kEventsPerChunk);
-    chunk_events.reserve(2 * kEventsPerChunk);
-    std::size_t in_chunk = 0;
-    replay::AuditEvent e;
-    while (events.next(e)) {
-      if (e.time <= report_.snapshot) continue;
-      ++report_.events;
-      replay::MapResult mapped = mapper_->map(e);
-      if (mapped.outcome != replay::MapOutcome::mapped) continue;
-      uint32_t id = book_.add(e, report_.user_field.empty() ? std::string() : acting_user(e, report_.user_field));
-      for (auto& c : mapped.changes) {
-        chunk.push_back(std::move(c));
-        chunk_events.push_back(id);
+    {
+      Handoff<MappedChunk> chunks(2, [&](const Handoff<MappedChunk>::Push& push) { map_events(events, push); });
+      while (auto chunk = chunks.next()) {
+        throw_if_interrupted();
+        fold_chunk(*chunk);
       }
-      if (++in_chunk < kEventsPerChunk) continue;
-      throw_if_interrupted();
-      fold_chunk(chunk, chunk_events);
-      in_chunk = 0;
     }
-    fold_chunk(chunk, chunk_events);
     fold_->render_deferred(*renderer_);
     report_.left_out.add_unfinished(events.file_stats());
   }
@@ -281,16 +268,42 @@ class LostSearch {
   void set_backup(const BackupFile& backup) { backup_ = backup; }
 
  private:
-  void fold_chunk(std::vector<replay::RowChange>& chunk, std::vector<uint32_t>& chunk_events) {
-    if (chunk.empty()) return;
-    fold_->request(chunk, *renderer_);
-    for (std::size_t i = 0; i < chunk.size(); ++i) {
-      fold_->set_event(chunk_events[i]);
-      fold_->apply(chunk[i], *renderer_);
+  /// The row changes of kEventsPerChunk events, each with its event (EventBook).
+  struct MappedChunk {
+    std::vector<replay::RowChange> changes;
+    std::vector<uint32_t> events;
+  };
+
+  /// The events after the snapshot, mapped, in chunks (the producer's side of read_logs).
+  void map_events(replay::AuditEventSource& events, const Handoff<MappedChunk>::Push& push) {
+    MappedChunk chunk;
+    std::size_t in_chunk = 0;
+    replay::AuditEvent e;
+    while (events.next(e)) {
+      if (e.time <= report_.snapshot) continue;
+      ++report_.events;
+      replay::MapResult mapped = mapper_->map(e);
+      if (mapped.outcome != replay::MapOutcome::mapped) continue;
+      uint32_t id = book_.add(e, mapped.user);
+      for (auto& c : mapped.changes) {
+        chunk.changes.push_back(std::move(c));
+        chunk.events.push_back(id);
+      }
+      if (++in_chunk < kEventsPerChunk) continue;
+      if (!push(std::move(chunk))) return;
+      chunk = {};
+      in_chunk = 0;
+    }
+    if (!chunk.changes.empty()) push(std::move(chunk));
+  }
+
+  void fold_chunk(const MappedChunk& chunk) {
+    fold_->request(chunk.changes, *renderer_);
+    for (std::size_t i = 0; i < chunk.changes.size(); ++i) {
+      fold_->set_event(chunk.events[i]);
+      fold_->apply(chunk.changes[i], *renderer_);
     }
     renderer_->clear();
-    chunk.clear();
-    chunk_events.clear();
   }
 
   using LiveRow = std::function<void(const std::string& key, const std::vector<std::string_view>& fields)>;

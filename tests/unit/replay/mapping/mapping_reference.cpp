@@ -457,6 +457,8 @@ MapResult ReferenceMapper::map(const AuditEvent& event) {
   try {
     if (!parse_event_json(event.json, root, error)) throw InvalidLine{"invalid JSON: " + error};
     result.changes = RefChangeBuilder(*this, event, op.target, op.rule, root).build();
+    const RefJsonNode* user = rules_.user_field.empty() ? nullptr : root.find(rules_.user_field);
+    if (user) result.user = user->to_value().text;
   } catch (const InvalidLine& invalid) {
     result.outcome = MapOutcome::invalid;
     result.reason = invalid.reason;
@@ -524,7 +526,7 @@ std::string describe(const std::vector<CascadeDelete>& cascade) {
 }  // namespace
 
 std::string describe(const MapResult& r) {
-  std::string out = std::string(outcome_name(r.outcome)) + " (" + r.reason + ")";
+  std::string out = std::string(outcome_name(r.outcome)) + " (" + r.reason + ") user=" + r.user;
   for (const auto& c : r.changes) {
     out += "\n  " + c.table + " " + change_action_name(c.action) + " " + c.operation + " " + c.file + ":" +
            std::to_string(c.line_number) + " #" + std::to_string(c.sequence) + " t=" + format_time(c.time);
