@@ -34,9 +34,9 @@ using verify::rows::Origin;
 using verify::rows::Renderer;
 using verify::rows::Tables;
 
-constexpr std::size_t kEventsPerChunk = 20000;  // keys rendered per chunk: fewer, larger queries
-constexpr std::size_t kRowsPerQuery = 20000;    // touched rows read by key per query
-constexpr std::size_t kWholeTableShare = 4;     // a table is read whole when its touched rows are a 4th of it
+constexpr std::size_t kEventsPerChunk = 5000;  // events a chunk: four chunks in flight at most
+constexpr std::size_t kRowsPerQuery = 20000;   // touched rows read by key per query
+constexpr std::size_t kWholeTableShare = 4;    // a table is read whole when its touched rows are a 4th of it
 
 /// The baseline: a backup's STAMP, the newest backup at or before a TIME, or the newest backup.
 BackupAt baseline_of(const Config& config, const std::string& dbname, const std::string& since) {
@@ -191,8 +191,16 @@ class LostSearch {
         judge_live(t, key, row->second, fields);
         found.insert(&row->second);
       };
-      if (keys.size() * kWholeTableShare >= estimated_rows(t)) read_live_table(t, on_live);
-      else read_live_rows(t, keys, on_live);
+      if (keys.size() * kWholeTableShare >= estimated_rows(t)) {
+        std::vector<std::string>& live = live_keys_[t];  // read_backup's, without reading them again
+        read_live_table(t, [&](const std::string& key, const std::vector<std::string_view>& fields) {
+          live.push_back(key);
+          on_live(key, fields);
+        });
+        std::sort(live.begin(), live.end());
+      } else {
+        read_live_rows(t, keys, on_live);
+      }
       std::sort(keys.begin(), keys.end());
       for (const auto& key : keys) {
         const ModelRow& row = rows.at(key);
@@ -380,6 +388,12 @@ class LostSearch {
       for (std::size_t i = 0; i < columns.size(); ++i)
         if (to_table[i] == table.key_positions[k]) key_at[k] = i;
     live.clear();
+    auto known = live_keys_.find(t);
+    if (known != live_keys_.end()) {
+      live = std::move(known->second);
+      live_keys_.erase(known);
+      return;
+    }
     std::string keys;
     for (const auto& k : table.target->primary_key) keys += (keys.empty() ? "" : ", ") + pg::quote_ident(k);
     db_.copy_out(
@@ -495,6 +509,9 @@ class LostSearch {
   EventBook book_;
   std::map<std::pair<std::size_t, std::string>, Candidate> candidates_;
   std::vector<std::pair<std::string, std::vector<std::string>>> absent_;  ///< read_backup: to look up
+  /// The live keys of the tables compare_touched read whole, sorted, until read_backup takes them
+  /// (those tables' touched rows, in the fold, are at least a quarter of them).
+  std::map<std::size_t, std::vector<std::string>> live_keys_;
 };
 
 // ---- writing the rows back ----

@@ -46,6 +46,7 @@ void tamper(const pg::ConnInfo& db) {
                 "UPDATE portfolios SET title = 'Tampered' WHERE id = 1; "        // a logged column
                 "UPDATE portfolios SET description = 'unlogged' WHERE id = 2; "  // not a logged value: no finding
                 "DELETE FROM projects WHERE id = 1; "                            // in the backup, never logged
+                "DELETE FROM categories WHERE id = 1; "   // the same, in a table the logs touch (its project gone)
                 "DELETE FROM categories WHERE id = 21");  // logged created, its portfolio deleted in the logs
 }
 
@@ -89,8 +90,9 @@ TEST_CASE("lost finds rows deleted or changed behind the logs' back, and brings 
   // still be there, so a hard delete of it is a loss too.
   auto intact = test::snapshot(db);
   tamper(db);
-  std::set<std::string> expected = {"public.categories 20 missing", "public.categories 21 missing",
-                                    "public.portfolios 1 changed", "public.projects 1 deleted_unlogged"};
+  std::set<std::string> expected = {"public.categories 1 deleted_unlogged", "public.categories 20 missing",
+                                    "public.categories 21 missing", "public.portfolios 1 changed",
+                                    "public.projects 1 deleted_unlogged"};
   auto found = ws.cli({"lost", "--json"});
   INFO(found.out << found.err);
   CHECK(found.exit_code == 3);
