@@ -245,23 +245,25 @@ void request_values(const std::vector<RowChange>& chunk, bool with_set, Tables& 
 
 /// One row of the fold: its fields (COPY text) and where each comes from.
 enum class Origin : uint8_t { backup, logged, unknown };
+constexpr uint32_t kNoEvent = UINT32_MAX;
+/// Per column of a ModelRow: where its value comes from, and what set it.
+struct ColumnMark {
+  uint32_t set_by = kNoEvent;  ///< the event (Fold::set_event) that set it last, kNoEvent when none did
+  Origin origin = Origin::unknown;
+  bool automatic = false;  ///< that value was the event's time (automatic timestamps, a cascade's deletion time)
+  /// Fold::defer_values: 0 when `fields` holds the rendered value, else 1 + the Value::Kind of the
+  /// logged text it holds until Fold::render_deferred.
+  uint8_t deferred = 0;
+};
 struct ModelRow {
   bool existed_before = false;
   bool exists = false;
   /// Unknown baseline (lost): first seen through an update or delete, so taken as existing.
   bool assumed = false;
   std::vector<std::string> fields;
-  std::vector<Origin> origin;
-  /// Per column, the event (Fold::set_event) that set it last, kNoEvent when none did; and whether
-  /// that value was the event's time (automatic timestamps, a cascade's deletion time).
-  std::vector<uint32_t> set_by;
-  std::vector<bool> automatic;
-  /// Fold::defer_values: per column, 0 when `fields` holds the rendered value, else 1 + the
-  /// Value::Kind of the logged text it holds until Fold::render_deferred. Empty otherwise.
-  std::vector<uint8_t> deferred;
+  std::vector<ColumnMark> marks;     ///< one per field: one allocation, not four
   uint32_t last_event = UINT32_MAX;  ///< the last event that touched the row
 };
-constexpr uint32_t kNoEvent = UINT32_MAX;
 
 /// The logged changes folded onto the captured rows, by docs/replay.md's semantics.
 class Fold {
@@ -319,14 +321,14 @@ class Fold {
     };
     for (std::size_t t = 0; t < tables_.size(); ++t) {
       for (auto& [key, row] : rows_[t]) {
-        if (!row.exists || row.deferred.empty()) continue;
+        if (!row.exists || eager_.empty()) continue;
         std::size_t before = values;
-        for (std::size_t c = 0; c < row.deferred.size(); ++c) {
-          if (!row.deferred[c]) continue;
+        for (std::size_t c = 0; c < row.marks.size(); ++c) {
+          if (!row.marks[c].deferred) continue;
           replay::Value value = deferred_value(row, c);
           if (auto local = renderer.local_rendering(tables_[t].target->columns[c], value)) {
             row.fields[c] = std::move(*local);
-            row.deferred[c] = 0;
+            row.marks[c].deferred = 0;
           } else {
             renderer.request(t, c, value);
             ++values;
@@ -345,7 +347,7 @@ class Fold {
     row.existed_before = row.exists = true;
     row.fields = split_fields(line);
     if (row.fields.size() != tables_[table].shape.columns.size()) return;
-    row.origin.assign(row.fields.size(), Origin::backup);
+    row.marks.assign(row.fields.size(), ColumnMark{kNoEvent, Origin::backup, false, 0});
     std::string key = tables_[table].key_of(row.fields);
     for (std::size_t c = 0; c < row.fields.size(); ++c) index_field(table, c, key, {}, row.fields[c]);
     rows_[table].emplace(std::move(key), std::move(row));
@@ -404,10 +406,7 @@ class Fold {
     if (inserted) {
       std::size_t n = tables_[t].shape.columns.size();
       it->second.fields.assign(n, kNull);
-      it->second.origin.assign(n, Origin::unknown);
-      it->second.set_by.assign(n, kNoEvent);
-      it->second.automatic.assign(n, false);
-      if (!eager_.empty()) it->second.deferred.assign(n, 0);
+      it->second.marks.assign(n, ColumnMark{});
       if (unknown_baseline_) it->second.exists = it->second.existed_before = it->second.assumed = true;
     }
     return it->second;
@@ -416,7 +415,7 @@ class Fold {
   bool alive(std::size_t t, const ModelRow& row) const {
     std::size_t soft = tables_[t].soft_delete;
     // A soft-delete column an insert left to its default is taken as NULL: gorm's default.
-    return soft == SIZE_MAX || row.origin[soft] == Origin::unknown || row.fields[soft] == kNull;
+    return soft == SIZE_MAX || row.marks[soft].origin == Origin::unknown || row.fields[soft] == kNull;
   }
 
   void logged(std::size_t t, const std::string& key, ModelRow& row, const replay::ColumnValue& value) {
@@ -430,14 +429,10 @@ class Fold {
 
   void set(std::size_t t, const std::string& key, ModelRow& row, std::size_t column,
            const std::optional<std::string>& value, bool automatic = false) {
-    index_field(t, column, key, row.origin[column] == Origin::unknown ? std::string() : row.fields[column],
+    index_field(t, column, key, row.marks[column].origin == Origin::unknown ? std::string() : row.fields[column],
                 value.value_or(std::string()));
     row.fields[column] = value.value_or(kNull);
-    row.origin[column] = value ? Origin::logged : Origin::unknown;
-    if (!row.deferred.empty()) row.deferred[column] = 0;
-    if (row.set_by.empty()) return;  // a loaded row before any event: nothing to record
-    row.set_by[column] = value ? event_ : kNoEvent;
-    row.automatic[column] = automatic;
+    row.marks[column] = {value ? event_ : kNoEvent, value ? Origin::logged : Origin::unknown, automatic, 0};
   }
 
   void cascade(const std::vector<replay::CascadeDelete>& cascades, const std::string& parent_key,
@@ -477,28 +472,25 @@ class Fold {
   /// as set() records them.
   void defer(ModelRow& row, std::size_t column, const replay::Value& value, bool automatic) {
     row.fields[column] = value.text;
-    row.origin[column] = Origin::logged;
-    row.deferred[column] = static_cast<uint8_t>(1 + static_cast<int>(value.kind));
-    row.set_by[column] = event_;
-    row.automatic[column] = automatic;
+    row.marks[column] = {event_, Origin::logged, automatic, static_cast<uint8_t>(1 + static_cast<int>(value.kind))};
   }
 
   static replay::Value deferred_value(const ModelRow& row, std::size_t column) {
-    return replay::Value::of(static_cast<replay::Value::Kind>(row.deferred[column] - 1), row.fields[column]);
+    return replay::Value::of(static_cast<replay::Value::Kind>(row.marks[column].deferred - 1), row.fields[column]);
   }
 
   void resolve_deferred(std::size_t t, ModelRow& row, const Renderer& renderer) {
-    for (std::size_t c = 0; c < row.deferred.size(); ++c) {
-      if (!row.deferred[c]) continue;
+    for (std::size_t c = 0; c < row.marks.size(); ++c) {
+      if (!row.marks[c].deferred) continue;
       std::optional<std::string> text = renderer.get(t, c, deferred_value(row, c));
-      row.deferred[c] = 0;
+      row.marks[c].deferred = 0;
       if (text) {
         row.fields[c] = std::move(*text);
         continue;
       }
       row.fields[c] = kNull;  // as set() records a value PostgreSQL refused
-      row.origin[c] = Origin::unknown;
-      row.set_by[c] = kNoEvent;
+      row.marks[c].origin = Origin::unknown;
+      row.marks[c].set_by = kNoEvent;
     }
   }
 
