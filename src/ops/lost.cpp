@@ -19,6 +19,7 @@
 #include "src/ops/history.h"
 #include "src/ops/replay.h"
 #include "src/pg/connection.h"
+#include "src/util/exit_memory.h"
 #include "src/util/fs.h"
 #include "src/util/handoff.h"
 #include "src/util/interrupt.h"
@@ -153,7 +154,7 @@ class LostSearch {
     for (const auto& name : options.tables) catalog.table(name);  // usage Error naming the tables
     tables_.emplace(report_.tables, *mapper_);
     renderer_.emplace(db_, *tables_);
-    fold_.emplace(*tables_, *mapper_, true);
+    fold_ = std::make_unique<Fold>(*tables_, *mapper_, true);
     fold_->defer_values();
     for (std::size_t t = 0; t < tables_->size(); ++t)
       collect_links(*tables_, t, mapper_->cascades_of((*tables_)[t].target->name), links_);
@@ -180,18 +181,17 @@ class LostSearch {
     for (std::size_t t = 0; t < tables_->size(); ++t) {
       auto& rows = fold_->rows(t);
       report_.touched_rows += rows.size();
-      std::vector<std::string> keys;
-      for (const auto& [key, row] : rows)
-        if (row.exists) keys.push_back(key);  // a row the logs deleted is absent as logged
-      if (keys.empty()) continue;
-      std::unordered_set<const ModelRow*> found;
+      std::size_t expected = std::count_if(rows.begin(), rows.end(), [](const auto& r) { return r.second.exists; });
+      if (expected == 0) continue;         // a row the logs deleted is absent as logged
+      std::vector<const ModelRow*> found;  // sorted at the end: no node per row
+      found.reserve(expected);
       auto on_live = [&](const std::string& key, const std::vector<std::string_view>& fields) {
         auto row = rows.find(key);
         if (row == rows.end() || !row->second.exists) return;
         judge_live(t, key, row->second, fields);
-        found.insert(&row->second);
+        found.push_back(&row->second);
       };
-      if (keys.size() * kWholeTableShare >= estimated_rows(t)) {
+      if (expected * kWholeTableShare >= estimated_rows(t)) {
         std::vector<std::string>& live = live_keys_[t];  // read_backup's, without reading them again
         read_live_table(t, [&](const std::string& key, const std::vector<std::string_view>& fields) {
           live.push_back(key);
@@ -199,13 +199,16 @@ class LostSearch {
         });
         std::sort(live.begin(), live.end());
       } else {
+        std::vector<std::string> keys;
+        for (const auto& [key, row] : rows)
+          if (row.exists) keys.push_back(key);
         read_live_rows(t, keys, on_live);
       }
-      std::sort(keys.begin(), keys.end());
-      for (const auto& key : keys) {
-        const ModelRow& row = rows.at(key);
-        if (!found.count(&row)) candidates_[{t, key}] = Candidate{t, key, "missing", &row, {}, {}, {}};
-      }
+      if (found.size() == expected) continue;  // every row the logs say exists is there
+      std::sort(found.begin(), found.end());
+      for (const auto& [key, row] : rows)
+        if (row.exists && !std::binary_search(found.begin(), found.end(), &row))
+          candidates_[{t, key}] = Candidate{t, key, "missing", &row, {}, {}, {}};
     }
   }
 
@@ -273,6 +276,11 @@ class LostSearch {
   }
 
   replay::PgSession& db() { return db_; }
+  /// The fold, once finish() has copied what the report needs from it (the findings point into it).
+  std::unique_ptr<Fold> release_fold() {
+    candidates_.clear();
+    return std::move(fold_);
+  }
   void set_backup(const BackupFile& backup) { backup_ = backup; }
 
  private:
@@ -504,7 +512,7 @@ class LostSearch {
   std::optional<replay::Mapper> mapper_;
   std::optional<Tables> tables_;
   std::optional<Renderer> renderer_;
-  std::optional<Fold> fold_;
+  std::unique_ptr<Fold> fold_;
   std::vector<Link> links_;
   EventBook book_;
   std::map<std::pair<std::size_t, std::string>, Candidate> candidates_;
@@ -593,6 +601,7 @@ LostReport find_lost(const Config& config, const LostOptions& options, pg::Proce
     search.read_backup(runner);
   }
   search.finish(search.db());
+  leave_to_exit(search.release_fold());  // the report holds copies of what it needs
   return report;
 }
 
