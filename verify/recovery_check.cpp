@@ -100,7 +100,7 @@ void RecoveryCheck::capture(PgSession& db, replay::AuditEventSource& events, rep
     request_values(chunk, false, tables, renderer);
     for (const auto& c : chunk) {
       std::size_t t = tables.index(c.table);
-      auto key = key_of(c, t, tables, renderer);
+      auto key = key_of(fold_change(c, tables), tables, renderer);
       if (!key || tables[t].key_positions.empty()) continue;
       keys[t].insert(*key);
       if (c.action == ChangeAction::remove || c.action == ChangeAction::soft_delete) deleted[t].insert(*key);

@@ -241,19 +241,58 @@ std::vector<std::string> read_rows(PgSession& db, const Table& table, const std:
   return lines;
 }
 
-std::optional<std::string> key_of(const RowChange& c, std::size_t table, Tables& tables, const Renderer& renderer) {
-  const Table& t = tables[table];
+FoldChange fold_change(const RowChange& c, const Tables& tables) {
+  FoldChange f;
+  f.table = tables.index(c.table);
+  f.action = c.action;
+  f.time = c.time;
+  const Table& t = tables[f.table];
+  auto value = [&](const replay::ColumnValue& v) {
+    return FoldValue{t.column(v.column), v.value, v.origin == replay::ValueOrigin::event_time};
+  };
+  for (const auto& k : c.key) f.key.push_back(value(k));
+  for (const auto& s : c.set) f.set.push_back(value(s));
+  return f;
+}
+
+CompactFolding::CompactFolding(const Tables& tables, const replay::Mapper& mapper) {
+  for (const auto& shape : mapper.catalog().tables()) {
+    std::size_t t = tables.index(shape.name);
+    table_.push_back(t);
+    column_.emplace_back();
+    for (const auto& column : shape.columns) column_.back().push_back(tables[t].column(column));
+  }
+}
+
+FoldChange CompactFolding::change(const replay::MappedEvent& mapped, const replay::CompactChange& c,
+                                  replay::TimePoint time) const {
+  FoldChange f;
+  f.table = table_[c.table];
+  f.action = c.action;
+  f.time = time;
+  const std::vector<std::size_t>& columns = column_[c.table];
+  auto value = [&](const replay::CompactValue& v) {
+    return FoldValue{columns[v.column], replay::Value::of(v.kind, std::string(v.text)),
+                     v.source == replay::ValueSource::event_time};
+  };
+  for (const auto& k : mapped.key(c)) f.key.push_back(value(k));
+  for (const auto& s : mapped.set(c)) f.set.push_back(value(s));
+  return f;
+}
+
+std::optional<std::string> key_of(const FoldChange& c, const Tables& tables, const Renderer& renderer) {
+  const Table& t = tables[c.table];
   if (c.key.size() == 1 && t.key_positions.size() == 1) {  // the usual case, without a row's worth of fields
-    if (t.column(c.key[0].column) != t.key_positions[0])
-      return renderer.get(table, t.column(c.key[0].column), c.key[0].value) ? std::optional<std::string>(std::string())
-                                                                            : std::nullopt;
-    return renderer.get(table, t.key_positions[0], c.key[0].value);
+    if (c.key[0].column != t.key_positions[0])
+      return renderer.get(c.table, c.key[0].column, c.key[0].value) ? std::optional<std::string>(std::string())
+                                                                    : std::nullopt;
+    return renderer.get(c.table, t.key_positions[0], c.key[0].value);
   }
   std::vector<std::string> fields(t.shape.columns.size());
   for (const auto& k : c.key) {
-    auto text = renderer.get(table, t.column(k.column), k.value);
+    auto text = renderer.get(c.table, k.column, k.value);
     if (!text) return std::nullopt;
-    fields[t.column(k.column)] = *text;
+    fields[k.column] = *text;
   }
   return t.key_of(fields);
 }

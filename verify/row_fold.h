@@ -61,6 +61,7 @@ struct Table {
   std::unordered_map<std::string, std::size_t> column_index;
   std::vector<std::size_t> key_positions;
   std::size_t soft_delete = SIZE_MAX;
+  std::size_t created_at = SIZE_MAX;  ///< the column an insert's event-time stamp sets only on creation
 
   std::size_t column(const std::string& name) const {
     auto it = column_index.find(name);
@@ -89,6 +90,7 @@ class Tables {
       for (const auto& k : t.primary_key) table.key_positions.push_back(table.column(k));
       std::string soft = mapper.soft_delete_column(t.name);
       if (!soft.empty() && table.column_index.count(soft)) table.soft_delete = table.column(soft);
+      if (table.column_index.count("created_at")) table.created_at = table.column("created_at");
       by_name_.emplace(t.name, tables_.size());
       tables_.push_back(std::move(table));
     }
@@ -234,9 +236,38 @@ std::string key_of_result(const Table& table, const PGresult* result, int row);
 std::vector<std::string> read_rows(PgSession& db, const Table& table, const std::string& where_column,
                                    const std::vector<std::string>& keys_of_column_or_key);
 
+/// A row change as the fold takes it: its table and columns as indices into Tables, without what
+/// only reports need (labels, expectations, file and line). A delete's cascades are the mapper's.
+struct FoldValue {
+  std::size_t column = 0;
+  replay::Value value;
+  bool event_time = false;  ///< the event's time (ValueOrigin::event_time)
+};
+struct FoldChange {
+  std::size_t table = 0;
+  ChangeAction action = ChangeAction::update;
+  replay::TimePoint time{};
+  std::vector<FoldValue> key, set;
+};
+
+/// A RowChange (names looked up) as a FoldChange.
+FoldChange fold_change(const RowChange& c, const Tables& tables);
+
+/// Mapper::map_compact's changes as FoldChanges, without building RowChanges: the catalog's table
+/// and column indices translated to Tables' once.
+class CompactFolding {
+ public:
+  CompactFolding(const Tables& tables, const replay::Mapper& mapper);
+  FoldChange change(const replay::MappedEvent& mapped, const replay::CompactChange& c, replay::TimePoint time) const;
+
+ private:
+  std::vector<std::size_t> table_;                ///< catalog table -> Tables index
+  std::vector<std::vector<std::size_t>> column_;  ///< catalog table, column -> Tables column
+};
+
 /// The key of a change's row as the table's key fields in their canonical text; nullopt when a
 /// key value does not convert (PostgreSQL refused the event: a type conflict).
-std::optional<std::string> key_of(const RowChange& c, std::size_t table, Tables& tables, const Renderer& renderer);
+std::optional<std::string> key_of(const FoldChange& c, const Tables& tables, const Renderer& renderer);
 
 void request_cascade_times(const std::vector<replay::CascadeDelete>& cascades, replay::TimePoint time, Tables& tables,
                            Renderer& renderer);
@@ -272,7 +303,10 @@ class Fold {
   /// as existing before (lost judges the logs alone, the live database is what is examined).
   Fold(Tables& tables, replay::Mapper& mapper, bool unknown_baseline = false)
       : tables_(tables), rows_(tables.size()), captured_(tables.size()), unknown_baseline_(unknown_baseline) {
-    for (std::size_t t = 0; t < tables.size(); ++t) index_cascades(mapper.cascades_of(tables[t].target->name));
+    for (std::size_t t = 0; t < tables.size(); ++t) {
+      cascades_.push_back(mapper.cascades_of(tables[t].target->name));
+      index_cascades(cascades_.back());
+    }
   }
 
   /// From now on only the values rows are found and judged alive by (the key columns, the columns
@@ -292,15 +326,12 @@ class Fold {
 
   /// The values a chunk of changes needs rendered before apply(): all of them, or with
   /// defer_values() the eager ones only.
-  void request(const std::vector<RowChange>& chunk, Renderer& renderer) const {
+  void request(const std::vector<FoldChange>& chunk, Renderer& renderer) const {
     for (const auto& c : chunk) {
-      std::size_t t = tables_.index(c.table);
-      for (const auto& k : c.key) renderer.request(t, tables_[t].column(k.column), k.value);
-      for (const auto& s : c.set) {
-        std::size_t column = tables_[t].column(s.column);
-        if (eager_.empty() || eager_[t][column]) renderer.request(t, column, s.value);
-      }
-      request_cascade_times(c.cascade, c.time, renderer);
+      for (const auto& k : c.key) renderer.request(c.table, k.column, k.value);
+      for (const auto& s : c.set)
+        if (eager_.empty() || eager_[c.table][s.column]) renderer.request(c.table, s.column, s.value);
+      if (deletes(c.action)) request_cascade_times(cascades_[c.table], c.time, renderer);
     }
     renderer.render();
   }
@@ -353,10 +384,12 @@ class Fold {
     rows_[table].emplace(std::move(key), std::move(row));
   }
 
-  void apply(const RowChange& c, const Renderer& renderer) {
+  void apply(const RowChange& c, const Renderer& renderer) { apply(fold_change(c, tables_), renderer); }
+
+  void apply(const FoldChange& c, const Renderer& renderer) {
     renderer_ = &renderer;
-    std::size_t t = tables_.index(c.table);
-    auto key = key_of(c, t, tables_, renderer);
+    std::size_t t = c.table;
+    auto key = key_of(c, tables_, renderer);
     if (!key) return;  // a key PostgreSQL cannot take: the event was refused
     ModelRow& row = row_of(t, *key);
     row.last_event = event_;
@@ -371,7 +404,7 @@ class Fold {
           for (const auto& k : c.key) logged(t, *key, row, k);
         }
         for (const auto& s : c.set) {
-          bool creation_stamp = s.origin == replay::ValueOrigin::event_time && s.column == "created_at";
+          bool creation_stamp = s.event_time && s.column == tables_[t].created_at;
           if (created || !creation_stamp) logged(t, *key, row, s);
         }
         break;
@@ -383,13 +416,13 @@ class Fold {
       case ChangeAction::soft_delete: {
         if (!row.exists || !alive(t, row)) return;
         for (const auto& s : c.set) logged(t, *key, row, s);
-        cascade(c.cascade, *key, c.time, renderer);
+        cascade(cascades_[t], *key, c.time, renderer);
         break;
       }
       case ChangeAction::remove:
         if (!row.exists) return;
         row.exists = false;
-        cascade(c.cascade, *key, c.time, renderer);
+        cascade(cascades_[t], *key, c.time, renderer);
         break;
     }
   }
@@ -418,13 +451,17 @@ class Fold {
     return soft == SIZE_MAX || row.marks[soft].origin == Origin::unknown || row.fields[soft] == kNull;
   }
 
-  void logged(std::size_t t, const std::string& key, ModelRow& row, const replay::ColumnValue& value) {
-    std::size_t column = tables_[t].column(value.column);
+  static bool deletes(ChangeAction action) {
+    return action == ChangeAction::remove || action == ChangeAction::soft_delete;
+  }
+
+  void logged(std::size_t t, const std::string& key, ModelRow& row, const FoldValue& value) {
+    std::size_t column = value.column;
     if (!eager_.empty() && !eager_[t][column] && !value.value.is_null()) {
-      defer(row, column, value.value, value.origin == replay::ValueOrigin::event_time);
+      defer(row, column, value.value, value.event_time);
       return;
     }
-    set(t, key, row, column, renderer_->get(t, column, value.value), value.origin == replay::ValueOrigin::event_time);
+    set(t, key, row, column, renderer_->get(t, column, value.value), value.event_time);
   }
 
   void set(std::size_t t, const std::string& key, ModelRow& row, std::size_t column,
@@ -526,6 +563,7 @@ class Fold {
   }
 
   Tables& tables_;
+  std::vector<std::vector<replay::CascadeDelete>> cascades_;  ///< per table, what its deletes cascade to
   std::vector<std::unordered_map<std::string, ModelRow>> rows_;
   std::vector<std::vector<std::string>> captured_;
   std::map<std::pair<std::size_t, std::size_t>, std::unordered_map<std::string, std::set<std::string>>> by_fk_;

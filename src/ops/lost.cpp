@@ -155,6 +155,7 @@ class LostSearch {
     tables_.emplace(report_.tables, *mapper_);
     renderer_.emplace(db_, *tables_);
     fold_ = std::make_unique<Fold>(*tables_, *mapper_, true);
+    folding_.emplace(*tables_, *mapper_);
     fold_->defer_values();
     for (std::size_t t = 0; t < tables_->size(); ++t)
       collect_links(*tables_, t, mapper_->cascades_of((*tables_)[t].target->name), links_);
@@ -286,7 +287,7 @@ class LostSearch {
  private:
   /// The row changes of kEventsPerChunk events, each with its event (EventBook).
   struct MappedChunk {
-    std::vector<replay::RowChange> changes;
+    std::vector<verify::rows::FoldChange> changes;
     std::vector<uint32_t> events;
   };
 
@@ -295,14 +296,15 @@ class LostSearch {
     MappedChunk chunk;
     std::size_t in_chunk = 0;
     replay::AuditEvent e;
+    replay::MappedEvent mapped;
     while (events.next(e)) {
       if (e.time <= report_.snapshot) continue;
       ++report_.events;
-      replay::MapResult mapped = mapper_->map(e);
+      mapper_->map_compact(e, mapped);
       if (mapped.outcome != replay::MapOutcome::mapped) continue;
       uint32_t id = book_.add(e, mapped.user);
-      for (auto& c : mapped.changes) {
-        chunk.changes.push_back(std::move(c));
+      for (const auto& c : mapped.changes) {
+        chunk.changes.push_back(folding_->change(mapped, c, e.time));
         chunk.events.push_back(id);
       }
       if (++in_chunk < kEventsPerChunk) continue;
@@ -513,6 +515,7 @@ class LostSearch {
   std::optional<Tables> tables_;
   std::optional<Renderer> renderer_;
   std::unique_ptr<Fold> fold_;
+  std::optional<verify::rows::CompactFolding> folding_;
   std::vector<Link> links_;
   EventBook book_;
   std::map<std::pair<std::size_t, std::string>, Candidate> candidates_;
