@@ -24,6 +24,7 @@
 #include "replay/mapping/mapping.h"
 #include "src/error.h"
 #include "src/util/interrupt.h"
+#include "verify/row_map.h"
 #include "verify/table_checksum.h"
 
 namespace auditpitr::verify {
@@ -427,7 +428,7 @@ class Fold {
     }
   }
 
-  std::unordered_map<std::string, ModelRow>& rows(std::size_t table) { return rows_[table]; }
+  RowMap<ModelRow>& rows(std::size_t table) { return rows_[table]; }
   /// The event the next apply() belongs to (an index of the caller's own list of events).
   void set_event(uint32_t event) { event_ = event; }
   /// The table's rows as capture() stored them, before the replay.
@@ -564,7 +565,7 @@ class Fold {
 
   Tables& tables_;
   std::vector<std::vector<replay::CascadeDelete>> cascades_;  ///< per table, what its deletes cascade to
-  std::vector<std::unordered_map<std::string, ModelRow>> rows_;
+  std::vector<RowMap<ModelRow>> rows_;
   std::vector<std::vector<std::string>> captured_;
   std::map<std::pair<std::size_t, std::size_t>, std::unordered_map<std::string, std::set<std::string>>> by_fk_;
   std::set<std::pair<std::size_t, std::size_t>> cascade_soft_;  ///< (table, column) cascades soft-delete
