@@ -5,12 +5,14 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
@@ -341,6 +343,27 @@ class Fold {
   /// values at a time at most, as apply() would have (a value PostgreSQL refuses leaves its column
   /// unknown). Rows the logs deleted keep their logged texts: nothing judges them by value.
   void render_deferred(Renderer& renderer, std::size_t per_render = 50000) {
+    if (eager_.empty()) return;
+    // The values whose rendering follows from their text, in place: the rows split over two
+    // threads (each row is one thread's; local_rendering reads nothing that changes).
+    std::vector<std::pair<std::size_t, ModelRow*>> asked[2];
+    std::exception_ptr failed;
+    std::thread other([&] {
+      try {
+        render_locally(renderer, 1, asked[1]);
+      } catch (...) {
+        failed = std::current_exception();
+      }
+    });
+    try {
+      render_locally(renderer, 0, asked[0]);
+    } catch (...) {
+      other.join();
+      throw;
+    }
+    other.join();
+    if (failed) std::rethrow_exception(failed);
+    // The others, asked of PostgreSQL `per_render` values at a time at most.
     std::vector<std::pair<std::size_t, ModelRow*>> batch;
     std::size_t values = 0;
     auto flush = [&]() {
@@ -351,25 +374,13 @@ class Fold {
       batch.clear();
       values = 0;
     };
-    for (std::size_t t = 0; t < tables_.size(); ++t) {
-      for (auto& [key, row] : rows_[t]) {
-        if (!row.exists || eager_.empty()) continue;
-        std::size_t before = values;
-        for (std::size_t c = 0; c < row.marks.size(); ++c) {
-          if (!row.marks[c].deferred) continue;
-          replay::Value value = deferred_value(row, c);
-          if (auto local = renderer.local_rendering(tables_[t].target->columns[c], value)) {
-            row.fields[c] = std::move(*local);
-            row.marks[c].deferred = 0;
-          } else {
-            renderer.request(t, c, value);
-            ++values;
-          }
-        }
-        if (values != before) batch.emplace_back(t, &row);
+    for (const auto& part : asked)
+      for (auto [t, row] : part) {
+        for (std::size_t c = 0; c < row->marks.size(); ++c)
+          if (row->marks[c].deferred) renderer.request(t, c, deferred_value(*row, c)), ++values;
+        batch.emplace_back(t, row);
         if (values >= per_render) flush();
       }
-    }
     flush();
   }
 
@@ -450,6 +461,29 @@ class Fold {
     std::size_t soft = tables_[t].soft_delete;
     // A soft-delete column an insert left to its default is taken as NULL: gorm's default.
     return soft == SIZE_MAX || row.marks[soft].origin == Origin::unknown || row.fields[soft] == kNull;
+  }
+
+  /// render_deferred's first part over every other row (`part` 0 or 1): the values that render
+  /// locally set, the rows left with others listed in `asked`.
+  void render_locally(const Renderer& renderer, std::size_t part,
+                      std::vector<std::pair<std::size_t, ModelRow*>>& asked) {
+    for (std::size_t t = 0; t < tables_.size(); ++t) {
+      std::size_t i = 0;
+      for (auto& [key, row] : rows_[t]) {
+        if (i++ % 2 != part || !row.exists) continue;
+        bool left = false;
+        for (std::size_t c = 0; c < row.marks.size(); ++c) {
+          if (!row.marks[c].deferred) continue;
+          if (auto local = renderer.local_rendering(tables_[t].target->columns[c], deferred_value(row, c))) {
+            row.fields[c] = std::move(*local);
+            row.marks[c].deferred = 0;
+          } else {
+            left = true;
+          }
+        }
+        if (left) asked.emplace_back(t, &row);
+      }
+    }
   }
 
   static bool deletes(ChangeAction action) {
