@@ -23,7 +23,6 @@ using namespace rows;
 using replay::ChangeAction;
 using replay::PgResult;
 using replay::PgSession;
-using replay::RowChange;
 using replay::TargetTable;
 
 void create_tables(PgSession& db) {
@@ -96,11 +95,14 @@ void RecoveryCheck::capture(PgSession& db, replay::AuditEventSource& events, rep
   Tables tables(tables_, mapper_);
   Renderer renderer(db, tables);
   std::map<std::size_t, std::set<std::string>> keys, deleted;
-  for_each_chunk(events, mapper_, from, {}, [&](std::vector<RowChange>& chunk) {
-    request_values(chunk, false, tables, renderer);
+  CompactFolding folding(tables, mapper_);
+  for_each_chunk(events, mapper_, folding, from, {}, [&](std::vector<FoldChange>& chunk) {
+    for (const auto& c : chunk)
+      for (const auto& k : c.key) renderer.request(c.table, k.column, k.value);
+    renderer.render();
     for (const auto& c : chunk) {
-      std::size_t t = tables.index(c.table);
-      auto key = key_of(fold_change(c, tables), tables, renderer);
+      std::size_t t = c.table;
+      auto key = key_of(c, tables, renderer);
       if (!key || tables[t].key_positions.empty()) continue;
       keys[t].insert(*key);
       if (c.action == ChangeAction::remove || c.action == ChangeAction::soft_delete) deleted[t].insert(*key);
@@ -199,8 +201,9 @@ RecoveryVerification RecoveryCheck::check(PgSession& db, replay::AuditEventSourc
   }
   r.reset();
   Renderer renderer(db, tables);
-  for_each_chunk(events, mapper_, from, refused, [&](std::vector<RowChange>& chunk) {
-    request_values(chunk, true, tables, renderer);
+  CompactFolding folding(tables, mapper_);
+  for_each_chunk(events, mapper_, folding, from, refused, [&](std::vector<FoldChange>& chunk) {
+    fold.request(chunk, renderer);
     for (const auto& c : chunk) fold.apply(c, renderer);
     renderer.clear();
   });

@@ -241,20 +241,6 @@ std::vector<std::string> read_rows(PgSession& db, const Table& table, const std:
   return lines;
 }
 
-FoldChange fold_change(const RowChange& c, const Tables& tables) {
-  FoldChange f;
-  f.table = tables.index(c.table);
-  f.action = c.action;
-  f.time = c.time;
-  const Table& t = tables[f.table];
-  auto value = [&](const replay::ColumnValue& v) {
-    return FoldValue{t.column(v.column), v.value, v.origin == replay::ValueOrigin::event_time};
-  };
-  for (const auto& k : c.key) f.key.push_back(value(k));
-  for (const auto& s : c.set) f.set.push_back(value(s));
-  return f;
-}
-
 CompactFolding::CompactFolding(const Tables& tables, const replay::Mapper& mapper) {
   for (const auto& shape : mapper.catalog().tables()) {
     std::size_t t = tables.index(shape.name);
@@ -295,28 +281,6 @@ std::optional<std::string> key_of(const FoldChange& c, const Tables& tables, con
     fields[k.column] = *text;
   }
   return t.key_of(fields);
-}
-
-void request_cascade_times(const std::vector<replay::CascadeDelete>& cascades, replay::TimePoint time, Tables& tables,
-                           Renderer& renderer) {
-  for (const auto& c : cascades) {
-    std::size_t t = tables.index(c.table);
-    replay::Value deleted_at = replay::Value::of(replay::Value::Kind::timestamp, replay::format_rfc3339(time));
-    if (!c.soft_delete_column.empty()) renderer.request(t, tables[t].column(c.soft_delete_column), deleted_at);
-    for (const auto& touched : c.soft_delete_touches) renderer.request(t, tables[t].column(touched), deleted_at);
-    request_cascade_times(c.children, time, tables, renderer);
-  }
-}
-
-void request_values(const std::vector<RowChange>& chunk, bool with_set, Tables& tables, Renderer& renderer) {
-  for (const auto& c : chunk) {
-    std::size_t t = tables.index(c.table);
-    for (const auto& k : c.key) renderer.request(t, tables[t].column(k.column), k.value);
-    if (!with_set) continue;
-    for (const auto& s : c.set) renderer.request(t, tables[t].column(s.column), s.value);
-    request_cascade_times(c.cascade, c.time, tables, renderer);
-  }
-  renderer.render();
 }
 
 }  // namespace rows

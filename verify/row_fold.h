@@ -39,7 +39,6 @@ namespace rows {
 using replay::ChangeAction;
 using replay::PgResult;
 using replay::PgSession;
-using replay::RowChange;
 using replay::TargetTable;
 
 constexpr std::size_t kEventsPerChunk = 2000;
@@ -201,29 +200,6 @@ class Renderer {
   std::map<Group, std::unordered_map<std::string, std::string>> done_;
 };
 
-/// Reads (from, until] of the events, maps them, and hands their row changes over in chunks; the
-/// events whose hash is in `skip` are left out.
-template <typename Fn>
-void for_each_chunk(replay::AuditEventSource& events, replay::Mapper& mapper, replay::TimePoint from,
-                    const std::set<std::string>& skip, Fn fn) {
-  std::vector<RowChange> chunk;
-  std::size_t in_chunk = 0;
-  replay::AuditEvent event;
-  while (events.next(event)) {
-    if (event.time <= from || (!skip.empty() && skip.count(replay::event_hash(event.json)))) continue;
-    replay::MapResult mapped = mapper.map(event);
-    if (mapped.outcome != replay::MapOutcome::mapped) continue;
-    for (auto& c : mapped.changes) chunk.push_back(std::move(c));
-    if (++in_chunk == kEventsPerChunk) {
-      throw_if_interrupted();
-      fn(chunk);
-      chunk.clear();
-      in_chunk = 0;
-    }
-  }
-  if (!chunk.empty()) fn(chunk);
-}
-
 /// Rows of a table read by their keys: `SELECT every column WHERE key IN (...)`, `per_query` keys
 /// a query, each result row handed to `on_row` (columns in the table's order).
 void for_each_row(PgSession& db, const Table& table, const std::string& where_column,
@@ -253,9 +229,6 @@ struct FoldChange {
   std::vector<FoldValue> key, set;
 };
 
-/// A RowChange (names looked up) as a FoldChange.
-FoldChange fold_change(const RowChange& c, const Tables& tables);
-
 /// Mapper::map_compact's changes as FoldChanges, without building RowChanges: the catalog's table
 /// and column indices translated to Tables' once.
 class CompactFolding {
@@ -268,14 +241,33 @@ class CompactFolding {
   std::vector<std::vector<std::size_t>> column_;  ///< catalog table, column -> Tables column
 };
 
+/// Reads (from, until] of the events, maps them, and hands their changes over in chunks; the
+/// events whose hash is in `skip` are left out.
+template <typename Fn>
+void for_each_chunk(replay::AuditEventSource& events, replay::Mapper& mapper, const CompactFolding& folding,
+                    replay::TimePoint from, const std::set<std::string>& skip, Fn fn) {
+  std::vector<FoldChange> chunk;
+  std::size_t in_chunk = 0;
+  replay::AuditEvent event;
+  replay::MappedEvent mapped;
+  while (events.next(event)) {
+    if (event.time <= from || (!skip.empty() && skip.count(replay::event_hash(event.json)))) continue;
+    mapper.map_compact(event, mapped);
+    if (mapped.outcome != replay::MapOutcome::mapped) continue;
+    for (const auto& c : mapped.changes) chunk.push_back(folding.change(mapped, c, event.time));
+    if (++in_chunk == kEventsPerChunk) {
+      throw_if_interrupted();
+      fn(chunk);
+      chunk.clear();
+      in_chunk = 0;
+    }
+  }
+  if (!chunk.empty()) fn(chunk);
+}
+
 /// The key of a change's row as the table's key fields in their canonical text; nullopt when a
 /// key value does not convert (PostgreSQL refused the event: a type conflict).
 std::optional<std::string> key_of(const FoldChange& c, const Tables& tables, const Renderer& renderer);
-
-void request_cascade_times(const std::vector<replay::CascadeDelete>& cascades, replay::TimePoint time, Tables& tables,
-                           Renderer& renderer);
-
-void request_values(const std::vector<RowChange>& chunk, bool with_set, Tables& tables, Renderer& renderer);
 
 /// One row of the fold: its fields (COPY text) and where each comes from.
 enum class Origin : uint8_t { backup, logged, unknown };
@@ -395,8 +387,6 @@ class Fold {
     for (std::size_t c = 0; c < row.fields.size(); ++c) index_field(table, c, key, {}, row.fields[c]);
     rows_[table].emplace(std::move(key), std::move(row));
   }
-
-  void apply(const RowChange& c, const Renderer& renderer) { apply(fold_change(c, tables_), renderer); }
 
   void apply(const FoldChange& c, const Renderer& renderer) {
     renderer_ = &renderer;
