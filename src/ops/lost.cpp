@@ -23,6 +23,7 @@
 #include "src/util/fs.h"
 #include "src/util/handoff.h"
 #include "src/util/interrupt.h"
+#include "src/util/pause_point.h"
 #include "verify/row_fold.h"
 
 namespace auditpitr::ops {
@@ -164,6 +165,7 @@ class LostSearch {
 
   /// Reading and mapping the events on a thread of their own, folding them on this one.
   void read_logs(replay::AuditEventSource& events) {
+    pause_point("lost-reading");  // tests stop here, then send SIGINT mid-way
     {
       Handoff<MappedChunk> chunks(2, [&](const Handoff<MappedChunk>::Push& push) { map_events(events, push); });
       while (auto chunk = chunks.next()) {
@@ -297,7 +299,8 @@ class LostSearch {
     std::size_t in_chunk = 0;
     replay::AuditEvent e;
     replay::MappedEvent mapped;
-    while (events.next(e)) {
+    for (uint64_t read = 1; events.next(e); ++read) {
+      if (read % 4096 == 0) throw_if_interrupted();  // the fold waits on this thread: it stops with it
       if (e.time <= report_.snapshot) continue;
       ++report_.events;
       mapper_->map_compact(e, mapped);
