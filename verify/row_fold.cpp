@@ -261,6 +261,8 @@ FoldChange CompactFolding::change(const replay::MappedEvent& mapped, const repla
     return FoldValue{columns[v.column], replay::Value::of(v.kind, std::string(v.text)),
                      v.source == replay::ValueSource::event_time};
   };
+  f.key.reserve(mapped.key(c).size());
+  f.set.reserve(mapped.set(c).size());
   for (const auto& k : mapped.key(c)) f.key.push_back(value(k));
   for (const auto& s : mapped.set(c)) f.set.push_back(value(s));
   return f;

@@ -61,7 +61,7 @@ BackupAt baseline_of(const Config& config, const std::string& dbname, const std:
 class EventBook {
  public:
   uint32_t add(const replay::AuditEvent& e, const std::string& user) {
-    events_.push_back({intern(std::string(e.operation)), intern(user), intern(e.file ? *e.file : std::string("?")),
+    events_.push_back({intern(e.operation, 0), intern(user, 1), intern(e.file ? std::string_view(*e.file) : "?", 2),
                        e.line_number, e.time});
     return static_cast<uint32_t>(events_.size() - 1);
   }
@@ -78,8 +78,14 @@ class EventBook {
     uint64_t line;
     replay::TimePoint time;
   };
-  const std::string* intern(const std::string& s) { return &*strings_.insert(s).first; }
+  /// The kept copy of `s`, the last one of each `field` at hand: they repeat line after line.
+  const std::string* intern(std::string_view s, int field) {
+    const std::string*& last = last_[field];
+    if (!last || *last != s) last = &*strings_.insert(std::string(s)).first;
+    return last;
+  }
   std::unordered_set<std::string> strings_;  // nodes: the pointers stay valid
+  const std::string* last_[3] = {};
   std::vector<Entry> events_;
 };
 
@@ -306,6 +312,10 @@ class LostSearch {
       mapper_->map_compact(e, mapped);
       if (mapped.outcome != replay::MapOutcome::mapped) continue;
       uint32_t id = book_.add(e, mapped.user);
+      if (chunk.changes.empty()) {  // about 1.3 changes an event: no regrowing
+        chunk.changes.reserve(kEventsPerChunk * 3 / 2);
+        chunk.events.reserve(kEventsPerChunk * 3 / 2);
+      }
       for (const auto& c : mapped.changes) {
         chunk.changes.push_back(folding_->change(mapped, c, e.time));
         chunk.events.push_back(id);
