@@ -80,17 +80,12 @@ class RowMap {
     return entry(at).value.second;
   }
 
-  std::pair<iterator, bool> try_emplace(const std::string& key) { return emplace(key, Value()); }
+  /// The entry of `key`, added with a default Value when absent (the key copied only then).
+  std::pair<iterator, bool> try_emplace(const std::string& key) {
+    return insert(key, [] { return Value(); });
+  }
   std::pair<iterator, bool> emplace(std::string key, Value value) {
-    if ((size_ + 1) * 2 > slots_.size()) grow();
-    uint64_t hash = hash_of(key);
-    auto [slot, at] = locate(key, hash);
-    if (at != size_) return {{this, at}, false};
-    if (size_ == blocks_.size() * kBlock)
-      blocks_.push_back(static_cast<Entry*>(::operator new(sizeof(Entry) * kBlock)));
-    new (&entry(size_)) Entry{value_type(std::move(key), std::move(value)), hash};
-    slots_[slot] = tag_of(hash) | (size_ + 1);
-    return {{this, size_++}, true};
+    return insert(std::move(key), [&] { return std::move(value); });
   }
 
  private:
@@ -101,6 +96,19 @@ class RowMap {
     value_type value;
     uint64_t hash;
   };
+
+  template <typename Key, typename MakeValue>
+  std::pair<iterator, bool> insert(Key&& key, MakeValue make_value) {
+    if ((size_ + 1) * 2 > slots_.size()) grow();
+    uint64_t hash = hash_of(key);
+    auto [slot, at] = locate(key, hash);
+    if (at != size_) return {{this, at}, false};
+    if (size_ == blocks_.size() * kBlock)
+      blocks_.push_back(static_cast<Entry*>(::operator new(sizeof(Entry) * kBlock)));
+    new (&entry(size_)) Entry{value_type(std::forward<Key>(key), make_value()), hash};
+    slots_[slot] = tag_of(hash) | (size_ + 1);
+    return {{this, size_++}, true};
+  }
 
   static uint64_t hash_of(const std::string& key) { return std::hash<std::string>{}(key); }
   static uint64_t tag_of(uint64_t hash) { return hash & ~kIndexBits; }
