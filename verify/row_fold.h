@@ -368,8 +368,11 @@ class Fold {
     };
     for (const auto& part : asked)
       for (auto [t, row] : part) {
-        for (std::size_t c = 0; c < row->marks.size(); ++c)
-          if (row->marks[c].deferred) renderer.request(t, c, deferred_value(*row, c)), ++values;
+        for (std::size_t c = 0; c < row->marks.size(); ++c) {
+          if (!row->marks[c].deferred) continue;
+          renderer.request(t, c, deferred_value(*row, c));
+          ++values;
+        }
         batch.emplace_back(t, row);
         if (values >= per_render) flush();
       }
