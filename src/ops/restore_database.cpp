@@ -5,14 +5,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <deque>
 #include <future>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -22,6 +19,7 @@
 #include "src/pg/pg_tools.h"
 #include "src/util/format.h"
 #include "src/util/fs.h"
+#include "src/util/handoff.h"
 #include "src/util/pause_point.h"
 #include "verify/compare.h"
 #include "verify/database_checksum.h"
@@ -33,49 +31,18 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // The tables whose data pg_restore reports loaded, handed from its stderr to the verification,
-// which reads them while the others are still loading.
-class LoadedTables {
+// which reads them while the others are still loading; close(): the data section is over (or
+// failed), abandon(): pg_restore failed or was stopped, nothing more is to be read.
+class LoadedTables : public Channel<std::string> {
  public:
-  /// How many were announced so far, this one included.
+  /// How many were announced so far, this one included (called from pg_restore's stderr only).
   int announce(const std::string& name) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    names_.push_back(name);
-    changed_.notify_one();
+    push(name);
     return ++announced_;
-  }
-  /// The data section is over (or failed): nothing more will be announced.
-  void close() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    closed_ = true;
-    changed_.notify_one();
-  }
-  /// pg_restore failed or was stopped: nothing more is to be read.
-  void abandon() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    closed_ = abandoned_ = true;
-    changed_.notify_one();
-  }
-  bool abandoned() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return abandoned_;
-  }
-  /// The next table announced; empty once closed and all were taken, or abandoned.
-  std::string next() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    changed_.wait(lock, [&] { return closed_ || !names_.empty(); });
-    if (names_.empty() || abandoned_) return "";
-    std::string name = std::move(names_.front());
-    names_.pop_front();
-    return name;
   }
 
  private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::deque<std::string> names_;
   int announced_ = 0;
-  bool closed_ = false;
-  bool abandoned_ = false;
 };
 
 // The dump is inflated (CRC-checked) next to the backup into a VerifiedDump, whose bytes are
@@ -165,11 +132,11 @@ std::vector<verify::TableChecksum> checksum_restored(const RestoreTarget& target
   };
   try {
     // pre-data is over when the first table's data is announced.
-    for (std::string name; !(name = loaded.next()).empty();) {
+    while (auto name = loaded.next()) {
       if (tables.empty()) list();
       std::vector<std::size_t> named;
       for (std::size_t i = 0; i < tables.size(); ++i)
-        if (tables[i].name == name) named.push_back(i);
+        if (tables[i].name == *name) named.push_back(i);
       if (named.size() != 1 || sums[named.front()]) continue;
       checksum(named.front());
       ++phases.verified_while_loading;

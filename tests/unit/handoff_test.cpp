@@ -1,5 +1,6 @@
-// Handoff: items reach the consumer in order, the producer's exception reaches it after the items
-// before it, and a consumer that stops early stops the producer (no thread left waiting).
+// Handoff and Channel: items reach the consumer in order, the producer's exception reaches it
+// after the items before it, a consumer that stops early stops the producer (no thread left
+// waiting), and an abandoned channel hands out nothing more.
 #include "src/util/handoff.h"
 
 #include <atomic>
@@ -56,4 +57,24 @@ TEST_CASE("a consumer that stops early stops the producer", "[handoff]") {
   }  // destroyed: the producer's next push answers false, and it is joined
   CHECK(refused);
   CHECK(pushed <= 3);
+}
+
+TEST_CASE("an abandoned Channel hands out nothing more, and refuses more", "[handoff]") {
+  Channel<std::string> channel;
+  CHECK(channel.push("projects"));
+  CHECK(channel.push("portfolios"));
+  CHECK(*channel.next() == "projects");
+  channel.abandon();
+  CHECK(channel.abandoned());
+  CHECK_FALSE(channel.next());  // "portfolios" still waits, but nothing is to be read any more
+  CHECK_FALSE(channel.push("sections"));
+}
+
+TEST_CASE("a closed Channel hands out what waits, then ends", "[handoff]") {
+  Channel<int> channel;
+  channel.push(7);
+  channel.close();
+  CHECK(*channel.next() == 7);
+  CHECK_FALSE(channel.next());
+  CHECK_FALSE(channel.abandoned());
 }
