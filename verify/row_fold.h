@@ -71,10 +71,15 @@ struct Table {
       throw runtime_error("verifying the recovery: table " + shape.qualified() + " has no column '" + name + "'");
     return it->second;
   }
-  std::string key_of(const std::vector<std::string>& fields) const {
-    std::vector<std::string> key;
-    for (std::size_t p : key_positions) key.push_back(fields[p]);
-    return join_fields(key);
+  /// join_fields of the key columns of a row's fields (strings or views, in the table's order).
+  template <typename Fields>
+  std::string key_of(const Fields& fields) const {
+    std::string key;
+    for (std::size_t i = 0; i < key_positions.size(); ++i) {
+      if (i > 0) key += '\t';
+      key += fields[key_positions[i]];
+    }
+    return key;
   }
 };
 

@@ -353,14 +353,11 @@ class LostSearch {
     std::string columns;
     for (const auto& c : table.shape.columns) columns += (columns.empty() ? "" : ", ") + pg::quote_ident(c);
     std::vector<std::string_view> fields;
-    std::vector<std::string> key_fields(table.key_positions.size());
     db_.copy_out(
         "COPY (SELECT " + columns + " FROM " + table.target->quoted() + ") TO STDOUT",
         [&](const char* line, std::size_t size) {
           verify::rows::split_field_views({line, size}, fields);
-          if (fields.size() != table.shape.columns.size()) return;
-          for (std::size_t k = 0; k < key_fields.size(); ++k) key_fields[k] = fields[table.key_positions[k]];
-          on_row(verify::rows::join_fields(key_fields), fields);
+          if (fields.size() == table.shape.columns.size()) on_row(table.key_of(fields), fields);
         },
         "reading the rows of " + table.shape.qualified());
     throw_if_interrupted();
@@ -378,7 +375,7 @@ class LostSearch {
         texts[c] = verify::rows::field_of(r, i, static_cast<int>(c));
         fields[c] = texts[c];
       }
-      on_row(verify::rows::key_of_result(table, r, i), fields);
+      on_row(table.key_of(fields), fields);
     });
   }
 
