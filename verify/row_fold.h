@@ -4,6 +4,7 @@
 // fold itself by docs/replay.md's semantics. Rows and values are COPY text: "\\N" is NULL.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -303,6 +304,7 @@ class Fold {
   /// as existing before (lost judges the logs alone, the live database is what is examined).
   Fold(Tables& tables, replay::Mapper& mapper, bool unknown_baseline = false)
       : tables_(tables), rows_(tables.size()), captured_(tables.size()), unknown_baseline_(unknown_baseline) {
+    for (std::size_t t = 0; t < tables.size(); ++t) child_index_.emplace_back(tables[t].shape.columns.size(), SIZE_MAX);
     for (std::size_t t = 0; t < tables.size(); ++t) {
       cascades_.push_back(mapper.cascades_of(tables[t].target->name));
       index_cascades(cascades_.back());
@@ -320,7 +322,9 @@ class Fold {
       for (std::size_t k : tables_[t].key_positions) eager_[t][k] = true;
       if (tables_[t].soft_delete != SIZE_MAX) eager_[t][tables_[t].soft_delete] = true;
     }
-    for (const auto& [at, index] : by_fk_) eager_[at.first][at.second] = true;
+    for (std::size_t t = 0; t < tables_.size(); ++t)
+      for (std::size_t c = 0; c < child_index_[t].size(); ++c)
+        if (child_index_[t][c] != SIZE_MAX) eager_[t][c] = true;
     for (const auto& [t, column] : cascade_soft_) eager_[t][column] = true;
   }
 
@@ -391,9 +395,10 @@ class Fold {
     row.fields = split_fields(line);
     if (row.fields.size() != tables_[table].shape.columns.size()) return;
     row.marks.assign(row.fields.size(), ColumnMark{kNoEvent, Origin::backup, false, 0});
-    std::string key = tables_[table].key_of(row.fields);
-    for (std::size_t c = 0; c < row.fields.size(); ++c) index_field(table, c, key, {}, row.fields[c]);
-    rows_[table].emplace(std::move(key), std::move(row));
+    std::string key = tables_[table].key_of(row.fields);  // before the row is moved
+    auto entry = rows_[table].emplace(std::move(key), std::move(row)).first;
+    for (std::size_t c = 0; c < entry->second.fields.size(); ++c)
+      index_field(table, c, *entry, {}, entry->second.fields[c]);
   }
 
   void apply(const FoldChange& c, const Renderer& renderer) {
@@ -401,7 +406,8 @@ class Fold {
     std::size_t t = c.table;
     auto key = key_of(c, tables_, renderer);
     if (!key) return;  // a key PostgreSQL cannot take: the event was refused
-    ModelRow& row = row_of(t, *key);
+    RowEntry& entry = row_of(t, *key);
+    ModelRow& row = entry.second;
     row.last_event = event_;
     bool assumed = row.assumed;
     row.assumed = false;
@@ -410,29 +416,29 @@ class Fold {
         bool created = !row.exists || assumed;
         if (created) {
           row.exists = true;
-          for (std::size_t i = 0; i < row.fields.size(); ++i) set(t, *key, row, i, std::nullopt);  // defaults
-          for (const auto& k : c.key) logged(t, *key, row, k);
+          for (std::size_t i = 0; i < row.fields.size(); ++i) set(t, entry, i, std::nullopt);  // defaults
+          for (const auto& k : c.key) logged(t, entry, k);
         }
         for (const auto& s : c.set) {
           bool creation_stamp = s.event_time && s.column == tables_[t].created_at;
-          if (created || !creation_stamp) logged(t, *key, row, s);
+          if (created || !creation_stamp) logged(t, entry, s);
         }
         break;
       }
       case ChangeAction::update:
         if (!row.exists) return;
-        for (const auto& s : c.set) logged(t, *key, row, s);
+        for (const auto& s : c.set) logged(t, entry, s);
         break;
       case ChangeAction::soft_delete: {
         if (!row.exists || !alive(t, row)) return;
-        for (const auto& s : c.set) logged(t, *key, row, s);
-        cascade(cascades_[t], *key, c.time, renderer);
+        for (const auto& s : c.set) logged(t, entry, s);
+        cascade(cascades_[t], entry.first, c.time, renderer);
         break;
       }
       case ChangeAction::remove:
         if (!row.exists) return;
         row.exists = false;
-        cascade(cascades_[t], *key, c.time, renderer);
+        cascade(cascades_[t], entry.first, c.time, renderer);
         break;
     }
   }
@@ -444,7 +450,9 @@ class Fold {
   const std::vector<std::string>& captured(std::size_t table) const { return captured_[table]; }
 
  private:
-  ModelRow& row_of(std::size_t t, const std::string& key) {
+  using RowEntry = RowMap<ModelRow>::value_type;
+
+  RowEntry& row_of(std::size_t t, const std::string& key) {
     auto [it, inserted] = rows_[t].try_emplace(key);
     if (inserted) {
       std::size_t n = tables_[t].shape.columns.size();
@@ -452,7 +460,7 @@ class Fold {
       it->second.marks.assign(n, ColumnMark{});
       if (unknown_baseline_) it->second.exists = it->second.existed_before = it->second.assumed = true;
     }
-    return it->second;
+    return *it;
   }
 
   bool alive(std::size_t t, const ModelRow& row) const {
@@ -488,19 +496,21 @@ class Fold {
     return action == ChangeAction::remove || action == ChangeAction::soft_delete;
   }
 
-  void logged(std::size_t t, const std::string& key, ModelRow& row, const FoldValue& value) {
+  void logged(std::size_t t, RowEntry& entry, const FoldValue& value) {
     std::size_t column = value.column;
     if (!eager_.empty() && !eager_[t][column] && !value.value.is_null()) {
-      defer(row, column, value.value, value.event_time);
+      defer(entry.second, column, value.value, value.event_time);
       return;
     }
-    set(t, key, row, column, renderer_->get(t, column, value.value), value.event_time);
+    set(t, entry, column, renderer_->get(t, column, value.value), value.event_time);
   }
 
-  void set(std::size_t t, const std::string& key, ModelRow& row, std::size_t column,
-           const std::optional<std::string>& value, bool automatic = false) {
-    index_field(t, column, key, row.marks[column].origin == Origin::unknown ? std::string() : row.fields[column],
-                value.value_or(std::string()));
+  void set(std::size_t t, RowEntry& entry, std::size_t column, const std::optional<std::string>& value,
+           bool automatic = false) {
+    ModelRow& row = entry.second;
+    if (child_index_[t][column] != SIZE_MAX)
+      index_field(t, column, entry, row.marks[column].origin == Origin::unknown ? std::string() : row.fields[column],
+                  value.value_or(std::string()));
     row.fields[column] = value.value_or(kNull);
     row.marks[column] = {value ? event_ : kNoEvent, value ? Origin::logged : Origin::unknown, automatic, 0};
   }
@@ -509,14 +519,13 @@ class Fold {
                replay::TimePoint time, const Renderer& renderer) {
     for (const auto& c : cascades) {
       std::size_t t = tables_.index(c.table);
-      std::size_t fk = tables_[t].column(c.foreign_key);
-      auto it = by_fk_.find({t, fk});
-      if (it == by_fk_.end()) continue;
-      auto found = it->second.find(parent_key);
-      if (found == it->second.end()) continue;
-      std::vector<std::string> children(found->second.begin(), found->second.end());
-      for (const auto& child_key : children) {
-        ModelRow& child = rows_[t].at(child_key);
+      auto& index = children_[child_index_[t][tables_[t].column(c.foreign_key)]];
+      auto found = index.find(parent_key);
+      if (found == index.end()) continue;
+      std::vector<RowEntry*> children = found->second;  // the cascade below may change the index
+      for (RowEntry* child_entry : children) {
+        const std::string& child_key = child_entry->first;
+        ModelRow& child = child_entry->second;
         if (!child.exists) continue;
         if (c.soft_delete_column.empty()) {
           child.exists = false;
@@ -525,11 +534,11 @@ class Fold {
           if (!alive(t, child)) continue;  // deleted earlier: keeps its own time, its children too
           replay::Value deleted_at = replay::Value::of(replay::Value::Kind::timestamp, replay::format_rfc3339(time));
           std::size_t soft = tables_[t].column(c.soft_delete_column);
-          set(t, child_key, child, soft, renderer.get(t, soft, deleted_at), true);
+          set(t, *child_entry, soft, renderer.get(t, soft, deleted_at), true);
           for (const auto& name : c.soft_delete_touches) {
             std::size_t touched = tables_[t].column(name);
             if (!eager_.empty() && !eager_[t][touched]) defer(child, touched, deleted_at, true);
-            else set(t, child_key, child, touched, renderer.get(t, touched, deleted_at), true);
+            else set(t, *child_entry, touched, renderer.get(t, touched, deleted_at), true);
           }
           child.last_event = event_;
         }
@@ -581,25 +590,41 @@ class Fold {
   void index_cascades(const std::vector<replay::CascadeDelete>& cascades) {
     for (const auto& c : cascades) {
       std::size_t t = tables_.index(c.table);
-      by_fk_[{t, tables_[t].column(c.foreign_key)}];
+      std::size_t& index = child_index_[t][tables_[t].column(c.foreign_key)];
+      if (index == SIZE_MAX) {
+        index = children_.size();
+        children_.emplace_back();
+      }
       if (!c.soft_delete_column.empty()) cascade_soft_.insert({t, tables_[t].column(c.soft_delete_column)});
       index_cascades(c.children);
     }
   }
 
-  void index_field(std::size_t t, std::size_t column, const std::string& key, const std::string& old_value,
+  /// A row's column a cascade follows goes from `old_value` to `new_value` ("" for none).
+  void index_field(std::size_t t, std::size_t column, RowEntry& entry, const std::string& old_value,
                    const std::string& new_value) {
-    auto it = by_fk_.find({t, column});
-    if (it == by_fk_.end()) return;
-    if (!old_value.empty()) it->second[old_value].erase(key);
-    if (!new_value.empty() && new_value != kNull) it->second[new_value].insert(key);
+    std::size_t i = child_index_[t][column];
+    if (i == SIZE_MAX) return;
+    auto& index = children_[i];
+    if (!old_value.empty()) {
+      auto it = index.find(old_value);
+      if (it != index.end()) {
+        auto& rows = it->second;
+        auto at = std::find(rows.begin(), rows.end(), &entry);
+        if (at != rows.end()) rows.erase(at);
+      }
+    }
+    if (!new_value.empty() && new_value != kNull) index.try_emplace(new_value).first->second.push_back(&entry);
   }
 
   Tables& tables_;
   std::vector<std::vector<replay::CascadeDelete>> cascades_;  ///< per table, what its deletes cascade to
   std::vector<RowMap<ModelRow>> rows_;
   std::vector<std::vector<std::string>> captured_;
-  std::map<std::pair<std::size_t, std::size_t>, std::unordered_map<std::string, std::set<std::string>>> by_fk_;
+  /// The rows holding each parent key, per (table, foreign-key column) a cascade follows: the
+  /// table's column's index into children_ in child_index_, SIZE_MAX for the other columns.
+  std::vector<RowMap<std::vector<RowEntry*>>> children_;
+  std::vector<std::vector<std::size_t>> child_index_;
   std::set<std::pair<std::size_t, std::size_t>> cascade_soft_;  ///< (table, column) cascades soft-delete
   std::vector<std::vector<bool>> eager_;  ///< defer_values(): per table, the columns rendered at once
   const Renderer* renderer_ = nullptr;
