@@ -162,30 +162,50 @@ Renderer::Renderer(PgSession& db, Tables& tables) : db_(db), tables_(tables) {
       "SELECT current_setting('server_encoding') = 'UTF8' AND current_setting('client_encoding') = 'UTF8', "
       "current_setting('TimeZone') = 'UTC' AND current_setting('DateStyle') LIKE 'ISO,%'",
       {}, "reading the session's encodings and time style");
-  utf8_ = PQntuples(r.get()) == 1 && std::string(PQgetvalue(r.get(), 0, 0)) == "t";
-  utc_iso_ = PQntuples(r.get()) == 1 && std::string(PQgetvalue(r.get(), 0, 1)) == "t";
+  bool utf8 = PQntuples(r.get()) == 1 && std::string(PQgetvalue(r.get(), 0, 0)) == "t";
+  bool utc_iso = PQntuples(r.get()) == 1 && std::string(PQgetvalue(r.get(), 0, 1)) == "t";
+  for (std::size_t t = 0; t < tables_.size(); ++t) {
+    local_types_.emplace_back();
+    for (const auto& column : tables_[t].target->columns)
+      local_types_.back().push_back(local_type_of(column, utf8, utc_iso));
+  }
 }
 
-std::optional<std::string> Renderer::local_rendering(const replay::TargetColumn& column,
-                                                     const replay::Value& value) const {
-  if (replay::conversion_of(column, value.kind) != replay::Conversion::plain) return std::nullopt;
+Renderer::LocalType Renderer::local_type_of(const replay::TargetColumn& column, bool utf8, bool utc_iso) {
+  // Only a plain conversion renders the text itself (not a JSON array into an array, nor a
+  // string into JSON): these types are neither arrays nor JSON.
   const std::string& type = column.type;
-  if (type == "text" || type == "character varying") {
-    if (!utf8_ || !valid_utf8_without_nul(value.text)) return std::nullopt;
-    return copy_field(value.text.data(), value.text.size());
+  if (type == "text" || type == "character varying") return utf8 ? LocalType::text : LocalType::none;
+  if (type == "timestamp with time zone") return utc_iso ? LocalType::timestamp_tz : LocalType::none;
+  if (type == "timestamp without time zone") return utc_iso ? LocalType::timestamp : LocalType::none;
+  if (type == "smallint") return LocalType::int16;
+  if (type == "integer") return LocalType::int32;
+  if (type == "bigint") return LocalType::int64;
+  return LocalType::none;
+}
+
+std::optional<std::string> Renderer::local_rendering(std::size_t table, std::size_t column,
+                                                     const replay::Value& value) const {
+  using Kind = replay::Value::Kind;
+  const std::string& text = value.text;
+  switch (local_types_[table][column]) {
+    case LocalType::none: return std::nullopt;
+    case LocalType::text:
+      if (!valid_utf8_without_nul(text)) return std::nullopt;
+      return copy_field(text.data(), text.size());
+    case LocalType::timestamp_tz: return value.kind == Kind::timestamp ? iso_timestamp(text, true) : std::nullopt;
+    case LocalType::timestamp: return value.kind == Kind::timestamp ? iso_timestamp(text, false) : std::nullopt;
+    case LocalType::int16:
+      if (value.kind != Kind::integer || !canonical_integer_in(text, INT16_MIN, INT16_MAX)) return std::nullopt;
+      return text;
+    case LocalType::int32:
+      if (value.kind != Kind::integer || !canonical_integer_in(text, INT32_MIN, INT32_MAX)) return std::nullopt;
+      return text;
+    case LocalType::int64:
+      if (value.kind != Kind::integer || !canonical_integer_in(text, INT64_MIN, INT64_MAX)) return std::nullopt;
+      return text;
   }
-  if (value.kind == replay::Value::Kind::timestamp) {
-    if (!utc_iso_) return std::nullopt;
-    if (type == "timestamp with time zone") return iso_timestamp(value.text, true);
-    if (type == "timestamp without time zone") return iso_timestamp(value.text, false);
-    return std::nullopt;
-  }
-  if (value.kind != replay::Value::Kind::integer) return std::nullopt;
-  bool fits = (type == "bigint" && canonical_integer_in(value.text, INT64_MIN, INT64_MAX)) ||
-              (type == "integer" && canonical_integer_in(value.text, INT32_MIN, INT32_MAX)) ||
-              (type == "smallint" && canonical_integer_in(value.text, INT16_MIN, INT16_MAX));
-  if (!fits) return std::nullopt;
-  return value.text;
+  return std::nullopt;
 }
 
 void for_each_row(PgSession& db, const Table& table, const std::string& where_column,

@@ -132,7 +132,7 @@ class Renderer {
   void request(std::size_t table, std::size_t column, const replay::Value& value) {
     if (value.is_null()) return;
     const auto& col = tables_[table].target->columns[column];
-    if (local_rendering(col, value)) return;
+    if (local_rendering(table, column, value)) return;
     pending_[group_of(table, column, col, value.kind)].insert(value.text);
   }
   /// Renders everything requested since the last call.
@@ -143,8 +143,8 @@ class Renderer {
   /// The rendered text; nullopt when PostgreSQL could not convert the value (its event was a conflict).
   std::optional<std::string> get(std::size_t table, std::size_t column, const replay::Value& value) const {
     if (value.is_null()) return kNull;
+    if (auto local = local_rendering(table, column, value)) return local;
     const auto& col = tables_[table].target->columns[column];
-    if (auto local = local_rendering(col, value)) return local;
     auto group = done_.find(group_of(table, column, col, value.kind));
     if (group == done_.end()) return std::nullopt;
     auto it = group->second.find(value.text);
@@ -161,9 +161,14 @@ class Renderer {
   /// times in UTC, ISO style, a logged timestamp (`YYYY-MM-DDTHH:MM:SS[.ffffff]Z`, years 1000 to
   /// 9999, a valid date and time) in a `timestamp with time zone` or `timestamp without time
   /// zone` column. nullopt: ask PostgreSQL.
-  std::optional<std::string> local_rendering(const replay::TargetColumn& column, const replay::Value& value) const;
+  std::optional<std::string> local_rendering(std::size_t table, std::size_t column, const replay::Value& value) const;
 
  private:
+  /// What local_rendering knows of a column's type, found once per column (the session's
+  /// encodings and time style taken into account): none when PostgreSQL must render its values.
+  enum class LocalType : uint8_t { none, text, timestamp_tz, timestamp, int16, int32, int64 };
+  static LocalType local_type_of(const replay::TargetColumn& column, bool utf8, bool utc_iso);
+
   using Group = std::tuple<std::size_t, std::size_t, int, replay::Value::Kind>;
   static Group group_of(std::size_t table, std::size_t column, const replay::TargetColumn& col,
                         replay::Value::Kind kind) {
@@ -200,8 +205,7 @@ class Renderer {
 
   PgSession& db_;
   Tables& tables_;
-  bool utf8_ = false;     ///< server and client encodings are UTF8
-  bool utc_iso_ = false;  ///< TimeZone UTC, DateStyle ISO
+  std::vector<std::vector<LocalType>> local_types_;  ///< per table and column
   std::map<Group, std::unordered_set<std::string>> pending_;
   std::map<Group, std::unordered_map<std::string, std::string>> done_;
 };
@@ -480,7 +484,7 @@ class Fold {
         bool left = false;
         for (std::size_t c = 0; c < row.marks.size(); ++c) {
           if (!row.marks[c].deferred) continue;
-          if (auto local = renderer.local_rendering(tables_[t].target->columns[c], deferred_value(row, c))) {
+          if (auto local = renderer.local_rendering(t, c, deferred_value(row, c))) {
             row.fields[c] = std::move(*local);
             row.marks[c].deferred = 0;
           } else {
