@@ -288,21 +288,42 @@ FoldChange CompactFolding::change(const replay::MappedEvent& mapped, const repla
   return f;
 }
 
-std::optional<std::string> key_of(const FoldChange& c, const Tables& tables, const Renderer& renderer) {
+namespace {
+
+/// key_of with each key value rendered by `render` (nullopt: no rendering, no key).
+template <typename Render>
+std::optional<std::string> key_rendered_by(const FoldChange& c, const Tables& tables, Render render) {
   const Table& t = tables[c.table];
   if (c.key.size() == 1 && t.key_positions.size() == 1) {  // the usual case, without a row's worth of fields
     if (c.key[0].column != t.key_positions[0])
-      return renderer.get(c.table, c.key[0].column, c.key[0].value) ? std::optional<std::string>(std::string())
-                                                                    : std::nullopt;
-    return renderer.get(c.table, t.key_positions[0], c.key[0].value);
+      return render(c.key[0].column, c.key[0].value) ? std::optional<std::string>(std::string()) : std::nullopt;
+    return render(t.key_positions[0], c.key[0].value);
   }
   std::vector<std::string> fields(t.shape.columns.size());
   for (const auto& k : c.key) {
-    auto text = renderer.get(c.table, k.column, k.value);
+    auto text = render(k.column, k.value);
     if (!text) return std::nullopt;
     fields[k.column] = *text;
   }
   return t.key_of(fields);
+}
+
+}  // namespace
+
+std::optional<std::string> key_of(const FoldChange& c, const Tables& tables, const Renderer& renderer) {
+  if (c.key_rendered) return c.row_key;
+  return key_rendered_by(c, tables,
+                         [&](std::size_t column, const replay::Value& v) { return renderer.get(c.table, column, v); });
+}
+
+void render_key_locally(FoldChange& c, const Tables& tables, const Renderer& renderer) {
+  auto key = key_rendered_by(c, tables, [&](std::size_t column, const replay::Value& v) {
+    return v.is_null() ? std::optional<std::string>(kNull) : renderer.local_rendering(c.table, column, v);
+  });
+  if (!key) return;
+  c.row_key = std::move(*key);
+  c.row_hash = RowMap<ModelRow>::hash_of(c.row_key);
+  c.key_rendered = true;
 }
 
 }  // namespace rows

@@ -237,6 +237,10 @@ struct FoldChange {
   ChangeAction action = ChangeAction::update;
   replay::TimePoint time{};
   std::vector<FoldValue> key, set;
+  /// render_key_locally: the row's key (key_of) and its RowMap hash, rendered ahead of the fold.
+  bool key_rendered = false;
+  std::string row_key;
+  uint64_t row_hash = 0;
 };
 
 /// Mapper::map_compact's changes as FoldChanges, without building RowChanges: the catalog's table
@@ -278,6 +282,11 @@ void for_each_chunk(replay::AuditEventSource& events, replay::Mapper& mapper, co
 /// The key of a change's row as the table's key fields in their canonical text; nullopt when a
 /// key value does not convert (PostgreSQL refused the event: a type conflict).
 std::optional<std::string> key_of(const FoldChange& c, const Tables& tables, const Renderer& renderer);
+
+/// Renders the change's key ahead of the fold when its logged text alone decides it
+/// (Renderer::local_rendering, safe on any thread): the fold then neither renders nor hashes it,
+/// and Fold::prefetch can reach its row early. Otherwise leaves the change as it is.
+void render_key_locally(FoldChange& c, const Tables& tables, const Renderer& renderer);
 
 /// One row of the fold: its fields (COPY text) and where each comes from.
 enum class Origin : uint8_t { backup, logged, unknown };
@@ -336,7 +345,8 @@ class Fold {
   /// defer_values() the eager ones only.
   void request(const std::vector<FoldChange>& chunk, Renderer& renderer) const {
     for (const auto& c : chunk) {
-      for (const auto& k : c.key) renderer.request(c.table, k.column, k.value);
+      if (!c.key_rendered)
+        for (const auto& k : c.key) renderer.request(c.table, k.column, k.value);
       for (const auto& s : c.set)
         if (eager_.empty() || eager_[c.table][s.column]) renderer.request(c.table, s.column, s.value);
       if (deletes(c.action)) request_cascade_times(cascades_[c.table], c.time, renderer);
@@ -410,7 +420,7 @@ class Fold {
     std::size_t t = c.table;
     auto key = key_of(c, tables_, renderer);
     if (!key) return;  // a key PostgreSQL cannot take: the event was refused
-    RowEntry& entry = row_of(t, *key);
+    RowEntry& entry = row_of(t, *key, c.key_rendered ? c.row_hash : RowMap<ModelRow>::hash_of(*key));
     ModelRow& row = entry.second;
     row.last_event = event_;
     bool assumed = row.assumed;
@@ -447,6 +457,15 @@ class Fold {
     }
   }
 
+  /// Brings the index slot (`slot`) or the row (else) of a change with a rendered key into the
+  /// cache: called a few changes ahead of apply(), slots farther ahead than rows, the lookups of a
+  /// large fold overlap instead of waiting on memory one after the other.
+  void prefetch(const FoldChange& c, bool slot) const {
+    if (!c.key_rendered) return;
+    if (slot) rows_[c.table].prefetch_slot(c.row_hash);
+    else rows_[c.table].prefetch_entry(c.row_hash);
+  }
+
   RowMap<ModelRow>& rows(std::size_t table) { return rows_[table]; }
   /// The event the next apply() belongs to (an index of the caller's own list of events).
   void set_event(uint32_t event) { event_ = event; }
@@ -456,8 +475,8 @@ class Fold {
  private:
   using RowEntry = RowMap<ModelRow>::value_type;
 
-  RowEntry& row_of(std::size_t t, const std::string& key) {
-    auto [it, inserted] = rows_[t].try_emplace(key);
+  RowEntry& row_of(std::size_t t, const std::string& key, uint64_t hash) {
+    auto [it, inserted] = rows_[t].try_emplace(key, hash);
     if (inserted) {
       std::size_t n = tables_[t].shape.columns.size();
       it->second.fields.assign(n, kNull);

@@ -82,10 +82,28 @@ class RowMap {
 
   /// The entry of `key`, added with a default Value when absent (the key copied only then).
   std::pair<iterator, bool> try_emplace(const std::string& key) {
-    return insert(key, [] { return Value(); });
+    return insert(key, hash_of(key), [] { return Value(); });
+  }
+  /// The same, `hash` being hash_of(key), computed ahead.
+  std::pair<iterator, bool> try_emplace(const std::string& key, uint64_t hash) {
+    return insert(key, hash, [] { return Value(); });
   }
   std::pair<iterator, bool> emplace(std::string key, Value value) {
-    return insert(std::move(key), [&] { return std::move(value); });
+    uint64_t hash = hash_of(key);
+    return insert(std::move(key), hash, [&] { return std::move(value); });
+  }
+
+  static uint64_t hash_of(const std::string& key) { return std::hash<std::string>{}(key); }
+
+  /// Hints for a lookup of `hash` a little later: its first slot into the cache, or (once that
+  /// slot is there) the entry it points to when its tag matches. They change nothing.
+  void prefetch_slot(uint64_t hash) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]);
+  }
+  void prefetch_entry(uint64_t hash) const {
+    if (slots_.empty()) return;
+    uint64_t s = slots_[hash & (slots_.size() - 1)];
+    if (s != 0 && tag_of(s) == tag_of(hash)) __builtin_prefetch(&entry((s & kIndexBits) - 1));
   }
 
  private:
@@ -98,9 +116,8 @@ class RowMap {
   };
 
   template <typename Key, typename MakeValue>
-  std::pair<iterator, bool> insert(Key&& key, MakeValue make_value) {
+  std::pair<iterator, bool> insert(Key&& key, uint64_t hash, MakeValue make_value) {
     if ((size_ + 1) * 2 > slots_.size()) grow();
-    uint64_t hash = hash_of(key);
     auto [slot, at] = locate(key, hash);
     if (at != size_) return {{this, at}, false};
     if (size_ == blocks_.size() * kBlock)
@@ -110,7 +127,6 @@ class RowMap {
     return {{this, size_++}, true};
   }
 
-  static uint64_t hash_of(const std::string& key) { return std::hash<std::string>{}(key); }
   static uint64_t tag_of(uint64_t hash) { return hash & ~kIndexBits; }
   Entry& entry(std::size_t i) { return blocks_[i / kBlock][i % kBlock]; }
   const Entry& entry(std::size_t i) const { return blocks_[i / kBlock][i % kBlock]; }

@@ -38,7 +38,9 @@ using verify::rows::Tables;
 
 constexpr std::size_t kEventsPerChunk = 5000;  // events a chunk: four chunks in flight at most
 constexpr std::size_t kRowsPerQuery = 20000;   // touched rows read by key per query
-constexpr std::size_t kWholeTableShare = 4;    // a table is read whole when its touched rows are a 4th of it
+constexpr std::size_t kWholeTableShare = 4;
+constexpr std::size_t kSlotsAhead = 8, kRowsAhead = 4;  // fold_chunk's prefetching distances    // a table is read
+                                                        // whole when its touched rows are a 4th of it
 
 /// The baseline: a backup's STAMP, the newest backup at or before a TIME, or the newest backup.
 BackupAt baseline_of(const Config& config, const std::string& dbname, const std::string& since) {
@@ -318,6 +320,7 @@ class LostSearch {
       }
       for (const auto& c : mapped.changes) {
         chunk.changes.push_back(folding_->change(mapped, c, e.time));
+        verify::rows::render_key_locally(chunk.changes.back(), *tables_, *renderer_);
         chunk.events.push_back(id);
       }
       if (++in_chunk < kEventsPerChunk) continue;
@@ -330,7 +333,10 @@ class LostSearch {
 
   void fold_chunk(const MappedChunk& chunk) {
     fold_->request(chunk.changes, *renderer_);
-    for (std::size_t i = 0; i < chunk.changes.size(); ++i) {
+    const auto& changes = chunk.changes;
+    for (std::size_t i = 0; i < changes.size(); ++i) {
+      if (i + kSlotsAhead < changes.size()) fold_->prefetch(changes[i + kSlotsAhead], true);
+      if (i + kRowsAhead < changes.size()) fold_->prefetch(changes[i + kRowsAhead], false);
       fold_->set_event(chunk.events[i]);
       fold_->apply(chunk.changes[i], *renderer_);
     }
