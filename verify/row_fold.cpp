@@ -273,19 +273,30 @@ CompactFolding::CompactFolding(const Tables& tables, const replay::Mapper& mappe
 FoldChange CompactFolding::change(const replay::MappedEvent& mapped, const replay::CompactChange& c,
                                   replay::TimePoint time) const {
   FoldChange f;
-  f.table = table_[c.table];
-  f.action = c.action;
-  f.time = time;
-  const std::vector<std::size_t>& columns = column_[c.table];
-  auto value = [&](const replay::CompactValue& v) {
-    return FoldValue{columns[v.column], replay::Value::of(v.kind, std::string(v.text)),
-                     v.source == replay::ValueSource::event_time};
-  };
-  f.key.reserve(mapped.key(c).size());
-  f.set.reserve(mapped.set(c).size());
-  for (const auto& k : mapped.key(c)) f.key.push_back(value(k));
-  for (const auto& s : mapped.set(c)) f.set.push_back(value(s));
+  change_into(mapped, c, time, f);
   return f;
+}
+
+void CompactFolding::change_into(const replay::MappedEvent& mapped, const replay::CompactChange& c,
+                                 replay::TimePoint time, FoldChange& out) const {
+  out.table = table_[c.table];
+  out.action = c.action;
+  out.time = time;
+  out.key_rendered = false;
+  const std::vector<std::size_t>& columns = column_[c.table];
+  auto fill = [&](const replay::MappedEvent::Range& from, std::vector<FoldValue>& to) {
+    to.resize(from.size());
+    auto v = from.begin();
+    for (FoldValue& value : to) {
+      value.column = columns[v->column];
+      value.value.kind = v->kind;
+      value.value.text.assign(v->text.data(), v->text.size());
+      value.event_time = v->source == replay::ValueSource::event_time;
+      ++v;
+    }
+  };
+  fill(mapped.key(c), out.key);
+  fill(mapped.set(c), out.set);
 }
 
 namespace {

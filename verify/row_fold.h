@@ -249,6 +249,9 @@ class CompactFolding {
  public:
   CompactFolding(const Tables& tables, const replay::Mapper& mapper);
   FoldChange change(const replay::MappedEvent& mapped, const replay::CompactChange& c, replay::TimePoint time) const;
+  /// The same into `out`, whose vectors and strings are reused (a change handed back to be refilled).
+  void change_into(const replay::MappedEvent& mapped, const replay::CompactChange& c, replay::TimePoint time,
+                   FoldChange& out) const;
 
  private:
   std::vector<std::size_t> table_;                ///< catalog table -> Tables index
@@ -344,7 +347,11 @@ class Fold {
   /// The values a chunk of changes needs rendered before apply(): all of them, or with
   /// defer_values() the eager ones only.
   void request(const std::vector<FoldChange>& chunk, Renderer& renderer) const {
-    for (const auto& c : chunk) {
+    request(chunk.data(), chunk.data() + chunk.size(), renderer);
+  }
+  void request(const FoldChange* first, const FoldChange* last, Renderer& renderer) const {
+    for (const FoldChange* change = first; change != last; ++change) {
+      const FoldChange& c = *change;
       if (!c.key_rendered)
         for (const auto& k : c.key) renderer.request(c.table, k.column, k.value);
       for (const auto& s : c.set)

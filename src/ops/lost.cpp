@@ -175,10 +175,12 @@ class LostSearch {
   void read_logs(replay::AuditEventSource& events) {
     pause_point("lost-reading");  // tests stop here, then send SIGINT mid-way
     {
-      Handoff<MappedChunk> chunks(2, [&](const Handoff<MappedChunk>::Push& push) { map_events(events, push); });
+      Spares<MappedChunk> spares;
+      Handoff<MappedChunk> chunks(2, [&](const Handoff<MappedChunk>::Push& push) { map_events(events, push, spares); });
       while (auto chunk = chunks.next()) {
         throw_if_interrupted();
         fold_chunk(*chunk);
+        spares.put(std::move(*chunk));
       }
     }
     fold_->render_deferred(*renderer_);
@@ -295,15 +297,18 @@ class LostSearch {
   void set_backup(const BackupFile& backup) { backup_ = backup; }
 
  private:
-  /// The row changes of kEventsPerChunk events, each with its event (EventBook).
+  /// The row changes of kEventsPerChunk events, each with its event (EventBook): the first
+  /// `size` of `changes` (those past it are kept for their capacity when the chunk is refilled).
   struct MappedChunk {
     std::vector<verify::rows::FoldChange> changes;
+    std::size_t size = 0;
     std::vector<uint32_t> events;
   };
 
   /// The events after the snapshot, mapped, in chunks (the producer's side of read_logs).
-  void map_events(replay::AuditEventSource& events, const Handoff<MappedChunk>::Push& push) {
-    MappedChunk chunk;
+  void map_events(replay::AuditEventSource& events, const Handoff<MappedChunk>::Push& push,
+                  Spares<MappedChunk>& spares) {
+    MappedChunk chunk = spares.take();
     std::size_t in_chunk = 0;
     replay::AuditEvent e;
     replay::MappedEvent mapped;
@@ -314,31 +319,32 @@ class LostSearch {
       mapper_->map_compact(e, mapped);
       if (mapped.outcome != replay::MapOutcome::mapped) continue;
       uint32_t id = book_.add(e, mapped.user);
-      if (chunk.changes.empty()) {  // about 1.3 changes an event: no regrowing
-        chunk.changes.reserve(kEventsPerChunk * 3 / 2);
-        chunk.events.reserve(kEventsPerChunk * 3 / 2);
-      }
       for (const auto& c : mapped.changes) {
-        chunk.changes.push_back(folding_->change(mapped, c, e.time));
-        verify::rows::render_key_locally(chunk.changes.back(), *tables_, *renderer_);
+        if (chunk.size == chunk.changes.size()) chunk.changes.emplace_back();
+        verify::rows::FoldChange& change = chunk.changes[chunk.size++];
+        folding_->change_into(mapped, c, e.time, change);
+        verify::rows::render_key_locally(change, *tables_, *renderer_);
         chunk.events.push_back(id);
       }
       if (++in_chunk < kEventsPerChunk) continue;
       if (!push(std::move(chunk))) return;
-      chunk = {};
+      chunk = spares.take();
+      chunk.size = 0;
+      chunk.events.clear();
       in_chunk = 0;
     }
-    if (!chunk.changes.empty()) push(std::move(chunk));
+    if (chunk.size > 0) push(std::move(chunk));
   }
 
   void fold_chunk(const MappedChunk& chunk) {
-    fold_->request(chunk.changes, *renderer_);
     const auto& changes = chunk.changes;
-    for (std::size_t i = 0; i < changes.size(); ++i) {
-      if (i + kSlotsAhead < changes.size()) fold_->prefetch(changes[i + kSlotsAhead], true);
-      if (i + kRowsAhead < changes.size()) fold_->prefetch(changes[i + kRowsAhead], false);
+    std::size_t n = chunk.size;
+    fold_->request(changes.data(), changes.data() + n, *renderer_);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i + kSlotsAhead < n) fold_->prefetch(changes[i + kSlotsAhead], true);
+      if (i + kRowsAhead < n) fold_->prefetch(changes[i + kRowsAhead], false);
       fold_->set_event(chunk.events[i]);
-      fold_->apply(chunk.changes[i], *renderer_);
+      fold_->apply(changes[i], *renderer_);
     }
     renderer_->clear();
   }

@@ -103,4 +103,28 @@ class Handoff {
   std::thread thread_;
 };
 
+/// Items a consumer has finished with, handed back to their producer to fill again: what they
+/// hold (vectors, strings) keeps its capacity, so a steady stream allocates next to nothing, and
+/// nothing is freed on one thread that another allocated.
+template <typename T>
+class Spares {
+ public:
+  void put(T item) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    items_.push_back(std::move(item));
+  }
+  /// A spent item, or a new one when none waits.
+  T take() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (items_.empty()) return T{};
+    T item = std::move(items_.back());
+    items_.pop_back();
+    return item;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::deque<T> items_;
+};
+
 }  // namespace auditpitr
