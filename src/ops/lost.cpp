@@ -198,19 +198,23 @@ class LostSearch {
       if (expected == 0) continue;         // a row the logs deleted is absent as logged
       std::vector<const ModelRow*> found;  // sorted at the end: no node per row
       found.reserve(expected);
+      /// Whether the logs touched the live row.
       auto on_live = [&](const std::string& key, const std::vector<std::string_view>& fields) {
         auto row = rows.find(key);
-        if (row == rows.end() || !row->second.exists) return;
+        if (row == rows.end()) return false;
+        if (!row->second.exists) return true;
         judge_live(t, key, row->second, fields);
         found.push_back(&row->second);
+        return true;
       };
       if (expected * kWholeTableShare >= estimated_rows(t)) {
-        std::vector<std::string>& live = live_keys_[t];  // read_backup's, without reading them again
+        // read_backup's keys of the live rows the logs did not touch, without reading them again
+        // (it looks the touched ones up in the fold)
+        std::vector<std::string>& untouched = untouched_keys_[t];
         read_live_table(t, [&](const std::string& key, const std::vector<std::string_view>& fields) {
-          live.push_back(key);
-          on_live(key, fields);
+          if (!on_live(key, fields)) untouched.push_back(key);
         });
-        std::sort(live.begin(), live.end());
+        std::sort(untouched.begin(), untouched.end());
       } else {
         std::vector<std::string> keys;
         for (const auto& [key, row] : rows)
@@ -420,10 +424,10 @@ class LostSearch {
       for (std::size_t i = 0; i < columns.size(); ++i)
         if (to_table[i] == table.key_positions[k]) key_at[k] = i;
     live.clear();
-    auto known = live_keys_.find(t);
-    if (known != live_keys_.end()) {
+    auto known = untouched_keys_.find(t);
+    if (known != untouched_keys_.end()) {  // the rows read_backup looks up here: it finds the others in the fold
       live = std::move(known->second);
-      live_keys_.erase(known);
+      untouched_keys_.erase(known);
       return;
     }
     std::string keys;
@@ -542,9 +546,9 @@ class LostSearch {
   EventBook book_;
   std::map<std::pair<std::size_t, std::string>, Candidate> candidates_;
   std::vector<std::pair<std::string, std::vector<std::string>>> absent_;  ///< read_backup: to look up
-  /// The live keys of the tables compare_touched read whole, sorted, until read_backup takes them
-  /// (those tables' touched rows, in the fold, are at least a quarter of them).
-  std::map<std::size_t, std::vector<std::string>> live_keys_;
+  /// The keys of the live rows the logs did not touch, of the tables compare_touched read whole,
+  /// sorted, until read_backup takes them (those tables' touched rows are at least a quarter of them).
+  std::map<std::size_t, std::vector<std::string>> untouched_keys_;
 };
 
 // ---- writing the rows back ----
