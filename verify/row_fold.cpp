@@ -1,8 +1,5 @@
 #include "verify/row_fold.h"
 
-#include <cerrno>
-#include <cstdlib>
-
 #include "src/pg/connection.h"
 
 namespace auditpitr::verify {
@@ -112,12 +109,15 @@ bool valid_utf8_without_nul(const std::string& text) {
 bool canonical_integer_in(const std::string& t, long long low, long long high) {
   std::size_t start = !t.empty() && t[0] == '-' ? 1 : 0;
   std::size_t digits = t.size() - start;
-  if (digits == 0 || digits > 19) return false;
+  if (digits == 0 || digits > 19) return false;                     // 19 digits fit in 64 bits unsigned
   if (t[start] == '0' && (digits > 1 || start == 1)) return false;  // a leading zero, or "-0"
-  if (t.find_first_not_of("0123456789", start) != std::string::npos) return false;
-  errno = 0;
-  long long v = std::strtoll(t.c_str(), nullptr, 10);
-  return errno != ERANGE && v >= low && v <= high;
+  uint64_t v = 0;
+  for (std::size_t i = start; i < t.size(); ++i) {
+    if (t[i] < '0' || t[i] > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(t[i] - '0');
+  }
+  if (start == 1) return v <= static_cast<uint64_t>(-(low + 1)) + 1;  // |low| without overflow
+  return v <= static_cast<uint64_t>(high);
 }
 
 /// "YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z" as PostgreSQL shows it in UTC, ISO style: "YYYY-MM-DD
@@ -142,15 +142,18 @@ std::optional<std::string> iso_timestamp(const std::string& t, bool with_zone) {
   if (year < 1000 || month < 1 || month > 12 || day < 1 || day > kDays[month - 1] + (month == 2 && leap ? 1 : 0) ||
       hour > 23 || minute > 59 || second > 59)
     return std::nullopt;
-  std::string fraction;
+  std::size_t fraction_end = 20;  // past the fraction's last digit but trailing zeros
   if (t.size() > 20) {
     if (t[19] != '.' || t.size() < 22 || t.size() > 27) return std::nullopt;
-    fraction = t.substr(20, t.size() - 21);
-    if (fraction.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-    while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
+    for (std::size_t i = 20; i + 1 < t.size(); ++i) {
+      if (t[i] < '0' || t[i] > '9') return std::nullopt;
+      if (t[i] != '0') fraction_end = i + 1;
+    }
   }
-  std::string out = t.substr(0, 10) + " " + t.substr(11, 8);
-  if (!fraction.empty()) out += "." + fraction;
+  std::string out;
+  out.reserve(32);
+  out.append(t, 0, 10).append(1, ' ').append(t, 11, 8);
+  if (fraction_end > 20) out.append(1, '.').append(t, 20, fraction_end - 20);
   if (with_zone) out += "+00";
   return out;
 }

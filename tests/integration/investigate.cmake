@@ -9,7 +9,8 @@ auditpitr_add_test(pg_state_tests
   SOURCES integration/state_pg_test.cpp integration/replay_support.cpp
   LIBS auditpitr_ops)
 
-# lost: rows deleted and changed behind the logs' back, found, scripted and restored.
+# lost: rows deleted and changed behind the logs' back, found, scripted and restored; the values it
+# renders without PostgreSQL against the server's rendering.
 auditpitr_add_test(pg_lost_tests
-  SOURCES integration/lost_pg_test.cpp integration/replay_support.cpp
+  SOURCES integration/lost_pg_test.cpp integration/render_pg_test.cpp integration/replay_support.cpp
   LIBS auditpitr_ops)
