@@ -427,7 +427,8 @@ class Fold {
     std::size_t t = c.table;
     auto key = key_of(c, tables_, renderer);
     if (!key) return;  // a key PostgreSQL cannot take: the event was refused
-    RowEntry& entry = row_of(t, *key, c.key_rendered ? c.row_hash : RowMap<ModelRow>::hash_of(*key));
+    auto [entry_at, fresh] = row_of(t, *key, c.key_rendered ? c.row_hash : RowMap<ModelRow>::hash_of(*key));
+    RowEntry& entry = *entry_at;
     ModelRow& row = entry.second;
     row.last_event = event_;
     bool assumed = row.assumed;
@@ -437,7 +438,8 @@ class Fold {
         bool created = !row.exists || assumed;
         if (created) {
           row.exists = true;
-          for (std::size_t i = 0; i < row.fields.size(); ++i) set(t, entry, i, std::nullopt);  // defaults
+          if (!fresh)  // a new row holds the defaults already
+            for (std::size_t i = 0; i < row.fields.size(); ++i) set(t, entry, i, std::nullopt);
           for (const auto& k : c.key) logged(t, entry, k);
         }
         for (const auto& s : c.set) {
@@ -482,7 +484,8 @@ class Fold {
  private:
   using RowEntry = RowMap<ModelRow>::value_type;
 
-  RowEntry& row_of(std::size_t t, const std::string& key, uint64_t hash) {
+  /// The row of `key`, and whether it was added now (all its columns NULL and unknown).
+  std::pair<RowEntry*, bool> row_of(std::size_t t, const std::string& key, uint64_t hash) {
     auto [it, inserted] = rows_[t].try_emplace(key, hash);
     if (inserted) {
       std::size_t n = tables_[t].shape.columns.size();
@@ -490,7 +493,7 @@ class Fold {
       it->second.marks.assign(n, ColumnMark{});
       if (unknown_baseline_) it->second.exists = it->second.existed_before = it->second.assumed = true;
     }
-    return *it;
+    return {&*it, inserted};
   }
 
   bool alive(std::size_t t, const ModelRow& row) const {
