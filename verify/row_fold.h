@@ -27,6 +27,7 @@
 #include "replay/mapping/mapping.h"
 #include "src/error.h"
 #include "src/util/interrupt.h"
+#include "verify/row_fields.h"
 #include "verify/row_map.h"
 #include "verify/table_checksum.h"
 
@@ -308,7 +309,7 @@ struct ModelRow {
   bool exists = false;
   /// Unknown baseline (lost): first seen through an update or delete, so taken as existing.
   bool assumed = false;
-  std::vector<std::string> fields;
+  RowFields fields;
   std::vector<ColumnMark> marks;     ///< one per field: one allocation, not four
   uint32_t last_event = UINT32_MAX;  ///< the last event that touched the row
 };
@@ -413,8 +414,10 @@ class Fold {
     captured_[table].push_back(line);
     ModelRow row;
     row.existed_before = row.exists = true;
-    row.fields = split_fields(line);
-    if (row.fields.size() != tables_[table].shape.columns.size()) return;
+    std::vector<std::string_view> views;
+    split_field_views(line, views);
+    if (views.size() != tables_[table].shape.columns.size()) return;
+    row.fields = RowFields(views);
     row.marks.assign(row.fields.size(), ColumnMark{kNoEvent, Origin::backup, false, 0});
     std::string key = tables_[table].key_of(row.fields);  // before the row is moved
     auto entry = rows_[table].emplace(std::move(key), std::move(row)).first;
@@ -489,7 +492,7 @@ class Fold {
     auto [it, inserted] = rows_[t].try_emplace(key, hash);
     if (inserted) {
       std::size_t n = tables_[t].shape.columns.size();
-      it->second.fields.assign(n, kNull);
+      it->second.fields = RowFields(n, kNull);
       it->second.marks.assign(n, ColumnMark{});
       if (unknown_baseline_) it->second.exists = it->second.existed_before = it->second.assumed = true;
     }
@@ -514,7 +517,7 @@ class Fold {
         for (std::size_t c = 0; c < row.marks.size(); ++c) {
           if (!row.marks[c].deferred) continue;
           if (auto local = renderer.local_rendering(t, c, deferred_value(row, c))) {
-            row.fields[c] = std::move(*local);
+            row.fields.assign(c, *local);
             row.marks[c].deferred = 0;
           } else {
             left = true;
@@ -542,9 +545,10 @@ class Fold {
            bool automatic = false) {
     ModelRow& row = entry.second;
     if (child_index_[t][column] != SIZE_MAX)
-      index_field(t, column, entry, row.marks[column].origin == Origin::unknown ? std::string() : row.fields[column],
-                  value.value_or(std::string()));
-    row.fields[column] = value.value_or(kNull);
+      index_field(t, column, entry,
+                  row.marks[column].origin == Origin::unknown ? std::string_view() : row.fields[column],
+                  value ? std::string_view(*value) : std::string_view());
+    row.fields.assign(column, value ? *value : kNull);
     row.marks[column] = {value ? event_ : kNoEvent, value ? Origin::logged : Origin::unknown, automatic, 0};
   }
 
@@ -583,12 +587,13 @@ class Fold {
   /// A logged value kept as logged (defer_values): the column's origin, event and automatic flag
   /// as set() records them.
   void defer(ModelRow& row, std::size_t column, const replay::Value& value, bool automatic) {
-    row.fields[column] = value.text;
+    row.fields.assign(column, value.text);
     row.marks[column] = {event_, Origin::logged, automatic, static_cast<uint8_t>(1 + static_cast<int>(value.kind))};
   }
 
   static replay::Value deferred_value(const ModelRow& row, std::size_t column) {
-    return replay::Value::of(static_cast<replay::Value::Kind>(row.marks[column].deferred - 1), row.fields[column]);
+    return replay::Value::of(static_cast<replay::Value::Kind>(row.marks[column].deferred - 1),
+                             std::string(row.fields[column]));
   }
 
   void resolve_deferred(std::size_t t, ModelRow& row, const Renderer& renderer) {
@@ -597,10 +602,10 @@ class Fold {
       std::optional<std::string> text = renderer.get(t, c, deferred_value(row, c));
       row.marks[c].deferred = 0;
       if (text) {
-        row.fields[c] = std::move(*text);
+        row.fields.assign(c, *text);
         continue;
       }
-      row.fields[c] = kNull;  // as set() records a value PostgreSQL refused
+      row.fields.assign(c, kNull);  // as set() records a value PostgreSQL refused
       row.marks[c].origin = Origin::unknown;
       row.marks[c].set_by = kNoEvent;
     }
@@ -634,20 +639,21 @@ class Fold {
   }
 
   /// A row's column a cascade follows goes from `old_value` to `new_value` ("" for none).
-  void index_field(std::size_t t, std::size_t column, RowEntry& entry, const std::string& old_value,
-                   const std::string& new_value) {
+  void index_field(std::size_t t, std::size_t column, RowEntry& entry, std::string_view old_value,
+                   std::string_view new_value) {
     std::size_t i = child_index_[t][column];
     if (i == SIZE_MAX) return;
     auto& index = children_[i];
     if (!old_value.empty()) {
-      auto it = index.find(old_value);
+      auto it = index.find(std::string(old_value));
       if (it != index.end()) {
         auto& rows = it->second;
         auto at = std::find(rows.begin(), rows.end(), &entry);
         if (at != rows.end()) rows.erase(at);
       }
     }
-    if (!new_value.empty() && new_value != kNull) index.try_emplace(new_value).first->second.push_back(&entry);
+    if (!new_value.empty() && new_value != kNull)
+      index.try_emplace(std::string(new_value)).first->second.push_back(&entry);
   }
 
   Tables& tables_;

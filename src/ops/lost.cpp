@@ -477,7 +477,7 @@ class LostSearch {
     if (c.kind == "changed") return false;
     for (const auto& link : links_) {
       if (link.child != c.table) continue;
-      const std::string& fk = field(c, link.column);
+      std::string fk(field(c, link.column));
       if (fk == kNull || fk.empty()) continue;
       auto& parents = fold_->rows(link.parent);
       auto logged = parents.find(fk);
@@ -488,7 +488,7 @@ class LostSearch {
     return false;
   }
 
-  const std::string& field(const Candidate& c, std::size_t column) const {
+  std::string_view field(const Candidate& c, std::size_t column) const {
     if (c.logged && c.logged->marks[column].origin == Origin::logged) return c.logged->fields[column];
     if (!c.backup.empty()) return c.backup[column];
     return c.logged ? c.logged->fields[column] : kNull;
@@ -521,7 +521,7 @@ class LostSearch {
       } else if (!logged && c.backup.empty()) {
         continue;  // left to the column's default
       }
-      v.value = logged ? c.logged->fields[col] : c.backup[col];
+      v.value = logged ? std::string(c.logged->fields[col]) : c.backup[col];
       v.source = logged ? "log" : "backup";
       if (logged) {
         v.event = book_.get(c.logged->marks[col].set_by);
