@@ -289,7 +289,7 @@ std::optional<std::string> key_of(const FoldChange& c, const Tables& tables, con
 
 /// Renders the change's key ahead of the fold when its logged text alone decides it
 /// (Renderer::local_rendering, safe on any thread): the fold then neither renders nor hashes it,
-/// and Fold::prefetch can reach its row early. Otherwise leaves the change as it is.
+/// and Fold::prefetch_slot and prefetch_row can reach its row early. Otherwise leaves the change as it is.
 void render_key_locally(FoldChange& c, const Tables& tables, const Renderer& renderer);
 
 /// One row of the fold: its fields (COPY text) and where each comes from.
@@ -420,7 +420,8 @@ class Fold {
     row.fields = RowFields(views);
     row.marks.assign(row.fields.size(), ColumnMark{kNoEvent, Origin::backup, false, 0});
     std::string key = tables_[table].key_of(row.fields);  // before the row is moved
-    auto entry = rows_[table].emplace(std::move(key), std::move(row)).first;
+    auto [entry, added] = rows_[table].emplace(std::move(key), std::move(row));
+    if (!added) return;  // a key seen before (a table without a primary key): indexed already
     for (std::size_t c = 0; c < entry->second.fields.size(); ++c)
       index_field(table, c, *entry, {}, entry->second.fields[c]);
   }
@@ -469,13 +470,14 @@ class Fold {
     }
   }
 
-  /// Brings the index slot (`slot`) or the row (else) of a change with a rendered key into the
-  /// cache: called a few changes ahead of apply(), slots farther ahead than rows, the lookups of a
-  /// large fold overlap instead of waiting on memory one after the other.
-  void prefetch(const FoldChange& c, bool slot) const {
-    if (!c.key_rendered) return;
-    if (slot) rows_[c.table].prefetch_slot(c.row_hash);
-    else rows_[c.table].prefetch_entry(c.row_hash);
+  /// Bring the index slot, or the row, of a change with a rendered key into the cache: called a
+  /// few changes ahead of apply(), slots farther ahead than rows (prefetch_row reads the slot), so
+  /// that the lookups of a large fold overlap instead of waiting on memory one after the other.
+  void prefetch_slot(const FoldChange& c) const {
+    if (c.key_rendered) rows_[c.table].prefetch_slot(c.row_hash);
+  }
+  void prefetch_row(const FoldChange& c) const {
+    if (c.key_rendered) rows_[c.table].prefetch_entry(c.row_hash);
   }
 
   RowMap<ModelRow>& rows(std::size_t table) { return rows_[table]; }

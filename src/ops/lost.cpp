@@ -38,9 +38,9 @@ using verify::rows::Tables;
 
 constexpr std::size_t kEventsPerChunk = 5000;  // events a chunk: four chunks in flight at most
 constexpr std::size_t kRowsPerQuery = 20000;   // touched rows read by key per query
-constexpr std::size_t kWholeTableShare = 4;
-constexpr std::size_t kSlotsAhead = 8, kRowsAhead = 4;  // fold_chunk's prefetching distances    // a table is read
-                                                        // whole when its touched rows are a 4th of it
+constexpr std::size_t kWholeTableShare = 4;    // a table is read whole when its touched rows are a 4th of it
+constexpr std::size_t kSlotsAhead = 8;         // fold_chunk prefetches a change's index slot this far ahead,
+constexpr std::size_t kRowsAhead = 4;          // and its row this far
 
 /// The baseline: a backup's STAMP, the newest backup at or before a TIME, or the newest backup.
 BackupAt baseline_of(const Config& config, const std::string& dbname, const std::string& since) {
@@ -198,7 +198,7 @@ class LostSearch {
       if (expected == 0) continue;         // a row the logs deleted is absent as logged
       std::vector<const ModelRow*> found;  // sorted at the end: no node per row
       found.reserve(expected);
-      /// Whether the logs touched the live row.
+      // whether the logs touched the live row
       auto on_live = [&](const std::string& key, const std::vector<std::string_view>& fields) {
         auto row = rows.find(key);
         if (row == rows.end()) return false;
@@ -345,8 +345,8 @@ class LostSearch {
     std::size_t n = chunk.size;
     fold_->request(changes.data(), changes.data() + n, *renderer_);
     for (std::size_t i = 0; i < n; ++i) {
-      if (i + kSlotsAhead < n) fold_->prefetch(changes[i + kSlotsAhead], true);
-      if (i + kRowsAhead < n) fold_->prefetch(changes[i + kRowsAhead], false);
+      if (i + kSlotsAhead < n) fold_->prefetch_slot(changes[i + kSlotsAhead]);
+      if (i + kRowsAhead < n) fold_->prefetch_row(changes[i + kRowsAhead]);
       fold_->set_event(chunk.events[i]);
       fold_->apply(changes[i], *renderer_);
     }
