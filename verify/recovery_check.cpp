@@ -252,7 +252,7 @@ RecoveryVerification RecoveryCheck::check(PgSession& db, replay::AuditEventSourc
       }
       auto fields = split_fields(*found->second);
       for (std::size_t c = 0; c < fields.size() && c < row.fields.size(); ++c) {
-        if (row.marks[c].origin == Origin::unknown) ++unknown[c];
+        if (row.mark(c).origin == Origin::unknown) ++unknown[c];
         else if (row.fields[c] != fields[c]) ++differing[c];
       }
     }

@@ -1,35 +1,38 @@
-// A folded row's fields (COPY text) in one allocation: each field's end offset, then the texts
-// back to back. A fold of 3 M events keeps 1.5 M rows; as a std::vector<std::string> each row
-// cost a vector, 32 bytes per field and an allocation per long value (a timestamp), which made
-// the fold's memory (and its page faults) about twice the rows' text.
+// A folded row's fields (COPY text) and a mark per field in one allocation: the marks, each
+// field's end offset, then the texts back to back. A fold of 3 M events keeps 1.5 M rows; as a std::vector<std::string>
+// each row cost a vector, 32 bytes per field and an allocation per long value (a timestamp), which made the fold's
+// memory (and its page faults) about twice the rows' text.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace auditpitr::verify::rows {
 
+template <typename Mark = uint8_t>
 class RowFields {
  public:
   RowFields() = default;
-  /// `count` fields, each `text`.
-  RowFields(std::size_t count, std::string_view text) {
-    allocate(count, count * text.size());
+  /// `count` fields, each `text`, each marked `mark`.
+  RowFields(std::size_t count, std::string_view text, const Mark& mark = Mark()) {
+    allocate(count, count * text.size(), mark);
     for (std::size_t i = 0; i < count; ++i) {
       std::memcpy(texts() + i * text.size(), text.data(), text.size());
       ends()[i] = static_cast<uint32_t>((i + 1) * text.size());
     }
   }
-  /// The fields of `fields`, in order (strings or views).
+  /// The fields of `fields`, in order (strings or views), each marked `mark`.
   template <typename Fields>
-  explicit RowFields(const Fields& fields) {
+  explicit RowFields(const Fields& fields, const Mark& mark = Mark()) {
     std::size_t bytes = 0;
     for (const auto& f : fields) bytes += f.size();
-    allocate(fields.size(), bytes);
+    allocate(fields.size(), bytes, mark);
     uint32_t at = 0;
     for (std::size_t i = 0; i < fields.size(); ++i) {
       std::memcpy(texts() + at, fields[i].data(), fields[i].size());
@@ -42,13 +45,17 @@ class RowFields {
     if (this == &other) return *this;
     std::vector<std::string_view> fields;
     for (std::size_t i = 0; i < other.size(); ++i) fields.push_back(other[i]);
-    *this = RowFields(fields);
+    RowFields copy(fields);
+    for (std::size_t i = 0; i < other.size(); ++i) copy.mark(i) = other.mark(i);
+    *this = std::move(copy);
     return *this;
   }
   RowFields(RowFields&&) noexcept = default;
   RowFields& operator=(RowFields&&) noexcept = default;
 
   std::size_t size() const { return block_ ? header()->count : 0; }
+  Mark& mark(std::size_t i) { return marks()[i]; }
+  const Mark& mark(std::size_t i) const { return marks()[i]; }
   std::string_view operator[](std::size_t i) const {
     uint32_t start = i == 0 ? 0 : ends()[i - 1];
     return {texts() + start, ends()[i] - start};
@@ -81,26 +88,36 @@ class RowFields {
     uint32_t capacity;  ///< bytes for the texts
     uint32_t bytes;     ///< the whole block's size
   };
+  static_assert(std::is_trivially_copyable_v<Mark> && std::is_trivially_destructible_v<Mark>);
   static constexpr std::size_t kSlack = 16;  ///< room to grow a field or two without reallocating
 
-  void allocate(std::size_t count, std::size_t text_bytes) {
+  static_assert(alignof(Mark) <= alignof(uint32_t), "marks sit after the 4-byte aligned header");
+  /// The marks' room, rounded up so that the offsets after them are aligned.
+  static std::size_t marks_bytes(std::size_t count) { return (count * sizeof(Mark) + 3) / 4 * 4; }
+
+  void allocate(std::size_t count, std::size_t text_bytes, const Mark& mark) {
     std::size_t capacity = text_bytes + kSlack;
-    std::size_t bytes = sizeof(Header) + count * sizeof(uint32_t) + capacity;
+    std::size_t bytes = sizeof(Header) + marks_bytes(count) + count * sizeof(uint32_t) + capacity;
     block_.reset(new char[bytes]);
     *header() = {static_cast<uint32_t>(count), static_cast<uint32_t>(capacity), static_cast<uint32_t>(bytes)};
+    for (std::size_t i = 0; i < count; ++i) new (&marks()[i]) Mark(mark);
   }
   void grow(std::size_t needed) {
     RowFields bigger;
     std::size_t count = size();
-    bigger.allocate(count, needed + needed / 2);
+    bigger.allocate(count, needed + needed / 2, Mark());
+    for (std::size_t i = 0; i < count; ++i) bigger.mark(i) = mark(i);
     std::memcpy(bigger.ends(), ends(), count * sizeof(uint32_t));
     std::memcpy(bigger.texts(), texts(), count ? ends()[count - 1] : 0);
     *this = std::move(bigger);
   }
 
   Header* header() const { return reinterpret_cast<Header*>(block_.get()); }
-  uint32_t* ends() const { return reinterpret_cast<uint32_t*>(block_.get() + sizeof(Header)); }
-  char* texts() const { return block_.get() + sizeof(Header) + header()->count * sizeof(uint32_t); }
+  Mark* marks() const { return reinterpret_cast<Mark*>(block_.get() + sizeof(Header)); }
+  uint32_t* ends() const {
+    return reinterpret_cast<uint32_t*>(block_.get() + sizeof(Header) + marks_bytes(header()->count));
+  }
+  char* texts() const { return reinterpret_cast<char*>(ends() + header()->count); }
 
   std::unique_ptr<char[]> block_;
 };

@@ -309,8 +309,9 @@ struct ModelRow {
   bool exists = false;
   /// Unknown baseline (lost): first seen through an update or delete, so taken as existing.
   bool assumed = false;
-  RowFields fields;
-  std::vector<ColumnMark> marks;     ///< one per field: one allocation, not four
+  RowFields<ColumnMark> fields;  ///< with a mark per field: one allocation per row
+  ColumnMark& mark(std::size_t column) { return fields.mark(column); }
+  const ColumnMark& mark(std::size_t column) const { return fields.mark(column); }
   uint32_t last_event = UINT32_MAX;  ///< the last event that touched the row
 };
 
@@ -399,8 +400,8 @@ class Fold {
     };
     for (const auto& part : asked)
       for (auto [t, row] : part) {
-        for (std::size_t c = 0; c < row->marks.size(); ++c) {
-          if (!row->marks[c].deferred) continue;
+        for (std::size_t c = 0; c < row->fields.size(); ++c) {
+          if (!row->mark(c).deferred) continue;
           renderer.request(t, c, deferred_value(*row, c));
           ++values;
         }
@@ -417,8 +418,7 @@ class Fold {
     std::vector<std::string_view> views;
     split_field_views(line, views);
     if (views.size() != tables_[table].shape.columns.size()) return;
-    row.fields = RowFields(views);
-    row.marks.assign(row.fields.size(), ColumnMark{kNoEvent, Origin::backup, false, 0});
+    row.fields = RowFields<ColumnMark>(views, ColumnMark{kNoEvent, Origin::backup, false, 0});
     std::string key = tables_[table].key_of(row.fields);  // before the row is moved
     auto [entry, added] = rows_[table].emplace(std::move(key), std::move(row));
     if (!added) return;  // a key seen before (a table without a primary key): indexed already
@@ -494,8 +494,7 @@ class Fold {
     auto [it, inserted] = rows_[t].try_emplace(key, hash);
     if (inserted) {
       std::size_t n = tables_[t].shape.columns.size();
-      it->second.fields = RowFields(n, kNull);
-      it->second.marks.assign(n, ColumnMark{});
+      it->second.fields = RowFields<ColumnMark>(n, kNull);
       if (unknown_baseline_) it->second.exists = it->second.existed_before = it->second.assumed = true;
     }
     return {&*it, inserted};
@@ -504,7 +503,7 @@ class Fold {
   bool alive(std::size_t t, const ModelRow& row) const {
     std::size_t soft = tables_[t].soft_delete;
     // A soft-delete column an insert left to its default is taken as NULL: gorm's default.
-    return soft == SIZE_MAX || row.marks[soft].origin == Origin::unknown || row.fields[soft] == kNull;
+    return soft == SIZE_MAX || row.mark(soft).origin == Origin::unknown || row.fields[soft] == kNull;
   }
 
   /// render_deferred's first part over every other row (`part` 0 or 1): the values that render
@@ -516,11 +515,11 @@ class Fold {
       for (auto& [key, row] : rows_[t]) {
         if (i++ % 2 != part || !row.exists) continue;
         bool left = false;
-        for (std::size_t c = 0; c < row.marks.size(); ++c) {
-          if (!row.marks[c].deferred) continue;
+        for (std::size_t c = 0; c < row.fields.size(); ++c) {
+          if (!row.mark(c).deferred) continue;
           if (auto local = renderer.local_rendering(t, c, deferred_value(row, c))) {
             row.fields.assign(c, *local);
-            row.marks[c].deferred = 0;
+            row.mark(c).deferred = 0;
           } else {
             left = true;
           }
@@ -548,10 +547,10 @@ class Fold {
     ModelRow& row = entry.second;
     if (child_index_[t][column] != SIZE_MAX)
       index_field(t, column, entry,
-                  row.marks[column].origin == Origin::unknown ? std::string_view() : row.fields[column],
+                  row.mark(column).origin == Origin::unknown ? std::string_view() : row.fields[column],
                   value ? std::string_view(*value) : std::string_view());
     row.fields.assign(column, value ? *value : kNull);
-    row.marks[column] = {value ? event_ : kNoEvent, value ? Origin::logged : Origin::unknown, automatic, 0};
+    row.mark(column) = {value ? event_ : kNoEvent, value ? Origin::logged : Origin::unknown, automatic, 0};
   }
 
   void cascade(const std::vector<replay::CascadeDelete>& cascades, const std::string& parent_key,
@@ -590,26 +589,26 @@ class Fold {
   /// as set() records them.
   void defer(ModelRow& row, std::size_t column, const replay::Value& value, bool automatic) {
     row.fields.assign(column, value.text);
-    row.marks[column] = {event_, Origin::logged, automatic, static_cast<uint8_t>(1 + static_cast<int>(value.kind))};
+    row.mark(column) = {event_, Origin::logged, automatic, static_cast<uint8_t>(1 + static_cast<int>(value.kind))};
   }
 
   static replay::Value deferred_value(const ModelRow& row, std::size_t column) {
-    return replay::Value::of(static_cast<replay::Value::Kind>(row.marks[column].deferred - 1),
+    return replay::Value::of(static_cast<replay::Value::Kind>(row.mark(column).deferred - 1),
                              std::string(row.fields[column]));
   }
 
   void resolve_deferred(std::size_t t, ModelRow& row, const Renderer& renderer) {
-    for (std::size_t c = 0; c < row.marks.size(); ++c) {
-      if (!row.marks[c].deferred) continue;
+    for (std::size_t c = 0; c < row.fields.size(); ++c) {
+      if (!row.mark(c).deferred) continue;
       std::optional<std::string> text = renderer.get(t, c, deferred_value(row, c));
-      row.marks[c].deferred = 0;
+      row.mark(c).deferred = 0;
       if (text) {
         row.fields.assign(c, *text);
         continue;
       }
       row.fields.assign(c, kNull);  // as set() records a value PostgreSQL refused
-      row.marks[c].origin = Origin::unknown;
-      row.marks[c].set_by = kNoEvent;
+      row.mark(c).origin = Origin::unknown;
+      row.mark(c).set_by = kNoEvent;
     }
   }
 

@@ -400,9 +400,9 @@ class LostSearch {
                   const std::vector<std::string_view>& live) {
     std::vector<std::size_t> differing;
     for (std::size_t c = 0; c < row.fields.size(); ++c) {
-      if (row.marks[c].origin != Origin::logged) continue;
+      if (row.mark(c).origin != Origin::logged) continue;
       std::string_view is = live[c];
-      bool same = row.marks[c].automatic ? (is == kNull) == (row.fields[c] == kNull) : is == row.fields[c];
+      bool same = row.mark(c).automatic ? (is == kNull) == (row.fields[c] == kNull) : is == row.fields[c];
       if (!same) differing.push_back(c);
     }
     if (differing.empty()) return;
@@ -489,7 +489,7 @@ class LostSearch {
   }
 
   std::string_view field(const Candidate& c, std::size_t column) const {
-    if (c.logged && c.logged->marks[column].origin == Origin::logged) return c.logged->fields[column];
+    if (c.logged && c.logged->mark(column).origin == Origin::logged) return c.logged->fields[column];
     if (!c.backup.empty()) return c.backup[column];
     return c.logged ? c.logged->fields[column] : kNull;
   }
@@ -504,7 +504,7 @@ class LostSearch {
     if (!c.logged) return false;
     if (c.kind == "missing") return user_is_wanted(c.logged->last_event);
     return std::any_of(c.differing.begin(), c.differing.end(),
-                       [&](std::size_t col) { return user_is_wanted(c.logged->marks[col].set_by); });
+                       [&](std::size_t col) { return user_is_wanted(c.logged->mark(col).set_by); });
   }
 
   LostRow row_of(const Candidate& c) const {
@@ -514,7 +514,7 @@ class LostSearch {
     for (std::size_t col = 0; col < table.shape.columns.size(); ++col) {
       LostValue v;
       v.column = table.shape.columns[col];
-      bool logged = c.logged && c.logged->marks[col].origin == Origin::logged;
+      bool logged = c.logged && c.logged->mark(col).origin == Origin::logged;
       if (c.kind == "changed") {
         if (std::find(c.differing.begin(), c.differing.end(), col) == c.differing.end()) continue;
         v.live = c.live[col];
@@ -524,8 +524,8 @@ class LostSearch {
       v.value = logged ? std::string(c.logged->fields[col]) : c.backup[col];
       v.source = logged ? "log" : "backup";
       if (logged) {
-        v.event = book_.get(c.logged->marks[col].set_by);
-        v.automatic = c.logged->marks[col].automatic;
+        v.event = book_.get(c.logged->mark(col).set_by);
+        v.automatic = c.logged->mark(col).automatic;
       }
       row.values.push_back(std::move(v));
     }

@@ -1,5 +1,6 @@
 // RowFields (verify/row_fields.h) against a std::vector<std::string>: the same fields after random
-// assignments of short, long, empty and self-referencing texts, and copies that stay independent.
+// assignments of short, long, empty and self-referencing texts, marks that survive the block's
+// growth, and copies that stay independent.
 #include "verify/row_fields.h"
 
 #include <catch2/catch.hpp>
@@ -7,13 +8,15 @@
 #include <string>
 #include <vector>
 
-using auditpitr::verify::rows::RowFields;
+using RowFields = auditpitr::verify::rows::RowFields<>;
 
 namespace {
 
-void require_same(const RowFields& fields, const std::vector<std::string>& reference) {
+void require_same(const RowFields& fields, const std::vector<std::string>& reference,
+                  const std::vector<uint8_t>& marks = {}) {
   REQUIRE(fields.size() == reference.size());
   for (std::size_t i = 0; i < reference.size(); ++i) REQUIRE(fields[i] == reference[i]);
+  for (std::size_t i = 0; i < marks.size(); ++i) REQUIRE(fields.mark(i) == marks[i]);
 }
 
 }  // namespace
@@ -31,8 +34,9 @@ TEST_CASE("RowFields holds what a vector of strings holds through random assignm
   for (int row = 0; row < 300; ++row) {
     std::size_t count = 1 + random() % 14;
     std::vector<std::string> reference(count, "\\N");
-    RowFields fields(count, "\\N");
-    require_same(fields, reference);
+    std::vector<uint8_t> marks(count, 7);
+    RowFields fields(count, "\\N", 7);
+    require_same(fields, reference, marks);
     for (int step = 0; step < 60; ++step) {
       std::size_t i = random() % count;
       if (random() % 8 == 0) {  // a view of one of its own fields
@@ -44,11 +48,14 @@ TEST_CASE("RowFields holds what a vector of strings holds through random assignm
         fields.assign(i, t);
         reference[i] = t;
       }
-      require_same(fields, reference);
+      fields.mark(i) = marks[i] = static_cast<uint8_t>(step);
+      require_same(fields, reference, marks);
     }
     RowFields copy = fields;
+    require_same(copy, reference, marks);
     copy.assign(0, "changed in the copy only");
-    require_same(fields, reference);
+    copy.mark(0) = 99;
+    require_same(fields, reference, marks);
     RowFields built(reference);
     require_same(built, reference);
   }
@@ -62,5 +69,6 @@ TEST_CASE("RowFields of a row's split fields", "[row_fields]") {
   CHECK(fields[1].empty());
   CHECK(fields[2] == "\\N");
   CHECK(fields[3] == "2026-12-03 14:05:00+00");
+  CHECK(fields.mark(3) == 0);
   CHECK(RowFields().size() == 0);
 }
