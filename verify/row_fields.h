@@ -11,7 +11,6 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
-#include <vector>
 
 namespace auditpitr::verify::rows {
 
@@ -41,13 +40,16 @@ class RowFields {
     }
   }
   RowFields(const RowFields& other) { *this = other; }
-  RowFields& operator=(const RowFields& other) {
+  RowFields& operator=(const RowFields& other) {  // the block copied whole: its marks are trivially copyable
     if (this == &other) return *this;
-    std::vector<std::string_view> fields;
-    for (std::size_t i = 0; i < other.size(); ++i) fields.push_back(other[i]);
-    RowFields copy(fields);
-    for (std::size_t i = 0; i < other.size(); ++i) copy.mark(i) = other.mark(i);
-    *this = std::move(copy);
+    if (!other.block_) {
+      block_.reset();
+      return *this;
+    }
+    std::size_t bytes = other.header()->bytes;
+    std::unique_ptr<char[]> copy(new char[bytes]);
+    std::memcpy(copy.get(), other.block_.get(), bytes);
+    block_ = std::move(copy);
     return *this;
   }
   RowFields(RowFields&&) noexcept = default;
