@@ -312,7 +312,13 @@ class LostSearch {
   /// The events after the snapshot, mapped, in chunks (the producer's side of read_logs).
   void map_events(replay::AuditEventSource& events, const Handoff<MappedChunk>::Push& push,
                   Spares<MappedChunk>& spares) {
-    MappedChunk chunk = spares.take();
+    auto empty_chunk = [&] {  // a spent one when there is one: its changes keep their capacity
+      MappedChunk chunk = spares.take();
+      chunk.size = 0;
+      chunk.events.clear();
+      return chunk;
+    };
+    MappedChunk chunk = empty_chunk();
     std::size_t in_chunk = 0;
     replay::AuditEvent e;
     replay::MappedEvent mapped;
@@ -332,9 +338,7 @@ class LostSearch {
       }
       if (++in_chunk < kEventsPerChunk) continue;
       if (!push(std::move(chunk))) return;
-      chunk = spares.take();
-      chunk.size = 0;
-      chunk.events.clear();
+      chunk = empty_chunk();
       in_chunk = 0;
     }
     if (chunk.size > 0) push(std::move(chunk));
