@@ -77,6 +77,24 @@ void mark_set_based(PgSession& session, std::vector<TargetTable>& tables) {
   for (auto& t : tables) t.set_based = plain.count({t.schema, t.name}) > 0;
 }
 
+// pg_dump carries no planner statistics, so a freshly restored database has none until autovacuum
+// gets to it, and the generic plans the sink keeps are made from them. Without them PostgreSQL
+// guesses "deleted_at IS NULL" to be selective, and every cascade then scans the whole soft-delete
+// index to AND it with the foreign key's (2.4 times slower replay, measured on the benchmark). So
+// the tables without statistics are analyzed first (an empty table again each run: it costs
+// nothing). pg_stats is transactional: a dry run's analysis is rolled back with the rest.
+void analyze_tables_without_statistics(PgSession& session) {
+  PgResult r = session.exec(R"SQL(
+    SELECT string_agg(format('%I.%I', n.nspname, c.relname), ', ')
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'auditpitr')
+      AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
+      AND NOT EXISTS (SELECT 1 FROM pg_stats s WHERE s.schemaname = n.nspname AND s.tablename = c.relname))SQL",
+                            {}, "reading the catalog");
+  // The names come quoted from the catalog, not from a log.
+  if (auto tables = first_value(r.get())) session.exec("ANALYZE " + *tables, {}, "analyzing the tables");
+}
+
 }  // namespace
 
 std::vector<TargetTable> read_target_tables(PgSession& session) {
@@ -123,6 +141,11 @@ PgSink::PgSink(PgSession& session, const TargetCatalog& catalog, bool dry_run)
   // for the few it has, a cascading delete's CTEs likewise. The generic plans (key lookups, index
   // scans on the foreign keys) are the right ones here; planning each time cost a quarter of the run.
   session_.exec("SET plan_cache_mode = force_generic_plan", {}, "setting up the session");
+  if (dry_run_) {
+    session_.exec("BEGIN", {}, "starting the dry run");
+    outer_open_ = true;
+  }
+  analyze_tables_without_statistics(session_);
 }
 
 PgSink::~PgSink() {
@@ -138,8 +161,6 @@ void PgSink::finish() {
 
 void PgSink::begin_batch() {
   if (dry_run_) {
-    if (!outer_open_) session_.exec("BEGIN", {}, "starting the dry run");
-    outer_open_ = true;
     session_.exec("SAVEPOINT auditpitr_batch", {}, "starting a batch");
   } else {
     session_.exec("BEGIN", {}, "starting a batch");
