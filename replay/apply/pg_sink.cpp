@@ -9,6 +9,7 @@
 #include <set>
 #include <unordered_set>
 
+#include "replay/apply/batch_order.h"
 #include "replay/apply/replay_state.h"
 #include "replay/apply/row_statement.h"
 #include "src/error.h"
@@ -95,6 +96,31 @@ void analyze_tables_without_statistics(PgSession& session) {
   if (auto tables = first_value(r.get())) session.exec("ANALYZE " + *tables, {}, "analyzing the tables");
 }
 
+// The foreign keys between the tables (TargetTable::references, plain_references).
+void mark_references(PgSession& session, std::vector<TargetTable>& tables) {
+  PgResult r = session.exec(R"SQL(
+    SELECT cn.nspname || '.' || c.relname, pn.nspname || '.' || p.relname, cardinality(f.conkey),
+      (SELECT attname FROM pg_attribute WHERE attrelid = f.conrelid AND attnum = f.conkey[1]),
+      (SELECT attname FROM pg_attribute WHERE attrelid = f.confrelid AND attnum = f.confkey[1])
+    FROM pg_constraint f JOIN pg_class c ON c.oid = f.conrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace
+      JOIN pg_class p ON p.oid = f.confrelid JOIN pg_namespace pn ON pn.oid = p.relnamespace
+    WHERE f.contype = 'f')SQL",
+                            {}, "reading the catalog");
+  std::map<std::string, TargetTable*> by_name;
+  for (auto& t : tables) by_name[t.qualified_name()] = &t;
+  for (int row = 0; row < PQntuples(r.get()); ++row) {
+    auto child = by_name.find(PQgetvalue(r.get(), row, 0)), parent = by_name.find(PQgetvalue(r.get(), row, 1));
+    if (child == by_name.end() || parent == by_name.end()) continue;  // a table replay never writes
+    const std::vector<std::string>& parent_key = parent->second->primary_key;
+    if (std::string(PQgetvalue(r.get(), row, 2)) == "1" && parent_key.size() == 1 &&
+        parent_key[0] == PQgetvalue(r.get(), row, 4)) {
+      child->second->references.emplace_back(PQgetvalue(r.get(), row, 3), parent->first);
+    } else {
+      child->second->plain_references = parent->second->plain_references = false;
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<TargetTable> read_target_tables(PgSession& session) {
@@ -122,7 +148,9 @@ std::vector<TargetTable> read_target_tables(PgSession& session) {
     std::string schema = PQgetvalue(res, row, 0), name = PQgetvalue(res, row, 1);
     if (tables.empty() || tables.back().schema != schema || tables.back().name != name) {
       if (!tables.empty()) finish_key();
-      tables.push_back(TargetTable{schema, name, {}, {}, {}});
+      tables.emplace_back();
+      tables.back().schema = schema;
+      tables.back().name = name;
     }
     std::string column = PQgetvalue(res, row, 2);
     tables.back().columns.push_back({column, PQgetvalue(res, row, 3), std::string(PQgetvalue(res, row, 4)) == "t",
@@ -131,6 +159,7 @@ std::vector<TargetTable> read_target_tables(PgSession& session) {
   }
   if (!tables.empty()) finish_key();
   mark_set_based(session, tables);
+  mark_references(session, tables);
   return tables;
 }
 
@@ -265,6 +294,26 @@ std::size_t PgSink::group_end(const std::vector<const RowChange*>& changes, cons
 bool PgSink::apply_all(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes) {
   outcomes.assign(changes.size(), ChangeOutcome{});
   if (changes.empty()) return true;
+  std::vector<std::string> shapes;
+  shapes.reserve(changes.size());
+  for (const RowChange* c : changes) shapes.push_back(statement_shape(*c, catalog_));
+  std::vector<std::size_t> order = batch_order(changes, shapes, catalog_);
+  std::vector<const RowChange*> sent;
+  std::vector<std::string> sent_shapes;
+  sent.reserve(changes.size());
+  sent_shapes.reserve(changes.size());
+  for (std::size_t i : order) {
+    sent.push_back(changes[i]);
+    sent_shapes.push_back(std::move(shapes[i]));
+  }
+  std::vector<ChangeOutcome> sent_outcomes(changes.size());
+  if (!apply_in_order(sent, sent_shapes, sent_outcomes)) return false;
+  for (std::size_t i = 0; i < order.size(); ++i) outcomes[order[i]] = std::move(sent_outcomes[i]);
+  return true;
+}
+
+bool PgSink::apply_in_order(const std::vector<const RowChange*>& changes, const std::vector<std::string>& shapes,
+                            std::vector<ChangeOutcome>& outcomes) {
   PGconn* conn = session_.raw();
   if (PQenterPipelineMode(conn) != 1) session_.fail(nullptr, "entering pipeline mode");
   std::deque<Item> queue;
@@ -318,9 +367,6 @@ bool PgSink::apply_all(const std::vector<const RowChange*>& changes, std::vector
       session_.fail(nullptr, "sending a batch");
   };
 
-  std::vector<std::string> shapes;
-  shapes.reserve(changes.size());
-  for (const RowChange* c : changes) shapes.push_back(statement_shape(*c, catalog_));
   std::size_t chunks_sent = 0, statements = 0, rows = 0;
   for (std::size_t i = 0; i < changes.size();) {
     std::size_t end = group_end(changes, shapes, i);

@@ -1,6 +1,7 @@
 // The ChangeSink that applies to PostgreSQL: one prepared statement per row change
 // (row_statement.h), or one set-based statement for a run of inserts or updates of one shape on
-// distinct rows, sent in libpq pipeline mode so that a batch costs a few round trips instead of
+// distinct rows (the batch's changes reordered where that changes nothing, so that such runs are
+// long: batch_order.h), sent in libpq pipeline mode so that a batch costs a few round trips instead of
 // one per change; a batch is one transaction that also records the replay position.
 #pragma once
 
@@ -44,6 +45,9 @@ class PgSink : public ChangeSink {
   /// One past the last change of the set-based group that starts at `begin` (begin + 1: alone).
   std::size_t group_end(const std::vector<const RowChange*>& changes, const std::vector<std::string>& shapes,
                         std::size_t begin) const;
+  /// apply_all for changes already in batch_order(), with their statement shapes.
+  bool apply_in_order(const std::vector<const RowChange*>& changes, const std::vector<std::string>& shapes,
+                      std::vector<ChangeOutcome>& outcomes);
   ChangeOutcome outcome_of(const RowChange& change, const PGresult* result) const;
   static ChangeOutcome no_row_outcome(const RowChange& change);
   static ChangeOutcome row_outcome(const RowChange& change, const PGresult* result, int row);

@@ -43,14 +43,6 @@ std::string base_type_of(const std::string& type) {
   return out;
 }
 
-bool canonical_integer(const Value& v) {
-  const std::string& t = v.text;
-  if (v.kind != Value::Kind::integer || t.empty() || t.size() > 19) return false;
-  std::size_t start = t[0] == '-' ? 1 : 0;
-  if (start == t.size() || (t[start] == '0' && t.size() > start + 1)) return false;
-  return t.find_first_not_of("0123456789", start) == std::string::npos;
-}
-
 class Builder {
  public:
   Builder(const RowChange& change, const TargetCatalog& catalog, const std::function<std::string(std::size_t)>& param)
@@ -62,7 +54,8 @@ class Builder {
     switch (c_.action) {
       case ChangeAction::insert: return group_insert();
       case ChangeAction::update: return group_update();
-      default: throw std::logic_error("only inserts and updates are set-based");
+      case ChangeAction::soft_delete: return group_soft_delete();
+      default: throw std::logic_error("only inserts, updates and soft deletes are set-based");
     }
   }
 
@@ -118,6 +111,21 @@ class Builder {
     return "UPDATE " + t_.quoted() + " AS t SET " + assignments() + " FROM " + t_.quoted() + " AS o, " + unnest() +
            " WHERE " + key_join("t", "o") + " AND " + key_where("o") + " RETURNING true, 0::bigint" + checks("o") +
            ", v.n";
+  }
+
+  // Without cascades. Every part of a statement sees the rows as they were before it: `o` gives the
+  // old values to compare with, and whether the row was alive.
+  std::string group_soft_delete() const {
+    std::string soft = quote_ident(soft_delete_column());
+    return "WITH v AS (SELECT * FROM " + unnest() + "), d AS (UPDATE " + t_.quoted() + " AS t SET " + assignments() +
+           " FROM v WHERE " + key_where("t") + " AND t." + soft + " IS NULL RETURNING 1) SELECT o." + soft +
+           " IS NULL, 0::bigint" + checks("o") + ", v.n FROM " + t_.quoted() + " AS o, v WHERE " + key_where("o");
+  }
+
+  const std::string& soft_delete_column() const {
+    if (t_.soft_delete.empty())
+      throw usage_error("table '" + t_.name + "' has no soft-delete column for operation " + c_.operation);
+    return t_.soft_delete;
   }
 
   // The inserted rows come back by key (RETURNING cannot name `v`): keys are distinct in a group.
@@ -213,8 +221,7 @@ class Builder {
 
   std::string remove() const {
     bool soft = c_.action == ChangeAction::soft_delete;
-    if (soft && t_.soft_delete.empty())
-      throw usage_error("table '" + t_.name + "' has no soft-delete column for operation " + c_.operation);
+    if (soft) soft_delete_column();  // throws when there is none
     std::string pk = single_key(t_, !c_.cascade.empty());
     std::string sql = "WITH o AS (SELECT * FROM " + t_.quoted() + " AS o WHERE " + key_where("o") + "), d AS (";
     if (soft)
@@ -350,9 +357,19 @@ std::string build_statement(const RowChange& change, const TargetCatalog& catalo
   return Builder(change, catalog, param).build();
 }
 
+bool canonical_integer(const Value& v) {
+  const std::string& t = v.text;
+  if (v.kind != Value::Kind::integer || t.empty() || t.size() > 19) return false;
+  std::size_t start = t[0] == '-' ? 1 : 0;
+  if (start == t.size() || (t[start] == '0' && t.size() > start + 1)) return false;
+  return t.find_first_not_of("0123456789", start) == std::string::npos;
+}
+
 bool groupable(const RowChange& change, const TargetCatalog& catalog) {
-  if (change.action != ChangeAction::insert && change.action != ChangeAction::update) return false;
+  bool soft_delete = change.action == ChangeAction::soft_delete && change.cascade.empty();
+  if (change.action != ChangeAction::insert && change.action != ChangeAction::update && !soft_delete) return false;
   const TargetTable& t = catalog.table(change.table);
+  if (soft_delete && t.soft_delete.empty()) return false;  // the single statement says why it cannot apply
   if (!t.set_based) return false;
   for (const auto& k : change.key) {
     const TargetColumn* col = t.column(k.column);

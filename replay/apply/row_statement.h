@@ -45,8 +45,13 @@ std::string statement_shape(const RowChange& change, const TargetCatalog& catalo
 std::string build_statement(const RowChange& change, const TargetCatalog& catalog,
                             const std::function<std::string(std::size_t)>& param);
 
+/// An integer in the one text PostgreSQL would print for it (no sign but '-', no leading zero): two
+/// such texts are equal exactly when the numbers are.
+bool canonical_integer(const Value& v);
+
 /// Whether `change` may share one set-based statement with changes of its shape on other rows
-/// (build_group_statement): an insert or update, of a table marked set_based, that does not write
+/// (build_group_statement): an insert, an update or a soft delete without cascades, of a table
+/// marked set_based, that does not write
 /// its key, keyed by integers in canonical form (so that distinct key texts are distinct rows).
 bool groupable(const RowChange& change, const TargetCatalog& catalog);
 

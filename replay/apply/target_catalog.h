@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace auditpitr::replay {
@@ -25,11 +26,19 @@ struct TargetTable {
   /// Changes to distinct rows may share one set-based statement, in any order: no unique key but
   /// the primary key, no trigger or rule, no foreign key to itself (row_statement.h, groupable).
   bool set_based = false;
+  /// The foreign keys of this table that are one column referring to another table's one-column
+  /// primary key: the column, and the parent's qualified_name().
+  std::vector<std::pair<std::string, std::string>> references = {};
+  /// False when a foreign key from or to this table is of another kind (several columns): the
+  /// batch order (batch_order.h) then cannot see which rows it ties together.
+  bool plain_references = true;
 
   /// nullptr when the table has no such column.
   const TargetColumn* column(const std::string& name) const;
   /// "schema"."name", quoted.
   std::string quoted() const;
+  /// schema.name, unquoted: the table's identity in maps.
+  std::string qualified_name() const { return schema + "." + name; }
 };
 
 class TargetCatalog {
