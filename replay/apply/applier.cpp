@@ -9,10 +9,12 @@
 #include <cstdint>
 #include <cstdio>
 #include <thread>
+#include <utility>
 
 #include "replay/mapping/event_json.h"
 #include "src/error.h"
 #include "src/pg/connection.h"
+#include "src/util/handoff.h"
 #include "src/util/interrupt.h"
 #include "src/util/pause_point.h"
 
@@ -74,57 +76,98 @@ struct BatchTally {
   std::vector<std::string> refused;  ///< hashes of the events the database refused
 };
 
+// A batch read and mapped, ready to apply: its events with changes, the position of the last
+// event consumed, and how many of the window's events the stream has passed.
+struct ReadyBatch {
+  std::vector<PendingEvent> events;
+  ReplayPosition last;
+  uint64_t done = 0;
+};
+
+// What reading and mapping count (the reading thread's part of ApplySummary).
+struct ReadCounts {
+  uint64_t read = 0, in_window = 0, before_position = 0, skipped_filter = 0, unmapped = 0, invalid = 0;
+  bool resumed = false;
+};
+
 class Loop {
  public:
   Loop(Mapper& mapper, ChangeSink& sink, const ApplyOptions& options) : mapper_(mapper), sink_(sink), o_(options) {}
 
+  // The next batch is read and mapped on a thread of its own while the server applies this one.
   ApplySummary run(AuditEventSource& events) {
-    AuditEvent e;
-    uint64_t consumed_in_batch = 0;
-    while (events.next(e)) {
-      if (e.time > o_.to) continue;  // the source stops at `to` too; this makes the bound exact
-      ++s_.read;
-      advance_position(e);
-      if (!past_resume_point(e)) continue;
-      consume(e);
-      if (++consumed_in_batch >= o_.batch_events) {
-        flush();
-        consumed_in_batch = 0;
-      } else if ((consumed_in_batch & 1023) == 0) {
-        throw_if_interrupted();  // nothing of this batch was sent yet
+    {
+      Handoff<ReadyBatch> ready(1, [&](const Handoff<ReadyBatch>::Push& push) { read_batches(events, push); });
+      while (std::optional<ReadyBatch> b = ready.next()) {
+        batch_ = std::move(b->events);
+        last_ = b->last;
+        flush(b->done);
       }
     }
-    if (o_.resume_after && !s_.resumed)
-      throw verification_error("the audit logs no longer hold the event this database was replayed up to (" +
-                                   format_time(o_.resume_after->time) + ", #" +
-                                   std::to_string(o_.resume_after->ordinal) + " of that second)",
-                               "were log files removed? restore the backup again and replay from it");
-    if (consumed_in_batch > 0) flush();
+    s_.read = counts_.read;
+    s_.in_window = counts_.in_window;
+    s_.before_position = counts_.before_position;
+    s_.skipped_filter = counts_.skipped_filter;
+    s_.unmapped = counts_.unmapped;
+    s_.invalid = counts_.invalid;
+    s_.resumed = counts_.resumed;
     return std::move(s_);
   }
 
  private:
-  void advance_position(const AuditEvent& e) {
-    if (!last_ || e.time != last_->time) {
-      last_ = ReplayPosition{e.time, 1, {}};
-    } else {
-      ++last_->ordinal;
+  // The reading thread: everything up to the sink, counted in counts_ (read by the other thread
+  // only once this one has finished).
+  void read_batches(AuditEventSource& events, const Handoff<ReadyBatch>::Push& push) {
+    AuditEvent e;
+    ReadyBatch batch;
+    uint64_t consumed_in_batch = 0;
+    auto hand_over = [&] {
+      batch.last = *reading_last_;
+      batch.done = counts_.before_position + counts_.in_window;
+      consumed_in_batch = 0;
+      return push(std::exchange(batch, ReadyBatch{}));
+    };
+    while (events.next(e)) {
+      if (e.time > o_.to) continue;  // the source stops at `to` too; this makes the bound exact
+      ++counts_.read;
+      advance_position(e);
+      if (!past_resume_point(e)) continue;
+      consume(e, batch.events);
+      if (++consumed_in_batch >= o_.batch_events) {
+        if (!hand_over()) return;
+      } else if ((consumed_in_batch & 1023) == 0) {
+        throw_if_interrupted();  // nothing of this batch was sent yet
+      }
     }
-    last_->hash = event_hash(e.json);
+    if (o_.resume_after && !counts_.resumed)
+      throw verification_error("the audit logs no longer hold the event this database was replayed up to (" +
+                                   format_time(o_.resume_after->time) + ", #" +
+                                   std::to_string(o_.resume_after->ordinal) + " of that second)",
+                               "were log files removed? restore the backup again and replay from it");
+    if (consumed_in_batch > 0) hand_over();
+  }
+
+  void advance_position(const AuditEvent& e) {
+    if (!reading_last_ || e.time != reading_last_->time) {
+      reading_last_ = ReplayPosition{e.time, 1, {}};
+    } else {
+      ++reading_last_->ordinal;
+    }
+    reading_last_->hash = event_hash(e.json);
   }
 
   // Events up to the resume position were applied by an earlier run: read, not applied again.
   bool past_resume_point(const AuditEvent& e) {
-    if (!o_.resume_after || s_.resumed) return true;
+    if (!o_.resume_after || counts_.resumed) return true;
     const ReplayPosition& r = *o_.resume_after;
-    bool before = e.time < r.time || (e.time == r.time && last_->ordinal < r.ordinal);
+    bool before = e.time < r.time || (e.time == r.time && reading_last_->ordinal < r.ordinal);
     if (before) {
-      if (e.time > o_.from) ++s_.before_position;
+      if (e.time > o_.from) ++counts_.before_position;
       return false;
     }
-    if (e.time == r.time && last_->ordinal == r.ordinal && last_->hash == r.hash) {
-      s_.resumed = true;
-      if (e.time > o_.from) ++s_.before_position;
+    if (e.time == r.time && reading_last_->ordinal == r.ordinal && reading_last_->hash == r.hash) {
+      counts_.resumed = true;
+      if (e.time > o_.from) ++counts_.before_position;
       return false;
     }
     throw verification_error("the audit logs changed since the last replay into this database: the event at " +
@@ -134,20 +177,20 @@ class Loop {
                              "restore the backup again and replay from it, or replay into a fresh copy");
   }
 
-  void consume(const AuditEvent& e) {
+  void consume(const AuditEvent& e, std::vector<PendingEvent>& batch) {
     if (e.time <= o_.from) return;
-    ++s_.in_window;
+    ++counts_.in_window;
     if (!o_.users.empty() && !o_.users.count(user_of(e))) {
-      ++s_.skipped_filter;
+      ++counts_.skipped_filter;
       return;
     }
     MapResult r = mapper_.map(e);
     if (r.outcome == MapOutcome::invalid) {
-      ++s_.invalid;
+      ++counts_.invalid;
       return;
     }
     if (r.outcome != MapOutcome::mapped) {
-      ++s_.unmapped;
+      ++counts_.unmapped;
       return;
     }
     if (!o_.tables.empty()) {
@@ -160,13 +203,13 @@ class Loop {
       r.changes = std::move(kept);
     }
     if (r.changes.empty()) {
-      ++s_.skipped_filter;
+      ++counts_.skipped_filter;
       return;
     }
     bool in_margin = o_.margin_end && e.time <= *o_.margin_end;
     std::size_t unsendable = change_with_nul(r.changes);
-    batch_.push_back({std::move(r.changes), e.file ? *e.file : std::string(), e.line_number, std::string(e.operation),
-                      in_margin, event_hash(e.json), unsendable});
+    batch.push_back({std::move(r.changes), e.file ? *e.file : std::string(), e.line_number, std::string(e.operation),
+                     in_margin, event_hash(e.json), unsendable});
   }
 
   std::string user_of(const AuditEvent& e) const {
@@ -177,7 +220,7 @@ class Loop {
     return user == JsonDocument::npos ? std::string() : doc.value(user).text;
   }
 
-  void flush() {
+  void flush(uint64_t done) {
     ++batches_;
     BatchTally tally;
     for (int attempt = 1;; ++attempt) {
@@ -198,7 +241,7 @@ class Loop {
     }
     merge(tally);
     batch_.clear();
-    if (o_.progress) o_.progress(s_.before_position + s_.in_window, last_->time);
+    if (o_.progress) o_.progress(done, last_->time);
     throw_if_interrupted();
   }
 
@@ -354,8 +397,11 @@ class Loop {
   const ApplyOptions& o_;
   uint64_t batches_ = 0;
   ApplySummary s_;
-  std::optional<ReplayPosition> last_;
+  std::optional<ReplayPosition> last_;  // of the batch being applied
   std::vector<PendingEvent> batch_;
+  // The reading thread's own.
+  ReadCounts counts_;
+  std::optional<ReplayPosition> reading_last_;
 };
 
 }  // namespace
