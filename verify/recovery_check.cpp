@@ -182,7 +182,7 @@ TableCheck check_whole(const TableShape& shape, const TableChecksum* expected, c
 }  // namespace
 
 RecoveryVerification RecoveryCheck::check(PgSession& db, replay::AuditEventSource& events, replay::TimePoint from,
-                                          const std::vector<TableChecksum>& actual,
+                                          const std::function<std::vector<TableChecksum>()>& actual_sums,
                                           const std::set<std::string>& refused) {
   db.exec(pg::kCanonicalOutputSql, {}, "setting the session's output format");
   Tables tables(tables_, mapper_);
@@ -213,6 +213,7 @@ RecoveryVerification RecoveryCheck::check(PgSession& db, replay::AuditEventSourc
       if (s.qualified() == qualified) return &s;
     return nullptr;
   };
+  std::vector<TableChecksum> actual = actual_sums();
   RecoveryVerification result;
   for (std::size_t t = 0; t < tables.size(); ++t) {
     throw_if_interrupted();

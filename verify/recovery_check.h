@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -65,12 +66,14 @@ class RecoveryCheck {
   /// the baseline figures (the manifest's, or the restored copy's own for a backup without one).
   void capture(replay::PgSession& db, replay::AuditEventSource& events, replay::TimePoint from,
                const std::vector<TableChecksum>& baseline);
-  /// After the replay: the verdict per table and column. `actual` are the recovered database's
-  /// checksums (every table), read after the replay.
+  /// After the replay: the verdict per table and column. `actual` gives the recovered database's
+  /// checksums (every table), read after the replay; it is called once the logged changes are
+  /// folded, so that a caller can read them meanwhile on a connection of its own.
   /// `refused` are the events PostgreSQL refused during the replay (their event_hash, as the
   /// replay records them: replay_state.h): left out, as the replay left them out.
   RecoveryVerification check(replay::PgSession& db, replay::AuditEventSource& events, replay::TimePoint from,
-                             const std::vector<TableChecksum>& actual, const std::set<std::string>& refused = {});
+                             const std::function<std::vector<TableChecksum>()>& actual,
+                             const std::set<std::string>& refused = {});
   /// Removes what capture() stored (once the recovery is verified).
   static void discard(replay::PgSession& db);
 

@@ -3,6 +3,7 @@
 #include "src/ops/recover.h"
 
 #include <chrono>
+#include <future>
 #include <pqxx/pqxx>
 
 #include "replay/apply/pg_sink.h"
@@ -182,10 +183,17 @@ RecoverReport run_recover(const Config& config, const RecoverPlan& plan, pg::Pro
 
     phase = Clock::now();
     reporter.progress("verifying " + plan.work_dbname);
-    report.checksums = checksums_of(work);
+    // The whole database's checksums are read on a connection of their own while check() folds
+    // the logged changes.
+    auto checksums = std::async(std::launch::async, [&work] { return checksums_of(work); });
     std::set<std::string> refused = replay::load_refused_events(session);
-    report.verification =
-        check.check(session, *window_events(dir, plan.options.to), report.window_from, report.checksums, refused);
+    report.verification = check.check(
+        session, *window_events(dir, plan.options.to), report.window_from,
+        [&] {
+          report.checksums = checksums.get();
+          return report.checksums;
+        },
+        refused);
     AnalyzeOptions coverage_options;
     coverage_options.since = report.window_from;
     coverage_options.until = plan.options.to;
