@@ -78,24 +78,6 @@ void mark_set_based(PgSession& session, std::vector<TargetTable>& tables) {
   for (auto& t : tables) t.set_based = plain.count({t.schema, t.name}) > 0;
 }
 
-// pg_dump carries no planner statistics, so a freshly restored database has none until autovacuum
-// gets to it, and the generic plans the sink keeps are made from them. Without them PostgreSQL
-// guesses "deleted_at IS NULL" to be selective, and every cascade then scans the whole soft-delete
-// index to AND it with the foreign key's (2.4 times slower replay, measured on the benchmark). So
-// the tables without statistics are analyzed first (an empty table again each run: it costs
-// nothing). pg_stats is transactional: a dry run's analysis is rolled back with the rest.
-void analyze_tables_without_statistics(PgSession& session) {
-  PgResult r = session.exec(R"SQL(
-    SELECT string_agg(format('%I.%I', n.nspname, c.relname), ', ')
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'auditpitr')
-      AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
-      AND NOT EXISTS (SELECT 1 FROM pg_stats s WHERE s.schemaname = n.nspname AND s.tablename = c.relname))SQL",
-                            {}, "reading the catalog");
-  // The names come quoted from the catalog, not from a log.
-  if (auto tables = first_value(r.get())) session.exec("ANALYZE " + *tables, {}, "analyzing the tables");
-}
-
 // The foreign keys between the tables (TargetTable::references, plain_references).
 void mark_references(PgSession& session, std::vector<TargetTable>& tables) {
   PgResult r = session.exec(R"SQL(
@@ -161,6 +143,24 @@ std::vector<TargetTable> read_target_tables(PgSession& session) {
   mark_set_based(session, tables);
   mark_references(session, tables);
   return tables;
+}
+
+// pg_dump carries no planner statistics, so a freshly restored database has none until autovacuum
+// gets to it, and the generic plans the sink keeps are made from them. Without them PostgreSQL
+// guesses "deleted_at IS NULL" to be selective, and every cascade then scans the whole soft-delete
+// index to AND it with the foreign key's (2.4 times slower replay, measured on the benchmark). So
+// the tables without statistics are analyzed first (an empty table again each run: it costs
+// nothing). pg_stats is transactional: a dry run's analysis is rolled back with the rest.
+void analyze_tables_without_statistics(PgSession& session) {
+  PgResult r = session.exec(R"SQL(
+    SELECT string_agg(format('%I.%I', n.nspname, c.relname), ', ')
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'auditpitr')
+      AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
+      AND NOT EXISTS (SELECT 1 FROM pg_stats s WHERE s.schemaname = n.nspname AND s.tablename = c.relname))SQL",
+                            {}, "reading the catalog");
+  // The names come quoted from the catalog, not from a log.
+  if (auto tables = first_value(r.get())) session.exec("ANALYZE " + *tables, {}, "analyzing the tables");
 }
 
 PgSink::PgSink(PgSession& session, const TargetCatalog& catalog, bool dry_run)

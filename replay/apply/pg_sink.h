@@ -66,6 +66,11 @@ class PgSink : public ChangeSink {
 /// in one catalog query; soft_delete is left for the caller (the mapping decides it).
 std::vector<TargetTable> read_target_tables(PgSession& session);
 
+/// Runs ANALYZE on the tables that have no planner statistics (pg_stats shows none): a restored
+/// database has none, and the sink's generic plans are made from them. PgSink does it when it
+/// starts; recover does it earlier, alongside its capture.
+void analyze_tables_without_statistics(PgSession& session);
+
 /// The conflict kind of a refused statement from its SQLSTATE: foreign_key, unique, not_null,
 /// check, type, other; "" when the error is not about the data (the run must stop).
 std::string conflict_kind_of(const std::string& sqlstate);

@@ -159,6 +159,11 @@ RecoverReport run_recover(const Config& config, const RecoverPlan& plan, pg::Pro
     report.window_from = restored->snapshot_time - std::chrono::seconds(config.audit_skew_margin_seconds);
 
     phase = Clock::now();
+    // The replay's statistics (pg_sink.h) are gathered by the server while capture folds the logs.
+    auto analyzed = std::async(std::launch::async, [&work] {
+      replay::PgSession own(work);
+      replay::analyze_tables_without_statistics(own);
+    });
     verify::RecoveryCheck check(tables, mapper);
     if (!verify::RecoveryCheck::captured(session)) {
       reporter.progress("reading the rows the logs will change");
@@ -166,6 +171,7 @@ RecoverReport run_recover(const Config& config, const RecoverPlan& plan, pg::Pro
           plan.snapshot_from_stamp ? checksums_of(work) : verify::load_manifest(plan.backup.manifest_path).tables;
       check.capture(session, *window_events(dir, plan.options.to), report.window_from, baseline);
     }
+    analyzed.get();
     report.seconds.capture = since(phase);
     pause_point("recover-captured");
     throw_if_interrupted();
