@@ -46,20 +46,22 @@ std::vector<TableShape> list_tables(pqxx::transaction_base& tx) {
   return tables;
 }
 
-TableChecksum checksum_table(pqxx::transaction_base& tx, const TableShape& shape) {
+TableChecksum checksum_table(pqxx::transaction_base& tx, const TableShape& shape, const RowTap& tap) {
   TableChecksummer summer(shape);
-  std::string columns;
-  for (const auto& c : shape.columns) columns += (columns.empty() ? "" : ", ") + pg::quote_ident(c);
+  std::string columns = pg::quote_ident_list(shape.columns);
   // libpqxx 6.4 puts the table text into the COPY statement as it is: quoting is ours.
   pqxx::stream_from stream(tx, pg::quote_qualified(shape.schema, shape.name) + " (" + columns + ")");
   std::string line;
-  while (stream.get_raw_line(line)) summer.add_row(line.data(), line.size());
+  while (stream.get_raw_line(line)) {
+    summer.add_row(line.data(), line.size());
+    if (tap) tap(shape, std::string_view(line.data(), line.size() - (!line.empty() && line.back() == '\n')));
+  }
   stream.complete();
   return summer.result();
 }
 
 std::vector<TableChecksum> checksum_tables(pqxx::transaction_base& tx, const std::vector<TableShape>& tables,
-                                           const std::function<void(const TableShape&)>& progress) {
+                                           const std::function<void(const TableShape&)>& progress, const RowTap& tap) {
   std::vector<TableChecksum> sums;
   // A COPY blocks in libpq, for a big table's rows or for a lock another session holds: on Ctrl-C
   // or SIGTERM it is cancelled on the server, and the error that follows is the stop's.
@@ -68,7 +70,7 @@ std::vector<TableChecksum> checksum_tables(pqxx::transaction_base& tx, const std
     for (const auto& t : tables) {
       throw_if_interrupted();
       if (progress) progress(t);
-      sums.push_back(checksum_table(tx, t));
+      sums.push_back(checksum_table(tx, t, tap));
     }
   } catch (...) {
     throw_if_interrupted();

@@ -2,10 +2,10 @@
 // recovered database must hold is worked out from the backup's figures and the logged changes,
 // never from reading back what the replay wrote.
 //
-// Before the replay, capture() reads the rows the window's changes will touch (and the children
+// Before the replay, capture() copies the rows the window's changes will touch (and the children
 // their deletes cascade to) from the restored copy, which restore verified against the backup's
-// manifest, and stores them with the baseline figures in the database's `auditpitr` schema, so that a
-// recovery resumed after a crash still has them. After the replay, check() folds the logged changes
+// manifest, into the database's `auditpitr` schema with their keys and the baseline figures, so
+// that a recovery resumed after a crash still has them. After the replay, check() folds the logged changes
 // onto those rows by the semantics of docs/replay.md (its own fold, not the applier's statements),
 // and compares:
 //  - rows the logs did not touch: the table's checksums less the touched rows' share must equal the
@@ -18,8 +18,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <pqxx/pqxx>
 #include <set>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "replay/apply/pg_session.h"
@@ -51,6 +54,22 @@ struct TableCheck {
   bool ok() const;
 };
 
+/// The keys capture() recorded as touched (by the logged changes and their cascades), per table
+/// (schema.table), as key_of renders them.
+using TouchedKeys = std::map<std::string, std::unordered_set<std::string>>;
+
+/// The recovered database as check() reads it: every table's checksums, and the rows whose keys
+/// were recorded as touched (COPY lines, by schema.table), picked from the same read.
+struct RecoveredRead {
+  std::vector<TableChecksum> checksums;
+  TouchedKeys looked_for;
+  std::map<std::string, std::vector<std::string>> touched_rows;
+};
+
+/// Reads every table of the recovered database through `tx` (canonical output settings), keeping
+/// the rows whose keys are in `keys`.
+RecoveredRead read_recovered(pqxx::transaction_base& tx, TouchedKeys keys);
+
 struct RecoveryVerification {
   std::vector<TableCheck> tables;
   bool ok() const;
@@ -66,14 +85,16 @@ class RecoveryCheck {
   /// the baseline figures (the manifest's, or the restored copy's own for a backup without one).
   void capture(replay::PgSession& db, replay::AuditEventSource& events, replay::TimePoint from,
                const std::vector<TableChecksum>& baseline);
-  /// After the replay: the verdict per table and column. `actual` gives the recovered database's
-  /// checksums (every table), read after the replay; it is called once the logged changes are
-  /// folded, so that a caller can read them meanwhile on a connection of its own.
+  /// The keys capture() recorded (for read_recovered).
+  static TouchedKeys touched_keys(replay::PgSession& db);
+  /// After the replay: the verdict per table and column. `actual` gives the recovered database as
+  /// read_recovered reads it after the replay; it is called once the logged changes are folded,
+  /// so that a caller can read it meanwhile on a connection of its own. Touched rows it did not
+  /// look for are read by key.
   /// `refused` are the events PostgreSQL refused during the replay (their event_hash, as the
   /// replay records them: replay_state.h): left out, as the replay left them out.
   RecoveryVerification check(replay::PgSession& db, replay::AuditEventSource& events, replay::TimePoint from,
-                             const std::function<std::vector<TableChecksum>()>& actual,
-                             const std::set<std::string>& refused = {});
+                             const std::function<RecoveredRead()>& actual, const std::set<std::string>& refused = {});
   /// Removes what capture() stored (once the recovery is verified).
   static void discard(replay::PgSession& db);
 

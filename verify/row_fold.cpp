@@ -215,8 +215,7 @@ void for_each_row(PgSession& db, const Table& table, const std::string& where_co
                   const std::vector<std::string>& keys_of_column_or_key, std::size_t per_query,
                   const std::function<void(const PGresult* result, int row)>& on_row) {
   const TargetTable& t = *table.target;
-  std::string columns;
-  for (std::size_t i = 0; i < t.columns.size(); ++i) columns += (i ? ", " : "") + pg::quote_ident(t.columns[i].name);
+  std::string columns = pg::quote_ident_list(table.shape.columns);
   std::vector<std::string> match = where_column.empty() ? t.primary_key : std::vector<std::string>{where_column};
   std::string left, right, unnest_args, names;
   for (std::size_t i = 0; i < match.size(); ++i) {
@@ -242,6 +241,23 @@ void for_each_row(PgSession& db, const Table& table, const std::string& where_co
   }
 }
 
+std::string load_keys(PgSession& db, const Table& table, const std::vector<std::string>& columns,
+                      const std::vector<std::string>& keys) {
+  std::string names = pg::quote_ident_list(columns);
+  db.exec("DROP TABLE IF EXISTS pg_temp.auditpitr_keys; CREATE TEMP TABLE auditpitr_keys AS SELECT " + names +
+              " FROM " + table.target->quoted() + " WITH NO DATA",
+          {}, "preparing the keys of " + table.shape.qualified());
+  std::vector<std::string> lines;
+  lines.reserve(keys.size());
+  for (const auto& k : keys)
+    if (static_cast<std::size_t>(std::count(k.begin(), k.end(), '\t')) + 1 == columns.size()) lines.push_back(k);
+  db.copy_in("COPY pg_temp.auditpitr_keys FROM STDIN", lines, "sending the keys of " + table.shape.qualified());
+  // With the keys' statistics the planner can weigh a hash join over one sequential scan against
+  // an index lookup per key (unanalyzed, a temporary table counts as a few hundred keys).
+  db.exec("ANALYZE pg_temp.auditpitr_keys", {}, "sending the keys of " + table.shape.qualified());
+  return "(" + names + ") IN (SELECT * FROM pg_temp.auditpitr_keys)";
+}
+
 std::string field_of(const PGresult* result, int row, int column) {
   if (PQgetisnull(result, row, column)) return kNull;
   return copy_field(PQgetvalue(result, row, column), static_cast<std::size_t>(PQgetlength(result, row, column)));
@@ -251,17 +267,6 @@ std::string key_of_result(const Table& table, const PGresult* result, int row) {
   std::vector<std::string> key;
   for (std::size_t p : table.key_positions) key.push_back(field_of(result, row, static_cast<int>(p)));
   return join_fields(key);
-}
-
-std::vector<std::string> read_rows(PgSession& db, const Table& table, const std::string& where_column,
-                                   const std::vector<std::string>& keys_of_column_or_key) {
-  std::vector<std::string> lines;
-  for_each_row(db, table, where_column, keys_of_column_or_key, kKeysPerQuery, [&](const PGresult* r, int row) {
-    std::vector<std::string> fields;
-    for (int c = 0; c < PQnfields(r); ++c) fields.push_back(field_of(r, row, c));
-    lines.push_back(join_fields(fields));
-  });
-  return lines;
 }
 
 CompactFolding::CompactFolding(const Tables& tables, const replay::Mapper& mapper) {

@@ -217,14 +217,18 @@ void for_each_row(PgSession& db, const Table& table, const std::string& where_co
                   const std::vector<std::string>& keys_of_column_or_key, std::size_t per_query,
                   const std::function<void(const PGresult* result, int row)>& on_row);
 
+/// Loads `keys` (COPY lines of `columns` of `table`, as key_of renders them; a key of another
+/// field count is left out) into the session's temporary table `auditpitr_keys`, typed as those
+/// columns, in place of what it held. Returns the condition that picks those rows of the table:
+/// `(columns) IN (SELECT * FROM pg_temp.auditpitr_keys)`. One COPY instead of a query per few
+/// thousand keys, and a join the planner sees whole.
+std::string load_keys(PgSession& db, const Table& table, const std::vector<std::string>& columns,
+                      const std::vector<std::string>& keys);
+
 /// A result's field as COPY text ("\\N" for NULL).
 std::string field_of(const PGresult* result, int row, int column);
 /// The key (join_fields of the key columns) of a result row holding all of `table`'s columns.
 std::string key_of_result(const Table& table, const PGresult* result, int row);
-
-/// Rows of a table read by their keys: `SELECT every column WHERE key IN (...)`, as COPY lines.
-std::vector<std::string> read_rows(PgSession& db, const Table& table, const std::string& where_column,
-                                   const std::vector<std::string>& keys_of_column_or_key);
 
 /// A row change as the fold takes it: its table and columns as indices into Tables, without what
 /// only reports need (labels, expectations, file and line). A delete's cascades are the mapper's.

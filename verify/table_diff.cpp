@@ -18,16 +18,12 @@ namespace {
 
 constexpr std::string_view kNull = "\\N";
 
-std::string column_list(const std::vector<std::string>& columns) {
-  std::string out;
-  for (const auto& c : columns) out += (out.empty() ? "" : ", ") + pg::quote_ident(c);
-  return out;
-}
+using pg::quote_ident_list;
 
 // The text the rows are sorted and matched by: each key column's, or the whole row's without a key.
 std::vector<std::string> sort_texts(const TableDiffRequest& r) {
   std::vector<std::string> texts;
-  if (r.key.empty()) texts.push_back("(ROW(" + column_list(r.columns) + ")::text) COLLATE \"C\"");
+  if (r.key.empty()) texts.push_back("(ROW(" + quote_ident_list(r.columns) + ")::text) COLLATE \"C\"");
   for (const auto& k : r.key) texts.push_back("(" + pg::quote_ident(k) + "::text) COLLATE \"C\"");
   return texts;
 }
@@ -52,7 +48,7 @@ std::vector<bool> integer_keys(pqxx::transaction_base& e, pqxx::transaction_base
 }
 
 std::string diff_query(const TableDiffRequest& r, const std::vector<bool>& integer) {
-  std::string select = column_list(r.columns), order;
+  std::string select = quote_ident_list(r.columns), order;
   std::vector<std::string> texts = sort_texts(r);
   for (std::size_t i = 0; i < texts.size(); ++i) {
     select += ", " + texts[i];

@@ -108,6 +108,25 @@ void PgSession::copy_out(const std::string& sql, const std::function<void(const 
   for (PGresult* more; (more = PQgetResult(conn_)) != nullptr;) PQclear(more);
 }
 
+void PgSession::copy_in(const std::string& sql, const std::vector<std::string>& lines, const std::string& doing) {
+  PgResult started = run(sql, {}, doing);
+  if (PQresultStatus(started.get()) != PGRES_COPY_IN) fail(started.get(), doing);
+  std::string buffer;
+  auto send = [&] {
+    if (PQputCopyData(conn_, buffer.data(), static_cast<int>(buffer.size())) != 1) lost(doing, false);
+    buffer.clear();
+  };
+  for (const auto& line : lines) {
+    buffer.append(line).append(1, '\n');
+    if (buffer.size() >= (1u << 16)) send();
+  }
+  if (!buffer.empty()) send();
+  if (PQputCopyEnd(conn_, nullptr) != 1) lost(doing, false);
+  PgResult finished(PQgetResult(conn_));
+  if (PQresultStatus(finished.get()) != PGRES_COMMAND_OK) fail(finished.get(), doing);
+  for (PGresult* more; (more = PQgetResult(conn_)) != nullptr;) PQclear(more);
+}
+
 void PgSession::fail(const PGresult* result, const std::string& doing) const {
   if (PQstatus(conn_) == CONNECTION_BAD) lost(doing, false);
   std::string state = sqlstate_of(result);

@@ -45,6 +45,10 @@ class PgSession {
   void copy_out(const std::string& sql, const std::function<void(const char* line, std::size_t size)>& on_line,
                 const std::string& doing);
 
+  /// Runs `COPY … FROM STDIN` (text format) with `lines` (each a row without its newline, COPY
+  /// text); runtime Error (naming `doing`) on failure.
+  void copy_in(const std::string& sql, const std::vector<std::string>& lines, const std::string& doing);
+
   /// The Error for a failed result or a broken connection while `doing` something, classified by
   /// pg::classify_sqlstate (src/pg/connection.h).
   [[noreturn]] void fail(const PGresult* result, const std::string& doing) const;

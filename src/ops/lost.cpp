@@ -370,8 +370,7 @@ class LostSearch {
   /// Every row of table `t`, in COPY text, handed to `on_row` with its key.
   void read_live_table(std::size_t t, const LiveRow& on_row) {
     const verify::rows::Table& table = (*tables_)[t];
-    std::string columns;
-    for (const auto& c : table.shape.columns) columns += (columns.empty() ? "" : ", ") + pg::quote_ident(c);
+    std::string columns = pg::quote_ident_list(table.shape.columns);
     std::vector<std::string_view> fields;
     db_.copy_out(
         "COPY (SELECT " + columns + " FROM " + table.target->quoted() + ") TO STDOUT",

@@ -47,12 +47,13 @@ void choose_backup(const Config& config, RecoverPlan& plan) {
   plan.snapshot_from_stamp = chosen.from_stamp;
 }
 
-std::vector<verify::TableChecksum> checksums_of(const pg::ConnInfo& info) {
+/// Every table of the work database read once: its checksums, and the rows with `touched` keys.
+verify::RecoveredRead read_work_database(const pg::ConnInfo& info, verify::TouchedKeys touched = {}) {
   pg::Connection conn(info);
   conn.set_canonical_output();
   try {
     pqxx::read_transaction tx(conn.raw());
-    return verify::checksum_tables(tx, verify::list_tables(tx));
+    return verify::read_recovered(tx, std::move(touched));
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
@@ -167,8 +168,9 @@ RecoverReport run_recover(const Config& config, const RecoverPlan& plan, pg::Pro
     verify::RecoveryCheck check(tables, mapper);
     if (!verify::RecoveryCheck::captured(session)) {
       reporter.progress("reading the rows the logs will change");
-      std::vector<verify::TableChecksum> baseline =
-          plan.snapshot_from_stamp ? checksums_of(work) : verify::load_manifest(plan.backup.manifest_path).tables;
+      std::vector<verify::TableChecksum> baseline = plan.snapshot_from_stamp
+                                                        ? read_work_database(work).checksums
+                                                        : verify::load_manifest(plan.backup.manifest_path).tables;
       check.capture(session, *window_events(dir, plan.options.to), report.window_from, baseline);
     }
     analyzed.get();
@@ -189,15 +191,19 @@ RecoverReport run_recover(const Config& config, const RecoverPlan& plan, pg::Pro
 
     phase = Clock::now();
     reporter.progress("verifying " + plan.work_dbname);
-    // The whole database's checksums are read on a connection of their own while check() folds
-    // the logged changes.
-    auto checksums = std::async(std::launch::async, [&work] { return checksums_of(work); });
+    // The whole database is read on a connection of their own while check() folds the logged
+    // changes: its checksums, and the touched rows check() compares (no second read by key).
+    auto recovered =
+        std::async(std::launch::async, [&work, touched = verify::RecoveryCheck::touched_keys(session)]() mutable {
+          return read_work_database(work, std::move(touched));
+        });
     std::set<std::string> refused = replay::load_refused_events(session);
     report.verification = check.check(
         session, *window_events(dir, plan.options.to), report.window_from,
         [&] {
-          report.checksums = checksums.get();
-          return report.checksums;
+          verify::RecoveredRead read = recovered.get();
+          report.checksums = read.checksums;
+          return read;
         },
         refused);
     AnalyzeOptions coverage_options;

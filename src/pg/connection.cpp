@@ -163,4 +163,10 @@ std::string quote_qualified(const std::string& schema, const std::string& table)
   return quote_ident(schema) + "." + quote_ident(table);
 }
 
+std::string quote_ident_list(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + quote_ident(n);
+  return out;
+}
+
 }  // namespace auditpitr::pg

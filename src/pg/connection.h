@@ -4,6 +4,7 @@
 #include <memory>
 #include <pqxx/pqxx>
 #include <string>
+#include <vector>
 
 #include "src/error.h"
 #include "src/pg/conninfo.h"
@@ -92,5 +93,7 @@ std::string first_line(std::string text);
 std::string quote_ident(const std::string& name);
 /// "schema"."table"
 std::string quote_qualified(const std::string& schema, const std::string& table);
+/// "a", "b", "c": the names quoted and joined for a column list.
+std::string quote_ident_list(const std::vector<std::string>& names);
 
 }  // namespace auditpitr::pg
