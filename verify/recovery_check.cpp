@@ -307,19 +307,34 @@ TableCheck check_whole(const TableShape& shape, const TableChecksum* expected, c
 
 }  // namespace
 
+struct RecoveryCheck::Folded {
+  Folded(const std::vector<TargetTable>& targets, replay::Mapper& mapper)
+      : tables(targets, mapper), fold(tables, mapper) {}
+  Tables tables;
+  Fold fold;  ///< refers to `tables`: a Folded stays where it was made
+  std::vector<TableChecksum> baseline;
+};
+
 RecoveryVerification RecoveryCheck::check(PgSession& db, replay::AuditEventSource& events, replay::TimePoint from,
                                           const std::function<RecoveredRead()>& actual_read,
                                           const std::set<std::string>& refused) {
+  return judge(db, *fold(db, events, from, refused), actual_read);
+}
+
+std::shared_ptr<RecoveryCheck::Folded> RecoveryCheck::fold(PgSession& db, replay::AuditEventSource& events,
+                                                           replay::TimePoint from,
+                                                           const std::set<std::string>& refused) {
   db.exec(pg::kCanonicalOutputSql, {}, "setting the session's output format");
-  Tables tables(tables_, mapper_);
+  auto folded = std::make_shared<Folded>(tables_, mapper_);
+  Tables& tables = folded->tables;
+  Fold& fold = folded->fold;
   auto r = db.exec("SELECT manifest FROM auditpitr.recover_baseline", {}, "reading the baseline figures");
   auto text = replay::first_value(r.get());
   if (!text)
     throw runtime_error("the recovery's baseline figures are missing from " + db.describe(),
                         "run the recovery again from the start (a new target database)");
-  std::vector<TableChecksum> baseline = parse_manifest(*text, "auditpitr.recover_baseline").tables;
+  folded->baseline = parse_manifest(*text, "auditpitr.recover_baseline").tables;
 
-  Fold fold(tables, mapper_);
   r = db.exec("SELECT table_name, copy_name FROM auditpitr.recover_captured", {}, "reading the rows before the replay");
   for (int row = 0; row < PQntuples(r.get()); ++row) {
     std::size_t t = tables.find_qualified(PQgetvalue(r.get(), row, 0));
@@ -338,7 +353,15 @@ RecoveryVerification RecoveryCheck::check(PgSession& db, replay::AuditEventSourc
     for (const auto& c : chunk) fold.apply(c, renderer);
     renderer.clear();
   });
+  return folded;
+}
 
+RecoveryVerification RecoveryCheck::judge(PgSession& db, Folded& folded,
+                                          const std::function<RecoveredRead()>& actual_read) {
+  db.exec(pg::kCanonicalOutputSql, {}, "setting the session's output format");
+  Tables& tables = folded.tables;
+  Fold& fold = folded.fold;
+  const std::vector<TableChecksum>& baseline = folded.baseline;
   auto find = [](const std::vector<TableChecksum>& sums, const std::string& qualified) -> const TableChecksum* {
     for (const auto& s : sums)
       if (s.qualified() == qualified) return &s;

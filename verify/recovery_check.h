@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <pqxx/pqxx>
 #include <set>
 #include <string>
@@ -87,12 +88,21 @@ class RecoveryCheck {
                const std::vector<TableChecksum>& baseline);
   /// The keys capture() recorded (for read_recovered).
   static TouchedKeys touched_keys(replay::PgSession& db);
-  /// After the replay: the verdict per table and column. `actual` gives the recovered database as
-  /// read_recovered reads it after the replay; it is called once the logged changes are folded,
-  /// so that a caller can read it meanwhile on a connection of its own. Touched rows it did not
-  /// look for are read by key.
+
+  /// The logged changes of (from, source's until] folded onto the captured rows, by the semantics
+  /// of docs/replay.md; what judge() compares with the recovered database.
+  struct Folded;
+  /// Folds the changes through `db` (the captured rows and the renderings of logged values: it
+  /// reads nothing the replay writes, so it may run on a session of its own during the replay).
   /// `refused` are the events PostgreSQL refused during the replay (their event_hash, as the
   /// replay records them: replay_state.h): left out, as the replay left them out.
+  std::shared_ptr<Folded> fold(replay::PgSession& db, replay::AuditEventSource& events, replay::TimePoint from,
+                               const std::set<std::string>& refused = {});
+  /// After the replay: the verdict per table and column. `actual` gives the recovered database as
+  /// read_recovered reads it after the replay, so that a caller can read it on a connection of its
+  /// own meanwhile. Touched rows it did not look for are read by key through `db`.
+  RecoveryVerification judge(replay::PgSession& db, Folded& folded, const std::function<RecoveredRead()>& actual);
+  /// fold() then judge() on one session.
   RecoveryVerification check(replay::PgSession& db, replay::AuditEventSource& events, replay::TimePoint from,
                              const std::function<RecoveredRead()>& actual, const std::set<std::string>& refused = {});
   /// Removes what capture() stored (once the recovery is verified).

@@ -2,6 +2,7 @@
 // the work database (or resume it), capture, replay, verify, and for --in-place swap.
 #include "src/ops/recover.h"
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <pqxx/pqxx>
@@ -109,6 +110,20 @@ std::unique_ptr<replay::AuditEventSource> window_events(const std::string& dir, 
   return replay::open_event_logs(dir, options);
 }
 
+/// Events that end early once `stop` is set: a fold running alongside the replay is abandoned
+/// when the replay fails, instead of being waited for to its end.
+class StoppableEvents : public replay::AuditEventSource {
+ public:
+  StoppableEvents(std::unique_ptr<replay::AuditEventSource> events, const std::atomic<bool>& stop)
+      : events_(std::move(events)), stop_(stop) {}
+  bool next(replay::AuditEvent& event) override { return !stop_.load() && events_->next(event); }
+  std::vector<replay::AuditFileStats> file_stats() const override { return events_->file_stats(); }
+
+ private:
+  std::unique_ptr<replay::AuditEventSource> events_;
+  const std::atomic<bool>& stop_;
+};
+
 }  // namespace
 
 RecoverPlan plan_recover(const Config& config, const RecoverOptions& options) {
@@ -185,27 +200,41 @@ RecoverReport run_recover(const Config& config, const RecoverPlan& plan, pg::Pro
     replay_options.audit_dir = plan.options.audit_dir;
     replay_options.on_conflict = plan.options.on_conflict;
     replay_options.count_first = plan.options.progress_total;
-    report.replay = run_replay(config, replay_options, reporter);
+    // The verification's fold needs the captured rows and the logs, nothing the replay writes: it
+    // runs on a connection of its own while the server applies the replay, taking every event
+    // (the replay refusing none is the usual case; otherwise it is folded again below).
+    std::atomic<bool> abandon{false};
+    auto early_fold = std::async(std::launch::async, [&] {
+      replay::PgSession own(work);
+      StoppableEvents events(window_events(dir, plan.options.to), abandon);
+      return check.fold(own, events, report.window_from);
+    });
+    try {
+      report.replay = run_replay(config, replay_options, reporter);
+    } catch (...) {
+      abandon = true;
+      throw;
+    }
     report.seconds.replay = since(phase);
     pause_point("recover-replayed");
 
     phase = Clock::now();
     reporter.progress("verifying " + plan.work_dbname);
-    // The whole database is read on a connection of their own while check() folds the logged
-    // changes: its checksums, and the touched rows check() compares (no second read by key).
+    // The whole database is read on a connection of its own: its checksums, and the touched rows
+    // the verification compares (no second read by key).
     auto recovered =
         std::async(std::launch::async, [&work, touched = verify::RecoveryCheck::touched_keys(session)]() mutable {
           return read_work_database(work, std::move(touched));
         });
+    std::shared_ptr<verify::RecoveryCheck::Folded> folded = early_fold.get();
     std::set<std::string> refused = replay::load_refused_events(session);
-    report.verification = check.check(
-        session, *window_events(dir, plan.options.to), report.window_from,
-        [&] {
-          verify::RecoveredRead read = recovered.get();
-          report.checksums = read.checksums;
-          return read;
-        },
-        refused);
+    if (!refused.empty())
+      folded = check.fold(session, *window_events(dir, plan.options.to), report.window_from, refused);
+    report.verification = check.judge(session, *folded, [&] {
+      verify::RecoveredRead read = recovered.get();
+      report.checksums = read.checksums;
+      return read;
+    });
     AnalyzeOptions coverage_options;
     coverage_options.since = report.window_from;
     coverage_options.until = plan.options.to;
