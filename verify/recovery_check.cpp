@@ -51,7 +51,7 @@ class CapturedCopies {
         {}, "creating auditpitr's recovery tables");
   }
 
-  /// Records keys of table `t` as touched (the rows check() compares).
+  /// Records keys of table `t` as touched (the rows judge() compares).
   void record_keys(std::size_t t, const std::vector<std::string>& keys) {
     std::string table = copy_field(tables_[t].shape.qualified().data(), tables_[t].shape.qualified().size());
     std::vector<std::string> lines;
@@ -314,12 +314,6 @@ struct RecoveryCheck::Folded {
   Fold fold;  ///< refers to `tables`: a Folded stays where it was made
   std::vector<TableChecksum> baseline;
 };
-
-RecoveryVerification RecoveryCheck::check(PgSession& db, replay::AuditEventSource& events, replay::TimePoint from,
-                                          const std::function<RecoveredRead()>& actual_read,
-                                          const std::set<std::string>& refused) {
-  return judge(db, *fold(db, events, from, refused), actual_read);
-}
 
 std::shared_ptr<RecoveryCheck::Folded> RecoveryCheck::fold(PgSession& db, replay::AuditEventSource& events,
                                                            replay::TimePoint from,

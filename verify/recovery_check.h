@@ -5,9 +5,9 @@
 // Before the replay, capture() copies the rows the window's changes will touch (and the children
 // their deletes cascade to) from the restored copy, which restore verified against the backup's
 // manifest, into the database's `auditpitr` schema with their keys and the baseline figures, so
-// that a recovery resumed after a crash still has them. After the replay, check() folds the logged changes
-// onto those rows by the semantics of docs/replay.md (its own fold, not the applier's statements),
-// and compares:
+// that a recovery resumed after a crash still has them. fold() folds the logged changes onto
+// those rows by the semantics of docs/replay.md (its own fold, not the applier's statements), and
+// after the replay judge() compares:
 //  - rows the logs did not touch: the table's checksums less the touched rows' share must equal the
 //    baseline's less the same rows' share before the replay (the checksums are sums of per-row
 //    hashes, so a share can be taken out);
@@ -59,7 +59,7 @@ struct TableCheck {
 /// (schema.table), as key_of renders them.
 using TouchedKeys = std::map<std::string, std::unordered_set<std::string>>;
 
-/// The recovered database as check() reads it: every table's checksums, and the rows whose keys
+/// The recovered database as judge() reads it: every table's checksums, and the rows whose keys
 /// were recorded as touched (COPY lines, by schema.table), picked from the same read.
 struct RecoveredRead {
   std::vector<TableChecksum> checksums;
@@ -102,9 +102,6 @@ class RecoveryCheck {
   /// read_recovered reads it after the replay, so that a caller can read it on a connection of its
   /// own meanwhile. Touched rows it did not look for are read by key through `db`.
   RecoveryVerification judge(replay::PgSession& db, Folded& folded, const std::function<RecoveredRead()>& actual);
-  /// fold() then judge() on one session.
-  RecoveryVerification check(replay::PgSession& db, replay::AuditEventSource& events, replay::TimePoint from,
-                             const std::function<RecoveredRead()>& actual, const std::set<std::string>& refused = {});
   /// Removes what capture() stored (once the recovery is verified).
   static void discard(replay::PgSession& db);
 
