@@ -107,15 +107,10 @@ bool valid_utf8_without_nul(const std::string& text) {
 }
 
 bool canonical_integer_in(const std::string& t, long long low, long long high) {
-  std::size_t start = !t.empty() && t[0] == '-' ? 1 : 0;
-  std::size_t digits = t.size() - start;
-  if (digits == 0 || digits > 19) return false;                     // 19 digits fit in 64 bits unsigned
-  if (t[start] == '0' && (digits > 1 || start == 1)) return false;  // a leading zero, or "-0"
-  uint64_t v = 0;
-  for (std::size_t i = start; i < t.size(); ++i) {
-    if (t[i] < '0' || t[i] > '9') return false;
-    v = v * 10 + static_cast<uint64_t>(t[i] - '0');
-  }
+  if (!replay::canonical_integer_text(t)) return false;
+  std::size_t start = t[0] == '-' ? 1 : 0;
+  uint64_t v = 0;  // at most 19 digits: no overflow
+  for (std::size_t i = start; i < t.size(); ++i) v = v * 10 + static_cast<uint64_t>(t[i] - '0');
   if (start == 1) return v <= static_cast<uint64_t>(-(low + 1)) + 1;  // |low| without overflow
   return v <= static_cast<uint64_t>(high);
 }

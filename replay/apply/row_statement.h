@@ -45,8 +45,11 @@ std::string statement_shape(const RowChange& change, const TargetCatalog& catalo
 std::string build_statement(const RowChange& change, const TargetCatalog& catalog,
                             const std::function<std::string(std::size_t)>& param);
 
-/// An integer in the one text PostgreSQL would print for it (no sign but '-', no leading zero): two
-/// such texts are equal exactly when the numbers are.
+/// An integer in the one text PostgreSQL would print for it (no sign but '-', no leading zero, not
+/// "-0"; at most 19 digits, so that it fits in 64 bits unsigned): two such texts are equal exactly
+/// when the numbers are.
+bool canonical_integer_text(const std::string& text);
+/// A logged integer whose text is canonical_integer_text.
 bool canonical_integer(const Value& v);
 
 /// Whether `change` may share one set-based statement with changes of its shape on other rows

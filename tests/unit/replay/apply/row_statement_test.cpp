@@ -81,3 +81,16 @@ TEST_CASE("a change naming a column the table lacks is a usage error") {
   c.set.push_back({"nope", replay::Value::of(replay::Value::Kind::string, "a"), "nope", replay::ValueOrigin::field});
   CHECK_THROWS_WITH(placeholders(c), Catch::Contains("has no column 'nope'"));
 }
+
+TEST_CASE("a canonical integer is the one text PostgreSQL prints for the number") {
+  // Two such texts name the same row exactly when they are equal: set-based groups and the batch
+  // order rely on it.
+  auto integer = [](const char* text) { return replay::Value::of(replay::Value::Kind::integer, text); };
+  for (const char* text : {"0", "7", "-7", "120", "9223372036854775807", "-9223372036854775808"})
+    CHECK(replay::canonical_integer(integer(text)));
+  for (const char* text : {"", "-", "-0", "00", "07", "-07", "+7", "7.0", "1e3", " 7", "12345678901234567890"}) {
+    INFO(text);
+    CHECK_FALSE(replay::canonical_integer(integer(text)));
+  }
+  CHECK_FALSE(replay::canonical_integer(replay::Value::of(replay::Value::Kind::string, "7")));
+}
