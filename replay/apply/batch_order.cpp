@@ -26,7 +26,7 @@ class WavePlanner {
     for (const auto& [column, parent] : table->references)
       if (const ColumnValue* set = change.find_set(column); set && !set->value.is_null()) {
         if (!canonical_integer(set->value)) return std::nullopt;
-        parents.push_back(parent + '\x1f' + set->value.text + ',');
+        parents.push_back(parent + '\x1f' + set->value.text + ',');  // row_of of the parent's row
       }
     std::vector<std::string> cascaded;
     bool real_delete = change.action == ChangeAction::remove;
@@ -67,19 +67,15 @@ class WavePlanner {
     return t.set_based && t.plain_references ? &t : nullptr;
   }
 
-  // "schema.table\x1fkey,": equal for two changes exactly when their row is.
+  // "schema.table\x1f" + group_row: equal for two changes exactly when their row is.
   static std::optional<std::string> row_of(const TargetTable& table, const RowChange& change) {
     if (change.key.empty()) return std::nullopt;
-    std::string row = table.qualified_name() + '\x1f';
-    for (const auto& k : change.key) {
+    for (const auto& k : change.key)
       if (!canonical_integer(k.value)) return std::nullopt;
-      row += k.value.text;
-      row += ',';
-    }
     for (const auto& s : change.set)  // a key that changes: later changes name the row differently
       for (const auto& k : change.key)
         if (s.column == k.column) return std::nullopt;
-    return row;
+    return table.qualified_name() + '\x1f' + group_row(change);
   }
 
   // The tables `cascade` reaches, recursively; false when one of them is beyond the planner.
