@@ -22,7 +22,7 @@ std::vector<std::string> parse_name_array(const pqxx::field& field) {
 }  // namespace
 
 std::vector<TableShape> list_tables(pqxx::transaction_base& tx) {
-  pqxx::result rows = tx.exec(R"SQL(
+  pqxx::result rows = tx.exec(std::string(R"SQL(
     SELECT n.nspname, c.relname,
       (SELECT array_agg(a.attname ORDER BY a.attnum) FROM pg_attribute a
         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''),
@@ -31,9 +31,8 @@ std::vector<TableShape> list_tables(pqxx::transaction_base& tx) {
         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
         WHERE i.indrelid = c.oid AND i.indisprimary)
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'auditpitr')
-      AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
-    ORDER BY 1, 2)SQL");
+    WHERE )SQL") + pg::kUserTablesCondition +
+                              " ORDER BY 1, 2");
   std::vector<TableShape> tables;
   for (const auto& row : rows) {
     TableShape t;

@@ -106,7 +106,7 @@ void mark_references(PgSession& session, std::vector<TargetTable>& tables) {
 }  // namespace
 
 std::vector<TargetTable> read_target_tables(PgSession& session) {
-  PgResult r = session.exec(R"SQL(
+  PgResult r = session.exec(std::string(R"SQL(
     SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), t.typcategory = 'A',
       t.typname IN ('json', 'jsonb'),
       (SELECT k.ord FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
@@ -114,9 +114,8 @@ std::vector<TargetTable> read_target_tables(PgSession& session) {
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
       JOIN pg_type t ON t.oid = a.atttypid
-    WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'auditpitr')
-      AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
-    ORDER BY 1, 2, a.attnum)SQL",
+    WHERE )SQL") + pg::kUserTablesCondition +
+                                " ORDER BY 1, 2, a.attnum",
                             {}, "reading the catalog");
   std::vector<TargetTable> tables;
   std::vector<std::pair<long, std::string>> key;  // (position in the key, column) of the current table
@@ -152,12 +151,11 @@ std::vector<TargetTable> read_target_tables(PgSession& session) {
 // the tables without statistics are analyzed first (an empty table again each run: it costs
 // nothing). pg_stats is transactional: a dry run's analysis is rolled back with the rest.
 void analyze_tables_without_statistics(PgSession& session) {
-  PgResult r = session.exec(R"SQL(
+  PgResult r = session.exec(std::string(R"SQL(
     SELECT string_agg(format('%I.%I', n.nspname, c.relname), ', ')
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'auditpitr')
-      AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
-      AND NOT EXISTS (SELECT 1 FROM pg_stats s WHERE s.schemaname = n.nspname AND s.tablename = c.relname))SQL",
+    WHERE NOT EXISTS (SELECT 1 FROM pg_stats s WHERE s.schemaname = n.nspname AND s.tablename = c.relname)
+      AND )SQL") + pg::kUserTablesCondition,
                             {}, "reading the catalog");
   // The names come quoted from the catalog, not from a log.
   if (auto tables = first_value(r.get())) session.exec("ANALYZE " + *tables, {}, "analyzing the tables");

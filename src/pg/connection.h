@@ -27,6 +27,13 @@ constexpr const char* kCanonicalOutputSql =
     "SET DateStyle = ISO; SET IntervalStyle = postgres; SET extra_float_digits = 3; "
     "SET TimeZone = 'UTC'; SET bytea_output = hex";
 
+/// The catalog condition (over `pg_class c` and `pg_namespace n`) that picks the tables holding the
+/// user's data: ordinary and partitioned tables outside the system schemas, TOAST and temporary
+/// schemas, and auditpitr's own bookkeeping schema.
+constexpr const char* kUserTablesCondition =
+    "c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'auditpitr') "
+    "AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'";
+
 class Connection {
  public:
   /// Connects now. Throws a runtime Error naming host:port and the database, with a hint for the
