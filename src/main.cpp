@@ -4,6 +4,7 @@
 #include "src/cli/cli_support.h"
 #include "src/cli/command_line.h"
 #include "src/error.h"
+#include "src/util/huge_pages.h"
 #include "src/util/interrupt.h"
 
 using namespace auditpitr;
@@ -30,6 +31,7 @@ int report(const Error& raised, bool verbose, bool json) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  use_huge_page_heap(argv);
   install_interrupt_handlers();
   CLI::App app{
       "auditpitr keeps a PostgreSQL application's data safe: verified backups, safe restores,\n"
