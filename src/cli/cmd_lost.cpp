@@ -47,7 +47,7 @@ int run_lost(const GlobalOptions& global, const LostArgs& args) {
       return 0;
     }
   }
-  if (args.json) out.json(ops::lost_json(report));
+  if (args.json) out.json_streamed([&report](const auto& write) { ops::lost_json(report, write); });
   else print_report(out, ops::lost_text(report));
   bool settled = report.rows.empty() || report.restored || !args.sql.empty();
   return settled ? 0 : 3;

@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "replay/apply/pg_sink.h"
@@ -67,10 +68,15 @@ class EventBook {
                        e.line_number, e.time});
     return static_cast<uint32_t>(events_.size() - 1);
   }
-  std::optional<LostEvent> get(uint32_t id) const {
-    if (id == verify::rows::kNoEvent) return std::nullopt;
-    const Entry& e = events_[id];
-    return LostEvent{*e.operation, *e.user, *e.file, e.line, e.time};
+  /// The event as a finding shows it: made once per event, shared by the findings that name it.
+  std::shared_ptr<const LostEvent> get(uint32_t id) {
+    if (id == verify::rows::kNoEvent) return nullptr;
+    std::shared_ptr<const LostEvent>& shown = shown_[id];
+    if (!shown) {
+      const Entry& e = events_[id];
+      shown = std::make_shared<const LostEvent>(LostEvent{*e.operation, *e.user, *e.file, e.line, e.time});
+    }
+    return shown;
   }
   const std::string& user(uint32_t id) const { return *events_[id].user; }
 
@@ -89,6 +95,7 @@ class EventBook {
   std::unordered_set<std::string> strings_;  // nodes: the pointers stay valid
   const std::string* last_[3] = {};
   std::vector<Entry> events_;
+  std::unordered_map<uint32_t, std::shared_ptr<const LostEvent>> shown_;
 };
 
 /// A row found lost so far, with what is known of it (indexes into Tables).
@@ -510,9 +517,9 @@ class LostSearch {
                        [&](std::size_t col) { return user_is_wanted(c.logged->mark(col).set_by); });
   }
 
-  LostRow row_of(const Candidate& c) const {
+  LostRow row_of(const Candidate& c) {
     const auto& table = (*tables_)[c.table];
-    LostRow row{table.shape.qualified(), c.key, c.kind, !c.backup.empty(), std::nullopt, {}};
+    LostRow row{table.shape.qualified(), c.key, c.kind, !c.backup.empty(), nullptr, {}};
     if (c.logged) row.event = book_.get(c.logged->last_event);
     for (std::size_t col = 0; col < table.shape.columns.size(); ++col) {
       LostValue v;

@@ -9,6 +9,8 @@
 // restore_lost (one transaction); write_lost_sql writes the same as a script.
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,7 +32,8 @@ struct LostOptions {
   bool strict = false;
 };
 
-/// The logged event a finding rests on.
+/// The logged event a finding rests on: one copy per event, shared by the values it set (a created
+/// row's columns share their creation's).
 struct LostEvent {
   std::string operation, user, file;
   uint64_t line_number = 0;
@@ -43,7 +46,7 @@ struct LostValue {
   std::string column;
   std::string value;
   std::string source;  ///< "log" or "backup"
-  std::optional<LostEvent> event;
+  std::shared_ptr<const LostEvent> event;
   std::optional<std::string> live;  ///< changed rows: what the database holds instead
   bool automatic = false;           ///< the event's time (compared only as set or not set)
 };
@@ -53,7 +56,7 @@ struct LostRow {
   std::string key;    ///< the primary key's COPY text (fields joined by tabs)
   std::string kind;   ///< missing, changed, deleted_unlogged
   bool in_backup = false;
-  std::optional<LostEvent> event;  ///< the last logged event of the row (none for deleted_unlogged)
+  std::shared_ptr<const LostEvent> event;  ///< the last logged event of the row (none for deleted_unlogged)
   /// missing / deleted_unlogged: every value a restore writes (columns left out take their
   /// default); changed: the columns that differ.
   std::vector<LostValue> values;
@@ -86,6 +89,8 @@ void restore_lost(const Config& config, LostReport& report);
 /// The same statements as a psql script (one transaction), written atomically.
 void write_lost_sql(LostReport& report, const std::string& path);
 
+/// The JSON document (docs/lost.md), handed to `write` piece by piece as it is made.
+void lost_json(const LostReport& report, const std::function<void(const std::string&)>& write);
 std::string lost_json(const LostReport& report);
 std::vector<ReportLine> lost_text(const LostReport& report);
 

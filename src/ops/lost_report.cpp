@@ -9,6 +9,9 @@
 namespace auditpitr::ops {
 namespace {
 
+constexpr std::size_t kPieceBytes = 64u << 10;  // what lost_json hands over at a time: thousands of findings
+                                                // make a document of hundreds of megabytes
+
 /// COPY text as the value it stands for; nullopt for NULL.
 std::optional<std::string> plain(const std::string& copy_text) {
   if (copy_text == verify::rows::kNull) return std::nullopt;
@@ -21,7 +24,7 @@ void value_json(JsonWriter& w, const std::string& name, const std::optional<std:
   else w.null();
 }
 
-void event_json(JsonWriter& w, const std::string& name, const std::optional<LostEvent>& e) {
+void event_json(JsonWriter& w, const std::string& name, const std::shared_ptr<const LostEvent>& e) {
   w.key(name);
   if (!e) {
     w.null();
@@ -55,7 +58,7 @@ const char* kind_text(const std::string& kind) {
 
 }  // namespace
 
-std::string lost_json(const LostReport& r) {
+void lost_json(const LostReport& r, const std::function<void(const std::string&)>& write) {
   JsonWriter w;
   w.begin_object().field("database", r.database).field("audit_dir", r.audit_dir).field("user_field", r.user_field);
   w.key("backup").begin_object().field("stamp", r.backup_stamp).field("snapshot", replay::format_time(r.snapshot));
@@ -78,6 +81,7 @@ std::string lost_json(const LostReport& r) {
       w.end_object();
     }
     w.end_array().end_object();
+    if (w.str().size() >= kPieceBytes) write(w.take());
   }
   w.end_array();
   w.key("restore").begin_object().field("restored", r.restored);
@@ -85,7 +89,13 @@ std::string lost_json(const LostReport& r) {
   w.field("statements", r.statements).end_object();
   left_out_json(w, r.left_out);
   w.end_object();
-  return w.str();
+  write(w.take());
+}
+
+std::string lost_json(const LostReport& r) {
+  std::string out;
+  lost_json(r, [&out](const std::string& piece) { out += piece; });
+  return out;
 }
 
 std::vector<ReportLine> lost_text(const LostReport& r) {

@@ -265,3 +265,19 @@ TEST_CASE("lost's heap asks the kernel for huge pages, where the kernel gives th
   // and it goes on to its answer: the created rows were never replayed, so all of them are lost
   if (huge) CHECK(test::wait_for_exit(pid, std::chrono::seconds(60)) == std::optional<int>(3));
 }
+
+TEST_CASE("lost --json of thousands of findings is one valid document, handed out piece by piece", "[pg][lost]") {
+  auto db = test::portfolio_database("investigate_many_findings");
+  std::time_t base = std::time(nullptr) + 120;
+  std::vector<LogLine> lines;
+  for (int i = 0; i < 3000; ++i)  // logged, never replayed: all of them missing, megabytes of JSON
+    lines.push_back({"CREATE_PORTFOLIO", rfc3339(base + i),
+                     R"("portfolioID":)" + std::to_string(1000 + i) + R"(,"title":"Never here","userID":"user-fay")"});
+  test::ReplayWorkspace ws(db, lines);
+  REQUIRE(ws.cli({"backup"}).exit_code == 0);
+  auto found = ws.cli({"lost", "--json"});
+  CHECK(found.exit_code == 3);
+  REQUIRE(found.out.size() > (1u << 20));
+  CHECK(findings(found.out).size() == 3000);
+  CHECK(test::json_keys_against_docs(found.out, "lost.md") == "");
+}
