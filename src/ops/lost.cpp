@@ -37,11 +37,12 @@ using verify::rows::Origin;
 using verify::rows::Renderer;
 using verify::rows::Tables;
 
-constexpr std::size_t kEventsPerChunk = 5000;  // events a chunk: four chunks in flight at most
-constexpr std::size_t kRowsPerQuery = 20000;   // touched rows read by key per query
-constexpr std::size_t kWholeTableShare = 4;    // a table is read whole when its touched rows are a 4th of it
-constexpr std::size_t kSlotsAhead = 8;         // fold_chunk prefetches a change's index slot this far ahead,
-constexpr std::size_t kRowsAhead = 4;          // and its row this far
+constexpr std::size_t kEventsPerChunk = 5000;         // events a chunk: four chunks in flight at most
+constexpr std::size_t kRowsPerQuery = 20000;          // touched rows read by key per query
+constexpr std::size_t kWholeTableShare = 4;           // a table is read whole when its touched rows are a 4th of it
+constexpr std::size_t kSlotsAhead = 8;                // fold_chunk prefetches a change's index slot this far ahead,
+constexpr std::size_t kRowsAhead = 4;                 // and its row this far
+constexpr std::size_t kScriptPieceBytes = 64u << 10;  // --sql: written at a time
 
 /// The baseline: a backup's STAMP, the newest backup at or before a TIME, or the newest backup.
 BackupAt baseline_of(const Config& config, const std::string& dbname, const std::string& since) {
@@ -659,6 +660,8 @@ void restore_lost(const Config& config, LostReport& report) {
 }
 
 void write_lost_sql(LostReport& report, const std::string& path) {
+  // Written as it is made (a statement per finding: thousands of findings make a large script).
+  AtomicFile file(path, 0600);
   std::string script = "-- auditpitr lost --sql: the rows of " + report.database + " lost since backup " +
                        report.backup_stamp +
                        ", brought back in one transaction.\n-- Review, then: psql -v ON_ERROR_STOP=1 -1 -f " +
@@ -666,9 +669,13 @@ void write_lost_sql(LostReport& report, const std::string& path) {
   for (const auto& row : report.rows) {
     script += statement_of(report, row, true).sql + ";\n";
     ++report.statements;
+    if (script.size() < kScriptPieceBytes) continue;
+    file.write(script);
+    script.clear();
   }
   script += "COMMIT;\n";
-  write_file_atomically(path, script, 0600);
+  file.write(script);
+  file.commit();
   report.sql_file = path;
 }
 

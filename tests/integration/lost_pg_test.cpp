@@ -67,6 +67,16 @@ bool heap_takes_huge_pages(int pid) {
   return false;
 }
 
+/// Runs `script` through psql as the reviewer would: "" when it ran, else psql's complaint.
+std::string applied_by_psql(const pg::ConnInfo& db, const std::string& script) {
+  pg::Command psql;
+  psql.program = pg::server_bin_dir() + "/psql";
+  psql.args = {"-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", script};
+  psql.env = db.child_environment();
+  auto applied = pg::PosixProcessRunner().run(psql);
+  return applied.ok() ? "" : "psql failed: " + applied.stderr_tail;
+}
+
 void tamper(const pg::ConnInfo& db) {
   test::execute(db,
                 "DELETE FROM categories WHERE id = 20; "                         // created by the logs
@@ -174,13 +184,7 @@ TEST_CASE("lost finds rows deleted or changed behind the logs' back, and brings 
   auto sql = ws.cli({"lost", "--sql", script});
   INFO(sql.out << sql.err);
   REQUIRE(sql.exit_code == 0);
-  pg::Command psql;
-  psql.program = pg::server_bin_dir() + "/psql";
-  psql.args = {"-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", script};
-  psql.env = db.child_environment();
-  auto applied = pg::PosixProcessRunner().run(psql);
-  INFO(applied.stderr_tail);
-  REQUIRE(applied.ok());
+  REQUIRE(applied_by_psql(db, script) == "");
   CHECK(ws.cli({"lost"}).exit_code == 0);
   CHECK(test::query_value(db, "SELECT description FROM portfolios WHERE id = 2") == "unlogged");  // left alone
   test::execute(db, "UPDATE portfolios SET description = NULL WHERE id = 2");
@@ -266,7 +270,8 @@ TEST_CASE("lost's heap asks the kernel for huge pages, where the kernel gives th
   if (huge) CHECK(test::wait_for_exit(pid, std::chrono::seconds(60)) == std::optional<int>(3));
 }
 
-TEST_CASE("lost --json of thousands of findings is one valid document, handed out piece by piece", "[pg][lost]") {
+TEST_CASE("lost --json and --sql of thousands of findings: one valid document, one script, written piece by piece",
+          "[pg][lost]") {
   auto db = test::portfolio_database("investigate_many_findings");
   std::time_t base = std::time(nullptr) + 120;
   std::vector<LogLine> lines;
@@ -280,4 +285,11 @@ TEST_CASE("lost --json of thousands of findings is one valid document, handed ou
   REQUIRE(found.out.size() > (1u << 20));
   CHECK(findings(found.out).size() == 3000);
   CHECK(test::json_keys_against_docs(found.out, "lost.md") == "");
+
+  // --sql: a script of megabytes too, written as it is made; psql brings every row back
+  std::string script = ws.path() + "/lost.sql";
+  REQUIRE(ws.cli({"lost", "--sql", script}).exit_code == 0);
+  REQUIRE(applied_by_psql(db, script) == "");
+  CHECK(test::query_value(db, "SELECT count(*) FROM portfolios WHERE title = 'Never here'") == "3000");
+  CHECK(ws.cli({"lost"}).exit_code == 0);
 }
