@@ -10,8 +10,7 @@
 namespace auditpitr::ops {
 namespace {
 
-constexpr int kRowDepth = 4;                    // document > groups > group > rows > the row
-constexpr std::size_t kPieceBytes = 64u << 10;  // what changes_json hands over at a time
+constexpr int kRowDepth = 4;  // document > groups > group > rows > the row
 
 void strings_json(JsonWriter& w, const std::string& name, const std::vector<std::string>& values) {
   w.key(name).begin_array();
@@ -45,7 +44,7 @@ void changes_json(const ChangesReport& r, const std::function<void(const std::st
     w.key("rows").begin_array();
     r.rows->read(g.bucket, [&](std::string_view row) {
       w.json(std::string(row));
-      if (w.str().size() >= kPieceBytes) write(w.take());
+      if (w.str().size() >= JsonWriter::kPieceBytes) write(w.take());
     });
     w.end_array().end_object();
   }

@@ -91,7 +91,6 @@ void write_lost_sql(LostReport& report, const std::string& path);
 
 /// The JSON document (docs/lost.md), handed to `write` piece by piece as it is made.
 void lost_json(const LostReport& report, const std::function<void(const std::string&)>& write);
-std::string lost_json(const LostReport& report);
 std::vector<ReportLine> lost_text(const LostReport& report);
 
 }  // namespace auditpitr::ops

@@ -9,9 +9,6 @@
 namespace auditpitr::ops {
 namespace {
 
-constexpr std::size_t kPieceBytes = 64u << 10;  // what lost_json hands over at a time: thousands of findings
-                                                // make a document of hundreds of megabytes
-
 /// COPY text as the value it stands for; nullopt for NULL.
 std::optional<std::string> plain(const std::string& copy_text) {
   if (copy_text == verify::rows::kNull) return std::nullopt;
@@ -81,7 +78,7 @@ void lost_json(const LostReport& r, const std::function<void(const std::string&)
       w.end_object();
     }
     w.end_array().end_object();
-    if (w.str().size() >= kPieceBytes) write(w.take());
+    if (w.str().size() >= JsonWriter::kPieceBytes) write(w.take());  // thousands of findings: hundreds of MB
   }
   w.end_array();
   w.key("restore").begin_object().field("restored", r.restored);
@@ -90,12 +87,6 @@ void lost_json(const LostReport& r, const std::function<void(const std::string&)
   left_out_json(w, r.left_out);
   w.end_object();
   write(w.take());
-}
-
-std::string lost_json(const LostReport& r) {
-  std::string out;
-  lost_json(r, [&out](const std::string& piece) { out += piece; });
-  return out;
 }
 
 std::vector<ReportLine> lost_text(const LostReport& r) {

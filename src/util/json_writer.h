@@ -1,6 +1,7 @@
 // A small streaming JSON writer for --json output and manifests (valid UTF-8 in, valid JSON out).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -10,6 +11,9 @@ namespace auditpitr {
 
 class JsonWriter {
  public:
+  /// What a streamed document (changes, lost) hands over at a time.
+  static constexpr std::size_t kPieceBytes = 64u << 10;
+
   /// `indent` > 0 pretty-prints with that many spaces; 0 writes one line.
   explicit JsonWriter(int indent = 2) : indent_(indent) {}
   /// A fragment to be inserted with json() `depth` containers deep in a document written with the
@@ -46,7 +50,7 @@ class JsonWriter {
 
   const std::string& str() const { return out_; }
   /// Hands over the text written so far and forgets it, the writer's place kept: a document far
-  /// larger than the memory can go out piece by piece.
+  /// larger than the memory can go out piece by piece (of about kPieceBytes).
   std::string take() {
     std::string piece;
     piece.swap(out_);
