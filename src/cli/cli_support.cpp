@@ -30,19 +30,21 @@ ops::Reporter reporter_for(const Output& out) {
   return r;
 }
 
-void print_report(const Output& out, const std::vector<ops::ReportLine>& lines) {
-  for (const auto& line : lines) {
-    std::string text = printable(line.text);  // reports quote the logs
-    switch (line.kind) {
-      case ops::ReportLine::Kind::heading:
-        out.line();
-        out.line(out.bold(text));
-        break;
-      case ops::ReportLine::Kind::info: out.info(text); break;
-      case ops::ReportLine::Kind::warning: out.warning(text); break;
-      case ops::ReportLine::Kind::plain: out.line(text); break;
-    }
+void print_line(const Output& out, const ops::ReportLine& line) {
+  std::string text = printable(line.text);  // reports quote the logs
+  switch (line.kind) {
+    case ops::ReportLine::Kind::heading:
+      out.line();
+      out.line(out.bold(text));
+      break;
+    case ops::ReportLine::Kind::info: out.info(text); break;
+    case ops::ReportLine::Kind::warning: out.warning(text); break;
+    case ops::ReportLine::Kind::plain: out.line(text); break;
   }
+}
+
+void print_report(const Output& out, const std::vector<ops::ReportLine>& lines) {
+  for (const auto& line : lines) print_line(out, line);
 }
 
 const char* const kExitCodesHelp =

@@ -23,6 +23,8 @@ void set_details(CLI::App* command, const std::string& details);
 
 /// Prints a report made of headings, info, warnings and plain lines (analyze's text report).
 void print_report(const Output& out, const std::vector<ops::ReportLine>& lines);
+/// One line of a report, as print_report prints each (for reports printed as they are made).
+void print_line(const Output& out, const ops::ReportLine& line);
 
 /// status's report: one line per check, OK / ATTENTION (coloured on a terminal), then the verdict
 /// (defined in cmd_status.cpp; the demo prints it too).

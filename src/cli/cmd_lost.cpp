@@ -8,6 +8,11 @@
 namespace auditpitr::cli {
 namespace {
 
+/// The text report, printed as it is made: thousands of findings are tens of megabytes of text.
+void print_lost(const Output& out, const ops::LostReport& report) {
+  ops::lost_text(report, [&out](const ops::ReportLine& line) { print_line(out, line); });
+}
+
 struct LostArgs {
   bool json = false, strict = false, restore = false, yes = false;
   std::string audit_dir, since, sql;
@@ -38,7 +43,7 @@ int run_lost(const GlobalOptions& global, const LostArgs& args) {
   ops::LostReport report = ops::find_lost(config, options, runner, reporter_for(out));
   if (!args.sql.empty()) ops::write_lost_sql(report, args.sql);
   if (args.restore && !report.rows.empty()) {
-    if (!args.json) print_report(out, ops::lost_text(report));
+    if (!args.json) print_lost(out, report);
     confirm(out, report, args.yes);
     ops::restore_lost(config, report);
     if (!args.json) {
@@ -48,7 +53,7 @@ int run_lost(const GlobalOptions& global, const LostArgs& args) {
     }
   }
   if (args.json) out.json_streamed([&report](const auto& write) { ops::lost_json(report, write); });
-  else print_report(out, ops::lost_text(report));
+  else print_lost(out, report);
   bool settled = report.rows.empty() || report.restored || !args.sql.empty();
   return settled ? 0 : 3;
 }

@@ -91,6 +91,9 @@ void write_lost_sql(LostReport& report, const std::string& path);
 
 /// The JSON document (docs/lost.md), handed to `write` piece by piece as it is made.
 void lost_json(const LostReport& report, const std::function<void(const std::string&)>& write);
+/// The text report, handed to `emit` a line at a time (each row's values are aligned among
+/// themselves: no line waits for the rows after it).
+void lost_text(const LostReport& report, const std::function<void(const ReportLine&)>& emit);
 std::vector<ReportLine> lost_text(const LostReport& report);
 
 }  // namespace auditpitr::ops

@@ -89,23 +89,21 @@ void lost_json(const LostReport& r, const std::function<void(const std::string&)
   write(w.take());
 }
 
-std::vector<ReportLine> lost_text(const LostReport& r) {
-  std::vector<ReportLine> out;
-  out.push_back({ReportLine::Kind::heading, "Lost rows of " + r.database + " since backup " + r.backup_stamp +
-                                                " (snapshot " + display_time(r.snapshot) +
-                                                (r.snapshot_from_stamp ? ", its stamp: no manifest" : "") +
-                                                "; times in UTC)"});
-  out.push_back({ReportLine::Kind::info, grouped(r.events) + " logged events after the snapshot reach " +
-                                             grouped(r.touched_rows) + " rows; " + grouped(r.backup_rows) +
-                                             " rows of the backup read"});
+void lost_text(const LostReport& r, const std::function<void(const ReportLine&)>& emit) {
+  emit({ReportLine::Kind::heading, "Lost rows of " + r.database + " since backup " + r.backup_stamp + " (snapshot " +
+                                       display_time(r.snapshot) +
+                                       (r.snapshot_from_stamp ? ", its stamp: no manifest" : "") + "; times in UTC)"});
+  emit({ReportLine::Kind::info, grouped(r.events) + " logged events after the snapshot reach " +
+                                    grouped(r.touched_rows) + " rows; " + grouped(r.backup_rows) +
+                                    " rows of the backup read"});
   if (r.explained)
-    out.push_back({ReportLine::Kind::info,
-                   count_text(r.explained, "absent row") + " explained by a logged delete's cascade (not lost)"});
+    emit({ReportLine::Kind::info,
+          count_text(r.explained, "absent row") + " explained by a logged delete's cascade (not lost)"});
   if (r.rows.empty())
-    out.push_back({ReportLine::Kind::plain, "Nothing is lost: the database holds what the backup and the logs say."});
+    emit({ReportLine::Kind::plain, "Nothing is lost: the database holds what the backup and the logs say."});
   for (const auto& row : r.rows) {
-    out.push_back({ReportLine::Kind::warning, row.table + " " + key_text(row.key) + ": " + kind_text(row.kind)});
-    if (row.event) out.push_back({ReportLine::Kind::plain, "    last logged: " + where(*row.event)});
+    emit({ReportLine::Kind::warning, row.table + " " + key_text(row.key) + ": " + kind_text(row.kind)});
+    if (row.event) emit({ReportLine::Kind::plain, "    last logged: " + where(*row.event)});
     std::vector<std::vector<std::string>> lines;
     for (const auto& v : row.values) {
       std::string source = v.source == "log" && v.event
@@ -115,15 +113,22 @@ std::vector<ReportLine> lost_text(const LostReport& r) {
       if (v.live) lines.push_back({v.column, shown(v.value), "database has " + shown(*v.live), source});
       else lines.push_back({v.column, shown(v.value), source});
     }
-    for (const auto& line : align_columns(lines)) out.push_back({ReportLine::Kind::plain, "    " + line});
+    for (const auto& line : align_columns(lines)) emit({ReportLine::Kind::plain, "    " + line});
   }
   if (r.restored)
-    out.push_back({ReportLine::Kind::plain, "Brought back " + count_text(r.rows.size(), "row") + " into " + r.database +
-                                                " in one transaction."});
+    emit({ReportLine::Kind::plain,
+          "Brought back " + count_text(r.rows.size(), "row") + " into " + r.database + " in one transaction."});
   if (!r.sql_file.empty())
-    out.push_back({ReportLine::Kind::plain, "Wrote " + count_text(r.statements, "statement") + " to " + r.sql_file +
-                                                " (one transaction): psql -v ON_ERROR_STOP=1 -f " + r.sql_file});
-  left_out_text(r.left_out, out);
+    emit({ReportLine::Kind::plain, "Wrote " + count_text(r.statements, "statement") + " to " + r.sql_file +
+                                       " (one transaction): psql -v ON_ERROR_STOP=1 -f " + r.sql_file});
+  std::vector<ReportLine> left_out;
+  left_out_text(r.left_out, left_out);
+  for (const auto& line : left_out) emit(line);
+}
+
+std::vector<ReportLine> lost_text(const LostReport& r) {
+  std::vector<ReportLine> out;
+  lost_text(r, [&out](const ReportLine& line) { out.push_back(line); });
   return out;
 }
 

@@ -285,6 +285,15 @@ TEST_CASE("lost --json and --sql of thousands of findings: one valid document, o
   REQUIRE(found.out.size() > (1u << 20));
   CHECK(findings(found.out).size() == 3000);
   CHECK(test::json_keys_against_docs(found.out, "lost.md") == "");
+  // the text report too, printed as it is made: every row, each with its values
+  auto text = ws.cli({"lost"});
+  CHECK(text.exit_code == 3);
+  std::size_t rows = 0, titles = 0;
+  for (std::size_t at = 0; (at = text.out.find("missing: the logs say it exists", at)) != std::string::npos; ++at)
+    ++rows;
+  for (std::size_t at = 0; (at = text.out.find("Never here", at)) != std::string::npos; ++at) ++titles;
+  CHECK(rows == 3000);
+  CHECK(titles == 3000);
 
   // --sql: a script of megabytes too, written as it is made; psql brings every row back
   std::string script = ws.path() + "/lost.sql";
