@@ -1,6 +1,6 @@
-// Transparent huge pages for the heap. The folds of lost, recover and drill grow the heap by
-// hundreds of megabytes, and each 4 KB page's first touch is a page fault: on a virtual machine
-// those faults took a fifth of lost's time over 1 GB of logs (9.4 s -> 7.5 s with huge pages).
+// Transparent huge pages for the heap. lost's fold grows the heap by hundreds of megabytes, and
+// each 4 KB page's first touch is a page fault: on a virtual machine those faults took a fifth of
+// lost's time over 1 GB of logs (9.4 s -> 7.5 s with huge pages).
 // Where the kernel gives huge pages only on request (THP "madvise", Debian's default), glibc asks
 // for them when started with GLIBC_TUNABLES=glibc.malloc.hugetlb=1, a setting read at startup
 // only: so the program starts itself once more with it.
@@ -8,7 +8,8 @@
 
 namespace auditpitr {
 
-/// Called first thing in main: when the kernel hands out huge pages on request and the user set
+/// Called by main once the command line is parsed, for lost only (before any thread, connection
+/// or child process exists): when the kernel hands out huge pages on request and the user set
 /// no glibc tunables, executes this program again, same arguments, with glibc's heap asking for
 /// them; in that second start, removes the setting again so child programs do not inherit it.
 /// Anything unexpected (no /proc, exec refused) leaves the program running as it is.
