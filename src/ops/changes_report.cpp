@@ -10,8 +10,6 @@
 namespace auditpitr::ops {
 namespace {
 
-constexpr int kRowDepth = 4;  // document > groups > group > rows > the row
-
 void strings_json(JsonWriter& w, const std::string& name, const std::vector<std::string>& values) {
   w.key(name).begin_array();
   for (const auto& v : values) w.value(v);
@@ -21,8 +19,8 @@ void strings_json(JsonWriter& w, const std::string& name, const std::vector<std:
 }  // namespace
 
 std::string changed_row_json(const ChangedRow& row) {
-  JsonWriter w(2, kRowDepth);
-  w.begin_object().field("key", row.key).field("time", replay::format_time(row.time));
+  JsonWriter w;  // a line object: the same wherever json() inserts it
+  w.begin_line_object().field("key", row.key).field("time", replay::format_time(row.time));
   w.field("operation", row.operation).field_or_null("user", row.user);
   values_json(w, "set", row.set);
   values_json(w, "from", row.from);
@@ -43,7 +41,7 @@ void changes_json(const ChangesReport& r, const std::function<void(const std::st
     w.begin_object().field("table", g.table).field("action", g.action).field("count", g.count);
     w.key("rows").begin_array();
     r.rows->read(g.bucket, [&](std::string_view row) {
-      w.json(std::string(row));
+      w.json(row);
       if (w.str().size() >= JsonWriter::kPieceBytes) write(w.take());
     });
     w.end_array().end_object();

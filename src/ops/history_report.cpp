@@ -15,7 +15,7 @@ void time_field(JsonWriter& w, const std::string& name, const std::optional<repl
 }
 
 void entry_json(JsonWriter& w, const HistoryEntry& e) {
-  w.begin_object().field("time", replay::format_time(e.time)).field("operation", e.operation);
+  w.begin_line_object().field("time", replay::format_time(e.time)).field("operation", e.operation);
   w.field("action", e.action).field_or_null("user", e.user);
   values_json(w, "set", e.set);
   values_json(w, "from", e.from);

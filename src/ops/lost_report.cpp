@@ -64,7 +64,7 @@ void lost_json(const LostReport& r, const std::function<void(const std::string&)
   w.field("explained_by_cascades", r.explained);
   w.key("rows").begin_array();
   for (const auto& row : r.rows) {
-    w.begin_object().field("table", row.table).key("key").begin_array();
+    w.begin_line_object().field("table", row.table).key("key").begin_array();
     for (const auto& f : verify::rows::split_fields(row.key)) w.value(plain(f).value_or(""));
     w.end_array().field("kind", row.kind).field("in_backup", row.in_backup);
     event_json(w, "event", row.event);

@@ -39,14 +39,14 @@ void tables_json(JsonWriter& w, const replay::ApplySummary& s) {
 void records_json(JsonWriter& w, const replay::ApplySummary& s) {
   w.key("conflicts").begin_array();
   for (const auto& c : s.conflicts) {
-    w.begin_object().field("kind", c.kind).field("file", c.file).field("line", c.line);
+    w.begin_line_object().field("kind", c.kind).field("file", c.file).field("line", c.line);
     w.field("operation", c.operation).field("table", c.table).field("key", c.key).field("detail", c.detail);
     w.end_object();
   }
   w.end_array();
   w.key("drift").begin_array();
   for (const auto& d : s.drift_records) {
-    w.begin_object().field("kind", d.in_margin ? "drift_in_margin" : "drift").field("file", d.file);
+    w.begin_line_object().field("kind", d.in_margin ? "drift_in_margin" : "drift").field("file", d.file);
     w.field("line", d.line).field("operation", d.operation).field("table", d.table).field("key", d.key);
     w.field("column", d.column).field("field", d.field);
     optional_text(w, "logged", d.logged);

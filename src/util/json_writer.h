@@ -16,17 +16,19 @@ class JsonWriter {
 
   /// `indent` > 0 pretty-prints with that many spaces; 0 writes one line.
   explicit JsonWriter(int indent = 2) : indent_(indent) {}
-  /// A fragment to be inserted with json() `depth` containers deep in a document written with the
-  /// same `indent`: its lines are indented as they would be there.
-  JsonWriter(int indent, int depth) : indent_(indent), depth_(depth) {}
 
   JsonWriter& begin_object();
+  /// An object written on one line with everything in it (`{"key": "7", "set": [{…}, {…}]}`): the
+  /// rows of a long list (changes, lost, history, replay's conflicts) a line each, half the bytes
+  /// of the indented form, and a row per line for grep. Closed by end_object().
+  JsonWriter& begin_line_object();
   JsonWriter& end_object();
   JsonWriter& begin_array();
   JsonWriter& end_array();
-  JsonWriter& key(const std::string& name);
-  JsonWriter& value(const std::string& text);
-  JsonWriter& value(const char* text) { return value(std::string(text)); }
+  JsonWriter& key(std::string_view name);
+  JsonWriter& value(std::string_view text);
+  JsonWriter& value(const std::string& text) { return value(std::string_view(text)); }
+  JsonWriter& value(const char* text) { return value(std::string_view(text)); }
   JsonWriter& value(int64_t number);
   JsonWriter& value(uint64_t number);
   JsonWriter& value(int number) { return value(static_cast<int64_t>(number)); }
@@ -37,13 +39,13 @@ class JsonWriter {
   JsonWriter& json(std::string_view document);
   /// key + value in one call.
   template <typename T>
-  JsonWriter& field(const std::string& name, const T& v) {
+  JsonWriter& field(std::string_view name, const T& v) {
     key(name);
     return value(v);
   }
 
   /// key + the string, or null when it is empty (absent: scripts test for null, not for "").
-  JsonWriter& field_or_null(const std::string& name, const std::string& text) {
+  JsonWriter& field_or_null(std::string_view name, const std::string& text) {
     key(name);
     return text.empty() ? null() : value(text);
   }
@@ -54,6 +56,7 @@ class JsonWriter {
   std::string take() {
     std::string piece;
     piece.swap(out_);
+    out_.reserve(piece.capacity());  // the next piece: no growing by doubling again
     return piece;
   }
 
@@ -61,15 +64,18 @@ class JsonWriter {
   void before_value();
   JsonWriter& open(char bracket);
   JsonWriter& close(char bracket);
-  void newline();
+  void newline(bool after_comma);
+  bool on_one_line() const { return first_.size() >= one_line_from_; }
   int indent_;
-  int depth_ = 0;  // containers around the fragment (see the constructor)
   std::string out_;
-  std::vector<bool> first_;  // per open container: no element written yet
+  std::vector<bool> first_;               // per open container: no element written yet
+  std::size_t one_line_from_ = SIZE_MAX;  // containers this deep and deeper are on one line
   bool after_key_ = false;
 };
 
 /// JSON string literal for `text` (quotes included).
-std::string json_quote(const std::string& text);
+std::string json_quote(std::string_view text);
+/// The same, appended to `out`.
+void append_json_quoted(std::string& out, std::string_view text);
 
 }  // namespace auditpitr

@@ -238,7 +238,7 @@ std::string reference_json(const ops::ChangesReport& r) {
     w.begin_object().field("table", g.table).field("action", g.action).field("count", uint64_t(g.first_rows.size()));
     w.key("rows").begin_array();
     for (const auto& row : g.first_rows) {
-      w.begin_object().field("key", row.key).field("time", replay::format_time(row.time));
+      w.begin_line_object().field("key", row.key).field("time", replay::format_time(row.time));
       w.field("operation", row.operation).field_or_null("user", row.user);
       ops::values_json(w, "set", row.set);
       ops::values_json(w, "from", row.from);
