@@ -18,9 +18,10 @@ template <typename Mark = uint8_t>
 class RowFields {
  public:
   RowFields() = default;
-  /// `count` fields, each `text`, each marked `mark`.
-  RowFields(std::size_t count, std::string_view text, const Mark& mark = Mark()) {
-    allocate(count, count * text.size(), mark);
+  /// `count` fields, each `text`, each marked `mark`, with room for `more` bytes of text beyond
+  /// (a row about to be filled: one allocation instead of growing field by field).
+  RowFields(std::size_t count, std::string_view text, const Mark& mark = Mark(), std::size_t more = 0) {
+    allocate(count, count * text.size() + more, mark);
     for (std::size_t i = 0; i < count; ++i) {
       std::memcpy(texts() + i * text.size(), text.data(), text.size());
       ends()[i] = static_cast<uint32_t>((i + 1) * text.size());

@@ -435,7 +435,8 @@ class Fold {
     std::size_t t = c.table;
     auto key = key_of(c, tables_, renderer);
     if (!key) return;  // a key PostgreSQL cannot take: the event was refused
-    auto [entry_at, fresh] = row_of(t, *key, c.key_rendered ? c.row_hash : RowMap<ModelRow>::hash_of(*key));
+    auto [entry_at, fresh] =
+        row_of(t, *key, c.key_rendered ? c.row_hash : RowMap<ModelRow>::hash_of(*key), text_bytes(c));
     RowEntry& entry = *entry_at;
     ModelRow& row = entry.second;
     row.last_event = event_;
@@ -493,12 +494,13 @@ class Fold {
  private:
   using RowEntry = RowMap<ModelRow>::value_type;
 
-  /// The row of `key`, and whether it was added now (all its columns NULL and unknown).
-  std::pair<RowEntry*, bool> row_of(std::size_t t, const std::string& key, uint64_t hash) {
+  /// The row of `key`, and whether it was added now (all its columns NULL and unknown), with room
+  /// for `room` bytes of values.
+  std::pair<RowEntry*, bool> row_of(std::size_t t, const std::string& key, uint64_t hash, std::size_t room) {
     auto [it, inserted] = rows_[t].try_emplace(key, hash);
     if (inserted) {
       std::size_t n = tables_[t].shape.columns.size();
-      it->second.fields = RowFields<ColumnMark>(n, kNull);
+      it->second.fields = RowFields<ColumnMark>(n, kNull, ColumnMark(), room);
       if (unknown_baseline_) it->second.exists = it->second.existed_before = it->second.assumed = true;
     }
     return {&*it, inserted};
@@ -531,6 +533,14 @@ class Fold {
         if (left) asked.emplace_back(t, &row);
       }
     }
+  }
+
+  /// About the bytes a change's values take in a row (their logged texts: a rendering is about as long).
+  static std::size_t text_bytes(const FoldChange& c) {
+    std::size_t bytes = 0;
+    for (const auto* values : {&c.key, &c.set})
+      for (const auto& v : *values) bytes += v.value.text.size();
+    return bytes;
   }
 
   static bool deletes(ChangeAction action) {

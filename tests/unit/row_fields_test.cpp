@@ -35,7 +35,7 @@ TEST_CASE("RowFields holds what a vector of strings holds through random assignm
     std::size_t count = 1 + random() % 14;
     std::vector<std::string> reference(count, "\\N");
     std::vector<uint8_t> marks(count, 7);
-    RowFields fields(count, "\\N", 7);
+    RowFields fields(count, "\\N", 7, random() % 2 ? 0 : random() % 400);  // with room made ahead, or none
     require_same(fields, reference, marks);
     for (int step = 0; step < 60; ++step) {
       std::size_t i = random() % count;
