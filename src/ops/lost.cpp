@@ -6,9 +6,11 @@
 #include "src/ops/lost.h"
 
 #include <algorithm>
+#include <exception>
 #include <map>
 #include <set>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -195,45 +197,53 @@ class LostSearch {
     report_.left_out.add_unfinished(events.file_stats());
   }
 
-  /// The touched rows against the live ones: missing, or changed in a logged column. A table
-  /// whose touched rows are a large part of it is read whole, in one COPY (about five times
-  /// cheaper per row for the server than looking rows up by key); other tables by key.
+  /// The touched rows against the live ones: missing, or changed in a logged column. The tables
+  /// are shared out between this thread and one more, each with its own connection (the server's
+  /// reading and the client's judging of one table at a time left a core idle): each table, the
+  /// largest first, to the thread with fewer touched rows so far (the same share every run).
   void compare_touched() {
+    std::vector<std::size_t> order;  // the tables with rows the logs say exist, the largest first
     for (std::size_t t = 0; t < tables_->size(); ++t) {
       auto& rows = fold_->rows(t);
       report_.touched_rows += rows.size();
-      std::size_t expected = std::count_if(rows.begin(), rows.end(), [](const auto& r) { return r.second.exists; });
-      if (expected == 0) continue;         // a row the logs deleted is absent as logged
-      std::vector<const ModelRow*> found;  // sorted at the end: no node per row
-      found.reserve(expected);
-      // whether the logs touched the live row
-      auto on_live = [&](const std::string& key, const std::vector<std::string_view>& fields) {
-        auto row = rows.find(key);
-        if (row == rows.end()) return false;
-        if (!row->second.exists) return true;
-        judge_live(t, key, row->second, fields);
-        found.push_back(&row->second);
-        return true;
-      };
-      if (expected * kWholeTableShare >= estimated_rows(t)) {
-        // read_backup's keys of the live rows the logs did not touch, without reading them again
-        // (it looks the touched ones up in the fold)
-        std::vector<std::string>& untouched = untouched_keys_[t];
-        read_live_table(t, [&](const std::string& key, const std::vector<std::string_view>& fields) {
-          if (!on_live(key, fields)) untouched.push_back(key);
-        });
-        std::sort(untouched.begin(), untouched.end());
-      } else {
-        std::vector<std::string> keys;
-        for (const auto& [key, row] : rows)
-          if (row.exists) keys.push_back(key);
-        read_live_rows(t, keys, on_live);
-      }
-      if (found.size() == expected) continue;  // every row the logs say exists is there
-      std::sort(found.begin(), found.end());
-      for (const auto& [key, row] : rows)
-        if (row.exists && !std::binary_search(found.begin(), found.end(), &row))
-          candidates_[{t, key}] = Candidate{t, key, "missing", &row, {}, {}, {}};
+      if (std::any_of(rows.begin(), rows.end(), [](const auto& r) { return r.second.exists; })) order.push_back(t);
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return fold_->rows(a).size() > fold_->rows(b).size(); });
+    std::vector<std::size_t> share[2];
+    std::size_t rows_of_share[2] = {0, 0};
+    for (std::size_t t : order) {
+      int to = rows_of_share[1] < rows_of_share[0] ? 1 : 0;
+      share[to].push_back(t);
+      rows_of_share[to] += fold_->rows(t).size();
+    }
+    std::vector<TableComparison> results(tables_->size());
+    auto compare_share = [&](const std::vector<std::size_t>& tables, replay::PgSession& db) {
+      for (std::size_t t : tables) results[t] = compare_table(t, db);
+    };
+    std::exception_ptr failed;
+    std::thread other;
+    if (!share[1].empty())
+      other = std::thread([&] {
+        try {
+          replay::PgSession db(config_.database(config_.audit_database).connect_info());
+          db.exec(pg::kCanonicalOutputSql, {}, "setting the session's output format");
+          compare_share(share[1], db);
+        } catch (...) {
+          failed = std::current_exception();
+        }
+      });
+    try {
+      compare_share(share[0], db_);
+    } catch (...) {
+      if (other.joinable()) other.join();
+      throw;
+    }
+    if (other.joinable()) other.join();
+    if (failed) std::rethrow_exception(failed);
+    for (std::size_t t = 0; t < results.size(); ++t) {  // in table order: the same findings every run
+      for (Candidate& c : results[t].found) candidates_[{t, c.key}] = std::move(c);
+      if (results[t].read_whole) untouched_keys_[t] = std::move(results[t].untouched);
     }
   }
 
@@ -317,6 +327,52 @@ class LostSearch {
     std::vector<uint32_t> events;
   };
 
+  /// compare_touched's findings in one table, and when it read the table whole, the keys of the
+  /// live rows the logs did not touch (sorted: read_backup looks them up instead of reading them).
+  struct TableComparison {
+    std::vector<Candidate> found;
+    bool read_whole = false;
+    std::vector<std::string> untouched;
+  };
+
+  /// One table's touched rows against the live ones, on `db`. A table whose touched rows are a
+  /// large part of it is read whole, in one COPY (about five times cheaper per row for the server
+  /// than looking rows up by key); other tables by key.
+  TableComparison compare_table(std::size_t t, replay::PgSession& db) const {
+    TableComparison result;
+    const auto& rows = fold_->rows(t);
+    std::size_t expected = std::count_if(rows.begin(), rows.end(), [](const auto& r) { return r.second.exists; });
+    std::vector<const ModelRow*> found;  // sorted at the end: no node per row
+    found.reserve(expected);
+    // whether the logs touched the live row (a row the logs deleted is absent as logged)
+    auto on_live = [&](const std::string& key, const std::vector<std::string_view>& fields) {
+      auto row = rows.find(key);
+      if (row == rows.end()) return false;
+      if (!row->second.exists) return true;
+      judge_live(t, key, row->second, fields, result.found);
+      found.push_back(&row->second);
+      return true;
+    };
+    if (expected * kWholeTableShare >= estimated_rows(t, db)) {
+      result.read_whole = true;
+      read_live_table(t, db, [&](const std::string& key, const std::vector<std::string_view>& fields) {
+        if (!on_live(key, fields)) result.untouched.push_back(key);
+      });
+      std::sort(result.untouched.begin(), result.untouched.end());
+    } else {
+      std::vector<std::string> keys;
+      for (const auto& [key, row] : rows)
+        if (row.exists) keys.push_back(key);
+      read_live_rows(t, db, keys, on_live);
+    }
+    if (found.size() == expected) return result;  // every row the logs say exists is there
+    std::sort(found.begin(), found.end());
+    for (const auto& [key, row] : rows)
+      if (row.exists && !std::binary_search(found.begin(), found.end(), &row))
+        result.found.push_back(Candidate{t, key, "missing", &row, {}, {}, {}});
+    return result;
+  }
+
   /// The events after the snapshot, mapped, in chunks (the producer's side of read_logs).
   void map_events(replay::AuditEventSource& events, const Handoff<MappedChunk>::Push& push,
                   Spares<MappedChunk>& spares) {
@@ -368,19 +424,19 @@ class LostSearch {
   using LiveRow = std::function<void(const std::string& key, const std::vector<std::string_view>& fields)>;
 
   /// The planner's estimate of a table's rows; SIZE_MAX when never analyzed (then read by key).
-  std::size_t estimated_rows(std::size_t t) {
-    replay::PgResult r = db_.exec("SELECT reltuples::bigint FROM pg_class WHERE oid = $1::regclass",
-                                  {(*tables_)[t].target->quoted()}, "estimating the rows of a table");
+  std::size_t estimated_rows(std::size_t t, replay::PgSession& db) const {
+    replay::PgResult r = db.exec("SELECT reltuples::bigint FROM pg_class WHERE oid = $1::regclass",
+                                 {(*tables_)[t].target->quoted()}, "estimating the rows of a table");
     long long rows = PQntuples(r.get()) ? std::stoll(PQgetvalue(r.get(), 0, 0)) : -1;
     return rows < 0 ? SIZE_MAX : static_cast<std::size_t>(rows);
   }
 
   /// Every row of table `t`, in COPY text, handed to `on_row` with its key.
-  void read_live_table(std::size_t t, const LiveRow& on_row) {
+  void read_live_table(std::size_t t, replay::PgSession& db, const LiveRow& on_row) const {
     const verify::rows::Table& table = (*tables_)[t];
     std::string columns = pg::quote_ident_list(table.shape.columns);
     std::vector<std::string_view> fields;
-    db_.copy_out(
+    db.copy_out(
         "COPY (SELECT " + columns + " FROM " + table.target->quoted() + ") TO STDOUT",
         [&](const char* line, std::size_t size) {
           verify::rows::split_field_views({line, size}, fields);
@@ -391,11 +447,12 @@ class LostSearch {
   }
 
   /// The rows of table `t` with these keys, looked up by key, handed to `on_row` in COPY text.
-  void read_live_rows(std::size_t t, const std::vector<std::string>& keys, const LiveRow& on_row) {
+  void read_live_rows(std::size_t t, replay::PgSession& db, const std::vector<std::string>& keys,
+                      const LiveRow& on_row) const {
     const verify::rows::Table& table = (*tables_)[t];
     std::vector<std::string> texts;
     std::vector<std::string_view> fields;
-    verify::rows::for_each_row(db_, table, "", keys, kRowsPerQuery, [&](const PGresult* r, int i) {
+    verify::rows::for_each_row(db, table, "", keys, kRowsPerQuery, [&](const PGresult* r, int i) {
       texts.resize(static_cast<std::size_t>(PQnfields(r)));
       fields.resize(texts.size());
       for (std::size_t c = 0; c < texts.size(); ++c) {
@@ -406,9 +463,9 @@ class LostSearch {
     });
   }
 
-  /// A touched row the database holds: changed when a logged column differs.
-  void judge_live(std::size_t t, const std::string& key, const ModelRow& row,
-                  const std::vector<std::string_view>& live) {
+  /// A touched row the database holds: changed (added to `found`) when a logged column differs.
+  void judge_live(std::size_t t, const std::string& key, const ModelRow& row, const std::vector<std::string_view>& live,
+                  std::vector<Candidate>& found) const {
     std::vector<std::size_t> differing;
     for (std::size_t c = 0; c < row.fields.size(); ++c) {
       if (row.mark(c).origin != Origin::logged) continue;
@@ -417,8 +474,8 @@ class LostSearch {
       if (!same) differing.push_back(c);
     }
     if (differing.empty()) return;
-    candidates_[{t, key}] =
-        Candidate{t, key, "changed", &row, {}, differing, std::vector<std::string>(live.begin(), live.end())};
+    found.push_back(
+        Candidate{t, key, "changed", &row, {}, differing, std::vector<std::string>(live.begin(), live.end())});
   }
 
   /// A COPY block of table `t` begins: where its columns go, where its key is, and the live keys.
