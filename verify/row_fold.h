@@ -6,14 +6,12 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <exception>
 #include <functional>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
@@ -27,6 +25,7 @@
 #include "replay/mapping/mapping.h"
 #include "src/error.h"
 #include "src/util/interrupt.h"
+#include "src/util/run_beside.h"
 #include "verify/row_fields.h"
 #include "verify/row_map.h"
 #include "verify/table_checksum.h"
@@ -375,22 +374,7 @@ class Fold {
     // The values whose rendering follows from their text, in place: the rows split over two
     // threads (each row is one thread's; local_rendering reads nothing that changes).
     std::vector<std::pair<std::size_t, ModelRow*>> asked[2];
-    std::exception_ptr failed;
-    std::thread other([&] {
-      try {
-        render_locally(renderer, 1, asked[1]);
-      } catch (...) {
-        failed = std::current_exception();
-      }
-    });
-    try {
-      render_locally(renderer, 0, asked[0]);
-    } catch (...) {
-      other.join();
-      throw;
-    }
-    other.join();
-    if (failed) std::rethrow_exception(failed);
+    run_beside([&] { render_locally(renderer, 1, asked[1]); }, [&] { render_locally(renderer, 0, asked[0]); });
     // The others, asked of PostgreSQL `per_render` values at a time at most.
     std::vector<std::pair<std::size_t, ModelRow*>> batch;
     std::size_t values = 0;
@@ -435,8 +419,7 @@ class Fold {
     std::size_t t = c.table;
     auto key = key_of(c, tables_, renderer);
     if (!key) return;  // a key PostgreSQL cannot take: the event was refused
-    auto [entry_at, fresh] =
-        row_of(t, *key, c.key_rendered ? c.row_hash : RowMap<ModelRow>::hash_of(*key), text_bytes(c));
+    auto [entry_at, fresh] = row_of(t, *key, c.key_rendered ? c.row_hash : RowMap<ModelRow>::hash_of(*key), c);
     RowEntry& entry = *entry_at;
     ModelRow& row = entry.second;
     row.last_event = event_;
@@ -495,12 +478,12 @@ class Fold {
   using RowEntry = RowMap<ModelRow>::value_type;
 
   /// The row of `key`, and whether it was added now (all its columns NULL and unknown), with room
-  /// for `room` bytes of values.
-  std::pair<RowEntry*, bool> row_of(std::size_t t, const std::string& key, uint64_t hash, std::size_t room) {
+  /// for the values of `c`, the change about to fill it.
+  std::pair<RowEntry*, bool> row_of(std::size_t t, const std::string& key, uint64_t hash, const FoldChange& c) {
     auto [it, inserted] = rows_[t].try_emplace(key, hash);
     if (inserted) {
       std::size_t n = tables_[t].shape.columns.size();
-      it->second.fields = RowFields<ColumnMark>(n, kNull, ColumnMark(), room);
+      it->second.fields = RowFields<ColumnMark>(n, kNull, ColumnMark(), text_bytes(c));
       if (unknown_baseline_) it->second.exists = it->second.existed_before = it->second.assumed = true;
     }
     return {&*it, inserted};

@@ -6,11 +6,9 @@
 #include "src/ops/lost.h"
 
 #include <algorithm>
-#include <exception>
 #include <map>
 #include <set>
 #include <string_view>
-#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -27,6 +25,7 @@
 #include "src/util/handoff.h"
 #include "src/util/interrupt.h"
 #include "src/util/pause_point.h"
+#include "src/util/run_beside.h"
 #include "verify/row_fold.h"
 
 namespace auditpitr::ops {
@@ -202,11 +201,13 @@ class LostSearch {
   /// reading and the client's judging of one table at a time left a core idle): each table, the
   /// largest first, to the thread with fewer touched rows so far (the same share every run).
   void compare_touched() {
-    std::vector<std::size_t> order;  // the tables with rows the logs say exist, the largest first
+    std::vector<std::size_t> order;                      // the tables with rows the logs say exist, the largest first
+    std::vector<std::size_t> expected(tables_->size());  // per table, the rows the logs say exist
     for (std::size_t t = 0; t < tables_->size(); ++t) {
       auto& rows = fold_->rows(t);
       report_.touched_rows += rows.size();
-      if (std::any_of(rows.begin(), rows.end(), [](const auto& r) { return r.second.exists; })) order.push_back(t);
+      expected[t] = std::count_if(rows.begin(), rows.end(), [](const auto& r) { return r.second.exists; });
+      if (expected[t] > 0) order.push_back(t);
     }
     std::stable_sort(order.begin(), order.end(),
                      [&](std::size_t a, std::size_t b) { return fold_->rows(a).size() > fold_->rows(b).size(); });
@@ -219,28 +220,16 @@ class LostSearch {
     }
     std::vector<TableComparison> results(tables_->size());
     auto compare_share = [&](const std::vector<std::size_t>& tables, replay::PgSession& db) {
-      for (std::size_t t : tables) results[t] = compare_table(t, db);
+      for (std::size_t t : tables) results[t] = compare_table(t, expected[t], db);
     };
-    std::exception_ptr failed;
-    std::thread other;
-    if (!share[1].empty())
-      other = std::thread([&] {
-        try {
+    run_beside(
+        [&] {
+          if (share[1].empty()) return;
           replay::PgSession db(config_.database(config_.audit_database).connect_info());
           db.exec(pg::kCanonicalOutputSql, {}, "setting the session's output format");
           compare_share(share[1], db);
-        } catch (...) {
-          failed = std::current_exception();
-        }
-      });
-    try {
-      compare_share(share[0], db_);
-    } catch (...) {
-      if (other.joinable()) other.join();
-      throw;
-    }
-    if (other.joinable()) other.join();
-    if (failed) std::rethrow_exception(failed);
+        },
+        [&] { compare_share(share[0], db_); });
     for (std::size_t t = 0; t < results.size(); ++t) {  // in table order: the same findings every run
       for (Candidate& c : results[t].found) candidates_[{t, c.key}] = std::move(c);
       if (results[t].read_whole) untouched_keys_[t] = std::move(results[t].untouched);
@@ -335,13 +324,12 @@ class LostSearch {
     std::vector<std::string> untouched;
   };
 
-  /// One table's touched rows against the live ones, on `db`. A table whose touched rows are a
-  /// large part of it is read whole, in one COPY (about five times cheaper per row for the server
-  /// than looking rows up by key); other tables by key.
-  TableComparison compare_table(std::size_t t, replay::PgSession& db) const {
+  /// One table's touched rows against the live ones, on `db`; `expected` of them exist by the logs.
+  /// A table whose touched rows are a large part of it is read whole, in one COPY (about five
+  /// times cheaper per row for the server than looking rows up by key); other tables by key.
+  TableComparison compare_table(std::size_t t, std::size_t expected, replay::PgSession& db) const {
     TableComparison result;
     const auto& rows = fold_->rows(t);
-    std::size_t expected = std::count_if(rows.begin(), rows.end(), [](const auto& r) { return r.second.exists; });
     std::vector<const ModelRow*> found;  // sorted at the end: no node per row
     found.reserve(expected);
     // whether the logs touched the live row (a row the logs deleted is absent as logged)
