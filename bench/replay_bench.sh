@@ -10,10 +10,15 @@
 #   replay_db  auditpitr replay --from BACKUP_TIME --to LAST_EVENT --into replay_db.
 # Both results are compared with the truth, table by table (row count and md5 of every row's text in
 # id order), and the events/s of both and their ratio are printed. Exit 3 when a result differs.
+# It also measures the server's floor for this window: the rows the window leaves changed, taken
+# from truth_db, written into a fourth copy set-based from COPY staging tables in one transaction
+# (each row written once, no checks), and into a fifth with each table's rows read first, as an
+# applier that checks the events' expectations must; it prints the floor against the 20x target's
+# budget (the peer's time / 20): no applier takes less time than the server's own writes.
 # The foreign-key columns the cascades follow get indexes, as a DBA would add (gorm creates none):
 # without them every cascade is a sequential scan, for both sides alike.
 # Usage: bench/replay_bench.sh [EVENTS] [MB]   (default 200000 events, a database of about 50 MB of rows)
-# AUDITPITR_BASELINE=/path/to/an/earlier/auditpitr also times that binary on a fourth copy, in the
+# AUDITPITR_BASELINE=/path/to/an/earlier/auditpitr also times that binary on a sixth copy, in the
 # same run (the machine's load changes from one run to the next: compare within a run).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,7 +37,7 @@ work=$BENCH_WORK config=$BENCH_CONFIG stamp=$BENCH_STAMP backup_time=$BENCH_BACK
 for f in create update delete; do echo "  $f.log: $(wc -l <"$work/audit/$f.log") lines, $(du -h "$work/audit/$f.log" | cut -f1)"; done
 
 baseline=${AUDITPITR_BASELINE:-}   # another auditpitr binary (an earlier build) timed in the same run
-dbs="truth_db peer_db replay_db"
+dbs="truth_db peer_db replay_db floor_db floor_read_db"
 [ -n "$baseline" ] && dbs="$dbs baseline_db"
 for db in $dbs; do
   "$auditpitr" -c "$config" restore "$stamp" --db bench --into "$db" >/dev/null
@@ -46,11 +51,20 @@ logs="$(q "$work/audit/create.log") $(q "$work/audit/update.log") $(q "$work/aud
 timed peer "jq -s -r -f $(q "$root/bench/replay_peer.jq") $logs | psql -Xq -1 -v ON_ERROR_STOP=1 -d peer_db -f -"
 echo "peer (jq -s sort_by(.time) | SQL text | psql -1): $peer_s s"
 
+# Per table of the application, the rows inserted, updated and deleted in a database so far (the
+# statistics of the sessions that ended), a "table count" line each, sorted.
+row_writes() {
+  psql -XAtq -F ' ' -d "$1" -c "SELECT relname, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_user_tables
+    WHERE schemaname <> 'auditpitr' ORDER BY 1"
+}
 replay_ran=false
 if "$auditpitr" --help | grep -q '^  replay '; then
+  row_writes replay_db >"$work/writes.before"
   timed replay "$(q "$auditpitr") -c $(q "$config") replay --from $backup_time --to $last_event --into replay_db \
     --json >$(q "$work/replay.json")"
-  echo "auditpitr replay: $replay_s s, peak RSS $((replay_rss / 1024)) MB"
+  row_writes replay_db | join "$work/writes.before" - | awk '{print $1, $3 - $2}' >"$work/writes.replay"
+  replay_writes=$(awk '{n += $2} END {print n}' "$work/writes.replay")
+  echo "auditpitr replay: $replay_s s, peak RSS $((replay_rss / 1024)) MB, $replay_writes row writes"
   replay_ran=true
 else
   echo "auditpitr replay: not in this build yet ('$auditpitr --help' lists no replay); its run is skipped"
@@ -74,7 +88,58 @@ compare() {
     fi
   done
 }
+# The floor's rows: per table, the ids of the rows truth_db holds new or changed against the backup
+# (floor_db, before it is written) in $dir/TABLE.ids and those rows in $dir/TABLE.rows (COPY text).
+floor_dir=$work/floor
+bench_floor_rows() {
+  local dir=$floor_dir table
+  mkdir -p "$dir"
+  # each row's id and md5, sorted as comm wants them
+  row_digests() { psql -XAtq -d "$1" -c "COPY (SELECT id, md5(t::text) FROM $2 t) TO STDOUT" | sort; }
+  for table in $tables; do
+    row_digests truth_db "$table" >"$dir/$table.truth"
+    row_digests floor_db "$table" >"$dir/$table.base"
+    comm -23 "$dir/$table.truth" "$dir/$table.base" | cut -f1 >"$dir/$table.ids"
+    psql -Xq -d truth_db >/dev/null <<SQL
+CREATE TEMP TABLE ids (id bigint);
+\\copy ids FROM '$dir/$table.ids'
+\\copy (SELECT t.* FROM $table t WHERE id IN (SELECT id FROM ids)) TO '$dir/$table.rows'
+SQL
+    # gorm's deletes are soft: a row the backup holds and the truth lacks would need a real delete,
+    # which the floor does not write (and the comparison with the truth would then fail)
+    [ "$(comm -13 <(cut -f1 "$dir/$table.truth") <(cut -f1 "$dir/$table.base") | wc -l)" = 0 ] ||
+      echo "  floor: $table lost rows to a real delete; the floor leaves them"
+  done
+  floor_rows=$(cat "$dir"/*.ids | wc -l)
+}
+# The floor's script: one transaction, per table (parents first) the rows COPY'd into a staging
+# table and upserted, every column set. With "read", each table's rows as they are are read first
+# (what an applier must know before it can check the events' expectations).
+bench_floor_script() {
+  local table columns sets
+  echo "BEGIN;"
+  for table in $tables; do
+    columns=$(psql -XAtq -d truth_db -c "SELECT string_agg(quote_ident(attname), ',' ORDER BY attnum) FROM pg_attribute
+      WHERE attrelid = '$table'::regclass AND attnum > 0 AND NOT attisdropped")
+    sets=$(echo "$columns" | tr ',' '\n' | grep -vx id | sed 's/.*/& = EXCLUDED.&/' | paste -sd, -)
+    echo "CREATE TEMP TABLE staged_$table (LIKE $table) ON COMMIT DROP;"
+    echo "\\copy staged_$table FROM '$floor_dir/$table.rows'"
+    [ "$1" = read ] && echo "\\copy (SELECT t.* FROM $table t JOIN staged_$table USING (id)) TO '/dev/null'"
+    echo "INSERT INTO $table SELECT * FROM staged_$table ON CONFLICT (id) DO UPDATE SET $sets;"
+  done
+  echo "COMMIT;"
+}
+bench_floor_rows
+bench_floor_script write >"$floor_dir/write.sql"
+bench_floor_script read >"$floor_dir/read.sql"
+timed floor "psql -Xq -v ON_ERROR_STOP=1 -d floor_db -f $(q "$floor_dir/write.sql")"
+timed floor_read "psql -Xq -v ON_ERROR_STOP=1 -d floor_read_db -f $(q "$floor_dir/read.sql")"
+echo "server's floor: the $floor_rows rows the window leaves changed, upserted from COPY staging in one" \
+  "transaction: $floor_s s; with the rows read first: $floor_read_s s"
+
 compare peer_db
+compare floor_db
+compare floor_read_db
 $replay_ran && compare replay_db
 [ -n "$baseline" ] && compare baseline_db
 [ $differs = 0 ] && echo "results: every table equal to the truth (row counts and md5 of all rows)"
@@ -84,8 +149,14 @@ echo
 echo "summary: $events events, database $BENCH_DB_SIZE"
 echo "  peer (jq + psql):  $peer_s s, $(rate "$peer_s") events/s"
 if $replay_ran; then
-  echo "  auditpitr replay:  $replay_s s, $(rate "$replay_s") events/s, peak RSS $((replay_rss / 1024)) MB"
+  echo "  auditpitr replay:  $replay_s s, $(rate "$replay_s") events/s, peak RSS $((replay_rss / 1024)) MB," \
+    "$replay_writes row writes"
+  echo "  row writes by table, replay / the floor's rows:" \
+    "$(while read -r table n; do printf ' %s %s/%s' "$table" "$n" "$(wc -l <"$floor_dir/$table.ids")"; done <"$work/writes.replay")"
   echo "  ratio peer/auditpitr: $(echo "$peer_s $replay_s" | awk '{printf "%.1f", $1 / $2}')x (target >= 20x, >= 50000 events/s)"
 fi
+echo "  server's floor:    $floor_s s for $floor_rows rows ($floor_read_s s with them read first);" \
+  "the 20x budget (peer / 20): $(echo "$peer_s" | awk '{printf "%.2f", $1 / 20}') s;" \
+  "floor / budget: $(echo "$floor_s $peer_s" | awk '{printf "%.2f", $1 / ($2 / 20)}')"
 [ -n "$baseline" ] && echo "  baseline replay:   $baseline_s s, $(rate "$baseline_s") events/s, peak RSS $((baseline_rss / 1024)) MB"
 exit $((differs * 3))
