@@ -74,7 +74,10 @@ int main(int argc, char** argv) {
     if (!cli::parse_command_line(app, global, argc, argv)) return 0;  // --help or --version
     // lost's fold grows the heap by hundreds of megabytes; the other commands would only pay the
     // second start (about 20 ms) for nothing.
-    if (app.got_subcommand("lost")) use_huge_page_heap(argv);
+    if (app.got_subcommand("lost")) {
+      use_huge_page_heap(argv);
+      keep_freed_heap();
+    }
     return action ? action() : 0;
   } catch (const Error& e) {
     return report(e, global.verbose, json);

@@ -1,5 +1,6 @@
 #include "src/util/huge_pages.h"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -33,6 +34,13 @@ void use_huge_page_heap(char** argv) {
   if (setenv(kTunables, kHugePageHeap, 1) != 0) return;
   execv("/proc/self/exe", argv);
   unsetenv(kTunables);  // exec failed: go on with the usual heap
+}
+
+void keep_freed_heap() {
+  constexpr int kLargestHeapBlock = 32 << 20;  // glibc's upper limit for M_MMAP_THRESHOLD on 64 bits
+  constexpr int kNeverTrim = 1 << 30;
+  mallopt(M_MMAP_THRESHOLD, kLargestHeapBlock);
+  mallopt(M_TRIM_THRESHOLD, kNeverTrim);
 }
 
 }  // namespace auditpitr
