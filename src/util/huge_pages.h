@@ -19,8 +19,8 @@ void use_huge_page_heap(char** argv);
 /// the heap instead of mappings of their own, and freed memory at the heap's top is not returned
 /// to the kernel. lost's fold frees and allocates large buffers again and again (chunks of mapped
 /// events, grown vectors); each time glibc returned them, the next allocation faulted their pages
-/// in again, as huge pages. Over 1 GB of logs, 6 runs of 14 spent 1.7-2.3 s of system time instead
-/// of 0.9-1.1 s and took 0.7-1.3 s longer; with this, none of 20 (and no other change: the same
+/// in again, as huge pages. Over 1 GB of logs, 7 runs of 20 spent 1.7-2.3 s of system time instead
+/// of 0.9-1.2 s and took 0.7-1.3 s longer; with this, 1 of 30 (and no other change: the same
 /// median time). For lost only, after use_huge_page_heap; its peak memory grows 4%.
 void keep_freed_heap();
 
