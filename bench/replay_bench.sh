@@ -3,16 +3,18 @@
 # after the backup are generated in the application's exact log format (build/bench/replay_workload:
 # creates, updates, bulk reorders, soft deletes with cascades; titles with quotes, backslashes and
 # accents), together with the same changes as plain SQL from the generator's own model of the rows
-# (the truth). Three copies are restored from the one backup:
+# (the truth). Copies are restored from the one backup:
 #   truth_db   the generator's SQL applied: the true final state;
 #   peer_db    the guide's procedure: jq -s sort_by(.time) over the three logs, one SQL statement per
 #              row change (bench/replay_peer.jq), piped into psql in one transaction;
-#   replay_db  auditpitr replay --from BACKUP_TIME --to LAST_EVENT --into replay_db.
-# Both results are compared with the truth, table by table (row count and md5 of every row's text in
-# id order), and the events/s of both and their ratio are printed. Exit 3 when a result differs.
+#   replay_db  auditpitr replay --from BACKUP_TIME --to LAST_EVENT --into replay_db (its row writes
+#              per table counted from pg_stat_user_tables);
+#   floor_db, floor_read_db   the server's floor (below).
+# The results are compared with the truth, table by table (row count and md5 of every row's text in
+# id order), and the events/s of peer and replay and their ratio are printed. Exit 3 when a result differs.
 # It also measures the server's floor for this window: the rows the window leaves changed, taken
-# from truth_db, written into a fourth copy set-based from COPY staging tables in one transaction
-# (each row written once, no checks), and into a fifth with each table's rows read first, as an
+# from truth_db, written into floor_db set-based from COPY staging tables in one transaction
+# (each row written once, no checks), and into floor_read_db with each table's rows read first, as an
 # applier that checks the events' expectations must; it prints the floor against the 20x target's
 # budget (the peer's time / 20): no applier takes less time than the server's own writes.
 # The foreign-key columns the cascades follow get indexes, as a DBA would add (gorm creates none):
