@@ -110,7 +110,10 @@ std::vector<TargetTable> read_target_tables(PgSession& session) {
     SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), t.typcategory = 'A',
       t.typname IN ('json', 'jsonb'),
       (SELECT k.ord FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
-        WHERE i.indrelid = c.oid AND i.indisprimary AND k.attnum = a.attnum)
+        WHERE i.indrelid = c.oid AND i.indisprimary AND k.attnum = a.attnum),
+      a.attnotnull, a.atthasdef,
+      (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d WHERE d.adrelid = c.oid AND d.adnum = a.attnum),
+      EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'c')
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
       JOIN pg_type t ON t.oid = a.atttypid
@@ -134,8 +137,10 @@ std::vector<TargetTable> read_target_tables(PgSession& session) {
       tables.back().name = name;
     }
     std::string column = PQgetvalue(res, row, 2);
-    tables.back().columns.push_back({column, PQgetvalue(res, row, 3), std::string(PQgetvalue(res, row, 4)) == "t",
-                                     std::string(PQgetvalue(res, row, 5)) == "t"});
+    auto flag = [&](int field) { return std::string(PQgetvalue(res, row, field)) == "t"; };
+    tables.back().columns.push_back(
+        {column, PQgetvalue(res, row, 3), flag(4), flag(5), flag(7), flag(8), PQgetvalue(res, row, 9)});
+    tables.back().has_checks = flag(10);
     if (!PQgetisnull(res, row, 6)) key.emplace_back(std::stol(PQgetvalue(res, row, 6)), column);
   }
   if (!tables.empty()) finish_key();

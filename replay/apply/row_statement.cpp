@@ -15,14 +15,13 @@ using pg::quote_ident;
 
 Conversion conversion_of(const TargetColumn& column, const Value& value) { return conversion_of(column, value.kind); }
 
-/// Creation timestamps keep the existing row's value when an insert meets an existing key.
+}  // namespace
+
 bool is_creation_stamp(const ColumnValue& value) {
   return value.origin == ValueOrigin::event_time && value.column == "created_at";
 }
 
-// "character varying(255)" -> "character varying", "timestamp(3) with time zone" -> "timestamp
-// with time zone", "numeric(10,2)[]" -> "numeric[]": format_type()'s text without the modifier
-// (quoted names are kept whole).
+// format_type()'s text without the modifier; quoted names are kept whole.
 std::string base_type_of(const std::string& type) {
   std::string out;
   bool quoted = false;
@@ -42,6 +41,8 @@ std::string base_type_of(const std::string& type) {
   while (!out.empty() && out.back() == ' ') out.pop_back();
   return out;
 }
+
+namespace {
 
 class Builder {
  public:

@@ -29,6 +29,14 @@ Conversion conversion_of(const TargetColumn& column, Value::Kind kind);
 /// logged value of `kind` into `column`'s type, explicitly cast (docs/replay.md, "Values").
 std::string typed_value_sql(const TargetColumn& column, Value::Kind kind, const std::string& text);
 
+/// Creation timestamps (created_at from the event time) keep the existing row's value when an
+/// insert meets an existing key.
+bool is_creation_stamp(const ColumnValue& value);
+
+/// A column type as format_type() prints it, without its modifier: "character varying(255)" ->
+/// "character varying", "numeric(10,2)[]" -> "numeric[]".
+std::string base_type_of(const std::string& type);
+
 /// The values bound to a change's statement, in placeholder order: key values, set values, expect
 /// values (not for inserts: nothing is compared), then the event time when the change cascades
 /// (the deletion time of the children). nullopt is SQL NULL.

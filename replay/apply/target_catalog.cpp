@@ -35,4 +35,10 @@ const TargetTable& TargetCatalog::table(const std::string& name) const {
   return it->second;
 }
 
+const TargetTable* TargetCatalog::find_qualified(const std::string& qualified_name) const {
+  for (const auto& [name, t] : tables_)
+    if (t.qualified_name() == qualified_name) return &t;
+  return nullptr;
+}
+
 }  // namespace auditpitr::replay

@@ -14,6 +14,9 @@ struct TargetColumn {
   std::string type;       ///< format_type(): "bigint", "text[]", "timestamp with time zone"
   bool is_array = false;  ///< a logged JSON array becomes this array
   bool is_json = false;   ///< json or jsonb: a logged string becomes a JSON string
+  bool not_null = false;
+  bool has_default = false;
+  std::string default_sql;  ///< pg_get_expr() of the default, "" when there is none
 };
 
 struct TargetTable {
@@ -32,6 +35,8 @@ struct TargetTable {
   /// False when a foreign key from or to this table is of another kind (several columns): the
   /// batch order (batch_order.h) then cannot see which rows it ties together.
   bool plain_references = true;
+  /// The table has a CHECK constraint (the fold, fold_sink.h, cannot see what it refuses).
+  bool has_checks = false;
 
   /// nullptr when the table has no such column.
   const TargetColumn* column(const std::string& name) const;
@@ -48,6 +53,8 @@ class TargetCatalog {
   explicit TargetCatalog(std::vector<TargetTable> tables);
   /// Usage Error naming the table when the database has none of that name.
   const TargetTable& table(const std::string& name) const;
+  /// By schema.name (TargetTable::qualified_name()); nullptr when the catalog does not hold it.
+  const TargetTable* find_qualified(const std::string& qualified_name) const;
 
  private:
   std::map<std::string, TargetTable> tables_;

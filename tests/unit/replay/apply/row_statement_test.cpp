@@ -12,9 +12,9 @@ namespace {
 replay::TargetCatalog catalog() {
   replay::TargetTable t{"public", "portfolios", {}, {"id"}, "deleted_at"};
   for (const char* c : {"id", "title", "owner_id", "created_at", "updated_at", "deleted_at"})
-    t.columns.push_back({c, std::string(c) == "id" ? "bigint" : "text", false, false});
+    t.columns.push_back({c, std::string(c) == "id" ? "bigint" : "text", false, false, false, false, ""});
   replay::TargetTable odd{
-      "public", "we\"ird", {{"id", "bigint", false, false}, {"tags", "text[]", true, false}}, {"id"}, ""};
+      "public", "we\"ird", {{"id", "bigint", false, false, false, false, ""}, {"tags", "text[]", true, false, false, false, ""}}, {"id"}, ""};
   return replay::TargetCatalog({t, odd});
 }
 
