@@ -15,7 +15,8 @@ struct ReplayArgs {
   std::vector<std::string> tables, users;
   bool dry_run = false;
   std::string on_conflict = "skip";
-  int batch = 5000;
+  int batch = static_cast<int>(ops::kDefaultBatchEvents);
+  bool no_fold = false;
 };
 
 int run_replay(const GlobalOptions& global, const ReplayArgs& args) {
@@ -33,6 +34,7 @@ int run_replay(const GlobalOptions& global, const ReplayArgs& args) {
     throw usage_error("--dry-run and --sql do not go together", "--sql applies nothing anyway");
   options.on_conflict = args.on_conflict == "fail" ? replay::ConflictPolicy::fail : replay::ConflictPolicy::skip;
   options.batch_events = static_cast<std::size_t>(args.batch);
+  options.fold = !args.no_fold;
   options.count_first = ::isatty(2) != 0;
   Output out(args.json);
   ops::ReplayReport report = ops::run_replay(config, options, reporter_for(out));
@@ -73,6 +75,9 @@ void add_replay_command(CLI::App& app, const GlobalOptions& global, Action& acti
       ->capture_default_str()
       ->check(CLI::IsMember({"skip", "fail"}));
   cmd->add_option("--batch", args->batch, "events per transaction")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_flag("--no-fold", args->no_fold,
+                "apply every change with its own statement instead of each row's net change (slower; the same "
+                "result: for comparison)");
   cmd->add_flag("--json", args->json, "print one JSON object");
   cmd->callback([&global, &action, args] { action = [&global, args] { return run_replay(global, *args); }; });
 }

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "replay/apply/fold_sink.h"
 #include "replay/apply/pg_sink.h"
 #include "replay/apply/replay_state.h"
 #include "replay/apply/script_sink.h"
@@ -177,9 +178,14 @@ ReplayReport run_replay(const Config& config, const ReplayOptions& options, cons
       replay::create_replay_schema(session);
       replay::save_replay_window(session, {report.from, options.to, report.backup, {}, 0, false});
     }
-    replay::PgSink sink(session, catalog, options.dry_run);
+    replay::PgSink statements(session, catalog, options.dry_run);
+    replay::FoldSink fold(session, catalog, statements);
+    replay::ChangeSink& sink = options.fold ? static_cast<replay::ChangeSink&>(fold) : statements;
     report.summary = apply_all(*events, mapper, sink, apply, report.left_out.unread_files);
-    sink.finish();
+    statements.finish();
+    report.batches_folded = fold.folded_batches();
+    report.batches_not_folded = fold.declined_batches();
+    report.not_folded_because = fold.first_decline_reason();
     if (!options.dry_run) {
       replay::advance_key_sequences(session, tables);
       replay::mark_replay_finished(session);

@@ -15,6 +15,10 @@
 
 namespace auditpitr::ops {
 
+/// Events per batch: the fold (fold_sink.h) writes each row a batch changes once, so the larger
+/// the batch the fewer writes; memory grows with it (docs/replay.md, "The fold").
+constexpr std::size_t kDefaultBatchEvents = 100000;
+
 struct ReplayOptions {
   replay::TimePoint to;
   std::optional<replay::TimePoint> from;  ///< unset: from the restored backup (docs/replay.md)
@@ -24,7 +28,8 @@ struct ReplayOptions {
   bool dry_run = false;
   std::string sql_file;  ///< write a script instead of applying
   replay::ConflictPolicy on_conflict = replay::ConflictPolicy::skip;
-  std::size_t batch_events = 5000;
+  std::size_t batch_events = kDefaultBatchEvents;
+  bool fold = true;          ///< false: every change through its own statement (replay --no-fold)
   bool count_first = false;  ///< count the window's events first, for progress with a total (terminals)
 };
 
@@ -41,6 +46,8 @@ struct ReplayReport {
   std::optional<replay::ReplayPosition> resumed_after;
   replay::ApplySummary summary;
   LogsLeftOut left_out;  ///< unread log-like files; live files' lines still being written
+  uint64_t batches_folded = 0, batches_not_folded = 0;
+  std::string not_folded_because;  ///< the first batch's reason
   double elapsed_seconds = 0;
 };
 

@@ -139,6 +139,8 @@ std::string replay_json(const ReplayReport& r) {
   w.field("drift_count", s.drift).field("drift_in_margin_count", s.drift_in_margin);
   tables_json(w, s);
   records_json(w, s);
+  w.field("batches_folded", r.batches_folded).field("batches_not_folded", r.batches_not_folded);
+  w.field("not_folded_because", r.not_folded_because);
   w.field("elapsed_seconds", r.elapsed_seconds).field("events_per_second", per_second(r));
   w.end_object();
   return w.str();

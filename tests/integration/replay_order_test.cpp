@@ -19,8 +19,9 @@ namespace {
 class RandomWorkload {
  public:
   /// With `unknown_parents`, a few creations name a parent that never exists (refused: the batch is
-  /// applied again event by event).
-  RandomWorkload(unsigned seed, bool unknown_parents) : random_(seed), unknown_parents_(unknown_parents) {}
+  /// applied again event by event); with `bad_values`, a few positions are not numbers (refused too).
+  RandomWorkload(unsigned seed, bool unknown_parents, bool bad_values = false)
+      : random_(seed), unknown_parents_(unknown_parents), bad_values_(bad_values) {}
 
   std::vector<LogLine> lines(int count) {
     std::vector<LogLine> out;
@@ -62,8 +63,9 @@ class RandomWorkload {
         return {"CREATE_CATEGORY", time(),
                 "\"categoryID\":" + id(30) + ",\"portfolioID\":" + parent(14) + ",\"title\":\"c\"," + user()};
       case 5:
-        return {"UPDATE_CATEGORY_POSITION", time(),
-                "\"categoryID\":" + id(32) + ",\"oldPosition\":" + id(3) + ",\"newPosition\":" + id(9) + "," + user()};
+        return {
+            "UPDATE_CATEGORY_POSITION", time(),
+            "\"categoryID\":" + id(32) + ",\"oldPosition\":" + id(3) + ",\"newPosition\":" + position() + "," + user()};
       case 6: {
         std::string items;
         for (int k = 0; k < 4; ++k)
@@ -83,7 +85,9 @@ class RandomWorkload {
   }
 
   std::mt19937 random_;
-  bool unknown_parents_;
+  std::string position() { return bad_values_ && pick(30) == 0 ? "\"x\"" : id(9); }
+
+  bool unknown_parents_, bad_values_;
   int second_ = 0;
 };
 
@@ -93,7 +97,7 @@ std::string comparable(const std::string& report, const std::string& folder) {
   std::string line, out;
   while (std::getline(in, line)) {
     if (line.find("\"database\"") != std::string::npos || line.find("\"elapsed_seconds\"") != std::string::npos ||
-        line.find("\"events_per_second\"") != std::string::npos)
+        line.find("\"events_per_second\"") != std::string::npos || line.find("folded") != std::string::npos)
       continue;
     for (std::size_t at; (at = line.find(folder)) != std::string::npos;) line.replace(at, folder.size(), "<folder>");
     out += line + "\n";
@@ -103,24 +107,47 @@ std::string comparable(const std::string& report, const std::string& folder) {
 
 }  // namespace
 
-TEST_CASE("reordered batches give what replaying event by event gives, database and report", "[pg][replay]") {
-  for (unsigned seed : {1u, 2u, 3u, 4u}) {
+uint64_t json_count(const std::string& report, const std::string& key) {
+  std::size_t at = report.find("\"" + key + "\":");
+  return at == std::string::npos ? 0 : std::stoull(report.substr(at + key.size() + 3));
+}
+
+TEST_CASE("reordered and folded batches give what replaying event by event gives, database and report",
+          "[pg][replay]") {
+  for (unsigned seed : {1u, 2u, 3u, 4u, 5u}) {
     INFO("seed " << seed);
-    std::vector<LogLine> lines = RandomWorkload(seed, seed == 4).lines(400);
-    auto reordered = test::portfolio_database("replay_order_" + std::to_string(seed));
+    std::vector<LogLine> lines = RandomWorkload(seed, seed == 4, seed == 5).lines(400);
     auto one_by_one = test::portfolio_database("replay_order_ref_" + std::to_string(seed));
-    test::ReplayWorkspace ws(reordered, lines), ref_ws(one_by_one, lines);
+    test::ReplayWorkspace ref_ws(one_by_one, lines);
     const std::vector<std::string> window = {"--from", "2025-01-15T00:00:00Z", "--to", "2025-01-16T00:00:00Z",
                                              "--json"};
-    std::vector<std::string> batched = window, single = window;
-    batched.insert(batched.end(), {"--batch", "150"});
-    single.insert(single.end(), {"--batch", "1"});
-    auto r = ws.replay(batched);
+    std::vector<std::string> single = window;
+    single.insert(single.end(), {"--batch", "1", "--no-fold"});
     auto ref = ref_ws.replay(single);
-    INFO(r.err << ref.err);
-    REQUIRE(r.exit_code == 0);
+    INFO(ref.err);
     REQUIRE(ref.exit_code == 0);
-    CHECK(comparable(r.out, ws.path()) == comparable(ref.out, ref_ws.path()));
-    CHECK(test::compare(test::snapshot(reordered), test::snapshot(one_by_one)) == "");
+    // Reordered (set-based statements), folded in batches of 150, folded whole.
+    const std::vector<std::vector<std::string>> ways = {{"--batch", "150", "--no-fold"}, {"--batch", "150"}, {}};
+    for (std::size_t way = 0; way < ways.size(); ++way) {
+      INFO("way " << way);
+      auto db = test::portfolio_database("replay_order_" + std::to_string(seed) + "_" + std::to_string(way));
+      test::ReplayWorkspace ws(db, lines);
+      std::vector<std::string> args = window;
+      args.insert(args.end(), ways[way].begin(), ways[way].end());
+      auto r = ws.replay(args);
+      INFO(r.err);
+      std::size_t because = r.out.find("not_folded_because");
+      INFO((because == std::string::npos ? "" : r.out.substr(because, 120)));
+      REQUIRE(r.exit_code == 0);
+      CHECK(comparable(r.out, ws.path()) == comparable(ref.out, ref_ws.path()));
+      CHECK(test::compare(test::snapshot(db), test::snapshot(one_by_one)) == "");
+      if (way == 0) CHECK(json_count(r.out, "batches_folded") == 0);
+      // Unknown parents, positions that are not numbers: the database would refuse those events, so
+      // their batches are not folded.
+      bool refused = seed >= 4;
+      if (way > 0 && !refused) CHECK(json_count(r.out, "batches_not_folded") == 0);
+      if (way > 0) CHECK(json_count(r.out, "batches_folded") + json_count(r.out, "batches_not_folded") > 0);
+      if (way > 0 && refused) CHECK(json_count(r.out, "batches_not_folded") > 0);
+    }
   }
 }

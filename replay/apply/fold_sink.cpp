@@ -1,0 +1,730 @@
+// The fold follows row_statement.cpp's statements change by change, on rows held as text: the
+// database's text for values read, the logged text (with its kind) for values written, "not set"
+// for a new row's columns no change carried (their default). What it cannot know without the
+// database, whether two values are equal in the column's type and the text PostgreSQL prints for a
+// logged value, it asks in a few set-based queries at the end, inside a savepoint.
+#include "replay/apply/fold_sink.h"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <regex>
+#include <set>
+#include <tuple>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+
+#include "replay/apply/row_statement.h"
+#include "replay/log/time_parse.h"
+#include "src/error.h"
+#include "src/pg/connection.h"
+
+namespace auditpitr::replay {
+namespace {
+
+using pg::quote_ident;
+
+constexpr std::size_t kChunk = 20000;  // values per query: parameters stay a few MB
+
+/// Thrown inside the fold: the batch goes to PgSink, for this reason.
+struct Decline {
+  std::string reason;
+};
+
+enum class Source : uint8_t { unset, database, logged };
+
+struct Cell {
+  Source source = Source::unset;
+  Value value;  ///< database: kind string (null for NULL) and the database's text
+};
+
+struct Row {
+  uint32_t table = 0;
+  bool exists = false;  ///< now, in the fold
+  bool in_db = false;   ///< before the batch
+  std::string key;
+  std::vector<Cell> cells;
+  std::vector<bool> written;
+};
+
+struct FoldTable {
+  const TargetTable* target = nullptr;
+  std::string name;
+  std::size_t key_column = 0;
+  std::unordered_map<std::string, uint32_t> rows;
+  std::vector<std::pair<std::size_t, uint32_t>> references;  ///< column, parent table
+  /// Cascades' candidates: foreign key column -> parent key -> the rows holding that key before
+  /// the batch or set to it by the batch (a candidate is a child only while it holds it).
+  std::map<std::size_t, std::unordered_map<std::string, std::vector<uint32_t>>> children;
+  int depth = -1;  ///< parents first when writing
+
+  // A few columns: a scan beats hashing the name.
+  std::size_t column(const std::string& name_) const {
+    const auto& all = target->columns;
+    for (std::size_t i = 0; i < all.size(); ++i)
+      if (all[i].name.size() == name_.size() && all[i].name == name_) return i;
+    throw Decline{"table '" + name + "' has no column '" + name_ + "'"};
+  }
+  const TargetColumn& target_column(std::size_t i) const { return target->columns[i]; }
+};
+
+struct PendingCheck {
+  std::size_t outcome = 0, check = 0;
+  const TargetColumn* column = nullptr;
+  Cell old;
+  Value expected;
+};
+
+struct Validation {
+  const TargetColumn* column = nullptr;
+  Value::Kind kind = Value::Kind::string;
+  std::unordered_set<std::string> texts;
+};
+
+using DefaultCache = std::map<const TargetColumn*, std::optional<Value>>;
+
+bool integer_type(const std::string& type) { return type == "bigint" || type == "integer" || type == "smallint"; }
+
+/// Values that any column of this type takes as they are: nothing to ask the database.
+bool always_valid(const TargetColumn& column, const ColumnValue& v) {
+  if (v.value.is_null() || v.origin == ValueOrigin::event_time) return true;
+  Conversion conversion = conversion_of(column, v.value.kind);
+  if (conversion == Conversion::json_from_text) return true;
+  return conversion == Conversion::plain && (column.type == "text" || column.type == "character varying");
+}
+
+std::string text_array(const std::vector<std::optional<std::string>>& values) {
+  std::vector<const std::optional<std::string>*> pointers;
+  pointers.reserve(values.size());
+  for (const auto& v : values) pointers.push_back(&v);
+  return array_literal(pointers);
+}
+
+/// A column default that is a constant (a number, a quoted literal with a cast, true, false,
+/// NULL): its value. Anything else (now(), nextval()) is not evaluated: nullopt.
+std::optional<Value> constant_default(PgSession& session, const TargetColumn& column) {
+  static const std::regex literal(
+      R"(\(?-?[0-9]+(\.[0-9]+)?\)?|true|false|('([^']|'')*'|NULL)(::[a-z][a-z0-9_ ]*(\([0-9, ]+\))?(\[\])?)?)");
+  if (!std::regex_match(column.default_sql, literal)) return std::nullopt;
+  session.exec("SAVEPOINT auditpitr_default", {}, "reading a column default");
+  // The expression is the database's own (pg_get_expr), not text from a log.
+  PgResult r = session.try_exec("SELECT (" + column.default_sql + ")::text");
+  if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+    session.exec("ROLLBACK TO SAVEPOINT auditpitr_default", {}, "reading a column default");
+    return std::nullopt;
+  }
+  session.exec("RELEASE SAVEPOINT auditpitr_default", {}, "reading a column default");
+  auto text = first_value(r.get());
+  return text ? Value::of(Value::Kind::string, *text) : Value::null();
+}
+
+class Fold {
+ public:
+  Fold(PgSession& session, const TargetCatalog& catalog, DefaultCache& defaults)
+      : session_(session), catalog_(catalog), defaults_(defaults) {}
+
+  /// The outcomes of `changes` (checks still to compare), or Decline.
+  void run(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes) {
+    change_tables_.reserve(changes.size());
+    for (const RowChange* c : changes) change_tables_.push_back(admit(*c));
+    read_rows(changes);
+    outcomes.assign(changes.size(), ChangeOutcome{});
+    for (std::size_t i = 0; i < changes.size(); ++i) fold(*changes[i], outcomes[i], i);
+  }
+
+  /// Asks the database what the fold could not know; Decline when a value would be refused.
+  void compare(std::vector<ChangeOutcome>& outcomes) {
+    session_.exec("SAVEPOINT auditpitr_fold", {}, "folding the batch");
+    try {
+      validate();
+      compare_checks(outcomes);
+    } catch (const Decline&) {
+      session_.exec("ROLLBACK TO SAVEPOINT auditpitr_fold", {}, "folding the batch");
+      throw;
+    }
+    session_.exec("RELEASE SAVEPOINT auditpitr_fold", {}, "folding the batch");
+  }
+
+  /// Writes each changed row's net columns from COPY staging tables, parents' tables first, inside
+  /// a savepoint; Decline (the savepoint undone) when the database refuses a row or a row is not
+  /// where the fold expected it.
+  void write(uint64_t& stage_names) {
+    std::map<std::tuple<int, uint32_t, bool, std::string>, std::vector<uint32_t>> groups;
+    for (uint32_t r = 0; r < rows_.size(); ++r) {
+      const Row& row = rows_[r];
+      std::string mask;
+      bool any = false;
+      for (std::size_t i = 0; i < row.cells.size(); ++i) {
+        bool net = row.written[i] && i != tables_[row.table].key_column;
+        any = any || row.written[i];
+        mask += net ? static_cast<char>('0' + static_cast<int>(conversion_of(tables_[row.table].target_column(i),
+                                                                              row.cells[i].value.kind)))
+                    : '-';
+      }
+      if (any) groups[{tables_[row.table].depth, row.table, row.in_db, mask}].push_back(r);
+    }
+    session_.exec("SAVEPOINT auditpitr_fold_write", {}, "writing the batch");
+    try {
+      for (const auto& [id, rows] : groups) write_group(std::get<1>(id), std::get<2>(id), rows, ++stage_names);
+    } catch (const Decline&) {
+      session_.exec("ROLLBACK TO SAVEPOINT auditpitr_fold_write", {}, "writing the batch");
+      throw;
+    } catch (const Error&) {
+      if (PQstatus(session_.raw()) != CONNECTION_OK) throw;
+      session_.exec("ROLLBACK TO SAVEPOINT auditpitr_fold_write", {}, "writing the batch");
+      throw Decline{"the database refused a row's net change"};
+    }
+    session_.exec("RELEASE SAVEPOINT auditpitr_fold_write", {}, "writing the batch");
+  }
+
+ private:
+  // --- what the fold can follow -------------------------------------------------------------
+
+  uint32_t table_index(const std::string& name) { return table_index(catalog_.table(name)); }
+
+  uint32_t table_index(const TargetTable& t) {
+    auto it = by_target_.find(&t);
+    if (it != by_target_.end()) return it->second;
+    if (!t.set_based || !t.plain_references || t.has_checks)
+      throw Decline{"table '" + t.name + "' has another unique key, a trigger, a rule or a CHECK constraint"};
+    if (t.primary_key.size() != 1) throw Decline{"table '" + t.name + "' has no single-column primary key"};
+    uint32_t index = static_cast<uint32_t>(tables_.size());
+    by_target_[&t] = index;
+    tables_.emplace_back();
+    FoldTable& ft = tables_.back();
+    ft.target = &t;
+    ft.name = t.name;
+    ft.key_column = ft.column(t.primary_key[0]);
+    if (!integer_type(t.columns[ft.key_column].type))
+      throw Decline{"table '" + t.name + "' has a primary key that is not an integer"};
+    for (const auto& [column, parent] : t.references) {
+      std::size_t c = tables_[index].column(column);
+      const TargetTable* parent_table = catalog_.find_qualified(parent);
+      if (!parent_table) throw Decline{"a foreign key to table '" + parent + "', which replay does not know"};
+      uint32_t p = table_index(*parent_table);
+      tables_[index].references.emplace_back(c, p);
+    }
+    int depth = 0;
+    for (const auto& ref : tables_[index].references) depth = std::max(depth, tables_[ref.second].depth + 1);
+    tables_[index].depth = depth;
+    return index;
+  }
+
+  uint32_t admit(const RowChange& c) {
+    if (c.action == ChangeAction::remove) throw Decline{"a real delete (" + c.operation + ")"};
+    uint32_t t = table_index(c.table);
+    const FoldTable& ft = tables_[t];
+    if (c.key.size() != 1 || ft.column(c.key[0].column) != ft.key_column || !canonical_integer(c.key[0].value))
+      throw Decline{"a change not keyed by its table's integer primary key (" + c.operation + ")"};
+    for (const auto& s : c.set) {
+      std::size_t col = ft.column(s.column);
+      const std::string& type = ft.target_column(col).type;
+      if (col == ft.key_column) throw Decline{"a change that writes its key (" + c.operation + ")"};
+      if (type.rfind("character(", 0) == 0 || type.rfind("bit", 0) == 0)
+        throw Decline{"a column of type " + type + " (" + c.operation + ")"};
+    }
+    for (const auto& e : c.expect) ft.column(e.column);
+    if (c.action == ChangeAction::soft_delete && ft.target->soft_delete.empty())
+      throw Decline{"a soft delete of a table without a soft-delete column"};
+    std::set<uint32_t> seen = {t};
+    admit_cascades(c.cascade, seen);
+    return t;
+  }
+
+  void admit_cascades(const std::vector<CascadeDelete>& nodes, std::set<uint32_t>& seen) {
+    for (const auto& node : nodes) {
+      if (node.soft_delete_column.empty()) throw Decline{"a cascade that really deletes"};
+      uint32_t t = table_index(node.table);
+      if (!seen.insert(t).second) throw Decline{"a cascade that reaches table '" + node.table + "' twice"};
+      const FoldTable& ft = tables_[t];
+      ft.column(node.foreign_key);
+      for (const std::string* col : soft_delete_columns(node))
+        if (ft.target_column(ft.column(*col)).type != "timestamp with time zone")
+          throw Decline{"a cascade's deletion time in a column that is not timestamptz"};
+      tables_[t].children[ft.column(node.foreign_key)];
+      admit_cascades(node.children, seen);
+    }
+  }
+
+  static std::vector<const std::string*> soft_delete_columns(const CascadeDelete& node) {
+    std::vector<const std::string*> out = {&node.soft_delete_column};
+    for (const auto& t : node.soft_delete_touches) out.push_back(&t);
+    return out;
+  }
+
+  // --- reading the rows ---------------------------------------------------------------------
+
+  /// The rows the changes name, the parents their foreign keys name, and the children their
+  /// cascades can reach, as the database holds them now.
+  void read_rows(const std::vector<const RowChange*>& changes) {
+    std::vector<std::unordered_set<std::string>> wanted(tables_.size());
+    for (std::size_t i = 0; i < changes.size(); ++i) {
+      const RowChange* c = changes[i];
+      uint32_t t = change_tables_[i];
+      wanted[t].insert(c->key[0].value.text);
+      for (const auto& s : c->set)
+        for (const auto& [column, parent] : tables_[t].references)
+          if (tables_[t].column(s.column) == column && !s.value.is_null()) {
+            if (!canonical_integer(s.value)) throw Decline{"a foreign key logged as " + s.value.text};
+            wanted[parent].insert(s.value.text);
+          }
+    }
+    for (uint32_t t = 0; t < tables_.size(); ++t) fetch_keys(t, wanted[t]);
+    read_cascade_children(changes);
+  }
+
+  void fetch_keys(uint32_t t, const std::unordered_set<std::string>& keys) {
+    std::vector<std::string> ask;
+    for (const auto& k : keys)
+      if (!tables_[t].rows.count(k)) ask.push_back(k);
+    fetch(t, tables_[t].key_column, ask);
+    for (const auto& k : ask)
+      if (!tables_[t].rows.count(k)) add_row(t, k, false);
+  }
+
+  /// Rows of table `t` whose `column` holds one of `values` (integers in canonical text): read
+  /// (those not read before), and their keys returned.
+  std::vector<std::string> fetch(uint32_t t, std::size_t column, const std::vector<std::string>& values) {
+    std::vector<std::string> keys;
+    const FoldTable& ft = tables_[t];
+    std::string sql = "SELECT ";
+    for (std::size_t i = 0; i < ft.target->columns.size(); ++i)
+      sql += (i ? ", " : "") + quote_ident(ft.target->columns[i].name) + "::text";
+    sql += " FROM " + ft.target->quoted() + " WHERE " + quote_ident(ft.target->columns[column].name) +
+           " = ANY($1::bigint[])";
+    for (std::size_t at = 0; at < values.size(); at += kChunk) {
+      std::vector<std::optional<std::string>> chunk(values.begin() + static_cast<std::ptrdiff_t>(at),
+                                                    values.begin() + static_cast<std::ptrdiff_t>(
+                                                                         std::min(values.size(), at + kChunk)));
+      PgResult r = session_.exec(sql, {text_array(chunk)}, "reading the rows the batch changes");
+      for (int row = 0; row < PQntuples(r.get()); ++row) keys.push_back(load_row(t, r.get(), row));
+    }
+    return keys;
+  }
+
+  std::string load_row(uint32_t t, const PGresult* r, int row) {
+    FoldTable& ft = tables_[t];
+    std::string key = PQgetvalue(r, row, static_cast<int>(ft.key_column));
+    if (ft.rows.count(key)) return key;
+    Row& x = add_row(t, key, true);
+    for (std::size_t i = 0; i < x.cells.size(); ++i) {
+      x.cells[i].source = Source::database;
+      if (!PQgetisnull(r, row, static_cast<int>(i)))
+        x.cells[i].value = Value::of(Value::Kind::string, PQgetvalue(r, row, static_cast<int>(i)));
+    }
+    return key;
+  }
+
+  Row& add_row(uint32_t t, const std::string& key, bool in_db) {
+    uint32_t index = static_cast<uint32_t>(rows_.size());
+    tables_[t].rows.emplace(key, index);
+    rows_.emplace_back();
+    Row& x = rows_.back();
+    x.table = t;
+    x.key = key;
+    x.exists = x.in_db = in_db;
+    x.cells.resize(tables_[t].target->columns.size());
+    x.written.assign(x.cells.size(), false);
+    return x;
+  }
+
+  /// Level by level: the children of the rows a cascade starts from, then the children of those
+  /// (and of every row of their table the batch touches), until nothing new is asked.
+  void read_cascade_children(const std::vector<const RowChange*>& changes) {
+    struct Edge {
+      std::set<std::pair<uint32_t, std::size_t>> below;  ///< edges from this edge's child table
+      std::unordered_set<std::string> asked;
+      std::vector<std::string> to_ask;
+    };
+    std::map<std::pair<uint32_t, std::size_t>, Edge> edges;
+    // Per edge, the rows whose foreign key the batch sets to a value: value -> their keys.
+    std::map<std::pair<uint32_t, std::size_t>, std::unordered_map<std::string, std::vector<std::string>>> logged;
+    std::function<std::pair<uint32_t, std::size_t>(const CascadeDelete&)> add_edge = [&](const CascadeDelete& node) {
+      uint32_t child = by_target_.at(&catalog_.table(node.table));
+      std::pair<uint32_t, std::size_t> id{child, tables_[child].column(node.foreign_key)};
+      Edge& e = edges[id];
+      for (const auto& below : node.children) e.below.insert(add_edge(below));
+      return id;
+    };
+    auto ask = [&](Edge& e, const std::string& key) {
+      if (e.asked.insert(key).second) e.to_ask.push_back(key);
+    };
+    for (const RowChange* c : changes)
+      for (const auto& node : c->cascade) ask(edges[add_edge(node)], c->key[0].value.text);
+    for (const RowChange* c : changes) {
+      uint32_t t = by_target_.at(&catalog_.table(c->table));
+      for (const auto& s : c->set) {
+        auto edge = edges.find({t, tables_[t].column(s.column)});
+        if (edge != edges.end() && !s.value.is_null())
+          logged[edge->first][s.value.text].push_back(c->key[0].value.text);
+      }
+    }
+    for (bool more = true; more;) {
+      more = false;
+      for (auto& [id, edge] : edges) {
+        if (edge.to_ask.empty()) continue;
+        more = true;
+        std::vector<std::string> keys;
+        keys.swap(edge.to_ask);
+        // The children: rows holding one of the keys now, or set to hold one by the batch.
+        std::vector<std::string> children = fetch(id.first, id.second, keys);
+        FoldTable& ft = tables_[id.first];
+        auto& by_parent = ft.children[id.second];
+        for (const auto& key : children) {
+          uint32_t r = ft.rows.at(key);
+          by_parent[rows_[r].cells[id.second].value.text].push_back(r);
+        }
+        const auto& by_value = logged[id];
+        for (const auto& k : keys) {
+          auto it = by_value.find(k);
+          if (it == by_value.end()) continue;
+          for (const auto& key : it->second) by_parent[k].push_back(ft.rows.at(key));
+          children.insert(children.end(), it->second.begin(), it->second.end());
+        }
+        for (const auto& below : edge.below)
+          for (const auto& key : children) ask(edges[below], key);
+      }
+    }
+  }
+
+  // --- folding --------------------------------------------------------------------------------
+
+  void fold(const RowChange& c, ChangeOutcome& out, std::size_t index) {
+    Row& row = rows_[tables_[change_tables_[index]].rows.at(c.key[0].value.text)];
+    switch (c.action) {
+      case ChangeAction::insert: insert(c, row, out); break;
+      case ChangeAction::update:
+        if (!row.exists) return note_unapplied(c, row, out);
+        add_checks(c, row, out, index);
+        set_all(c.set, row, false);
+        out.kind = ChangeOutcomeKind::updated;
+        break;
+      case ChangeAction::soft_delete: soft_delete(c, row, out, index); break;
+      case ChangeAction::remove: break;  // admit() declined it
+    }
+  }
+
+  // The value a statement that does not apply would still have to convert: checked like the others.
+  void note_unapplied(const RowChange& c, const Row& row, ChangeOutcome& out) {
+    for (const auto& s : c.set) note_value(tables_[row.table], tables_[row.table].column(s.column), s);
+    out.kind = ChangeOutcomeKind::missing_row;
+  }
+
+  void insert(const RowChange& c, Row& row, ChangeOutcome& out) {
+    const FoldTable& ft = tables_[row.table];
+    std::vector<bool> carried(ft.target->columns.size(), false);
+    carried[ft.key_column] = true;
+    for (const auto& s : c.set) carried[ft.column(s.column)] = true;
+    for (std::size_t i = 0; i < carried.size(); ++i) {
+      const TargetColumn& col = ft.target_column(i);
+      if (carried[i]) continue;
+      if (col.not_null && !col.has_default) throw Decline{"an insert without NOT NULL column '" + col.name + "'"};
+      if (col.has_default && is_reference(ft, i)) throw Decline{"a foreign key column with a default"};
+    }
+    for (const auto& s : c.set) check_value(ft, ft.column(s.column), s);
+    if (!row.exists) {
+      row.exists = true;
+      for (std::size_t i = 0; i < row.cells.size(); ++i) row.cells[i] = default_cell(ft.target_column(i));
+      row.cells[ft.key_column] = Cell{Source::logged, c.key[0].value};
+      row.written[ft.key_column] = true;
+      set_all(c.set, row, false);
+      out.kind = ChangeOutcomeKind::inserted;
+      out.checks.assign(c.expect.size(), CheckResult{});
+      return;
+    }
+    out.kind = ChangeOutcomeKind::insert_existing;
+    bool updates = false;
+    for (const auto& s : c.set) updates = updates || !is_creation_stamp(s);
+    if (!updates) return;  // ON CONFLICT DO NOTHING: no row comes back, no checks
+    set_all(c.set, row, true);
+    out.checks.assign(c.expect.size(), CheckResult{});
+  }
+
+  void soft_delete(const RowChange& c, Row& row, ChangeOutcome& out, std::size_t index) {
+    if (!row.exists) return note_unapplied(c, row, out);
+    const FoldTable& ft = tables_[row.table];
+    add_checks(c, row, out, index);
+    if (!alive(row, ft.column(ft.target->soft_delete))) {
+      for (const auto& s : c.set) note_value(ft, ft.column(s.column), s);
+      out.kind = ChangeOutcomeKind::already_deleted;
+      return;
+    }
+    set_all(c.set, row, false);
+    out.kind = ChangeOutcomeKind::soft_deleted;
+    Cell time{Source::logged, Value::of(Value::Kind::timestamp, format_time(c.time))};
+    out.cascaded = cascade(c.cascade, {&row - rows_.data()}, time);
+  }
+
+  /// Children alive whose foreign key holds one of `parents`' keys, soft-deleted at `time`,
+  /// then theirs (row_statement.cpp's cascade CTEs): how many.
+  uint64_t cascade(const std::vector<CascadeDelete>& nodes, const std::vector<std::ptrdiff_t>& parents,
+                   const Cell& time) {
+    uint64_t count = 0;
+    for (const auto& node : nodes) {
+      uint32_t t = by_target_.at(&catalog_.table(node.table));
+      std::size_t fk = tables_[t].column(node.foreign_key), soft = tables_[t].column(node.soft_delete_column);
+      std::vector<std::ptrdiff_t> hit;
+      for (std::ptrdiff_t p : parents) {
+        const std::string& key = rows_[static_cast<std::size_t>(p)].key;
+        auto& candidates = tables_[t].children[fk][key];
+        for (uint32_t r : candidates) {
+          Row& child = rows_[r];
+          const Cell& holds = child.cells[fk];
+          if (!child.exists || holds.value.is_null() || holds.value.text != key || !alive(child, soft)) continue;
+          for (const std::string* col : soft_delete_columns(node)) set_cell(child, tables_[t].column(*col), time);
+          hit.push_back(r);
+        }
+      }
+      count += hit.size() + cascade(node.children, hit, time);
+    }
+    return count;
+  }
+
+  /// A new row's column no change carried: NULL, its constant default, or unknown (unset).
+  Cell default_cell(const TargetColumn& column) {
+    if (!column.has_default) return Cell{Source::database, Value::null()};
+    auto it = defaults_.find(&column);
+    if (it == defaults_.end()) it = defaults_.emplace(&column, constant_default(session_, column)).first;
+    return it->second ? Cell{Source::database, *it->second} : Cell{};
+  }
+
+  bool alive(const Row& row, std::size_t soft) const {
+    return known(row, soft).value.is_null();
+  }
+
+  /// The cell's value, when the fold knows it.
+  const Cell& known(const Row& row, std::size_t column) const {
+    const Cell& cell = row.cells[column];
+    if (cell.source == Source::unset)
+      throw Decline{"a check or soft delete of column '" + tables_[row.table].target_column(column).name +
+                    "', which holds a default that is not a constant"};
+    return cell;
+  }
+
+  void add_checks(const RowChange& c, const Row& row, ChangeOutcome& out, std::size_t index) {
+    const FoldTable& ft = tables_[row.table];
+    out.checks.assign(c.expect.size(), CheckResult{});
+    for (std::size_t k = 0; k < c.expect.size(); ++k) {
+      std::size_t col = ft.column(c.expect[k].column);
+      checks_.push_back({index, k, &ft.target_column(col), known(row, col), c.expect[k].expected});
+    }
+  }
+
+  void set_all(const std::vector<ColumnValue>& values, Row& row, bool keep_creation_stamp) {
+    const FoldTable& ft = tables_[row.table];
+    for (const auto& s : values) {
+      std::size_t col = ft.column(s.column);
+      check_value(ft, col, s);
+      if (keep_creation_stamp && is_creation_stamp(s)) continue;
+      set_cell(row, col, Cell{Source::logged, s.value});
+    }
+  }
+
+  void set_cell(Row& row, std::size_t column, const Cell& cell) {
+    row.cells[column] = cell;
+    row.written[column] = true;
+  }
+
+  bool is_reference(const FoldTable& ft, std::size_t column) const {
+    for (const auto& ref : ft.references)
+      if (ref.first == column) return true;
+    return false;
+  }
+
+  /// What the database would refuse when `v` is written into `column` now: Decline.
+  void check_value(const FoldTable& ft, std::size_t column, const ColumnValue& v) {
+    const TargetColumn& col = ft.target_column(column);
+    if (v.value.is_null() && col.not_null) throw Decline{"a NULL in NOT NULL column '" + col.name + "'"};
+    for (const auto& [ref, parent] : ft.references) {
+      if (ref != column || v.value.is_null()) continue;
+      auto it = tables_[parent].rows.find(v.value.text);
+      if (it == tables_[parent].rows.end() || !rows_[it->second].exists)
+        throw Decline{"a foreign key to a row that is not there (" + col.name + " = " + v.value.text + ")"};
+    }
+    note_value(ft, column, v);
+  }
+
+  void note_value(const FoldTable& ft, std::size_t column, const ColumnValue& v) {
+    const TargetColumn& col = ft.target_column(column);
+    if (always_valid(col, v)) return;
+    Validation& val = validations_[{&col, static_cast<int>(conversion_of(col, v.value.kind))}];
+    val.column = &col;
+    val.kind = v.value.kind;
+    val.texts.insert(v.value.text);
+  }
+
+  // --- asking the database ------------------------------------------------------------------
+
+  /// Every logged value the batch writes, converted to its column's type as the statements do; a
+  /// varchar(n) value must fit (a cast would cut it, an assignment refuses it).
+  void validate() {
+    for (const auto& [id, val] : validations_) {
+      std::string typed = typed_value_sql(*val.column, val.kind, "v.p");
+      std::string sql = "SELECT count(" + typed + ")";
+      if (val.column->type.rfind("character varying(", 0) == 0) {
+        TargetColumn base = *val.column;
+        base.type = base_type_of(base.type);
+        sql = "SELECT count(*) FILTER (WHERE (" + typed + ")::text IS DISTINCT FROM (" +
+              typed_value_sql(base, val.kind, "v.p") + ")::text)";
+      }
+      sql += " FROM unnest($1::text[]) AS v(p)";
+      std::vector<std::optional<std::string>> all(val.texts.begin(), val.texts.end());
+      for (std::size_t at = 0; at < all.size(); at += kChunk) {
+        std::vector<std::optional<std::string>> chunk(
+            all.begin() + static_cast<std::ptrdiff_t>(at),
+            all.begin() + static_cast<std::ptrdiff_t>(std::min(all.size(), at + kChunk)));
+        PgResult r = session_.try_exec(sql, {text_array(chunk)});
+        if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) throw Decline{"a value its column's type refuses"};
+        if (val.column->type.rfind("character varying(", 0) == 0 && first_value(r.get()) != "0")
+          throw Decline{"a value longer than its column allows"};
+      }
+    }
+  }
+
+  /// The checks: the old value and the expected one compared in the column's type, and the old
+  /// value's text as PostgreSQL prints it (row_statement.cpp's `checks`).
+  void compare_checks(std::vector<ChangeOutcome>& outcomes) {
+    std::map<std::string, std::vector<const PendingCheck*>> groups;
+    for (const PendingCheck& c : checks_) groups[group_of(c)].push_back(&c);
+    for (const auto& [id, group] : groups) {
+      const PendingCheck& first = *group.front();
+      std::string old = old_sql(first), expected = typed_value_sql(*first.column, first.expected.kind, "v.e");
+      std::string sql = "SELECT (" + old + ") IS NOT DISTINCT FROM (" + expected + "), left((" + old +
+                        ")::text, 200) FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS v(o, e, n) ORDER BY v.n";
+      for (std::size_t at = 0; at < group.size(); at += kChunk) {
+        std::size_t end = std::min(group.size(), at + kChunk);
+        std::vector<std::optional<std::string>> olds, expecteds;
+        for (std::size_t i = at; i < end; ++i) {
+          olds.push_back(text_of(group[i]->old.value));
+          expecteds.push_back(text_of(group[i]->expected));
+        }
+        PgResult r = session_.try_exec(sql, {text_array(olds), text_array(expecteds)});
+        if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) throw Decline{"an expected value its column's type refuses"};
+        for (std::size_t i = at; i < end; ++i) {
+          int row = static_cast<int>(i - at);
+          CheckResult& check = outcomes[group[i]->outcome].checks[group[i]->check];
+          check.same = std::string(PQgetvalue(r.get(), row, 0)) == "t";
+          if (!PQgetisnull(r.get(), row, 1)) check.found = std::string(PQgetvalue(r.get(), row, 1));
+        }
+      }
+    }
+  }
+
+  static std::optional<std::string> text_of(const Value& v) {
+    return v.is_null() ? std::nullopt : std::optional<std::string>(v.text);
+  }
+
+  static std::string old_sql(const PendingCheck& c) {
+    if (c.old.source != Source::logged) return "(v.o)::" + c.column->type;
+    return typed_value_sql(*c.column, c.old.value.kind, "v.o");
+  }
+
+  static std::string group_of(const PendingCheck& c) {
+    Conversion old = c.old.source == Source::logged ? conversion_of(*c.column, c.old.value.kind) : Conversion::plain;
+    return c.column->name + '\0' + c.column->type + '\0' + static_cast<char>('0' + static_cast<int>(old)) +
+           static_cast<char>('0' + static_cast<int>(conversion_of(*c.column, c.expected.kind)));
+  }
+
+  /// Rows of one table, new (INSERT) or not (UPDATE), writing the same columns the same way.
+  void write_group(uint32_t t, bool in_db, const std::vector<uint32_t>& rows, uint64_t stage_number) {
+    const FoldTable& ft = tables_[t];
+    const Row& first = rows_[rows.front()];
+    std::vector<std::size_t> columns;
+    for (std::size_t i = 0; i < first.cells.size(); ++i)
+      if (first.written[i] && i != ft.key_column) columns.push_back(i);
+    std::string stage = "pg_temp.auditpitr_fold_" + std::to_string(stage_number), staged = "k text";
+    for (std::size_t i = 0; i < columns.size(); ++i) staged += ", c" + std::to_string(i) + " text";
+    session_.exec("CREATE TEMP TABLE " + stage.substr(8) + " (" + staged + ") ON COMMIT DROP", {}, "writing the batch");
+    std::vector<std::string> lines;
+    lines.reserve(rows.size());
+    for (uint32_t r : rows) {
+      std::string line = rows_[r].key;
+      for (std::size_t c : columns) {
+        line += '\t';
+        append_copy_text(line, rows_[r].cells[c].value);
+      }
+      lines.push_back(std::move(line));
+    }
+    session_.copy_in("COPY " + stage + " FROM STDIN", lines, "writing the batch");
+    const TargetColumn& key = ft.target_column(ft.key_column);
+    auto value = [&](std::size_t i, const std::string& text) {
+      TargetColumn base = ft.target_column(columns[i]);
+      base.type = base_type_of(base.type);
+      return typed_value_sql(base, first.cells[columns[i]].value.kind, text);
+    };
+    std::string sql;
+    if (in_db) {
+      sql = "UPDATE " + ft.target->quoted() + " AS t SET ";
+      for (std::size_t i = 0; i < columns.size(); ++i)
+        sql += (i ? ", " : "") + quote_ident(ft.target_column(columns[i]).name) + " = " +
+               value(i, "s.c" + std::to_string(i));
+      sql += " FROM " + stage + " AS s WHERE t." + quote_ident(key.name) + " = (s.k)::" + key.type;
+    } else {
+      std::string names = quote_ident(key.name), values = "(s.k)::" + key.type;
+      for (std::size_t i = 0; i < columns.size(); ++i) {
+        names += ", " + quote_ident(ft.target_column(columns[i]).name);
+        values += ", " + value(i, "s.c" + std::to_string(i));
+      }
+      sql = "INSERT INTO " + ft.target->quoted() + " (" + names + ") SELECT " + values + " FROM " + stage + " AS s";
+    }
+    PgResult r = session_.exec(sql, {}, "writing the batch");
+    if (std::string(PQcmdTuples(r.get())) != std::to_string(rows.size()))
+      throw Decline{"rows changed by another session while the batch was folded"};
+    session_.exec("DROP TABLE " + stage, {}, "writing the batch");
+  }
+
+  /// COPY's text format: \N for NULL, backslash escapes for the characters it reserves.
+  static void append_copy_text(std::string& line, const Value& v) {
+    if (v.is_null()) {
+      line += "\\N";
+      return;
+    }
+    for (char ch : v.text) {
+      switch (ch) {
+        case '\\': line += "\\\\"; break;
+        case '\n': line += "\\n"; break;
+        case '\r': line += "\\r"; break;
+        case '\t': line += "\\t"; break;
+        default: line += ch;
+      }
+    }
+  }
+
+  PgSession& session_;
+  const TargetCatalog& catalog_;
+  DefaultCache& defaults_;
+  std::vector<FoldTable> tables_;
+  std::map<const TargetTable*, uint32_t> by_target_;
+  std::vector<Row> rows_;
+  std::vector<PendingCheck> checks_;
+  std::map<std::pair<const TargetColumn*, int>, Validation> validations_;  ///< by column and conversion
+  std::vector<uint32_t> change_tables_;  ///< each change's table
+};
+
+}  // namespace
+
+FoldSink::FoldSink(PgSession& session, const TargetCatalog& catalog, PgSink& statements)
+    : session_(session), catalog_(catalog), statements_(statements) {}
+
+bool FoldSink::apply_all(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes) {
+  if (changes.size() < 2) return statements_.apply_all(changes, outcomes);
+  Fold fold(session_, catalog_, defaults_);
+  try {
+    fold.run(changes, outcomes);
+    fold.compare(outcomes);
+    fold.write(stage_names_);
+  } catch (const Decline& d) {
+    return decline(d.reason, changes, outcomes);
+  }
+  ++folded_;
+  return true;
+}
+
+bool FoldSink::decline(const std::string& reason, const std::vector<const RowChange*>& changes,
+                       std::vector<ChangeOutcome>& outcomes) {
+  if (declined_++ == 0) first_reason_ = reason;
+  return statements_.apply_all(changes, outcomes);
+}
+
+}  // namespace auditpitr::replay

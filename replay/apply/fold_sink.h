@@ -1,0 +1,65 @@
+// The ChangeSink replay uses: it folds a batch's changes in memory into each row's net change and
+// writes only those, one write per row however often the batch changed it, through PgSink's
+// set-based statements. The rows the batch touches are read first (with the children its cascades
+// can reach and the parents its foreign keys name); each change's outcome is worked out against the
+// folded rows in stream order, and its checks are compared by PostgreSQL in the column's type, so
+// the outcomes and the database are what PgSink applying change after change gives.
+//
+// A batch the fold cannot follow exactly goes to PgSink unchanged (docs/replay.md, "The fold"):
+// real deletes, a change the database would refuse (a foreign key to a row that is not there, a
+// NULL in a NOT NULL column, a value its column's type rejects), a table with a CHECK constraint,
+// another unique key, a trigger or a key that is not one integer column, a check against a column
+// default. The net writes' outcomes are checked too: anything unexpected undoes the batch and hands
+// it to PgSink.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "replay/apply/change_sink.h"
+#include "replay/apply/pg_session.h"
+#include "replay/apply/pg_sink.h"
+#include "replay/apply/target_catalog.h"
+
+namespace auditpitr::replay {
+
+class FoldSink : public ChangeSink {
+ public:
+  /// `statements` applies the net changes, and every batch the fold declines; it is the session's.
+  FoldSink(PgSession& session, const TargetCatalog& catalog, PgSink& statements);
+
+  void begin_batch() override { statements_.begin_batch(); }
+  bool apply_all(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes) override;
+  std::vector<ChangeOutcome> apply_event(const std::vector<const RowChange*>& changes) override {
+    return statements_.apply_event(changes);
+  }
+  void commit_batch(const ReplayPosition& position, uint64_t events_applied) override {
+    statements_.commit_batch(position, events_applied);
+  }
+  void rollback_batch() override { statements_.rollback_batch(); }
+  void record_refused(const std::vector<std::string>& event_hashes) override {
+    statements_.record_refused(event_hashes);
+  }
+
+  /// Batches applied by folding, and batches handed to PgSink with the first reason why.
+  uint64_t folded_batches() const { return folded_; }
+  uint64_t declined_batches() const { return declined_; }
+  const std::string& first_decline_reason() const { return first_reason_; }
+
+ private:
+  bool decline(const std::string& reason, const std::vector<const RowChange*>& changes,
+               std::vector<ChangeOutcome>& outcomes);
+
+  PgSession& session_;
+  const TargetCatalog& catalog_;
+  PgSink& statements_;
+  std::map<const TargetColumn*, std::optional<Value>> defaults_;  ///< constant column defaults
+  uint64_t folded_ = 0, declined_ = 0;
+  uint64_t stage_names_ = 0;  ///< staging tables are named apart within a transaction (a dry run's)
+  std::string first_reason_;
+};
+
+}  // namespace auditpitr::replay
