@@ -159,7 +159,7 @@ class Fold {
         bool net = row.written[i] && i != tables_[row.table].key_column;
         any = any || row.written[i];
         mask += net ? static_cast<char>('0' + static_cast<int>(conversion_of(tables_[row.table].target_column(i),
-                                                                              row.cells[i].value.kind)))
+                                                                             row.cells[i].value.kind)))
                     : '-';
       }
       if (any) groups[{tables_[row.table].depth, row.table, row.in_db, mask}].push_back(r);
@@ -294,9 +294,9 @@ class Fold {
     sql += " FROM " + ft.target->quoted() + " WHERE " + quote_ident(ft.target->columns[column].name) +
            " = ANY($1::bigint[])";
     for (std::size_t at = 0; at < values.size(); at += kChunk) {
-      std::vector<std::optional<std::string>> chunk(values.begin() + static_cast<std::ptrdiff_t>(at),
-                                                    values.begin() + static_cast<std::ptrdiff_t>(
-                                                                         std::min(values.size(), at + kChunk)));
+      std::vector<std::optional<std::string>> chunk(
+          values.begin() + static_cast<std::ptrdiff_t>(at),
+          values.begin() + static_cast<std::ptrdiff_t>(std::min(values.size(), at + kChunk)));
       PgResult r = session_.exec(sql, {text_array(chunk)}, "reading the rows the batch changes");
       for (int row = 0; row < PQntuples(r.get()); ++row) keys.push_back(load_row(t, r.get(), row));
     }
@@ -489,9 +489,7 @@ class Fold {
     return it->second ? Cell{Source::database, *it->second} : Cell{};
   }
 
-  bool alive(const Row& row, std::size_t soft) const {
-    return known(row, soft).value.is_null();
-  }
+  bool alive(const Row& row, std::size_t soft) const { return known(row, soft).value.is_null(); }
 
   /// The cell's value, when the fold knows it.
   const Cell& known(const Row& row, std::size_t column) const {
@@ -699,7 +697,7 @@ class Fold {
   std::vector<Row> rows_;
   std::vector<PendingCheck> checks_;
   std::map<std::pair<const TargetColumn*, int>, Validation> validations_;  ///< by column and conversion
-  std::vector<uint32_t> change_tables_;  ///< each change's table
+  std::vector<uint32_t> change_tables_;                                    ///< each change's table
 };
 
 }  // namespace

@@ -14,7 +14,11 @@ replay::TargetCatalog catalog() {
   for (const char* c : {"id", "title", "owner_id", "created_at", "updated_at", "deleted_at"})
     t.columns.push_back({c, std::string(c) == "id" ? "bigint" : "text", false, false, false, false, ""});
   replay::TargetTable odd{
-      "public", "we\"ird", {{"id", "bigint", false, false, false, false, ""}, {"tags", "text[]", true, false, false, false, ""}}, {"id"}, ""};
+      "public",
+      "we\"ird",
+      {{"id", "bigint", false, false, false, false, ""}, {"tags", "text[]", true, false, false, false, ""}},
+      {"id"},
+      ""};
   return replay::TargetCatalog({t, odd});
 }
 
