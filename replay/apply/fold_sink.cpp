@@ -58,6 +58,9 @@ struct FoldTable {
   /// the batch or set to it by the batch (a candidate is a child only while it holds it).
   std::map<std::size_t, std::unordered_map<std::string, std::vector<uint32_t>>> children;
   int depth = -1;  ///< parents first when writing
+  /// The columns the fold reads from the database: the key, the ones checks compare, the
+  /// soft-delete columns and the foreign keys cascades follow (admit() marks them).
+  std::vector<bool> read;
 
   // A few columns: a scan beats hashing the name.
   std::size_t column(const std::string& name_) const {
@@ -196,6 +199,8 @@ class Fold {
     ft.target = &t;
     ft.name = t.name;
     ft.key_column = ft.column(t.primary_key[0]);
+    ft.read.assign(t.columns.size(), false);
+    ft.read[ft.key_column] = true;
     if (!integer_type(t.columns[ft.key_column].type))
       throw Decline{"table '" + t.name + "' has a primary key that is not an integer"};
     for (const auto& [column, parent] : t.references) {
@@ -224,9 +229,11 @@ class Fold {
       if (type.rfind("character(", 0) == 0 || type.rfind("bit", 0) == 0)
         throw Decline{"a column of type " + type + " (" + c.operation + ")"};
     }
-    for (const auto& e : c.expect) ft.column(e.column);
-    if (c.action == ChangeAction::soft_delete && ft.target->soft_delete.empty())
-      throw Decline{"a soft delete of a table without a soft-delete column"};
+    for (const auto& e : c.expect) tables_[t].read[ft.column(e.column)] = true;
+    if (c.action == ChangeAction::soft_delete) {
+      if (ft.target->soft_delete.empty()) throw Decline{"a soft delete of a table without a soft-delete column"};
+      tables_[t].read[ft.column(ft.target->soft_delete)] = true;
+    }
     std::set<uint32_t> seen = {t};
     admit_cascades(c.cascade, seen);
     return t;
@@ -237,8 +244,8 @@ class Fold {
       if (node.soft_delete_column.empty()) throw Decline{"a cascade that really deletes"};
       uint32_t t = table_index(node.table);
       if (!seen.insert(t).second) throw Decline{"a cascade that reaches table '" + node.table + "' twice"};
-      const FoldTable& ft = tables_[t];
-      ft.column(node.foreign_key);
+      FoldTable& ft = tables_[t];
+      ft.read[ft.column(node.foreign_key)] = ft.read[ft.column(node.soft_delete_column)] = true;
       for (const std::string* col : soft_delete_columns(node))
         if (ft.target_column(ft.column(*col)).type != "timestamp with time zone")
           throw Decline{"a cascade's deletion time in a column that is not timestamptz"};
@@ -288,9 +295,12 @@ class Fold {
   std::vector<std::string> fetch(uint32_t t, std::size_t column, const std::vector<std::string>& values) {
     std::vector<std::string> keys;
     const FoldTable& ft = tables_[t];
+    std::vector<std::size_t> columns = {ft.key_column};  // the key first, then what the fold reads
+    for (std::size_t i = 0; i < ft.read.size(); ++i)
+      if (ft.read[i] && i != ft.key_column) columns.push_back(i);
     std::string sql = "SELECT ";
-    for (std::size_t i = 0; i < ft.target->columns.size(); ++i)
-      sql += (i ? ", " : "") + quote_ident(ft.target->columns[i].name) + "::text";
+    for (std::size_t i = 0; i < columns.size(); ++i)
+      sql += (i ? ", " : "") + quote_ident(ft.target->columns[columns[i]].name) + "::text";
     sql += " FROM " + ft.target->quoted() + " WHERE " + quote_ident(ft.target->columns[column].name) +
            " = ANY($1::bigint[])";
     for (std::size_t at = 0; at < values.size(); at += kChunk) {
@@ -298,20 +308,22 @@ class Fold {
           values.begin() + static_cast<std::ptrdiff_t>(at),
           values.begin() + static_cast<std::ptrdiff_t>(std::min(values.size(), at + kChunk)));
       PgResult r = session_.exec(sql, {text_array(chunk)}, "reading the rows the batch changes");
-      for (int row = 0; row < PQntuples(r.get()); ++row) keys.push_back(load_row(t, r.get(), row));
+      for (int row = 0; row < PQntuples(r.get()); ++row) keys.push_back(load_row(t, columns, r.get(), row));
     }
     return keys;
   }
 
-  std::string load_row(uint32_t t, const PGresult* r, int row) {
+  /// A row read: `columns` are the result's fields; the others stay unset (never read by the fold).
+  std::string load_row(uint32_t t, const std::vector<std::size_t>& columns, const PGresult* r, int row) {
     FoldTable& ft = tables_[t];
-    std::string key = PQgetvalue(r, row, static_cast<int>(ft.key_column));
+    std::string key = PQgetvalue(r, row, 0);
     if (ft.rows.count(key)) return key;
     Row& x = add_row(t, key, true);
-    for (std::size_t i = 0; i < x.cells.size(); ++i) {
-      x.cells[i].source = Source::database;
-      if (!PQgetisnull(r, row, static_cast<int>(i)))
-        x.cells[i].value = Value::of(Value::Kind::string, PQgetvalue(r, row, static_cast<int>(i)));
+    for (std::size_t f = 0; f < columns.size(); ++f) {
+      Cell& cell = x.cells[columns[f]];
+      cell.source = Source::database;
+      if (!PQgetisnull(r, row, static_cast<int>(f)))
+        cell.value = Value::of(Value::Kind::string, PQgetvalue(r, row, static_cast<int>(f)));
     }
     return key;
   }
@@ -491,10 +503,10 @@ class Fold {
 
   bool alive(const Row& row, std::size_t soft) const { return known(row, soft).value.is_null(); }
 
-  /// The cell's value, when the fold knows it.
+  /// The cell's value, when the fold knows it (a column read, or a new row's constant default).
   const Cell& known(const Row& row, std::size_t column) const {
     const Cell& cell = row.cells[column];
-    if (cell.source == Source::unset)
+    if (cell.source == Source::unset)  // only a new row's default: admit() marks every column read
       throw Decline{"a check or soft delete of column '" + tables_[row.table].target_column(column).name +
                     "', which holds a default that is not a constant"};
     return cell;
