@@ -643,9 +643,6 @@ class Fold {
     std::vector<std::size_t> columns;
     for (std::size_t i = 0; i < first.cells.size(); ++i)
       if (first.written[i] && i != ft.key_column) columns.push_back(i);
-    std::string stage = "pg_temp.auditpitr_fold_" + std::to_string(stage_number), staged = "k text";
-    for (std::size_t i = 0; i < columns.size(); ++i) staged += ", c" + std::to_string(i) + " text";
-    session_.exec("CREATE TEMP TABLE " + stage.substr(8) + " (" + staged + ") ON COMMIT DROP", {}, "writing the batch");
     std::vector<std::string> lines;
     lines.reserve(rows.size());
     for (uint32_t r : rows) {
@@ -656,8 +653,22 @@ class Fold {
       }
       lines.push_back(std::move(line));
     }
-    session_.copy_in("COPY " + stage + " FROM STDIN", lines, "writing the batch");
     const TargetColumn& key = ft.target_column(ft.key_column);
+    bool plain = true;
+    for (std::size_t c : columns)
+      plain = plain && conversion_of(ft.target_column(c), first.cells[c].value.kind) == Conversion::plain;
+    if (!in_db && plain) {
+      // New rows straight into the table: COPY converts each text with the column type's input
+      // function and modifier, as the assignment of a text cast to the base type does.
+      std::string names = quote_ident(key.name);
+      for (std::size_t c : columns) names += ", " + quote_ident(ft.target_column(c).name);
+      session_.copy_in("COPY " + ft.target->quoted() + " (" + names + ") FROM STDIN", lines, "writing the batch");
+      return;
+    }
+    std::string stage = "pg_temp.auditpitr_fold_" + std::to_string(stage_number), staged = "k text";
+    for (std::size_t i = 0; i < columns.size(); ++i) staged += ", c" + std::to_string(i) + " text";
+    session_.exec("CREATE TEMP TABLE " + stage.substr(8) + " (" + staged + ") ON COMMIT DROP", {}, "writing the batch");
+    session_.copy_in("COPY " + stage + " FROM STDIN", lines, "writing the batch");
     auto value = [&](std::size_t i, const std::string& text) {
       TargetColumn base = ft.target_column(columns[i]);
       base.type = base_type_of(base.type);
