@@ -368,8 +368,10 @@ class Fold {
       uint32_t t = by_target_.at(&catalog_.table(c->table));
       for (const auto& s : c->set) {
         auto edge = edges.find({t, tables_[t].column(s.column)});
-        if (edge != edges.end() && !s.value.is_null())
-          logged[edge->first][s.value.text].push_back(c->key[0].value.text);
+        if (edge == edges.end() || s.value.is_null()) continue;
+        // The cascade compares keys in their type; the fold compares their text.
+        if (!canonical_integer(s.value)) throw Decline{"a cascade's foreign key logged as " + s.value.text};
+        logged[edge->first][s.value.text].push_back(c->key[0].value.text);
       }
     }
     for (bool more = true; more;) {
