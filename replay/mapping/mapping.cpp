@@ -238,6 +238,10 @@ RowChange Mapper::to_row_change(const AuditEvent& event, const MappedEvent& mapp
   RowChange c;
   c.table = shape.name;
   c.action = change.action;
+  // Exact sizes: a replay batch holds 100,000 events' changes at once (replay/apply/fold_sink.h).
+  c.key.reserve(mapped.key(change).size());
+  c.set.reserve(mapped.set(change).size());
+  c.expect.reserve(mapped.expect(change).size());
   for (const auto& v : mapped.key(change))
     c.key.push_back({shape.columns[v.column], value(v), label_of(mapped, change, v), origin_of(v.source)});
   for (const auto& v : mapped.set(change))
