@@ -265,29 +265,27 @@ class Fold {
   /// The rows the changes name, the parents their foreign keys name, and the children their
   /// cascades can reach, as the database holds them now.
   void read_rows(const std::vector<const RowChange*>& changes) {
-    std::vector<std::unordered_set<std::string>> wanted(tables_.size());
+    // Each key gets its row now, as not there; the rows the database holds are filled in by fetch().
+    std::vector<std::vector<std::string>> wanted(tables_.size());
+    auto want = [&](uint32_t t, const std::string& key) {
+      if (!tables_[t].rows.count(key)) {
+        add_row(t, key, false);
+        wanted[t].push_back(key);
+      }
+    };
     for (std::size_t i = 0; i < changes.size(); ++i) {
       const RowChange* c = changes[i];
       uint32_t t = change_tables_[i];
-      wanted[t].insert(c->key[0].value.text);
+      want(t, c->key[0].value.text);
       for (const auto& s : c->set)
         for (const auto& [column, parent] : tables_[t].references)
           if (tables_[t].column(s.column) == column && !s.value.is_null()) {
             if (!canonical_integer(s.value)) throw Decline{"a foreign key logged as " + s.value.text};
-            wanted[parent].insert(s.value.text);
+            want(parent, s.value.text);
           }
     }
-    for (uint32_t t = 0; t < tables_.size(); ++t) fetch_keys(t, wanted[t]);
+    for (uint32_t t = 0; t < tables_.size(); ++t) fetch(t, tables_[t].key_column, wanted[t]);
     read_cascade_children(changes);
-  }
-
-  void fetch_keys(uint32_t t, const std::unordered_set<std::string>& keys) {
-    std::vector<std::string> ask;
-    for (const auto& k : keys)
-      if (!tables_[t].rows.count(k)) ask.push_back(k);
-    fetch(t, tables_[t].key_column, ask);
-    for (const auto& k : ask)
-      if (!tables_[t].rows.count(k)) add_row(t, k, false);
   }
 
   /// Rows of table `t` whose `column` holds one of `values` (integers in canonical text): read
@@ -317,8 +315,15 @@ class Fold {
   std::string load_row(uint32_t t, const std::vector<std::size_t>& columns, const PGresult* r, int row) {
     FoldTable& ft = tables_[t];
     std::string key = PQgetvalue(r, row, 0);
-    if (ft.rows.count(key)) return key;
-    Row& x = add_row(t, key, true);
+    auto known_row = ft.rows.find(key);
+    if (known_row == ft.rows.end()) {
+      add_row(t, key, true);
+    } else {
+      Row& wanted = rows_[known_row->second];
+      if (wanted.in_db || wanted.exists) return key;  // read before: the fold's is newer
+      wanted.in_db = wanted.exists = true;            // added as not there by read_rows(): it is
+    }
+    Row& x = rows_[ft.rows.at(key)];
     for (std::size_t f = 0; f < columns.size(); ++f) {
       Cell& cell = x.cells[columns[f]];
       cell.source = Source::database;
