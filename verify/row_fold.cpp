@@ -4,25 +4,6 @@
 
 namespace auditpitr::verify {
 
-std::string copy_field(const char* text, std::size_t size) {
-  std::string out;
-  out.reserve(size);
-  for (std::size_t i = 0; i < size; ++i) {
-    char c = text[i];
-    switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\v': out += "\\v"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 namespace rows {
 
 std::string array_literal(const std::vector<std::string>& items) {

@@ -24,6 +24,7 @@
 #include "replay/log/audit_source.h"
 #include "replay/mapping/mapping.h"
 #include "src/error.h"
+#include "src/pg/connection.h"
 #include "src/util/interrupt.h"
 #include "src/util/run_beside.h"
 #include "verify/row_fields.h"
@@ -32,8 +33,7 @@
 
 namespace auditpitr::verify {
 
-/// A value's text as COPY writes it: backslash, and the control characters COPY escapes, escaped.
-std::string copy_field(const char* text, std::size_t size);
+using pg::copy_field;  // src/pg/connection.h
 
 namespace rows {
 

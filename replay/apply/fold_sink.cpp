@@ -655,8 +655,9 @@ class Fold {
     for (uint32_t r : rows) {
       std::string line = rows_[r].key;
       for (std::size_t c : columns) {
+        const Value& v = rows_[r].cells[c].value;
         line += '\t';
-        append_copy_text(line, rows_[r].cells[c].value);
+        line += v.is_null() ? std::string("\\N") : pg::copy_field(v.text.data(), v.text.size());
       }
       lines.push_back(std::move(line));
     }
@@ -700,23 +701,6 @@ class Fold {
     if (std::string(PQcmdTuples(r.get())) != std::to_string(rows.size()))
       throw Decline{"rows changed by another session while the batch was folded"};
     session_.exec("DROP TABLE " + stage, {}, "writing the batch");
-  }
-
-  /// COPY's text format: \N for NULL, backslash escapes for the characters it reserves.
-  static void append_copy_text(std::string& line, const Value& v) {
-    if (v.is_null()) {
-      line += "\\N";
-      return;
-    }
-    for (char ch : v.text) {
-      switch (ch) {
-        case '\\': line += "\\\\"; break;
-        case '\n': line += "\\n"; break;
-        case '\r': line += "\\r"; break;
-        case '\t': line += "\\t"; break;
-        default: line += ch;
-      }
-    }
   }
 
   PgSession& session_;

@@ -169,4 +169,23 @@ std::string quote_ident_list(const std::vector<std::string>& names) {
   return out;
 }
 
+std::string copy_field(const char* text, std::size_t size) {
+  std::string out;
+  out.reserve(size);
+  for (std::size_t i = 0; i < size; ++i) {
+    char c = text[i];
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\v': out += "\\v"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace auditpitr::pg

@@ -1,6 +1,7 @@
 // A libpqxx connection that reports failures as auditpitr Errors naming the server and database.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <pqxx/pqxx>
 #include <string>
@@ -102,5 +103,8 @@ std::string quote_ident(const std::string& name);
 std::string quote_qualified(const std::string& schema, const std::string& table);
 /// "a", "b", "c": the names quoted and joined for a column list.
 std::string quote_ident_list(const std::vector<std::string>& names);
+
+/// A value's text as COPY writes it: backslash, and the control characters COPY escapes, escaped.
+std::string copy_field(const char* text, std::size_t size);
 
 }  // namespace auditpitr::pg
