@@ -97,6 +97,13 @@ bool always_valid(const TargetColumn& column, const ColumnValue& v) {
   return conversion == Conversion::plain && (column.type == "text" || column.type == "character varying");
 }
 
+/// Values [at, at + kChunk) of `values`, for one query's array.
+template <typename T>
+std::vector<std::optional<std::string>> chunk_at(const std::vector<T>& values, std::size_t at) {
+  auto end = values.begin() + static_cast<std::ptrdiff_t>(std::min(values.size(), at + kChunk));
+  return {values.begin() + static_cast<std::ptrdiff_t>(at), end};
+}
+
 std::string text_array(const std::vector<std::optional<std::string>>& values) {
   std::vector<const std::optional<std::string>*> pointers;
   pointers.reserve(values.size());
@@ -302,10 +309,7 @@ class Fold {
     sql += " FROM " + ft.target->quoted() + " WHERE " + quote_ident(ft.target->columns[column].name) +
            " = ANY($1::bigint[])";
     for (std::size_t at = 0; at < values.size(); at += kChunk) {
-      std::vector<std::optional<std::string>> chunk(
-          values.begin() + static_cast<std::ptrdiff_t>(at),
-          values.begin() + static_cast<std::ptrdiff_t>(std::min(values.size(), at + kChunk)));
-      PgResult r = session_.exec(sql, {text_array(chunk)}, "reading the rows the batch changes");
+      PgResult r = session_.exec(sql, {text_array(chunk_at(values, at))}, "reading the rows the batch changes");
       for (int row = 0; row < PQntuples(r.get()); ++row) keys.push_back(load_row(t, columns, r.get(), row));
     }
     return keys;
@@ -369,8 +373,9 @@ class Fold {
     };
     for (const RowChange* c : changes)
       for (const auto& node : c->cascade) ask(edges[add_edge(node)], c->key[0].value.text);
-    for (const RowChange* c : changes) {
-      uint32_t t = by_target_.at(&catalog_.table(c->table));
+    for (std::size_t i = 0; i < changes.size(); ++i) {
+      const RowChange* c = changes[i];
+      uint32_t t = change_tables_[i];
       for (const auto& s : c->set) {
         auto edge = edges.find({t, tables_[t].column(s.column)});
         if (edge == edges.end() || s.value.is_null()) continue;
@@ -416,6 +421,7 @@ class Fold {
       case ChangeAction::update:
         if (!row.exists) return note_unapplied(c, row, out);
         add_checks(c, row, out, index);
+        check_all(c.set, tables_[row.table]);
         set_all(c.set, row, false);
         out.kind = ChangeOutcomeKind::updated;
         break;
@@ -441,7 +447,7 @@ class Fold {
       if (col.not_null && !col.has_default) throw Decline{"an insert without NOT NULL column '" + col.name + "'"};
       if (col.has_default && is_reference(ft, i)) throw Decline{"a foreign key column with a default"};
     }
-    for (const auto& s : c.set) check_value(ft, ft.column(s.column), s);
+    check_all(c.set, ft);  // the row an insert proposes is checked even when its key exists
     if (!row.exists) {
       row.exists = true;
       for (std::size_t i = 0; i < row.cells.size(); ++i) row.cells[i] = default_cell(ft.target_column(i));
@@ -469,6 +475,7 @@ class Fold {
       out.kind = ChangeOutcomeKind::already_deleted;
       return;
     }
+    check_all(c.set, ft);
     set_all(c.set, row, false);
     out.kind = ChangeOutcomeKind::soft_deleted;
     Cell time{Source::logged, Value::of(Value::Kind::timestamp, format_time(c.time))};
@@ -483,6 +490,8 @@ class Fold {
     for (const auto& node : nodes) {
       uint32_t t = by_target_.at(&catalog_.table(node.table));
       std::size_t fk = tables_[t].column(node.foreign_key), soft = tables_[t].column(node.soft_delete_column);
+      std::vector<std::size_t> deletion_columns;
+      for (const std::string* col : soft_delete_columns(node)) deletion_columns.push_back(tables_[t].column(*col));
       std::vector<std::ptrdiff_t> hit;
       for (std::ptrdiff_t p : parents) {
         const std::string& key = rows_[static_cast<std::size_t>(p)].key;
@@ -491,7 +500,7 @@ class Fold {
           Row& child = rows_[r];
           const Cell& holds = child.cells[fk];
           if (!child.exists || holds.value.is_null() || holds.value.text != key || !alive(child, soft)) continue;
-          for (const std::string* col : soft_delete_columns(node)) set_cell(child, tables_[t].column(*col), time);
+          for (std::size_t col : deletion_columns) set_cell(child, col, time);
           hit.push_back(r);
         }
       }
@@ -528,14 +537,16 @@ class Fold {
     }
   }
 
+  /// Values checked by check_all() first.
   void set_all(const std::vector<ColumnValue>& values, Row& row, bool keep_creation_stamp) {
     const FoldTable& ft = tables_[row.table];
-    for (const auto& s : values) {
-      std::size_t col = ft.column(s.column);
-      check_value(ft, col, s);
-      if (keep_creation_stamp && is_creation_stamp(s)) continue;
-      set_cell(row, col, Cell{Source::logged, s.value});
-    }
+    for (const auto& s : values)
+      if (!keep_creation_stamp || !is_creation_stamp(s))
+        set_cell(row, ft.column(s.column), Cell{Source::logged, s.value});
+  }
+
+  void check_all(const std::vector<ColumnValue>& values, const FoldTable& ft) {
+    for (const auto& s : values) check_value(ft, ft.column(s.column), s);
   }
 
   void set_cell(Row& row, std::size_t column, const Cell& cell) {
@@ -579,22 +590,19 @@ class Fold {
     for (const auto& [id, val] : validations_) {
       std::string typed = typed_value_sql(*val.column, val.kind, "v.p");
       std::string sql = "SELECT count(" + typed + ")";
-      if (val.column->type.rfind("character varying(", 0) == 0) {
+      bool bounded = val.column->type.rfind("character varying(", 0) == 0;
+      if (bounded) {
         TargetColumn base = *val.column;
         base.type = base_type_of(base.type);
         sql = "SELECT count(*) FILTER (WHERE (" + typed + ")::text IS DISTINCT FROM (" +
               typed_value_sql(base, val.kind, "v.p") + ")::text)";
       }
       sql += " FROM unnest($1::text[]) AS v(p)";
-      std::vector<std::optional<std::string>> all(val.texts.begin(), val.texts.end());
+      std::vector<std::string> all(val.texts.begin(), val.texts.end());
       for (std::size_t at = 0; at < all.size(); at += kChunk) {
-        std::vector<std::optional<std::string>> chunk(
-            all.begin() + static_cast<std::ptrdiff_t>(at),
-            all.begin() + static_cast<std::ptrdiff_t>(std::min(all.size(), at + kChunk)));
-        PgResult r = session_.try_exec(sql, {text_array(chunk)});
+        PgResult r = session_.try_exec(sql, {text_array(chunk_at(all, at))});
         if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) throw Decline{"a value its column's type refuses"};
-        if (val.column->type.rfind("character varying(", 0) == 0 && first_value(r.get()) != "0")
-          throw Decline{"a value longer than its column allows"};
+        if (bounded && first_value(r.get()) != "0") throw Decline{"a value longer than its column allows"};
       }
     }
   }
