@@ -76,6 +76,15 @@ struct BatchTally {
   std::vector<std::string> refused;  ///< hashes of the events the database refused
 };
 
+// One event's outcomes, in the batch's vector of them.
+struct Outcomes {
+  const ChangeOutcome* first = nullptr;
+  std::size_t count = 0;
+  std::size_t size() const { return count; }
+  bool empty() const { return count == 0; }
+  const ChangeOutcome& operator[](std::size_t i) const { return first[i]; }
+};
+
 // A batch read and mapped, ready to apply: its events with changes, the position of the last
 // event consumed, and how many of the window's events the stream has passed.
 struct ReadyBatch {
@@ -98,6 +107,7 @@ class Loop {
   ApplySummary run(AuditEventSource& events) {
     {
       Handoff<ReadyBatch> ready(1, [&](const Handoff<ReadyBatch>::Push& push) { read_batches(events, push); });
+      sink_.prepare();
       while (std::optional<ReadyBatch> b = ready.next()) {
         batch_ = std::move(b->events);
         last_ = b->last;
@@ -279,9 +289,8 @@ class Loop {
         record_event(pe, {}, tally);
         continue;
       }
-      std::vector<ChangeOutcome> mine(outcomes.begin() + i, outcomes.begin() + i + pe.changes.size());
+      record_event(pe, {outcomes.data() + i, pe.changes.size()}, tally);
       i += pe.changes.size();
-      record_event(pe, mine, tally);
     }
     return true;
   }
@@ -294,11 +303,12 @@ class Loop {
       }
       std::vector<const RowChange*> changes;
       for (const auto& c : pe.changes) changes.push_back(&c);
-      record_event(pe, sink_.apply_event(changes), tally);
+      std::vector<ChangeOutcome> outcomes = sink_.apply_event(changes);
+      record_event(pe, {outcomes.data(), outcomes.size()}, tally);
     }
   }
 
-  void record_event(const PendingEvent& pe, const std::vector<ChangeOutcome>& outcomes, BatchTally& tally) {
+  void record_event(const PendingEvent& pe, Outcomes outcomes, BatchTally& tally) {
     if (pe.unsendable != SIZE_MAX) {
       conflict(pe, pe.changes[pe.unsendable], "type",
                "a value holds a NUL character (\\u0000), which PostgreSQL's text cannot store", tally);

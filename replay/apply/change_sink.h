@@ -52,6 +52,10 @@ class ChangeSink {
  public:
   virtual ~ChangeSink() = default;
 
+  /// Work the sink can do before its first batch, called once while that batch is being read and
+  /// mapped on the reading thread (so the two overlap).
+  virtual void prepare() {}
+
   /// Opens a batch: nothing applied in it is durable (or visible to others) before commit_batch.
   virtual void begin_batch() = 0;
 

@@ -31,6 +31,7 @@ class FoldSink : public ChangeSink {
   /// `statements` applies the net changes, and every batch the fold declines; it is the session's.
   FoldSink(PgSession& session, const TargetCatalog& catalog, PgSink& statements);
 
+  void prepare() override { statements_.prepare(); }
   void begin_batch() override { statements_.begin_batch(); }
   bool apply_all(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes) override;
   std::vector<ChangeOutcome> apply_event(const std::vector<const RowChange*>& changes) override {

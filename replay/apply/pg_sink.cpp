@@ -177,7 +177,12 @@ PgSink::PgSink(PgSession& session, const TargetCatalog& catalog, bool dry_run)
     session_.exec("BEGIN", {}, "starting the dry run");
     outer_open_ = true;
   }
+}
+
+void PgSink::prepare() {
+  if (analyzed_) return;
   analyze_tables_without_statistics(session_);
+  analyzed_ = true;
 }
 
 PgSink::~PgSink() {
@@ -192,6 +197,7 @@ void PgSink::finish() {
 }
 
 void PgSink::begin_batch() {
+  prepare();  // a caller that did not call it
   if (dry_run_) {
     session_.exec("SAVEPOINT auditpitr_batch", {}, "starting a batch");
   } else {

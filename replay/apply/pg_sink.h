@@ -22,6 +22,8 @@ class PgSink : public ChangeSink {
   PgSink(PgSession& session, const TargetCatalog& catalog, bool dry_run);
   ~PgSink() override;
 
+  /// Gathers the planner statistics a restored database lacks (analyze_tables_without_statistics).
+  void prepare() override;
   void begin_batch() override;
   bool apply_all(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes) override;
   std::vector<ChangeOutcome> apply_event(const std::vector<const RowChange*>& changes) override;
@@ -56,6 +58,7 @@ class PgSink : public ChangeSink {
   const TargetCatalog& catalog_;
   bool dry_run_;
   bool outer_open_ = false;  // dry run: the transaction around all batches
+  bool analyzed_ = false;
   bool batch_open_ = false;
   std::vector<std::string> refused_;             // of the open batch
   std::map<std::string, std::string> prepared_;  // shape -> statement name
@@ -67,8 +70,8 @@ class PgSink : public ChangeSink {
 std::vector<TargetTable> read_target_tables(PgSession& session);
 
 /// Runs ANALYZE on the tables that have no planner statistics (pg_stats shows none): a restored
-/// database has none, and the sink's generic plans are made from them. PgSink does it when it
-/// starts; recover does it earlier, alongside its capture.
+/// database has none, and the sink's generic plans are made from them. PgSink does it in prepare(),
+/// while the first batch is read; recover does it earlier, alongside its capture.
 void analyze_tables_without_statistics(PgSession& session);
 
 /// The conflict kind of a refused statement from its SQLSTATE: foreign_key, unique, not_null,
