@@ -14,6 +14,7 @@
 #include "replay/mapping/event_json.h"
 #include "src/error.h"
 #include "src/pg/connection.h"
+#include "src/util/free_beside.h"
 #include "src/util/handoff.h"
 #include "src/util/interrupt.h"
 #include "src/util/pause_point.h"
@@ -250,7 +251,7 @@ class Loop {
       }
     }
     merge(tally);
-    batch_.clear();
+    spent_.release(batch_);
     if (o_.progress) o_.progress(done, last_->time);
     throw_if_interrupted();
   }
@@ -409,6 +410,7 @@ class Loop {
   ApplySummary s_;
   std::optional<ReplayPosition> last_;  // of the batch being applied
   std::vector<PendingEvent> batch_;
+  FreeBeside spent_;  // batches applied, freed while the next one goes on
   // The reading thread's own.
   ReadCounts counts_;
   std::optional<ReplayPosition> reading_last_;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <memory>
 #include <regex>
 #include <set>
 #include <tuple>
@@ -729,14 +730,16 @@ FoldSink::FoldSink(PgSession& session, const TargetCatalog& catalog, PgSink& sta
 
 bool FoldSink::apply_all(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes) {
   if (changes.size() < 2) return statements_.apply_all(changes, outcomes);
-  Fold fold(session_, catalog_, defaults_);
+  auto fold = std::make_unique<Fold>(session_, catalog_, defaults_);
   try {
-    fold.run(changes, outcomes);
-    fold.compare(outcomes);
-    fold.write(stage_names_);
+    fold->run(changes, outcomes);
+    fold->compare(outcomes);
+    fold->write(stage_names_);
   } catch (const Decline& d) {
+    spent_.release(fold);
     return decline(d.reason, changes, outcomes);
   }
+  spent_.release(fold);
   ++folded_;
   return true;
 }

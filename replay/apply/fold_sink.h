@@ -23,6 +23,7 @@
 #include "replay/apply/pg_session.h"
 #include "replay/apply/pg_sink.h"
 #include "replay/apply/target_catalog.h"
+#include "src/util/free_beside.h"
 
 namespace auditpitr::replay {
 
@@ -61,6 +62,7 @@ class FoldSink : public ChangeSink {
   uint64_t folded_ = 0, declined_ = 0;
   uint64_t stage_names_ = 0;  ///< staging tables are named apart within a transaction (a dry run's)
   std::string first_reason_;
+  FreeBeside spent_;  ///< a batch's folded rows, freed while the next batch goes on
 };
 
 }  // namespace auditpitr::replay
