@@ -1,6 +1,7 @@
 // Batches: events accumulate (mapped, filtered) until batch_events were consumed; the batch is
-// applied in one go (apply_all), or, when the database refuses a statement, again event by event
-// so that exactly the refused events are left out. Tallies of a batch count only once it commits.
+// applied in one go (apply_all). When the database refuses a change, the events before it go in
+// one go, its event alone (apply_event: exactly the refused events are left out), then the rest
+// the same way. Tallies of a batch count only once it commits.
 #include "replay/apply/applier.h"
 
 #include <xxhash.h>
@@ -260,11 +261,8 @@ class Loop {
   BatchTally apply_batch() {
     BatchTally tally;
     sink_.begin_batch();
-    if (!apply_fast(tally)) {
-      tally = BatchTally();
-      sink_.begin_batch();
-      apply_by_event(tally);
-    }
+    refused_attempts_ = 0;
+    apply_range(0, batch_.size(), tally);
     // Crash tests stop the process here (applied, not committed) or just after the commit.
     pause_at("applied");
     if (interrupt_requested()) {  // Ctrl-C during the batch: it is rolled back, the next run redoes it
@@ -277,36 +275,57 @@ class Loop {
     return tally;
   }
 
-  bool apply_fast(BatchTally& tally) {
-    std::vector<const RowChange*> all;
-    for (const auto& pe : batch_)
-      if (pe.unsendable == SIZE_MAX)
-        for (const auto& c : pe.changes) all.push_back(&c);
-    std::vector<ChangeOutcome> outcomes;
-    if (!sink_.apply_all(all, outcomes)) return false;
-    std::size_t i = 0;
-    for (const auto& pe : batch_) {
-      if (pe.unsendable != SIZE_MAX) {
-        record_event(pe, {}, tally);
-        continue;
+  // Events [begin, end) of the batch, in order: in one go when the sink takes them all. When it
+  // refuses one, the events before it go the same way, then its event alone, then the rest; when
+  // it cannot name the refused change, each half of the range goes the same way. A refused range
+  // of a few events, and the rest of a batch whose refused attempts already spent kRefusedBudget
+  // times its size (refusals everywhere), go event by event.
+  void apply_range(std::size_t begin, std::size_t end, BatchTally& tally) {
+    auto event_by_event = [&] {
+      for (std::size_t i = begin; i < end; ++i) apply_one(batch_[i], tally);
+    };
+    while (begin < end) {
+      if (refused_attempts_ > kRefusedBudget * batch_.size()) return event_by_event();
+      std::vector<const RowChange*> all;
+      std::vector<std::size_t> event_of;  // of each change in `all`
+      for (std::size_t i = begin; i < end; ++i)
+        if (batch_[i].unsendable == SIZE_MAX)
+          for (const auto& c : batch_[i].changes) {
+            all.push_back(&c);
+            event_of.push_back(i);
+          }
+      std::vector<ChangeOutcome> outcomes;
+      std::optional<std::size_t> refused;
+      if (sink_.apply_all(all, outcomes, refused)) {
+        for (std::size_t i = begin, at = 0; i < end; ++i) {
+          const PendingEvent& pe = batch_[i];
+          std::size_t n = pe.unsendable == SIZE_MAX ? pe.changes.size() : 0;
+          record_event(pe, {outcomes.data() + at, n}, tally);
+          at += n;
+        }
+        return;
       }
-      record_event(pe, {outcomes.data() + i, pe.changes.size()}, tally);
-      i += pe.changes.size();
+      refused_attempts_ += end - begin;
+      if (end - begin <= kEventByEvent) return event_by_event();
+      if (refused && *refused < event_of.size()) {
+        std::size_t at = event_of[*refused];
+        apply_range(begin, at, tally);
+        apply_one(batch_[at], tally);
+        begin = at + 1;
+      } else {
+        std::size_t middle = begin + (end - begin) / 2;
+        apply_range(begin, middle, tally);
+        begin = middle;
+      }
     }
-    return true;
   }
 
-  void apply_by_event(BatchTally& tally) {
-    for (const auto& pe : batch_) {
-      if (pe.unsendable != SIZE_MAX) {
-        record_event(pe, {}, tally);
-        continue;
-      }
-      std::vector<const RowChange*> changes;
-      for (const auto& c : pe.changes) changes.push_back(&c);
-      std::vector<ChangeOutcome> outcomes = sink_.apply_event(changes);
-      record_event(pe, {outcomes.data(), outcomes.size()}, tally);
-    }
+  void apply_one(const PendingEvent& pe, BatchTally& tally) {
+    if (pe.unsendable != SIZE_MAX) return record_event(pe, {}, tally);
+    std::vector<const RowChange*> changes;
+    for (const auto& c : pe.changes) changes.push_back(&c);
+    std::vector<ChangeOutcome> outcomes = sink_.apply_event(changes);
+    record_event(pe, {outcomes.data(), outcomes.size()}, tally);
   }
 
   void record_event(const PendingEvent& pe, Outcomes outcomes, BatchTally& tally) {
@@ -410,7 +429,8 @@ class Loop {
   ApplySummary s_;
   std::optional<ReplayPosition> last_;  // of the batch being applied
   std::vector<PendingEvent> batch_;
-  FreeBeside spent_;  // batches applied, freed while the next one goes on
+  std::size_t refused_attempts_ = 0;  // events in the batch's attempts that a refusal undid
+  FreeBeside spent_;                  // batches applied, freed while the next one goes on
   // The reading thread's own.
   ReadCounts counts_;
   std::optional<ReplayPosition> reading_last_;

@@ -79,6 +79,13 @@ struct ApplySummary {
 /// Attempts of one batch (the first included).
 constexpr int kBatchAttempts = 5;
 
+/// A batch's ranges of at most this many events go event by event once refused in one go.
+constexpr std::size_t kEventByEvent = 32;
+
+/// Once a batch's attempts undone by refusals sum to this many times its events, the rest of it
+/// goes event by event (refusals everywhere: more attempts would cost more than they save).
+constexpr std::size_t kRefusedBudget = 3;
+
 /// Conflicts and drift kept in full; beyond, they are counted only (memory stays bounded).
 constexpr std::size_t kMaxRecords = 100000;
 

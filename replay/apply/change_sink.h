@@ -60,10 +60,13 @@ class ChangeSink {
   virtual void begin_batch() = 0;
 
   /// Applies `changes` in order, each seeing the effects of the ones before. Returns true with one
-  /// outcome per change in `outcomes`; or false when the database refused one of them, in which
-  /// case the whole batch is undone and no longer open: the caller begins it again and applies
-  /// event by event with apply_event. Never returns `refused` outcomes.
-  virtual bool apply_all(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes) = 0;
+  /// outcome per change in `outcomes`; or false when the database refused one of them (or the
+  /// sink knows it would): then none of `changes` stays applied, what the batch applied before
+  /// stays, the batch stays open, and `refused_change` names the refused change's index when the
+  /// sink can tell (a hint: the caller applies the changes before it, then its event alone with
+  /// apply_event, which has the last word). Never returns `refused` outcomes.
+  virtual bool apply_all(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes,
+                         std::optional<std::size_t>& refused_change) = 0;
 
   /// Applies one event's changes in order, inside the open batch. When the database refuses one,
   /// the event's earlier changes are undone too and the refused one's outcome is `refused`

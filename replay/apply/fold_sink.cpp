@@ -28,9 +28,14 @@ using pg::quote_ident;
 
 constexpr std::size_t kChunk = 20000;  // values per query: parameters stay a few MB
 
-/// Thrown inside the fold: the batch goes to PgSink, for this reason.
+/// Thrown inside the fold: the batch goes to PgSink, for this reason; or, when the database would
+/// refuse a change (`refusal`), to neither: apply_all answers false, naming the change if known.
 struct Decline {
+  explicit Decline(std::string why, bool refused = false, std::optional<std::size_t> at = std::nullopt)
+      : reason(std::move(why)), refusal(refused), change(at) {}
   std::string reason;
+  bool refusal;
+  std::optional<std::size_t> change;
 };
 
 enum class Source : uint8_t { unset, database, logged };
@@ -83,7 +88,7 @@ struct PendingCheck {
 struct Validation {
   const TargetColumn* column = nullptr;
   Value::Kind kind = Value::Kind::string;
-  std::unordered_set<std::string> texts;
+  std::unordered_map<std::string, std::size_t> texts;  ///< each text, and the first change writing it
 };
 
 using DefaultCache = std::map<const TargetColumn*, std::optional<Value>>;
@@ -141,7 +146,7 @@ class Fold {
     for (const RowChange* c : changes) change_tables_.push_back(admit(*c));
     read_rows(changes);
     outcomes.assign(changes.size(), ChangeOutcome{});
-    for (std::size_t i = 0; i < changes.size(); ++i) fold(*changes[i], outcomes[i], i);
+    for (at_ = 0; at_ < changes.size(); ++at_) fold(*changes[at_], outcomes[at_], at_);
   }
 
   /// Asks the database what the fold could not know; Decline when a value would be refused.
@@ -152,6 +157,7 @@ class Fold {
       compare_checks(outcomes);
     } catch (const Decline&) {
       session_.exec("ROLLBACK TO SAVEPOINT auditpitr_fold", {}, "folding the batch");
+      session_.exec("RELEASE SAVEPOINT auditpitr_fold", {}, "folding the batch");
       throw;
     }
     session_.exec("RELEASE SAVEPOINT auditpitr_fold", {}, "folding the batch");
@@ -445,7 +451,7 @@ class Fold {
     for (std::size_t i = 0; i < carried.size(); ++i) {
       const TargetColumn& col = ft.target_column(i);
       if (carried[i]) continue;
-      if (col.not_null && !col.has_default) throw Decline{"an insert without NOT NULL column '" + col.name + "'"};
+      if (col.not_null && !col.has_default) refuse("an insert without NOT NULL column '" + col.name + "'");
       if (col.has_default && is_reference(ft, i)) throw Decline{"a foreign key column with a default"};
     }
     check_all(c.set, ft);  // the row an insert proposes is checked even when its key exists
@@ -561,15 +567,18 @@ class Fold {
     return false;
   }
 
+  /// The change being folded would be refused: Decline.
+  [[noreturn]] void refuse(const std::string& reason) const { throw Decline{reason, true, at_}; }
+
   /// What the database would refuse when `v` is written into `column` now: Decline.
   void check_value(const FoldTable& ft, std::size_t column, const ColumnValue& v) {
     const TargetColumn& col = ft.target_column(column);
-    if (v.value.is_null() && col.not_null) throw Decline{"a NULL in NOT NULL column '" + col.name + "'"};
+    if (v.value.is_null() && col.not_null) refuse("a NULL in NOT NULL column '" + col.name + "'");
     for (const auto& [ref, parent] : ft.references) {
       if (ref != column || v.value.is_null()) continue;
       auto it = tables_[parent].rows.find(v.value.text);
       if (it == tables_[parent].rows.end() || !rows_[it->second].exists)
-        throw Decline{"a foreign key to a row that is not there (" + col.name + " = " + v.value.text + ")"};
+        refuse("a foreign key to a row that is not there (" + col.name + " = " + v.value.text + ")");
     }
     note_value(ft, column, v);
   }
@@ -580,7 +589,7 @@ class Fold {
     Validation& val = validations_[{&col, static_cast<int>(conversion_of(col, v.value.kind))}];
     val.column = &col;
     val.kind = v.value.kind;
-    val.texts.insert(v.value.text);
+    val.texts.emplace(v.value.text, at_);
   }
 
   // --- asking the database ------------------------------------------------------------------
@@ -599,13 +608,40 @@ class Fold {
               typed_value_sql(base, val.kind, "v.p") + ")::text)";
       }
       sql += " FROM unnest($1::text[]) AS v(p)";
-      std::vector<std::string> all(val.texts.begin(), val.texts.end());
+      std::vector<std::string> all;
+      all.reserve(val.texts.size());
+      for (const auto& text : val.texts) all.push_back(text.first);
       for (std::size_t at = 0; at < all.size(); at += kChunk) {
-        PgResult r = session_.try_exec(sql, {text_array(chunk_at(all, at))});
-        if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) throw Decline{"a value its column's type refuses"};
-        if (bounded && first_value(r.get()) != "0") throw Decline{"a value longer than its column allows"};
+        std::vector<std::optional<std::string>> chunk = chunk_at(all, at);
+        if (!refuses(sql, bounded, chunk)) continue;
+        session_.exec("ROLLBACK TO SAVEPOINT auditpitr_fold", {}, "folding the batch");
+        throw Decline{bounded ? "a value longer than its column allows" : "a value its column's type refuses", true,
+                      val.texts.at(*refused_text(sql, bounded, std::move(chunk)))};
       }
     }
+  }
+
+  /// Whether `sql` fails on `texts` or, `bounded`, counts one of them (a value cut to fit).
+  bool refuses(const std::string& sql, bool bounded, const std::vector<std::optional<std::string>>& texts) {
+    PgResult r = session_.try_exec(sql, {text_array(texts)});
+    return PQresultStatus(r.get()) != PGRES_TUPLES_OK || (bounded && first_value(r.get()) != "0");
+  }
+
+  /// One of `texts`, which `sql` refuses together: found by halves, each half asked in a
+  /// savepoint of its own (a refused one aborts it).
+  std::optional<std::string> refused_text(const std::string& sql, bool bounded,
+                                          std::vector<std::optional<std::string>> texts) {
+    while (texts.size() > 1) {
+      auto middle = texts.begin() + static_cast<std::ptrdiff_t>(texts.size() / 2);
+      std::vector<std::optional<std::string>> first(texts.begin(), middle);
+      session_.exec("SAVEPOINT auditpitr_probe", {}, "finding a refused value");
+      bool in_first = refuses(sql, bounded, first);
+      session_.exec(in_first ? "ROLLBACK TO SAVEPOINT auditpitr_probe" : "RELEASE SAVEPOINT auditpitr_probe", {},
+                    "finding a refused value");
+      if (in_first) texts = std::move(first);
+      else texts.erase(texts.begin(), middle);
+    }
+    return texts.front();
   }
 
   /// The checks: the old value and the expected one compared in the column's type, and the old
@@ -626,7 +662,8 @@ class Fold {
           expecteds.push_back(text_of(group[i]->expected));
         }
         PgResult r = session_.try_exec(sql, {text_array(olds), text_array(expecteds)});
-        if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) throw Decline{"an expected value its column's type refuses"};
+        if (PQresultStatus(r.get()) != PGRES_TUPLES_OK)
+          throw Decline{"an expected value its column's type refuses", true};
         for (std::size_t i = at; i < end; ++i) {
           int row = static_cast<int>(i - at);
           CheckResult& check = outcomes[group[i]->outcome].checks[group[i]->check];
@@ -721,6 +758,7 @@ class Fold {
   std::vector<PendingCheck> checks_;
   std::map<std::pair<const TargetColumn*, int>, Validation> validations_;  ///< by column and conversion
   std::vector<uint32_t> change_tables_;                                    ///< each change's table
+  std::size_t at_ = 0;                                                     ///< the change being folded
 };
 
 }  // namespace
@@ -728,8 +766,9 @@ class Fold {
 FoldSink::FoldSink(PgSession& session, const TargetCatalog& catalog, PgSink& statements)
     : session_(session), catalog_(catalog), statements_(statements) {}
 
-bool FoldSink::apply_all(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes) {
-  if (changes.size() < 2) return statements_.apply_all(changes, outcomes);
+bool FoldSink::apply_all(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes,
+                         std::optional<std::size_t>& refused_change) {
+  if (changes.size() < 2) return statements_.apply_all(changes, outcomes, refused_change);
   auto fold = std::make_unique<Fold>(session_, catalog_, defaults_);
   try {
     fold->run(changes, outcomes);
@@ -737,17 +776,15 @@ bool FoldSink::apply_all(const std::vector<const RowChange*>& changes, std::vect
     fold->write(stage_names_);
   } catch (const Decline& d) {
     spent_.release(fold);
-    return decline(d.reason, changes, outcomes);
+    if (first_reason_.empty()) first_reason_ = d.reason;
+    batch_declined_ = true;
+    if (!d.refusal) return statements_.apply_all(changes, outcomes, refused_change);
+    refused_change = d.change;
+    return false;
   }
   spent_.release(fold);
-  ++folded_;
+  batch_folded_ = true;
   return true;
-}
-
-bool FoldSink::decline(const std::string& reason, const std::vector<const RowChange*>& changes,
-                       std::vector<ChangeOutcome>& outcomes) {
-  if (declined_++ == 0) first_reason_ = reason;
-  return statements_.apply_all(changes, outcomes);
 }
 
 }  // namespace auditpitr::replay

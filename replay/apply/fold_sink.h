@@ -33,33 +33,38 @@ class FoldSink : public ChangeSink {
   FoldSink(PgSession& session, const TargetCatalog& catalog, PgSink& statements);
 
   void prepare() override { statements_.prepare(); }
-  void begin_batch() override { statements_.begin_batch(); }
-  bool apply_all(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes) override;
+  void begin_batch() override {
+    batch_folded_ = batch_declined_ = false;
+    statements_.begin_batch();
+  }
+  bool apply_all(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes,
+                 std::optional<std::size_t>& refused_change) override;
   std::vector<ChangeOutcome> apply_event(const std::vector<const RowChange*>& changes) override {
     return statements_.apply_event(changes);
   }
   void commit_batch(const ReplayPosition& position, uint64_t events_applied) override {
     statements_.commit_batch(position, events_applied);
+    if (batch_declined_) ++declined_;
+    else if (batch_folded_) ++folded_;
   }
   void rollback_batch() override { statements_.rollback_batch(); }
   void record_refused(const std::vector<std::string>& event_hashes) override {
     statements_.record_refused(event_hashes);
   }
 
-  /// Batches applied by folding, and batches handed to PgSink with the first reason why.
+  /// Batches committed whose changes were all folded (but for events refused, applied alone), and
+  /// batches with changes handed to PgSink, with the first reason why.
   uint64_t folded_batches() const { return folded_; }
   uint64_t declined_batches() const { return declined_; }
   const std::string& first_decline_reason() const { return first_reason_; }
 
  private:
-  bool decline(const std::string& reason, const std::vector<const RowChange*>& changes,
-               std::vector<ChangeOutcome>& outcomes);
-
   PgSession& session_;
   const TargetCatalog& catalog_;
   PgSink& statements_;
   std::map<const TargetColumn*, std::optional<Value>> defaults_;  ///< constant column defaults
   uint64_t folded_ = 0, declined_ = 0;
+  bool batch_folded_ = false, batch_declined_ = false;  ///< of the open batch
   uint64_t stage_names_ = 0;  ///< staging tables are named apart within a transaction (a dry run's)
   std::string first_reason_;
   FreeBeside spent_;  ///< a batch's folded rows, freed while the next batch goes on

@@ -31,7 +31,7 @@ struct Item {
 };
 
 struct Refusal {
-  std::size_t index = 0;
+  std::size_t index = 0, end = 0;  ///< the refused statement's changes
   std::string sqlstate, message;
 };
 
@@ -300,7 +300,8 @@ std::size_t PgSink::group_end(const std::vector<const RowChange*>& changes, cons
   return end;
 }
 
-bool PgSink::apply_all(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes) {
+bool PgSink::apply_all(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes,
+                       std::optional<std::size_t>& refused_change) {
   outcomes.assign(changes.size(), ChangeOutcome{});
   if (changes.empty()) return true;
   std::vector<std::string> shapes;
@@ -316,13 +317,21 @@ bool PgSink::apply_all(const std::vector<const RowChange*>& changes, std::vector
     sent_shapes.push_back(std::move(shapes[i]));
   }
   std::vector<ChangeOutcome> sent_outcomes(changes.size());
-  if (!apply_in_order(sent, sent_shapes, sent_outcomes)) return false;
+  std::optional<std::pair<std::size_t, std::size_t>> refused;  // in the order sent
+  if (!apply_in_order(sent, sent_shapes, sent_outcomes, refused)) {
+    // A set-based statement does not say which of its changes was refused.
+    if (refused->second - refused->first == 1) refused_change = order[refused->first];
+    return false;
+  }
   for (std::size_t i = 0; i < order.size(); ++i) outcomes[order[i]] = std::move(sent_outcomes[i]);
   return true;
 }
 
 bool PgSink::apply_in_order(const std::vector<const RowChange*>& changes, const std::vector<std::string>& shapes,
-                            std::vector<ChangeOutcome>& outcomes) {
+                            std::vector<ChangeOutcome>& outcomes,
+                            std::optional<std::pair<std::size_t, std::size_t>>& refused) {
+  // A refusal undoes these changes only: the batch's earlier ones stay.
+  session_.exec("SAVEPOINT auditpitr_all", {}, "applying a batch");
   PGconn* conn = session_.raw();
   if (PQenterPipelineMode(conn) != 1) session_.fail(nullptr, "entering pipeline mode");
   std::deque<Item> queue;
@@ -350,7 +359,7 @@ bool PgSink::apply_in_order(const std::vector<const RowChange*>& changes, const 
     }
     if (status == PGRES_FATAL_ERROR && !refusal) {
       if (item.kind == Item::Kind::prepare) session_.fail(r.get(), "preparing a statement");
-      refusal = Refusal{item.index, sqlstate_of(r.get()), message_of(r.get())};
+      refusal = Refusal{item.index, item.end, sqlstate_of(r.get()), message_of(r.get())};
     } else if (status == PGRES_TUPLES_OK && item.kind != Item::Kind::prepare) {
       read_rows(item, r.get());
     } else if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && item.kind == Item::Kind::prepare) {
@@ -414,14 +423,21 @@ bool PgSink::apply_in_order(const std::vector<const RowChange*>& changes, const 
   }
   while (!queue.empty()) read_chunk();
   if (PQexitPipelineMode(conn) != 1) session_.fail(nullptr, "leaving pipeline mode");
-  if (!refusal) return true;
+  if (!refusal) {
+    session_.exec("RELEASE SAVEPOINT auditpitr_all", {}, "applying a batch");
+    return true;
+  }
 
-  rollback_batch();
-  if (conflict_kind_of(refusal->sqlstate).empty())
+  if (conflict_kind_of(refusal->sqlstate).empty()) {
+    rollback_batch();
     throw pg::database_error({refusal->sqlstate, pg::classify_sqlstate(refusal->sqlstate)}, refusal->message,
                              "applying a batch", session_.describe(), "",
                              "run the command again: the batch was rolled back, and replay resumes after the last "
                              "committed batch");
+  }
+  session_.exec("ROLLBACK TO SAVEPOINT auditpitr_all", {}, "undoing a refused part of a batch");
+  session_.exec("RELEASE SAVEPOINT auditpitr_all", {}, "undoing a refused part of a batch");
+  refused = std::make_pair(refusal->index, refusal->end);
   return false;
 }
 

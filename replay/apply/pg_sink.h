@@ -25,7 +25,8 @@ class PgSink : public ChangeSink {
   /// Gathers the planner statistics a restored database lacks (analyze_tables_without_statistics).
   void prepare() override;
   void begin_batch() override;
-  bool apply_all(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes) override;
+  bool apply_all(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes,
+                 std::optional<std::size_t>& refused_change) override;
   std::vector<ChangeOutcome> apply_event(const std::vector<const RowChange*>& changes) override;
   void commit_batch(const ReplayPosition& position, uint64_t events_applied) override;
   void rollback_batch() override;
@@ -47,9 +48,11 @@ class PgSink : public ChangeSink {
   /// One past the last change of the set-based group that starts at `begin` (begin + 1: alone).
   std::size_t group_end(const std::vector<const RowChange*>& changes, const std::vector<std::string>& shapes,
                         std::size_t begin) const;
-  /// apply_all for changes already in batch_order(), with their statement shapes.
+  /// apply_all for changes already in batch_order(), with their statement shapes; on a refusal,
+  /// the refused statement's changes [first, second).
   bool apply_in_order(const std::vector<const RowChange*>& changes, const std::vector<std::string>& shapes,
-                      std::vector<ChangeOutcome>& outcomes);
+                      std::vector<ChangeOutcome>& outcomes,
+                      std::optional<std::pair<std::size_t, std::size_t>>& refused);
   ChangeOutcome outcome_of(const RowChange& change, const PGresult* result) const;
   static ChangeOutcome no_row_outcome(const RowChange& change);
   static ChangeOutcome row_outcome(const RowChange& change, const PGresult* result, int row);

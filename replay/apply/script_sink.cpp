@@ -25,7 +25,8 @@ ScriptSink::ScriptSink(AtomicFile& file, const TargetCatalog& catalog, ConflictP
   text_ += "SET standard_conforming_strings = on;\nBEGIN;\n";
 }
 
-bool ScriptSink::apply_all(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes) {
+bool ScriptSink::apply_all(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes,
+                           std::optional<std::size_t>&) {
   outcomes.clear();
   for (const RowChange* change : changes) {
     auto params = statement_params(*change);
@@ -42,7 +43,8 @@ bool ScriptSink::apply_all(const std::vector<const RowChange*>& changes, std::ve
 
 std::vector<ChangeOutcome> ScriptSink::apply_event(const std::vector<const RowChange*>& changes) {
   std::vector<ChangeOutcome> outcomes;
-  apply_all(changes, outcomes);
+  std::optional<std::size_t> never_refused;
+  apply_all(changes, outcomes, never_refused);
   return outcomes;
 }
 

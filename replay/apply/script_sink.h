@@ -17,7 +17,8 @@ class ScriptSink : public ChangeSink {
   ScriptSink(AtomicFile& file, const TargetCatalog& catalog, ConflictPolicy policy, const std::string& header_comment);
 
   void begin_batch() override {}
-  bool apply_all(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes) override;
+  bool apply_all(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes,
+                 std::optional<std::size_t>& refused_change) override;
   std::vector<ChangeOutcome> apply_event(const std::vector<const RowChange*>& changes) override;
   void commit_batch(const ReplayPosition&, uint64_t) override { flush(); }
   void rollback_batch() override {}

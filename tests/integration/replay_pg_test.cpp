@@ -360,8 +360,69 @@ TEST_CASE("gathering across a batch keeps parents before children and children's
   CHECK(test::compare(test::snapshot(replayed), test::snapshot(scripted)) == "");
 }
 
+#include "replay/apply/fold_sink.h"
 #include "replay/apply/pg_session.h"
 #include "replay/apply/pg_sink.h"
+
+namespace {
+
+replay::RowChange category_update(int id, const std::string& column, replay::Value::Kind kind,
+                                  const std::string& value) {
+  replay::RowChange c;
+  c.table = "categories";
+  c.action = replay::ChangeAction::update;
+  c.key.push_back(
+      {"id", replay::Value::of(replay::Value::Kind::integer, std::to_string(id)), "id", replay::ValueOrigin::field});
+  c.set.push_back({column, replay::Value::of(kind, value), column, replay::ValueOrigin::field});
+  return c;
+}
+
+}  // namespace
+
+// A refused change undoes its own apply_all call only (the batch's earlier calls stay, the batch
+// stays open) and is named, so the applier can apply the changes before it in one go and its event
+// alone. Both sinks: PgSink (the database refuses) and FoldSink (it foresees the refusal).
+TEST_CASE("a refused apply_all undoes only its own changes and names the refused one", "[pg][replay]") {
+  using K = replay::Value::Kind;
+  auto db = test::portfolio_database("replay_refused_part");
+  replay::PgSession session(db);
+  std::vector<replay::TargetTable> tables = replay::read_target_tables(session);
+  for (auto& t : tables) t.soft_delete = "deleted_at";
+  replay::TargetCatalog catalog(tables);
+  replay::PgSink statements(session, catalog, false);
+  replay::FoldSink fold(session, catalog, statements);
+  const std::string positions = "SELECT string_agg(position::text, ',' ORDER BY id) FROM categories";
+  for (replay::ChangeSink* sink :
+       {static_cast<replay::ChangeSink*>(&statements), static_cast<replay::ChangeSink*>(&fold)}) {
+    for (const auto& refused_one : {category_update(3, "position", K::string, "three"),        // the type refuses it
+                                    category_update(3, "portfolio_id", K::integer, "999")}) {  // no such portfolio
+      INFO((sink == &statements ? "PgSink, " : "FoldSink, ") << refused_one.set[0].column);
+      test::execute(db, "UPDATE categories SET position = id");
+      sink->begin_batch();
+      std::vector<replay::RowChange> first = {category_update(1, "position", K::integer, "10"),
+                                              category_update(2, "position", K::integer, "20")};
+      std::vector<replay::RowChange> second = {category_update(2, "position", K::integer, "21"),
+                                               category_update(1, "position", K::integer, "11"), refused_one,
+                                               category_update(1, "position", K::integer, "12")};
+      auto pointers = [](const std::vector<replay::RowChange>& v) {
+        std::vector<const replay::RowChange*> out;
+        for (const auto& c : v) out.push_back(&c);
+        return out;
+      };
+      std::vector<replay::ChangeOutcome> outcomes;
+      std::optional<std::size_t> refused;
+      REQUIRE(sink->apply_all(pointers(first), outcomes, refused));
+      CHECK_FALSE(sink->apply_all(pointers(second), outcomes, refused));
+      if (sink == &statements && refused_one.set[0].column == "position")
+        CHECK(!refused);  // refused in a set-based statement with the two before it: which one, it cannot tell
+      else CHECK(refused.value_or(99) == 2);
+      // Inside the batch, still open: the first call's changes stay, none of the second's.
+      CHECK(replay::first_value(session.exec(positions, {}, "test").get()) == std::optional<std::string>("10,20,3"));
+      sink->rollback_batch();
+    }
+  }
+  CHECK(fold.first_decline_reason() == "a value its column's type refuses");
+}
 
 // Planning a statement again at every execution cost a quarter of a replay: the sink's session
 // takes the generic plans (pg_prepared_statements counts the plans of this session's statements).
@@ -388,7 +449,8 @@ TEST_CASE("the sink's prepared statements run on generic plans, never planned ag
   for (int batch = 0; batch < 8; ++batch) {
     sink.begin_batch();
     std::vector<replay::ChangeOutcome> outcomes;
-    REQUIRE(sink.apply_all(all, outcomes));
+    std::optional<std::size_t> refused;
+    REQUIRE(sink.apply_all(all, outcomes, refused));
     sink.rollback_batch();
   }
   auto r = session.exec("SELECT count(*), sum(generic_plans), sum(custom_plans) FROM pg_prepared_statements");
@@ -409,11 +471,14 @@ TEST_CASE("the sink analyzes the tables that have no statistics; a dry run leave
   replay::TargetCatalog catalog(tables);
   {
     replay::PgSink dry(session, catalog, true);
+    dry.prepare();
     CHECK(q(db, analyzed) == "0");  // not yet committed: another session sees nothing
     dry.finish();
   }
   CHECK(q(db, analyzed) == "0");
   replay::PgSink sink(session, catalog, false);
+  CHECK(q(db, analyzed) == "0");  // not before prepare(), which runs while the first batch is read
+  sink.prepare();
   CHECK(q(db, analyzed) == "5");  // the five tables with rows
 }
 

@@ -236,6 +236,54 @@ TEST_CASE("conflicts: skip leaves the refused event out, fail rolls the batch ba
   }
 }
 
+TEST_CASE("a refused event splits its batch: the events around it still go in one go") {
+  std::vector<Line> lines;
+  for (int id = 1; id <= 1000; ++id) lines.push_back(create_portfolio(id, "p", kStart + id));
+  auto options = window(-1, 2000);
+  options.batch_events = 1000;
+  auto refuse = [](test::MemorySink& sink, const std::vector<int>& ids) {
+    for (int id : ids) sink.refused_keys.insert("portfolios/id=" + std::to_string(id) + ";");
+  };
+  auto check_result = [&](const test::MemorySink& sink, const replay::ApplySummary& s, const std::vector<int>& ids) {
+    // What event by event gives: every portfolio but the refused ones, their conflicts in log order.
+    test::MemorySink reference;
+    refuse(reference, ids);
+    auto one_by_one = options;
+    one_by_one.batch_events = 1;
+    auto r = run(lines, reference, one_by_one);
+    CHECK(sink.tables == reference.tables);
+    CHECK(s.applied == r.applied);
+    CHECK(s.skipped_conflict == ids.size());
+    REQUIRE(s.conflicts.size() == ids.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) CHECK(s.conflicts[i].line == static_cast<uint64_t>(ids[i]));
+  };
+  test::MemorySink sink;
+  std::vector<int> ids = {500, 800};
+  refuse(sink, ids);
+  SECTION("the sink names the refused change: the events before it, it alone, the rest") {
+    auto s = run(lines, sink, options);
+    check_result(sink, s, ids);
+    CHECK(sink.apply_event_calls == 2);
+    CHECK(sink.apply_all_calls == 5);  // all (refused at 500), 1-499, 501-1000 (refused at 800), 501-799, 801-1000
+  }
+  SECTION("the sink cannot name it: halves, event by event only in small ranges") {
+    sink.name_refused = false;
+    auto s = run(lines, sink, options);
+    check_result(sink, s, ids);
+    CHECK(sink.apply_event_calls <= 2 * replay::kEventByEvent);
+    CHECK(sink.apply_all_calls < 40);
+  }
+  SECTION("refusals everywhere: event by event once the attempts cost too much") {
+    ids.clear();
+    for (int id = 7; id <= 1000; id += 10) ids.push_back(id);
+    test::MemorySink dense;
+    refuse(dense, ids);
+    auto s = run(lines, dense, options);
+    check_result(dense, s, ids);
+    CHECK(dense.apply_all_calls < 60);
+  }
+}
+
 TEST_CASE("the window is (from, to]: an event at `from` is left out, one at `to` applied") {
   std::vector<Line> lines = {create_portfolio(1, "a", kStart), create_portfolio(2, "b", kStart + 5),
                              create_portfolio(3, "c", kStart + 6)};

@@ -32,6 +32,8 @@ class MemorySink : public replay::ChangeSink {
   std::set<std::string> refused_keys;       ///< "table/key": the database refuses any change of that row
   std::optional<uint64_t> crash_at_commit;  ///< throw SimulatedCrash at this commit (1-based), not applying it
   std::vector<Error> failures;              ///< thrown in turn by apply_all, each once, before it applies anything
+  bool name_refused = true;                 ///< apply_all names the refused change (a sink may not know it)
+  uint64_t apply_all_calls = 0, apply_event_calls = 0;
 
   void begin_batch() override {
     if (open_) throw std::logic_error("begin_batch with a batch open");
@@ -39,27 +41,31 @@ class MemorySink : public replay::ChangeSink {
     saved_ = tables;
   }
 
-  bool apply_all(const std::vector<const replay::RowChange*>& changes,
-                 std::vector<replay::ChangeOutcome>& outcomes) override {
+  bool apply_all(const std::vector<const replay::RowChange*>& changes, std::vector<replay::ChangeOutcome>& outcomes,
+                 std::optional<std::size_t>& refused_change) override {
     require_open();
     outcomes.clear();
+    ++apply_all_calls;
     if (!failures.empty()) {
       Error failure = failures.front();
       failures.erase(failures.begin());
       throw failure;
     }
-    for (const auto* c : changes) {
-      if (refuses(*c)) {
-        rollback_batch();
+    Tables before = tables;
+    for (std::size_t i = 0; i < changes.size(); ++i) {
+      if (refuses(*changes[i])) {
+        tables = before;
+        if (name_refused) refused_change = i;
         return false;
       }
-      outcomes.push_back(apply(*c));
+      outcomes.push_back(apply(*changes[i]));
     }
     return true;
   }
 
   std::vector<replay::ChangeOutcome> apply_event(const std::vector<const replay::RowChange*>& changes) override {
     require_open();
+    ++apply_event_calls;
     Tables before = tables;
     std::vector<replay::ChangeOutcome> outcomes;
     for (const auto* c : changes) {
