@@ -144,23 +144,19 @@ class Fold {
   void run(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes) {
     change_tables_.reserve(changes.size());
     for (const RowChange* c : changes) change_tables_.push_back(admit(*c));
+    // Every logged value first, of changes that will not apply too (their statements still convert
+    // them): a refused one is found before the rows are read.
+    for (at_ = 0; at_ < changes.size(); ++at_)
+      for (const auto& s : changes[at_]->set) note_value(tables_[change_tables_[at_]], s);
+    in_savepoint([&] { validate(); });
     read_rows(changes);
     outcomes.assign(changes.size(), ChangeOutcome{});
     for (at_ = 0; at_ < changes.size(); ++at_) fold(*changes[at_], outcomes[at_], at_);
   }
 
-  /// Asks the database what the fold could not know; Decline when a value would be refused.
+  /// Asks the database what the fold could not know: the checks' outcomes.
   void compare(std::vector<ChangeOutcome>& outcomes) {
-    session_.exec("SAVEPOINT auditpitr_fold", {}, "folding the batch");
-    try {
-      validate();
-      compare_checks(outcomes);
-    } catch (const Decline&) {
-      session_.exec("ROLLBACK TO SAVEPOINT auditpitr_fold", {}, "folding the batch");
-      session_.exec("RELEASE SAVEPOINT auditpitr_fold", {}, "folding the batch");
-      throw;
-    }
-    session_.exec("RELEASE SAVEPOINT auditpitr_fold", {}, "folding the batch");
+    in_savepoint([&] { compare_checks(outcomes); });
   }
 
   /// Writes each changed row's net columns from COPY staging tables, parents' tables first, inside
@@ -426,7 +422,7 @@ class Fold {
     switch (c.action) {
       case ChangeAction::insert: insert(c, row, out); break;
       case ChangeAction::update:
-        if (!row.exists) return note_unapplied(c, row, out);
+        if (!row.exists) return missing(out);
         add_checks(c, row, out, index);
         check_all(c.set, tables_[row.table]);
         set_all(c.set, row, false);
@@ -437,11 +433,7 @@ class Fold {
     }
   }
 
-  // The value a statement that does not apply would still have to convert: checked like the others.
-  void note_unapplied(const RowChange& c, const Row& row, ChangeOutcome& out) {
-    for (const auto& s : c.set) note_value(tables_[row.table], tables_[row.table].column(s.column), s);
-    out.kind = ChangeOutcomeKind::missing_row;
-  }
+  static void missing(ChangeOutcome& out) { out.kind = ChangeOutcomeKind::missing_row; }
 
   void insert(const RowChange& c, Row& row, ChangeOutcome& out) {
     const FoldTable& ft = tables_[row.table];
@@ -474,11 +466,10 @@ class Fold {
   }
 
   void soft_delete(const RowChange& c, Row& row, ChangeOutcome& out, std::size_t index) {
-    if (!row.exists) return note_unapplied(c, row, out);
+    if (!row.exists) return missing(out);
     const FoldTable& ft = tables_[row.table];
     add_checks(c, row, out, index);
     if (!alive(row, ft.column(ft.target->soft_delete))) {
-      for (const auto& s : c.set) note_value(ft, ft.column(s.column), s);
       out.kind = ChangeOutcomeKind::already_deleted;
       return;
     }
@@ -580,19 +571,33 @@ class Fold {
       if (it == tables_[parent].rows.end() || !rows_[it->second].exists)
         refuse("a foreign key to a row that is not there (" + col.name + " = " + v.value.text + ")");
     }
-    note_value(ft, column, v);
   }
 
-  void note_value(const FoldTable& ft, std::size_t column, const ColumnValue& v) {
-    const TargetColumn& col = ft.target_column(column);
+  /// A logged value for validate(), with the change (at_) that first writes it.
+  void note_value(const FoldTable& ft, const ColumnValue& v) {
+    const TargetColumn& col = ft.target_column(ft.column(v.column));
     if (always_valid(col, v)) return;
     Validation& val = validations_[{&col, static_cast<int>(conversion_of(col, v.value.kind))}];
     val.column = &col;
     val.kind = v.value.kind;
-    val.texts.emplace(v.value.text, at_);
+    val.texts.try_emplace(v.value.text, at_);
   }
 
   // --- asking the database ------------------------------------------------------------------
+
+  /// Runs `ask` (queries that write nothing) in a savepoint, undone when it declines.
+  template <typename F>
+  void in_savepoint(const F& ask) {
+    session_.exec("SAVEPOINT auditpitr_fold", {}, "folding the batch");
+    try {
+      ask();
+    } catch (const Decline&) {
+      session_.exec("ROLLBACK TO SAVEPOINT auditpitr_fold", {}, "folding the batch");
+      session_.exec("RELEASE SAVEPOINT auditpitr_fold", {}, "folding the batch");
+      throw;
+    }
+    session_.exec("RELEASE SAVEPOINT auditpitr_fold", {}, "folding the batch");
+  }
 
   /// Every logged value the batch writes, converted to its column's type as the statements do; a
   /// varchar(n) value must fit (a cast would cut it, an assignment refuses it).
