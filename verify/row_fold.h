@@ -26,9 +26,9 @@
 #include "src/error.h"
 #include "src/pg/connection.h"
 #include "src/util/interrupt.h"
+#include "src/util/row_map.h"
 #include "src/util/run_beside.h"
 #include "verify/row_fields.h"
-#include "verify/row_map.h"
 #include "verify/table_checksum.h"
 
 namespace auditpitr::verify {

@@ -20,6 +20,7 @@
 #include "replay/log/time_parse.h"
 #include "src/error.h"
 #include "src/pg/connection.h"
+#include "src/util/row_map.h"
 
 namespace auditpitr::replay {
 namespace {
@@ -58,7 +59,7 @@ struct FoldTable {
   const TargetTable* target = nullptr;
   std::string name;
   std::size_t key_column = 0;
-  std::unordered_map<std::string, uint32_t> rows;
+  RowMap<uint32_t> rows;
   std::vector<std::pair<std::size_t, uint32_t>> references;  ///< column, parent table
   /// Cascades' candidates: foreign key column -> parent key -> the rows holding that key before
   /// the batch or set to it by the batch (a candidate is a child only while it holds it).

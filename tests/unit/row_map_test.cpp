@@ -1,14 +1,14 @@
-// RowMap (verify/row_map.h) against std::unordered_map: the same answers to random inserts and
+// RowMap (src/util/row_map.h) against std::unordered_map: the same answers to random inserts and
 // lookups over a few hundred thousand keys, every entry reached once by iteration, and entries
 // that never move while the index grows.
-#include "verify/row_map.h"
+#include "src/util/row_map.h"
 
 #include <catch2/catch.hpp>
 #include <random>
 #include <unordered_map>
 #include <unordered_set>
 
-using auditpitr::verify::rows::RowMap;
+using auditpitr::RowMap;
 
 TEST_CASE("RowMap answers as std::unordered_map does, and its entries never move", "[row_map]") {
   std::mt19937_64 random(11);

@@ -1,9 +1,10 @@
-// The fold's rows of one table by key (verify/row_fold.h). A fold of a million events holds half a
-// million rows and looks one up per change, in no order: with std::unordered_map each lookup reads
-// a bucket, the node before the first of the bucket, then that node (three cache misses on a
-// large fold). Here a lookup reads one slot of an open-addressing index and, when the slot's hash
-// tag matches, the entry. Entries live in fixed blocks, so their addresses never change; nothing
-// is ever erased. The interface is the part of std::unordered_map the fold's users need.
+// Rows of one table by key, for the folds (verify/row_fold.h, replay/apply/fold_sink.cpp). A fold
+// of a million events holds half a million rows and looks one up per change, in no order: with
+// std::unordered_map each lookup reads a bucket, the node before the first of the bucket, then that
+// node (three cache misses on a large fold). Here a lookup reads one slot of an open-addressing
+// index and, when the slot's hash tag matches, the entry. Entries live in fixed blocks, so their
+// addresses never change; nothing is ever erased. The interface is the part of std::unordered_map
+// the folds need.
 #pragma once
 
 #include <cstddef>
@@ -18,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-namespace auditpitr::verify::rows {
+namespace auditpitr {
 
 template <typename Value>
 class RowMap {
@@ -166,4 +167,4 @@ class RowMap {
   std::size_t size_ = 0;
 };
 
-}  // namespace auditpitr::verify::rows
+}  // namespace auditpitr
