@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
+#include <memory>
 
 #include "replay/log/time_parse.h"
 #include "src/pg/local_cluster.h"
@@ -377,6 +378,23 @@ replay::RowChange category_update(int id, const std::string& column, replay::Val
   return c;
 }
 
+std::vector<const replay::RowChange*> pointers(const std::vector<replay::RowChange>& changes) {
+  std::vector<const replay::RowChange*> out;
+  for (const auto& c : changes) out.push_back(&c);
+  return out;
+}
+
+/// A session on `db` and its catalog, soft deletes by deleted_at, for the sinks.
+struct SinkSession {
+  explicit SinkSession(const pg::ConnInfo& db) : session(db), tables(replay::read_target_tables(session)) {
+    for (auto& t : tables) t.soft_delete = "deleted_at";
+    catalog = std::make_unique<replay::TargetCatalog>(tables);
+  }
+  replay::PgSession session;
+  std::vector<replay::TargetTable> tables;
+  std::unique_ptr<replay::TargetCatalog> catalog;
+};
+
 }  // namespace
 
 // A refused change undoes its own apply_all call only (the batch's earlier calls stay, the batch
@@ -385,12 +403,9 @@ replay::RowChange category_update(int id, const std::string& column, replay::Val
 TEST_CASE("a refused apply_all undoes only its own changes and names the refused one", "[pg][replay]") {
   using K = replay::Value::Kind;
   auto db = test::portfolio_database("replay_refused_part");
-  replay::PgSession session(db);
-  std::vector<replay::TargetTable> tables = replay::read_target_tables(session);
-  for (auto& t : tables) t.soft_delete = "deleted_at";
-  replay::TargetCatalog catalog(tables);
-  replay::PgSink statements(session, catalog, false);
-  replay::FoldSink fold(session, catalog, statements);
+  SinkSession s(db);
+  replay::PgSink statements(s.session, *s.catalog, false);
+  replay::FoldSink fold(s.session, *s.catalog, statements);
   const std::string positions = "SELECT string_agg(position::text, ',' ORDER BY id) FROM categories";
   for (replay::ChangeSink* sink :
        {static_cast<replay::ChangeSink*>(&statements), static_cast<replay::ChangeSink*>(&fold)}) {
@@ -404,11 +419,6 @@ TEST_CASE("a refused apply_all undoes only its own changes and names the refused
       std::vector<replay::RowChange> second = {category_update(2, "position", K::integer, "21"),
                                                category_update(1, "position", K::integer, "11"), refused_one,
                                                category_update(1, "position", K::integer, "12")};
-      auto pointers = [](const std::vector<replay::RowChange>& v) {
-        std::vector<const replay::RowChange*> out;
-        for (const auto& c : v) out.push_back(&c);
-        return out;
-      };
       std::vector<replay::ChangeOutcome> outcomes;
       std::optional<std::size_t> refused;
       REQUIRE(sink->apply_all(pointers(first), outcomes, refused));
@@ -417,7 +427,7 @@ TEST_CASE("a refused apply_all undoes only its own changes and names the refused
         CHECK(!refused);  // refused in a set-based statement with the two before it: which one, it cannot tell
       else CHECK(refused.value_or(99) == 2);
       // Inside the batch, still open: the first call's changes stay, none of the second's.
-      CHECK(replay::first_value(session.exec(positions, {}, "test").get()) == std::optional<std::string>("10,20,3"));
+      CHECK(replay::first_value(s.session.exec(positions, {}, "test").get()) == std::optional<std::string>("10,20,3"));
       sink->rollback_batch();
     }
   }
@@ -428,24 +438,13 @@ TEST_CASE("a refused apply_all undoes only its own changes and names the refused
 // takes the generic plans (pg_prepared_statements counts the plans of this session's statements).
 TEST_CASE("the sink's prepared statements run on generic plans, never planned again per execution", "[pg][replay]") {
   auto db = test::portfolio_database("replay_generic_plans");
-  replay::PgSession session(db);
-  std::vector<replay::TargetTable> tables = replay::read_target_tables(session);
-  for (auto& t : tables) t.soft_delete = "deleted_at";
-  replay::TargetCatalog catalog(tables);
-  replay::PgSink sink(session, catalog, false);
+  SinkSession s(db);
+  replay::PgSession& session = s.session;
+  replay::PgSink sink(session, *s.catalog, false);
   std::vector<replay::RowChange> changes;
-  for (int i = 0; i < 12; ++i) {  // runs of three rows: set-based statements
-    replay::RowChange c;
-    c.table = "categories";
-    c.action = replay::ChangeAction::update;
-    c.key.push_back({"id", replay::Value::of(replay::Value::Kind::integer, std::to_string(1 + i % 3)), "id",
-                     replay::ValueOrigin::field});
-    c.set.push_back({"position", replay::Value::of(replay::Value::Kind::integer, std::to_string(i)), "position",
-                     replay::ValueOrigin::field});
-    changes.push_back(c);
-  }
-  std::vector<const replay::RowChange*> all;
-  for (const auto& c : changes) all.push_back(&c);
+  for (int i = 0; i < 12; ++i)  // runs of three rows: set-based statements
+    changes.push_back(category_update(1 + i % 3, "position", replay::Value::Kind::integer, std::to_string(i)));
+  std::vector<const replay::RowChange*> all = pointers(changes);
   for (int batch = 0; batch < 8; ++batch) {
     sink.begin_batch();
     std::vector<replay::ChangeOutcome> outcomes;
@@ -466,9 +465,9 @@ TEST_CASE("the sink analyzes the tables that have no statistics; a dry run leave
   auto db = test::portfolio_database("replay_analyze");
   const std::string analyzed = "SELECT count(DISTINCT tablename) FROM pg_stats WHERE schemaname = 'public'";
   REQUIRE(q(db, analyzed) == "0");
-  replay::PgSession session(db);
-  std::vector<replay::TargetTable> tables = replay::read_target_tables(session);
-  replay::TargetCatalog catalog(tables);
+  SinkSession s(db);
+  replay::PgSession& session = s.session;
+  const replay::TargetCatalog& catalog = *s.catalog;
   {
     replay::PgSink dry(session, catalog, true);
     dry.prepare();
