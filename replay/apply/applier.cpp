@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <exception>
 #include <thread>
 #include <utility>
 
@@ -110,7 +111,12 @@ class Loop {
     {
       Handoff<ReadyBatch> ready(1, [&](const Handoff<ReadyBatch>::Push& push) { read_batches(events, push); });
       sink_.prepare();
-      while (std::optional<ReadyBatch> b = ready.next()) {
+      sink_.set_next_batch([this, &ready] { return peek_next(ready); });
+      struct Unset {
+        ChangeSink& sink;
+        ~Unset() { sink.set_next_batch(nullptr); }
+      } unset{sink_};
+      while (std::optional<ReadyBatch> b = take_next(ready)) {
         batch_ = std::move(b->events);
         last_ = b->last;
         flush(b->done);
@@ -127,6 +133,33 @@ class Loop {
   }
 
  private:
+  // The batch after the one being applied, taken from the reading thread early when the sink asks
+  // for its changes (while it applies the whole of this one), or in its turn.
+  const std::vector<const RowChange*>* peek_next(Handoff<ReadyBatch>& ready) {
+    if (!whole_batch_attempt_) return nullptr;
+    if (!next_ && !next_error_ && !reading_done_) {
+      try {
+        next_ = ready.next();
+      } catch (...) {  // the reading thread's error ends the run in its turn, after this batch
+        next_error_ = std::current_exception();
+      }
+      reading_done_ = !next_;
+      next_changes_.clear();
+      if (next_)
+        for (const auto& pe : next_->events)
+          if (pe.unsendable == SIZE_MAX)
+            for (const auto& c : pe.changes) next_changes_.push_back(&c);
+    }
+    return next_ ? &next_changes_ : nullptr;
+  }
+
+  std::optional<ReadyBatch> take_next(Handoff<ReadyBatch>& ready) {
+    if (next_) return std::exchange(next_, std::nullopt);
+    if (next_error_) std::rethrow_exception(next_error_);
+    if (reading_done_) return std::nullopt;
+    return ready.next();
+  }
+
   // The reading thread: everything up to the sink, counted in counts_ (read by the other thread
   // only once this one has finished).
   void read_batches(AuditEventSource& events, const Handoff<ReadyBatch>::Push& push) {
@@ -296,7 +329,10 @@ class Loop {
           }
       std::vector<ChangeOutcome> outcomes;
       std::optional<std::size_t> refused;
-      if (sink_.apply_all(all, outcomes, refused)) {
+      whole_batch_attempt_ = begin == 0 && end == batch_.size() && refused_attempts_ == 0;
+      bool applied = sink_.apply_all(all, outcomes, refused);
+      whole_batch_attempt_ = false;
+      if (applied) {
         for (std::size_t i = begin, at = 0; i < end; ++i) {
           const PendingEvent& pe = batch_[i];
           std::size_t n = pe.unsendable == SIZE_MAX ? pe.changes.size() : 0;
@@ -430,7 +466,12 @@ class Loop {
   std::optional<ReplayPosition> last_;  // of the batch being applied
   std::vector<PendingEvent> batch_;
   std::size_t refused_attempts_ = 0;  // events in the batch's attempts that a refusal undid
-  FreeBeside spent_;                  // batches applied, freed while the next one goes on
+  bool whole_batch_attempt_ = false;  // apply_all is given the whole batch, for the first time
+  std::optional<ReadyBatch> next_;    // taken early (peek_next)
+  std::vector<const RowChange*> next_changes_;
+  std::exception_ptr next_error_;
+  bool reading_done_ = false;
+  FreeBeside spent_;  // batches applied, freed while the next one goes on
   // The reading thread's own.
   ReadCounts counts_;
   std::optional<ReplayPosition> reading_last_;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -79,6 +80,12 @@ class ChangeSink {
 
   /// Undoes the open batch.
   virtual void rollback_batch() = 0;
+
+  /// The changes of the batch after the open one, as its apply_all will pass them (nullptr when
+  /// there is none, or when the open batch is not being applied whole); it may wait for them to be
+  /// read. A sink may start on them while it writes the open batch.
+  using NextBatch = std::function<const std::vector<const RowChange*>*()>;
+  virtual void set_next_batch(NextBatch next) { (void)next; }
 
   /// The events of the open batch the database refused (their event_hash), recorded with the batch
   /// when it commits, so that recover's verification leaves them out on a resumed run too.

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <regex>
@@ -138,8 +139,10 @@ std::optional<Value> constant_default(PgSession& session, const TargetColumn& co
 
 class Fold {
  public:
-  Fold(PgSession& session, const TargetCatalog& catalog, DefaultCache& defaults)
-      : session_(session), catalog_(catalog), defaults_(defaults) {}
+  /// `before`: the fold of the batch before, being written on another session and not yet
+  /// committed, which `session` therefore does not see: its rows are taken as it left them.
+  Fold(PgSession& session, const TargetCatalog& catalog, DefaultCache& defaults, const Fold* before = nullptr)
+      : session_(session), catalog_(catalog), defaults_(defaults), before_(before) {}
 
   /// The outcomes of `changes` (checks still to compare), or Decline.
   void run(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes) {
@@ -163,7 +166,8 @@ class Fold {
   /// Writes each changed row's net columns from COPY staging tables, parents' tables first, inside
   /// a savepoint; Decline (the savepoint undone) when the database refuses a row or a row is not
   /// where the fold expected it.
-  void write(uint64_t& stage_names) {
+  void write(PgSession& writes, uint64_t& stage_names) {
+    writes_ = &writes;
     std::map<std::tuple<int, uint32_t, bool, std::string>, std::vector<uint32_t>> groups;
     for (uint32_t r = 0; r < rows_.size(); ++r) {
       const Row& row = rows_[r];
@@ -178,18 +182,18 @@ class Fold {
       }
       if (any) groups[{tables_[row.table].depth, row.table, row.in_db, mask}].push_back(r);
     }
-    session_.exec("SAVEPOINT auditpitr_fold_write", {}, "writing the batch");
+    writes_->exec("SAVEPOINT auditpitr_fold_write", {}, "writing the batch");
     try {
       for (const auto& [id, rows] : groups) write_group(std::get<1>(id), std::get<2>(id), rows, ++stage_names);
     } catch (const Decline&) {
-      session_.exec("ROLLBACK TO SAVEPOINT auditpitr_fold_write", {}, "writing the batch");
+      writes_->exec("ROLLBACK TO SAVEPOINT auditpitr_fold_write", {}, "writing the batch");
       throw;
     } catch (const Error&) {
-      if (PQstatus(session_.raw()) != CONNECTION_OK) throw;
-      session_.exec("ROLLBACK TO SAVEPOINT auditpitr_fold_write", {}, "writing the batch");
+      if (PQstatus(writes_->raw()) != CONNECTION_OK) throw;
+      writes_->exec("ROLLBACK TO SAVEPOINT auditpitr_fold_write", {}, "writing the batch");
       throw Decline{"the database refused a row's net change"};
     }
-    session_.exec("RELEASE SAVEPOINT auditpitr_fold_write", {}, "writing the batch");
+    writes_->exec("RELEASE SAVEPOINT auditpitr_fold_write", {}, "writing the batch");
   }
 
  private:
@@ -296,6 +300,8 @@ class Fold {
           }
     }
     for (uint32_t t = 0; t < tables_.size(); ++t) fetch(t, tables_[t].key_column, wanted[t]);
+    for (Row& row : rows_)
+      if (!row.in_db) take_from_before(row);  // created by the batch before?
     read_cascade_children(changes);
   }
 
@@ -338,9 +344,55 @@ class Fold {
       if (!PQgetisnull(r, row, static_cast<int>(f)))
         cell.value = Value::of(Value::Kind::string, PQgetvalue(r, row, static_cast<int>(f)));
     }
+    take_from_before(x);
     return key;
   }
 
+  /// A row as the batch before left it, over what the database holds without it: the values it
+  /// wrote; a row it created (not in the database) whole.
+  void take_from_before(Row& row) {
+    if (!before_) return;
+    const Row* left = before_->row_of(tables_[row.table].target, row.key);
+    if (!left || !left->exists) return;
+    if (!row.in_db) {
+      row.cells = left->cells;
+      row.in_db = row.exists = true;
+      return;
+    }
+    for (std::size_t i = 0; i < row.cells.size(); ++i)
+      if (left->written[i]) row.cells[i] = left->cells[i];
+  }
+
+ public:
+  /// Done with the batch before (its rows were taken).
+  void forget_before() { before_ = nullptr; }
+
+  /// The row of `target` with `key` as this fold leaves it; nullptr when the fold has none.
+  const Row* row_of(const TargetTable* target, const std::string& key) const {
+    auto t = by_target_.find(target);
+    if (t == by_target_.end()) return nullptr;
+    const FoldTable& ft = tables_[t->second];
+    auto r = ft.rows.find(key);
+    return r == ft.rows.end() ? nullptr : &rows_[r->second];
+  }
+
+  /// The rows of `target` this fold sets column `column` of to one of `values`: whether each was
+  /// in the database before, by key.
+  std::vector<std::pair<std::string, bool>> rows_set_to(const TargetTable* target, std::size_t column,
+                                                        const std::unordered_set<std::string>& values) const {
+    std::vector<std::pair<std::string, bool>> out;
+    auto t = by_target_.find(target);
+    if (t == by_target_.end()) return out;
+    for (const auto& [key, index] : tables_[t->second].rows) {
+      const Row& row = rows_[index];
+      if (row.exists && row.written[column] && !row.cells[column].value.is_null() &&
+          values.count(row.cells[column].value.text))
+        out.emplace_back(key, row.in_db);
+    }
+    return out;
+  }
+
+ private:
   Row& add_row(uint32_t t, const std::string& key, bool in_db) {
     uint32_t index = static_cast<uint32_t>(rows_.size());
     tables_[t].rows.emplace(key, index);
@@ -397,6 +449,7 @@ class Fold {
         keys.swap(edge.to_ask);
         // The children: rows holding one of the keys now, or set to hold one by the batch.
         std::vector<std::string> children = fetch(id.first, id.second, keys);
+        if (before_) add_children_set_before(id.first, id.second, keys, children);
         FoldTable& ft = tables_[id.first];
         auto& by_parent = ft.children[id.second];
         for (const auto& key : children) {
@@ -414,6 +467,22 @@ class Fold {
           for (const auto& key : children) ask(edges[below], key);
       }
     }
+  }
+
+  /// The rows of table `t` the batch before set foreign key `column` to one of `keys`: read (the
+  /// ones it did not create) and added to `children`, once.
+  void add_children_set_before(uint32_t t, std::size_t column, const std::vector<std::string>& keys,
+                               std::vector<std::string>& children) {
+    std::unordered_set<std::string> values(keys.begin(), keys.end()), listed(children.begin(), children.end());
+    std::vector<std::string> to_read;
+    for (const auto& [key, in_db] : before_->rows_set_to(tables_[t].target, column, values)) {
+      if (!tables_[t].rows.count(key)) {
+        if (in_db) to_read.push_back(key);
+        else take_from_before(add_row(t, key, false));
+      }
+      if (listed.insert(key).second) children.push_back(key);
+    }
+    fetch(t, tables_[t].key_column, to_read);
   }
 
   // --- folding --------------------------------------------------------------------------------
@@ -733,13 +802,13 @@ class Fold {
       // function and modifier, as the assignment of a text cast to the base type does.
       std::string names = quote_ident(key.name);
       for (std::size_t c : columns) names += ", " + quote_ident(ft.target_column(c).name);
-      session_.copy_in("COPY " + ft.target->quoted() + " (" + names + ") FROM STDIN", lines, "writing the batch");
+      writes_->copy_in("COPY " + ft.target->quoted() + " (" + names + ") FROM STDIN", lines, "writing the batch");
       return;
     }
     std::string stage = "pg_temp.auditpitr_fold_" + std::to_string(stage_number), staged = "k text";
     for (std::size_t i = 0; i < columns.size(); ++i) staged += ", c" + std::to_string(i) + " text";
-    session_.exec("CREATE TEMP TABLE " + stage.substr(8) + " (" + staged + ") ON COMMIT DROP", {}, "writing the batch");
-    session_.copy_in("COPY " + stage + " FROM STDIN", lines, "writing the batch");
+    writes_->exec("CREATE TEMP TABLE " + stage.substr(8) + " (" + staged + ") ON COMMIT DROP", {}, "writing the batch");
+    writes_->copy_in("COPY " + stage + " FROM STDIN", lines, "writing the batch");
     auto value = [&](std::size_t i, const std::string& text) {
       TargetColumn base = ft.target_column(columns[i]);
       base.type = base_type_of(base.type);
@@ -760,15 +829,17 @@ class Fold {
       }
       sql = "INSERT INTO " + ft.target->quoted() + " (" + names + ") SELECT " + values + " FROM " + stage + " AS s";
     }
-    PgResult r = session_.exec(sql, {}, "writing the batch");
+    PgResult r = writes_->exec(sql, {}, "writing the batch");
     if (std::string(PQcmdTuples(r.get())) != std::to_string(rows.size()))
       throw Decline{"rows changed by another session while the batch was folded"};
-    session_.exec("DROP TABLE " + stage, {}, "writing the batch");
+    writes_->exec("DROP TABLE " + stage, {}, "writing the batch");
   }
 
-  PgSession& session_;
+  PgSession& session_;  ///< reads the rows and asks what only the server knows
+  PgSession* writes_ = nullptr;
   const TargetCatalog& catalog_;
   DefaultCache& defaults_;
+  const Fold* before_;  ///< the batch before, written but not committed: its rows as it left them
   std::vector<FoldTable> tables_;
   std::map<const TargetTable*, uint32_t> by_target_;
   std::vector<Row> rows_;
@@ -780,28 +851,81 @@ class Fold {
 
 }  // namespace
 
-FoldSink::FoldSink(PgSession& session, const TargetCatalog& catalog, PgSink& statements)
-    : session_(session), catalog_(catalog), statements_(statements) {}
+/// A batch folded: its changes, and its fold (checks compared) with the outcomes, or why it
+/// declined.
+struct FoldSink::Folded {
+  std::vector<const RowChange*> changes;
+  std::unique_ptr<Fold> fold;
+  std::vector<ChangeOutcome> outcomes;
+  std::optional<Decline> declined;
+};
+
+FoldSink::FoldSink(PgSession& session, const TargetCatalog& catalog, PgSink& statements, PgSession* ahead_session)
+    : session_(session), catalog_(catalog), statements_(statements), ahead_session_(ahead_session) {}
+
+FoldSink::~FoldSink() = default;
 
 bool FoldSink::apply_all(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes,
                          std::optional<std::size_t>& refused_change) {
+  std::unique_ptr<Folded> batch = std::move(ahead_);  // folded for these changes, or of no use now
   if (changes.size() < 2) return statements_.apply_all(changes, outcomes, refused_change);
-  auto fold = std::make_unique<Fold>(session_, catalog_, defaults_);
   try {
-    fold->run(changes, outcomes);
-    fold->compare(outcomes);
-    fold->write(stage_names_);
+    if (batch && batch->changes == changes) {
+      ++folded_ahead_;
+    } else {
+      batch = std::make_unique<Folded>();
+      batch->changes = changes;
+      batch->fold = std::make_unique<Fold>(session_, catalog_, defaults_);
+      batch->fold->run(changes, batch->outcomes);
+      batch->fold->compare(batch->outcomes);
+    }
+    if (batch->declined) throw *batch->declined;
+    write_looking_ahead(*batch);
   } catch (const Decline& d) {
-    spent_.release(fold);
+    spent_.release(batch);
     if (first_reason_.empty()) first_reason_ = d.reason;
     batch_declined_ = true;
     if (!d.refusal) return statements_.apply_all(changes, outcomes, refused_change);
     refused_change = d.change;
     return false;
   }
-  spent_.release(fold);
+  outcomes = std::move(batch->outcomes);
+  spent_.release(batch);
   batch_folded_ = true;
   return true;
+}
+
+// The server writes this batch on one core while the next is folded on the other, on a session of
+// its own that does not see this batch's writes: that fold takes this batch's rows from its fold.
+void FoldSink::write_looking_ahead(Folded& batch) {
+  const std::vector<const RowChange*>* next = ahead_session_ && next_batch_ ? next_batch_() : nullptr;
+  if (!next || next->size() < 2) return batch.fold->write(session_, stage_names_);
+  auto writing = std::async(std::launch::async, [&] { batch.fold->write(session_, stage_names_); });
+  std::unique_ptr<Folded> ahead = fold_ahead(*next, batch);
+  writing.get();  // when this batch is declined or fails, the next one's fold goes with it
+  ahead_ = std::move(ahead);
+}
+
+std::unique_ptr<FoldSink::Folded> FoldSink::fold_ahead(const std::vector<const RowChange*>& changes,
+                                                       const Folded& before) {
+  auto ahead = std::make_unique<Folded>();
+  ahead->changes = changes;
+  try {
+    ahead_session_->exec("BEGIN READ ONLY", {}, "folding the next batch");
+    ahead->fold = std::make_unique<Fold>(*ahead_session_, catalog_, defaults_, before.fold.get());
+    try {
+      ahead->fold->run(changes, ahead->outcomes);
+      ahead->fold->compare(ahead->outcomes);
+    } catch (const Decline& d) {
+      ahead->declined = d;
+    }
+    ahead->fold->forget_before();
+    ahead_session_->exec("ROLLBACK", {}, "folding the next batch");
+  } catch (const Error&) {  // the next batch is folded in its turn instead
+    if (PQstatus(ahead_session_->raw()) == CONNECTION_OK) PQclear(PQexec(ahead_session_->raw(), "ROLLBACK"));
+    return nullptr;
+  }
+  return ahead;
 }
 
 }  // namespace auditpitr::replay

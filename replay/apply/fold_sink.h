@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,8 +31,12 @@ namespace auditpitr::replay {
 class FoldSink : public ChangeSink {
  public:
   /// `statements` applies the net changes, and every batch the fold declines; it is the session's.
-  FoldSink(PgSession& session, const TargetCatalog& catalog, PgSink& statements);
+  /// With `ahead_session` (a session of its own on the same database), the next batch is folded
+  /// there while this one is written.
+  FoldSink(PgSession& session, const TargetCatalog& catalog, PgSink& statements, PgSession* ahead_session = nullptr);
+  ~FoldSink() override;
 
+  void set_next_batch(NextBatch next) override { next_batch_ = std::move(next); }
   void prepare() override { statements_.prepare(); }
   void begin_batch() override {
     batch_folded_ = batch_declined_ = false;
@@ -57,17 +62,26 @@ class FoldSink : public ChangeSink {
   uint64_t folded_batches() const { return folded_; }
   uint64_t declined_batches() const { return declined_; }
   const std::string& first_decline_reason() const { return first_reason_; }
+  /// Batches whose fold was made while the batch before was written (on `ahead_session`).
+  uint64_t folded_ahead() const { return folded_ahead_; }
 
  private:
+  struct Folded;  ///< a batch's fold (fold_sink.cpp)
+  void write_looking_ahead(Folded& batch);
+  std::unique_ptr<Folded> fold_ahead(const std::vector<const RowChange*>& changes, const Folded& before);
+
   PgSession& session_;
   const TargetCatalog& catalog_;
   PgSink& statements_;
   std::map<const TargetColumn*, std::optional<Value>> defaults_;  ///< constant column defaults
-  uint64_t folded_ = 0, declined_ = 0;
+  uint64_t folded_ = 0, declined_ = 0, folded_ahead_ = 0;
   bool batch_folded_ = false, batch_declined_ = false;  ///< of the open batch
   uint64_t stage_names_ = 0;  ///< staging tables are named apart within a transaction (a dry run's)
   std::string first_reason_;
   FreeBeside spent_;  ///< a batch's folded rows, freed while the next batch goes on
+  PgSession* ahead_session_;
+  NextBatch next_batch_;
+  std::unique_ptr<Folded> ahead_;  ///< the next batch, folded while the last one was written
 };
 
 }  // namespace auditpitr::replay

@@ -179,7 +179,10 @@ ReplayReport run_replay(const Config& config, const ReplayOptions& options, cons
       replay::save_replay_window(session, {report.from, options.to, report.backup, {}, 0, false});
     }
     replay::PgSink statements(session, catalog, options.dry_run);
-    replay::FoldSink fold(session, catalog, statements);
+    // A dry run's batches are never committed: a session of its own would not see the earlier ones.
+    std::optional<replay::PgSession> ahead;
+    if (options.fold && !options.dry_run) ahead.emplace(target);
+    replay::FoldSink fold(session, catalog, statements, ahead ? &*ahead : nullptr);
     replay::ChangeSink& sink = options.fold ? static_cast<replay::ChangeSink&>(fold) : statements;
     report.summary = apply_all(*events, mapper, sink, apply, report.left_out.unread_files);
     statements.finish();

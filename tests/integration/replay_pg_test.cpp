@@ -364,6 +364,7 @@ TEST_CASE("gathering across a batch keeps parents before children and children's
 #include "replay/apply/fold_sink.h"
 #include "replay/apply/pg_session.h"
 #include "replay/apply/pg_sink.h"
+#include "replay/apply/replay_state.h"
 
 namespace {
 
@@ -436,6 +437,65 @@ TEST_CASE("a refused apply_all undoes only its own changes and names the refused
 
 // Planning a statement again at every execution cost a quarter of a replay: the sink's session
 // takes the generic plans (pg_prepared_statements counts the plans of this session's statements).
+// The next batch is folded on a session of its own while this one is written: that session does
+// not see this batch's uncommitted writes, so the fold takes the rows this batch changed, created
+// or moved under a parent from this batch's fold.
+TEST_CASE("a batch folded while the one before is written sees that batch's rows", "[pg][replay]") {
+  using K = replay::Value::Kind;
+  auto db = test::portfolio_database("replay_fold_ahead");
+  SinkSession s(db);
+  replay::create_replay_schema(s.session);
+  replay::PgSession ahead(db);
+  replay::PgSink statements(s.session, *s.catalog, false);
+  replay::FoldSink fold(s.session, *s.catalog, statements, &ahead);
+  auto field = [](const std::string& column, K kind, const std::string& value) {
+    return replay::ColumnValue{column, replay::Value::of(kind, value), column, replay::ValueOrigin::field};
+  };
+  replay::RowChange created;  // category 50 under portfolio 2, new in the first batch
+  created.table = "categories";
+  created.action = replay::ChangeAction::insert;
+  created.key.push_back(field("id", K::integer, "50"));
+  for (const auto& v : {field("title", K::string, "New"), field("owner_id", K::string, "user-bob"),
+                        field("portfolio_id", K::integer, "2"), field("position", K::integer, "5")})
+    created.set.push_back(v);
+  std::vector<replay::RowChange> first = {category_update(1, "position", K::integer, "10"),
+                                          category_update(2, "portfolio_id", K::integer, "2"), created};
+  // The second batch checks what the first left: category 1's position 10, category 50's 5.
+  replay::RowChange moved = category_update(1, "position", K::integer, "11");
+  moved.expect.push_back({"position", replay::Value::of(K::integer, "10"), "from"});
+  replay::RowChange created_moved = category_update(50, "position", K::integer, "6");
+  created_moved.expect.push_back({"position", replay::Value::of(K::integer, "5"), "from"});
+  replay::RowChange deleted;  // portfolio 2's soft delete cascades to categories 2 (moved) and 50 (new) too
+  deleted.table = "portfolios";
+  deleted.action = replay::ChangeAction::soft_delete;
+  deleted.key.push_back(field("id", K::integer, "2"));
+  deleted.set.push_back(field("deleted_at", K::timestamp, "2025-01-20T10:00:00Z"));
+  deleted.cascade.push_back({"categories", "portfolio_id", "deleted_at", {}, {}});
+  std::vector<replay::RowChange> second = {moved, created_moved, deleted};
+  std::vector<const replay::RowChange*> second_pointers = pointers(second);
+
+  fold.begin_batch();
+  fold.set_next_batch([&] { return &second_pointers; });
+  std::vector<replay::ChangeOutcome> outcomes;
+  std::optional<std::size_t> refused;
+  REQUIRE(fold.apply_all(pointers(first), outcomes, refused));
+  fold.set_next_batch(nullptr);
+  fold.commit_batch({replay::TimePoint(std::chrono::seconds(1)), 1, "a"}, 3);
+  fold.begin_batch();
+  REQUIRE(fold.apply_all(second_pointers, outcomes, refused));
+  fold.commit_batch({replay::TimePoint(std::chrono::seconds(2)), 1, "b"}, 3);
+  CHECK(fold.folded_ahead() == 1);
+  CHECK(fold.folded_batches() == 2);
+  REQUIRE(outcomes.size() == 3);
+  CHECK(outcomes[0].checks.at(0).same);  // 10, as the first batch left it
+  CHECK(outcomes[1].kind == replay::ChangeOutcomeKind::updated);
+  CHECK(outcomes[1].checks.at(0).same);
+  CHECK(outcomes[2].cascaded == 3);  // categories 2, 3 and 50
+  CHECK(q(db,
+          "SELECT string_agg(id || ':' || position || ':' || (deleted_at IS NOT NULL), ',' ORDER BY id) "
+          "FROM categories") == "1:11:false,2:2:true,3:1:true,50:6:true");
+}
+
 TEST_CASE("the sink's prepared statements run on generic plans, never planned again per execution", "[pg][replay]") {
   auto db = test::portfolio_database("replay_generic_plans");
   SinkSession s(db);
