@@ -1,7 +1,8 @@
 // Batches: events accumulate (mapped, filtered) until batch_events were consumed; the batch is
 // applied in one go (apply_all). When the database refuses a change, the events before it go in
 // one go, its event alone (apply_event: exactly the refused events are left out), then the rest
-// the same way. Tallies of a batch count only once it commits.
+// the same way. Tallies of a batch count only once it commits. The sink may ask for the next
+// batch's changes while it applies one whole (ChangeSink::set_next_batch).
 #include "replay/apply/applier.h"
 
 #include <xxhash.h>
