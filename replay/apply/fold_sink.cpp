@@ -898,10 +898,10 @@ bool FoldSink::apply_all(const std::vector<const RowChange*>& changes, std::vect
 // The server writes this batch on one core while the next is folded on the other, on a session of
 // its own that does not see this batch's writes: that fold takes this batch's rows from its fold.
 void FoldSink::write_looking_ahead(Folded& batch) {
-  const std::vector<const RowChange*>* next = ahead_session_ && next_batch_ ? next_batch_() : nullptr;
-  if (!next || next->size() < 2) return batch.fold->write(session_, stage_names_);
+  if (!ahead_session_ || !next_batch_) return batch.fold->write(session_, stage_names_);
   auto writing = std::async(std::launch::async, [&] { batch.fold->write(session_, stage_names_); });
-  std::unique_ptr<Folded> ahead = fold_ahead(*next, batch);
+  const std::vector<const RowChange*>* next = next_batch_();  // may wait for it to be read
+  std::unique_ptr<Folded> ahead = next && next->size() >= 2 ? fold_ahead(*next, batch) : nullptr;
   writing.get();  // when this batch is declined or fails, the next one's fold goes with it
   ahead_ = std::move(ahead);
 }
