@@ -89,6 +89,18 @@ struct Outcomes {
   const ChangeOutcome& operator[](std::size_t i) const { return first[i]; }
 };
 
+// The changes of events [begin, end) that can be sent, in order, and each one's event if asked:
+// what apply_all is given.
+void sendable_changes(const std::vector<PendingEvent>& events, std::size_t begin, std::size_t end,
+                      std::vector<const RowChange*>& out, std::vector<std::size_t>* event_of = nullptr) {
+  for (std::size_t i = begin; i < end; ++i)
+    if (events[i].unsendable == SIZE_MAX)
+      for (const auto& c : events[i].changes) {
+        out.push_back(&c);
+        if (event_of) event_of->push_back(i);
+      }
+}
+
 // A batch read and mapped, ready to apply: its events with changes, the position of the last
 // event consumed, and how many of the window's events the stream has passed.
 struct ReadyBatch {
@@ -146,10 +158,7 @@ class Loop {
       }
       reading_done_ = !next_;
       next_changes_.clear();
-      if (next_)
-        for (const auto& pe : next_->events)
-          if (pe.unsendable == SIZE_MAX)
-            for (const auto& c : pe.changes) next_changes_.push_back(&c);
+      if (next_) sendable_changes(next_->events, 0, next_->events.size(), next_changes_);
     }
     return next_ ? &next_changes_ : nullptr;
   }
@@ -322,12 +331,7 @@ class Loop {
       if (refused_attempts_ > kRefusedBudget * batch_.size()) return event_by_event();
       std::vector<const RowChange*> all;
       std::vector<std::size_t> event_of;  // of each change in `all`
-      for (std::size_t i = begin; i < end; ++i)
-        if (batch_[i].unsendable == SIZE_MAX)
-          for (const auto& c : batch_[i].changes) {
-            all.push_back(&c);
-            event_of.push_back(i);
-          }
+      sendable_changes(batch_, begin, end, all, &event_of);
       std::vector<ChangeOutcome> outcomes;
       std::optional<std::size_t> refused;
       whole_batch_attempt_ = begin == 0 && end == batch_.size() && refused_attempts_ == 0;
