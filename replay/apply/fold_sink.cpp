@@ -167,7 +167,6 @@ class Fold {
   /// a savepoint; Decline (the savepoint undone) when the database refuses a row or a row is not
   /// where the fold expected it.
   void write(PgSession& writes, uint64_t& stage_names) {
-    writes_ = &writes;
     std::map<std::tuple<int, uint32_t, bool, std::string>, std::vector<uint32_t>> groups;
     for (uint32_t r = 0; r < rows_.size(); ++r) {
       const Row& row = rows_[r];
@@ -182,18 +181,46 @@ class Fold {
       }
       if (any) groups[{tables_[row.table].depth, row.table, row.in_db, mask}].push_back(r);
     }
-    writes_->exec("SAVEPOINT auditpitr_fold_write", {}, "writing the batch");
+    writes.exec("SAVEPOINT auditpitr_fold_write", {}, "writing the batch");
     try {
-      for (const auto& [id, rows] : groups) write_group(std::get<1>(id), std::get<2>(id), rows, ++stage_names);
+      for (const auto& [id, rows] : groups) write_group(writes, std::get<1>(id), std::get<2>(id), rows, ++stage_names);
     } catch (const Decline&) {
-      writes_->exec("ROLLBACK TO SAVEPOINT auditpitr_fold_write", {}, "writing the batch");
+      writes.exec("ROLLBACK TO SAVEPOINT auditpitr_fold_write", {}, "writing the batch");
       throw;
     } catch (const Error&) {
-      if (PQstatus(writes_->raw()) != CONNECTION_OK) throw;
-      writes_->exec("ROLLBACK TO SAVEPOINT auditpitr_fold_write", {}, "writing the batch");
+      if (PQstatus(writes.raw()) != CONNECTION_OK) throw;
+      writes.exec("ROLLBACK TO SAVEPOINT auditpitr_fold_write", {}, "writing the batch");
       throw Decline{"the database refused a row's net change"};
     }
-    writes_->exec("RELEASE SAVEPOINT auditpitr_fold_write", {}, "writing the batch");
+    writes.exec("RELEASE SAVEPOINT auditpitr_fold_write", {}, "writing the batch");
+  }
+
+  /// Done with the batch before (its rows were taken).
+  void forget_before() { before_ = nullptr; }
+
+  /// The row of `target` with `key` as this fold leaves it; nullptr when the fold has none.
+  const Row* row_of(const TargetTable* target, const std::string& key) const {
+    auto t = by_target_.find(target);
+    if (t == by_target_.end()) return nullptr;
+    const FoldTable& ft = tables_[t->second];
+    auto r = ft.rows.find(key);
+    return r == ft.rows.end() ? nullptr : &rows_[r->second];
+  }
+
+  /// The rows of `target` this fold sets column `column` of to one of `values`: whether each was
+  /// in the database before, by key.
+  std::vector<std::pair<std::string, bool>> rows_set_to(const TargetTable* target, std::size_t column,
+                                                        const std::unordered_set<std::string>& values) const {
+    std::vector<std::pair<std::string, bool>> out;
+    auto t = by_target_.find(target);
+    if (t == by_target_.end()) return out;
+    for (const auto& [key, index] : tables_[t->second].rows) {
+      const Row& row = rows_[index];
+      if (row.exists && row.written[column] && !row.cells[column].value.is_null() &&
+          values.count(row.cells[column].value.text))
+        out.emplace_back(key, row.in_db);
+    }
+    return out;
   }
 
  private:
@@ -300,8 +327,9 @@ class Fold {
           }
     }
     for (uint32_t t = 0; t < tables_.size(); ++t) fetch(t, tables_[t].key_column, wanted[t]);
-    for (Row& row : rows_)
-      if (!row.in_db) take_from_before(row);  // created by the batch before?
+    if (before_)
+      for (Row& row : rows_)
+        if (!row.in_db) take_from_before(row);  // created by the batch before?
     read_cascade_children(changes);
   }
 
@@ -330,14 +358,15 @@ class Fold {
     FoldTable& ft = tables_[t];
     std::string key = PQgetvalue(r, row, 0);
     auto known_row = ft.rows.find(key);
+    Row* loaded = nullptr;
     if (known_row == ft.rows.end()) {
-      add_row(t, key, true);
+      loaded = &add_row(t, key, true);
     } else {
-      Row& wanted = rows_[known_row->second];
-      if (wanted.in_db || wanted.exists) return key;  // read before: the fold's is newer
-      wanted.in_db = wanted.exists = true;            // added as not there by read_rows(): it is
+      loaded = &rows_[known_row->second];
+      if (loaded->in_db || loaded->exists) return key;  // read before: the fold's is newer
+      loaded->in_db = loaded->exists = true;            // added as not there by read_rows(): it is
     }
-    Row& x = rows_[ft.rows.at(key)];
+    Row& x = *loaded;
     for (std::size_t f = 0; f < columns.size(); ++f) {
       Cell& cell = x.cells[columns[f]];
       cell.source = Source::database;
@@ -363,36 +392,6 @@ class Fold {
       if (left->written[i]) row.cells[i] = left->cells[i];
   }
 
- public:
-  /// Done with the batch before (its rows were taken).
-  void forget_before() { before_ = nullptr; }
-
-  /// The row of `target` with `key` as this fold leaves it; nullptr when the fold has none.
-  const Row* row_of(const TargetTable* target, const std::string& key) const {
-    auto t = by_target_.find(target);
-    if (t == by_target_.end()) return nullptr;
-    const FoldTable& ft = tables_[t->second];
-    auto r = ft.rows.find(key);
-    return r == ft.rows.end() ? nullptr : &rows_[r->second];
-  }
-
-  /// The rows of `target` this fold sets column `column` of to one of `values`: whether each was
-  /// in the database before, by key.
-  std::vector<std::pair<std::string, bool>> rows_set_to(const TargetTable* target, std::size_t column,
-                                                        const std::unordered_set<std::string>& values) const {
-    std::vector<std::pair<std::string, bool>> out;
-    auto t = by_target_.find(target);
-    if (t == by_target_.end()) return out;
-    for (const auto& [key, index] : tables_[t->second].rows) {
-      const Row& row = rows_[index];
-      if (row.exists && row.written[column] && !row.cells[column].value.is_null() &&
-          values.count(row.cells[column].value.text))
-        out.emplace_back(key, row.in_db);
-    }
-    return out;
-  }
-
- private:
   Row& add_row(uint32_t t, const std::string& key, bool in_db) {
     uint32_t index = static_cast<uint32_t>(rows_.size());
     tables_[t].rows.emplace(key, index);
@@ -776,7 +775,8 @@ class Fold {
   }
 
   /// Rows of one table, new (INSERT) or not (UPDATE), writing the same columns the same way.
-  void write_group(uint32_t t, bool in_db, const std::vector<uint32_t>& rows, uint64_t stage_number) {
+  void write_group(PgSession& writes, uint32_t t, bool in_db, const std::vector<uint32_t>& rows,
+                   uint64_t stage_number) {
     const FoldTable& ft = tables_[t];
     const Row& first = rows_[rows.front()];
     std::vector<std::size_t> columns;
@@ -802,13 +802,13 @@ class Fold {
       // function and modifier, as the assignment of a text cast to the base type does.
       std::string names = quote_ident(key.name);
       for (std::size_t c : columns) names += ", " + quote_ident(ft.target_column(c).name);
-      writes_->copy_in("COPY " + ft.target->quoted() + " (" + names + ") FROM STDIN", lines, "writing the batch");
+      writes.copy_in("COPY " + ft.target->quoted() + " (" + names + ") FROM STDIN", lines, "writing the batch");
       return;
     }
     std::string stage = "pg_temp.auditpitr_fold_" + std::to_string(stage_number), staged = "k text";
     for (std::size_t i = 0; i < columns.size(); ++i) staged += ", c" + std::to_string(i) + " text";
-    writes_->exec("CREATE TEMP TABLE " + stage.substr(8) + " (" + staged + ") ON COMMIT DROP", {}, "writing the batch");
-    writes_->copy_in("COPY " + stage + " FROM STDIN", lines, "writing the batch");
+    writes.exec("CREATE TEMP TABLE " + stage.substr(8) + " (" + staged + ") ON COMMIT DROP", {}, "writing the batch");
+    writes.copy_in("COPY " + stage + " FROM STDIN", lines, "writing the batch");
     auto value = [&](std::size_t i, const std::string& text) {
       TargetColumn base = ft.target_column(columns[i]);
       base.type = base_type_of(base.type);
@@ -829,14 +829,13 @@ class Fold {
       }
       sql = "INSERT INTO " + ft.target->quoted() + " (" + names + ") SELECT " + values + " FROM " + stage + " AS s";
     }
-    PgResult r = writes_->exec(sql, {}, "writing the batch");
+    PgResult r = writes.exec(sql, {}, "writing the batch");
     if (std::string(PQcmdTuples(r.get())) != std::to_string(rows.size()))
       throw Decline{"rows changed by another session while the batch was folded"};
-    writes_->exec("DROP TABLE " + stage, {}, "writing the batch");
+    writes.exec("DROP TABLE " + stage, {}, "writing the batch");
   }
 
-  PgSession& session_;  ///< reads the rows and asks what only the server knows
-  PgSession* writes_ = nullptr;
+  PgSession& session_;  ///< reads the rows and asks what only the server knows (write() is given its own)
   const TargetCatalog& catalog_;
   DefaultCache& defaults_;
   const Fold* before_;  ///< the batch before, written but not committed: its rows as it left them

@@ -1,16 +1,17 @@
 // The ChangeSink replay uses: it folds a batch's changes in memory into each row's net change and
-// writes only those, one write per row however often the batch changed it, through PgSink's
-// set-based statements. The rows the batch touches are read first (with the children its cascades
-// can reach and the parents its foreign keys name); each change's outcome is worked out against the
-// folded rows in stream order, and its checks are compared by PostgreSQL in the column's type, so
-// the outcomes and the database are what PgSink applying change after change gives.
+// writes only those, one write per row however often the batch changed it, by COPY (new rows) and
+// set-based UPDATE/INSERT from COPY staging tables. The rows the batch touches are read first (with
+// the children its cascades can reach and the parents its foreign keys name); each change's outcome
+// is worked out against the folded rows in stream order, and its checks are compared by PostgreSQL
+// in the column's type, so the outcomes and the database are what PgSink applying change after
+// change gives. While a batch is written, the next one is folded on a session of its own.
 //
 // A batch the fold cannot follow exactly goes to PgSink unchanged (docs/replay.md, "The fold"):
-// real deletes, a change the database would refuse (a foreign key to a row that is not there, a
-// NULL in a NOT NULL column, a value its column's type rejects), a table with a CHECK constraint,
-// another unique key, a trigger or a key that is not one integer column, a check against a column
-// default. The net writes' outcomes are checked too: anything unexpected undoes the batch and hands
-// it to PgSink.
+// real deletes, a table with a CHECK constraint, another unique key, a trigger or a key that is not
+// one integer column, a check against a column default. A change the database would refuse (a
+// foreign key to a row that is not there, a NULL in a NOT NULL column, a value its column's type
+// rejects) goes to neither: apply_all answers false and names it. The net writes' outcomes are
+// checked too: anything unexpected undoes the batch and hands it to PgSink.
 #pragma once
 
 #include <cstdint>
