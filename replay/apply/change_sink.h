@@ -87,6 +87,13 @@ class ChangeSink {
   using NextBatch = std::function<const std::vector<const RowChange*>*()>;
   virtual void set_next_batch(NextBatch next) { (void)next; }
 
+  /// Outcomes of the apply_all under way known before it ends (a sink that works them out before
+  /// writing): called on apply_all's thread, inside apply_all, with what apply_all will answer if it
+  /// answers true; called again with nullptr if the sink takes them back (it then applies the
+  /// changes another way, and answers with other outcomes). The caller may tally them meanwhile.
+  using OutcomesKnown = std::function<void(const std::vector<ChangeOutcome>* outcomes)>;
+  virtual void set_outcomes_known(OutcomesKnown known) { (void)known; }
+
   /// The events of the open batch the database refused (their event_hash), recorded with the batch
   /// when it commits, so that recover's verification leaves them out on a resumed run too.
   virtual void record_refused(const std::vector<std::string>& event_hashes) { (void)event_hashes; }

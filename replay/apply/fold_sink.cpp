@@ -868,6 +868,7 @@ bool FoldSink::apply_all(const std::vector<const RowChange*>& changes, std::vect
                          std::optional<std::size_t>& refused_change) {
   std::unique_ptr<Folded> batch = std::move(ahead_);  // folded for these changes, or of no use now
   if (changes.size() < 2) return statements_.apply_all(changes, outcomes, refused_change);
+  bool announced = false;  // the outcomes were told to outcomes_known_
   try {
     if (batch && batch->changes == changes) {
       ++folded_ahead_;
@@ -879,8 +880,9 @@ bool FoldSink::apply_all(const std::vector<const RowChange*>& changes, std::vect
       batch->fold->compare(batch->outcomes);
     }
     if (batch->declined) throw *batch->declined;
-    write_looking_ahead(*batch);
+    write_looking_ahead(*batch, announced);
   } catch (const Decline& d) {
+    if (announced && outcomes_known_) outcomes_known_(nullptr);
     spent_.release(batch);
     if (first_reason_.empty()) first_reason_ = d.reason;
     batch_declined_ = true;
@@ -896,11 +898,20 @@ bool FoldSink::apply_all(const std::vector<const RowChange*>& changes, std::vect
 
 // The server writes this batch on one core while the next is folded on the other, on a session of
 // its own that does not see this batch's writes: that fold takes this batch's rows from its fold.
-void FoldSink::write_looking_ahead(Folded& batch) {
-  if (!ahead_session_ || !next_batch_) return batch.fold->write(session_, stage_names_);
+// Then the caller tallies this batch's outcomes, still while it is written.
+void FoldSink::write_looking_ahead(Folded& batch, bool& announced) {
+  bool looking_ahead = ahead_session_ && next_batch_;
+  if (!looking_ahead && !outcomes_known_) return batch.fold->write(session_, stage_names_);
   auto writing = std::async(std::launch::async, [&] { batch.fold->write(session_, stage_names_); });
-  const std::vector<const RowChange*>* next = next_batch_();  // may wait for it to be read
-  std::unique_ptr<Folded> ahead = next && next->size() >= 2 ? fold_ahead(*next, batch) : nullptr;
+  std::unique_ptr<Folded> ahead;
+  if (looking_ahead) {
+    const std::vector<const RowChange*>* next = next_batch_();  // may wait for it to be read
+    if (next && next->size() >= 2) ahead = fold_ahead(*next, batch);
+  }
+  if (outcomes_known_) {
+    announced = true;
+    outcomes_known_(&batch.outcomes);
+  }
   writing.get();  // when this batch is declined or fails, the next one's fold goes with it
   ahead_ = std::move(ahead);
 }

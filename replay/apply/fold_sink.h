@@ -4,7 +4,8 @@
 // the children its cascades can reach and the parents its foreign keys name); each change's outcome
 // is worked out against the folded rows in stream order, and its checks are compared by PostgreSQL
 // in the column's type, so the outcomes and the database are what PgSink applying change after
-// change gives. While a batch is written, the next one is folded on a session of its own.
+// change gives. While a batch is written, the next one is folded on a session of its own, and the
+// caller is told the batch's outcomes (ChangeSink::set_outcomes_known).
 //
 // A batch the fold cannot follow exactly goes to PgSink unchanged (docs/replay.md, "The fold"):
 // real deletes, a table with a CHECK constraint, another unique key, a trigger or a key that is not
@@ -38,6 +39,7 @@ class FoldSink : public ChangeSink {
   ~FoldSink() override;
 
   void set_next_batch(NextBatch next) override { next_batch_ = std::move(next); }
+  void set_outcomes_known(OutcomesKnown known) override { outcomes_known_ = std::move(known); }
   void prepare() override { statements_.prepare(); }
   void begin_batch() override {
     batch_folded_ = batch_declined_ = false;
@@ -68,7 +70,7 @@ class FoldSink : public ChangeSink {
 
  private:
   struct Folded;  ///< a batch's fold (fold_sink.cpp)
-  void write_looking_ahead(Folded& batch);
+  void write_looking_ahead(Folded& batch, bool& announced);
   std::unique_ptr<Folded> fold_ahead(const std::vector<const RowChange*>& changes, const Folded& before);
 
   PgSession& session_;
@@ -82,6 +84,7 @@ class FoldSink : public ChangeSink {
   FreeBeside spent_;  ///< a batch's folded rows, freed while the next batch goes on
   PgSession* ahead_session_;
   NextBatch next_batch_;
+  OutcomesKnown outcomes_known_;   ///< told a batch's outcomes while it is written
   std::unique_ptr<Folded> ahead_;  ///< the next batch, folded while the last one was written
 };
 

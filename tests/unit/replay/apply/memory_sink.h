@@ -34,6 +34,13 @@ class MemorySink : public replay::ChangeSink {
   std::vector<Error> failures;              ///< thrown in turn by apply_all, each once, before it applies anything
   bool name_refused = true;                 ///< apply_all names the refused change (a sink may not know it)
   uint64_t apply_all_calls = 0, apply_event_calls = 0;
+  /// Whether apply_all tells the applier its outcomes before it returns, as the fold does while it
+  /// writes: `told` the true ones; `taken_back` wrong ones (every change "inserted", no checks),
+  /// then takes them back and answers with the true ones.
+  enum class Early { never, told, taken_back } early = Early::never;
+  uint64_t outcomes_told = 0;
+
+  void set_outcomes_known(OutcomesKnown known) override { known_ = std::move(known); }
 
   void begin_batch() override {
     if (open_) throw std::logic_error("begin_batch with a batch open");
@@ -56,10 +63,13 @@ class MemorySink : public replay::ChangeSink {
       if (refuses(*changes[i])) {
         tables = before;
         if (name_refused) refused_change = i;
+        tell_early(changes.size(), outcomes);
+        outcomes.clear();
         return false;
       }
       outcomes.push_back(apply(*changes[i]));
     }
+    tell_early(changes.size(), outcomes);
     return true;
   }
 
@@ -110,6 +120,20 @@ class MemorySink : public replay::ChangeSink {
  private:
   void require_open() const {
     if (!open_) throw std::logic_error("no batch open");
+  }
+
+  void tell_early(std::size_t changes, const std::vector<replay::ChangeOutcome>& outcomes) {
+    if (!known_ || early == Early::never) return;
+    if (early == Early::told) {
+      if (outcomes.size() != changes) return;  // refused: nothing to tell
+      ++outcomes_told;
+      return known_(&outcomes);
+    }
+    ++outcomes_told;
+    std::vector<replay::ChangeOutcome> wrong(changes);
+    for (auto& o : wrong) o.kind = replay::ChangeOutcomeKind::inserted;
+    known_(&wrong);
+    known_(nullptr);
   }
 
   bool refuses(const replay::RowChange& c) const { return refused_keys.count(c.table + "/" + key_text(c)) > 0; }
@@ -187,6 +211,7 @@ class MemorySink : public replay::ChangeSink {
   }
 
   bool open_ = false;
+  OutcomesKnown known_;
   Tables saved_;
 };
 
