@@ -8,10 +8,12 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <iterator>
 #include <memory>
 #include <thread>
 #include <utility>
@@ -83,6 +85,33 @@ struct BatchTally {
   std::vector<std::string> refused;  ///< hashes of the events the database refused
 };
 
+void add(TableTally& to, const TableTally& t) {
+  to.inserted += t.inserted;
+  to.insert_existing += t.insert_existing;
+  to.updated += t.updated;
+  to.deleted += t.deleted;
+  to.soft_deleted += t.soft_deleted;
+  to.already_deleted += t.already_deleted;
+  to.cascaded += t.cascaded;
+  to.scripted += t.scripted;
+  to.conflicts += t.conflicts;
+  to.drift += t.drift;
+}
+
+/// A part's tally into its batch's.
+void add(BatchTally& to, BatchTally&& part) {
+  to.applied += part.applied;
+  to.skipped_conflict += part.skipped_conflict;
+  for (const auto& [name, t] : part.tables) add(to.tables[name], t);
+  auto append = [](auto& into, auto& from) {
+    if (into.empty()) into = std::move(from);
+    else std::move(from.begin(), from.end(), std::back_inserter(into));
+  };
+  append(to.conflicts, part.conflicts);
+  append(to.drift, part.drift);
+  append(to.refused, part.refused);
+}
+
 // One event's outcomes, in the batch's vector of them.
 struct Outcomes {
   const ChangeOutcome* first = nullptr;
@@ -104,12 +133,14 @@ void sendable_changes(const std::vector<PendingEvent>& events, std::size_t begin
       }
 }
 
-// A batch read and mapped, ready to apply: its events with changes, the position of the last
-// event consumed, and how many of the window's events the stream has passed.
-struct ReadyBatch {
+// A part of a batch read and mapped, ready to apply: its events with changes, the position of the
+// last event consumed, how many of the window's events the stream has passed, and whether the part
+// ends its batch.
+struct ReadyPart {
   std::vector<PendingEvent> events;
   ReplayPosition last;
   uint64_t done = 0;
+  bool ends_batch = false;
 };
 
 // What reading and mapping count (the reading thread's part of ApplySummary).
@@ -125,7 +156,7 @@ class Loop {
   // The next batch is read and mapped on a thread of its own while the server applies this one.
   ApplySummary run(AuditEventSource& events) {
     {
-      Handoff<ReadyBatch> ready(1, [&](const Handoff<ReadyBatch>::Push& push) { read_batches(events, push); });
+      Handoff<ReadyPart> ready(1, [&](const Handoff<ReadyPart>::Push& push) { read_batches(events, push); });
       sink_.prepare();
       sink_.set_next_batch([this, &ready] { return peek_next(ready); });
       sink_.set_outcomes_known([this](const std::vector<ChangeOutcome>* outcomes) { tally_early(outcomes); });
@@ -136,11 +167,17 @@ class Loop {
           sink.set_outcomes_known(nullptr);
         }
       } unset{sink_};
-      while (std::optional<ReadyBatch> b = take_next(ready)) {
-        spent_.release(batch_);  // the batch before, applied
-        batch_ = std::move(b->events);
-        last_ = b->last;
-        flush(b->done);
+      while (std::optional<ReadyPart> part = take_next(ready)) {
+        if (!batch_open_) {
+          spent_.release(batch_);  // the batch before, committed
+          part_starts_.clear();
+        }
+        part_starts_.push_back(batch_.size());
+        batch_.reserve(batch_.size() + part->events.size());
+        // Moved, each event's changes stay where they are: the sink may still point at them.
+        for (auto& e : part->events) batch_.push_back(std::move(e));
+        last_ = part->last;
+        apply_part(part->ends_batch, part->done);
       }
     }
     // The last batch is left to the process's exit, which frees it at once: freeing its events
@@ -157,10 +194,10 @@ class Loop {
   }
 
  private:
-  // The batch after the one being applied, taken from the reading thread early when the sink asks
+  // The part after the one being applied, taken from the reading thread early when the sink asks
   // for its changes (while it applies the whole of this one), or in its turn.
-  const std::vector<const RowChange*>* peek_next(Handoff<ReadyBatch>& ready) {
-    if (!whole_batch_attempt_) return nullptr;
+  ChangeSink::NextChanges peek_next(Handoff<ReadyPart>& ready) {
+    if (!whole_part_attempt_) return {};
     if (!next_ && !next_error_ && !reading_done_) {
       try {
         next_ = ready.next();
@@ -171,10 +208,11 @@ class Loop {
       next_changes_.clear();
       if (next_) sendable_changes(next_->events, 0, next_->events.size(), next_changes_);
     }
-    return next_ ? &next_changes_ : nullptr;
+    if (!next_) return {};
+    return {&next_changes_, !part_ends_batch_};
   }
 
-  std::optional<ReadyBatch> take_next(Handoff<ReadyBatch>& ready) {
+  std::optional<ReadyPart> take_next(Handoff<ReadyPart>& ready) {
     if (next_) return std::exchange(next_, std::nullopt);
     if (next_error_) std::rethrow_exception(next_error_);
     if (reading_done_) return std::nullopt;
@@ -183,26 +221,32 @@ class Loop {
 
   // The reading thread: everything up to the sink, counted in counts_ (read by the other thread
   // only once this one has finished).
-  void read_batches(AuditEventSource& events, const Handoff<ReadyBatch>::Push& push) {
+  void read_batches(AuditEventSource& events, const Handoff<ReadyPart>::Push& push) {
     AuditEvent e;
-    ReadyBatch batch;
-    uint64_t consumed_in_batch = 0;
-    auto hand_over = [&] {
-      batch.last = *reading_last_;
-      batch.done = counts_.before_position + counts_.in_window;
-      consumed_in_batch = 0;
-      return push(std::exchange(batch, ReadyBatch{}));
+    ReadyPart part;
+    uint64_t consumed_in_batch = 0, consumed_in_part = 0;
+    const uint64_t part_events = (o_.batch_events + kPartsPerBatch - 1) / kPartsPerBatch;
+    auto hand_over = [&](bool ends_batch) {
+      part.last = *reading_last_;
+      part.done = counts_.before_position + counts_.in_window;
+      part.ends_batch = ends_batch;
+      consumed_in_part = 0;
+      if (ends_batch) consumed_in_batch = 0;
+      return push(std::exchange(part, ReadyPart{}));
     };
     while (events.next(e)) {
       if (e.time > o_.to) continue;  // the source stops at `to` too; this makes the bound exact
       ++counts_.read;
       advance_position(e);
       if (!past_resume_point(e)) continue;
-      consume(e, batch.events);
+      consume(e, part.events);
+      ++consumed_in_part;
       if (++consumed_in_batch >= o_.batch_events) {
-        if (!hand_over()) return;
-      } else if ((consumed_in_batch & 1023) == 0) {
-        throw_if_interrupted();  // nothing of this batch was sent yet
+        if (!hand_over(true)) return;
+      } else if (consumed_in_part >= part_events) {
+        if (!hand_over(false)) return;
+      } else if ((consumed_in_part & 1023) == 0) {
+        throw_if_interrupted();  // nothing of this part was sent yet
       }
     }
     if (o_.resume_after && !counts_.resumed)
@@ -210,7 +254,7 @@ class Loop {
                                    format_time(o_.resume_after->time) + ", #" +
                                    std::to_string(o_.resume_after->ordinal) + " of that second)",
                                "were log files removed? restore the backup again and replay from it");
-    if (consumed_in_batch > 0) hand_over();
+    if (consumed_in_batch > 0) hand_over(true);
   }
 
   void advance_position(const AuditEvent& e) {
@@ -286,12 +330,14 @@ class Loop {
     return user == JsonDocument::npos ? std::string() : doc.value(user).text;
   }
 
-  void flush(uint64_t done) {
-    ++batches_;
-    BatchTally tally;
+  // The batch's last part read (the events from part_starts_.back() on), applied in the open
+  // batch; the batch committed with its position when the part ends it.
+  void apply_part(bool ends_batch, uint64_t done) {
+    part_ends_batch_ = ends_batch;
+    if (!batch_open_) ++batches_;
     for (int attempt = 1;; ++attempt) {
       try {
-        tally = apply_batch();
+        apply_parts(ends_batch);
         break;
       } catch (const Error& e) {
         // A deadlock or a lock timeout with the application's own writes undid the whole batch,
@@ -299,33 +345,51 @@ class Loop {
         // session, nor a commit in doubt (the rerun's resume decides that one).
         if (!e.retryable() || pg::connection_lost(e.sqlstate()) || attempt == kBatchAttempts) throw;
         sink_.rollback_batch();
+        batch_open_ = false;
         ++s_.batches_retried;
         if (o_.retrying) o_.retrying(e, attempt + 1, kBatchAttempts);
         std::this_thread::sleep_for(std::chrono::milliseconds(50 << attempt));
         throw_if_interrupted();
       }
     }
-    merge(tally);
+    if (!ends_batch) {
+      if (interrupt_requested()) {  // Ctrl-C between two parts: the batch is rolled back
+        sink_.rollback_batch();
+        batch_open_ = false;
+        throw_if_interrupted();
+      }
+      return;
+    }
+    merge(tally_);
     if (o_.progress) o_.progress(done, last_->time);
     throw_if_interrupted();
   }
 
-  // One attempt at the batch, committed with its position.
-  BatchTally apply_batch() {
-    BatchTally tally;
-    sink_.begin_batch();
-    refused_attempts_ = 0;
-    apply_range(0, batch_.size(), tally);
+  // One attempt: the last part in the open batch, or, when none is open (a new batch, or the
+  // attempt before was rolled back), every part of the batch in a new one; committed with the
+  // batch's position when `ends_batch`.
+  void apply_parts(bool ends_batch) {
+    std::size_t first = batch_open_ ? part_starts_.size() - 1 : 0;
+    if (!batch_open_) {
+      sink_.begin_batch();
+      batch_open_ = true;
+      tally_ = BatchTally{};
+      refused_attempts_ = 0;
+    }
+    for (std::size_t p = first; p < part_starts_.size(); ++p)
+      apply_range(part_starts_[p], p + 1 < part_starts_.size() ? part_starts_[p + 1] : batch_.size(), tally_);
+    if (!ends_batch) return;
     // Crash tests stop the process here (applied, not committed) or just after the commit.
     pause_at("applied");
     if (interrupt_requested()) {  // Ctrl-C during the batch: it is rolled back, the next run redoes it
       sink_.rollback_batch();
+      batch_open_ = false;
       throw_if_interrupted();
     }
-    sink_.record_refused(tally.refused);
-    sink_.commit_batch(*last_, tally.applied);
+    sink_.record_refused(tally_.refused);
+    sink_.commit_batch(*last_, tally_.applied);
+    batch_open_ = false;
     pause_at("committed");
-    return tally;
   }
 
   // Events [begin, end) of the batch, in order: in one go when the sink takes them all. When it
@@ -344,12 +408,12 @@ class Loop {
       sendable_changes(batch_, begin, end, all, &event_of);
       std::vector<ChangeOutcome> outcomes;
       std::optional<std::size_t> refused;
-      whole_batch_attempt_ = begin == 0 && end == batch_.size() && refused_attempts_ == 0;
+      whole_part_attempt_ = begin == part_starts_.back() && end == batch_.size() && refused_attempts_ == 0;
       early_.reset();
       bool applied = sink_.apply_all(all, outcomes, refused);
-      whole_batch_attempt_ = false;
+      whole_part_attempt_ = false;
       if (applied) {
-        if (early_) tally = std::move(*early_);  // these outcomes, tallied while the sink wrote them
+        if (early_) add(tally, std::move(*early_));  // these outcomes, tallied while the sink wrote them
         else record_range(begin, end, outcomes, tally);
         early_.reset();
         return;
@@ -385,9 +449,9 @@ class Loop {
   // --on-conflict fail, where a conflict rolls the batch back: apply_all's answer comes first.
   void tally_early(const std::vector<ChangeOutcome>* outcomes) {
     early_.reset();
-    if (!outcomes || !whole_batch_attempt_ || o_.on_conflict == ConflictPolicy::fail) return;
+    if (!outcomes || !whole_part_attempt_ || o_.on_conflict == ConflictPolicy::fail) return;
     early_.emplace();
-    record_range(0, batch_.size(), *outcomes, *early_);
+    record_range(part_starts_.back(), batch_.size(), *outcomes, *early_);
   }
 
   void apply_one(const PendingEvent& pe, BatchTally& tally) {
@@ -464,19 +528,7 @@ class Loop {
   void merge(BatchTally& tally) {
     s_.applied += tally.applied;
     s_.skipped_conflict += tally.skipped_conflict;
-    for (const auto& [name, t] : tally.tables) {
-      TableTally& m = s_.tables[name];
-      m.inserted += t.inserted;
-      m.insert_existing += t.insert_existing;
-      m.updated += t.updated;
-      m.deleted += t.deleted;
-      m.soft_deleted += t.soft_deleted;
-      m.already_deleted += t.already_deleted;
-      m.cascaded += t.cascaded;
-      m.scripted += t.scripted;
-      m.conflicts += t.conflicts;
-      m.drift += t.drift;
-    }
+    for (const auto& [name, t] : tally.tables) add(s_.tables[name], t);
     for (auto& c : tally.conflicts) {
       ++s_.conflicts_by_kind[c.kind];
       if (s_.conflicts.size() < kMaxRecords) s_.conflicts.push_back(std::move(c));
@@ -499,10 +551,14 @@ class Loop {
   ApplySummary s_;
   std::optional<ReplayPosition> last_;  // of the batch being applied
   std::vector<PendingEvent> batch_;
-  std::size_t refused_attempts_ = 0;  // events in the batch's attempts that a refusal undid
-  bool whole_batch_attempt_ = false;  // apply_all is given the whole batch, for the first time
-  std::optional<BatchTally> early_;   // of the whole batch's outcomes, known before apply_all ended
-  std::optional<ReadyBatch> next_;    // taken early (peek_next)
+  std::size_t refused_attempts_ = 0;      // events in the batch's attempts that a refusal undid
+  std::vector<std::size_t> part_starts_;  // in batch_, of each part read
+  bool batch_open_ = false;
+  bool part_ends_batch_ = false;     // the last part read ends its batch
+  BatchTally tally_;                 // of the open batch
+  bool whole_part_attempt_ = false;  // apply_all is given the last part whole, for the first time
+  std::optional<BatchTally> early_;  // of the whole batch's outcomes, known before apply_all ended
+  std::optional<ReadyPart> next_;    // taken early (peek_next)
   std::vector<const RowChange*> next_changes_;
   std::exception_ptr next_error_;
   bool reading_done_ = false;

@@ -28,7 +28,7 @@ struct ApplyOptions {
   std::set<std::string> users;          ///< empty: every user
   std::string user_field = "userID";    ///< the log field naming the acting user
   ConflictPolicy on_conflict = ConflictPolicy::skip;
-  std::size_t batch_events = 5000;  ///< events consumed per batch (transaction)
+  std::size_t batch_events = 5000;  ///< events consumed per batch (transaction), read in kPartsPerBatch parts
   std::optional<ReplayPosition> resume_after;
   /// Called after each committed batch with the window's events done so far (an earlier run's
   /// included; those before `from` are not) and the last one's time.
@@ -85,6 +85,12 @@ constexpr std::size_t kEventByEvent = 32;
 /// Once a batch's attempts undone by refusals sum to this many times its events, the rest of it
 /// goes event by event (refusals everywhere: more attempts would cost more than they save).
 constexpr std::size_t kRefusedBudget = 3;
+
+/// A batch is read, mapped and handed to the sink in this many parts, each one apply_all while
+/// nothing is refused: the sink may fold the next part while it writes one, and leave the rows the
+/// next part changes again to that part's writes (the same transaction), so a row is written once
+/// per batch.
+constexpr std::size_t kPartsPerBatch = 2;
 
 /// Conflicts and drift kept in full; beyond, they are counted only (memory stays bounded).
 constexpr std::size_t kMaxRecords = 100000;

@@ -81,10 +81,19 @@ class ChangeSink {
   /// Undoes the open batch.
   virtual void rollback_batch() = 0;
 
-  /// The changes of the batch after the open one, as its apply_all will pass them (nullptr when
-  /// there is none, or when the open batch is not being applied whole); it may wait for them to be
-  /// read. A sink may start on them while it writes the open batch.
-  using NextBatch = std::function<const std::vector<const RowChange*>*()>;
+  /// The changes the next apply_all will be given, once the one under way has applied a part of a
+  /// batch whole (a batch is applied in parts: applier.h, kPartsPerBatch), and whether they belong
+  /// to the open batch (the same transaction) or to the next one. A sink may start on them while
+  /// it writes the part under way; when they are in the open batch, it may even leave writes of
+  /// this part to that apply_all, which then makes them first. Such writes are made before anything
+  /// else the sink applies or commits (apply_all of other changes, apply_event, commit_batch), and
+  /// dropped by rollback_batch.
+  struct NextChanges {
+    const std::vector<const RowChange*>* changes = nullptr;  ///< none: no next part, or not known yet
+    bool same_batch = false;
+  };
+  /// Returns the next part's changes; it may wait for them to be read.
+  using NextBatch = std::function<NextChanges()>;
   virtual void set_next_batch(NextBatch next) { (void)next; }
 
   /// Outcomes of the apply_all under way known before it ends (a sink that works them out before

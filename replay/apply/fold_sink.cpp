@@ -51,6 +51,7 @@ struct Row {
   uint32_t table = 0;
   bool exists = false;  ///< now, in the fold
   bool in_db = false;   ///< before the batch
+  bool held = false;    ///< left for the next batch's fold to write (same transaction)
   std::string key;
   std::vector<Cell> cells;
   std::vector<bool> written;
@@ -139,10 +140,10 @@ std::optional<Value> constant_default(PgSession& session, const TargetColumn& co
 
 class Fold {
  public:
-  /// `before`: the fold of the batch before, being written on another session and not yet
-  /// committed, which `session` therefore does not see: its rows are taken as it left them.
-  Fold(PgSession& session, const TargetCatalog& catalog, DefaultCache& defaults, const Fold* before = nullptr)
-      : session_(session), catalog_(catalog), defaults_(defaults), before_(before) {}
+  /// `before`: the folds written on another session and not yet committed, which `session`
+  /// therefore does not see, the latest first: each row is taken as the latest of them left it.
+  Fold(PgSession& session, const TargetCatalog& catalog, DefaultCache& defaults, std::vector<const Fold*> before = {})
+      : session_(session), catalog_(catalog), defaults_(defaults), before_(std::move(before)) {}
 
   /// The outcomes of `changes` (checks still to compare), or Decline.
   void run(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes) {
@@ -165,11 +166,13 @@ class Fold {
 
   /// Writes each changed row's net columns from COPY staging tables, parents' tables first, inside
   /// a savepoint; Decline (the savepoint undone) when the database refuses a row or a row is not
-  /// where the fold expected it.
-  void write(PgSession& writes, uint64_t& stage_names) {
+  /// where the fold expected it. The rows held for the next part (hold_for) are left out, or, with
+  /// `held`, are the ones written.
+  void write(PgSession& writes, uint64_t& stage_names, bool held = false) {
     std::map<std::tuple<int, uint32_t, bool, std::string>, std::vector<uint32_t>> groups;
     for (uint32_t r = 0; r < rows_.size(); ++r) {
       const Row& row = rows_[r];
+      if (row.held != held) continue;
       std::string mask;
       bool any = false;
       for (std::size_t i = 0; i < row.cells.size(); ++i) {
@@ -195,8 +198,8 @@ class Fold {
     writes.exec("RELEASE SAVEPOINT auditpitr_fold_write", {}, "writing the batch");
   }
 
-  /// Done with the batch before (its rows were taken).
-  void forget_before() { before_ = nullptr; }
+  /// Done with the folds before (their rows were taken).
+  void forget_before() { before_.clear(); }
 
   /// The row of `target` with `key` as this fold leaves it; nullptr when the fold has none.
   const Row* row_of(const TargetTable* target, const std::string& key) const {
@@ -207,18 +210,18 @@ class Fold {
     return r == ft.rows.end() ? nullptr : &rows_[r->second];
   }
 
-  /// The rows of `target` this fold sets column `column` of to one of `values`: whether each was
-  /// in the database before, by key.
-  std::vector<std::pair<std::string, bool>> rows_set_to(const TargetTable* target, std::size_t column,
-                                                        const std::unordered_set<std::string>& values) const {
-    std::vector<std::pair<std::string, bool>> out;
+  /// The keys of the rows of `target` this fold leaves with column `column` set to one of `values`
+  /// by a logged change (its own or one of a fold before it).
+  std::vector<std::string> rows_set_to(const TargetTable* target, std::size_t column,
+                                       const std::unordered_set<std::string>& values) const {
+    std::vector<std::string> out;
     auto t = by_target_.find(target);
     if (t == by_target_.end()) return out;
     for (const auto& [key, index] : tables_[t->second].rows) {
       const Row& row = rows_[index];
-      if (row.exists && row.written[column] && !row.cells[column].value.is_null() &&
-          values.count(row.cells[column].value.text))
-        out.emplace_back(key, row.in_db);
+      const Cell& cell = row.cells[column];
+      if (row.exists && cell.source == Source::logged && !cell.value.is_null() && values.count(cell.value.text))
+        out.push_back(key);
     }
     return out;
   }
@@ -327,7 +330,7 @@ class Fold {
           }
     }
     for (uint32_t t = 0; t < tables_.size(); ++t) fetch(t, tables_[t].key_column, wanted[t]);
-    if (before_)
+    if (!before_.empty())
       for (Row& row : rows_)
         if (!row.in_db) take_from_before(row);  // created by the batch before?
     read_cascade_children(changes);
@@ -377,21 +380,71 @@ class Fold {
     return key;
   }
 
-  /// A row as the batch before left it, over what the database holds without it: the values it
-  /// wrote; a row it created (not in the database) whole.
+  /// A row as the latest fold before holding it left it, over what the database holds without
+  /// them: the values logged changes set (its own, and those it took from the folds before it); a
+  /// row they created (not in the database) whole. A row held for this fold is written by it.
   void take_from_before(Row& row) {
-    if (!before_) return;
-    const Row* left = before_->row_of(tables_[row.table].target, row.key);
+    const Row* left = nullptr;
+    for (const Fold* f : before_)
+      if ((left = f->row_of(tables_[row.table].target, row.key))) break;
     if (!left || !left->exists) return;
     if (!row.in_db) {
       row.cells = left->cells;
       row.in_db = row.exists = true;
+      if (left->held) {
+        row.in_db = left->in_db;
+        row.written = left->written;
+      }
       return;
     }
-    for (std::size_t i = 0; i < row.cells.size(); ++i)
-      if (left->written[i]) row.cells[i] = left->cells[i];
+    for (std::size_t i = 0; i < row.cells.size(); ++i) {
+      if (left->cells[i].source == Source::logged) row.cells[i] = left->cells[i];  // by it, or a fold before it
+      if (left->held && left->written[i]) row.written[i] = true;
+    }
   }
 
+ public:
+  /// Holds back the rows the next batch's changes name (it writes them, in the same transaction),
+  /// but new rows a written row refers to. How many.
+  std::size_t hold_for(const std::vector<const RowChange*>& next) {
+    std::size_t held = 0;
+    for (const RowChange* c : next) {
+      auto t = by_target_.find(&catalog_.table(c->table));
+      if (t == by_target_.end() || c->key.size() != 1) continue;
+      auto r = tables_[t->second].rows.find(c->key[0].value.text);
+      if (r == tables_[t->second].rows.end()) continue;
+      Row& row = rows_[r->second];
+      if (!row.held) {
+        bool any = false;
+        for (bool w : row.written) any = any || w;
+        if (any) {
+          row.held = true;
+          ++held;
+        }
+      }
+    }
+    std::vector<uint32_t> work;
+    for (uint32_t r = 0; r < rows_.size(); ++r)
+      if (!rows_[r].held) work.push_back(r);
+    while (!work.empty()) {
+      const Row& row = rows_[work.back()];
+      work.pop_back();
+      for (const auto& [column, parent] : tables_[row.table].references) {
+        if (!row.written[column] || row.cells[column].value.is_null()) continue;
+        auto p = tables_[parent].rows.find(row.cells[column].value.text);
+        if (p == tables_[parent].rows.end()) continue;
+        Row& up = rows_[p->second];
+        if (up.held && !up.in_db) {
+          up.held = false;
+          --held;
+          work.push_back(p->second);
+        }
+      }
+    }
+    return held;
+  }
+
+ private:
   Row& add_row(uint32_t t, const std::string& key, bool in_db) {
     uint32_t index = static_cast<uint32_t>(rows_.size());
     tables_[t].rows.emplace(key, index);
@@ -448,7 +501,7 @@ class Fold {
         keys.swap(edge.to_ask);
         // The children: rows holding one of the keys now, or set to hold one by the batch.
         std::vector<std::string> children = fetch(id.first, id.second, keys);
-        if (before_) add_children_set_before(id.first, id.second, keys, children);
+        if (!before_.empty()) add_children_set_before(id.first, id.second, keys, children);
         FoldTable& ft = tables_[id.first];
         auto& by_parent = ft.children[id.second];
         for (const auto& key : children) {
@@ -468,20 +521,34 @@ class Fold {
     }
   }
 
-  /// The rows of table `t` the batch before set foreign key `column` to one of `keys`: read (the
-  /// ones it did not create) and added to `children`, once.
+  /// The rows of table `t` the folds before set foreign key `column` to one of `keys` (as the
+  /// latest of them holding each row left it): read (the ones not created by them) and added to
+  /// `children`, once.
   void add_children_set_before(uint32_t t, std::size_t column, const std::vector<std::string>& keys,
                                std::vector<std::string>& children) {
     std::unordered_set<std::string> values(keys.begin(), keys.end()), listed(children.begin(), children.end());
     std::vector<std::string> to_read;
-    for (const auto& [key, in_db] : before_->rows_set_to(tables_[t].target, column, values)) {
-      if (!tables_[t].rows.count(key)) {
-        if (in_db) to_read.push_back(key);
-        else take_from_before(add_row(t, key, false));
+    const TargetTable* target = tables_[t].target;
+    for (std::size_t f = 0; f < before_.size(); ++f)
+      for (const auto& key : before_[f]->rows_set_to(target, column, values)) {
+        bool later_holds = false;  // a later fold has the row: its values decide
+        for (std::size_t later = 0; later < f && !later_holds; ++later)
+          later_holds = before_[later]->row_of(target, key) != nullptr;
+        if (later_holds) continue;
+        if (!tables_[t].rows.count(key)) {
+          if (created_before(target, key)) take_from_before(add_row(t, key, false));
+          else to_read.push_back(key);
+        }
+        if (listed.insert(key).second) children.push_back(key);
       }
-      if (listed.insert(key).second) children.push_back(key);
-    }
     fetch(t, tables_[t].key_column, to_read);
+  }
+
+  /// Whether the folds before created the row: this session does not see it.
+  bool created_before(const TargetTable* target, const std::string& key) const {
+    for (auto f = before_.rbegin(); f != before_.rend(); ++f)  // the earliest holding it knows
+      if (const Row* row = (*f)->row_of(target, key)) return !row->in_db;
+    return false;
   }
 
   // --- folding --------------------------------------------------------------------------------
@@ -838,7 +905,7 @@ class Fold {
   PgSession& session_;  ///< reads the rows and asks what only the server knows (write() is given its own)
   const TargetCatalog& catalog_;
   DefaultCache& defaults_;
-  const Fold* before_;  ///< the batch before, written but not committed: its rows as it left them
+  std::vector<const Fold*> before_;  ///< written but not committed, the latest first: rows as they left them
   std::vector<FoldTable> tables_;
   std::map<const TargetTable*, uint32_t> by_target_;
   std::vector<Row> rows_;
@@ -857,6 +924,7 @@ struct FoldSink::Folded {
   std::unique_ptr<Fold> fold;
   std::vector<ChangeOutcome> outcomes;
   std::optional<Decline> declined;
+  bool holds = false;  ///< rows held for the next part's fold to write are not written yet
 };
 
 FoldSink::FoldSink(PgSession& session, const TargetCatalog& catalog, PgSink& statements, PgSession* ahead_session)
@@ -867,10 +935,15 @@ FoldSink::~FoldSink() = default;
 bool FoldSink::apply_all(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes,
                          std::optional<std::size_t>& refused_change) {
   std::unique_ptr<Folded> batch = std::move(ahead_);  // folded for these changes, or of no use now
-  if (changes.size() < 2) return statements_.apply_all(changes, outcomes, refused_change);
+  bool ahead_fits = batch && batch->changes == changes;
+  if (!ahead_fits || batch->declined) write_held();  // else that fold writes them
+  if (changes.size() < 2) {
+    uncovered_ = true;
+    return statements_.apply_all(changes, outcomes, refused_change);
+  }
   bool announced = false;  // the outcomes were told to outcomes_known_
   try {
-    if (batch && batch->changes == changes) {
+    if (ahead_fits) {
       ++folded_ahead_;
     } else {
       batch = std::make_unique<Folded>();
@@ -883,46 +956,98 @@ bool FoldSink::apply_all(const std::vector<const RowChange*>& changes, std::vect
     write_looking_ahead(*batch, announced);
   } catch (const Decline& d) {
     if (announced && outcomes_known_) outcomes_known_(nullptr);
+    write_held();  // the writes that were to make them were undone
     spent_.release(batch);
     if (first_reason_.empty()) first_reason_ = d.reason;
     batch_declined_ = true;
-    if (!d.refusal) return statements_.apply_all(changes, outcomes, refused_change);
+    if (!d.refusal) {
+      uncovered_ = true;
+      return statements_.apply_all(changes, outcomes, refused_change);
+    }
     refused_change = d.change;
     return false;
   }
   outcomes = std::move(batch->outcomes);
-  spent_.release(batch);
+  if (!written_.empty()) written_.back()->holds = false;  // this fold wrote them
+  written_.push_back(std::move(batch));
   batch_folded_ = true;
   return true;
 }
 
-// The server writes this batch on one core while the next is folded on the other, on a session of
-// its own that does not see this batch's writes: that fold takes this batch's rows from its fold.
-// Then the caller tallies this batch's outcomes, still while it is written.
+std::vector<ChangeOutcome> FoldSink::apply_event(const std::vector<const RowChange*>& changes) {
+  write_held();
+  ahead_.reset();  // folded without these writes
+  uncovered_ = true;
+  return statements_.apply_event(changes);
+}
+
+void FoldSink::write_held() {
+  if (written_.empty() || !written_.back()->holds) return;
+  written_.back()->holds = false;
+  try {
+    written_.back()->fold->write(session_, stage_names_, true);
+  } catch (const Decline& d) {
+    // Only a row changed by another session since the part was folded gets here (its values
+    // were checked): the batch is rolled back and applied again, each part written whole.
+    hold_rows_ = false;
+    Error e = runtime_error(
+        "rows a batch's earlier part left to the next part's writes could not be written (" + d.reason + ")",
+        "the batch is applied again");
+    e.set_db_failure("40001", DbFailure::retryable);
+    throw e;
+  }
+}
+
+void FoldSink::commit_batch(const ReplayPosition& position, uint64_t events_applied) {
+  write_held();
+  statements_.commit_batch(position, events_applied);
+  if (batch_declined_) ++declined_;
+  else if (batch_folded_) ++folded_;
+  end_batch();
+}
+
+void FoldSink::rollback_batch() {
+  statements_.rollback_batch();
+  ahead_.reset();  // folded over writes that are undone
+  end_batch();
+}
+
+void FoldSink::end_batch() {
+  if (!written_.empty()) spent_.release(written_);
+  uncovered_ = false;
+}
+
+// The server writes this part on one core while the next is folded on the other, on a session of
+// its own that sees none of the open batch's writes: that fold takes the rows they touched from
+// their folds. It is folded only when folds made all of those writes. When the next part is in
+// the same batch, the rows it changes are left to its writes (held). Then the caller tallies this
+// part's outcomes, still while it is written.
 void FoldSink::write_looking_ahead(Folded& batch, bool& announced) {
-  bool looking_ahead = ahead_session_ && next_batch_;
+  bool looking_ahead = ahead_session_ && next_batch_ && !uncovered_;
   if (!looking_ahead && !outcomes_known_) return batch.fold->write(session_, stage_names_);
+  NextChanges next = looking_ahead ? next_batch_() : NextChanges{};
+  bool fold_next = next.changes && next.changes->size() >= 2;
+  if (fold_next && next.same_batch && hold_rows_) batch.holds = batch.fold->hold_for(*next.changes) > 0;
   auto writing = std::async(std::launch::async, [&] { batch.fold->write(session_, stage_names_); });
   std::unique_ptr<Folded> ahead;
-  if (looking_ahead) {
-    const std::vector<const RowChange*>* next = next_batch_();  // may wait for it to be read
-    if (next && next->size() >= 2) ahead = fold_ahead(*next, batch);
-  }
+  if (fold_next) ahead = fold_ahead(*next.changes, batch);
   if (outcomes_known_) {
     announced = true;
     outcomes_known_(&batch.outcomes);
   }
-  writing.get();  // when this batch is declined or fails, the next one's fold goes with it
+  writing.get();  // when this part is declined or fails, the next one's fold goes with it
   ahead_ = std::move(ahead);
 }
 
 std::unique_ptr<FoldSink::Folded> FoldSink::fold_ahead(const std::vector<const RowChange*>& changes,
-                                                       const Folded& before) {
+                                                       const Folded& being_written) {
+  std::vector<const Fold*> before = {being_written.fold.get()};  // the latest first
+  for (auto f = written_.rbegin(); f != written_.rend(); ++f) before.push_back((*f)->fold.get());
   auto ahead = std::make_unique<Folded>();
   ahead->changes = changes;
   try {
     ahead_session_->exec("BEGIN READ ONLY", {}, "folding the next batch");
-    ahead->fold = std::make_unique<Fold>(*ahead_session_, catalog_, defaults_, before.fold.get());
+    ahead->fold = std::make_unique<Fold>(*ahead_session_, catalog_, defaults_, std::move(before));
     try {
       ahead->fold->run(changes, ahead->outcomes);
       ahead->fold->compare(ahead->outcomes);

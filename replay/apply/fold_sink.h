@@ -47,15 +47,9 @@ class FoldSink : public ChangeSink {
   }
   bool apply_all(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes,
                  std::optional<std::size_t>& refused_change) override;
-  std::vector<ChangeOutcome> apply_event(const std::vector<const RowChange*>& changes) override {
-    return statements_.apply_event(changes);
-  }
-  void commit_batch(const ReplayPosition& position, uint64_t events_applied) override {
-    statements_.commit_batch(position, events_applied);
-    if (batch_declined_) ++declined_;
-    else if (batch_folded_) ++folded_;
-  }
-  void rollback_batch() override { statements_.rollback_batch(); }
+  std::vector<ChangeOutcome> apply_event(const std::vector<const RowChange*>& changes) override;
+  void commit_batch(const ReplayPosition& position, uint64_t events_applied) override;
+  void rollback_batch() override;
   void record_refused(const std::vector<std::string>& event_hashes) override {
     statements_.record_refused(event_hashes);
   }
@@ -71,7 +65,9 @@ class FoldSink : public ChangeSink {
  private:
   struct Folded;  ///< a batch's fold (fold_sink.cpp)
   void write_looking_ahead(Folded& batch, bool& announced);
-  std::unique_ptr<Folded> fold_ahead(const std::vector<const RowChange*>& changes, const Folded& before);
+  void write_held();
+  void end_batch();
+  std::unique_ptr<Folded> fold_ahead(const std::vector<const RowChange*>& changes, const Folded& being_written);
 
   PgSession& session_;
   const TargetCatalog& catalog_;
@@ -85,7 +81,12 @@ class FoldSink : public ChangeSink {
   PgSession* ahead_session_;
   NextBatch next_batch_;
   OutcomesKnown outcomes_known_;   ///< told a batch's outcomes while it is written
-  std::unique_ptr<Folded> ahead_;  ///< the next batch, folded while the last one was written
+  std::unique_ptr<Folded> ahead_;  ///< the next part, folded while the last one was written
+  /// The open batch's parts written by their folds, in order; the last one may hold rows for the
+  /// next part's writes (Folded::holds).
+  std::vector<std::unique_ptr<Folded>> written_;
+  bool uncovered_ = false;  ///< the open batch has writes no fold made (PgSink's): nothing is folded ahead
+  bool hold_rows_ = true;   ///< false once held rows failed to be written: a batch's retry writes each part whole
 };
 
 }  // namespace auditpitr::replay

@@ -431,6 +431,33 @@ TEST_CASE("a batch undone by a deadlock or a lock timeout is applied again, with
   CHECK(sink.commits == reference.commits);
 }
 
+TEST_CASE("a batch is applied in parts, told to the sink, and committed once; a retry applies every part again") {
+  std::vector<Line> lines;
+  for (int id = 1; id <= 10; ++id) lines.push_back(create_portfolio(id, "p", kStart + id));
+  auto options = window(-1, 100);
+  options.batch_events = 4;  // parts of 2: batches 1-4, 5-8, 9-10
+  test::MemorySink sink;
+  sink.asks_next = true;
+  auto s = run(lines, sink, options);
+  CHECK(sink.commits == 3);
+  CHECK(s.applied == 10);
+  using Told = std::vector<std::pair<long, bool>>;
+  // The last batch: a part of 2, then the stream ends: an empty part ends the batch.
+  CHECK(sink.told_next == Told{{2, true}, {2, false}, {2, true}, {2, false}, {0, true}});
+
+  SECTION("a failure in a batch's second part rolls back and applies both parts again") {
+    test::MemorySink failing;
+    failing.failures = {db_failure("40P01", DbFailure::retryable)};
+    failing.failures_from_call = 2;
+    auto f = run(lines, failing, options);
+    CHECK(f.batches_retried == 1);
+    CHECK(failing.apply_all_calls == 5 + 2);  // five parts; the failed call, and the first part again
+    CHECK(failing.tables == sink.tables);
+    CHECK(failing.commits == 3);
+    CHECK(f.applied == 10);
+  }
+}
+
 TEST_CASE("a lost connection, a permanent failure or a batch failing every attempt ends the run") {
   auto lines = random_workload(8, 20);
   replay::ApplyOptions options = window();

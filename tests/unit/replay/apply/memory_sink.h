@@ -32,6 +32,7 @@ class MemorySink : public replay::ChangeSink {
   std::set<std::string> refused_keys;       ///< "table/key": the database refuses any change of that row
   std::optional<uint64_t> crash_at_commit;  ///< throw SimulatedCrash at this commit (1-based), not applying it
   std::vector<Error> failures;              ///< thrown in turn by apply_all, each once, before it applies anything
+  uint64_t failures_from_call = 1;          ///< the first apply_all call (1-based) that throws them
   bool name_refused = true;                 ///< apply_all names the refused change (a sink may not know it)
   uint64_t apply_all_calls = 0, apply_event_calls = 0;
   /// Whether apply_all tells the applier its outcomes before it returns, as the fold does while it
@@ -41,6 +42,12 @@ class MemorySink : public replay::ChangeSink {
   uint64_t outcomes_told = 0;
 
   void set_outcomes_known(OutcomesKnown known) override { known_ = std::move(known); }
+
+  /// When set, apply_all asks for the next part's changes, as the fold does: what it was told,
+  /// per call (the count of changes, -1 for none; whether they are in the same batch).
+  bool asks_next = false;
+  std::vector<std::pair<long, bool>> told_next;
+  void set_next_batch(NextBatch next) override { next_ = std::move(next); }
 
   void begin_batch() override {
     if (open_) throw std::logic_error("begin_batch with a batch open");
@@ -53,7 +60,7 @@ class MemorySink : public replay::ChangeSink {
     require_open();
     outcomes.clear();
     ++apply_all_calls;
-    if (!failures.empty()) {
+    if (!failures.empty() && apply_all_calls >= failures_from_call) {
       Error failure = failures.front();
       failures.erase(failures.begin());
       throw failure;
@@ -70,6 +77,10 @@ class MemorySink : public replay::ChangeSink {
       outcomes.push_back(apply(*changes[i]));
     }
     tell_early(changes.size(), outcomes);
+    if (asks_next && next_) {
+      NextChanges n = next_();
+      told_next.emplace_back(n.changes ? static_cast<long>(n.changes->size()) : -1L, n.same_batch);
+    }
     return true;
   }
 
@@ -212,6 +223,7 @@ class MemorySink : public replay::ChangeSink {
 
   bool open_ = false;
   OutcomesKnown known_;
+  NextBatch next_;
   Tables saved_;
 };
 
