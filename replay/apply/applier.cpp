@@ -171,6 +171,7 @@ class Loop {
         if (!batch_open_) {
           spent_.release(batch_);  // the batch before, committed
           part_starts_.clear();
+          batch_.reserve(std::min<std::size_t>(o_.batch_events, 1 << 20));  // its parts are moved in, not again
         }
         part_starts_.push_back(batch_.size());
         batch_.reserve(batch_.size() + part->events.size());

@@ -41,10 +41,7 @@ class FoldSink : public ChangeSink {
   void set_next_batch(NextBatch next) override { next_batch_ = std::move(next); }
   void set_outcomes_known(OutcomesKnown known) override { outcomes_known_ = std::move(known); }
   void prepare() override { statements_.prepare(); }
-  void begin_batch() override {
-    batch_folded_ = batch_declined_ = false;
-    statements_.begin_batch();
-  }
+  void begin_batch() override;
   bool apply_all(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes,
                  std::optional<std::size_t>& refused_change) override;
   std::vector<ChangeOutcome> apply_event(const std::vector<const RowChange*>& changes) override;
@@ -85,6 +82,7 @@ class FoldSink : public ChangeSink {
   /// The open batch's parts written by their folds, in order; the last one may hold rows for the
   /// next part's writes (Folded::holds).
   std::vector<std::unique_ptr<Folded>> written_;
+  std::vector<std::unique_ptr<Folded>> finished_;  ///< the last batch's, freed when the next begins
   bool uncovered_ = false;  ///< the open batch has writes no fold made (PgSink's): nothing is folded ahead
   bool hold_rows_ = true;   ///< false once held rows failed to be written: a batch's retry writes each part whole
 };
