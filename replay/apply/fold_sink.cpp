@@ -152,8 +152,11 @@ class Fold {
     for (const RowChange* c : changes) change_tables_.push_back(admit(*c));
     // Every logged value first, of changes that will not apply too (their statements still convert
     // them): a refused one is found before the rows are read.
-    for (at_ = 0; at_ < changes.size(); ++at_)
-      for (const auto& s : changes[at_]->set) note_value(tables_[change_tables_[at_]], s);
+    for (at_ = 0; at_ < changes.size(); ++at_) {
+      Values v = set_of(at_, *changes[at_]);
+      for (std::size_t j = 0; j < v.values.size(); ++j)
+        note_value(tables_[change_tables_[at_]], v.columns[j], v.values[j]);
+    }
     in_savepoint([&] { validate(); });
     read_rows(changes);
     outcomes.assign(changes.size(), ChangeOutcome{});
@@ -262,20 +265,25 @@ class Fold {
     return index;
   }
 
+  /// The change's table, once the fold knows it can follow the change; its columns recorded.
   uint32_t admit(const RowChange& c) {
     if (c.action == ChangeAction::remove) throw Decline{"a real delete (" + c.operation + ")"};
     uint32_t t = table_index(c.table);
     const FoldTable& ft = tables_[t];
     if (c.key.size() != 1 || ft.column(c.key[0].column) != ft.key_column || !canonical_integer(c.key[0].value))
       throw Decline{"a change not keyed by its table's integer primary key (" + c.operation + ")"};
-    for (const auto& s : c.set) {
-      std::size_t col = ft.column(s.column);
+    columns_from_.push_back(static_cast<uint32_t>(columns_.size()));
+    for (const auto& s : c.set) columns_.push_back(static_cast<uint16_t>(ft.column(s.column)));
+    for (const auto& e : c.expect) columns_.push_back(static_cast<uint16_t>(ft.column(e.column)));
+    const uint16_t* set_columns = columns_.data() + columns_from_.back();
+    for (std::size_t j = 0; j < c.set.size(); ++j) {
+      std::size_t col = set_columns[j];
       const std::string& type = ft.target_column(col).type;
       if (col == ft.key_column) throw Decline{"a change that writes its key (" + c.operation + ")"};
       if (type.rfind("character(", 0) == 0 || type.rfind("bit", 0) == 0)
         throw Decline{"a column of type " + type + " (" + c.operation + ")"};
     }
-    for (const auto& e : c.expect) tables_[t].read[ft.column(e.column)] = true;
+    for (std::size_t k = 0; k < c.expect.size(); ++k) tables_[t].read[set_columns[c.set.size() + k]] = true;
     if (c.action == ChangeAction::soft_delete) {
       if (ft.target->soft_delete.empty()) throw Decline{"a soft delete of a table without a soft-delete column"};
       tables_[t].read[ft.column(ft.target->soft_delete)] = true;
@@ -306,6 +314,13 @@ class Fold {
     return out;
   }
 
+  /// Change `i`'s set values and their columns (admit() found them; its expects' follow).
+  struct Values {
+    const std::vector<ColumnValue>& values;
+    const uint16_t* columns;
+  };
+  Values set_of(std::size_t i, const RowChange& c) const { return {c.set, columns_.data() + columns_from_[i]}; }
+
   // --- reading the rows ---------------------------------------------------------------------
 
   /// The rows the changes name, the parents their foreign keys name, and the children their
@@ -323,9 +338,11 @@ class Fold {
       const RowChange* c = changes[i];
       uint32_t t = change_tables_[i];
       want(t, c->key[0].value.text);
-      for (const auto& s : c->set)
+      Values v = set_of(i, *c);
+      for (std::size_t j = 0; j < v.values.size(); ++j)
         for (const auto& [column, parent] : tables_[t].references)
-          if (tables_[t].column(s.column) == column && !s.value.is_null()) {
+          if (v.columns[j] == column && !v.values[j].value.is_null()) {
+            const ColumnValue& s = v.values[j];
             if (!canonical_integer(s.value)) throw Decline{"a foreign key logged as " + s.value.text};
             want(parent, s.value.text);
           }
@@ -491,8 +508,10 @@ class Fold {
     for (std::size_t i = 0; i < changes.size(); ++i) {
       const RowChange* c = changes[i];
       uint32_t t = change_tables_[i];
-      for (const auto& s : c->set) {
-        auto edge = edges.find({t, tables_[t].column(s.column)});
+      Values v = set_of(i, *c);
+      for (std::size_t j = 0; j < v.values.size(); ++j) {
+        const ColumnValue& s = v.values[j];
+        auto edge = edges.find({t, static_cast<std::size_t>(v.columns[j])});
         if (edge == edges.end() || s.value.is_null()) continue;
         // The cascade compares keys in their type; the fold compares their text.
         if (!canonical_integer(s.value)) throw Decline{"a cascade's foreign key logged as " + s.value.text};
@@ -563,12 +582,12 @@ class Fold {
   void fold(const RowChange& c, ChangeOutcome& out, std::size_t index) {
     Row& row = rows_[tables_[change_tables_[index]].rows.at(c.key[0].value.text)];
     switch (c.action) {
-      case ChangeAction::insert: insert(c, row, out); break;
+      case ChangeAction::insert: insert(c, row, out, index); break;
       case ChangeAction::update:
         if (!row.exists) return missing(out);
         add_checks(c, row, out, index);
-        check_all(c.set, tables_[row.table]);
-        set_all(c.set, row, false);
+        check_all(set_of(index, c), tables_[row.table]);
+        set_all(set_of(index, c), row, false);
         out.kind = ChangeOutcomeKind::updated;
         break;
       case ChangeAction::soft_delete: soft_delete(c, row, out, index); break;
@@ -578,24 +597,26 @@ class Fold {
 
   static void missing(ChangeOutcome& out) { out.kind = ChangeOutcomeKind::missing_row; }
 
-  void insert(const RowChange& c, Row& row, ChangeOutcome& out) {
+  void insert(const RowChange& c, Row& row, ChangeOutcome& out, std::size_t index) {
     const FoldTable& ft = tables_[row.table];
-    std::vector<bool> carried(ft.target->columns.size(), false);
+    Values v = set_of(index, c);
+    std::vector<char>& carried = carried_;
+    carried.assign(ft.target->columns.size(), false);
     carried[ft.key_column] = true;
-    for (const auto& s : c.set) carried[ft.column(s.column)] = true;
+    for (std::size_t j = 0; j < v.values.size(); ++j) carried[v.columns[j]] = true;
     for (std::size_t i = 0; i < carried.size(); ++i) {
       const TargetColumn& col = ft.target_column(i);
       if (carried[i]) continue;
       if (col.not_null && !col.has_default) refuse("an insert without NOT NULL column '" + col.name + "'");
       if (col.has_default && is_reference(ft, i)) throw Decline{"a foreign key column with a default"};
     }
-    check_all(c.set, ft);  // the row an insert proposes is checked even when its key exists
+    check_all(v, ft);  // the row an insert proposes is checked even when its key exists
     if (!row.exists) {
       row.exists = true;
       for (std::size_t i = 0; i < row.cells.size(); ++i) row.cells[i] = default_cell(ft.target_column(i));
       row.cells[ft.key_column] = Cell{Source::logged, c.key[0].value};
       row.written[ft.key_column] = true;
-      set_all(c.set, row, false);
+      set_all(v, row, false);
       out.kind = ChangeOutcomeKind::inserted;
       out.checks.assign(c.expect.size(), CheckResult{});
       return;
@@ -604,7 +625,7 @@ class Fold {
     bool updates = false;
     for (const auto& s : c.set) updates = updates || !is_creation_stamp(s);
     if (!updates) return;  // ON CONFLICT DO NOTHING: no row comes back, no checks
-    set_all(c.set, row, true);
+    set_all(v, row, true);
     out.checks.assign(c.expect.size(), CheckResult{});
   }
 
@@ -616,8 +637,8 @@ class Fold {
       out.kind = ChangeOutcomeKind::already_deleted;
       return;
     }
-    check_all(c.set, ft);
-    set_all(c.set, row, false);
+    check_all(set_of(index, c), ft);
+    set_all(set_of(index, c), row, false);
     out.kind = ChangeOutcomeKind::soft_deleted;
     Cell time{Source::logged, Value::of(Value::Kind::timestamp, format_time(c.time))};
     out.cascaded = cascade(c.cascade, {&row - rows_.data()}, time);
@@ -672,8 +693,9 @@ class Fold {
   void add_checks(const RowChange& c, const Row& row, ChangeOutcome& out, std::size_t index) {
     const FoldTable& ft = tables_[row.table];
     out.checks.assign(c.expect.size(), CheckResult{});
+    const uint16_t* expect_columns = columns_.data() + columns_from_[index] + c.set.size();
     for (std::size_t k = 0; k < c.expect.size(); ++k) {
-      std::size_t col = ft.column(c.expect[k].column);
+      std::size_t col = expect_columns[k];
       const Cell& old = known(row, col);
       if (!same_text(ft.target_column(col), old, c.expect[k].expected))
         checks_.push_back({index, k, &ft.target_column(col), old, c.expect[k].expected});
@@ -690,15 +712,14 @@ class Fold {
   }
 
   /// Values checked by check_all() first.
-  void set_all(const std::vector<ColumnValue>& values, Row& row, bool keep_creation_stamp) {
-    const FoldTable& ft = tables_[row.table];
-    for (const auto& s : values)
-      if (!keep_creation_stamp || !is_creation_stamp(s))
-        set_cell(row, ft.column(s.column), Cell{Source::logged, s.value});
+  void set_all(Values v, Row& row, bool keep_creation_stamp) {
+    for (std::size_t j = 0; j < v.values.size(); ++j)
+      if (!keep_creation_stamp || !is_creation_stamp(v.values[j]))
+        set_cell(row, v.columns[j], Cell{Source::logged, v.values[j].value});
   }
 
-  void check_all(const std::vector<ColumnValue>& values, const FoldTable& ft) {
-    for (const auto& s : values) check_value(ft, ft.column(s.column), s);
+  void check_all(Values v, const FoldTable& ft) {
+    for (std::size_t j = 0; j < v.values.size(); ++j) check_value(ft, v.columns[j], v.values[j]);
   }
 
   void set_cell(Row& row, std::size_t column, const Cell& cell) {
@@ -728,8 +749,8 @@ class Fold {
   }
 
   /// A logged value for validate(), with the change (at_) that first writes it.
-  void note_value(const FoldTable& ft, const ColumnValue& v) {
-    const TargetColumn& col = ft.target_column(ft.column(v.column));
+  void note_value(const FoldTable& ft, std::size_t column, const ColumnValue& v) {
+    const TargetColumn& col = ft.target_column(column);
     if (always_valid(col, v)) return;
     Validation& val = validations_[{&col, static_cast<int>(conversion_of(col, v.value.kind))}];
     val.column = &col;
@@ -919,7 +940,10 @@ class Fold {
   std::vector<PendingCheck> checks_;
   std::map<std::pair<const TargetColumn*, int>, Validation> validations_;  ///< by column and conversion
   std::vector<uint32_t> change_tables_;                                    ///< each change's table
-  std::size_t at_ = 0;                                                     ///< the change being folded
+  std::vector<uint16_t> columns_;       ///< each change's set values' columns then its expects', in turn
+  std::vector<uint32_t> columns_from_;  ///< where each change's are in columns_
+  std::vector<char> carried_;           ///< insert()'s, kept for its capacity
+  std::size_t at_ = 0;                  ///< the change being folded
 };
 
 }  // namespace
