@@ -1,9 +1,10 @@
-// Batches: events accumulate (mapped, filtered) until batch_events were consumed; the batch is
-// applied in one go (apply_all). When the database refuses a change, the events before it go in
-// one go, its event alone (apply_event: exactly the refused events are left out), then the rest
-// the same way. Tallies of a batch count only once it commits. The sink may ask for the next
-// batch's changes while it applies one whole (ChangeSink::set_next_batch), and tell the batch's
-// outcomes before it has written them, to be tallied meanwhile (ChangeSink::set_outcomes_known).
+// Batches: events accumulate (mapped, filtered) until batch_events were consumed, handed over in
+// kPartsPerBatch parts; each part is applied in one go (apply_all), in the batch's transaction.
+// When the database refuses a change, the events before it go in one go, its event alone
+// (apply_event: exactly the refused events are left out), then the rest the same way. Tallies of
+// a batch count only once it commits. The sink may ask for the next part's changes while it
+// applies one whole (ChangeSink::set_next_batch), and tell the part's outcomes before it has
+// written them, to be tallied meanwhile (ChangeSink::set_outcomes_known).
 #include "replay/apply/applier.h"
 
 #include <xxhash.h>
@@ -558,7 +559,7 @@ class Loop {
   bool part_ends_batch_ = false;     // the last part read ends its batch
   BatchTally tally_;                 // of the open batch
   bool whole_part_attempt_ = false;  // apply_all is given the last part whole, for the first time
-  std::optional<BatchTally> early_;  // of the whole batch's outcomes, known before apply_all ended
+  std::optional<BatchTally> early_;  // of the last part's outcomes, known before apply_all ended
   std::optional<ReadyPart> next_;    // taken early (peek_next)
   std::vector<const RowChange*> next_changes_;
   std::exception_ptr next_error_;

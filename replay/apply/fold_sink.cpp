@@ -52,7 +52,7 @@ struct Row {
   uint32_t table = 0;
   bool exists = false;  ///< now, in the fold
   bool in_db = false;   ///< before the batch
-  bool held = false;    ///< left for the next batch's fold to write (same transaction)
+  bool held = false;    ///< left for the next part's fold to write (same transaction)
   std::string key;
   std::vector<Cell> cells;
   std::vector<bool> written;
@@ -202,6 +202,48 @@ class Fold {
     writes.exec("RELEASE SAVEPOINT auditpitr_fold_write", {}, "writing the batch");
   }
 
+  /// Holds back the rows the next part's changes name (its fold writes them, in the same
+  /// transaction), but new rows a written row refers to. How many.
+  std::size_t hold_for(const std::vector<const RowChange*>& next) {
+    std::size_t held = 0;
+    std::vector<std::pair<std::string, const FoldTable*>> by_name;  // a few tables: a scan beats hashing
+    for (const RowChange* c : next) {
+      auto known = std::find_if(by_name.begin(), by_name.end(), [&](const auto& n) { return n.first == c->table; });
+      if (known == by_name.end()) {
+        auto t = by_target_.find(&catalog_.table(c->table));
+        known = by_name.emplace(by_name.end(), c->table, t == by_target_.end() ? nullptr : &tables_[t->second]);
+      }
+      const FoldTable* ft = known->second;
+      if (!ft || c->key.size() != 1) continue;
+      auto r = ft->rows.find(c->key[0].value.text);
+      if (r == ft->rows.end()) continue;
+      Row& row = rows_[r->second];
+      if (!row.held && std::find(row.written.begin(), row.written.end(), true) != row.written.end()) {
+        row.held = true;
+        ++held;
+      }
+    }
+    std::vector<uint32_t> work;
+    for (uint32_t r = 0; r < rows_.size(); ++r)
+      if (!rows_[r].held) work.push_back(r);
+    while (!work.empty()) {
+      const Row& row = rows_[work.back()];
+      work.pop_back();
+      for (const auto& [column, parent] : tables_[row.table].references) {
+        if (!row.written[column] || row.cells[column].value.is_null()) continue;
+        auto p = tables_[parent].rows.find(row.cells[column].value.text);
+        if (p == tables_[parent].rows.end()) continue;
+        Row& up = rows_[p->second];
+        if (up.held && !up.in_db) {
+          up.held = false;
+          --held;
+          work.push_back(p->second);
+        }
+      }
+    }
+    return held;
+  }
+
   /// Done with the folds before (their rows were taken).
   void forget_before() { before_.clear(); }
 
@@ -275,7 +317,8 @@ class Fold {
     columns_from_.push_back(static_cast<uint32_t>(columns_.size()));
     for (const auto& s : c.set) columns_.push_back(static_cast<uint16_t>(ft.column(s.column)));
     for (const auto& e : c.expect) columns_.push_back(static_cast<uint16_t>(ft.column(e.column)));
-    const uint16_t* set_columns = columns_.data() + columns_from_.back();
+    std::size_t i = columns_from_.size() - 1;
+    const uint16_t* set_columns = set_of(i, c).columns;
     for (std::size_t j = 0; j < c.set.size(); ++j) {
       std::size_t col = set_columns[j];
       const std::string& type = ft.target_column(col).type;
@@ -283,7 +326,7 @@ class Fold {
       if (type.rfind("character(", 0) == 0 || type.rfind("bit", 0) == 0)
         throw Decline{"a column of type " + type + " (" + c.operation + ")"};
     }
-    for (std::size_t k = 0; k < c.expect.size(); ++k) tables_[t].read[set_columns[c.set.size() + k]] = true;
+    for (std::size_t k = 0; k < c.expect.size(); ++k) tables_[t].read[expect_columns(i, c)[k]] = true;
     if (c.action == ChangeAction::soft_delete) {
       if (ft.target->soft_delete.empty()) throw Decline{"a soft delete of a table without a soft-delete column"};
       tables_[t].read[ft.column(ft.target->soft_delete)] = true;
@@ -320,6 +363,9 @@ class Fold {
     const uint16_t* columns;
   };
   Values set_of(std::size_t i, const RowChange& c) const { return {c.set, columns_.data() + columns_from_[i]}; }
+  const uint16_t* expect_columns(std::size_t i, const RowChange& c) const {
+    return set_of(i, c).columns + c.set.size();
+  }
 
   // --- reading the rows ---------------------------------------------------------------------
 
@@ -421,54 +467,6 @@ class Fold {
     }
   }
 
- public:
-  /// Holds back the rows the next batch's changes name (it writes them, in the same transaction),
-  /// but new rows a written row refers to. How many.
-  std::size_t hold_for(const std::vector<const RowChange*>& next) {
-    std::size_t held = 0;
-    std::vector<std::pair<std::string, const FoldTable*>> by_name;  // a few tables: a scan beats hashing
-    for (const RowChange* c : next) {
-      auto known = std::find_if(by_name.begin(), by_name.end(), [&](const auto& n) { return n.first == c->table; });
-      if (known == by_name.end()) {
-        auto t = by_target_.find(&catalog_.table(c->table));
-        known = by_name.emplace(by_name.end(), c->table, t == by_target_.end() ? nullptr : &tables_[t->second]);
-      }
-      const FoldTable* ft = known->second;
-      if (!ft || c->key.size() != 1) continue;
-      auto r = ft->rows.find(c->key[0].value.text);
-      if (r == ft->rows.end()) continue;
-      Row& row = rows_[r->second];
-      if (!row.held) {
-        bool any = false;
-        for (bool w : row.written) any = any || w;
-        if (any) {
-          row.held = true;
-          ++held;
-        }
-      }
-    }
-    std::vector<uint32_t> work;
-    for (uint32_t r = 0; r < rows_.size(); ++r)
-      if (!rows_[r].held) work.push_back(r);
-    while (!work.empty()) {
-      const Row& row = rows_[work.back()];
-      work.pop_back();
-      for (const auto& [column, parent] : tables_[row.table].references) {
-        if (!row.written[column] || row.cells[column].value.is_null()) continue;
-        auto p = tables_[parent].rows.find(row.cells[column].value.text);
-        if (p == tables_[parent].rows.end()) continue;
-        Row& up = rows_[p->second];
-        if (up.held && !up.in_db) {
-          up.held = false;
-          --held;
-          work.push_back(p->second);
-        }
-      }
-    }
-    return held;
-  }
-
- private:
   Row& add_row(uint32_t t, const std::string& key, bool in_db) {
     uint32_t index = static_cast<uint32_t>(rows_.size());
     tables_[t].rows.emplace(key, index);
@@ -693,9 +691,9 @@ class Fold {
   void add_checks(const RowChange& c, const Row& row, ChangeOutcome& out, std::size_t index) {
     const FoldTable& ft = tables_[row.table];
     out.checks.assign(c.expect.size(), CheckResult{});
-    const uint16_t* expect_columns = columns_.data() + columns_from_[index] + c.set.size();
+    const uint16_t* columns = expect_columns(index, c);
     for (std::size_t k = 0; k < c.expect.size(); ++k) {
-      std::size_t col = expect_columns[k];
+      std::size_t col = columns[k];
       const Cell& old = known(row, col);
       if (!same_text(ft.target_column(col), old, c.expect[k].expected))
         checks_.push_back({index, k, &ft.target_column(col), old, c.expect[k].expected});
