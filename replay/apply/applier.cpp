@@ -136,12 +136,13 @@ void sendable_changes(const std::vector<PendingEvent>& events, std::size_t begin
 
 // A part of a batch read and mapped, ready to apply: its events with changes, the position of the
 // last event consumed, how many of the window's events the stream has passed, and whether the part
-// ends its batch.
+// ends its batch. Or, `continues`, a piece of the run's first part: more of that part follows.
 struct ReadyPart {
   std::vector<PendingEvent> events;
   ReplayPosition last;
   uint64_t done = 0;
   bool ends_batch = false;
+  bool continues = false;
 };
 
 // What reading and mapping count (the reading thread's part of ApplySummary).
@@ -168,16 +169,22 @@ class Loop {
           sink.set_outcomes_known(nullptr);
         }
       } unset{sink_};
+      bool continued = false;  // the part before was a piece: this one goes on with it
       while (std::optional<ReadyPart> part = take_next(ready)) {
-        if (!batch_open_) {
+        if (!batch_open_ && !continued) {
           spent_.release(batch_);  // the batch before, committed
           part_starts_.clear();
           batch_.reserve(std::min<std::size_t>(o_.batch_events, 1 << 20));  // its parts are moved in, not again
         }
-        part_starts_.push_back(batch_.size());
+        if (!continued) part_starts_.push_back(batch_.size());
         batch_.reserve(batch_.size() + part->events.size());
         // Moved, each event's changes stay where they are: the sink may still point at them.
         for (auto& e : part->events) batch_.push_back(std::move(e));
+        continued = part->continues;
+        if (continued) {
+          read_ahead();
+          continue;
+        }
         last_ = part->last;
         apply_part(part->ends_batch, part->done);
       }
@@ -228,7 +235,16 @@ class Loop {
     ReadyPart part;
     uint64_t consumed_in_batch = 0, consumed_in_part = 0;
     const uint64_t part_events = (o_.batch_events + kPartsPerBatch - 1) / kPartsPerBatch;
+    bool first_part = true;  // handed over in pieces as it is mapped
+    auto hand_over_piece = [&] {
+      ReadyPart piece;
+      piece.events = std::move(part.events);
+      part.events = {};
+      piece.continues = true;
+      return push(std::move(piece));
+    };
     auto hand_over = [&](bool ends_batch) {
+      first_part = false;
       part.last = *reading_last_;
       part.done = counts_.before_position + counts_.in_window;
       part.ends_batch = ends_batch;
@@ -247,6 +263,8 @@ class Loop {
         if (!hand_over(true)) return;
       } else if (consumed_in_part >= part_events) {
         if (!hand_over(false)) return;
+      } else if (first_part && o_.read_ahead_events && consumed_in_part % o_.read_ahead_events == 0) {
+        if (!hand_over_piece()) return;
       } else if ((consumed_in_part & 1023) == 0) {
         throw_if_interrupted();  // nothing of this part was sent yet
       }
@@ -330,6 +348,14 @@ class Loop {
     if (!doc.parse(e.json, error)) return {};
     uint32_t user = doc.find(JsonDocument::root, o_.user_field);
     return user == JsonDocument::npos ? std::string() : doc.value(user).text;
+  }
+
+  // The run's first part is handed to the sink piece by piece as it is mapped: the server has
+  // nothing else to do yet, so the sink reads what they need meanwhile (ChangeSink::read_ahead).
+  void read_ahead() {
+    std::vector<const RowChange*> first;
+    sendable_changes(batch_, part_starts_.back(), batch_.size(), first);
+    sink_.read_ahead(first);
   }
 
   // The batch's last part read (the events from part_starts_.back() on), applied in the open

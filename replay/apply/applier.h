@@ -21,6 +21,10 @@ namespace auditpitr::replay {
 
 enum class ConflictPolicy { skip, fail };
 
+/// The run's first part is handed to the sink every this many events as it is mapped
+/// (ChangeSink::read_ahead), so that the sink starts on it while the rest is mapped.
+constexpr std::size_t kReadAheadEvents = 25000;
+
 struct ApplyOptions {
   TimePoint from, to;                   ///< the window (from, to]
   std::optional<TimePoint> margin_end;  ///< events up to this time are in the skew margin
@@ -29,6 +33,7 @@ struct ApplyOptions {
   std::string user_field = "userID";    ///< the log field naming the acting user
   ConflictPolicy on_conflict = ConflictPolicy::skip;
   std::size_t batch_events = 5000;  ///< events consumed per batch (transaction), read in kPartsPerBatch parts
+  std::size_t read_ahead_events = kReadAheadEvents;  ///< 0: the first part is handed over whole
   std::optional<ReplayPosition> resume_after;
   /// Called after each committed batch with the window's events done so far (an earlier run's
   /// included; those before `from` are not) and the last one's time.

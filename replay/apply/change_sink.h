@@ -57,6 +57,12 @@ class ChangeSink {
   /// mapped on the reading thread (so the two overlap).
   virtual void prepare() {}
 
+  /// The first changes of the next apply_all, given while the rest of them are still read and
+  /// mapped, before the run's first batch opens (when the server has nothing else to do); called
+  /// again with more of them. The sink may start on them, reading what they need without writing
+  /// anything. apply_all may still be given changes that do not start with them: the sink checks.
+  virtual void read_ahead(const std::vector<const RowChange*>& first) { (void)first; }
+
   /// Opens a batch: nothing applied in it is durable (or visible to others) before commit_batch.
   virtual void begin_batch() = 0;
 

@@ -71,6 +71,7 @@ struct FoldTable {
   /// The columns the fold reads from the database: the key, the ones checks compare, the
   /// soft-delete columns and the foreign keys cascades follow (admit() marks them).
   std::vector<bool> read;
+  std::vector<bool> read_with;  ///< `read` when rows were last read (none: empty)
 
   // A few columns: a scan beats hashing the name.
   std::size_t column(const std::string& name_) const {
@@ -146,19 +147,21 @@ class Fold {
   Fold(PgSession& session, const TargetCatalog& catalog, DefaultCache& defaults, std::vector<const Fold*> before = {})
       : session_(session), catalog_(catalog), defaults_(defaults), before_(std::move(before)) {}
 
+  /// Reads, ahead of run(), the rows the first changes of its batch name (their keys and the
+  /// parents their foreign keys name) while the others are still mapped; Decline when the fold
+  /// cannot follow them. Called again with more of them; run() is given all, these first.
+  void read_ahead(const std::vector<const RowChange*>& first) {
+    std::size_t from = admitted_;
+    admit_from(first);
+    read_named_rows(first, from);
+  }
+
   /// The outcomes of `changes` (checks still to compare), or Decline.
   void run(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes) {
-    change_tables_.reserve(changes.size());
-    for (const RowChange* c : changes) change_tables_.push_back(admit(*c));
-    // Every logged value first, of changes that will not apply too (their statements still convert
-    // them): a refused one is found before the rows are read.
-    for (at_ = 0; at_ < changes.size(); ++at_) {
-      Values v = set_of(at_, *changes[at_]);
-      for (std::size_t j = 0; j < v.values.size(); ++j)
-        note_value(tables_[change_tables_[at_]], v.columns[j], v.values[j]);
-    }
+    std::size_t from = admitted_;  // the changes before were read ahead
+    admit_from(changes);
     in_savepoint([&] { validate(); });
-    read_rows(changes);
+    read_rows(changes, from);
     outcomes.assign(changes.size(), ChangeOutcome{});
     for (at_ = 0; at_ < changes.size(); ++at_) fold(*changes[at_], outcomes[at_], at_);
   }
@@ -369,9 +372,35 @@ class Fold {
 
   // --- reading the rows ---------------------------------------------------------------------
 
+  /// The changes from admitted_ on: their tables and columns, and every logged value noted for
+  /// validate(), of changes that will not apply too (their statements still convert them), so
+  /// that a refused one is found before the rows are read (but those read ahead).
+  void admit_from(const std::vector<const RowChange*>& changes) {
+    change_tables_.reserve(changes.size());
+    for (std::size_t i = admitted_; i < changes.size(); ++i) change_tables_.push_back(admit(*changes[i]));
+    for (at_ = admitted_; at_ < changes.size(); ++at_) {
+      Values v = set_of(at_, *changes[at_]);
+      for (std::size_t j = 0; j < v.values.size(); ++j)
+        note_value(tables_[change_tables_[at_]], v.columns[j], v.values[j]);
+    }
+    admitted_ = changes.size();
+  }
+
   /// The rows the changes name, the parents their foreign keys name, and the children their
-  /// cascades can reach, as the database holds them now.
-  void read_rows(const std::vector<const RowChange*>& changes) {
+  /// cascades can reach, as the database holds them now; those of the changes before `from` were
+  /// read ahead.
+  void read_rows(const std::vector<const RowChange*>& changes, std::size_t from) {
+    read_named_rows(changes, from);
+    if (!before_.empty())
+      for (Row& row : rows_)
+        if (!row.in_db) take_from_before(row);  // created by the batch before?
+    read_cascade_children(changes);
+  }
+
+  /// The rows changes [from, end) name and the parents their foreign keys name, but those read
+  /// before, which get the columns the fold reads now and did not then.
+  void read_named_rows(const std::vector<const RowChange*>& changes, std::size_t from) {
+    for (uint32_t t = 0; t < tables_.size(); ++t) read_columns_added(t);
     // Each key gets its row now, as not there; the rows the database holds are filled in by fetch().
     std::vector<std::vector<std::string>> wanted(tables_.size());
     auto want = [&](uint32_t t, const std::string& key) {
@@ -380,7 +409,7 @@ class Fold {
         wanted[t].push_back(key);
       }
     };
-    for (std::size_t i = 0; i < changes.size(); ++i) {
+    for (std::size_t i = from; i < changes.size(); ++i) {
       const RowChange* c = changes[i];
       uint32_t t = change_tables_[i];
       want(t, c->key[0].value.text);
@@ -394,10 +423,45 @@ class Fold {
           }
     }
     for (uint32_t t = 0; t < tables_.size(); ++t) fetch(t, tables_[t].key_column, wanted[t]);
-    if (!before_.empty())
-      for (Row& row : rows_)
-        if (!row.in_db) take_from_before(row);  // created by the batch before?
-    read_cascade_children(changes);
+  }
+
+  /// Table `t`'s rows read before changes admitted since made the fold read more of its columns
+  /// (rows read ahead): those columns, read for them now.
+  void read_columns_added(uint32_t t) {
+    FoldTable& ft = tables_[t];
+    if (ft.read_with.empty() || ft.read_with == ft.read) return;
+    std::vector<std::size_t> columns = {ft.key_column};
+    for (std::size_t i = 0; i < ft.read.size(); ++i)
+      if (ft.read[i] && !ft.read_with[i]) columns.push_back(i);
+    ft.read_with = ft.read;
+    std::vector<std::string> keys;
+    for (const auto& [key, index] : ft.rows)
+      if (rows_[index].in_db) keys.push_back(key);
+    std::string sql = select_sql(ft, columns, ft.key_column);
+    for (std::size_t at = 0; at < keys.size(); at += kChunk) {
+      PgResult r = session_.exec(sql, {text_array(chunk_at(keys, at))}, "reading the rows the batch changes");
+      for (int row = 0; row < PQntuples(r.get()); ++row)
+        fill_cells(rows_[ft.rows.at(PQgetvalue(r.get(), row, 0))], columns, r.get(), row);
+    }
+  }
+
+  /// SELECT of `columns` (as text) of table `ft`'s rows whose `by` column is one of $1 (bigint[]).
+  static std::string select_sql(const FoldTable& ft, const std::vector<std::size_t>& columns, std::size_t by) {
+    std::string sql = "SELECT ";
+    for (std::size_t i = 0; i < columns.size(); ++i)
+      sql += (i ? ", " : "") + quote_ident(ft.target->columns[columns[i]].name) + "::text";
+    return sql + " FROM " + ft.target->quoted() + " WHERE " + quote_ident(ft.target->columns[by].name) +
+           " = ANY($1::bigint[])";
+  }
+
+  /// Result row `row`'s fields into `x`'s cells of `columns`, as the database holds them.
+  static void fill_cells(Row& x, const std::vector<std::size_t>& columns, const PGresult* r, int row) {
+    for (std::size_t f = 0; f < columns.size(); ++f) {
+      Cell& cell = x.cells[columns[f]];
+      cell.source = Source::database;
+      if (!PQgetisnull(r, row, static_cast<int>(f)))
+        cell.value = Value::of(Value::Kind::string, PQgetvalue(r, row, static_cast<int>(f)));
+    }
   }
 
   /// Rows of table `t` whose `column` holds one of `values` (integers in canonical text): read
@@ -408,11 +472,8 @@ class Fold {
     std::vector<std::size_t> columns = {ft.key_column};  // the key first, then what the fold reads
     for (std::size_t i = 0; i < ft.read.size(); ++i)
       if (ft.read[i] && i != ft.key_column) columns.push_back(i);
-    std::string sql = "SELECT ";
-    for (std::size_t i = 0; i < columns.size(); ++i)
-      sql += (i ? ", " : "") + quote_ident(ft.target->columns[columns[i]].name) + "::text";
-    sql += " FROM " + ft.target->quoted() + " WHERE " + quote_ident(ft.target->columns[column].name) +
-           " = ANY($1::bigint[])";
+    tables_[t].read_with = ft.read;
+    std::string sql = select_sql(ft, columns, column);
     for (std::size_t at = 0; at < values.size(); at += kChunk) {
       PgResult r = session_.exec(sql, {text_array(chunk_at(values, at))}, "reading the rows the batch changes");
       for (int row = 0; row < PQntuples(r.get()); ++row) keys.push_back(load_row(t, columns, r.get(), row));
@@ -433,14 +494,8 @@ class Fold {
       if (loaded->in_db || loaded->exists) return key;  // read before: the fold's is newer
       loaded->in_db = loaded->exists = true;            // added as not there by read_rows(): it is
     }
-    Row& x = *loaded;
-    for (std::size_t f = 0; f < columns.size(); ++f) {
-      Cell& cell = x.cells[columns[f]];
-      cell.source = Source::database;
-      if (!PQgetisnull(r, row, static_cast<int>(f)))
-        cell.value = Value::of(Value::Kind::string, PQgetvalue(r, row, static_cast<int>(f)));
-    }
-    take_from_before(x);
+    fill_cells(*loaded, columns, r, row);
+    take_from_before(*loaded);
     return key;
   }
 
@@ -942,9 +997,14 @@ class Fold {
   std::vector<uint32_t> columns_from_;  ///< where each change's are in columns_
   std::vector<char> carried_;           ///< insert()'s, kept for its capacity
   std::size_t at_ = 0;                  ///< the change being folded
+  std::size_t admitted_ = 0;            ///< changes admitted (admit_from)
 };
 
 }  // namespace
+
+bool starts_with(const std::vector<const RowChange*>& changes, const std::vector<const RowChange*>& first) {
+  return first.size() <= changes.size() && std::equal(first.begin(), first.end(), changes.begin());
+}
 
 /// A batch folded: its changes, and its fold (checks compared) with the outcomes, or why it
 /// declined.
@@ -972,6 +1032,7 @@ void FoldSink::begin_batch() {
 bool FoldSink::apply_all(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes,
                          std::optional<std::size_t>& refused_change) {
   std::unique_ptr<Folded> batch = std::move(ahead_);  // folded for these changes, or of no use now
+  std::unique_ptr<Folded> early = std::move(early_);  // read ahead for the first of them, or of no use
   bool ahead_fits = batch && batch->changes == changes;
   if (!ahead_fits || batch->declined) write_held();  // else that fold writes them
   if (changes.size() < 2) {
@@ -983,9 +1044,10 @@ bool FoldSink::apply_all(const std::vector<const RowChange*>& changes, std::vect
     if (ahead_fits) {
       ++folded_ahead_;
     } else {
-      batch = std::make_unique<Folded>();
+      bool early_fits = early && !early->declined && starts_with(changes, early->changes);
+      if (early_fits) ++read_ahead_used_;
+      batch = early_fits ? std::move(early) : new_fold();
       batch->changes = changes;
-      batch->fold = std::make_unique<Fold>(session_, catalog_, defaults_);
       batch->fold->run(changes, batch->outcomes);
       batch->fold->compare(batch->outcomes);
     }
@@ -1011,9 +1073,32 @@ bool FoldSink::apply_all(const std::vector<const RowChange*>& changes, std::vect
   return true;
 }
 
+void FoldSink::read_ahead(const std::vector<const RowChange*>& first) {
+  // Outside a transaction only (not in a dry run's): a read that fails there undoes nothing.
+  if (first.size() < 2 || PQtransactionStatus(session_.raw()) != PQTRANS_IDLE) return;
+  if (early_ && !starts_with(first, early_->changes)) early_.reset();
+  if (early_ && early_->declined) return;
+  if (!early_) early_ = new_fold();
+  try {
+    early_->fold->read_ahead(first);
+    early_->changes = first;
+  } catch (const Decline& d) {
+    early_->declined = d;  // apply_all folds them from the start, and meets it in its turn
+  } catch (const Error&) {
+    early_.reset();  // the same, if the session is still fine
+  }
+}
+
+std::unique_ptr<FoldSink::Folded> FoldSink::new_fold() {
+  auto batch = std::make_unique<Folded>();
+  batch->fold = std::make_unique<Fold>(session_, catalog_, defaults_);
+  return batch;
+}
+
 std::vector<ChangeOutcome> FoldSink::apply_event(const std::vector<const RowChange*>& changes) {
   write_held();
   ahead_.reset();  // folded without these writes
+  early_.reset();
   uncovered_ = true;
   return statements_.apply_event(changes);
 }
@@ -1046,6 +1131,7 @@ void FoldSink::commit_batch(const ReplayPosition& position, uint64_t events_appl
 void FoldSink::rollback_batch() {
   statements_.rollback_batch();
   ahead_.reset();  // folded over writes that are undone
+  early_.reset();
   end_batch();
 }
 

@@ -41,6 +41,8 @@ class FoldSink : public ChangeSink {
   void set_next_batch(NextBatch next) override { next_batch_ = std::move(next); }
   void set_outcomes_known(OutcomesKnown known) override { outcomes_known_ = std::move(known); }
   void prepare() override { statements_.prepare(); }
+  /// Reads the rows the first changes name on the session, while no transaction is open.
+  void read_ahead(const std::vector<const RowChange*>& first) override;
   void begin_batch() override;
   bool apply_all(const std::vector<const RowChange*>& changes, std::vector<ChangeOutcome>& outcomes,
                  std::optional<std::size_t>& refused_change) override;
@@ -58,11 +60,14 @@ class FoldSink : public ChangeSink {
   const std::string& first_decline_reason() const { return first_reason_; }
   /// Batches whose fold was made while the batch before was written (on `ahead_session`).
   uint64_t folded_ahead() const { return folded_ahead_; }
+  /// Batches whose fold began from the rows read ahead (read_ahead).
+  uint64_t batches_read_ahead() const { return read_ahead_used_; }
 
  private:
   struct Folded;  ///< a batch's fold (fold_sink.cpp)
   void write_looking_ahead(Folded& batch, bool& announced);
   void write_held();
+  std::unique_ptr<Folded> new_fold();
   void end_batch();
   std::unique_ptr<Folded> fold_ahead(const std::vector<const RowChange*>& changes, const Folded& being_written);
 
@@ -70,7 +75,7 @@ class FoldSink : public ChangeSink {
   const TargetCatalog& catalog_;
   PgSink& statements_;
   std::map<const TargetColumn*, std::optional<Value>> defaults_;  ///< constant column defaults
-  uint64_t folded_ = 0, declined_ = 0, folded_ahead_ = 0;
+  uint64_t folded_ = 0, declined_ = 0, folded_ahead_ = 0, read_ahead_used_ = 0;
   bool batch_folded_ = false, batch_declined_ = false;  ///< of the open batch
   uint64_t stage_names_ = 0;  ///< staging tables are named apart within a transaction (a dry run's)
   std::string first_reason_;
@@ -79,6 +84,7 @@ class FoldSink : public ChangeSink {
   NextBatch next_batch_;
   OutcomesKnown outcomes_known_;   ///< told a batch's outcomes while it is written
   std::unique_ptr<Folded> ahead_;  ///< the next part, folded while the last one was written
+  std::unique_ptr<Folded> early_;  ///< the first changes of the run's first part, read ahead
   /// The open batch's parts written by their folds, in order; the last one may hold rows for the
   /// next part's writes (Folded::holds).
   std::vector<std::unique_ptr<Folded>> written_;

@@ -435,6 +435,78 @@ TEST_CASE("a refused apply_all undoes only its own changes and names the refused
   CHECK(fold.first_decline_reason() == "a value its column's type refuses");
 }
 
+// The run's first part is read ahead in pieces while it is mapped (FoldSink::read_ahead): rows are
+// read then with the columns the changes so far need. Later changes that check or cascade through
+// other columns of those rows must find them read too: the result is what change by change gives.
+TEST_CASE("rows read ahead get the columns later changes need: the result is change by change's", "[pg][replay]") {
+  using K = replay::Value::Kind;
+  auto reference = test::portfolio_database("replay_read_ahead_reference");
+  std::string title_1 = q(reference, "SELECT title FROM categories WHERE id = 1");
+  std::string portfolio_1 = q(reference, "SELECT portfolio_id FROM categories WHERE id = 1");
+  std::vector<replay::RowChange> changes = {
+      category_update(1, "position", K::integer, "10"), category_update(2, "position", K::integer, "20"),
+      category_update(1, "position", K::integer, "11"), category_update(2, "position", K::integer, "21")};
+  changes[2].expect.push_back({"title", replay::Value::of(K::string, title_1), "title"});          // holds
+  changes[3].expect.push_back({"title", replay::Value::of(K::string, "not its title"), "title"});  // drift
+  replay::RowChange deleted;  // cascades through categories' portfolio_id, not read for the first two
+  deleted.table = "portfolios";
+  deleted.action = replay::ChangeAction::soft_delete;
+  deleted.time = replay::TimePoint(std::chrono::seconds(1737367200));  // 2025-01-20T10:00:00Z
+  deleted.key.push_back({"id", replay::Value::of(K::integer, portfolio_1), "id", replay::ValueOrigin::field});
+  deleted.set.push_back({"deleted_at", replay::Value::of(K::timestamp, "2025-01-20T10:00:00Z"), "deleted_at",
+                         replay::ValueOrigin::field});
+  deleted.cascade.push_back({"categories", "portfolio_id", "deleted_at", {}, {}});
+  changes.push_back(deleted);
+  std::vector<const replay::RowChange*> all = pointers(changes);
+
+  auto apply = [&](const pg::ConnInfo& target, bool fold_it, std::size_t read_ahead) {
+    SinkSession s(target);
+    replay::create_replay_schema(s.session);
+    replay::PgSink statements(s.session, *s.catalog, false);
+    replay::FoldSink fold(s.session, *s.catalog, statements);
+    replay::ChangeSink& sink = fold_it ? static_cast<replay::ChangeSink&>(fold) : statements;
+    sink.prepare();
+    for (std::size_t n = 2; n <= read_ahead; n += 2)
+      sink.read_ahead(std::vector<const replay::RowChange*>(all.begin(), all.begin() + static_cast<long>(n)));
+    sink.begin_batch();
+    std::vector<replay::ChangeOutcome> outcomes;
+    std::optional<std::size_t> refused;
+    REQUIRE(sink.apply_all(all, outcomes, refused));
+    sink.commit_batch({replay::TimePoint(std::chrono::seconds(1)), 1, "a"}, 1);
+    if (fold_it) {
+      CHECK(fold.batches_read_ahead() == (read_ahead ? 1u : 0u));
+      CHECK(fold.folded_batches() == 1);  // folded, not handed to the statements
+    }
+    return outcomes;
+  };
+  auto rows = [](const pg::ConnInfo& target) {
+    return q(target, "SELECT string_agg(t::text, ';' ORDER BY id) FROM categories t") + " / " +
+           q(target, "SELECT string_agg(t::text, ';' ORDER BY id) FROM portfolios t");
+  };
+  auto expected = apply(reference, false, 0);
+  REQUIRE(expected.size() == 5);
+  CHECK(expected[2].checks.at(0).same);
+  CHECK_FALSE(expected[3].checks.at(0).same);
+  CHECK(expected[4].cascaded >= 1);
+  for (std::size_t read_ahead : {2, 4}) {
+    INFO("read ahead in pieces up to " << read_ahead << " changes");
+    auto db = test::portfolio_database("replay_read_ahead_" + std::to_string(read_ahead));
+    auto got = apply(db, true, read_ahead);
+    REQUIRE(got.size() == expected.size());
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      INFO("change " << i);
+      CHECK(got[i].kind == expected[i].kind);
+      CHECK(got[i].cascaded == expected[i].cascaded);
+      REQUIRE(got[i].checks.size() == expected[i].checks.size());
+      for (std::size_t c = 0; c < got[i].checks.size(); ++c) {
+        CHECK(got[i].checks[c].same == expected[i].checks[c].same);
+        if (!got[i].checks[c].same) CHECK(got[i].checks[c].found == expected[i].checks[c].found);
+      }
+    }
+    CHECK(rows(db) == rows(reference));
+  }
+}
+
 // Planning a statement again at every execution cost a quarter of a replay: the sink's session
 // takes the generic plans (pg_prepared_statements counts the plans of this session's statements).
 // The next batch is folded on a session of its own while this one is written: that session does

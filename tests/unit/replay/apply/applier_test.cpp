@@ -458,6 +458,32 @@ TEST_CASE("a batch is applied in parts, told to the sink, and committed once; a 
   }
 }
 
+TEST_CASE("the run's first part reaches the sink in pieces as it is mapped, before its batch opens") {
+  std::vector<Line> lines;
+  for (int id = 1; id <= 25; ++id) lines.push_back(create_portfolio(id, "p", kStart + id));
+  auto options = window(-1, 100);
+  options.batch_events = 20;  // parts of 10: the first one read ahead at 4 and 8 events; no other part
+  options.read_ahead_events = 4;
+  test::MemorySink sink;
+  auto s = run(lines, sink, options);
+  const auto& given = sink.read_ahead_given;
+  REQUIRE(given.size() == 2);
+  CHECK(given[0].size() == 4);
+  CHECK(given[1].size() == 8);
+  // Each piece goes on from the one before, and the part's apply_all from the last: the same changes.
+  CHECK(std::equal(given[0].begin(), given[0].end(), given[1].begin()));
+  REQUIRE(sink.first_applied.size() == 10);
+  CHECK(std::equal(given[1].begin(), given[1].end(), sink.first_applied.begin()));
+  CHECK(s.applied == 25);
+  CHECK(sink.commits == 2);
+
+  test::MemorySink whole;  // the first part handed over whole: the same result
+  options.read_ahead_events = 0;
+  run(lines, whole, options);
+  CHECK(whole.read_ahead_given.empty());
+  CHECK(whole.tables == sink.tables);
+}
+
 TEST_CASE("a lost connection, a permanent failure or a batch failing every attempt ends the run") {
   auto lines = random_workload(8, 20);
   replay::ApplyOptions options = window();

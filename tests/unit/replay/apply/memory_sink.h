@@ -48,6 +48,14 @@ class MemorySink : public replay::ChangeSink {
   bool asks_next = false;
   std::vector<std::pair<long, bool>> told_next;
   void set_next_batch(NextBatch next) override { next_ = std::move(next); }
+  /// What each read_ahead call was given, in turn, and the first apply_all call (the changes'
+  /// addresses: the same changes must come again, not copies).
+  std::vector<std::vector<const replay::RowChange*>> read_ahead_given;
+  std::vector<const replay::RowChange*> first_applied;
+  void read_ahead(const std::vector<const replay::RowChange*>& first) override {
+    if (open_ || apply_all_calls > 0) throw std::logic_error("read_ahead after the first batch opened");
+    read_ahead_given.push_back(first);
+  }
 
   void begin_batch() override {
     if (open_) throw std::logic_error("begin_batch with a batch open");
@@ -59,7 +67,7 @@ class MemorySink : public replay::ChangeSink {
                  std::optional<std::size_t>& refused_change) override {
     require_open();
     outcomes.clear();
-    ++apply_all_calls;
+    if (++apply_all_calls == 1) first_applied = changes;
     if (!failures.empty() && apply_all_calls >= failures_from_call) {
       Error failure = failures.front();
       failures.erase(failures.begin());
