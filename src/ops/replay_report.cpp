@@ -179,8 +179,9 @@ std::vector<ReportLine> replay_text(const ReplayReport& r) {
   if (r.batches_not_folded > 0)  // slower, same result: worth a word when the run was slow
     out.push_back({ReportLine::Kind::info, grouped(r.batches_not_folded) +
                                                (r.batches_not_folded == 1 ? " batch" : " batches") +
-                                               " applied change by change instead of folded (the first because of " +
-                                               r.not_folded_because + "; docs/replay.md, \"The fold\")"});
+                                               " not folded whole (the first because of " + r.not_folded_because +
+                                               "): applied statement by statement where the fold could not "
+                                               "follow; docs/replay.md, \"The fold\""});
   char speed[64];
   std::snprintf(speed, sizeof speed, "%.1f s, %s events/s", r.elapsed_seconds,
                 grouped(static_cast<uint64_t>(per_second(r))).c_str());

@@ -176,8 +176,7 @@ TEST_CASE("a batch the fold cannot follow (a CHECK constraint) goes change by ch
   CHECK(json_count(r.out, "batches_not_folded") == 1);
   CHECK(r.out.find("\"not_folded_because\": \"table 'categories' has another unique key, a trigger, a rule or a CHECK "
                    "constraint\"") != std::string::npos);
-  CHECK(t.out.find("1 batch applied change by change instead of folded (the first because of table 'categories'") !=
-        std::string::npos);
+  CHECK(t.out.find("1 batch not folded whole (the first because of table 'categories'") != std::string::npos);
   CHECK(json_count(ref.out, "check") > 0);  // positions above 6 were refused: the fold must not hide them
   CHECK(comparable(r.out, ws.path()) == comparable(ref.out, ref_ws.path()));
   CHECK(test::compare(test::snapshot(folded), test::snapshot(one_by_one)) == "");
