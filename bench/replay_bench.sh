@@ -7,8 +7,10 @@
 #   truth_db   the generator's SQL applied: the true final state;
 #   peer_db    the guide's procedure: jq -s sort_by(.time) over the three logs, one SQL statement per
 #              row change (bench/replay_peer.jq), piped into psql in one transaction;
-#   replay_db  auditpitr replay --from BACKUP_TIME --to LAST_EVENT --into replay_db (its row writes
-#              per table counted from pg_stat_user_tables);
+#   replay_db1..N  auditpitr replay --from BACKUP_TIME --to LAST_EVENT --into replay_dbI, timed
+#              REPLAY_RUNS times (default 3), each on a copy of its own: the median counts (a run of
+#              3 s is at the mercy of this shared machine's moments; the peer's minute is not); its
+#              row writes per table counted from pg_stat_user_tables on the first;
 #   floor_db, floor_read_db   the server's floor (below).
 # The results are compared with the truth, table by table (row count and md5 of every row's text in
 # id order), and the events/s of peer and replay and their ratio are printed. Exit 3 when a result differs.
@@ -20,8 +22,9 @@
 # The foreign-key columns the cascades follow get indexes, as a DBA would add (gorm creates none):
 # without them every cascade is a sequential scan, for both sides alike.
 # Usage: bench/replay_bench.sh [EVENTS] [MB]   (default 200000 events, a database of about 50 MB of rows)
-# AUDITPITR_BASELINE=/path/to/an/earlier/auditpitr also times that binary on a sixth copy, in the
-# same run (the machine's load changes from one run to the next: compare within a run).
+# AUDITPITR_BASELINE=/path/to/an/earlier/auditpitr also times that binary as many times, on copies of
+# its own, each run after the replay's of the same round (the machine's load changes from one run
+# to the next: compare within a run).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/bench/lib.sh"
@@ -39,8 +42,12 @@ work=$BENCH_WORK config=$BENCH_CONFIG stamp=$BENCH_STAMP backup_time=$BENCH_BACK
 for f in create update delete; do echo "  $f.log: $(wc -l <"$work/audit/$f.log") lines, $(du -h "$work/audit/$f.log" | cut -f1)"; done
 
 baseline=${AUDITPITR_BASELINE:-}   # another auditpitr binary (an earlier build) timed in the same run
-dbs="truth_db peer_db replay_db floor_db floor_read_db"
-[ -n "$baseline" ] && dbs="$dbs baseline_db"
+runs=${REPLAY_RUNS:-3}
+dbs="truth_db peer_db floor_db floor_read_db"
+for i in $(seq 1 "$runs"); do
+  dbs="$dbs replay_db$i"
+  [ -n "$baseline" ] && dbs="$dbs baseline_db$i"
+done
 for db in $dbs; do
   "$auditpitr" -c "$config" restore "$stamp" --db bench --into "$db" >/dev/null
 done
@@ -60,21 +67,35 @@ row_writes() {
     WHERE schemaname <> 'auditpitr' ORDER BY 1"
 }
 replay_ran=false
+replay_times=() baseline_times=() replay_peak=0 baseline_peak=0
+# One round: auditpitr (and the baseline) timed into copy $1.
+replay_round() {
+  timed replay "$(q "$auditpitr") -c $(q "$config") replay --from $backup_time --to $last_event --into replay_db$1 \
+    --json >$(q "$work/replay$1.json")"
+  replay_times+=("$replay_s")
+  replay_peak=$(bench_max "$replay_peak" "$replay_rss")
+  [ -n "$baseline" ] || return 0
+  timed baseline "$(q "$baseline") -c $(q "$config") replay --from $backup_time --to $last_event --into baseline_db$1 \
+    --json >$(q "$work/baseline$1.json")"
+  baseline_times+=("$baseline_s")
+  baseline_peak=$(bench_max "$baseline_peak" "$baseline_rss")
+}
 if "$auditpitr" --help | grep -q '^  replay '; then
-  row_writes replay_db >"$work/writes.before"
-  timed replay "$(q "$auditpitr") -c $(q "$config") replay --from $backup_time --to $last_event --into replay_db \
-    --json >$(q "$work/replay.json")"
-  row_writes replay_db | join "$work/writes.before" - | awk '{print $1, $3 - $2}' >"$work/writes.replay"
+  row_writes replay_db1 >"$work/writes.before"
+  replay_round 1
+  row_writes replay_db1 | join "$work/writes.before" - | awk '{print $1, $3 - $2}' >"$work/writes.replay"
   replay_writes=$(awk '{n += $2} END {print n}' "$work/writes.replay")
-  echo "auditpitr replay: $replay_s s, peak RSS $((replay_rss / 1024)) MB, $replay_writes row writes"
+  for i in $(seq 2 "$runs"); do replay_round "$i"; done
+  replay_s=$(bench_median "${replay_times[@]}")
+  echo "auditpitr replay: median $replay_s s of ${replay_times[*]} s, peak RSS $((replay_peak / 1024)) MB," \
+    "$replay_writes row writes"
+  if [ -n "$baseline" ]; then
+    baseline_s=$(bench_median "${baseline_times[@]}")
+    echo "baseline replay ($baseline): median $baseline_s s of ${baseline_times[*]} s, peak RSS $((baseline_peak / 1024)) MB"
+  fi
   replay_ran=true
 else
   echo "auditpitr replay: not in this build yet ('$auditpitr --help' lists no replay); its run is skipped"
-fi
-if [ -n "$baseline" ]; then
-  timed baseline "$(q "$baseline") -c $(q "$config") replay --from $backup_time --to $last_event --into baseline_db \
-    --json >$(q "$work/baseline.json")"
-  echo "baseline replay ($baseline): $baseline_s s, peak RSS $((baseline_rss / 1024)) MB"
 fi
 
 # count and md5 of one table's rows in id order, as text.
@@ -142,8 +163,12 @@ echo "server's floor: the $floor_rows rows the window leaves changed, upserted f
 compare peer_db
 compare floor_db
 compare floor_read_db
-$replay_ran && compare replay_db
-[ -n "$baseline" ] && compare baseline_db
+if $replay_ran; then
+  for i in $(seq 1 "$runs"); do
+    compare "replay_db$i"
+    [ -z "$baseline" ] || compare "baseline_db$i"
+  done
+fi
 [ $differs = 0 ] && echo "results: every table equal to the truth (row counts and md5 of all rows)"
 
 rate() { echo "$events $1" | awk '{printf "%.0f", $1 / $2}'; }
@@ -151,8 +176,8 @@ echo
 echo "summary: $events events, database $BENCH_DB_SIZE"
 echo "  peer (jq + psql):  $peer_s s, $(rate "$peer_s") events/s"
 if $replay_ran; then
-  echo "  auditpitr replay:  $replay_s s, $(rate "$replay_s") events/s, peak RSS $((replay_rss / 1024)) MB," \
-    "$replay_writes row writes"
+  echo "  auditpitr replay:  $replay_s s (median of ${replay_times[*]} s), $(rate "$replay_s") events/s," \
+    "peak RSS $((replay_peak / 1024)) MB, $replay_writes row writes"
   echo "  row writes by table, replay / the floor's rows:" \
     "$(while read -r table n; do printf ' %s %s/%s' "$table" "$n" "$(wc -l <"$floor_dir/$table.ids")"; done <"$work/writes.replay")"
   echo "  ratio peer/auditpitr: $(echo "$peer_s $replay_s" | awk '{printf "%.1f", $1 / $2}')x (target >= 20x, >= 50000 events/s)"
@@ -160,5 +185,7 @@ fi
 echo "  server's floor:    $floor_s s for $floor_rows rows ($floor_read_s s with them read first);" \
   "the 20x budget (peer / 20): $(echo "$peer_s" | awk '{printf "%.2f", $1 / 20}') s;" \
   "floor / budget: $(echo "$floor_s $peer_s" | awk '{printf "%.2f", $1 / ($2 / 20)}')"
-[ -n "$baseline" ] && echo "  baseline replay:   $baseline_s s, $(rate "$baseline_s") events/s, peak RSS $((baseline_rss / 1024)) MB"
+[ -n "$baseline" ] && $replay_ran &&
+  echo "  baseline replay:   $baseline_s s (median of ${baseline_times[*]} s), $(rate "$baseline_s") events/s," \
+    "peak RSS $((baseline_peak / 1024)) MB"
 exit $((differs * 3))
