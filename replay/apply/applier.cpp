@@ -243,6 +243,7 @@ class Loop {
     ReadyPart part;
     uint64_t consumed_in_batch = 0, consumed_in_part = 0;
     const uint64_t part_events = (o_.batch_events + kPartsPerBatch - 1) / kPartsPerBatch;
+    const uint64_t piece_events = std::min<uint64_t>(o_.read_ahead_events, part_events / 4);
     bool first_part = true;  // handed over in pieces as it is mapped
     auto hand_over_piece = [&] {
       ReadyPart piece;
@@ -273,7 +274,7 @@ class Loop {
         if (!hand_over(true)) return;
       } else if (consumed_in_part >= part_events) {
         if (!hand_over(false)) return;
-      } else if (first_part && o_.read_ahead_events && consumed_in_part % o_.read_ahead_events == 0) {
+      } else if (first_part && piece_events && consumed_in_part % piece_events == 0) {
         if (!hand_over_piece()) return;
       } else if ((consumed_in_part & 1023) == 0) {
         throw_if_interrupted();  // nothing of this part was sent yet

@@ -21,8 +21,9 @@ namespace auditpitr::replay {
 
 enum class ConflictPolicy { skip, fail };
 
-/// The run's first part is handed to the sink every this many events as it is mapped
-/// (ChangeSink::read_ahead), so that the sink starts on it while the rest is mapped.
+/// The run's first part is handed to the sink every this many events as it is mapped, or in
+/// quarters when it is smaller (ChangeSink::read_ahead), so that the sink starts on it while the
+/// rest is mapped.
 constexpr std::size_t kReadAheadEvents = 25000;
 
 struct ApplyOptions {

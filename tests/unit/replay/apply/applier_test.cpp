@@ -462,20 +462,27 @@ TEST_CASE("the run's first part reaches the sink in pieces as it is mapped, befo
   std::vector<Line> lines;
   for (int id = 1; id <= 25; ++id) lines.push_back(create_portfolio(id, "p", kStart + id));
   auto options = window(-1, 100);
-  options.batch_events = 20;  // parts of 10: the first one read ahead at 4 and 8 events; no other part
+  options.batch_events = 40;  // parts of 20: the first one read ahead every 4 events; no other part
   options.read_ahead_events = 4;
   test::MemorySink sink;
   auto s = run(lines, sink, options);
   const auto& given = sink.read_ahead_given;
-  REQUIRE(given.size() == 2);
-  CHECK(given[0].size() == 4);
-  CHECK(given[1].size() == 8);
+  REQUIRE(given.size() == 4);
+  for (std::size_t i = 0; i < given.size(); ++i) CHECK(given[i].size() == 4 * (i + 1));
   // Each piece goes on from the one before, and the part's apply_all from the last: the same changes.
-  CHECK(std::equal(given[0].begin(), given[0].end(), given[1].begin()));
-  REQUIRE(sink.first_applied.size() == 10);
-  CHECK(std::equal(given[1].begin(), given[1].end(), sink.first_applied.begin()));
+  for (std::size_t i = 1; i < given.size(); ++i)
+    CHECK(std::equal(given[i - 1].begin(), given[i - 1].end(), given[i].begin()));
+  REQUIRE(sink.first_applied.size() == 20);
+  CHECK(std::equal(given.back().begin(), given.back().end(), sink.first_applied.begin()));
   CHECK(s.applied == 25);
-  CHECK(sink.commits == 2);
+  CHECK(sink.commits == 1);
+
+  test::MemorySink quarters;  // parts of 10, smaller than 4 pieces of 4: read ahead in quarters of 2
+  options.batch_events = 20;
+  run(lines, quarters, options);
+  CHECK(quarters.read_ahead_given.size() == 4);
+  CHECK(quarters.read_ahead_given.front().size() == 2);
+  CHECK(quarters.tables == sink.tables);
 
   test::MemorySink whole;  // the first part handed over whole: the same result
   options.read_ahead_events = 0;
