@@ -113,8 +113,12 @@ void add(BatchTally& to, BatchTally&& part) {
   to.skipped_conflict += part.skipped_conflict;
   for (const auto& [name, t] : part.tables) add(to.tables[name], t);
   auto append = [](auto& into, auto& from) {
-    if (into.empty()) into = std::move(from);
-    else std::move(from.begin(), from.end(), std::back_inserter(into));
+    if (into.empty()) {
+      into = std::move(from);
+      return;
+    }
+    into.reserve(into.size() + from.size());  // each record moved once, not again as the vector grows
+    std::move(from.begin(), from.end(), std::back_inserter(into));
   };
   append(to.conflicts, part.conflicts);
   append(to.drift, part.drift);
@@ -454,6 +458,7 @@ class Loop {
         if (early_) add(tally, std::move(*early_));  // these outcomes, tallied while the sink wrote them
         else record_range(begin, end, outcomes, tally);
         early_.reset();
+        spent_outcomes_.release(outcomes);  // a part's take 10 ms to free, while the server waits
         return;
       }
       early_.reset();
@@ -567,15 +572,24 @@ class Loop {
     s_.applied += tally.applied;
     s_.skipped_conflict += tally.skipped_conflict;
     for (const auto& [name, t] : tally.tables) add(s_.tables[name], t);
-    for (auto& c : tally.conflicts) {
-      ++s_.conflicts_by_kind[c.kind];
-      if (s_.conflicts.size() < kMaxRecords) s_.conflicts.push_back(std::move(c));
-    }
-    for (auto& d : tally.drift) {
-      ++(d.in_margin ? s_.drift_in_margin : s_.drift);
-      if (s_.drift_records.size() < kMaxRecords) s_.drift_records.push_back(std::move(d));
-    }
+    for (const auto& c : tally.conflicts) ++s_.conflicts_by_kind[c.kind];
+    for (const auto& d : tally.drift) ++(d.in_margin ? s_.drift_in_margin : s_.drift);
+    keep_records(s_.conflicts, tally.conflicts);
+    keep_records(s_.drift_records, tally.drift);
     s_.position = *last_;
+  }
+
+  // A batch's records into the summary's, up to kMaxRecords: the whole vector when it is the first.
+  template <typename Record>
+  static void keep_records(std::vector<Record>& kept, std::vector<Record>& batch) {
+    if (kept.empty() && batch.size() <= kMaxRecords) {
+      kept = std::move(batch);
+      return;
+    }
+    std::size_t room = kMaxRecords - std::min(kMaxRecords, kept.size());
+    std::size_t n = std::min(room, batch.size());
+    kept.reserve(kept.size() + n);
+    std::move(batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(n), std::back_inserter(kept));
   }
 
   void pause_at(const char* moment) const {
@@ -600,7 +614,8 @@ class Loop {
   std::vector<const RowChange*> next_changes_;
   std::exception_ptr next_error_;
   bool reading_done_ = false;
-  FreeBeside spent_;  // batches applied, freed while the next one goes on
+  FreeBeside spent_;           // batches applied, freed while the next one goes on
+  FreeBeside spent_outcomes_;  // a part's outcomes, freed likewise
   // The reading thread's own.
   ReadCounts counts_;
   std::optional<ReplayPosition> reading_last_;

@@ -398,6 +398,20 @@ TEST_CASE("drift in the skew margin is labelled as such") {
   CHECK(sink.tables["portfolios"]["id=1;"]["title"] == std::string("c"));
 }
 
+TEST_CASE("drift beyond kMaxRecords is counted, not kept; the records kept are the first ones") {
+  std::vector<Line> lines = {create_portfolio(1, "a", kStart)};
+  const int drifting = static_cast<int>(replay::kMaxRecords) + 500;
+  for (int i = 1; i <= drifting; ++i) lines.push_back(update_portfolio(1, "zzz", "t" + std::to_string(i), kStart + i));
+  test::MemorySink sink;
+  auto options = window(-1, drifting + 10);
+  options.batch_events = 60000;  // the second batch's records fill what is left, the third's are counted only
+  auto s = run(lines, sink, options);
+  CHECK(s.drift == static_cast<uint64_t>(drifting));
+  REQUIRE(s.drift_records.size() == replay::kMaxRecords);
+  CHECK(s.drift_records.front().found == std::string("a"));
+  CHECK(s.drift_records.back().found == "t" + std::to_string(replay::kMaxRecords - 1));
+}
+
 namespace {
 Error db_failure(const std::string& sqlstate, DbFailure failure) {
   Error e = runtime_error("error while applying a batch (SQLSTATE " + sqlstate + ")");
