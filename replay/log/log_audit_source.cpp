@@ -1,6 +1,7 @@
 // AuditEventSource over the real reader: EventStream for the change logs, LogReader for one log;
 // the reader's per-file statistics are translated for analyze, with the first bad lines as examples.
 #include <map>
+#include <unordered_map>
 
 #include "replay/log/audit_source.h"
 #include "replay/log/event_stream.h"
@@ -61,7 +62,7 @@ class EventLogsSource : public AuditEventSource {
   }
   bool next(AuditEvent& event) override {
     if (!stream_->next(event)) return false;
-    ++events_by_file_[*event.file];
+    ++events_by_file_[event.file];
     return true;
   }
   std::vector<AuditFileStats> file_stats() const override {
@@ -73,12 +74,15 @@ class EventLogsSource : public AuditEventSource {
 
  private:
   uint64_t count_of(const std::string& path) const {
-    auto it = events_by_file_.find(path);
-    return it == events_by_file_.end() ? 0 : it->second;
+    for (const auto& [file, count] : events_by_file_)
+      if (*file == path) return count;
+    return 0;
   }
   IssueExamples examples_;
   std::unique_ptr<EventStream> stream_;
-  std::map<std::string, uint64_t> events_by_file_;
+  /// By the reader's own path string (one per file, fixed for the reader's life): a lookup by the
+  /// path's text compared long common prefixes at every event.
+  std::unordered_map<const std::string*, uint64_t> events_by_file_;
 };
 
 class SingleLogSource : public AuditEventSource {

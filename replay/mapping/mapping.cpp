@@ -77,8 +77,13 @@ OperationTarget Mapper::target(const std::string& operation) const {
 }
 
 Mapper::KnownOperation& Mapper::known(std::string_view operation) {
+  auto& slot = known_cache_.slots[std::hash<std::string_view>()(operation) % known_cache_.slots.size()];
+  if (slot.op && slot.name == operation) return *slot.op;
   auto it = known_.find(operation);
-  if (it != known_.end()) return it->second;
+  if (it != known_.end()) {
+    slot = {std::string(operation), &it->second};
+    return it->second;
+  }
   std::string name(operation);
   KnownOperation op;
   op.op = {static_cast<uint32_t>(known_.size()), name, target(name)};

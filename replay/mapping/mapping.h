@@ -3,6 +3,7 @@
 // the applier binds them as parameters; nothing here builds SQL text.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -259,6 +260,23 @@ class Mapper {
   MappingRules rules_;
   MappingCatalog catalog_;
   std::map<std::string, KnownOperation, std::less<>> known_;
+  /// known()'s finds by the name's hash, pointing into known_ (whose nodes never move): a lookup in
+  /// known_ compared names sharing long prefixes a few times an event. A copy starts empty.
+  struct KnownCache {
+    struct Slot {
+      std::string name;
+      KnownOperation* op = nullptr;
+    };
+    std::array<Slot, 64> slots;
+    KnownCache() = default;
+    KnownCache(const KnownCache&) {}
+    KnownCache(KnownCache&&) = default;
+    KnownCache& operator=(const KnownCache&) {
+      slots = {};
+      return *this;
+    }
+    KnownCache& operator=(KnownCache&&) = default;
+  } known_cache_;
   std::vector<UnmappedField> unmapped_;
   std::map<std::pair<std::string, std::string>, std::size_t> unmapped_index_;
   std::vector<std::vector<CascadeDelete>> cascades_;  ///< per catalog table, worked out once
