@@ -64,7 +64,7 @@ std::string key_text(const RowChange& change) {
   return out;
 }
 
-// An event's hash as stored: 16 hex digits (snprintf took a tenth of the reading thread's time).
+// An event's hash as stored: 16 hex digits.
 std::string hash_text(uint64_t hash) {
   static const char digits[] = "0123456789abcdef";
   std::string out(16, '0');
@@ -107,22 +107,27 @@ void add(TableTally& to, const TableTally& t) {
   to.drift += t.drift;
 }
 
+/// `from`'s records after `into`'s, up to `limit` in all: the whole vector when `into` is empty,
+/// else each record moved once into reserved room.
+template <typename Record>
+void move_records(std::vector<Record>& into, std::vector<Record>& from, std::size_t limit = SIZE_MAX) {
+  if (into.empty() && from.size() <= limit) {
+    into = std::move(from);
+    return;
+  }
+  std::size_t n = std::min(from.size(), limit - std::min(limit, into.size()));
+  into.reserve(into.size() + n);
+  std::move(from.begin(), from.begin() + static_cast<std::ptrdiff_t>(n), std::back_inserter(into));
+}
+
 /// A part's tally into its batch's.
 void add(BatchTally& to, BatchTally&& part) {
   to.applied += part.applied;
   to.skipped_conflict += part.skipped_conflict;
   for (const auto& [name, t] : part.tables) add(to.tables[name], t);
-  auto append = [](auto& into, auto& from) {
-    if (into.empty()) {
-      into = std::move(from);
-      return;
-    }
-    into.reserve(into.size() + from.size());  // each record moved once, not again as the vector grows
-    std::move(from.begin(), from.end(), std::back_inserter(into));
-  };
-  append(to.conflicts, part.conflicts);
-  append(to.drift, part.drift);
-  append(to.refused, part.refused);
+  move_records(to.conflicts, part.conflicts);
+  move_records(to.drift, part.drift);
+  move_records(to.refused, part.refused);
 }
 
 // One event's outcomes, in the batch's vector of them.
@@ -574,22 +579,9 @@ class Loop {
     for (const auto& [name, t] : tally.tables) add(s_.tables[name], t);
     for (const auto& c : tally.conflicts) ++s_.conflicts_by_kind[c.kind];
     for (const auto& d : tally.drift) ++(d.in_margin ? s_.drift_in_margin : s_.drift);
-    keep_records(s_.conflicts, tally.conflicts);
-    keep_records(s_.drift_records, tally.drift);
+    move_records(s_.conflicts, tally.conflicts, kMaxRecords);
+    move_records(s_.drift_records, tally.drift, kMaxRecords);
     s_.position = *last_;
-  }
-
-  // A batch's records into the summary's, up to kMaxRecords: the whole vector when it is the first.
-  template <typename Record>
-  static void keep_records(std::vector<Record>& kept, std::vector<Record>& batch) {
-    if (kept.empty() && batch.size() <= kMaxRecords) {
-      kept = std::move(batch);
-      return;
-    }
-    std::size_t room = kMaxRecords - std::min(kMaxRecords, kept.size());
-    std::size_t n = std::min(room, batch.size());
-    kept.reserve(kept.size() + n);
-    std::move(batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(n), std::back_inserter(kept));
   }
 
   void pause_at(const char* moment) const {

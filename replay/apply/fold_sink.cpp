@@ -437,21 +437,25 @@ class Fold {
     std::vector<std::string> keys;
     for (const auto& [key, index] : ft.rows)
       if (rows_[index].in_db) keys.push_back(key);
-    std::string sql = select_sql(ft, columns, ft.key_column);
-    for (std::size_t at = 0; at < keys.size(); at += kChunk) {
-      PgResult r = session_.exec(sql, {text_array(chunk_at(keys, at))}, "reading the rows the batch changes");
-      for (int row = 0; row < PQntuples(r.get()); ++row)
-        fill_cells(rows_[ft.rows.at(PQgetvalue(r.get(), row, 0))], columns, r.get(), row);
-    }
+    select_rows(ft, columns, ft.key_column, keys, [&](const PGresult* r, int row) {
+      fill_cells(rows_[ft.rows.at(PQgetvalue(r, row, 0))], columns, r, row);
+    });
   }
 
-  /// SELECT of `columns` (as text) of table `ft`'s rows whose `by` column is one of $1 (bigint[]).
-  static std::string select_sql(const FoldTable& ft, const std::vector<std::size_t>& columns, std::size_t by) {
+  /// Hands `on_row` each row of table `ft` whose `by` column holds one of `values` (integers in
+  /// canonical text), its `columns` as text, kChunk values a query.
+  template <typename OnRow>
+  void select_rows(const FoldTable& ft, const std::vector<std::size_t>& columns, std::size_t by,
+                   const std::vector<std::string>& values, const OnRow& on_row) {
     std::string sql = "SELECT ";
     for (std::size_t i = 0; i < columns.size(); ++i)
       sql += (i ? ", " : "") + quote_ident(ft.target->columns[columns[i]].name) + "::text";
-    return sql + " FROM " + ft.target->quoted() + " WHERE " + quote_ident(ft.target->columns[by].name) +
-           " = ANY($1::bigint[])";
+    sql +=
+        " FROM " + ft.target->quoted() + " WHERE " + quote_ident(ft.target->columns[by].name) + " = ANY($1::bigint[])";
+    for (std::size_t at = 0; at < values.size(); at += kChunk) {
+      PgResult r = session_.exec(sql, {text_array(chunk_at(values, at))}, "reading the rows the batch changes");
+      for (int row = 0; row < PQntuples(r.get()); ++row) on_row(r.get(), row);
+    }
   }
 
   /// Result row `row`'s fields into `x`'s cells of `columns`, as the database holds them.
@@ -473,11 +477,8 @@ class Fold {
     for (std::size_t i = 0; i < ft.read.size(); ++i)
       if (ft.read[i] && i != ft.key_column) columns.push_back(i);
     tables_[t].read_with = ft.read;
-    std::string sql = select_sql(ft, columns, column);
-    for (std::size_t at = 0; at < values.size(); at += kChunk) {
-      PgResult r = session_.exec(sql, {text_array(chunk_at(values, at))}, "reading the rows the batch changes");
-      for (int row = 0; row < PQntuples(r.get()); ++row) keys.push_back(load_row(t, columns, r.get(), row));
-    }
+    select_rows(ft, columns, column, values,
+                [&](const PGresult* r, int row) { keys.push_back(load_row(t, columns, r, row)); });
     return keys;
   }
 
@@ -1000,11 +1001,11 @@ class Fold {
   std::size_t admitted_ = 0;            ///< changes admitted (admit_from)
 };
 
-}  // namespace
-
 bool starts_with(const std::vector<const RowChange*>& changes, const std::vector<const RowChange*>& first) {
   return first.size() <= changes.size() && std::equal(first.begin(), first.end(), changes.begin());
 }
+
+}  // namespace
 
 /// A batch folded: its changes, and its fold (checks compared) with the outcomes, or why it
 /// declined.
