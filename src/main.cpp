@@ -4,7 +4,7 @@
 #include "src/cli/cli_support.h"
 #include "src/cli/command_line.h"
 #include "src/error.h"
-#include "src/util/huge_pages.h"
+#include "src/util/heap.h"
 #include "src/util/interrupt.h"
 
 using namespace auditpitr;
@@ -72,12 +72,7 @@ int main(int argc, char** argv) {
   bool json = cli::json_requested(argc, argv);  // known even when parsing fails
   try {
     if (!cli::parse_command_line(app, global, argc, argv)) return 0;  // --help or --version
-    // lost's fold grows the heap by hundreds of megabytes; the other commands would only pay the
-    // second start (about 20 ms) for nothing.
-    if (app.got_subcommand("lost")) {
-      use_huge_page_heap(argv);
-      keep_freed_heap();
-    }
+    if (app.got_subcommand("lost")) keep_freed_heap();  // its fold grows the heap by hundreds of MB
     return action ? action() : 0;
   } catch (const Error& e) {
     return report(e, global.verbose, json);

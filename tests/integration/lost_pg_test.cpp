@@ -1,16 +1,12 @@
 // `auditpitr lost` against a real PostgreSQL: a backup, logged changes after it applied by replay,
 // then rows deleted and changed behind the logs' back. lost finds exactly those (and not the rows
 // a logged delete explains); --sql through psql and --restore each bring exactly them back.
-#include <signal.h>
 #include <simdjson.h>
 
 #include <catch2/catch.hpp>
-#include <chrono>
 #include <ctime>
-#include <fstream>
 #include <map>
 #include <set>
-#include <thread>
 
 #include "src/pg/local_cluster.h"
 #include "src/pg/process_runner.h"
@@ -43,28 +39,6 @@ std::set<std::string> findings(const std::string& json) {
                std::string(row["kind"].get_string().value()));
   }
   return out;
-}
-
-/// THP's mode: the bracketed word of /sys/kernel/mm/transparent_hugepage/enabled.
-std::string huge_page_mode() {
-  std::ifstream in("/sys/kernel/mm/transparent_hugepage/enabled");
-  std::string modes;
-  std::getline(in, modes);
-  auto open = modes.find('['), close = modes.find(']');
-  return open == std::string::npos || close == std::string::npos ? "" : modes.substr(open + 1, close - open - 1);
-}
-
-/// Whether one of the heap's mappings of process `pid` may be backed by huge pages.
-bool heap_takes_huge_pages(int pid) {
-  std::ifstream smaps("/proc/" + std::to_string(pid) + "/smaps");
-  bool in_heap = false;
-  for (std::string line; std::getline(smaps, line);) {
-    std::size_t first_word_end = line.find(' ');
-    bool mapping = first_word_end != std::string::npos && first_word_end > 0 && line[first_word_end - 1] != ':';
-    if (mapping) in_heap = line.find("[heap]") != std::string::npos;  // else a field of the mapping
-    if (in_heap && line.rfind("THPeligible:", 0) == 0 && line.find('1') != std::string::npos) return true;
-  }
-  return false;
 }
 
 /// Runs `script` through psql as the reviewer would: "" when it ran, else psql's complaint.
@@ -238,36 +212,6 @@ TEST_CASE("lost does not count rows a logged real delete's cascade removed", "[p
   // the same project gone while its category is still there is a loss
   test::execute(db, "DELETE FROM projects WHERE id = 2");
   CHECK(findings(ws.cli({"lost", "--json"}).out) == std::set<std::string>{"public.projects 2 deleted_unlogged"});
-}
-
-TEST_CASE("lost's heap asks the kernel for huge pages, where the kernel gives them on request", "[pg][lost]") {
-  // Its fold grows the heap by hundreds of megabytes over a year of logs; 4 KB pages cost a fifth
-  // of its time in page faults (src/util/huge_pages.h).
-  std::string mode = huge_page_mode();
-  if (mode != "madvise") {
-    WARN("transparent huge pages are '" << mode << "' here, not 'madvise': nothing to ask for, not tested");
-    return;
-  }
-  auto db = test::portfolio_database("investigate_huge_pages");
-  std::time_t base = std::time(nullptr) + 120;
-  std::vector<LogLine> lines;
-  for (int i = 0; i < 200000; ++i)
-    lines.push_back({"CREATE_PORTFOLIO", rfc3339(base + i),
-                     R"("portfolioID":)" + std::to_string(1000 + i) + R"(,"title":"Folded","userID":"user-erin")"});
-  test::ReplayWorkspace ws(db, lines);
-  REQUIRE(ws.cli({"backup"}).exit_code == 0);
-  int pid = test::run_cli_until_paused({"-c", ws.config(), "lost"}, "lost-reading");
-  REQUIRE(pid > 0);
-  ::kill(pid, SIGCONT);
-  bool huge = false;
-  for (int i = 0; i < 100 && !huge && !test::wait_for_exit(pid, std::chrono::milliseconds(0)); ++i) {
-    huge = heap_takes_huge_pages(pid);
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  if (!huge) test::kill_and_reap(pid);
-  CHECK(huge);
-  // and it goes on to its answer: the created rows were never replayed, so all of them are lost
-  if (huge) CHECK(test::wait_for_exit(pid, std::chrono::seconds(60)) == std::optional<int>(3));
 }
 
 TEST_CASE("lost --json and --sql of thousands of findings: one valid document, one script, written piece by piece",

@@ -5,5 +5,5 @@ auditpitr_add_test(unit_foundation_tests
           unit/format_test.cpp unit/fs_test.cpp unit/verified_dump_test.cpp unit/db_failure_test.cpp
           unit/server_version_test.cpp unit/tar_test.cpp unit/outcome_record_test.cpp
           unit/spill_test.cpp unit/handoff_test.cpp unit/exit_memory_test.cpp
-          unit/huge_pages_test.cpp unit/run_beside_test.cpp
+          unit/heap_test.cpp unit/run_beside_test.cpp
   LIBS auditpitr_ops)
