@@ -276,6 +276,7 @@ void CompactFolding::change_into(const replay::MappedEvent& mapped, const replay
       value.value.kind = v->kind;
       value.value.text.assign(v->text.data(), v->text.size());
       value.event_time = v->source == replay::ValueSource::event_time;
+      value.rendered = false;
       ++v;
     }
   };
@@ -319,6 +320,16 @@ void render_key_locally(FoldChange& c, const Tables& tables, const Renderer& ren
   c.row_key = std::move(*key);
   c.row_hash = RowMap<ModelRow>::hash_of(c.row_key);
   c.key_rendered = true;
+}
+
+void render_values_locally(FoldChange& c, const Renderer& renderer) {
+  for (FoldValue& s : c.set) {
+    if (s.rendered || s.value.is_null()) continue;
+    std::optional<std::string> local = renderer.local_rendering(c.table, s.column, s.value);
+    if (!local) continue;
+    s.value.text.assign(*local);  // keeps the text's capacity: the change is refilled later
+    s.rendered = true;
+  }
 }
 
 }  // namespace rows

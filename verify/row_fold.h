@@ -235,6 +235,8 @@ struct FoldValue {
   std::size_t column = 0;
   replay::Value value;
   bool event_time = false;  ///< the event's time (ValueOrigin::event_time)
+  /// render_values_locally: `value.text` is the column's COPY text already, not the logged text.
+  bool rendered = false;
 };
 struct FoldChange {
   std::size_t table = 0;
@@ -294,6 +296,11 @@ std::optional<std::string> key_of(const FoldChange& c, const Tables& tables, con
 /// (Renderer::local_rendering, safe on any thread): the fold then neither renders nor hashes it,
 /// and Fold::prefetch_slot and prefetch_row can reach its row early. Otherwise leaves the change as it is.
 void render_key_locally(FoldChange& c, const Tables& tables, const Renderer& renderer);
+/// Renders the change's set values whose logged text alone decides their rendering, in place
+/// (FoldValue::rendered), ahead of the fold and on any thread: lost's reading thread has time to
+/// spare while the fold, on the other thread, is the slower of the two; the fold then only copies
+/// them, and render_deferred has little or nothing left. The other values are left as logged.
+void render_values_locally(FoldChange& c, const Renderer& renderer);
 
 /// One row of the fold: its fields (COPY text) and where each comes from.
 enum class Origin : uint8_t { backup, logged, unknown };
@@ -360,7 +367,7 @@ class Fold {
       if (!c.key_rendered)
         for (const auto& k : c.key) renderer.request(c.table, k.column, k.value);
       for (const auto& s : c.set)
-        if (eager_.empty() || eager_[c.table][s.column]) renderer.request(c.table, s.column, s.value);
+        if (!s.rendered && (eager_.empty() || eager_[c.table][s.column])) renderer.request(c.table, s.column, s.value);
       if (deletes(c.action)) request_cascade_times(cascades_[c.table], c.time, renderer);
     }
     renderer.render();
@@ -370,7 +377,7 @@ class Fold {
   /// values at a time at most, as apply() would have (a value PostgreSQL refuses leaves its column
   /// unknown). Rows the logs deleted keep their logged texts: nothing judges them by value.
   void render_deferred(Renderer& renderer, std::size_t per_render = 50000) {
-    if (eager_.empty()) return;
+    if (eager_.empty() || deferred_ == 0) return;  // nothing kept as logged: no row to visit
     // The values whose rendering follows from their text, in place: the rows split over two
     // threads (each row is one thread's; local_rendering reads nothing that changes).
     std::vector<std::pair<std::size_t, ModelRow*>> asked[2];
@@ -532,6 +539,10 @@ class Fold {
 
   void logged(std::size_t t, RowEntry& entry, const FoldValue& value) {
     std::size_t column = value.column;
+    if (value.rendered) {
+      set(t, entry, column, std::string_view(value.value.text), value.event_time);
+      return;
+    }
     if (!eager_.empty() && !eager_[t][column] && !value.value.is_null()) {
       defer(entry.second, column, value.value, value.event_time);
       return;
@@ -539,13 +550,13 @@ class Fold {
     set(t, entry, column, renderer_->get(t, column, value.value), value.event_time);
   }
 
-  void set(std::size_t t, RowEntry& entry, std::size_t column, const std::optional<std::string>& value,
+  void set(std::size_t t, RowEntry& entry, std::size_t column, std::optional<std::string_view> value,
            bool automatic = false) {
     ModelRow& row = entry.second;
     if (child_index_[t][column] != SIZE_MAX)
       index_field(t, column, entry,
                   row.mark(column).origin == Origin::unknown ? std::string_view() : row.fields[column],
-                  value ? std::string_view(*value) : std::string_view());
+                  value ? *value : std::string_view());
     row.fields.assign(column, value ? *value : kNull);
     row.mark(column) = {value ? event_ : kNoEvent, value ? Origin::logged : Origin::unknown, automatic, 0};
   }
@@ -585,6 +596,7 @@ class Fold {
   /// A logged value kept as logged (defer_values): the column's origin, event and automatic flag
   /// as set() records them.
   void defer(ModelRow& row, std::size_t column, const replay::Value& value, bool automatic) {
+    ++deferred_;
     row.fields.assign(column, value.text);
     row.mark(column) = {event_, Origin::logged, automatic, static_cast<uint8_t>(1 + static_cast<int>(value.kind))};
   }
@@ -667,6 +679,7 @@ class Fold {
   const Renderer* renderer_ = nullptr;
   bool unknown_baseline_ = false;
   uint32_t event_ = kNoEvent;
+  std::size_t deferred_ = 0;  ///< values defer() kept as logged
 };
 
 }  // namespace rows

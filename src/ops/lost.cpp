@@ -386,6 +386,7 @@ class LostSearch {
         verify::rows::FoldChange& change = chunk.changes[chunk.size++];
         folding_->change_into(mapped, c, e.time, change);
         verify::rows::render_key_locally(change, *tables_, *renderer_);
+        verify::rows::render_values_locally(change, *renderer_);
         chunk.events.push_back(id);
       }
       if (++in_chunk < kEventsPerChunk) continue;

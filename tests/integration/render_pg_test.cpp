@@ -4,6 +4,7 @@
 // random values alike; a value the server refuses must not be rendered locally.
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -133,4 +134,99 @@ TEST_CASE("values rendered without PostgreSQL read exactly as PostgreSQL renders
   // not a test that cannot fail: most columns render most valid values locally
   CHECK(local > 3000);
   CHECK(asked == local);
+}
+
+namespace {
+
+/// Folds `changes` into a fold of its own: rendered as applied (`defer` false), or with values
+/// kept as logged until render_deferred (lost's way), and when `ahead`, each change's values
+/// first rendered by render_values_locally (lost's reading thread). Returns each row's fields
+/// and marks as text, by key.
+std::map<std::string, std::string> folded_rows(std::vector<verify::rows::FoldChange> changes,
+                                               verify::rows::Tables& tables, replay::Mapper& mapper,
+                                               verify::rows::Renderer& renderer, std::size_t t, bool defer,
+                                               bool ahead) {
+  verify::rows::Fold fold(tables, mapper, true);
+  if (defer) fold.defer_values();
+  if (ahead)
+    for (auto& c : changes) verify::rows::render_values_locally(c, renderer);
+  fold.request(changes, renderer);
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    fold.set_event(static_cast<uint32_t>(i));
+    fold.apply(changes[i], renderer);
+  }
+  renderer.clear();
+  fold.render_deferred(renderer);
+  std::map<std::string, std::string> out;
+  for (const auto& [key, row] : fold.rows(t)) {
+    std::string shown;
+    for (std::size_t c = 0; c < row.fields.size(); ++c) {
+      const auto& mark = row.mark(c);
+      shown += std::string(row.fields[c]) + " [" + std::to_string(mark.set_by) + " " +
+               std::to_string(static_cast<int>(mark.origin)) + " " + std::to_string(mark.automatic) + "] ";
+    }
+    out[key] = shown;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("values rendered ahead of the fold (lost's reading thread) fold into the same rows", "[pg][lost]") {
+  auto db = test::portfolio_database("render_ahead");
+  test::execute(db,
+                "CREATE TABLE ahead_kinds (id bigint PRIMARY KEY, s smallint, i integer, b bigint, t text, "
+                "v5 character varying(5), tz timestamp with time zone, ts timestamp without time zone, "
+                "n numeric, j jsonb, a text[])");
+  replay::PgSession session(db);
+  session.exec(pg::kCanonicalOutputSql, {}, "setting the session's output format");
+  std::vector<replay::TargetTable> targets = replay::read_target_tables(session);
+  std::vector<verify::TableShape> shapes;
+  for (const auto& t : targets) {
+    verify::TableShape shape{t.schema, t.name, {}, t.primary_key};
+    for (const auto& c : t.columns) shape.columns.push_back(c.name);
+    shapes.push_back(shape);
+  }
+  replay::Mapper mapper(replay::MappingRules{}, replay::MappingCatalog(shapes));
+  verify::rows::Tables tables(targets, mapper);
+  verify::rows::Renderer renderer(session, tables);
+  std::size_t t = tables.index("ahead_kinds");
+  std::size_t columns = tables[t].target->columns.size();
+
+  // Inserts, then updates of random columns with random values: valid ones, ones only the server
+  // renders (numeric, jsonb, arrays, varchar(5)), ones it refuses, and NULLs.
+  std::vector<Value> values = edge_values();
+  values.push_back(Value::of(Value::Kind::string, "{\"a\": 1}"));
+  values.push_back(Value::of(Value::Kind::string, "{x,y}"));
+  values.push_back(Value::null());
+  std::mt19937_64 random(20261205);
+  std::vector<verify::rows::FoldChange> changes;
+  for (int i = 0; i < 3000; ++i) {
+    verify::rows::FoldChange c;
+    c.table = t;
+    int id = 1 + static_cast<int>(random() % 60);
+    c.action = i < 60 ? replay::ChangeAction::insert : replay::ChangeAction::update;
+    if (i < 60) id = i + 1;
+    c.key.push_back({tables[t].key_positions[0], Value::of(Value::Kind::integer, std::to_string(id)), false, false});
+    for (int k = 0; k < 3; ++k) {
+      std::size_t column = 1 + random() % (columns - 1);
+      c.set.push_back({column, values[random() % values.size()], false, false});
+    }
+    verify::rows::render_key_locally(c, tables, renderer);
+    changes.push_back(std::move(c));
+  }
+  std::size_t rendered_ahead = 0;
+  for (auto c : changes) {
+    verify::rows::render_values_locally(c, renderer);
+    for (const auto& s : c.set) rendered_ahead += s.rendered;
+  }
+  CHECK(rendered_ahead > 1000);  // many of the 9,000 values render locally, not all
+  CHECK(rendered_ahead < 9000);
+
+  auto as_applied = folded_rows(changes, tables, mapper, renderer, t, false, false);
+  auto deferred = folded_rows(changes, tables, mapper, renderer, t, true, false);
+  auto ahead = folded_rows(changes, tables, mapper, renderer, t, true, true);
+  REQUIRE(as_applied.size() == 60);
+  CHECK(deferred == as_applied);
+  CHECK(ahead == as_applied);
 }
