@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
   bool json = cli::json_requested(argc, argv);  // known even when parsing fails
   try {
     if (!cli::parse_command_line(app, global, argc, argv)) return 0;  // --help or --version
-    if (app.got_subcommand("lost")) keep_freed_heap();  // its fold grows the heap by hundreds of MB
+    if (app.got_subcommand("lost")) keep_freed_heap();                // its fold grows the heap by hundreds of MB
     return action ? action() : 0;
   } catch (const Error& e) {
     return report(e, global.verbose, json);

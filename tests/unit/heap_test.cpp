@@ -9,8 +9,7 @@
 
 using namespace auditpitr;
 
-TEST_CASE("keep_freed_heap: a block of megabytes comes from the heap, and the heap keeps it once freed",
-          "[heap]") {
+TEST_CASE("keep_freed_heap: a block of megabytes comes from the heap, and the heap keeps it once freed", "[heap]") {
   mallopt(M_MMAP_THRESHOLD, 128 * 1024);  // glibc's defaults, which would map the block and unmap it
   mallopt(M_TRIM_THRESHOLD, 128 * 1024);
   keep_freed_heap();
