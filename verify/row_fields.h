@@ -57,6 +57,8 @@ class RowFields {
   RowFields& operator=(RowFields&&) noexcept = default;
 
   std::size_t size() const { return block_ ? header()->count : 0; }
+  /// The block holding the header, marks, offsets and texts (nullptr when none): for loading ahead.
+  const char* block() const { return block_.get(); }
   Mark& mark(std::size_t i) { return marks()[i]; }
   const Mark& mark(std::size_t i) const { return marks()[i]; }
   std::string_view operator[](std::size_t i) const {

@@ -1,5 +1,7 @@
 #include "verify/row_fold.h"
 
+#include <algorithm>
+
 #include "src/pg/connection.h"
 
 namespace auditpitr::verify {
@@ -98,7 +100,9 @@ bool canonical_integer_in(const std::string& t, long long low, long long high) {
 
 /// "YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z" as PostgreSQL shows it in UTC, ISO style: "YYYY-MM-DD
 /// HH:MM:SS[.f without trailing zeros]" and "+00" with a time zone; nullopt for anything else.
-std::optional<std::string> iso_timestamp(const std::string& t, bool with_zone) {
+/// A logged timestamp as PostgreSQL shows it (ISO, UTC), written into `out`; false when it is not
+/// one local rendering takes.
+bool iso_timestamp(const std::string& t, bool with_zone, std::string& out) {
   auto digits = [&](std::size_t at, std::size_t n, int& out) {
     out = 0;
     for (std::size_t i = at; i < at + n; ++i) {
@@ -109,29 +113,34 @@ std::optional<std::string> iso_timestamp(const std::string& t, bool with_zone) {
   };
   int year, month, day, hour, minute, second;
   if (t.size() < 20 || t.back() != 'Z' || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':')
-    return std::nullopt;
+    return false;
   if (!digits(0, 4, year) || !digits(5, 2, month) || !digits(8, 2, day) || !digits(11, 2, hour) ||
       !digits(14, 2, minute) || !digits(17, 2, second))
-    return std::nullopt;
+    return false;
   static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
   if (year < 1000 || month < 1 || month > 12 || day < 1 || day > kDays[month - 1] + (month == 2 && leap ? 1 : 0) ||
       hour > 23 || minute > 59 || second > 59)
-    return std::nullopt;
+    return false;
   std::size_t fraction_end = 20;  // past the fraction's last digit but trailing zeros
   if (t.size() > 20) {
-    if (t[19] != '.' || t.size() < 22 || t.size() > 27) return std::nullopt;
+    if (t[19] != '.' || t.size() < 22 || t.size() > 27) return false;
     for (std::size_t i = 20; i + 1 < t.size(); ++i) {
-      if (t[i] < '0' || t[i] > '9') return std::nullopt;
+      if (t[i] < '0' || t[i] > '9') return false;
       if (t[i] != '0') fraction_end = i + 1;
     }
   }
-  std::string out;
-  out.reserve(32);
-  out.append(t, 0, 10).append(1, ' ').append(t, 11, 8);
+  out.assign(t, 0, 10).append(1, ' ').append(t, 11, 8);
   if (fraction_end > 20) out.append(1, '.').append(t, 20, fraction_end - 20);
   if (with_zone) out += "+00";
-  return out;
+  return true;
+}
+
+/// Whether COPY text shows `text` as it is: no character it escapes.
+bool copies_as_is(const std::string& text) {
+  return std::none_of(text.begin(), text.end(), [](char c) {
+    return c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t' || c == '\v';
+  });
 }
 
 }  // namespace
@@ -165,26 +174,39 @@ Renderer::LocalType Renderer::local_type_of(const replay::TargetColumn& column, 
 
 std::optional<std::string> Renderer::local_rendering(std::size_t table, std::size_t column,
                                                      const replay::Value& value) const {
-  using Kind = replay::Value::Kind;
-  const std::string& text = value.text;
-  switch (local_types_[table][column]) {
-    case LocalType::none: return std::nullopt;
-    case LocalType::text:
-      if (!valid_utf8_without_nul(text)) return std::nullopt;
-      return copy_field(text.data(), text.size());
-    case LocalType::timestamp_tz: return value.kind == Kind::timestamp ? iso_timestamp(text, true) : std::nullopt;
-    case LocalType::timestamp: return value.kind == Kind::timestamp ? iso_timestamp(text, false) : std::nullopt;
-    case LocalType::int16:
-      if (value.kind != Kind::integer || !canonical_integer_in(text, INT16_MIN, INT16_MAX)) return std::nullopt;
-      return text;
-    case LocalType::int32:
-      if (value.kind != Kind::integer || !canonical_integer_in(text, INT32_MIN, INT32_MAX)) return std::nullopt;
-      return text;
-    case LocalType::int64:
-      if (value.kind != Kind::integer || !canonical_integer_in(text, INT64_MIN, INT64_MAX)) return std::nullopt;
-      return text;
+  std::string out;
+  switch (render_locally_into(table, column, value, out)) {
+    case Local::no: return std::nullopt;
+    case Local::as_logged: return value.text;
+    case Local::written: return out;
   }
   return std::nullopt;
+}
+
+Renderer::Local Renderer::render_locally_into(std::size_t table, std::size_t column, const replay::Value& value,
+                                              std::string& out) const {
+  using Kind = replay::Value::Kind;
+  const std::string& text = value.text;
+  auto integer_in = [&](int64_t low, int64_t high) {
+    return value.kind == Kind::integer && canonical_integer_in(text, low, high) ? Local::as_logged : Local::no;
+  };
+  switch (local_types_[table][column]) {
+    case LocalType::none: return Local::no;
+    case LocalType::text:
+      if (!valid_utf8_without_nul(text)) return Local::no;
+      if (copies_as_is(text)) return Local::as_logged;
+      out = copy_field(text.data(), text.size());
+      return Local::written;
+    case LocalType::timestamp_tz:
+    case LocalType::timestamp: {
+      bool with_zone = local_types_[table][column] == LocalType::timestamp_tz;
+      return value.kind == Kind::timestamp && iso_timestamp(text, with_zone, out) ? Local::written : Local::no;
+    }
+    case LocalType::int16: return integer_in(INT16_MIN, INT16_MAX);
+    case LocalType::int32: return integer_in(INT32_MIN, INT32_MAX);
+    case LocalType::int64: return integer_in(INT64_MIN, INT64_MAX);
+  }
+  return Local::no;
 }
 
 void for_each_row(PgSession& db, const Table& table, const std::string& where_column,
@@ -323,11 +345,12 @@ void render_key_locally(FoldChange& c, const Tables& tables, const Renderer& ren
 }
 
 void render_values_locally(FoldChange& c, const Renderer& renderer) {
+  thread_local std::string rendering;  // swapped with the values' texts: no allocation once warm
   for (FoldValue& s : c.set) {
     if (s.rendered || s.value.is_null()) continue;
-    std::optional<std::string> local = renderer.local_rendering(c.table, s.column, s.value);
-    if (!local) continue;
-    s.value.text.assign(*local);  // keeps the text's capacity: the change is refilled later
+    Renderer::Local local = renderer.render_locally_into(c.table, s.column, s.value, rendering);
+    if (local == Renderer::Local::no) continue;
+    if (local == Renderer::Local::written) s.value.text.swap(rendering);
     s.rendered = true;
   }
 }

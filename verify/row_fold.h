@@ -162,6 +162,10 @@ class Renderer {
   /// 9999, a valid date and time) in a `timestamp with time zone` or `timestamp without time
   /// zone` column. nullopt: ask PostgreSQL.
   std::optional<std::string> local_rendering(std::size_t table, std::size_t column, const replay::Value& value) const;
+  /// The same without allocating: `no` (ask PostgreSQL), `as_logged` (the rendering is
+  /// value.text itself; `out` untouched) or `written` (into `out`, whose capacity is reused).
+  enum class Local : uint8_t { no, as_logged, written };
+  Local render_locally_into(std::size_t table, std::size_t column, const replay::Value& value, std::string& out) const;
 
  private:
   /// What local_rendering knows of a column's type, found once per column (the session's
@@ -294,7 +298,7 @@ std::optional<std::string> key_of(const FoldChange& c, const Tables& tables, con
 
 /// Renders the change's key ahead of the fold when its logged text alone decides it
 /// (Renderer::local_rendering, safe on any thread): the fold then neither renders nor hashes it,
-/// and Fold::prefetch_slot and prefetch_row can reach its row early. Otherwise leaves the change as it is.
+/// and Fold::load_rows can reach its row early. Otherwise leaves the change as it is.
 void render_key_locally(FoldChange& c, const Tables& tables, const Renderer& renderer);
 /// Renders the change's set values whose logged text alone decides their rendering, in place
 /// (FoldValue::rendered), ahead of the fold and on any thread: lost's reading thread has time to
@@ -465,14 +469,28 @@ class Fold {
     }
   }
 
-  /// Bring the index slot, or the row, of a change with a rendered key into the cache: called a
-  /// few changes ahead of apply(), slots farther ahead than rows (prefetch_row reads the slot), so
-  /// that the lookups of a large fold overlap instead of waiting on memory one after the other.
-  void prefetch_slot(const FoldChange& c) const {
-    if (c.key_rendered) rows_[c.table].prefetch_slot(c.row_hash);
-  }
-  void prefetch_row(const FoldChange& c) const {
-    if (c.key_rendered) rows_[c.table].prefetch_entry(c.row_hash);
+  /// Loads what apply() will read of the rows of changes [first, last) (at most kLoadGroup, keys
+  /// rendered), stage by stage: their index slots, then their entries, then their fields' first
+  /// cache lines. A fold of a million rows waits on memory for each of them; the loads of one
+  /// stage do not depend on each other, so they overlap, where apply() meets them one after
+  /// the other. It changes nothing (prefetch hints did not help here: the rows' pages are not in
+  /// the TLB, and a demand load walks the page tables where a hint may be dropped).
+  static constexpr std::size_t kLoadGroup = 16;
+  void load_rows(const FoldChange* first, const FoldChange* last) const {
+    uint64_t slots[kLoadGroup];
+    const ModelRow* rows[kLoadGroup];
+    std::size_t n = std::min<std::size_t>(last - first, kLoadGroup);
+    for (std::size_t i = 0; i < n; ++i)
+      slots[i] = first[i].key_rendered ? rows_[first[i].table].first_slot(first[i].row_hash) : 0;
+    const char* blocks[kLoadGroup];
+    for (std::size_t i = 0; i < n; ++i) {
+      rows[i] = rows_[first[i].table].probable(slots[i], first[i].row_hash);
+      blocks[i] = rows[i] ? rows[i]->fields.block() : nullptr;
+    }
+    char sum = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      if (blocks[i]) sum = static_cast<char>(sum + blocks[i][0]);
+    asm volatile("" : : "r"(sum));  // the loads are kept: their value is used
   }
 
   RowMap<ModelRow>& rows(std::size_t table) { return rows_[table]; }

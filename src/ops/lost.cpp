@@ -41,8 +41,6 @@ using verify::rows::Tables;
 constexpr std::size_t kEventsPerChunk = 5000;         // events a chunk: four chunks in flight at most
 constexpr std::size_t kRowsPerQuery = 20000;          // touched rows read by key per query
 constexpr std::size_t kWholeTableShare = 4;           // a table is read whole when its touched rows are a 4th of it
-constexpr std::size_t kSlotsAhead = 8;                // fold_chunk prefetches a change's index slot this far ahead,
-constexpr std::size_t kRowsAhead = 4;                 // and its row this far
 constexpr std::size_t kScriptPieceBytes = 64u << 10;  // --sql: written at a time
 
 /// The baseline: a backup's STAMP, the newest backup at or before a TIME, or the newest backup.
@@ -402,8 +400,7 @@ class LostSearch {
     std::size_t n = chunk.size;
     fold_->request(changes.data(), changes.data() + n, *renderer_);
     for (std::size_t i = 0; i < n; ++i) {
-      if (i + kSlotsAhead < n) fold_->prefetch_slot(changes[i + kSlotsAhead]);
-      if (i + kRowsAhead < n) fold_->prefetch_row(changes[i + kRowsAhead]);
+      if (i % Fold::kLoadGroup == 0) fold_->load_rows(&changes[i], changes.data() + n);
       fold_->set_event(chunk.events[i]);
       fold_->apply(changes[i], *renderer_);
     }

@@ -96,15 +96,11 @@ class RowMap {
 
   static uint64_t hash_of(const std::string& key) { return std::hash<std::string>{}(key); }
 
-  /// Hints for a lookup of `hash` a little later: its first slot into the cache, or (once that
-  /// slot is there) the entry it points to when its tag matches. They change nothing.
-  void prefetch_slot(uint64_t hash) const {
-    if (!slots_.empty()) __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]);
-  }
-  void prefetch_entry(uint64_t hash) const {
-    if (slots_.empty()) return;
-    uint64_t s = slots_[hash & (slots_.size() - 1)];
-    if (s != 0 && tag_of(s) == tag_of(hash)) __builtin_prefetch(&entry((s & kIndexBits) - 1));
+  /// For loading ahead in stages (Fold::load_rows): the first slot of `hash` (a load), then the
+  /// value its entry holds when the slot's tag matches (most likely the key's; not compared).
+  uint64_t first_slot(uint64_t hash) const { return slots_.empty() ? 0 : slots_[hash & (slots_.size() - 1)]; }
+  const Value* probable(uint64_t slot, uint64_t hash) const {
+    return slot != 0 && tag_of(slot) == tag_of(hash) ? &entry((slot & kIndexBits) - 1).value.second : nullptr;
   }
 
  private:

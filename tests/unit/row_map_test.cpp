@@ -52,3 +52,24 @@ TEST_CASE("RowMap answers as std::unordered_map does, and its entries never move
   CHECK(moved.size() == reference.size());
   CHECK(map.empty());  // NOLINT: a moved-from map is empty
 }
+
+TEST_CASE("RowMap's staged look-ahead finds a key's value through its first slot, or nothing", "[row_map]") {
+  RowMap<std::string> map;
+  CHECK(map.probable(map.first_slot(RowMap<std::string>::hash_of("1")), RowMap<std::string>::hash_of("1")) ==
+        nullptr);  // no index yet
+  for (int i = 0; i < 100000; ++i) map.try_emplace(std::to_string(i)).first->second = "row " + std::to_string(i);
+  std::size_t found = 0, wrong = 0;
+  for (int i = 0; i < 200000; ++i) {  // half of them present
+    std::string key = std::to_string(i);
+    uint64_t hash = RowMap<std::string>::hash_of(key);
+    const std::string* value = map.probable(map.first_slot(hash), hash);
+    if (!value) continue;
+    ++found;
+    if (*value != "row " + key) ++wrong;  // another key of the same slot and tag: possible, rare
+  }
+  // most present keys sit in their first slot (the index is at most half full); absent ones
+  // almost never match a tag
+  CHECK(found > 60000);
+  CHECK(found < 110000);
+  CHECK(wrong < 100);
+}
