@@ -283,6 +283,10 @@ FoldChange CompactFolding::change(const replay::MappedEvent& mapped, const repla
   return f;
 }
 
+namespace {
+constexpr std::size_t kSpareTexts = 4096;  ///< change_into: texts kept for reuse, per thread
+}  // namespace
+
 void CompactFolding::change_into(const replay::MappedEvent& mapped, const replay::CompactChange& c,
                                  replay::TimePoint time, FoldChange& out) const {
   out.table = table_[c.table];
@@ -291,7 +295,19 @@ void CompactFolding::change_into(const replay::MappedEvent& mapped, const replay
   out.key_rendered = false;
   const std::vector<std::size_t>& columns = column_[c.table];
   auto fill = [&](const replay::MappedEvent::Range& from, std::vector<FoldValue>& to) {
-    to.resize(from.size());
+    // A refilled change keeps its texts' capacity; the texts of values it no longer needs wait
+    // here for the next change that needs more (resize() freed them, then allocated again).
+    thread_local std::vector<std::string> spare;
+    while (to.size() > from.size()) {
+      if (spare.size() < kSpareTexts) spare.push_back(std::move(to.back().value.text));
+      to.pop_back();
+    }
+    while (to.size() < from.size()) {
+      to.emplace_back();
+      if (spare.empty()) continue;
+      to.back().value.text = std::move(spare.back());
+      spare.pop_back();
+    }
     auto v = from.begin();
     for (FoldValue& value : to) {
       value.column = columns[v->column];

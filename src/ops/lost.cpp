@@ -87,12 +87,20 @@ class EventBook {
     replay::TimePoint time;
   };
   /// The kept copy of `s`, the last one of each `field` at hand: they repeat line after line.
+  /// Looked up by view: the user changes at nearly every event, and a string made for each
+  /// lookup cost an allocation for the longer names.
   const std::string* intern(std::string_view s, int field) {
     const std::string*& last = last_[field];
-    if (!last || *last != s) last = &*strings_.insert(std::string(s)).first;
-    return last;
+    if (last && *last == s) return last;
+    auto found = kept_.find(s);
+    if (found == kept_.end()) {
+      const std::string* copy = &*strings_.insert(std::string(s)).first;
+      found = kept_.emplace(*copy, copy).first;
+    }
+    return last = found->second;
   }
-  std::unordered_set<std::string> strings_;  // nodes: the pointers stay valid
+  std::unordered_set<std::string> strings_;                        // nodes: the pointers stay valid
+  std::unordered_map<std::string_view, const std::string*> kept_;  ///< views of strings_
   const std::string* last_[3] = {};
   std::vector<Entry> events_;
   std::unordered_map<uint32_t, std::shared_ptr<const LostEvent>> shown_;
