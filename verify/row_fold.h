@@ -329,6 +329,27 @@ struct ModelRow {
   uint32_t last_event = UINT32_MAX;  ///< the last event that touched the row
 };
 
+/// Loads what lookups of `n` rows (at most kLoadGroup; map i, or none, and the key's hash) will
+/// read, stage by stage: their index slots, then their entries, then their fields' first cache
+/// lines. A fold of a million rows waits on memory for each of them; the loads of one stage do not
+/// depend on each other, so they overlap, where the lookups meet them one after the other. It
+/// changes nothing (prefetch hints did not help here: the rows' pages are not in the TLB, and a
+/// demand load walks the page tables where a hint may be dropped).
+constexpr std::size_t kLoadGroup = 16;
+inline void load_rows(const RowMap<ModelRow>* const maps[], const uint64_t hashes[], std::size_t n) {
+  uint64_t slots[kLoadGroup];
+  for (std::size_t i = 0; i < n; ++i) slots[i] = maps[i] ? maps[i]->first_slot(hashes[i]) : 0;
+  const char* blocks[kLoadGroup];
+  for (std::size_t i = 0; i < n; ++i) {
+    const ModelRow* row = maps[i] ? maps[i]->probable(slots[i], hashes[i]) : nullptr;
+    blocks[i] = row ? row->fields.block() : nullptr;
+  }
+  char sum = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    if (blocks[i]) sum = static_cast<char>(sum + blocks[i][0]);
+  asm volatile("" : : "r"(sum));  // the loads are kept: their value is used
+}
+
 /// The logged changes folded onto the captured rows, by docs/replay.md's semantics.
 class Fold {
  public:
@@ -470,27 +491,16 @@ class Fold {
   }
 
   /// Loads what apply() will read of the rows of changes [first, last) (at most kLoadGroup, keys
-  /// rendered), stage by stage: their index slots, then their entries, then their fields' first
-  /// cache lines. A fold of a million rows waits on memory for each of them; the loads of one
-  /// stage do not depend on each other, so they overlap, where apply() meets them one after
-  /// the other. It changes nothing (prefetch hints did not help here: the rows' pages are not in
-  /// the TLB, and a demand load walks the page tables where a hint may be dropped).
-  static constexpr std::size_t kLoadGroup = 16;
+  /// rendered): load_rows below.
   void load_rows(const FoldChange* first, const FoldChange* last) const {
-    uint64_t slots[kLoadGroup];
-    const ModelRow* rows[kLoadGroup];
-    std::size_t n = std::min<std::size_t>(last - first, kLoadGroup);
-    for (std::size_t i = 0; i < n; ++i)
-      slots[i] = first[i].key_rendered ? rows_[first[i].table].first_slot(first[i].row_hash) : 0;
-    const char* blocks[kLoadGroup];
-    for (std::size_t i = 0; i < n; ++i) {
-      rows[i] = rows_[first[i].table].probable(slots[i], first[i].row_hash);
-      blocks[i] = rows[i] ? rows[i]->fields.block() : nullptr;
+    const RowMap<ModelRow>* maps[kLoadGroup];
+    uint64_t hashes[kLoadGroup];
+    std::size_t n = 0;
+    for (const FoldChange* c = first; c != last && n < kLoadGroup; ++c) {
+      maps[n] = c->key_rendered ? &rows_[c->table] : nullptr;
+      hashes[n++] = c->row_hash;
     }
-    char sum = 0;
-    for (std::size_t i = 0; i < n; ++i)
-      if (blocks[i]) sum = static_cast<char>(sum + blocks[i][0]);
-    asm volatile("" : : "r"(sum));  // the loads are kept: their value is used
+    verify::rows::load_rows(maps, hashes, n);
   }
 
   RowMap<ModelRow>& rows(std::size_t table) { return rows_[table]; }

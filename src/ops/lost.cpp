@@ -6,6 +6,7 @@
 #include "src/ops/lost.h"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <set>
 #include <string_view>
@@ -408,7 +409,7 @@ class LostSearch {
     std::size_t n = chunk.size;
     fold_->request(changes.data(), changes.data() + n, *renderer_);
     for (std::size_t i = 0; i < n; ++i) {
-      if (i % Fold::kLoadGroup == 0) fold_->load_rows(&changes[i], changes.data() + n);
+      if (i % verify::rows::kLoadGroup == 0) fold_->load_rows(&changes[i], changes.data() + n);
       fold_->set_event(chunk.events[i]);
       fold_->apply(changes[i], *renderer_);
     }
@@ -425,18 +426,37 @@ class LostSearch {
     return rows < 0 ? SIZE_MAX : static_cast<std::size_t>(rows);
   }
 
-  /// Every row of table `t`, in COPY text, handed to `on_row` with its key.
+  /// Every row of table `t`, in COPY text, handed to `on_row` with its key, kLoadGroup rows at a
+  /// time: their rows in the fold are loaded first (verify::rows::load_rows), as the fold does.
   void read_live_table(std::size_t t, replay::PgSession& db, const LiveRow& on_row) const {
     const verify::rows::Table& table = (*tables_)[t];
-    std::string columns = pg::quote_ident_list(table.shape.columns);
-    std::vector<std::string_view> fields;
+    const RowMap<ModelRow>& folded = fold_->rows(t);
+    struct Held {
+      std::string line, key;
+      std::vector<std::string_view> fields;
+    };
+    std::array<Held, verify::rows::kLoadGroup> held;
+    std::size_t n = 0;
+    auto hand_over = [&] {
+      const RowMap<ModelRow>* maps[verify::rows::kLoadGroup];
+      uint64_t hashes[verify::rows::kLoadGroup];
+      for (std::size_t i = 0; i < n; ++i) maps[i] = &folded, hashes[i] = RowMap<ModelRow>::hash_of(held[i].key);
+      verify::rows::load_rows(maps, hashes, n);
+      for (std::size_t i = 0; i < n; ++i) on_row(held[i].key, held[i].fields);
+      n = 0;
+    };
     db.copy_out(
-        "COPY (SELECT " + columns + " FROM " + table.target->quoted() + ") TO STDOUT",
+        "COPY (SELECT " + pg::quote_ident_list(table.shape.columns) + " FROM " + table.target->quoted() + ") TO STDOUT",
         [&](const char* line, std::size_t size) {
-          verify::rows::split_field_views({line, size}, fields);
-          if (fields.size() == table.shape.columns.size()) on_row(table.key_of(fields), fields);
+          Held& h = held[n];
+          h.line.assign(line, size);  // the connection's buffer is reused for the next line
+          verify::rows::split_field_views(h.line, h.fields);
+          if (h.fields.size() != table.shape.columns.size()) return;
+          h.key = table.key_of(h.fields);
+          if (++n == held.size()) hand_over();
         },
         "reading the rows of " + table.shape.qualified());
+    hand_over();
     throw_if_interrupted();
   }
 
