@@ -301,9 +301,9 @@ std::optional<std::string> key_of(const FoldChange& c, const Tables& tables, con
 /// and Fold::load_rows can reach its row early. Otherwise leaves the change as it is.
 void render_key_locally(FoldChange& c, const Tables& tables, const Renderer& renderer);
 /// Renders the change's set values whose logged text alone decides their rendering, in place
-/// (FoldValue::rendered), ahead of the fold and on any thread: lost's reading thread has time to
-/// spare while the fold, on the other thread, is the slower of the two; the fold then only copies
-/// them, and render_deferred has little or nothing left. The other values are left as logged.
+/// (FoldValue::rendered), ahead of the fold and on any thread: lost's reading thread does it
+/// beside the fold, which then only copies them, and render_deferred has little or nothing left.
+/// The other values are left as logged.
 void render_values_locally(FoldChange& c, const Renderer& renderer);
 
 /// One row of the fold: its fields (COPY text) and where each comes from.
@@ -333,8 +333,9 @@ struct ModelRow {
 /// read, stage by stage: their index slots, then their entries, then their fields' first cache
 /// lines. A fold of a million rows waits on memory for each of them; the loads of one stage do not
 /// depend on each other, so they overlap, where the lookups meet them one after the other. It
-/// changes nothing (prefetch hints did not help here: the rows' pages are not in the TLB, and a
-/// demand load walks the page tables where a hint may be dropped).
+/// changes nothing. (Prefetch hints a few changes ahead did not help on a virtual machine, likely
+/// because the rows' pages are not in the TLB: a demand load walks the page tables, a hint may be
+/// dropped.)
 constexpr std::size_t kLoadGroup = 16;
 inline void load_rows(const RowMap<ModelRow>* const maps[], const uint64_t hashes[], std::size_t n) {
   uint64_t slots[kLoadGroup];
@@ -490,8 +491,8 @@ class Fold {
     }
   }
 
-  /// Loads what apply() will read of the rows of changes [first, last) (at most kLoadGroup, keys
-  /// rendered): load_rows below.
+  /// Loads what apply() will read of the rows of changes [first, last) (at most kLoadGroup; those
+  /// with a rendered key), with verify::rows::load_rows.
   void load_rows(const FoldChange* first, const FoldChange* last) const {
     const RowMap<ModelRow>* maps[kLoadGroup];
     uint64_t hashes[kLoadGroup];

@@ -96,7 +96,7 @@ class RowMap {
 
   static uint64_t hash_of(const std::string& key) { return std::hash<std::string>{}(key); }
 
-  /// For loading ahead in stages (Fold::load_rows): the first slot of `hash` (a load), then the
+  /// For loading ahead in stages (verify::rows::load_rows): the first slot of `hash` (a load), then the
   /// value its entry holds when the slot's tag matches (most likely the key's; not compared).
   uint64_t first_slot(uint64_t hash) const { return slots_.empty() ? 0 : slots_[hash & (slots_.size() - 1)]; }
   const Value* probable(uint64_t slot, uint64_t hash) const {

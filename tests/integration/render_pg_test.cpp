@@ -89,38 +89,67 @@ std::vector<Value> random_values(std::size_t n) {
   return out;
 }
 
+/// A database with table local_kinds, a column of each kind local rendering knows and of a few
+/// it leaves to the server, and what rendering and folding it takes.
+struct KindsTable {
+  explicit KindsTable(const std::string& name)
+      : db(make_database(name)),
+        session(db),
+        targets(read_targets(session)),
+        mapper(replay::MappingRules{}, replay::MappingCatalog(shapes_of(targets))),
+        tables(targets, mapper),
+        renderer(session, tables),
+        t(tables.index("local_kinds")) {}
+  KindsTable(const KindsTable&) = delete;
+
+  static pg::ConnInfo make_database(const std::string& name) {
+    auto db = test::portfolio_database(name);
+    test::execute(db,
+                  "CREATE TABLE local_kinds (id bigint PRIMARY KEY, s smallint, i integer, b bigint, t text, "
+                  "v character varying, v5 character varying(5), tz timestamp with time zone, "
+                  "ts timestamp without time zone, n numeric, j jsonb, a text[])");
+    return db;
+  }
+  static std::vector<replay::TargetTable> read_targets(replay::PgSession& session) {
+    session.exec(pg::kCanonicalOutputSql, {}, "setting the session's output format");
+    return replay::read_target_tables(session);
+  }
+  static std::vector<verify::TableShape> shapes_of(const std::vector<replay::TargetTable>& targets) {
+    std::vector<verify::TableShape> shapes;
+    for (const auto& t : targets) {
+      verify::TableShape shape{t.schema, t.name, {}, t.primary_key};
+      for (const auto& c : t.columns) shape.columns.push_back(c.name);
+      shapes.push_back(shape);
+    }
+    return shapes;
+  }
+
+  pg::ConnInfo db;
+  replay::PgSession session;
+  std::vector<replay::TargetTable> targets;  ///< tables point into it: never moved
+  replay::Mapper mapper;
+  verify::rows::Tables tables;
+  verify::rows::Renderer renderer;
+  std::size_t t;
+};
+
 }  // namespace
 
 TEST_CASE("values rendered without PostgreSQL read exactly as PostgreSQL renders them", "[pg][lost]") {
-  auto db = test::portfolio_database("render_local");
-  test::execute(db,
-                "CREATE TABLE local_kinds (id bigint PRIMARY KEY, s smallint, i integer, b bigint, t text, "
-                "v character varying, v5 character varying(5), tz timestamp with time zone, "
-                "ts timestamp without time zone, n numeric, j jsonb, a text[])");
-  replay::PgSession session(db);
-  session.exec(pg::kCanonicalOutputSql, {}, "setting the session's output format");
-  std::vector<replay::TargetTable> targets = replay::read_target_tables(session);
-  std::vector<verify::TableShape> shapes;
-  for (const auto& t : targets) {
-    verify::TableShape shape{t.schema, t.name, {}, t.primary_key};
-    for (const auto& c : t.columns) shape.columns.push_back(c.name);
-    shapes.push_back(shape);
-  }
-  replay::Mapper mapper(replay::MappingRules{}, replay::MappingCatalog(shapes));
-  verify::rows::Tables tables(targets, mapper);
-  verify::rows::Renderer renderer(session, tables);
-  std::size_t t = tables.index("local_kinds");
+  KindsTable kinds("render_local");
+  std::size_t t = kinds.t;
 
   std::vector<Value> values = edge_values();
   for (auto& v : random_values(2000)) values.push_back(std::move(v));
   std::size_t local = 0, asked = 0;
-  for (std::size_t c = 0; c < tables[t].target->columns.size(); ++c) {
-    const replay::TargetColumn& column = tables[t].target->columns[c];
+  for (std::size_t c = 0; c < kinds.tables[t].target->columns.size(); ++c) {
+    const replay::TargetColumn& column = kinds.tables[t].target->columns[c];
     for (const Value& v : values) {
-      auto mine = renderer.local_rendering(t, c, v);
+      auto mine = kinds.renderer.local_rendering(t, c, v);
       if (!mine) continue;
       ++local;
-      replay::PgResult r = session.try_exec("SELECT " + replay::typed_value_sql(column, v.kind, "$1::text"), {v.text});
+      replay::PgResult r =
+          kinds.session.try_exec("SELECT " + replay::typed_value_sql(column, v.kind, "$1::text"), {v.text});
       std::string theirs = "(refused)";
       if (PQresultStatus(r.get()) == PGRES_TUPLES_OK)
         theirs = PQgetisnull(r.get(), 0, 0) ? verify::rows::kNull
@@ -142,23 +171,21 @@ namespace {
 /// kept as logged until render_deferred (lost's way), and when `ahead`, each change's values
 /// first rendered by render_values_locally (lost's reading thread). Returns each row's fields
 /// and marks as text, by key.
-std::map<std::string, std::string> folded_rows(std::vector<verify::rows::FoldChange> changes,
-                                               verify::rows::Tables& tables, replay::Mapper& mapper,
-                                               verify::rows::Renderer& renderer, std::size_t t, bool defer,
-                                               bool ahead) {
-  verify::rows::Fold fold(tables, mapper, true);
+std::map<std::string, std::string> folded_rows(std::vector<verify::rows::FoldChange> changes, KindsTable& kinds,
+                                               bool defer, bool ahead) {
+  verify::rows::Fold fold(kinds.tables, kinds.mapper, true);
   if (defer) fold.defer_values();
   if (ahead)
-    for (auto& c : changes) verify::rows::render_values_locally(c, renderer);
-  fold.request(changes, renderer);
+    for (auto& c : changes) verify::rows::render_values_locally(c, kinds.renderer);
+  fold.request(changes, kinds.renderer);
   for (std::size_t i = 0; i < changes.size(); ++i) {
     fold.set_event(static_cast<uint32_t>(i));
-    fold.apply(changes[i], renderer);
+    fold.apply(changes[i], kinds.renderer);
   }
-  renderer.clear();
-  fold.render_deferred(renderer);
+  kinds.renderer.clear();
+  fold.render_deferred(kinds.renderer);
   std::map<std::string, std::string> out;
-  for (const auto& [key, row] : fold.rows(t)) {
+  for (const auto& [key, row] : fold.rows(kinds.t)) {
     std::string shown;
     for (std::size_t c = 0; c < row.fields.size(); ++c) {
       const auto& mark = row.mark(c);
@@ -173,25 +200,9 @@ std::map<std::string, std::string> folded_rows(std::vector<verify::rows::FoldCha
 }  // namespace
 
 TEST_CASE("values rendered ahead of the fold (lost's reading thread) fold into the same rows", "[pg][lost]") {
-  auto db = test::portfolio_database("render_ahead");
-  test::execute(db,
-                "CREATE TABLE ahead_kinds (id bigint PRIMARY KEY, s smallint, i integer, b bigint, t text, "
-                "v5 character varying(5), tz timestamp with time zone, ts timestamp without time zone, "
-                "n numeric, j jsonb, a text[])");
-  replay::PgSession session(db);
-  session.exec(pg::kCanonicalOutputSql, {}, "setting the session's output format");
-  std::vector<replay::TargetTable> targets = replay::read_target_tables(session);
-  std::vector<verify::TableShape> shapes;
-  for (const auto& t : targets) {
-    verify::TableShape shape{t.schema, t.name, {}, t.primary_key};
-    for (const auto& c : t.columns) shape.columns.push_back(c.name);
-    shapes.push_back(shape);
-  }
-  replay::Mapper mapper(replay::MappingRules{}, replay::MappingCatalog(shapes));
-  verify::rows::Tables tables(targets, mapper);
-  verify::rows::Renderer renderer(session, tables);
-  std::size_t t = tables.index("ahead_kinds");
-  std::size_t columns = tables[t].target->columns.size();
+  KindsTable kinds("render_ahead");
+  std::size_t t = kinds.t;
+  std::size_t columns = kinds.tables[t].target->columns.size();
 
   // Inserts, then updates of random columns with random values: valid ones, ones only the server
   // renders (numeric, jsonb, arrays, varchar(5)), ones it refuses, and NULLs.
@@ -207,25 +218,26 @@ TEST_CASE("values rendered ahead of the fold (lost's reading thread) fold into t
     int id = 1 + static_cast<int>(random() % 60);
     c.action = i < 60 ? replay::ChangeAction::insert : replay::ChangeAction::update;
     if (i < 60) id = i + 1;
-    c.key.push_back({tables[t].key_positions[0], Value::of(Value::Kind::integer, std::to_string(id)), false, false});
+    c.key.push_back(
+        {kinds.tables[t].key_positions[0], Value::of(Value::Kind::integer, std::to_string(id)), false, false});
     for (int k = 0; k < 3; ++k) {
       std::size_t column = 1 + random() % (columns - 1);
       c.set.push_back({column, values[random() % values.size()], false, false});
     }
-    verify::rows::render_key_locally(c, tables, renderer);
+    verify::rows::render_key_locally(c, kinds.tables, kinds.renderer);
     changes.push_back(std::move(c));
   }
   std::size_t rendered_ahead = 0;
   for (auto c : changes) {
-    verify::rows::render_values_locally(c, renderer);
+    verify::rows::render_values_locally(c, kinds.renderer);
     for (const auto& s : c.set) rendered_ahead += s.rendered;
   }
   CHECK(rendered_ahead > 1000);  // many of the 9,000 values render locally, not all
   CHECK(rendered_ahead < 9000);
 
-  auto as_applied = folded_rows(changes, tables, mapper, renderer, t, false, false);
-  auto deferred = folded_rows(changes, tables, mapper, renderer, t, true, false);
-  auto ahead = folded_rows(changes, tables, mapper, renderer, t, true, true);
+  auto as_applied = folded_rows(changes, kinds, false, false);
+  auto deferred = folded_rows(changes, kinds, true, false);
+  auto ahead = folded_rows(changes, kinds, true, true);
   REQUIRE(as_applied.size() == 60);
   CHECK(deferred == as_applied);
   CHECK(ahead == as_applied);
