@@ -72,27 +72,37 @@ void read_dump_tables(const Config& config, const BackupFile& backup, const std:
                   });
 }
 
-void read_dump_lines(const Config& config, const BackupFile& backup, const std::vector<std::string>& tables,
-                     pg::ProcessRunner& runner, const DumpLineFn& on_line) {
+PreparedDump::PreparedDump(const Config& config, const BackupFile& backup, pg::ProcessRunner& runner)
+    : backup_(backup) {
   CheckResult checked = check_backup(config, backup, runner);
   if (!checked.sound())
     throw verification_error("backup '" + backup.path + "' is damaged: " + checked.problem,
                              "pick another backup: auditpitr list");
   int version = backup.has_manifest ? verify::load_manifest(backup.manifest_path).server_version_num : 0;
-  VerifiedDump archive(backup.path, checked.verified, runner);
+  archive_ = std::make_unique<VerifiedDump>(backup.path, checked.verified, runner);
+  pg_restore_ = pg_restore_for(config, version, runner);
+}
+
+void read_dump_lines(const Config& config, const BackupFile& backup, const std::vector<std::string>& tables,
+                     pg::ProcessRunner& runner, const DumpLineFn& on_line) {
+  read_dump_lines(config, PreparedDump(config, backup, runner), tables, runner, on_line);
+}
+
+void read_dump_lines(const Config& config, const PreparedDump& dump, const std::vector<std::string>& tables,
+                     pg::ProcessRunner& runner, const DumpLineFn& on_line) {
   pg::PgRestoreOptions options;
-  options.input_file = archive.path();
+  options.input_file = dump.archive_path();
   options.output_file = "-";
   options.data_only = true;
   options.tables = tables;
   const DatabaseConfig& db = config.database(config.audit_database);
-  pg::Command command = pg::pg_restore_command(pg_restore_for(config, version, runner), db.connect_info(), options);
+  pg::Command command = pg::pg_restore_command(dump.pg_restore(), db.connect_info(), options);
   CopyTextReader reader(on_line);
   command.stdout_sink = [&reader](const char* data, std::size_t n) { reader.feed(data, n); };
   pg::ProcessResult result = runner.run(command);
   if (!result.ok())
-    throw runtime_error("pg_restore " + result.describe() + " reading the data of '" + backup.path + "'",
-                        "check the backup: auditpitr check " + backup.stamp, result.stderr_tail);
+    throw runtime_error("pg_restore " + result.describe() + " reading the data of '" + dump.backup().path + "'",
+                        "check the backup: auditpitr check " + dump.backup().stamp, result.stderr_tail);
 }
 
 }  // namespace auditpitr::ops

@@ -4,12 +4,15 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "src/catalog/catalog.h"
 #include "src/config/config.h"
+#include "src/ops/verified_dump.h"
+#include "src/pg/pg_tools.h"
 #include "src/pg/process_runner.h"
 
 namespace auditpitr::ops {
@@ -38,12 +41,34 @@ class CopyTextReader {
   bool in_copy_ = false, saw_copy_ = false;
 };
 
+/// A backup's dump, checked (a verification Error, exit 3, when it is damaged) and inflated into a
+/// temporary copy pg_restore reads (VerifiedDump), with the pg_restore that suits it. It uses no
+/// database: lost prepares it on a thread of its own while the logs are read.
+class PreparedDump {
+ public:
+  PreparedDump(const Config& config, const BackupFile& backup, pg::ProcessRunner& runner);
+  PreparedDump(const PreparedDump&) = delete;
+  PreparedDump& operator=(const PreparedDump&) = delete;
+
+  const BackupFile& backup() const { return backup_; }
+  const std::string& archive_path() const { return archive_->path(); }
+  const pg::Tool& pg_restore() const { return pg_restore_; }
+
+ private:
+  BackupFile backup_;
+  std::unique_ptr<VerifiedDump> archive_;
+  pg::Tool pg_restore_;
+};
+
 /// Streams the rows of `tables` (names, as pg_restore -t takes them) of `backup` to `on_row`,
 /// after checking the backup (a verification Error, exit 3, when it is damaged).
 void read_dump_tables(const Config& config, const BackupFile& backup, const std::vector<std::string>& tables,
                       pg::ProcessRunner& runner, const DumpRowFn& on_row);
 /// Same, each row handed over as its line (rows whose field count is not the block's included).
 void read_dump_lines(const Config& config, const BackupFile& backup, const std::vector<std::string>& tables,
+                     pg::ProcessRunner& runner, const DumpLineFn& on_line);
+/// Same, from a dump prepared ahead.
+void read_dump_lines(const Config& config, const PreparedDump& dump, const std::vector<std::string>& tables,
                      pg::ProcessRunner& runner, const DumpLineFn& on_line);
 
 }  // namespace auditpitr::ops

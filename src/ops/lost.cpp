@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <future>
 #include <map>
 #include <set>
 #include <string_view>
@@ -247,7 +248,7 @@ class LostSearch {
   /// logged delete, and the backup's values of the touched rows found missing. Each table's rows
   /// are checked against its live keys, read once (`COPY (SELECT key) TO STDOUT`) when the dump's
   /// block of the table begins; only the rows that matter are split into fields.
-  void read_backup(pg::ProcessRunner& runner) {
+  void read_backup(const PreparedDump& dump, pg::ProcessRunner& runner) {
     std::vector<std::string> names;
     for (std::size_t t = 0; t < tables_->size(); ++t)
       if (in_scope(t)) names.push_back((*tables_)[t].target->name);
@@ -258,7 +259,7 @@ class LostSearch {
     std::vector<std::string> live;              // the block's table's live keys, sorted
     std::vector<std::string_view> fields;
     std::vector<std::string> key_fields;
-    read_dump_lines(config_, backup_, names, runner,
+    read_dump_lines(config_, dump, names, runner,
                     [&](const std::string& table, const std::vector<std::string>& columns, std::string_view line) {
                       if (table != block_table) {
                         if (t != SIZE_MAX) confirm_absent(t);
@@ -312,7 +313,6 @@ class LostSearch {
     candidates_.clear();
     return std::move(fold_);
   }
-  void set_backup(const BackupFile& backup) { backup_ = backup; }
 
  private:
   /// The row changes of kEventsPerChunk events, each with its event (EventBook): the first
@@ -618,7 +618,6 @@ class LostSearch {
   const LostOptions& options_;
   LostReport& report_;
   replay::PgSession db_;
-  BackupFile backup_;
   std::optional<replay::Mapper> mapper_;
   std::optional<Tables> tables_;
   std::optional<Renderer> renderer_;
@@ -695,8 +694,11 @@ LostReport find_lost(const Config& config, const LostOptions& options, pg::Proce
   report.snapshot = baseline.snapshot;
   report.snapshot_from_stamp = baseline.from_stamp;
 
+  // The dump's check and inflated copy need neither the logs nor a database: they are made on a
+  // thread of their own while the logs are read (a damaged backup is reported when it is read).
+  std::future<std::unique_ptr<PreparedDump>> dump =
+      std::async(std::launch::async, [&] { return std::make_unique<PreparedDump>(config, baseline.file, runner); });
   LostSearch search(config, report.options, report);
-  search.set_backup(baseline.file);
   reporter.info("Reading the audit logs after backup " + baseline.file.stamp + "...");
   replay::AuditSourceOptions source_options;
   source_options.strict = options.strict;
@@ -709,7 +711,7 @@ LostReport find_lost(const Config& config, const LostOptions& options, pg::Proce
   // of rows already found; with nothing found for the users there is nothing to read it for.
   if (options.users.empty() || search.any_wanted()) {
     reporter.info("Reading the rows of backup " + baseline.file.stamp + "...");
-    search.read_backup(runner);
+    search.read_backup(*dump.get(), runner);
   }
   search.finish(search.db());
   leave_to_exit(search.release_fold());  // the report holds copies of what it needs

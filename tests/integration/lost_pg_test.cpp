@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -273,4 +275,38 @@ TEST_CASE("lost reading a table whole, thousands of rows in groups: exactly the 
   CHECK(findings(found.out) == std::set<std::string>{"public.portfolios 1000 changed", "public.portfolios 1999 changed",
                                                      "public.portfolios 1500 missing",
                                                      "public.portfolios 3000 missing"});
+}
+
+TEST_CASE("lost with a damaged backup: exit 3 naming it, and the logs' own errors first", "[pg][lost]") {
+  // The dump is checked and inflated on a thread of its own while the logs are read: its error
+  // must still reach the user, and leave no temporary copy behind.
+  auto db = test::portfolio_database("investigate_lost_damaged");
+  std::time_t base = std::time(nullptr) + 120;
+  test::ReplayWorkspace ws(
+      db, {{"CREATE_PORTFOLIO", rfc3339(base), R"("portfolioID":900,"title":"Never here","userID":"user-hal")"}});
+  REQUIRE(ws.cli({"backup"}).exit_code == 0);
+  std::string dump;
+  for (const auto& entry : std::filesystem::directory_iterator(ws.path() + "/backups")) {
+    std::string name = entry.path().filename().string();
+    if (name.find(".dump") != std::string::npos && !entry.is_symlink()) dump = entry.path().string();
+  }
+  REQUIRE(!dump.empty());
+  std::string text = test::read_text(dump);
+  for (std::size_t i = text.size() / 2; i < text.size() / 2 + 64 && i < text.size(); ++i)
+    text[i] = static_cast<char>(text[i] ^ 0x5a);
+  std::ofstream(dump, std::ios::binary | std::ios::trunc) << text;
+
+  auto damaged = ws.cli({"lost", "--json"});
+  INFO(damaged.out << damaged.err);
+  CHECK(damaged.exit_code == 3);
+  CHECK_THAT(damaged.err, Catch::Contains("damaged") && Catch::Contains(dump));
+  auto missing_logs = ws.cli({"lost", "--audit-dir", ws.path() + "/nowhere"});
+  CHECK(missing_logs.exit_code == 2);  // the usage error, not the backup's
+  std::size_t files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(ws.path() + "/backups")) {
+    INFO(entry.path());
+    CHECK(entry.path().filename().string().find(".tmp") == std::string::npos);
+    ++files;
+  }
+  CHECK(files > 0);
 }
