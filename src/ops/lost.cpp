@@ -392,7 +392,6 @@ class LostSearch {
         if (chunk.size == chunk.changes.size()) chunk.changes.emplace_back();
         verify::rows::FoldChange& change = chunk.changes[chunk.size++];
         folding_->change_into(mapped, c, e.time, change);
-        verify::rows::render_key_locally(change, *tables_, *renderer_);
         verify::rows::render_values_locally(change, *renderer_);
         chunk.events.push_back(id);
       }
@@ -404,9 +403,12 @@ class LostSearch {
     if (chunk.size > 0) push(std::move(chunk));
   }
 
-  void fold_chunk(const MappedChunk& chunk) {
-    const auto& changes = chunk.changes;
+  /// The keys are rendered and hashed here, the values on the reading thread: the two threads'
+  /// work is about even that way (the keys there cost the read 0.1 s over 990 MB).
+  void fold_chunk(MappedChunk& chunk) {
+    auto& changes = chunk.changes;
     std::size_t n = chunk.size;
+    for (std::size_t i = 0; i < n; ++i) verify::rows::render_key_locally(changes[i], *tables_, *renderer_);
     fold_->request(changes.data(), changes.data() + n, *renderer_);
     for (std::size_t i = 0; i < n; ++i) {
       if (i % verify::rows::kLoadGroup == 0) fold_->load_rows(&changes[i], changes.data() + n);
