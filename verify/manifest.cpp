@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include "src/error.h"
+#include "src/util/format.h"
 #include "src/util/fs.h"
 #include "src/util/json_writer.h"
 

@@ -58,22 +58,4 @@ TableShape shape_of(const TableChecksum& checksum) {
   return shape;
 }
 
-std::string to_hex(uint64_t value) {
-  static const char* digits = "0123456789abcdef";
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i, value >>= 4) out[static_cast<std::size_t>(i)] = digits[value & 15];
-  return out;
-}
-
-bool from_hex(const std::string& text, uint64_t& value) {
-  if (text.size() != 16) return false;
-  value = 0;
-  for (char c : text) {
-    int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-    if (d < 0) return false;
-    value = (value << 4) | static_cast<uint64_t>(d);
-  }
-  return true;
-}
-
 }  // namespace auditpitr::verify

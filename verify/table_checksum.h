@@ -52,10 +52,6 @@ class TableChecksummer {
   std::vector<std::pair<const char*, std::size_t>> fields_;
 };
 
-/// 16 lower-case hex digits, and back.
-std::string to_hex(uint64_t value);
-bool from_hex(const std::string& text, uint64_t& value);
-
 /// The name of the algorithm, recorded in manifests so a future change cannot be mistaken.
 constexpr const char* kChecksumAlgorithm = "xxh3-64-sum/copy-text-v1";
 

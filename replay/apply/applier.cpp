@@ -23,6 +23,7 @@
 #include "src/error.h"
 #include "src/pg/connection.h"
 #include "src/util/exit_memory.h"
+#include "src/util/format.h"
 #include "src/util/free_beside.h"
 #include "src/util/handoff.h"
 #include "src/util/interrupt.h"
@@ -61,14 +62,6 @@ std::size_t change_with_nul(const std::vector<RowChange>& changes) {
 std::string key_text(const RowChange& change) {
   std::string out;
   for (const auto& k : change.key) out += (out.empty() ? "" : ", ") + k.column + "=" + k.value.text;
-  return out;
-}
-
-// An event's hash as stored: 16 hex digits.
-std::string hash_text(uint64_t hash) {
-  static const char digits[] = "0123456789abcdef";
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i, hash >>= 4) out[static_cast<std::size_t>(i)] = digits[hash & 15];
   return out;
 }
 
@@ -264,7 +257,7 @@ class Loop {
     auto hand_over = [&](bool ends_batch) {
       first_part = false;
       part.last = *reading_last_;
-      part.last.hash = hash_text(reading_last_hash_);
+      part.last.hash = to_hex(reading_last_hash_);
       part.done = counts_.before_position + counts_.in_window;
       part.ends_batch = ends_batch;
       consumed_in_part = 0;
@@ -314,7 +307,7 @@ class Loop {
       if (e.time > o_.from) ++counts_.before_position;
       return false;
     }
-    if (e.time == r.time && reading_last_->ordinal == r.ordinal && hash_text(reading_last_hash_) == r.hash) {
+    if (e.time == r.time && reading_last_->ordinal == r.ordinal && to_hex(reading_last_hash_) == r.hash) {
       counts_.resumed = true;
       if (e.time > o_.from) ++counts_.before_position;
       return false;
@@ -515,14 +508,14 @@ class Loop {
       conflict(pe, pe.changes[pe.unsendable], "type",
                "a value holds a NUL character (\\u0000), which PostgreSQL's text cannot store", tally);
       ++tally.skipped_conflict;
-      tally.refused.push_back(hash_text(pe.hash));
+      tally.refused.push_back(to_hex(pe.hash));
       return;
     }
     for (std::size_t i = 0; i < outcomes.size(); ++i)
       if (outcomes[i].kind == ChangeOutcomeKind::refused) {
         conflict(pe, pe.changes[i], outcomes[i].conflict_kind, outcomes[i].detail, tally);
         ++tally.skipped_conflict;
-        tally.refused.push_back(hash_text(pe.hash));
+        tally.refused.push_back(to_hex(pe.hash));
         return;  // the sink undid the event's other changes
       }
     bool any_applied = false;
@@ -620,7 +613,7 @@ ApplySummary apply_events(AuditEventSource& events, Mapper& mapper, ChangeSink& 
   return Loop(mapper, sink, options).run(events);
 }
 
-std::string event_hash(std::string_view json) { return hash_text(XXH3_64bits(json.data(), json.size())); }
+std::string event_hash(std::string_view json) { return to_hex(XXH3_64bits(json.data(), json.size())); }
 
 const char* outcome_kind_name(ChangeOutcomeKind kind) {
   switch (kind) {

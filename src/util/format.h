@@ -24,6 +24,10 @@ std::string printable(const std::string& text);
 /// `text` as one word for a POSIX shell, for commands printed in hints: as it is when it holds only
 /// characters no shell treats specially, otherwise in single quotes (a quote inside becomes '\'').
 std::string shell_word(const std::string& text);
+/// 16 lower-case hex digits (checksums and event hashes as stored), and back: false when `text`
+/// is not 16 of them.
+std::string to_hex(uint64_t value);
+bool from_hex(const std::string& text, uint64_t& value);
 /// Rows of cells as lines whose columns line up: each cell padded to its column's widest plus one
 /// space (the last cell of a row as it is).
 std::vector<std::string> align_columns(const std::vector<std::vector<std::string>>& rows);

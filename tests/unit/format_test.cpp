@@ -41,3 +41,15 @@ TEST_CASE("text from the logs cannot drive the terminal", "[format]") {
   CHECK(printable("Caf\xc3\xa9 \xc2\xa0ok") == "Caf\xc3\xa9 \xc2\xa0ok");  // é and no-break space stay
   CHECK(printable("cut \xc2") == "cut \xc2");
 }
+
+TEST_CASE("64-bit values as 16 hex digits, and back", "[format]") {
+  CHECK(to_hex(0) == "0000000000000000");
+  CHECK(to_hex(0x0123456789abcdefULL) == "0123456789abcdef");
+  uint64_t value = 0;
+  REQUIRE(from_hex("fedcba9876543210", value));
+  CHECK(value == 0xfedcba9876543210ULL);
+  CHECK(to_hex(value) == "fedcba9876543210");
+  CHECK_FALSE(from_hex("fedcba987654321", value));   // 15 digits
+  CHECK_FALSE(from_hex("FEDCBA9876543210", value));  // upper case is not how they are written
+  CHECK_FALSE(from_hex("fedcba987654321g", value));
+}
