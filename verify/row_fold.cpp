@@ -136,13 +136,6 @@ bool iso_timestamp(const std::string& t, bool with_zone, std::string& out) {
   return true;
 }
 
-/// Whether COPY text shows `text` as it is: no character it escapes.
-bool copies_as_is(const std::string& text) {
-  return std::none_of(text.begin(), text.end(), [](char c) {
-    return c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t' || c == '\v';
-  });
-}
-
 }  // namespace
 
 Renderer::Renderer(PgSession& db, Tables& tables) : db_(db), tables_(tables) {
@@ -194,7 +187,7 @@ Renderer::Local Renderer::render_locally_into(std::size_t table, std::size_t col
     case LocalType::none: return Local::no;
     case LocalType::text:
       if (!valid_utf8_without_nul(text)) return Local::no;
-      if (copies_as_is(text)) return Local::as_logged;
+      if (pg::copies_as_is(text)) return Local::as_logged;
       out = copy_field(text.data(), text.size());
       return Local::written;
     case LocalType::timestamp_tz:

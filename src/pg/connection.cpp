@@ -1,6 +1,8 @@
 // Connection: libpqxx plus messages a person can act on.
 #include "src/pg/connection.h"
 
+#include <algorithm>
+
 #include "src/error.h"
 
 namespace auditpitr::pg {
@@ -169,23 +171,37 @@ std::string quote_ident_list(const std::vector<std::string>& names) {
   return out;
 }
 
+namespace {
+
+/// COPY's escape of `c`, nullptr when COPY writes it as it is.
+const char* copy_escape(char c) {
+  switch (c) {
+    case '\\': return "\\\\";
+    case '\b': return "\\b";
+    case '\f': return "\\f";
+    case '\n': return "\\n";
+    case '\r': return "\\r";
+    case '\t': return "\\t";
+    case '\v': return "\\v";
+    default: return nullptr;
+  }
+}
+
+}  // namespace
+
 std::string copy_field(const char* text, std::size_t size) {
   std::string out;
   out.reserve(size);
   for (std::size_t i = 0; i < size; ++i) {
-    char c = text[i];
-    switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\v': out += "\\v"; break;
-      default: out += c;
-    }
+    const char* escape = copy_escape(text[i]);
+    if (escape) out += escape;
+    else out += text[i];
   }
   return out;
+}
+
+bool copies_as_is(std::string_view text) {
+  return std::none_of(text.begin(), text.end(), [](char c) { return copy_escape(c) != nullptr; });
 }
 
 }  // namespace auditpitr::pg

@@ -5,6 +5,7 @@
 #include <memory>
 #include <pqxx/pqxx>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "src/error.h"
@@ -106,5 +107,7 @@ std::string quote_ident_list(const std::vector<std::string>& names);
 
 /// A value's text as COPY writes it: backslash, and the control characters COPY escapes, escaped.
 std::string copy_field(const char* text, std::size_t size);
+/// Whether copy_field would give `text` back as it is (nothing in it to escape).
+bool copies_as_is(std::string_view text);
 
 }  // namespace auditpitr::pg

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "src/error.h"
+#include "src/pg/connection.h"
 #include "verify/compare.h"
 #include "verify/manifest.h"
 #include "verify/table_checksum.h"
@@ -103,4 +104,15 @@ TEST_CASE("compare_tables says per column what is equal, different or not compar
   auto limited = compare_tables({expected.result()}, {actual.result()}, {&only});
   CHECK(limited[0].columns.size() == 1);
   CHECK(limited[0].content == Verdict::equal);  // not looked at
+}
+
+TEST_CASE("a text copies as it is exactly when copy_field leaves it unchanged", "[verify]") {
+  for (int b = 0; b < 256; ++b) {
+    std::string one(1, static_cast<char>(b)), text = "ab" + one + "cd";
+    INFO("byte " << b);
+    CHECK(auditpitr::pg::copies_as_is(text) == (auditpitr::pg::copy_field(text.data(), text.size()) == text));
+  }
+  CHECK(auditpitr::pg::copies_as_is("Ana's source 495, \xc3\xa9"));
+  CHECK_FALSE(auditpitr::pg::copies_as_is("tab\there"));
+  CHECK_FALSE(auditpitr::pg::copies_as_is("back\\slash"));
 }
