@@ -133,6 +133,7 @@ TEST_CASE("SIGINT mid-way through lost's logs stops it within a second, exit 130
                    "dbname = \"intr_lost\"\nconninfo = \"" +
                        db.to_libpq_string() + "\"\n[audit]\ndir = \"audit\"\ndatabase = \"portfolio\"\n");
   REQUIRE(test::run_cli({"-c", dir / "auditpitr.toml", "backup"}).exit_code == 0);
+  auto backups_before = files_in(dir / "backups");
   int pid = test::run_cli_until_paused({"-c", dir / "auditpitr.toml", "lost"}, "lost-reading");
   REQUIRE(pid > 0);
   ::kill(pid, SIGCONT);
@@ -140,6 +141,11 @@ TEST_CASE("SIGINT mid-way through lost's logs stops it within a second, exit 130
   Stopped s = stop(pid, SIGINT);
   CHECK(s.exit_code == 130);
   CHECK(s.seconds < 1.5);
+  // the dump's inflated copy, made beside the reading in the backup folder, went with it
+  auto backups_after = files_in(dir / "backups");
+  std::sort(backups_before.begin(), backups_before.end());
+  std::sort(backups_after.begin(), backups_after.end());
+  CHECK(backups_after == backups_before);
 }
 
 TEST_CASE("SIGINT while the restore's verification COPY waits for a lock cancels it on the server",
