@@ -1,6 +1,7 @@
 #include "verify/row_fold.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "src/pg/connection.h"
 
@@ -64,6 +65,17 @@ std::string join_fields(const std::vector<std::string>& fields) {
 }
 
 namespace {
+
+/// Printable ASCII without a backslash: valid UTF-8 without NUL that COPY shows as it is (most
+/// logged texts; one pass instead of valid_utf8_without_nul's and copies_as_is's).
+bool plain_ascii(const std::string& text) {
+  unsigned bad = 0;
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
+    bad |= (c < 0x20) | (c >= 0x7F) | (c == '\\');
+  }
+  return bad == 0;
+}
 
 /// Strict UTF-8 (no overlong forms, surrogates or code points past U+10FFFF) without NUL.
 bool valid_utf8_without_nul(const std::string& text) {
@@ -130,9 +142,16 @@ bool iso_timestamp(const std::string& t, bool with_zone, std::string& out) {
       if (t[i] != '0') fraction_end = i + 1;
     }
   }
-  out.assign(t, 0, 10).append(1, ' ').append(t, 11, 8);
-  if (fraction_end > 20) out.append(1, '.').append(t, 20, fraction_end - 20);
-  if (with_zone) out += "+00";
+  char shown[40];  // built here and assigned once: the appends' checks cost more than the copy
+  std::memcpy(shown, t.data(), 19);
+  shown[10] = ' ';
+  std::size_t n = 19;
+  if (fraction_end > 20) {
+    std::memcpy(shown + n, t.data() + 19, fraction_end - 19);  // the '.' and the digits
+    n += fraction_end - 19;
+  }
+  if (with_zone) std::memcpy(shown + n, "+00", 3), n += 3;
+  out.assign(shown, n);
   return true;
 }
 
@@ -186,6 +205,7 @@ Renderer::Local Renderer::render_locally_into(std::size_t table, std::size_t col
   switch (local_types_[table][column]) {
     case LocalType::none: return Local::no;
     case LocalType::text:
+      if (plain_ascii(text)) return Local::as_logged;
       if (!valid_utf8_without_nul(text)) return Local::no;
       if (pg::copies_as_is(text)) return Local::as_logged;
       out = copy_field(text.data(), text.size());

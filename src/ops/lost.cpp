@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
+#include <deque>
 #include <future>
 #include <map>
 #include <set>
@@ -40,7 +42,7 @@ using verify::rows::Origin;
 using verify::rows::Renderer;
 using verify::rows::Tables;
 
-constexpr std::size_t kEventsPerChunk = 5000;         // events a chunk: four chunks in flight at most
+constexpr std::size_t kEventsPerChunk = 1000;         // events a chunk: four in flight at most, within a core's cache
 constexpr std::size_t kRowsPerQuery = 20000;          // touched rows read by key per query
 constexpr std::size_t kWholeTableShare = 4;           // a table is read whole when its touched rows are a 4th of it
 constexpr std::size_t kScriptPieceBytes = 64u << 10;  // --sql: written at a time
@@ -62,49 +64,70 @@ BackupAt baseline_of(const Config& config, const std::string& dbname, const std:
                           "lost compares with a backup's rows and the logs after it; make one with `auditpitr backup`");
 }
 
-/// Events kept for the findings: strings interned, so a million events cost little.
+/// Events kept for the findings, 24 bytes each: their strings interned and named by index, the
+/// entries in fixed blocks (a vector of 3 M events would copy 120 MB each time it grew).
 class EventBook {
  public:
   uint32_t add(const replay::AuditEvent& e, const std::string& user) {
-    events_.push_back({intern(e.operation, 0), intern(user, 1), intern(e.file ? std::string_view(*e.file) : "?", 2),
-                       e.line_number, e.time});
-    return static_cast<uint32_t>(events_.size() - 1);
+    std::size_t id = size_++;
+    if (id % kBlock == 0) blocks_.push_back(std::make_unique<Entry[]>(kBlock));
+    blocks_.back()[id % kBlock] = {intern(user), intern(e.operation),
+                                   intern(e.file ? std::string_view(*e.file) : "?"), e.line_number, e.time};
+    return static_cast<uint32_t>(id);
   }
   /// The event as a finding shows it: made once per event, shared by the findings that name it.
   std::shared_ptr<const LostEvent> get(uint32_t id) {
     if (id == verify::rows::kNoEvent) return nullptr;
     std::shared_ptr<const LostEvent>& shown = shown_[id];
     if (!shown) {
-      const Entry& e = events_[id];
-      shown = std::make_shared<const LostEvent>(LostEvent{*e.operation, *e.user, *e.file, e.line, e.time});
+      const Entry& e = entry(id);
+      shown = std::make_shared<const LostEvent>(
+          LostEvent{names_[e.operation], names_[e.user], names_[e.file], e.line, e.time});
     }
     return shown;
   }
-  const std::string& user(uint32_t id) const { return *events_[id].user; }
+  const std::string& user(uint32_t id) const { return names_[entry(id).user]; }
 
  private:
+  static constexpr std::size_t kBlock = 1 << 16;
   struct Entry {
-    const std::string *operation, *user, *file;
+    uint32_t user, operation, file;  ///< indices into names_
     uint64_t line;
     replay::TimePoint time;
   };
-  /// The kept copy of `s`, the last one of each `field` at hand: they repeat line after line.
-  /// Looked up by view: the user changes at nearly every event, and a string made for each
-  /// lookup cost an allocation for the longer names.
-  const std::string* intern(std::string_view s, int field) {
-    const std::string*& last = last_[field];
-    if (last && *last == s) return last;
-    auto found = kept_.find(s);
-    if (found == kept_.end()) {
-      const std::string* copy = &*strings_.insert(std::string(s)).first;
-      found = kept_.emplace(*copy, copy).first;
+  const Entry& entry(uint32_t id) const { return blocks_[id / kBlock][id % kBlock]; }
+  /// The index of `s` in names_. A small cache indexed by a quick hash of the name is looked at
+  /// first: users, operations and files change from one event to the next, and the map's hash
+  /// and bucket walk cost more than the rest of the book.
+  uint32_t intern(std::string_view s) {
+    uint32_t& cached = cache_[quick_hash(s) % kCache];
+    if (cached != kNone && names_[cached] == s) return cached;
+    auto found = index_.find(s);
+    if (found == index_.end()) {
+      names_.emplace_back(s);
+      found = index_.emplace(names_.back(), static_cast<uint32_t>(names_.size() - 1)).first;
     }
-    return last = found->second;
+    return cached = found->second;
   }
-  std::unordered_set<std::string> strings_;                        // nodes: the pointers stay valid
-  std::unordered_map<std::string_view, const std::string*> kept_;  ///< views of strings_
-  const std::string* last_[3] = {};
-  std::vector<Entry> events_;
+  /// The length and the first and last 8 bytes, mixed.
+  static uint64_t quick_hash(std::string_view s) {
+    uint64_t head = 0, tail = 0;
+    std::memcpy(&head, s.data(), std::min<std::size_t>(s.size(), 8));
+    if (s.size() > 8) std::memcpy(&tail, s.data() + s.size() - 8, 8);
+    return ((head * 0x9E3779B97F4A7C15ull) ^ (tail + s.size()) * 0xC2B2AE3D27D4EB4Full) >> 32;
+  }
+  static constexpr uint32_t kNone = UINT32_MAX;
+  static constexpr std::size_t kCache = 1024;
+  std::deque<std::string> names_;                         // a deque: the views in index_ stay valid
+  std::unordered_map<std::string_view, uint32_t> index_;  ///< views of names_
+  std::array<uint32_t, kCache> cache_ = filled_cache();
+  static std::array<uint32_t, kCache> filled_cache() {
+    std::array<uint32_t, kCache> cache;
+    cache.fill(kNone);
+    return cache;
+  }
+  std::vector<std::unique_ptr<Entry[]>> blocks_;
+  std::size_t size_ = 0;
   std::unordered_map<uint32_t, std::shared_ptr<const LostEvent>> shown_;
 };
 
