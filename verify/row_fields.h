@@ -59,6 +59,8 @@ class RowFields {
   std::size_t size() const { return block_ ? header()->count : 0; }
   /// The block holding the header, marks, offsets and texts (nullptr when none): for loading ahead.
   const char* block() const { return block_.get(); }
+  /// The size of a block() (read from its header).
+  static std::size_t block_bytes(const char* block) { return reinterpret_cast<const Header*>(block)->bytes; }
   Mark& mark(std::size_t i) { return marks()[i]; }
   const Mark& mark(std::size_t i) const { return marks()[i]; }
   std::string_view operator[](std::size_t i) const {

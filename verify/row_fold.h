@@ -337,6 +337,7 @@ struct ModelRow {
 /// because the rows' pages are not in the TLB: a demand load walks the page tables, a hint may be
 /// dropped.)
 constexpr std::size_t kLoadGroup = 16;
+constexpr std::size_t kLoadBytes = 512;  ///< of a row's fields: longer rows are rare, their tails not loaded
 inline void load_rows(const RowMap<ModelRow>* const maps[], const uint64_t hashes[], std::size_t n) {
   uint64_t slots[kLoadGroup];
   for (std::size_t i = 0; i < n; ++i) slots[i] = maps[i] ? maps[i]->first_slot(hashes[i]) : 0;
@@ -348,6 +349,13 @@ inline void load_rows(const RowMap<ModelRow>* const maps[], const uint64_t hashe
   char sum = 0;
   for (std::size_t i = 0; i < n; ++i)
     if (blocks[i]) sum = static_cast<char>(sum + blocks[i][0]);
+  // The rest of each block (a row's offsets and texts lie past its first line), its size now known.
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!blocks[i]) continue;
+    std::size_t bytes = std::min<std::size_t>(RowFields<ColumnMark>::block_bytes(blocks[i]), kLoadBytes);
+    for (std::size_t at = 64; at < bytes; at += 64) sum = static_cast<char>(sum + blocks[i][at]);
+    sum = static_cast<char>(sum + blocks[i][bytes - 1]);
+  }
   asm volatile("" : : "r"(sum));  // the loads are kept: their value is used
 }
 
@@ -594,10 +602,25 @@ class Fold {
                replay::TimePoint time, const Renderer& renderer) {
     for (const auto& c : cascades) {
       std::size_t t = tables_.index(c.table);
-      auto& index = children_[child_index_[t][tables_[t].column(c.foreign_key)]];
-      auto found = index.find(parent_key);
-      if (found == index.end()) continue;
-      std::vector<RowEntry*> children = found->second;  // the cascade below may change the index
+      std::size_t column = tables_[t].column(c.foreign_key);
+      const ChildIndex& index = children_[child_index_[t][column]];
+      auto found = index.first.find(parent_key);
+      if (found == index.first.end()) continue;
+      std::vector<RowEntry*> children;  // the cascade below may add links
+      for (uint32_t at = found->second; at != 0; at = index.links[at - 1].next) {
+        RowEntry* child = index.links[at - 1].row;
+        // A link stays when the row's value changes: only rows holding the key still are its children
+        // (once each: a row whose value went back to the key was linked to it again).
+        if (child->second.mark(column).origin != Origin::unknown && child->second.fields[column] == parent_key)
+          children.push_back(child);
+      }
+      std::reverse(children.begin(), children.end());  // in the order they were linked
+      if (children.size() > 1) {
+        std::unordered_set<RowEntry*> seen;
+        children.erase(
+            std::remove_if(children.begin(), children.end(), [&](RowEntry* e) { return !seen.insert(e).second; }),
+            children.end());
+      }
       for (RowEntry* child_entry : children) {
         const std::string& child_key = child_entry->first;
         ModelRow& child = child_entry->second;
@@ -677,22 +700,16 @@ class Fold {
     }
   }
 
-  /// A row's column a cascade follows goes from `old_value` to `new_value` ("" for none).
+  /// A row's column a cascade follows goes from `old_value` to `new_value` ("" for none): the row
+  /// is linked to its new value. Its link to the old one stays; cascade() passes over such links.
   void index_field(std::size_t t, std::size_t column, RowEntry& entry, std::string_view old_value,
                    std::string_view new_value) {
     std::size_t i = child_index_[t][column];
-    if (i == SIZE_MAX) return;
-    auto& index = children_[i];
-    if (!old_value.empty()) {
-      auto it = index.find(std::string(old_value));
-      if (it != index.end()) {
-        auto& rows = it->second;
-        auto at = std::find(rows.begin(), rows.end(), &entry);
-        if (at != rows.end()) rows.erase(at);
-      }
-    }
-    if (!new_value.empty() && new_value != kNull)
-      index.try_emplace(std::string(new_value)).first->second.push_back(&entry);
+    if (i == SIZE_MAX || new_value.empty() || new_value == kNull || new_value == old_value) return;
+    ChildIndex& index = children_[i];
+    uint32_t& first = index.first.try_emplace(std::string(new_value)).first->second;
+    index.links.push_back({&entry, first});
+    first = static_cast<uint32_t>(index.links.size());
   }
 
   Tables& tables_;
@@ -701,7 +718,17 @@ class Fold {
   std::vector<std::vector<std::string>> captured_;
   /// The rows holding each parent key, per (table, foreign-key column) a cascade follows: the
   /// table's column's index into children_ in child_index_, SIZE_MAX for the other columns.
-  std::vector<RowMap<std::vector<RowEntry*>>> children_;
+  /// Per parent key, a list of the rows linked to it, newest first, in one vector: `first` holds 1 +
+  /// the newest link's position, each link 1 + the next one's (0 ends the list).
+  struct ChildLink {
+    RowEntry* row;
+    uint32_t next;
+  };
+  struct ChildIndex {
+    RowMap<uint32_t> first;
+    std::vector<ChildLink> links;
+  };
+  std::vector<ChildIndex> children_;
   std::vector<std::vector<std::size_t>> child_index_;
   std::set<std::pair<std::size_t, std::size_t>> cascade_soft_;  ///< (table, column) cascades soft-delete
   std::vector<std::vector<bool>> eager_;  ///< defer_values(): per table, the columns rendered at once

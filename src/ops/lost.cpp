@@ -71,8 +71,8 @@ class EventBook {
   uint32_t add(const replay::AuditEvent& e, const std::string& user) {
     std::size_t id = size_++;
     if (id % kBlock == 0) blocks_.push_back(std::make_unique<Entry[]>(kBlock));
-    blocks_.back()[id % kBlock] = {intern(user), intern(e.operation),
-                                   intern(e.file ? std::string_view(*e.file) : "?"), e.line_number, e.time};
+    blocks_.back()[id % kBlock] = {intern(user), intern(e.operation), intern(e.file ? std::string_view(*e.file) : "?"),
+                                   e.line_number, e.time};
     return static_cast<uint32_t>(id);
   }
   /// The event as a finding shows it: made once per event, shared by the findings that name it.
@@ -112,8 +112,12 @@ class EventBook {
   /// The length and the first and last 8 bytes, mixed.
   static uint64_t quick_hash(std::string_view s) {
     uint64_t head = 0, tail = 0;
-    std::memcpy(&head, s.data(), std::min<std::size_t>(s.size(), 8));
-    if (s.size() > 8) std::memcpy(&tail, s.data() + s.size() - 8, 8);
+    if (s.size() >= 8) {  // whole words: a shorter copy is not forwarded to the load that follows
+      std::memcpy(&head, s.data(), 8);
+      std::memcpy(&tail, s.data() + s.size() - 8, 8);
+    } else {
+      for (char c : s) head = head << 8 | static_cast<unsigned char>(c);
+    }
     return ((head * 0x9E3779B97F4A7C15ull) ^ (tail + s.size()) * 0xC2B2AE3D27D4EB4Full) >> 32;
   }
   static constexpr uint32_t kNone = UINT32_MAX;

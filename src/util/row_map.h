@@ -62,7 +62,7 @@ class RowMap {
   }
   ~RowMap() {
     for (std::size_t i = 0; i < size_; ++i) entry(i).~Entry();
-    for (Entry* block : blocks_) ::operator delete(block);
+    for (Entry* block : blocks_) ::operator delete(block, std::align_val_t(kLine));
   }
 
   iterator begin() { return {this, 0}; }
@@ -105,6 +105,8 @@ class RowMap {
 
  private:
   static constexpr std::size_t kBlock = 1024;
+  /// Blocks start on a cache line: a fold's 64-byte entry (key and row) is then one line, not two.
+  static constexpr std::size_t kLine = 64;
   static constexpr uint64_t kIndexBits = 0xffffffffu;  ///< a slot: hash tag above, 1 + entry below; 0 empty
 
   struct Entry {
@@ -118,7 +120,7 @@ class RowMap {
     auto [slot, at] = locate(key, hash);
     if (at != size_) return {{this, at}, false};
     if (size_ == blocks_.size() * kBlock)
-      blocks_.push_back(static_cast<Entry*>(::operator new(sizeof(Entry) * kBlock)));
+      blocks_.push_back(static_cast<Entry*>(::operator new(sizeof(Entry) * kBlock, std::align_val_t(kLine))));
     new (&entry(size_)) Entry{value_type(std::forward<Key>(key), make_value()), hash};
     slots_[slot] = tag_of(hash) | (size_ + 1);
     return {{this, size_++}, true};

@@ -10,7 +10,7 @@ auditpitr_add_test(pg_state_tests
   LIBS auditpitr_ops)
 
 # lost: rows deleted and changed behind the logs' back, found, scripted and restored; the values it
-# renders without PostgreSQL against the server's rendering.
+# renders without PostgreSQL against the server's rendering; the fold's cascades over moved children.
 auditpitr_add_test(pg_lost_tests
-  SOURCES integration/lost_pg_test.cpp integration/render_pg_test.cpp integration/replay_support.cpp
+  SOURCES integration/lost_pg_test.cpp integration/render_pg_test.cpp integration/fold_cascade_test.cpp integration/replay_support.cpp
   LIBS auditpitr_ops)
