@@ -8,8 +8,9 @@
 #   lost       auditpitr lost (logs + live rows the logs touch + every row of the backup)
 #   state      auditpitr state projects ID --at LAST (one table read from the dump)
 #   restore    auditpitr restore STAMP --into (the whole backup: what state is weighed against)
-# and prints seconds, peak RSS and the ratios history/analyze and lost/analyze (target <= 2) and
-# state/restore (target well under 1). lost must find nothing (the live database agrees).
+# and prints seconds, peak RSS and the ratios history/analyze and lost/analyze (target <= 2: the
+# medians of ROUNDS runs of the three in turn, default 3) and state/restore (target well under 1).
+# lost must find nothing (the live database agrees).
 # Usage: bench/investigate_bench.sh [EVENTS] [MB]   (default 200000 events, 50 MB of rows)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,13 +29,31 @@ q() { printf '%q' "$1"; }
 a="$(q "$auditpitr") -c $(q "$config")"
 echo "replaying the events into bench_db, so that nothing is lost..."
 eval "$a replay --from $BENCH_BACKUP_TIME --to $last_event >/dev/null"
+# Settled as a live database is: otherwise autovacuum works on the replayed tables while they are timed.
+psql -Xq -d bench_db -c "VACUUM ANALYZE"
 portfolio=$(psql -Atq -d bench_db -c "SELECT id FROM portfolios ORDER BY id LIMIT 1 OFFSET 10")
 project=$(psql -Atq -d bench_db -c "SELECT id FROM projects ORDER BY id LIMIT 1 OFFSET 10")
 
-bench_timed analyze "$a analyze --json >/dev/null"
-bench_timed history "$a history portfolios $portfolio --json >/dev/null"
+# analyze, history and lost in turn, ROUNDS times (default 3): their medians, and the largest peak
+# memory (one run each swings by a tenth on a shared machine).
+rounds=${ROUNDS:-3}
+declare -A times rss
+for ((round = 0; round < rounds; round++)); do
+  bench_timed analyze "$a analyze --json >/dev/null"
+  bench_timed history "$a history portfolios $portfolio --json >/dev/null"
+  bench_timed lost "$a lost --json >$(q "$work/lost.json")"
+  for c in analyze history lost; do
+    s=${c}_s r=${c}_rss
+    times[$c]+=" ${!s}"
+    rss[$c]=$(bench_max "${rss[$c]:-0}" "${!r}")
+  done
+done
+for c in analyze history lost; do
+  printf -v "${c}_s" '%s' "$(bench_median ${times[$c]})"
+  printf -v "${c}_rss" '%s' "${rss[$c]}"
+  echo "$c, $rounds runs:${times[$c]} s"
+done
 bench_timed changes "$a changes --from $BENCH_BACKUP_TIME --to $last_event --json >/dev/null"
-bench_timed lost "$a lost --json >$(q "$work/lost.json")"
 bench_timed state "$a state projects $project --at $last_event --json >/dev/null"
 bench_timed restore "$a restore $stamp --db bench --into restore_db >/dev/null"
 
