@@ -164,7 +164,7 @@ void RecoveryCheck::capture(PgSession& db, replay::AuditEventSource& events, rep
   CompactFolding folding(tables, mapper_);
   for_each_chunk(events, mapper_, folding, from, {}, [&](std::vector<FoldChange>& chunk) {
     for (const auto& c : chunk)
-      for (const auto& k : c.key) renderer.request(c.table, k.column, k.value);
+      for (const auto& k : c.key) renderer.request(c.table, k.column, c.value(k));
     renderer.render();
     for (const auto& c : chunk) {
       std::size_t t = c.table;

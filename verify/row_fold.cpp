@@ -68,7 +68,7 @@ namespace {
 
 /// Printable ASCII without a backslash: valid UTF-8 without NUL that COPY shows as it is (most
 /// logged texts; one pass instead of valid_utf8_without_nul's and copies_as_is's).
-bool plain_ascii(const std::string& text) {
+bool plain_ascii(std::string_view text) {
   unsigned bad = 0;
   for (char ch : text) {
     auto c = static_cast<unsigned char>(ch);
@@ -78,7 +78,7 @@ bool plain_ascii(const std::string& text) {
 }
 
 /// Strict UTF-8 (no overlong forms, surrogates or code points past U+10FFFF) without NUL.
-bool valid_utf8_without_nul(const std::string& text) {
+bool valid_utf8_without_nul(std::string_view text) {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   std::size_t n = text.size(), i = 0;
   while (i < n) {
@@ -101,7 +101,7 @@ bool valid_utf8_without_nul(const std::string& text) {
   return true;
 }
 
-bool canonical_integer_in(const std::string& t, long long low, long long high) {
+bool canonical_integer_in(std::string_view t, long long low, long long high) {
   if (!replay::canonical_integer_text(t)) return false;
   std::size_t start = t[0] == '-' ? 1 : 0;
   uint64_t v = 0;  // at most 19 digits: no overflow
@@ -114,7 +114,7 @@ bool canonical_integer_in(const std::string& t, long long low, long long high) {
 /// HH:MM:SS[.f without trailing zeros]" and "+00" with a time zone; nullopt for anything else.
 /// A logged timestamp as PostgreSQL shows it (ISO, UTC), written into `out`; false when it is not
 /// one local rendering takes.
-bool iso_timestamp(const std::string& t, bool with_zone, std::string& out) {
+bool iso_timestamp(std::string_view t, bool with_zone, std::string& out) {
   auto digits = [&](std::size_t at, std::size_t n, int& out) {
     out = 0;
     for (std::size_t i = at; i < at + n; ++i) {
@@ -184,21 +184,20 @@ Renderer::LocalType Renderer::local_type_of(const replay::TargetColumn& column, 
   return LocalType::none;
 }
 
-std::optional<std::string> Renderer::local_rendering(std::size_t table, std::size_t column,
-                                                     const replay::Value& value) const {
+std::optional<std::string> Renderer::local_rendering(std::size_t table, std::size_t column, LoggedValue value) const {
   std::string out;
   switch (render_locally_into(table, column, value, out)) {
     case Local::no: return std::nullopt;
-    case Local::as_logged: return value.text;
+    case Local::as_logged: return std::string(value.text);
     case Local::written: return out;
   }
   return std::nullopt;
 }
 
-Renderer::Local Renderer::render_locally_into(std::size_t table, std::size_t column, const replay::Value& value,
+Renderer::Local Renderer::render_locally_into(std::size_t table, std::size_t column, LoggedValue value,
                                               std::string& out) const {
   using Kind = replay::Value::Kind;
-  const std::string& text = value.text;
+  std::string_view text = value.text;
   auto integer_in = [&](int64_t low, int64_t high) {
     return value.kind == Kind::integer && canonical_integer_in(text, low, high) ? Local::as_logged : Local::no;
   };
@@ -296,10 +295,6 @@ FoldChange CompactFolding::change(const replay::MappedEvent& mapped, const repla
   return f;
 }
 
-namespace {
-constexpr std::size_t kSpareTexts = 4096;  ///< change_into: texts kept for reuse, per thread
-}  // namespace
-
 void CompactFolding::change_into(const replay::MappedEvent& mapped, const replay::CompactChange& c,
                                  replay::TimePoint time, FoldChange& out) const {
   out.table = table_[c.table];
@@ -307,27 +302,15 @@ void CompactFolding::change_into(const replay::MappedEvent& mapped, const replay
   out.time = time;
   out.key_rendered = false;
   const std::vector<std::size_t>& columns = column_[c.table];
+  out.texts.clear();
   auto fill = [&](const replay::MappedEvent::Range& from, std::vector<FoldValue>& to) {
-    // A refilled change keeps its texts' capacity; the texts of values it no longer needs wait
-    // here for the next change that needs more (resize() freed them, then allocated again).
-    thread_local std::vector<std::string> spare;
-    while (to.size() > from.size()) {
-      if (spare.size() < kSpareTexts) spare.push_back(std::move(to.back().value.text));
-      to.pop_back();
-    }
-    while (to.size() < from.size()) {
-      to.emplace_back();
-      if (spare.empty()) continue;
-      to.back().value.text = std::move(spare.back());
-      spare.pop_back();
-    }
+    to.resize(from.size());  // a refilled change keeps its vectors' capacity
     auto v = from.begin();
     for (FoldValue& value : to) {
-      value.column = columns[v->column];
-      value.value.kind = v->kind;
-      value.value.text.assign(v->text.data(), v->text.size());
-      value.event_time = v->source == replay::ValueSource::event_time;
-      value.rendered = false;
+      value = {static_cast<uint32_t>(columns[v->column]),    v->kind,
+               v->source == replay::ValueSource::event_time, false,
+               static_cast<uint32_t>(out.texts.size()),      static_cast<uint32_t>(v->text.size())};
+      out.texts.append(v->text.data(), v->text.size());
       ++v;
     }
   };
@@ -343,12 +326,12 @@ std::optional<std::string> key_rendered_by(const FoldChange& c, const Tables& ta
   const Table& t = tables[c.table];
   if (c.key.size() == 1 && t.key_positions.size() == 1) {  // the usual case, without a row's worth of fields
     if (c.key[0].column != t.key_positions[0])
-      return render(c.key[0].column, c.key[0].value) ? std::optional<std::string>(std::string()) : std::nullopt;
-    return render(t.key_positions[0], c.key[0].value);
+      return render(c.key[0].column, c.value(c.key[0])) ? std::optional<std::string>(std::string()) : std::nullopt;
+    return render(t.key_positions[0], c.value(c.key[0]));
   }
   std::vector<std::string> fields(t.shape.columns.size());
   for (const auto& k : c.key) {
-    auto text = render(k.column, k.value);
+    auto text = render(k.column, c.value(k));
     if (!text) return std::nullopt;
     fields[k.column] = *text;
   }
@@ -360,11 +343,11 @@ std::optional<std::string> key_rendered_by(const FoldChange& c, const Tables& ta
 std::optional<std::string> key_of(const FoldChange& c, const Tables& tables, const Renderer& renderer) {
   if (c.key_rendered) return c.row_key;
   return key_rendered_by(c, tables,
-                         [&](std::size_t column, const replay::Value& v) { return renderer.get(c.table, column, v); });
+                         [&](std::size_t column, LoggedValue v) { return renderer.get(c.table, column, v); });
 }
 
 void render_key_locally(FoldChange& c, const Tables& tables, const Renderer& renderer) {
-  auto key = key_rendered_by(c, tables, [&](std::size_t column, const replay::Value& v) {
+  auto key = key_rendered_by(c, tables, [&](std::size_t column, LoggedValue v) {
     return v.is_null() ? std::optional<std::string>(kNull) : renderer.local_rendering(c.table, column, v);
   });
   if (!key) return;
@@ -374,12 +357,12 @@ void render_key_locally(FoldChange& c, const Tables& tables, const Renderer& ren
 }
 
 void render_values_locally(FoldChange& c, const Renderer& renderer) {
-  thread_local std::string rendering;  // swapped with the values' texts: no allocation once warm
+  thread_local std::string rendering;  // reused: no allocation once warm
   for (FoldValue& s : c.set) {
-    if (s.rendered || s.value.is_null()) continue;
-    Renderer::Local local = renderer.render_locally_into(c.table, s.column, s.value, rendering);
+    if (s.rendered || s.is_null()) continue;
+    Renderer::Local local = renderer.render_locally_into(c.table, s.column, c.value(s), rendering);
     if (local == Renderer::Local::no) continue;
-    if (local == Renderer::Local::written) s.value.text.swap(rendering);
+    if (local == Renderer::Local::written) c.replace_text(s, rendering);
     s.rendered = true;
   }
 }

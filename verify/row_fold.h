@@ -122,6 +122,15 @@ class Tables {
   std::unordered_map<std::string, std::size_t> by_name_;
 };
 
+/// A logged value seen in place: its kind and its text (replay::Value's, or a change's own).
+struct LoggedValue {
+  replay::Value::Kind kind = replay::Value::Kind::null;
+  std::string_view text;
+  LoggedValue(replay::Value::Kind kind, std::string_view text) : kind(kind), text(text) {}
+  LoggedValue(const replay::Value& value) : kind(value.kind), text(value.text) {}  // NOLINT: a view of it
+  bool is_null() const { return kind == replay::Value::Kind::null; }
+};
+
 /// Logged values in their columns' text form, as PostgreSQL renders them (COPY-escaped), asked for
 /// a chunk of changes at a time: one query per column and conversion. Values whose rendering
 /// follows from their logged text alone are not sent (local_rendering).
@@ -129,11 +138,11 @@ class Renderer {
  public:
   Renderer(PgSession& db, Tables& tables);
 
-  void request(std::size_t table, std::size_t column, const replay::Value& value) {
+  void request(std::size_t table, std::size_t column, LoggedValue value) {
     if (value.is_null()) return;
     const auto& col = tables_[table].target->columns[column];
     if (local_rendering(table, column, value)) return;
-    pending_[group_of(table, column, col, value.kind)].insert(value.text);
+    pending_[group_of(table, column, col, value.kind)].emplace(value.text);
   }
   /// Renders everything requested since the last call.
   void render() {
@@ -141,13 +150,13 @@ class Renderer {
     pending_.clear();
   }
   /// The rendered text; nullopt when PostgreSQL could not convert the value (its event was a conflict).
-  std::optional<std::string> get(std::size_t table, std::size_t column, const replay::Value& value) const {
+  std::optional<std::string> get(std::size_t table, std::size_t column, LoggedValue value) const {
     if (value.is_null()) return kNull;
     if (auto local = local_rendering(table, column, value)) return local;
     const auto& col = tables_[table].target->columns[column];
     auto group = done_.find(group_of(table, column, col, value.kind));
     if (group == done_.end()) return std::nullopt;
-    auto it = group->second.find(value.text);
+    auto it = group->second.find(std::string(value.text));
     if (it == group->second.end()) return std::nullopt;
     return it->second;
   }
@@ -161,11 +170,11 @@ class Renderer {
   /// times in UTC, ISO style, a logged timestamp (`YYYY-MM-DDTHH:MM:SS[.ffffff]Z`, years 1000 to
   /// 9999, a valid date and time) in a `timestamp with time zone` or `timestamp without time
   /// zone` column. nullopt: ask PostgreSQL.
-  std::optional<std::string> local_rendering(std::size_t table, std::size_t column, const replay::Value& value) const;
+  std::optional<std::string> local_rendering(std::size_t table, std::size_t column, LoggedValue value) const;
   /// The same without allocating: `no` (ask PostgreSQL), `as_logged` (the rendering is
   /// value.text itself; `out` untouched) or `written` (into `out`, whose capacity is reused).
   enum class Local : uint8_t { no, as_logged, written };
-  Local render_locally_into(std::size_t table, std::size_t column, const replay::Value& value, std::string& out) const;
+  Local render_locally_into(std::size_t table, std::size_t column, LoggedValue value, std::string& out) const;
 
  private:
   /// What local_rendering knows of a column's type, found once per column (the session's
@@ -236,21 +245,42 @@ std::string key_of_result(const Table& table, const PGresult* result, int row);
 /// A row change as the fold takes it: its table and columns as indices into Tables, without what
 /// only reports need (labels, expectations, file and line). A delete's cascades are the mapper's.
 struct FoldValue {
-  std::size_t column = 0;
-  replay::Value value;
+  uint32_t column = 0;
+  replay::Value::Kind kind = replay::Value::Kind::null;
   bool event_time = false;  ///< the event's time (ValueOrigin::event_time)
-  /// render_values_locally: `value.text` is the column's COPY text already, not the logged text.
+  /// render_values_locally: the text is the column's COPY text already, not the logged text.
   bool rendered = false;
+  uint32_t at = 0, size = 0;  ///< the text: `size` bytes of its change's `texts` from `at`
+  bool is_null() const { return kind == replay::Value::Kind::null; }
 };
+/// The values' texts sit back to back in the change's own string (one block, reused when the
+/// change is refilled): a value is 20 bytes, where a replay::Value in each was 56 and a block of
+/// its own for a long text, and the two threads of lost pass fewer cache lines between them.
 struct FoldChange {
   std::size_t table = 0;
   ChangeAction action = ChangeAction::update;
   replay::TimePoint time{};
   std::vector<FoldValue> key, set;
+  std::string texts;
   /// render_key_locally: the row's key (key_of) and its RowMap hash, rendered ahead of the fold.
   bool key_rendered = false;
   std::string row_key;
   uint64_t row_hash = 0;
+
+  std::string_view text(const FoldValue& v) const { return {texts.data() + v.at, v.size}; }
+  LoggedValue value(const FoldValue& v) const { return {v.kind, text(v)}; }
+  /// Appends a value of `column` to `to` (key or set), its text to texts.
+  void add(std::vector<FoldValue>& to, std::size_t column, LoggedValue value, bool event_time = false) {
+    to.push_back({static_cast<uint32_t>(column), value.kind, event_time, false, static_cast<uint32_t>(texts.size()),
+                  static_cast<uint32_t>(value.text.size())});
+    texts.append(value.text);
+  }
+  /// Value `v` becomes `text`, its rendering (appended: the logged text stays behind it, unused).
+  void replace_text(FoldValue& v, std::string_view rendering) {
+    v.at = static_cast<uint32_t>(texts.size());
+    v.size = static_cast<uint32_t>(rendering.size());
+    texts.append(rendering);
+  }
 };
 
 /// Mapper::map_compact's changes as FoldChanges, without building RowChanges: the catalog's table
@@ -399,9 +429,10 @@ class Fold {
     for (const FoldChange* change = first; change != last; ++change) {
       const FoldChange& c = *change;
       if (!c.key_rendered)
-        for (const auto& k : c.key) renderer.request(c.table, k.column, k.value);
+        for (const auto& k : c.key) renderer.request(c.table, k.column, c.value(k));
       for (const auto& s : c.set)
-        if (!s.rendered && (eager_.empty() || eager_[c.table][s.column])) renderer.request(c.table, s.column, s.value);
+        if (!s.rendered && (eager_.empty() || eager_[c.table][s.column]))
+          renderer.request(c.table, s.column, c.value(s));
       if (deletes(c.action)) request_cascade_times(cascades_[c.table], c.time, renderer);
     }
     renderer.render();
@@ -473,21 +504,21 @@ class Fold {
           row.exists = true;
           if (!fresh)  // a new row holds the defaults already
             for (std::size_t i = 0; i < row.fields.size(); ++i) set(t, entry, i, std::nullopt);
-          for (const auto& k : c.key) logged(t, entry, k);
+          for (const auto& k : c.key) logged(t, entry, c, k);
         }
         for (const auto& s : c.set) {
           bool creation_stamp = s.event_time && s.column == tables_[t].created_at;
-          if (created || !creation_stamp) logged(t, entry, s);
+          if (created || !creation_stamp) logged(t, entry, c, s);
         }
         break;
       }
       case ChangeAction::update:
         if (!row.exists) return;
-        for (const auto& s : c.set) logged(t, entry, s);
+        for (const auto& s : c.set) logged(t, entry, c, s);
         break;
       case ChangeAction::soft_delete: {
         if (!row.exists || !alive(t, row)) return;
-        for (const auto& s : c.set) logged(t, entry, s);
+        for (const auto& s : c.set) logged(t, entry, c, s);
         cascade(cascades_[t], entry.first, c.time, renderer);
         break;
       }
@@ -566,7 +597,7 @@ class Fold {
   static std::size_t text_bytes(const FoldChange& c) {
     std::size_t bytes = 0;
     for (const auto* values : {&c.key, &c.set})
-      for (const auto& v : *values) bytes += v.value.text.size();
+      for (const auto& v : *values) bytes += v.size;
     return bytes;
   }
 
@@ -574,17 +605,17 @@ class Fold {
     return action == ChangeAction::remove || action == ChangeAction::soft_delete;
   }
 
-  void logged(std::size_t t, RowEntry& entry, const FoldValue& value) {
+  void logged(std::size_t t, RowEntry& entry, const FoldChange& c, const FoldValue& value) {
     std::size_t column = value.column;
     if (value.rendered) {
-      set(t, entry, column, std::string_view(value.value.text), value.event_time);
+      set(t, entry, column, c.text(value), value.event_time);
       return;
     }
-    if (!eager_.empty() && !eager_[t][column] && !value.value.is_null()) {
-      defer(entry.second, column, value.value, value.event_time);
+    if (!eager_.empty() && !eager_[t][column] && !value.is_null()) {
+      defer(entry.second, column, c.value(value), value.event_time);
       return;
     }
-    set(t, entry, column, renderer_->get(t, column, value.value), value.event_time);
+    set(t, entry, column, renderer_->get(t, column, c.value(value)), value.event_time);
   }
 
   void set(std::size_t t, RowEntry& entry, std::size_t column, std::optional<std::string_view> value,
@@ -647,7 +678,7 @@ class Fold {
 
   /// A logged value kept as logged (defer_values): the column's origin, event and automatic flag
   /// as set() records them.
-  void defer(ModelRow& row, std::size_t column, const replay::Value& value, bool automatic) {
+  void defer(ModelRow& row, std::size_t column, LoggedValue value, bool automatic) {
     ++deferred_;
     row.fields.assign(column, value.text);
     row.mark(column) = {event_, Origin::logged, automatic, static_cast<uint8_t>(1 + static_cast<int>(value.kind))};

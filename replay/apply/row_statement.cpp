@@ -358,12 +358,12 @@ std::string build_statement(const RowChange& change, const TargetCatalog& catalo
   return Builder(change, catalog, param).build();
 }
 
-bool canonical_integer_text(const std::string& t) {
+bool canonical_integer_text(std::string_view t) {
   std::size_t start = !t.empty() && t[0] == '-' ? 1 : 0;
   std::size_t digits = t.size() - start;
   if (digits == 0 || digits > 19) return false;
   if (t[start] == '0' && (digits > 1 || start == 1)) return false;  // a leading zero, or "-0"
-  return t.find_first_not_of("0123456789", start) == std::string::npos;
+  return t.find_first_not_of("0123456789", start) == std::string_view::npos;
 }
 
 bool canonical_integer(const Value& v) { return v.kind == Value::Kind::integer && canonical_integer_text(v.text); }

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "replay/apply/target_catalog.h"
@@ -56,7 +57,7 @@ std::string build_statement(const RowChange& change, const TargetCatalog& catalo
 /// An integer in the one text PostgreSQL would print for it (no sign but '-', no leading zero, not
 /// "-0"; at most 19 digits, so that it fits in 64 bits unsigned): two such texts are equal exactly
 /// when the numbers are.
-bool canonical_integer_text(const std::string& text);
+bool canonical_integer_text(std::string_view text);
 /// A logged integer whose text is canonical_integer_text.
 bool canonical_integer(const Value& v);
 

@@ -55,9 +55,8 @@ struct PortfolioFold {
     c.table = tables.index(table);
     c.action = action;
     c.time = *replay::parse_rfc3339("2025-01-15T10:00:00Z") + std::chrono::seconds(events);
-    c.key.push_back({tables[c.table].key_positions[0], Value::of(Value::Kind::integer, std::to_string(id)), false,
-                     false});
-    for (const auto& [column, value] : set) c.set.push_back({tables[c.table].column(column), value, false, false});
+    c.add(c.key, tables[c.table].key_positions[0], Value::of(Value::Kind::integer, std::to_string(id)));
+    for (const auto& [column, value] : set) c.add(c.set, tables[c.table].column(column), value);
     std::vector<verify::rows::FoldChange> one{c};
     fold.request(one, renderer);
     fold.set_event(events++);
@@ -72,9 +71,9 @@ struct PortfolioFold {
   }
   void delete_portfolio(int id) {
     change("portfolios", ChangeAction::soft_delete, id,
-           {{"deleted_at", Value::of(Value::Kind::timestamp,
-                                     replay::format_rfc3339(*replay::parse_rfc3339("2025-01-15T10:00:00Z") +
-                                                            std::chrono::seconds(events)))}});
+           {{"deleted_at",
+             Value::of(Value::Kind::timestamp, replay::format_rfc3339(*replay::parse_rfc3339("2025-01-15T10:00:00Z") +
+                                                                      std::chrono::seconds(events)))}});
   }
   static Value integer(int i) { return Value::of(Value::Kind::integer, std::to_string(i)); }
 

@@ -218,11 +218,10 @@ TEST_CASE("values rendered ahead of the fold (lost's reading thread) fold into t
     int id = 1 + static_cast<int>(random() % 60);
     c.action = i < 60 ? replay::ChangeAction::insert : replay::ChangeAction::update;
     if (i < 60) id = i + 1;
-    c.key.push_back(
-        {kinds.tables[t].key_positions[0], Value::of(Value::Kind::integer, std::to_string(id)), false, false});
+    c.add(c.key, kinds.tables[t].key_positions[0], Value::of(Value::Kind::integer, std::to_string(id)));
     for (int k = 0; k < 3; ++k) {
       std::size_t column = 1 + random() % (columns - 1);
-      c.set.push_back({column, values[random() % values.size()], false, false});
+      c.add(c.set, column, values[random() % values.size()]);
     }
     verify::rows::render_key_locally(c, kinds.tables, kinds.renderer);
     changes.push_back(std::move(c));
