@@ -363,7 +363,9 @@ bool canonical_integer_text(std::string_view t) {
   std::size_t digits = t.size() - start;
   if (digits == 0 || digits > 19) return false;
   if (t[start] == '0' && (digits > 1 || start == 1)) return false;  // a leading zero, or "-0"
-  return t.find_first_not_of("0123456789", start) == std::string_view::npos;
+  for (std::size_t i = start; i < t.size(); ++i)
+    if (t[i] < '0' || t[i] > '9') return false;
+  return true;
 }
 
 bool canonical_integer(const Value& v) { return v.kind == Value::Kind::integer && canonical_integer_text(v.text); }

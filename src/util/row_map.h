@@ -15,6 +15,7 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -94,7 +95,7 @@ class RowMap {
     return insert(std::move(key), hash, [&] { return std::move(value); });
   }
 
-  static uint64_t hash_of(const std::string& key) { return std::hash<std::string>{}(key); }
+  static uint64_t hash_of(std::string_view key) { return std::hash<std::string_view>{}(key); }
 
   /// For loading ahead in stages (verify::rows::load_rows): the first slot of `hash` (a load), then the
   /// value its entry holds when the slot's tag matches (most likely the key's; not compared).
