@@ -1,7 +1,8 @@
 // AuditEventSource over the real reader: EventStream for the change logs, LogReader for one log;
 // the reader's per-file statistics are translated for analyze, with the first bad lines as examples.
 #include <map>
-#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "replay/log/audit_source.h"
 #include "replay/log/event_stream.h"
@@ -62,7 +63,7 @@ class EventLogsSource : public AuditEventSource {
   }
   bool next(AuditEvent& event) override {
     if (!stream_->next(event)) return false;
-    ++events_by_file_[event.file];
+    count_event(event.file);
     return true;
   }
   std::vector<AuditFileStats> file_stats() const override {
@@ -75,14 +76,21 @@ class EventLogsSource : public AuditEventSource {
  private:
   uint64_t count_of(const std::string& path) const {
     for (const auto& [file, count] : events_by_file_)
-      if (*file == path) return count;
+      if (file && *file == path) return count;
     return 0;
+  }
+  void count_event(const std::string* file) {
+    // From the newest: the files being read (one per log, rotations in order) were met last.
+    for (auto it = events_by_file_.rbegin(); it != events_by_file_.rend(); ++it)
+      if (it->first == file) return void(++it->second);
+    events_by_file_.emplace_back(file, 1);
   }
   IssueExamples examples_;
   std::unique_ptr<EventStream> stream_;
   /// By the reader's own path string (one per file, fixed for the reader's life): a lookup by the
-  /// path's text compared long common prefixes at every event.
-  std::unordered_map<const std::string*, uint64_t> events_by_file_;
+  /// path's text compared long common prefixes at every event. One file of each log is read at a
+  /// time: a list looked through from its end finds it in a compare or three, less than a hash map.
+  std::vector<std::pair<const std::string*, uint64_t>> events_by_file_;
 };
 
 class SingleLogSource : public AuditEventSource {
