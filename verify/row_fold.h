@@ -580,7 +580,18 @@ class Fold {
     auto [it, inserted] = rows_[t].try_emplace(key, hash);
     if (inserted) {
       std::size_t n = tables_[t].shape.columns.size();
-      it->second.fields = RowFields<ColumnMark>(n, kNull, ColumnMark(), text_bytes(c));
+      if (c.action == ChangeAction::insert) {
+        // Made with the insert's rendered values in place: apply() sets each of them next, and a
+        // value as long as the one it replaces is copied over it, where "\N" moved the rest.
+        std::vector<std::string_view>& fields = placed_;
+        fields.assign(n, kNull);
+        if (c.key_rendered && tables_[t].key_positions.size() == 1) fields[tables_[t].key_positions[0]] = c.row_key;
+        for (const auto& s : c.set)
+          if (s.rendered) fields[s.column] = c.text(s);
+        it->second.fields = RowFields<ColumnMark>(fields, ColumnMark());
+      } else {
+        it->second.fields = RowFields<ColumnMark>(n, kNull, ColumnMark(), text_bytes(c));
+      }
       if (unknown_baseline_) it->second.exists = it->second.existed_before = it->second.assumed = true;
     }
     return {&*it, inserted};
@@ -786,6 +797,7 @@ class Fold {
   std::set<std::pair<std::size_t, std::size_t>> cascade_soft_;  ///< (table, column) cascades soft-delete
   std::vector<std::vector<bool>> eager_;  ///< defer_values(): per table, the columns rendered at once
   const Renderer* renderer_ = nullptr;
+  std::vector<std::string_view> placed_;  ///< row_of: a new row's fields, reused
   bool unknown_baseline_ = false;
   uint32_t event_ = kNoEvent;
   std::size_t deferred_ = 0;  ///< values defer() kept as logged
