@@ -56,6 +56,13 @@ void split_field_views(std::string_view line, std::vector<std::string_view>& out
 
 std::string join_fields(const std::vector<std::string>& fields);
 
+/// A target table's name, columns and primary key as a TableShape.
+inline TableShape shape_of(const TargetTable& t) {
+  TableShape shape{t.schema, t.name, {}, t.primary_key};
+  for (const auto& c : t.columns) shape.columns.push_back(c.name);
+  return shape;
+}
+
 /// A table as the check sees it: its columns by name, key positions, and which of its columns
 /// cascades look rows up by.
 struct Table {
@@ -90,11 +97,8 @@ class Tables {
     for (const auto& t : targets) {
       Table table;
       table.target = &t;
-      table.shape = {t.schema, t.name, {}, t.primary_key};
-      for (const auto& c : t.columns) {
-        table.column_index[c.name] = table.shape.columns.size();
-        table.shape.columns.push_back(c.name);
-      }
+      table.shape = shape_of(t);
+      for (std::size_t c = 0; c < t.columns.size(); ++c) table.column_index[t.columns[c].name] = c;
       for (const auto& k : t.primary_key) table.key_positions.push_back(table.column(k));
       std::string soft = mapper.soft_delete_column(t.name);
       if (!soft.empty() && table.column_index.count(soft)) table.soft_delete = table.column(soft);

@@ -23,11 +23,7 @@ namespace {
 
 std::vector<verify::TableShape> shapes_of(const std::vector<replay::TargetTable>& targets) {
   std::vector<verify::TableShape> shapes;
-  for (const auto& t : targets) {
-    verify::TableShape shape{t.schema, t.name, {}, t.primary_key};
-    for (const auto& c : t.columns) shape.columns.push_back(c.name);
-    shapes.push_back(shape);
-  }
+  for (const auto& t : targets) shapes.push_back(verify::rows::shape_of(t));
   return shapes;
 }
 
