@@ -1,6 +1,6 @@
 // RowFields (verify/row_fields.h) against a std::vector<std::string>: the same fields after random
-// assignments of short, long, empty and self-referencing texts, marks that survive the block's
-// growth, and copies that stay independent.
+// assignments of short, long, empty, self-referencing and same-length texts, marks that survive the
+// block's growth, and copies that stay independent.
 #include "verify/row_fields.h"
 
 #include <catch2/catch.hpp>
@@ -44,7 +44,9 @@ TEST_CASE("RowFields holds what a vector of strings holds through random assignm
         fields.assign(i, fields[from]);
         reference[i] = std::string(reference[from]);
       } else {
-        std::string t = text();
+        // a text as long as the field's (copied over it in place), or any other
+        std::string t =
+            random() % 4 == 0 ? std::string(reference[i].size(), static_cast<char>('a' + random() % 26)) : text();
         fields.assign(i, t);
         reference[i] = t;
       }
