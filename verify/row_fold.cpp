@@ -110,10 +110,9 @@ bool canonical_integer_in(std::string_view t, long long low, long long high) {
   return v <= static_cast<uint64_t>(high);
 }
 
-/// "YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z" as PostgreSQL shows it in UTC, ISO style: "YYYY-MM-DD
-/// HH:MM:SS[.f without trailing zeros]" and "+00" with a time zone; nullopt for anything else.
-/// A logged timestamp as PostgreSQL shows it (ISO, UTC), written into `out`; false when it is not
-/// one local rendering takes.
+/// "YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z" as PostgreSQL shows it in UTC, ISO style, written into `out`:
+/// "YYYY-MM-DD HH:MM:SS[.f without trailing zeros]" and "+00" with a time zone; false (`out`
+/// untouched) for anything else.
 bool iso_timestamp(std::string_view t, bool with_zone, std::string& out) {
   auto digits = [&](std::size_t at, std::size_t n, int& out) {
     out = 0;

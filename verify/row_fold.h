@@ -363,23 +363,34 @@ struct ModelRow {
   uint32_t last_event = UINT32_MAX;  ///< the last event that touched the row
 };
 
+constexpr std::size_t kLoadGroup = 16;
+constexpr std::size_t kLoadBytes = 512;            ///< of a row's fields: longer rows are rare, their tails not loaded
+constexpr std::size_t kLoadMost = 2 * kLoadGroup;  ///< lookups load_entries takes at once
+
+/// The first two stages for any RowMap: the index slots of `n` lookups (at most kLoadMost; map i,
+/// or none, and the key's hash) are loaded, and the values their entries hold when the slots' tags
+/// match are found (into `values`, nullptr for the others; most likely the keys' own, not compared:
+/// the caller's first read of each value loads its entry). Callers zero their arrays: GCC 12 does
+/// not see that only the first `n` are read.
+template <typename V>
+void load_entries(const RowMap<V>* const maps[], const uint64_t hashes[], std::size_t n, const V* values[]) {
+  uint64_t slots[kLoadMost];
+  for (std::size_t i = 0; i < n; ++i) slots[i] = maps[i] ? maps[i]->first_slot(hashes[i]) : 0;
+  for (std::size_t i = 0; i < n; ++i) values[i] = maps[i] ? maps[i]->probable(slots[i], hashes[i]) : nullptr;
+}
+
 /// Loads what lookups of `n` rows (at most kLoadGroup; map i, or none, and the key's hash) will
-/// read, stage by stage: their index slots, then their entries, then their fields' first cache
-/// lines. A fold of a million rows waits on memory for each of them; the loads of one stage do not
+/// read, stage by stage: their index slots, then their entries, then their fields' blocks (up to
+/// kLoadBytes). A fold of a million rows waits on memory for each of them; the loads of one stage do not
 /// depend on each other, so they overlap, where the lookups meet them one after the other. It
 /// changes nothing. (Prefetch hints a few changes ahead did not help on a virtual machine, likely
 /// because the rows' pages are not in the TLB: a demand load walks the page tables, a hint may be
 /// dropped.)
-constexpr std::size_t kLoadGroup = 16;
-constexpr std::size_t kLoadBytes = 512;  ///< of a row's fields: longer rows are rare, their tails not loaded
 inline void load_rows(const RowMap<ModelRow>* const maps[], const uint64_t hashes[], std::size_t n) {
-  uint64_t slots[kLoadGroup];
-  for (std::size_t i = 0; i < n; ++i) slots[i] = maps[i] ? maps[i]->first_slot(hashes[i]) : 0;
+  const ModelRow* rows[kLoadMost];
+  load_entries(maps, hashes, n, rows);
   const char* blocks[kLoadGroup];
-  for (std::size_t i = 0; i < n; ++i) {
-    const ModelRow* row = maps[i] ? maps[i]->probable(slots[i], hashes[i]) : nullptr;
-    blocks[i] = row ? row->fields.block() : nullptr;
-  }
+  for (std::size_t i = 0; i < n; ++i) blocks[i] = rows[i] ? rows[i]->fields.block() : nullptr;
   char sum = 0;
   for (std::size_t i = 0; i < n; ++i)
     if (blocks[i]) sum = static_cast<char>(sum + blocks[i][0]);
@@ -537,8 +548,8 @@ class Fold {
   /// Loads what apply() will read of the rows of changes [first, last) (at most kLoadGroup; those
   /// with a rendered key), with verify::rows::load_rows.
   void load_rows(const FoldChange* first, const FoldChange* last) const {
-    const RowMap<ModelRow>* maps[kLoadGroup];
-    uint64_t hashes[kLoadGroup];
+    const RowMap<ModelRow>* maps[kLoadGroup] = {};
+    uint64_t hashes[kLoadGroup] = {};
     std::size_t n = 0;
     for (const FoldChange* c = first; c != last && n < kLoadGroup; ++c) {
       maps[n] = c->key_rendered ? &rows_[c->table] : nullptr;
@@ -551,21 +562,21 @@ class Fold {
   /// The same for the entries of the parent keys the changes' foreign keys will be linked to
   /// (index_field): their index slots, then their entries.
   void load_parent_keys(const FoldChange* first, const FoldChange* last) const {
-    constexpr std::size_t kMost = 2 * kLoadGroup;
-    const RowMap<uint32_t>* maps[kMost];
-    uint64_t hashes[kMost], slots[kMost];
+    const RowMap<uint32_t>* maps[kLoadMost] = {};
+    uint64_t hashes[kLoadMost] = {};
     std::size_t n = 0;
     for (const FoldChange* c = first; c != last; ++c)
       for (const FoldValue& s : c->set) {
         std::size_t index = child_index_[c->table][s.column];
-        if (!s.rendered || index == SIZE_MAX || n == kMost) continue;
+        if (!s.rendered || index == SIZE_MAX || n == kLoadMost) continue;
         maps[n] = &children_[index].first;
         hashes[n++] = RowMap<uint32_t>::hash_of(c->text(s));
       }
-    for (std::size_t i = 0; i < n; ++i) slots[i] = maps[i]->first_slot(hashes[i]);
+    const uint32_t* entries[kLoadMost];
+    load_entries(maps, hashes, n, entries);
     uint32_t sum = 0;
     for (std::size_t i = 0; i < n; ++i)
-      if (const uint32_t* entry = maps[i]->probable(slots[i], hashes[i])) sum += *entry;
+      if (entries[i]) sum += *entries[i];
     asm volatile("" : : "r"(sum));  // the loads are kept: their value is used
   }
 

@@ -64,7 +64,7 @@ BackupAt baseline_of(const Config& config, const std::string& dbname, const std:
                           "lost compares with a backup's rows and the logs after it; make one with `auditpitr backup`");
 }
 
-/// Events kept for the findings, 24 bytes each: their strings interned and named by index, the
+/// Events kept for the findings, 32 bytes each: their strings interned and named by index, the
 /// entries in fixed blocks (a vector of 3 M events would copy 120 MB each time it grew).
 class EventBook {
  public:
@@ -367,8 +367,8 @@ class LostSearch {
     std::vector<const ModelRow*> found;  // sorted at the end: no node per row
     found.reserve(expected);
     // whether the logs touched the live row (a row the logs deleted is absent as logged)
-    auto on_live = [&](const std::string& key, const std::vector<std::string_view>& fields) {
-      auto row = rows.find(key);
+    auto on_live = [&](const std::string& key, uint64_t hash, const std::vector<std::string_view>& fields) {
+      auto row = rows.find(key, hash);
       if (row == rows.end()) return false;
       if (!row->second.exists) return true;
       judge_live(t, key, row->second, fields, result.found);
@@ -377,8 +377,8 @@ class LostSearch {
     };
     if (expected * kWholeTableShare >= estimated_rows(t, db)) {
       result.read_whole = true;
-      read_live_table(t, db, [&](const std::string& key, const std::vector<std::string_view>& fields) {
-        if (!on_live(key, fields)) result.untouched.push_back(key);
+      read_live_table(t, db, [&](const std::string& key, uint64_t hash, const std::vector<std::string_view>& fields) {
+        if (!on_live(key, hash, fields)) result.untouched.push_back(key);
       });
       std::sort(result.untouched.begin(), result.untouched.end());
     } else {
@@ -445,7 +445,9 @@ class LostSearch {
     renderer_->clear();
   }
 
-  using LiveRow = std::function<void(const std::string& key, const std::vector<std::string_view>& fields)>;
+  /// A live row: its key, the key's RowMap hash and its fields.
+  using LiveRow =
+      std::function<void(const std::string& key, uint64_t hash, const std::vector<std::string_view>& fields)>;
 
   /// The planner's estimate of a table's rows; SIZE_MAX when never analyzed (then read by key).
   std::size_t estimated_rows(std::size_t t, replay::PgSession& db) const {
@@ -462,26 +464,28 @@ class LostSearch {
     const RowMap<ModelRow>& folded = fold_->rows(t);
     struct Held {
       std::string line, key;
+      uint64_t hash = 0;
       std::vector<std::string_view> fields;
     };
     std::array<Held, verify::rows::kLoadGroup> held;
     std::size_t n = 0;
     auto hand_over = [&] {
-      const RowMap<ModelRow>* maps[verify::rows::kLoadGroup];
-      uint64_t hashes[verify::rows::kLoadGroup];
-      for (std::size_t i = 0; i < n; ++i) maps[i] = &folded, hashes[i] = RowMap<ModelRow>::hash_of(held[i].key);
+      const RowMap<ModelRow>* maps[verify::rows::kLoadGroup] = {};
+      uint64_t hashes[verify::rows::kLoadGroup] = {};
+      for (std::size_t i = 0; i < n; ++i) maps[i] = &folded, hashes[i] = held[i].hash;
       verify::rows::load_rows(maps, hashes, n);
-      for (std::size_t i = 0; i < n; ++i) on_row(held[i].key, held[i].fields);
+      for (std::size_t i = 0; i < n; ++i) on_row(held[i].key, held[i].hash, held[i].fields);
       n = 0;
     };
     db.copy_out(
         "COPY (SELECT " + pg::quote_ident_list(table.shape.columns) + " FROM " + table.target->quoted() + ") TO STDOUT",
         [&](const char* line, std::size_t size) {
           Held& h = held[n];
-          h.line.assign(line, size);  // the connection's buffer is reused for the next line
+          h.line.assign(line, size);  // the connection's line is valid during this call only
           verify::rows::split_field_views(h.line, h.fields);
           if (h.fields.size() != table.shape.columns.size()) return;
           h.key = table.key_of(h.fields);
+          h.hash = RowMap<ModelRow>::hash_of(h.key);
           if (++n == held.size()) hand_over();
         },
         "reading the rows of " + table.shape.qualified());
@@ -502,7 +506,8 @@ class LostSearch {
         texts[c] = verify::rows::field_of(r, i, static_cast<int>(c));
         fields[c] = texts[c];
       }
-      on_row(table.key_of(fields), fields);
+      std::string key = table.key_of(fields);
+      on_row(key, RowMap<ModelRow>::hash_of(key), fields);
     });
   }
 

@@ -74,7 +74,9 @@ class RowMap {
   bool empty() const { return size_ == 0; }
 
   iterator find(const std::string& key) { return {this, locate(key, hash_of(key)).second}; }
-  const_iterator find(const std::string& key) const { return {this, locate(key, hash_of(key)).second}; }
+  const_iterator find(const std::string& key) const { return find(key, hash_of(key)); }
+  /// The same, `hash` being hash_of(key), computed ahead.
+  const_iterator find(const std::string& key, uint64_t hash) const { return {this, locate(key, hash).second}; }
   std::size_t count(const std::string& key) const { return locate(key, hash_of(key)).second != size_; }
   Value& at(const std::string& key) {
     std::size_t at = locate(key, hash_of(key)).second;
