@@ -411,7 +411,10 @@ class Fold {
   /// as existing before (lost judges the logs alone, the live database is what is examined).
   Fold(Tables& tables, replay::Mapper& mapper, bool unknown_baseline = false)
       : tables_(tables), rows_(tables.size()), captured_(tables.size()), unknown_baseline_(unknown_baseline) {
-    for (std::size_t t = 0; t < tables.size(); ++t) child_index_.emplace_back(tables[t].shape.columns.size(), SIZE_MAX);
+    for (std::size_t t = 0; t < tables.size(); ++t) {
+      child_index_.emplace_back(tables[t].shape.columns.size(), SIZE_MAX);
+      logged_columns_.emplace_back(tables[t].shape.columns.size(), false);
+    }
     for (std::size_t t = 0; t < tables.size(); ++t) {
       cascades_.push_back(mapper.cascades_of(tables[t].target->name));
       index_cascades(cascades_.back());
@@ -581,6 +584,8 @@ class Fold {
   }
 
   RowMap<ModelRow>& rows(std::size_t table) { return rows_[table]; }
+  /// Whether a logged value was set in the table's column, in any row.
+  bool ever_logged(std::size_t table, std::size_t column) const { return logged_columns_[table][column]; }
   /// The event the next apply() belongs to (an index of the caller's own list of events).
   void set_event(uint32_t event) { event_ = event; }
   /// The table's rows as capture() stored them, before the replay.
@@ -660,7 +665,7 @@ class Fold {
       return;
     }
     if (!eager_.empty() && !eager_[t][column] && !value.is_null()) {
-      defer(entry.second, column, c.value(value), value.event_time);
+      defer(t, entry.second, column, c.value(value), value.event_time);
       return;
     }
     set(t, entry, column, renderer_->get(t, column, c.value(value)), value.event_time);
@@ -675,6 +680,7 @@ class Fold {
                   value ? *value : std::string_view());
     row.fields.assign(column, value ? *value : kNull);
     row.mark(column) = {value ? event_ : kNoEvent, value ? Origin::logged : Origin::unknown, automatic, 0};
+    if (value) logged_columns_[t][column] = true;
   }
 
   void cascade(const std::vector<replay::CascadeDelete>& cascades, const std::string& parent_key,
@@ -714,7 +720,7 @@ class Fold {
           set(t, *child_entry, soft, renderer.get(t, soft, deleted_at), true);
           for (const auto& name : c.soft_delete_touches) {
             std::size_t touched = tables_[t].column(name);
-            if (!eager_.empty() && !eager_[t][touched]) defer(child, touched, deleted_at, true);
+            if (!eager_.empty() && !eager_[t][touched]) defer(t, child, touched, deleted_at, true);
             else set(t, *child_entry, touched, renderer.get(t, touched, deleted_at), true);
           }
           child.last_event = event_;
@@ -726,8 +732,9 @@ class Fold {
 
   /// A logged value kept as logged (defer_values): the column's origin, event and automatic flag
   /// as set() records them.
-  void defer(ModelRow& row, std::size_t column, LoggedValue value, bool automatic) {
+  void defer(std::size_t t, ModelRow& row, std::size_t column, LoggedValue value, bool automatic) {
     ++deferred_;
+    logged_columns_[t][column] = true;
     row.fields.assign(column, value.text);
     row.mark(column) = {event_, Origin::logged, automatic, static_cast<uint8_t>(1 + static_cast<int>(value.kind))};
   }
@@ -810,7 +817,8 @@ class Fold {
   std::vector<ChildIndex> children_;
   std::vector<std::vector<std::size_t>> child_index_;
   std::set<std::pair<std::size_t, std::size_t>> cascade_soft_;  ///< (table, column) cascades soft-delete
-  std::vector<std::vector<bool>> eager_;  ///< defer_values(): per table, the columns rendered at once
+  std::vector<std::vector<bool>> eager_;           ///< defer_values(): per table, the columns rendered at once
+  std::vector<std::vector<bool>> logged_columns_;  ///< per table, the columns a logged value was set in
   const Renderer* renderer_ = nullptr;
   std::vector<std::string_view> placed_;  ///< row_of: a new row's fields, reused
   bool unknown_baseline_ = false;

@@ -457,17 +457,29 @@ class LostSearch {
     return rows < 0 ? SIZE_MAX : static_cast<std::size_t>(rows);
   }
 
-  /// Every row of table `t`, in COPY text, handed to `on_row` with its key, kLoadGroup rows at a
-  /// time: their rows in the fold are loaded first (verify::rows::load_rows), as the fold does.
+  /// Every row of table `t`, handed to `on_row` with its key, kLoadGroup rows at a time: their rows
+  /// in the fold are loaded first (verify::rows::load_rows), as the fold does. Only the key and the
+  /// columns the logs set are read (the others are never judged; a table the logs only
+  /// soft-deleted in is read as its keys and deletion times): the fields of the others are NULL.
   void read_live_table(std::size_t t, replay::PgSession& db, const LiveRow& on_row) const {
     const verify::rows::Table& table = (*tables_)[t];
     const RowMap<ModelRow>& folded = fold_->rows(t);
+    std::vector<std::size_t> read;  // the columns read, in the table's order
+    std::vector<std::string> names;
+    for (std::size_t c = 0; c < table.shape.columns.size(); ++c) {
+      bool key = std::find(table.key_positions.begin(), table.key_positions.end(), c) != table.key_positions.end();
+      if (!key && !fold_->ever_logged(t, c)) continue;
+      read.push_back(c);
+      names.push_back(table.shape.columns[c]);
+    }
     struct Held {
       std::string line, key;
       uint64_t hash = 0;
       std::vector<std::string_view> fields;
     };
     std::array<Held, verify::rows::kLoadGroup> held;
+    for (Held& h : held) h.fields.assign(table.shape.columns.size(), kNull);
+    std::vector<std::string_view> parts;
     std::size_t n = 0;
     auto hand_over = [&] {
       const RowMap<ModelRow>* maps[verify::rows::kLoadGroup] = {};
@@ -478,12 +490,13 @@ class LostSearch {
       n = 0;
     };
     db.copy_out(
-        "COPY (SELECT " + pg::quote_ident_list(table.shape.columns) + " FROM " + table.target->quoted() + ") TO STDOUT",
+        "COPY (SELECT " + pg::quote_ident_list(names) + " FROM " + table.target->quoted() + ") TO STDOUT",
         [&](const char* line, std::size_t size) {
           Held& h = held[n];
           h.line.assign(line, size);  // the connection's line is valid during this call only
-          verify::rows::split_field_views(h.line, h.fields);
-          if (h.fields.size() != table.shape.columns.size()) return;
+          verify::rows::split_field_views(h.line, parts);
+          if (parts.size() != read.size()) return;
+          for (std::size_t i = 0; i < read.size(); ++i) h.fields[read[i]] = parts[i];
           h.key = table.key_of(h.fields);
           h.hash = RowMap<ModelRow>::hash_of(h.key);
           if (++n == held.size()) hand_over();

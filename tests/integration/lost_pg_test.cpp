@@ -268,6 +268,9 @@ TEST_CASE("lost reading a table whole, thousands of rows in groups: exactly the 
   test::execute(db, "ANALYZE");  // the planner knows the table's size: it is read whole
   CHECK(findings(ws.cli({"lost", "--json"}).out).empty());
   test::execute(db, "UPDATE portfolios SET title = 'Edited' WHERE id IN (1000, 1999)");
+  // Only the key and the columns the logs set are read and judged: a description no event set is
+  // the database's own.
+  test::execute(db, "UPDATE portfolios SET description = 'Not logged' WHERE id IN (1000, 1001)");
   test::execute(db, "DELETE FROM portfolios WHERE id IN (1500, 3000)");
   auto found = ws.cli({"lost", "--json"});
   INFO(found.out << found.err);
