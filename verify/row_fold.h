@@ -363,6 +363,10 @@ struct ModelRow {
   uint32_t last_event = UINT32_MAX;  ///< the last event that touched the row
 };
 
+/// What logged values a column of a fold's table was set to, in any row: none, only events' times
+/// (ColumnMark::automatic: never NULL), or others too.
+enum class LoggedColumn : uint8_t { never, event_times, values };
+
 constexpr std::size_t kLoadGroup = 16;
 constexpr std::size_t kLoadBytes = 512;            ///< of a row's fields: longer rows are rare, their tails not loaded
 constexpr std::size_t kLoadMost = 2 * kLoadGroup;  ///< lookups load_entries takes at once
@@ -413,7 +417,7 @@ class Fold {
       : tables_(tables), rows_(tables.size()), captured_(tables.size()), unknown_baseline_(unknown_baseline) {
     for (std::size_t t = 0; t < tables.size(); ++t) {
       child_index_.emplace_back(tables[t].shape.columns.size(), SIZE_MAX);
-      logged_columns_.emplace_back(tables[t].shape.columns.size(), false);
+      logged_columns_.emplace_back(tables[t].shape.columns.size(), LoggedColumn::never);
     }
     for (std::size_t t = 0; t < tables.size(); ++t) {
       cascades_.push_back(mapper.cascades_of(tables[t].target->name));
@@ -584,8 +588,8 @@ class Fold {
   }
 
   RowMap<ModelRow>& rows(std::size_t table) { return rows_[table]; }
-  /// Whether a logged value was set in the table's column, in any row.
-  bool ever_logged(std::size_t table, std::size_t column) const { return logged_columns_[table][column]; }
+  /// What logged values were set in the table's column, in any row.
+  LoggedColumn logged_column(std::size_t table, std::size_t column) const { return logged_columns_[table][column]; }
   /// The event the next apply() belongs to (an index of the caller's own list of events).
   void set_event(uint32_t event) { event_ = event; }
   /// The table's rows as capture() stored them, before the replay.
@@ -680,7 +684,7 @@ class Fold {
                   value ? *value : std::string_view());
     row.fields.assign(column, value ? *value : kNull);
     row.mark(column) = {value ? event_ : kNoEvent, value ? Origin::logged : Origin::unknown, automatic, 0};
-    if (value) logged_columns_[t][column] = true;
+    if (value) note_logged(t, column, automatic);
   }
 
   void cascade(const std::vector<replay::CascadeDelete>& cascades, const std::string& parent_key,
@@ -734,9 +738,14 @@ class Fold {
   /// as set() records them.
   void defer(std::size_t t, ModelRow& row, std::size_t column, LoggedValue value, bool automatic) {
     ++deferred_;
-    logged_columns_[t][column] = true;
+    note_logged(t, column, automatic);
     row.fields.assign(column, value.text);
     row.mark(column) = {event_, Origin::logged, automatic, static_cast<uint8_t>(1 + static_cast<int>(value.kind))};
+  }
+
+  void note_logged(std::size_t t, std::size_t column, bool automatic) {
+    LoggedColumn& seen = logged_columns_[t][column];
+    seen = std::max(seen, automatic ? LoggedColumn::event_times : LoggedColumn::values);
   }
 
   static replay::Value deferred_value(const ModelRow& row, std::size_t column) {
@@ -817,8 +826,8 @@ class Fold {
   std::vector<ChildIndex> children_;
   std::vector<std::vector<std::size_t>> child_index_;
   std::set<std::pair<std::size_t, std::size_t>> cascade_soft_;  ///< (table, column) cascades soft-delete
-  std::vector<std::vector<bool>> eager_;           ///< defer_values(): per table, the columns rendered at once
-  std::vector<std::vector<bool>> logged_columns_;  ///< per table, the columns a logged value was set in
+  std::vector<std::vector<bool>> eager_;                   ///< defer_values(): per table, the columns rendered at once
+  std::vector<std::vector<LoggedColumn>> logged_columns_;  ///< per table and column
   const Renderer* renderer_ = nullptr;
   std::vector<std::string_view> placed_;  ///< row_of: a new row's fields, reused
   bool unknown_baseline_ = false;

@@ -458,19 +458,24 @@ class LostSearch {
   }
 
   /// Every row of table `t`, handed to `on_row` with its key, kLoadGroup rows at a time: their rows
-  /// in the fold are loaded first (verify::rows::load_rows), as the fold does. Only the key and the
-  /// columns the logs set are read (the others are never judged; a table the logs only
-  /// soft-deleted in is read as its keys and deletion times): the fields of the others are NULL.
+  /// in the fold are loaded first (verify::rows::load_rows), as the fold does. Only what is judged
+  /// is read: the key, the columns the logs set, and of those the logs set only to events' times,
+  /// whether they are NULL (judge_live compares no more of them; the server's formatting of
+  /// timestamps was a third of its work). The other fields are NULL.
   void read_live_table(std::size_t t, replay::PgSession& db, const LiveRow& on_row) const {
     const verify::rows::Table& table = (*tables_)[t];
     const RowMap<ModelRow>& folded = fold_->rows(t);
     std::vector<std::size_t> read;  // the columns read, in the table's order
-    std::vector<std::string> names;
+    std::string items;
     for (std::size_t c = 0; c < table.shape.columns.size(); ++c) {
       bool key = std::find(table.key_positions.begin(), table.key_positions.end(), c) != table.key_positions.end();
-      if (!key && !fold_->ever_logged(t, c)) continue;
+      verify::rows::LoggedColumn logged = fold_->logged_column(t, c);
+      if (!key && logged == verify::rows::LoggedColumn::never) continue;
       read.push_back(c);
-      names.push_back(table.shape.columns[c]);
+      std::string column = pg::quote_ident(table.shape.columns[c]);
+      if (!key && logged == verify::rows::LoggedColumn::event_times)
+        column = "NULLIF(" + column + " IS NOT NULL, false)";  // NULL or true
+      items += (items.empty() ? "" : ", ") + column;
     }
     struct Held {
       std::string line, key;
@@ -490,7 +495,7 @@ class LostSearch {
       n = 0;
     };
     db.copy_out(
-        "COPY (SELECT " + pg::quote_ident_list(names) + " FROM " + table.target->quoted() + ") TO STDOUT",
+        "COPY (SELECT " + items + " FROM " + table.target->quoted() + ") TO STDOUT",
         [&](const char* line, std::size_t size) {
           Held& h = held[n];
           h.line.assign(line, size);  // the connection's line is valid during this call only
@@ -524,7 +529,8 @@ class LostSearch {
     });
   }
 
-  /// A touched row the database holds: changed (added to `found`) when a logged column differs.
+  /// A touched row the database holds: changed (added to `found`) when a logged column differs. A
+  /// column set to the event's time differs only by being NULL (the live time is the server's).
   void judge_live(std::size_t t, const std::string& key, const ModelRow& row, const std::vector<std::string_view>& live,
                   std::vector<Candidate>& found) const {
     std::vector<std::size_t> differing;

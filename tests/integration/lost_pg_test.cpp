@@ -271,13 +271,27 @@ TEST_CASE("lost reading a table whole, thousands of rows in groups: exactly the 
   // Only the key and the columns the logs set are read and judged: a description no event set is
   // the database's own.
   test::execute(db, "UPDATE portfolios SET description = 'Not logged' WHERE id IN (1000, 1001)");
+  // The times the logs set as the events' own (created_at, updated_at) are judged by being NULL
+  // only: read as such, a NULL one is a change, another time is not.
+  test::execute(db, "UPDATE portfolios SET updated_at = NULL WHERE id = 1002");
+  test::execute(db, "UPDATE portfolios SET created_at = created_at + interval '1 hour' WHERE id = 1003");
   test::execute(db, "DELETE FROM portfolios WHERE id IN (1500, 3000)");
   auto found = ws.cli({"lost", "--json"});
   INFO(found.out << found.err);
   CHECK(found.exit_code == 3);
   CHECK(findings(found.out) == std::set<std::string>{"public.portfolios 1000 changed", "public.portfolios 1999 changed",
-                                                     "public.portfolios 1500 missing",
+                                                     "public.portfolios 1002 changed", "public.portfolios 1500 missing",
                                                      "public.portfolios 3000 missing"});
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(found.out);
+  for (simdjson::dom::element row : doc["rows"].get_array()) {
+    if (std::string(row["key"].at(0).get_string().value()) != "1002") continue;
+    simdjson::dom::element value = row["values"].at(0);
+    CHECK(std::string(value["column"].get_string().value()) == "updated_at");
+    CHECK(std::string(value["value"].get_string().value()).rfind(rfc3339(base + 2).substr(0, 10), 0) == 0);
+    CHECK(value["live"].is_null());
+    CHECK(row["values"].get_array().size() == 1);
+  }
 }
 
 TEST_CASE("lost with a damaged backup: exit 3 naming it, and the logs' own errors first", "[pg][lost]") {
