@@ -355,10 +355,10 @@ void render_key_locally(FoldChange& c, const Tables& tables, const Renderer& ren
   c.key_rendered = true;
 }
 
-void render_values_locally(FoldChange& c, const Renderer& renderer) {
+void render_values_locally(FoldChange& c, const Renderer& renderer, bool event_times) {
   thread_local std::string rendering;  // reused: no allocation once warm
   for (FoldValue& s : c.set) {
-    if (s.rendered || s.is_null()) continue;
+    if (s.rendered || s.is_null() || (s.event_time && !event_times)) continue;
     Renderer::Local local = renderer.render_locally_into(c.table, s.column, c.value(s), rendering);
     if (local == Renderer::Local::no) continue;
     if (local == Renderer::Local::written) c.replace_text(s, rendering);

@@ -337,12 +337,16 @@ void render_key_locally(FoldChange& c, const Tables& tables, const Renderer& ren
 /// Renders the change's set values whose logged text alone decides their rendering, in place
 /// (FoldValue::rendered), ahead of the fold and on any thread: lost's reading thread does it
 /// beside the fold, which then only copies them, and render_deferred has little or nothing left.
-/// The other values are left as logged.
-void render_values_locally(FoldChange& c, const Renderer& renderer);
+/// The other values are left as logged, and so are the events' times unless `event_times` (a fold
+/// that keeps them, Fold::keep_event_times, does not read them).
+void render_values_locally(FoldChange& c, const Renderer& renderer, bool event_times = true);
 
 /// One row of the fold: its fields (COPY text) and where each comes from.
 enum class Origin : uint8_t { backup, logged, unknown };
 constexpr uint32_t kNoEvent = UINT32_MAX;
+/// Fold::keep_event_times: the field of a value that is its event's time (an empty text, never
+/// NULL; ColumnMark::automatic tells it from a logged empty text).
+constexpr std::string_view kEventTime = "";
 /// Per column of a ModelRow: where its value comes from, and what set it.
 struct ColumnMark {
   uint32_t set_by = kNoEvent;  ///< the event (Fold::set_event) that set it last, kNoEvent when none did
@@ -442,8 +446,14 @@ class Fold {
     for (const auto& [t, column] : cascade_soft_) eager_[t][column] = true;
   }
 
+  /// From now on a value that is its event's time (an automatic timestamp, a cascade's deletion
+  /// time: ColumnMark::automatic, never NULL) is kept as kEventTime, not rendered: its event
+  /// (ColumnMark::set_by) holds the time. For lost, which judges such values by being NULL only
+  /// and renders the few it reports; a third of the fold's text was those times.
+  void keep_event_times() { event_times_kept_ = true; }
+
   /// The values a chunk of changes needs rendered before apply(): all of them, or with
-  /// defer_values() the eager ones only.
+  /// defer_values() the eager ones only (and with keep_event_times(), no event's time).
   void request(const std::vector<FoldChange>& chunk, Renderer& renderer) const {
     request(chunk.data(), chunk.data() + chunk.size(), renderer);
   }
@@ -453,9 +463,9 @@ class Fold {
       if (!c.key_rendered)
         for (const auto& k : c.key) renderer.request(c.table, k.column, c.value(k));
       for (const auto& s : c.set)
-        if (!s.rendered && (eager_.empty() || eager_[c.table][s.column]))
+        if (!s.rendered && (eager_.empty() || eager_[c.table][s.column]) && !kept_as_event_time(s))
           renderer.request(c.table, s.column, c.value(s));
-      if (deletes(c.action)) request_cascade_times(cascades_[c.table], c.time, renderer);
+      if (deletes(c.action) && !event_times_kept_) request_cascade_times(cascades_[c.table], c.time, renderer);
     }
     renderer.render();
   }
@@ -611,7 +621,8 @@ class Fold {
         fields.assign(n, kNull);
         if (c.key_rendered && tables_[t].key_positions.size() == 1) fields[tables_[t].key_positions[0]] = c.row_key;
         for (const auto& s : c.set)
-          if (s.rendered) fields[s.column] = c.text(s);
+          if (kept_as_event_time(s)) fields[s.column] = kEventTime;
+          else if (s.rendered) fields[s.column] = c.text(s);
         it->second.fields = RowFields<ColumnMark>(fields, ColumnMark());
       } else {
         it->second.fields = RowFields<ColumnMark>(n, kNull, ColumnMark(), text_bytes(c));
@@ -664,6 +675,10 @@ class Fold {
 
   void logged(std::size_t t, RowEntry& entry, const FoldChange& c, const FoldValue& value) {
     std::size_t column = value.column;
+    if (kept_as_event_time(value)) {
+      set(t, entry, column, kEventTime, true);
+      return;
+    }
     if (value.rendered) {
       set(t, entry, column, c.text(value), value.event_time);
       return;
@@ -719,13 +734,19 @@ class Fold {
           child.last_event = event_;
         } else {
           if (!alive(t, child)) continue;  // deleted earlier: keeps its own time, its children too
-          replay::Value deleted_at = replay::Value::of(replay::Value::Kind::timestamp, replay::format_rfc3339(time));
           std::size_t soft = tables_[t].column(c.soft_delete_column);
-          set(t, *child_entry, soft, renderer.get(t, soft, deleted_at), true);
-          for (const auto& name : c.soft_delete_touches) {
-            std::size_t touched = tables_[t].column(name);
-            if (!eager_.empty() && !eager_[t][touched]) defer(t, child, touched, deleted_at, true);
-            else set(t, *child_entry, touched, renderer.get(t, touched, deleted_at), true);
+          if (event_times_kept_) {
+            set(t, *child_entry, soft, kEventTime, true);
+            for (const auto& name : c.soft_delete_touches)
+              set(t, *child_entry, tables_[t].column(name), kEventTime, true);
+          } else {
+            replay::Value deleted_at = replay::Value::of(replay::Value::Kind::timestamp, replay::format_rfc3339(time));
+            set(t, *child_entry, soft, renderer.get(t, soft, deleted_at), true);
+            for (const auto& name : c.soft_delete_touches) {
+              std::size_t touched = tables_[t].column(name);
+              if (!eager_.empty() && !eager_[t][touched]) defer(t, child, touched, deleted_at, true);
+              else set(t, *child_entry, touched, renderer.get(t, touched, deleted_at), true);
+            }
           }
           child.last_event = event_;
         }
@@ -742,6 +763,8 @@ class Fold {
     row.fields.assign(column, value.text);
     row.mark(column) = {event_, Origin::logged, automatic, static_cast<uint8_t>(1 + static_cast<int>(value.kind))};
   }
+
+  bool kept_as_event_time(const FoldValue& v) const { return event_times_kept_ && v.event_time; }
 
   void note_logged(std::size_t t, std::size_t column, bool automatic) {
     LoggedColumn& seen = logged_columns_[t][column];
@@ -833,6 +856,7 @@ class Fold {
   bool unknown_baseline_ = false;
   uint32_t event_ = kNoEvent;
   std::size_t deferred_ = 0;  ///< values defer() kept as logged
+  bool event_times_kept_ = false;
 };
 
 }  // namespace rows

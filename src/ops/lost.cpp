@@ -87,6 +87,7 @@ class EventBook {
     return shown;
   }
   const std::string& user(uint32_t id) const { return names_[entry(id).user]; }
+  replay::TimePoint time(uint32_t id) const { return entry(id).time; }
 
  private:
   static constexpr std::size_t kBlock = 1 << 16;
@@ -210,6 +211,7 @@ class LostSearch {
     fold_ = std::make_unique<Fold>(*tables_, *mapper_, true);
     folding_.emplace(*tables_, *mapper_);
     fold_->defer_values();
+    fold_->keep_event_times();
     for (std::size_t t = 0; t < tables_->size(); ++t)
       collect_links(*tables_, t, mapper_->cascades_of((*tables_)[t].target->name), links_);
     report_.user_field = mapper_->rules().user_field;
@@ -328,6 +330,10 @@ class LostSearch {
     for (auto& [id, c] : candidates_)
       if (!explained(c) && wanted(c)) kept.push_back(&c);
       else if (c.kind != "changed" && explained(c)) ++report_.explained;
+    for (const Candidate* c : kept)  // the events' times the findings show, rendered at once
+      for (std::size_t col = 0; c->logged && col < c->logged->fields.size(); ++col)
+        if (is_event_time(*c, col)) renderer_->request(c->table, col, event_time(c->logged->mark(col).set_by));
+    renderer_->render();
     std::sort(kept.begin(), kept.end(), [&](const Candidate* a, const Candidate* b) {
       return std::tie(rank[a->table], a->key) < std::tie(rank[b->table], b->key);
     });
@@ -419,7 +425,7 @@ class LostSearch {
         if (chunk.size == chunk.changes.size()) chunk.changes.emplace_back();
         verify::rows::FoldChange& change = chunk.changes[chunk.size++];
         folding_->change_into(mapped, c, e.time, change);
-        verify::rows::render_values_locally(change, *renderer_);
+        verify::rows::render_values_locally(change, *renderer_, false);
         chunk.events.push_back(id);
       }
       if (++in_chunk < kEventsPerChunk) continue;
@@ -656,7 +662,9 @@ class LostSearch {
       } else if (!logged && c.backup.empty()) {
         continue;  // left to the column's default
       }
-      v.value = logged ? std::string(c.logged->fields[col]) : c.backup[col];
+      v.value = !logged                 ? c.backup[col]
+                : is_event_time(c, col) ? event_time_value(c, col)
+                                        : std::string(c.logged->fields[col]);
       v.source = logged ? "log" : "backup";
       if (logged) {
         v.event = book_.get(c.logged->mark(col).set_by);
@@ -665,6 +673,22 @@ class LostSearch {
       row.values.push_back(std::move(v));
     }
     return row;
+  }
+
+  /// Whether the logs set the candidate's column to its event's time (kept as such by the fold).
+  static bool is_event_time(const Candidate& c, std::size_t column) {
+    return c.logged && c.logged->mark(column).origin == Origin::logged && c.logged->mark(column).automatic;
+  }
+  /// An event's time as the mapper logs it (Mapper::event_time_text).
+  replay::Value event_time(uint32_t event) const {
+    return replay::Value::of(replay::Value::Kind::timestamp, replay::format_time(book_.time(event)));
+  }
+  /// The value of a column the logs set to its event's time, as the column shows it (finish()
+  /// had it rendered); the logged time when PostgreSQL could not convert it.
+  std::string event_time_value(const Candidate& c, std::size_t column) const {
+    replay::Value time = event_time(c.logged->mark(column).set_by);
+    std::optional<std::string> shown = renderer_->get(c.table, column, time);
+    return shown ? *shown : time.text;
   }
 
   const Config& config_;

@@ -165,14 +165,16 @@ namespace {
 
 /// Folds `changes` into a fold of its own: rendered as applied (`defer` false), or with values
 /// kept as logged until render_deferred (lost's way), and when `ahead`, each change's values
-/// first rendered by render_values_locally (lost's reading thread). Returns each row's fields
-/// and marks as text, by key.
+/// first rendered by render_values_locally (lost's reading thread); with `event_times_kept`, the
+/// events' times kept as such (lost's way). Returns each row's fields and marks as text, by key,
+/// an event's time shown as "<event time>" (checked to be kept, or not, as asked).
 std::map<std::string, std::string> folded_rows(std::vector<verify::rows::FoldChange> changes, KindsTable& kinds,
-                                               bool defer, bool ahead) {
+                                               bool defer, bool ahead, bool event_times_kept = false) {
   verify::rows::Fold fold(kinds.tables, kinds.mapper, true);
   if (defer) fold.defer_values();
+  if (event_times_kept) fold.keep_event_times();
   if (ahead)
-    for (auto& c : changes) verify::rows::render_values_locally(c, kinds.renderer);
+    for (auto& c : changes) verify::rows::render_values_locally(c, kinds.renderer, !event_times_kept);
   fold.request(changes, kinds.renderer);
   for (std::size_t i = 0; i < changes.size(); ++i) {
     fold.set_event(static_cast<uint32_t>(i));
@@ -185,8 +187,10 @@ std::map<std::string, std::string> folded_rows(std::vector<verify::rows::FoldCha
     std::string shown;
     for (std::size_t c = 0; c < row.fields.size(); ++c) {
       const auto& mark = row.mark(c);
-      shown += std::string(row.fields[c]) + " [" + std::to_string(mark.set_by) + " " +
-               std::to_string(static_cast<int>(mark.origin)) + " " + std::to_string(mark.automatic) + "] ";
+      if (mark.automatic) CHECK((row.fields[c] == verify::rows::kEventTime) == event_times_kept);
+      shown += (mark.automatic ? std::string("<event time>") : std::string(row.fields[c])) + " [" +
+               std::to_string(mark.set_by) + " " + std::to_string(static_cast<int>(mark.origin)) + " " +
+               std::to_string(mark.automatic) + "] ";
     }
     out[key] = shown;
   }
@@ -219,6 +223,10 @@ TEST_CASE("values rendered ahead of the fold (lost's reading thread) fold into t
       std::size_t column = 1 + random() % (columns - 1);
       c.add(c.set, column, values[random() % values.size()]);
     }
+    if (random() % 4 == 0) {  // an automatic timestamp: the event's time
+      c.time = replay::TimePoint(std::chrono::microseconds(1796300000000000LL + i * 1000001LL));
+      c.add(c.set, kinds.tables[t].column("tz"), Value::of(Value::Kind::timestamp, replay::format_time(c.time)), true);
+    }
     verify::rows::render_key_locally(c, kinds.tables, kinds.renderer);
     changes.push_back(std::move(c));
   }
@@ -233,7 +241,9 @@ TEST_CASE("values rendered ahead of the fold (lost's reading thread) fold into t
   auto as_applied = folded_rows(changes, kinds, false, false);
   auto deferred = folded_rows(changes, kinds, true, false);
   auto ahead = folded_rows(changes, kinds, true, true);
+  auto times_kept = folded_rows(changes, kinds, true, true, true);
   REQUIRE(as_applied.size() == 60);
   CHECK(deferred == as_applied);
   CHECK(ahead == as_applied);
+  CHECK(times_kept == as_applied);
 }
