@@ -9,7 +9,7 @@
 #   state      auditpitr state projects ID --at LAST (one table read from the dump)
 #   restore    auditpitr restore STAMP --into (the whole backup: what state is weighed against)
 # and prints seconds, peak RSS and the ratios history/analyze and lost/analyze (target <= 2: the
-# medians of ROUNDS runs of the three in turn, default 3) and state/restore (target well under 1).
+# medians of ROUNDS runs of the three in turn, default 5) and state/restore (target well under 1).
 # lost must find nothing (the live database agrees).
 # Usage: bench/investigate_bench.sh [EVENTS] [MB]   (default 200000 events, 50 MB of rows)
 set -euo pipefail
@@ -34,9 +34,9 @@ psql -Xq -d bench_db -c "VACUUM ANALYZE"
 portfolio=$(psql -Atq -d bench_db -c "SELECT id FROM portfolios ORDER BY id LIMIT 1 OFFSET 10")
 project=$(psql -Atq -d bench_db -c "SELECT id FROM projects ORDER BY id LIMIT 1 OFFSET 10")
 
-# analyze, history and lost in turn, ROUNDS times (default 3): their medians, and the largest peak
+# analyze, history and lost in turn, ROUNDS times (default 5): their medians, and the largest peak
 # memory (one run each swings by a tenth on a shared machine).
-rounds=${ROUNDS:-3}
+rounds=${ROUNDS:-5}
 declare -A times rss
 for ((round = 0; round < rounds; round++)); do
   bench_timed analyze "$a analyze --json >/dev/null"
