@@ -222,9 +222,9 @@ Renderer::Local Renderer::render_locally_into(std::size_t table, std::size_t col
 
 void for_each_row(PgSession& db, const Table& table, const std::string& where_column,
                   const std::vector<std::string>& keys_of_column_or_key, std::size_t per_query,
-                  const std::function<void(const PGresult* result, int row)>& on_row) {
+                  const std::function<void(const PGresult* result, int row)>& on_row, const std::string& items) {
   const TargetTable& t = *table.target;
-  std::string columns = pg::quote_ident_list(table.shape.columns);
+  std::string columns = items.empty() ? pg::quote_ident_list(table.shape.columns) : items;
   std::vector<std::string> match = where_column.empty() ? t.primary_key : std::vector<std::string>{where_column};
   std::string left, right, unnest_args, names;
   for (std::size_t i = 0; i < match.size(); ++i) {

@@ -228,10 +228,11 @@ class Renderer {
 };
 
 /// Rows of a table read by their keys: `SELECT every column WHERE key IN (...)`, `per_query` keys
-/// a query, each result row handed to `on_row` (columns in the table's order).
+/// a query, each result row handed to `on_row` (columns in the table's order), or when `items`
+/// is given, `SELECT items ...` (SQL of the caller's, never of a log).
 void for_each_row(PgSession& db, const Table& table, const std::string& where_column,
                   const std::vector<std::string>& keys_of_column_or_key, std::size_t per_query,
-                  const std::function<void(const PGresult* result, int row)>& on_row);
+                  const std::function<void(const PGresult* result, int row)>& on_row, const std::string& items = "");
 
 /// Loads `keys` (COPY lines of `columns` of `table`, as key_of renders them; a key of another
 /// field count is left out) into the session's temporary table `auditpitr_keys`, typed as those

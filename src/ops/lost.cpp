@@ -463,26 +463,36 @@ class LostSearch {
     return rows < 0 ? SIZE_MAX : static_cast<std::size_t>(rows);
   }
 
-  /// Every row of table `t`, handed to `on_row` with its key, kLoadGroup rows at a time: their rows
-  /// in the fold are loaded first (verify::rows::load_rows), as the fold does. Only what is judged
-  /// is read: the key, the columns the logs set, and of those the logs set only to events' times,
-  /// whether they are NULL (judge_live compares no more of them; the server's formatting of
-  /// timestamps was a third of its work). The other fields are NULL.
-  void read_live_table(std::size_t t, replay::PgSession& db, const LiveRow& on_row) const {
-    const verify::rows::Table& table = (*tables_)[t];
-    const RowMap<ModelRow>& folded = fold_->rows(t);
-    std::vector<std::size_t> read;  // the columns read, in the table's order
+  /// What the compare reads of a table's live rows: the key, the columns the logs set, and of those
+  /// the logs set only to events' times, whether they are NULL (judge_live compares no more of
+  /// them; the server's formatting of timestamps was a third of its work). `read`: those columns,
+  /// in the table's order; `items`: the select list. The fields of the other columns are NULL.
+  struct JudgedColumns {
+    std::vector<std::size_t> read;
     std::string items;
+  };
+  JudgedColumns judged_columns(std::size_t t) const {
+    const verify::rows::Table& table = (*tables_)[t];
+    JudgedColumns judged;
     for (std::size_t c = 0; c < table.shape.columns.size(); ++c) {
       bool key = std::find(table.key_positions.begin(), table.key_positions.end(), c) != table.key_positions.end();
       verify::rows::LoggedColumn logged = fold_->logged_column(t, c);
       if (!key && logged == verify::rows::LoggedColumn::never) continue;
-      read.push_back(c);
+      judged.read.push_back(c);
       std::string column = pg::quote_ident(table.shape.columns[c]);
       if (!key && logged == verify::rows::LoggedColumn::event_times)
         column = "NULLIF(" + column + " IS NOT NULL, false)";  // NULL or true
-      items += (items.empty() ? "" : ", ") + column;
+      judged.items += (judged.items.empty() ? "" : ", ") + column;
     }
+    return judged;
+  }
+
+  /// Every row of table `t` (its judged_columns), handed to `on_row` with its key, kLoadGroup rows
+  /// at a time: their rows in the fold are loaded first (verify::rows::load_rows), as the fold does.
+  void read_live_table(std::size_t t, replay::PgSession& db, const LiveRow& on_row) const {
+    const verify::rows::Table& table = (*tables_)[t];
+    const RowMap<ModelRow>& folded = fold_->rows(t);
+    JudgedColumns judged = judged_columns(t);
     struct Held {
       std::string line, key;
       uint64_t hash = 0;
@@ -501,13 +511,13 @@ class LostSearch {
       n = 0;
     };
     db.copy_out(
-        "COPY (SELECT " + items + " FROM " + table.target->quoted() + ") TO STDOUT",
+        "COPY (SELECT " + judged.items + " FROM " + table.target->quoted() + ") TO STDOUT",
         [&](const char* line, std::size_t size) {
           Held& h = held[n];
           h.line.assign(line, size);  // the connection's line is valid during this call only
           verify::rows::split_field_views(h.line, parts);
-          if (parts.size() != read.size()) return;
-          for (std::size_t i = 0; i < read.size(); ++i) h.fields[read[i]] = parts[i];
+          if (parts.size() != judged.read.size()) return;
+          for (std::size_t i = 0; i < parts.size(); ++i) h.fields[judged.read[i]] = parts[i];
           h.key = table.key_of(h.fields);
           h.hash = RowMap<ModelRow>::hash_of(h.key);
           if (++n == held.size()) hand_over();
@@ -517,22 +527,25 @@ class LostSearch {
     throw_if_interrupted();
   }
 
-  /// The rows of table `t` with these keys, looked up by key, handed to `on_row` in COPY text.
+  /// The rows of table `t` with these keys (their judged_columns), looked up by key, handed to
+  /// `on_row` in COPY text.
   void read_live_rows(std::size_t t, replay::PgSession& db, const std::vector<std::string>& keys,
                       const LiveRow& on_row) const {
     const verify::rows::Table& table = (*tables_)[t];
-    std::vector<std::string> texts;
-    std::vector<std::string_view> fields;
-    verify::rows::for_each_row(db, table, "", keys, kRowsPerQuery, [&](const PGresult* r, int i) {
-      texts.resize(static_cast<std::size_t>(PQnfields(r)));
-      fields.resize(texts.size());
-      for (std::size_t c = 0; c < texts.size(); ++c) {
-        texts[c] = verify::rows::field_of(r, i, static_cast<int>(c));
-        fields[c] = texts[c];
-      }
-      std::string key = table.key_of(fields);
-      on_row(key, RowMap<ModelRow>::hash_of(key), fields);
-    });
+    JudgedColumns judged = judged_columns(t);
+    std::vector<std::string> texts(judged.read.size());
+    std::vector<std::string_view> fields(table.shape.columns.size(), kNull);
+    verify::rows::for_each_row(
+        db, table, "", keys, kRowsPerQuery,
+        [&](const PGresult* r, int i) {
+          for (std::size_t c = 0; c < texts.size(); ++c) {
+            texts[c] = verify::rows::field_of(r, i, static_cast<int>(c));
+            fields[judged.read[c]] = texts[c];
+          }
+          std::string key = table.key_of(fields);
+          on_row(key, RowMap<ModelRow>::hash_of(key), fields);
+        },
+        judged.items);
   }
 
   /// A touched row the database holds: changed (added to `found`) when a logged column differs. A

@@ -292,6 +292,11 @@ TEST_CASE("lost reading a table whole, thousands of rows in groups: exactly the 
     CHECK(value["live"].is_null());
     CHECK(row["values"].get_array().size() == 1);
   }
+  // Read by key (as if the table were large), the same columns are read: the same findings.
+  test::execute(db, "UPDATE pg_class SET reltuples = 1e9 WHERE relname = 'portfolios'");
+  auto by_key = ws.cli({"lost", "--json"});
+  INFO(by_key.out << by_key.err);
+  CHECK(by_key.out == found.out);
 }
 
 TEST_CASE("lost with a damaged backup: exit 3 naming it, and the logs' own errors first", "[pg][lost]") {
