@@ -450,7 +450,7 @@ class Fold {
   /// From now on a value that is its event's time (an automatic timestamp, a cascade's deletion
   /// time: ColumnMark::automatic, never NULL) is kept as kEventTime, not rendered: its event
   /// (ColumnMark::set_by) holds the time. For lost, which judges such values by being NULL only
-  /// and renders the few it reports; a third of the fold's text was those times.
+  /// and renders the few it reports; without those texts the bench's rows take 70 MB less.
   void keep_event_times() { event_times_kept_ = true; }
 
   /// The values a chunk of changes needs rendered before apply(): all of them, or with

@@ -465,8 +465,9 @@ class LostSearch {
 
   /// What the compare reads of a table's live rows: the key, the columns the logs set, and of those
   /// the logs set only to events' times, whether they are NULL (judge_live compares no more of
-  /// them; the server's formatting of timestamps was a third of its work). `read`: those columns,
-  /// in the table's order; `items`: the select list. The fields of the other columns are NULL.
+  /// them; formatting the timestamps was about half the server's time on the bench's largest
+  /// table). `read`: those columns, in the table's order; `items`: the select list. The fields of
+  /// the other columns are NULL.
   struct JudgedColumns {
     std::vector<std::size_t> read;
     std::string items;
